@@ -1,0 +1,44 @@
+# The two commands a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inventory
+PYTEST_ARGS ?=
+
+.PHONY: run test test-postgres test-sqlite install bench migrate demo clean browsers
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	touch $@
+
+install: $(BIN)/.installed
+
+## make run: SQLite, migrations, demo data, an admin login, and the dev server on 127.0.0.1:$(PORT)
+run: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py setup_roles
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_demo_data --skus 200
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_admin
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## make test: the whole suite on PostgreSQL, then the SQLite-compatible part on SQLite
+test: install
+	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-sqlite
+
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-sqlite: install
+	DATABASE_URL=sqlite:///$(CURDIR)/.test-sqlite.db $(BIN)/python -m pytest -m "not postgres and not browser" $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache staticfiles

@@ -1,0 +1,159 @@
+"""The catalog: a category tree, products in categories, and SKUs (sellable variants)."""
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator, MaxValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Lower
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+from simple_history.models import HistoricalRecords
+
+from inventory_site.models import SoftDeleteModel, SoftDeleteQuerySet, TimeStampedModel, VersionedModel
+
+SKU_CODE_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9._-]{1,50}$", "Use 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
+)
+MAX_PRICE = Decimal("99999999.99")
+
+
+class CategoryQuerySet(TreeQuerySet, SoftDeleteQuerySet):
+    """Tree queries that know about soft-deleted rows."""
+
+
+class CategoryTreeManager(TreeManager.from_queryset(CategoryQuerySet)):
+    """All categories, deleted included. django-mptt does its tree arithmetic through
+    this manager, so it must never hide rows."""
+
+
+class ActiveCategoryManager(CategoryTreeManager):
+    """Non-deleted categories, in tree order."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(is_deleted=False)
+
+
+class Category(MPTTModel, TimeStampedModel, VersionedModel, SoftDeleteModel):
+    """A node of the category tree (django-mptt). `path` is denormalized for fast reads."""
+
+    name = models.CharField(max_length=100, help_text="Unique among its non-deleted siblings, any case.")
+    slug = models.SlugField(max_length=120, editable=False, db_index=True)
+    description = models.CharField(max_length=500, blank=True, default="")
+    parent = TreeForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        help_text="Empty for a top-level category.",
+    )
+    path = models.TextField(
+        editable=False, default="", help_text="Ancestor names and its own, joined by '/'."
+    )
+    attributes = models.JSONField(default=dict, blank=True, help_text="A JSON object, at most 5 levels deep.")
+
+    all_objects = CategoryTreeManager()
+    objects = ActiveCategoryManager()
+    history = HistoricalRecords(excluded_fields=["lft", "rght", "tree_id", "level"])
+
+    class MPTTMeta:
+        order_insertion_by = ["name"]
+
+    class Meta:
+        verbose_name_plural = "categories"
+        # django-mptt uses the default manager for tree updates: it must see every row.
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), Coalesce("parent", Value(0)),
+                condition=Q(is_deleted=False),
+                name="category_unique_active_sibling_name",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tree_id", "lft"], name="category_tree_order"),
+            models.Index(fields=["parent", "is_deleted"], name="category_parent_active"),
+            models.Index(fields=["level"], name="category_level"),
+        ]
+        permissions = [("purge_category", "Can permanently delete categories")]
+
+    def __str__(self) -> str:
+        return self.path or self.name
+
+
+class ProductQuerySet(SoftDeleteQuerySet):
+    """Product queries."""
+
+
+class ActiveProductManager(models.Manager.from_queryset(ProductQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(is_deleted=False)
+
+
+class Product(TimeStampedModel, VersionedModel, SoftDeleteModel):
+    """A thing the shop sells, in one category; its variants are SKUs."""
+
+    name = models.CharField(max_length=150, db_index=True)
+    slug = models.SlugField(max_length=170, editable=False, db_index=True)
+    description = models.TextField(max_length=5000, blank=True, default="")
+    category = TreeForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    attributes = models.JSONField(default=dict, blank=True, help_text="A JSON object, at most 5 levels deep.")
+
+    objects = ActiveProductManager()
+    all_objects = models.Manager.from_queryset(ProductQuerySet)()
+    history = HistoricalRecords()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["category", "is_deleted"], name="product_category_active"),
+            models.Index(Lower("name"), "category", name="product_name_in_category"),
+        ]
+        permissions = [("purge_product", "Can permanently delete products")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SKUQuerySet(SoftDeleteQuerySet):
+    """SKU queries."""
+
+
+class ActiveSKUManager(models.Manager.from_queryset(SKUQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(is_deleted=False)
+
+
+class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
+    """A sellable variant of a product (size, colour...), with its own code and price."""
+
+    sku_code = models.CharField(
+        "SKU code", max_length=50, validators=[SKU_CODE_VALIDATOR],
+        help_text="Unique in any case, also against deleted SKUs.",
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_PRICE)],
+    )
+    attributes = models.JSONField(default=dict, blank=True, help_text='e.g. {"color": "red", "size": "M"}')
+    # Set when the SKU was soft-deleted together with its product, so that restoring
+    # the product brings back exactly those SKUs.
+    deleted_with_product = models.BooleanField(default=False, editable=False)
+
+    objects = ActiveSKUManager()
+    all_objects = models.Manager.from_queryset(SKUQuerySet)()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "SKU"
+        constraints = [
+            models.UniqueConstraint(Lower("sku_code"), name="sku_code_unique_ci"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="sku_price_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["product", "is_deleted"], name="sku_product_active"),
+            models.Index(fields=["price"], name="sku_price"),
+            models.Index(fields=["sku_code"], name="sku_code_exact"),
+        ]
+        permissions = [("purge_sku", "Can permanently delete SKUs")]
+
+    def __str__(self) -> str:
+        return self.sku_code

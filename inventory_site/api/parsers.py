@@ -1,0 +1,44 @@
+"""The API's only parser: strict JSON, bounded in size and depth."""
+import json
+
+from django.conf import settings
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
+from rest_framework.settings import api_settings
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is larger than 2 MiB."
+    default_code = "payload_too_large"
+
+
+def _reject_constant(value: str):
+    raise ValueError(f"{value} is not valid JSON")
+
+
+class StrictJSONParser(JSONParser):
+    """`application/json` only; NaN/Infinity, bodies over the upload limit, and JSON too
+    deep to parse are refused with a clear error instead of a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge()
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise PayloadTooLarge()
+        if not raw.strip():
+            raise exceptions.ParseError("Request body is empty; send a JSON object.")
+        try:
+            text = raw.decode((parser_context or {}).get("encoding", "utf-8"))
+        except UnicodeDecodeError as exc:
+            raise exceptions.ParseError(f"JSON parse error - body is not valid UTF-8: {exc.reason}") from exc
+        try:
+            return json.loads(text, parse_constant=_reject_constant if api_settings.STRICT_JSON else None)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - nested too deep.") from exc
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc

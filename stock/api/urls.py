@@ -1,0 +1,7 @@
+"""API routes of this app, mounted under /api/v1/."""
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+
+urlpatterns = router.urls

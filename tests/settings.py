@@ -1,0 +1,14 @@
+"""Settings for the test suite: the project's settings with test-only defaults."""
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inventory")
+
+from inventory_site.settings import *  # noqa: E402,F401,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

@@ -1,0 +1,521 @@
+"""Bulk catalog import: check every row of a file, then upsert categories by path,
+products by name within their category and SKUs by code, all in one transaction.
+
+Rows are matched case-insensitively and never renamed: a path, product name or SKU
+code found in the database keeps its stored spelling. Bulk writes bypass
+django-simple-history (no history rows are written for imported changes).
+
+A row may leave `sku_code` (and `price`) empty to carry a product without SKUs, and
+also `product_name` to carry a category without products; `export_catalog` writes
+such rows so that a file round-trips the whole active catalog.
+"""
+import csv
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models.functions import Lower
+from django.utils.text import slugify
+
+from catalog.models import MAX_PRICE, SKU, Category, Product
+from catalog.services.categories import category_tree_lock
+from inventory_site.exceptions import InvalidInput
+from inventory_site.validators import (
+    PATH_SEPARATOR, validate_attributes, validate_category_name, validate_name, validate_text,
+)
+
+CATALOG_COLUMNS = (
+    "category_path", "category_description", "category_attributes",
+    "product_name", "product_description", "product_attributes",
+    "sku_code", "price", "attributes",
+)
+REQUIRED_COLUMNS = ("category_path", "product_name", "sku_code", "price")
+# Optional columns: absent means "leave as stored"; for the *_attributes ones an
+# empty cell means the same.
+OPTIONAL_COLUMNS = ("category_description", "category_attributes", "product_description", "product_attributes")
+
+SKU_CODE_RE = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
+BATCH_SIZE = 2000
+
+
+class CatalogImportInvalid(InvalidInput):
+    """Some rows of an import are invalid; `errors` maps `"line N"` to its reasons."""
+
+
+@dataclass
+class CatalogRow:
+    """One checked row of an import file."""
+
+    line: int
+    category_path: tuple[str, ...]
+    category_description: str | None = None
+    category_attributes: dict | None = None
+    product_name: str | None = None
+    product_description: str | None = None
+    product_attributes: dict | None = None
+    sku_code: str | None = None
+    price: Decimal | None = None
+    attributes: dict | None = None
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class CatalogImportResult:
+    """What an import did (or, dry run, would do) to each kind of row."""
+
+    rows: int = 0
+    categories: Counts = field(default_factory=Counts)
+    products: Counts = field(default_factory=Counts)
+    skus: Counts = field(default_factory=Counts)
+    dry_run: bool = False
+
+    @property
+    def created(self) -> int:
+        return self.categories.created + self.products.created + self.skus.created
+
+    @property
+    def updated(self) -> int:
+        return self.categories.updated + self.products.updated + self.skus.updated
+
+    @property
+    def unchanged(self) -> int:
+        return self.categories.unchanged + self.products.unchanged + self.skus.unchanged
+
+
+# --- reading files -------------------------------------------------------------------
+
+
+def catalog_file_records(path: str | Path) -> tuple[str, Iterator[tuple[int, dict]]]:
+    """Open a `.csv` or `.json` file and return its kind and `(line, record)` pairs.
+
+    CSV line numbers count the header as line 1; a JSON file is a list of objects and
+    its "line" is the object's position (1-based), which is its line in an exported file
+    minus one.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "line", _csv_records(path)
+    if suffix == ".json":
+        return "row", _json_records(path)
+    raise InvalidInput(f"{path.name}: use a .csv or .json file.")
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, dict]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInput(f"line 1: missing column(s) {', '.join(missing)}.")
+        start = 2
+        for record in reader:
+            if not any((v or "").strip() for k, v in record.items() if k is not None):
+                start = reader.line_num + 1
+                continue
+            if None in record:
+                record["__extra__"] = True
+            yield start, record
+            start = reader.line_num + 1
+
+
+def _json_records(path: Path) -> Iterator[tuple[int, dict]]:
+    with path.open(encoding="utf-8-sig") as handle:
+        try:
+            data = json.load(handle)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"line {exc.lineno}: not valid JSON ({exc.msg}).") from exc
+    if not isinstance(data, list):
+        raise InvalidInput("The JSON file must hold a list of objects.")
+    for index, record in enumerate(data, start=1):
+        yield index, record
+
+
+# --- checking rows -------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    return value.strip()
+
+
+def _validated(validator: Callable[[Any], None], value: Any, label: str) -> Any:
+    try:
+        validator(value)
+    except ValidationError as exc:
+        raise ValueError(f"{label}: {' '.join(exc.messages)}") from None
+    return value
+
+
+def _name(value: str, label: str, max_length: int, validator: Callable[[Any], None] = validate_name) -> str:
+    _validated(validator, value, label)
+    if len(value) > max_length:
+        raise ValueError(f"{label}: Ensure this value has at most {max_length} characters.")
+    return value
+
+
+def _description(value: Any, label: str, max_length: int) -> str:
+    value = _text(value)
+    _validated(validate_text, value, label)
+    if len(value) > max_length:
+        raise ValueError(f"{label}: Ensure this value has at most {max_length} characters.")
+    return value
+
+
+def _attributes(value: Any, label: str, *, empty_means_none: bool) -> dict | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None if empty_means_none else {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (json.JSONDecodeError, RecursionError):
+            raise ValueError(f"{label}: Must be valid JSON.") from None
+    return _validated(validate_attributes, value, label)
+
+
+def _price(value: Any) -> Decimal:
+    if isinstance(value, bool) or value is None or value == "":
+        raise ValueError("price is required with a sku_code")
+    try:
+        price = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"price {value!r} is not a number") from None
+    if not price.is_finite():
+        raise ValueError(f"price {value!r} is not a number")
+    if price.as_tuple().exponent < -2:
+        raise ValueError(f"price {value!r} has more than 2 decimal places")
+    if price < 0 or price > MAX_PRICE:
+        raise ValueError(f"price {value!r} is not between 0 and {MAX_PRICE}")
+    return price.quantize(Decimal("0.01"))
+
+
+def catalog_row_check(line: int, record: Any) -> CatalogRow:
+    """Turn one raw record into a `CatalogRow` or raise `ValueError` listing its faults."""
+    if not isinstance(record, dict):
+        raise ValueError("must be an object")
+    if record.get("__extra__"):
+        raise ValueError("has more cells than the header")
+    faults: list[str] = []
+
+    def attempt(check: Callable[[], Any]) -> Any:
+        try:
+            return check()
+        except ValueError as exc:
+            faults.append(str(exc))
+            return None
+
+    def path() -> tuple[str, ...]:
+        raw = _text(record.get("category_path"))
+        if not raw:
+            raise ValueError("category_path is empty")
+        return tuple(
+            _name(part.strip(), f"category name {part.strip()!r} in category_path", 100, validate_category_name)
+            for part in raw.split(PATH_SEPARATOR)
+        )
+
+    row = CatalogRow(line=line, category_path=attempt(path) or ())
+    if "category_description" in record:
+        row.category_description = attempt(
+            lambda: _description(record["category_description"], "category_description", 500)
+        )
+    row.category_attributes = attempt(
+        lambda: _attributes(record.get("category_attributes"), "category_attributes", empty_means_none=True)
+    )
+    product_name = attempt(lambda: _text(record.get("product_name")))
+    sku_code = attempt(lambda: _text(record.get("sku_code")))
+    if product_name:
+        row.product_name = attempt(lambda: _name(product_name, "product_name", 150))
+        if "product_description" in record:
+            row.product_description = attempt(
+                lambda: _description(record["product_description"], "product_description", 5000)
+            )
+        row.product_attributes = attempt(
+            lambda: _attributes(record.get("product_attributes"), "product_attributes", empty_means_none=True)
+        )
+    if sku_code:
+        if not product_name:
+            faults.append("product_name is empty")
+        if not SKU_CODE_RE.match(sku_code):
+            faults.append(f"sku_code {sku_code!r} must be 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
+        row.sku_code = sku_code
+        row.price = attempt(lambda: _price(record.get("price")))
+        row.attributes = attempt(lambda: _attributes(record.get("attributes"), "attributes", empty_means_none=False))
+    elif str(record.get("price") or "").strip():
+        faults.append("price is given without a sku_code")
+    if faults:
+        raise ValueError("; ".join(faults))
+    return row
+
+
+def catalog_rows_check(
+    records: Iterable[tuple[int, Any]], *, unit: str = "line", progress: Callable[[int], Any] | None = None
+) -> list[CatalogRow]:
+    """Check every record; raise `CatalogImportInvalid` naming every bad one, in order."""
+    rows: list[CatalogRow] = []
+    errors: dict[str, str] = {}
+    seen_codes: dict[str, int] = {}
+    for line, record in records:
+        try:
+            row = catalog_row_check(line, record)
+        except ValueError as exc:
+            errors[f"{unit} {line}"] = str(exc)
+        else:
+            if row.sku_code:
+                key = row.sku_code.lower()
+                if key in seen_codes:
+                    errors[f"{unit} {line}"] = f"sku_code {row.sku_code!r} repeats {unit} {seen_codes[key]}"
+                    continue
+                seen_codes[key] = line
+            rows.append(row)
+        if progress:
+            progress(1)
+    if errors:
+        raise CatalogImportInvalid(f"{len(errors)} invalid row(s); nothing was imported.", errors=errors)
+    return rows
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def _chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class _Plan:
+    """Matches rows to stored objects and collects what to create and update."""
+
+    def __init__(self, rows: list[CatalogRow], unit: str):
+        self.rows = rows
+        self.unit = unit
+        self.errors: dict[str, str] = {}
+        self.result = CatalogImportResult(rows=len(rows))
+
+    def error(self, row: CatalogRow, message: str) -> None:
+        key = f"{self.unit} {row.line}"
+        self.errors[key] = f"{self.errors[key]}; {message}" if key in self.errors else message
+
+    def build(self) -> None:
+        self._categories()
+        self._products()
+        self._skus()
+
+    # Categories are keyed by the lower-cased path tuple.
+    def _categories(self) -> None:
+        by_parent_name: dict[tuple[int | None, str], Category] = {}
+        self.max_tree_id = 0
+        for category in Category.all_objects.filter(is_deleted=False):
+            by_parent_name[(category.parent_id, category.name.lower())] = category
+        self.max_tree_id = max((c.tree_id for c in by_parent_name.values()), default=0)
+        self.category_by_key: dict[tuple[str, ...], Category] = {}
+        self.new_categories: list[tuple[tuple[str, ...], Category]] = []
+        self.changed_categories: dict[int, Category] = {}
+        given: dict[tuple[str, ...], dict[str, tuple[Any, int]]] = {}
+        for row in self.rows:
+            parent: Category | None = None
+            key: tuple[str, ...] = ()
+            for name in row.category_path:
+                key = (*key, name.lower())
+                node = self.category_by_key.get(key)
+                if node is None:
+                    node = None if parent is not None and parent.pk is None else by_parent_name.get(
+                        (parent.pk if parent else None, name.lower())
+                    )
+                    if node is None:
+                        node = Category(
+                            name=name, slug=slugify(name, allow_unicode=True)[:120], parent=parent,
+                            path=f"{parent.path}{PATH_SEPARATOR}{name}" if parent else name,
+                            level=len(key) - 1, lft=0, rght=0, tree_id=0,
+                        )
+                        self.new_categories.append((key, node))
+                    self.category_by_key[key] = node
+                parent = node
+            for attr in ("description", "attributes"):
+                value = getattr(row, f"category_{attr}")
+                if value is None:
+                    continue
+                first = given.setdefault(key, {}).setdefault(attr, (value, row.line))
+                if first[0] != value:
+                    self.error(row, f"category_{attr} differs from {self.unit} {first[1]} for the same category")
+                elif first[1] == row.line and getattr(parent, attr) != value:
+                    setattr(parent, attr, value)
+                    if parent.pk is not None:
+                        self.changed_categories[parent.pk] = parent
+        counts = self.result.categories
+        counts.created = len(self.new_categories)
+        counts.updated = len(self.changed_categories)
+        counts.unchanged = sum(1 for c in self.category_by_key.values() if c.pk is not None) - counts.updated
+
+    def _products(self) -> None:
+        existing_ids = sorted({c.pk for c in self.category_by_key.values() if c.pk is not None})
+        stored: dict[tuple[int, str], list[Product]] = {}
+        for ids in _chunks(existing_ids, 1000):
+            for product in Product.objects.filter(category_id__in=ids):
+                stored.setdefault((product.category_id, product.name.lower()), []).append(product)
+        self.product_by_key: dict[tuple[tuple[str, ...], str], Product] = {}
+        self.product_of_row: dict[int, Product] = {}
+        self.new_products: list[Product] = []
+        self.changed_products: dict[int, Product] = {}
+        given: dict[tuple, dict[str, tuple[Any, int]]] = {}
+        for row in self.rows:
+            if not row.product_name:
+                continue
+            category = self.category_by_key[tuple(n.lower() for n in row.category_path)]
+            key = (tuple(n.lower() for n in row.category_path), row.product_name.lower())
+            product = self.product_by_key.get(key)
+            if product is None:
+                matches = stored.get((category.pk, row.product_name.lower()), []) if category.pk else []
+                if len(matches) > 1:
+                    self.error(row, f"{len(matches)} products are named {row.product_name!r} in this category")
+                    continue
+                if matches:
+                    product = matches[0]
+                else:
+                    product = Product(
+                        name=row.product_name, slug=slugify(row.product_name, allow_unicode=True)[:170],
+                        category=category, description="", attributes={},
+                    )
+                    self.new_products.append(product)
+                self.product_by_key[key] = product
+            self.product_of_row[row.line] = product
+            for attr in ("description", "attributes"):
+                value = getattr(row, f"product_{attr}")
+                if value is None:
+                    continue
+                first = given.setdefault(key, {}).setdefault(attr, (value, row.line))
+                if first[0] != value:
+                    self.error(row, f"product_{attr} differs from {self.unit} {first[1]} for the same product")
+                elif first[1] == row.line and getattr(product, attr) != value:
+                    setattr(product, attr, value)
+                    if product.pk is not None:
+                        self.changed_products[product.pk] = product
+        counts = self.result.products
+        counts.created = len(self.new_products)
+        counts.updated = len(self.changed_products)
+        counts.unchanged = len(self.product_by_key) - counts.created - counts.updated
+
+    def _skus(self) -> None:
+        sku_rows = [row for row in self.rows if row.sku_code]
+        stored: dict[str, SKU] = {}
+        codes = [row.sku_code.lower() for row in sku_rows]
+        for batch in _chunks(codes, 5000):
+            query = SKU.all_objects.annotate(code_ci=Lower("sku_code")).filter(code_ci__in=batch)
+            if connection.features.has_select_for_update:
+                query = query.select_for_update(of=("self",))
+            for sku in query:
+                stored[sku.sku_code.lower()] = sku
+        self.new_skus: list[SKU] = []
+        self.changed_skus: list[SKU] = []
+        counts = self.result.skus
+        for row in sku_rows:
+            product = self.product_of_row.get(row.line)
+            if product is None:
+                continue  # the product row is already in error
+            sku = stored.get(row.sku_code.lower())
+            if sku is None:
+                self.new_skus.append(SKU(sku_code=row.sku_code, product=product, price=row.price,
+                                         attributes=row.attributes))
+                continue
+            if sku.is_deleted:
+                self.error(row, f"sku_code {row.sku_code!r} belongs to a deleted SKU (id {sku.pk}); "
+                                "restore or purge it first")
+                continue
+            if sku.price == row.price and sku.attributes == row.attributes and sku.product_id == product.pk \
+                    and product.pk is not None:
+                counts.unchanged += 1
+                continue
+            sku.price, sku.attributes, sku.product = row.price, row.attributes, product
+            self.changed_skus.append(sku)
+        counts.created = len(self.new_skus)
+        counts.updated = len(self.changed_skus)
+
+    # --- writes, parents before children ---
+
+    def write(self, progress: Callable[[int], Any] | None) -> None:
+        self._write_categories()
+        _upsert(Category, list(self.changed_categories.values()), ["description", "attributes"])
+        for batch in _chunks(self.new_products):
+            Product.objects.bulk_create(batch)
+        _upsert(Product, list(self.changed_products.values()), ["description", "attributes"])
+        for batch in _chunks(self.new_skus):
+            for sku in batch:
+                sku.product_id = sku.product.pk
+            SKU.objects.bulk_create(batch)
+            if progress:
+                progress(len(batch))
+        for sku in self.changed_skus:
+            sku.product_id = sku.product.pk
+        _upsert(SKU, self.changed_skus, ["price", "attributes", "product"], progress=progress)
+
+    def _write_categories(self) -> None:
+        if not self.new_categories:
+            return
+        tree_ids: set[int] = set()
+        next_tree_id = self.max_tree_id
+        by_depth: dict[int, list[Category]] = {}
+        for key, node in self.new_categories:
+            by_depth.setdefault(len(key), []).append(node)
+        # Plain INSERTs, parents first; the mptt numbers come from one rebuild per tree.
+        for depth in sorted(by_depth):
+            for node in by_depth[depth]:
+                if node.parent is None:
+                    next_tree_id += 1
+                    node.tree_id = next_tree_id
+                else:
+                    node.parent_id = node.parent.pk
+                    node.tree_id = node.parent.tree_id
+                tree_ids.add(node.tree_id)
+            for batch in _chunks(by_depth[depth]):
+                Category.all_objects.bulk_create(batch)
+        for tree_id in sorted(tree_ids):
+            Category.all_objects.partial_rebuild(tree_id)
+
+
+def _upsert(model, objs: list, fields: list[str], progress: Callable[[int], Any] | None = None) -> None:
+    """Write changed rows of `model` by primary key in batches (INSERT .. ON CONFLICT (id) DO UPDATE),
+    adding 1 to their version."""
+    for batch in _chunks(objs):
+        for obj in batch:
+            obj.version += 1
+        model._base_manager.bulk_create(
+            batch, update_conflicts=True, unique_fields=["id"],
+            update_fields=[*fields, "version", "updated_at"],
+        )
+        if progress:
+            progress(len(batch))
+
+
+@transaction.atomic
+def catalog_import(
+    *, rows: list[CatalogRow], unit: str = "line", dry_run: bool = False, user=None,
+    progress: Callable[[int], Any] | None = None,
+) -> CatalogImportResult:
+    """Upsert checked rows in one transaction; on any row error write nothing.
+
+    Raises `CatalogImportInvalid` with every row that cannot be applied (a deleted SKU
+    holding the code, an ambiguous product name, conflicting values for one product).
+    """
+    category_tree_lock()
+    plan = _Plan(rows, unit)
+    plan.build()
+    if plan.errors:
+        raise CatalogImportInvalid(f"{len(plan.errors)} invalid row(s); nothing was imported.",
+                                   errors=dict(sorted(plan.errors.items(), key=lambda kv: int(kv[0].split()[1]))))
+    plan.result.dry_run = dry_run
+    if not dry_run:
+        plan.write(progress)
+    return plan.result

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from inventory_site.exceptions import PreconditionFailed
 
-ID_PATTERN = r"[0-9]+"
+ID_PATTERN = r"[0-9]{1,18}"  # longer ids cannot exist (bigint) and would overflow the query
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 MAX_INT = 2**31 - 1
 

@@ -1,0 +1,128 @@
+"""Shapes of categories, products and SKUs in the API. Validation of input only: writes go
+through `catalog.services`."""
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import SKU, SKU_CODE_VALIDATOR, Category, Product
+from inventory_site.api.fields import AttributesField, NameField, PriceField, StrictIntegerField, TextField
+
+READ_ONLY = ("id", "slug", "created_at", "updated_at", "version", "is_deleted", "deleted_at")
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    """A category. `path` and `product_count` are computed; `parent_id` null makes a root."""
+
+    name = NameField(
+        category=True, max_length=100,
+        help_text="1-100 characters, unique among its non-deleted siblings (any case). "
+        "Not whitespace only, no control characters, and no '/' (it separates the names in `path` "
+        "and in catalog imports).",
+    )
+    description = TextField(max_length=500, required=False, help_text="At most 500 characters.")
+    parent_id = StrictIntegerField(
+        allow_null=True, required=False,
+        help_text="The parent category (active); null for a top-level category. Changing it moves the subtree.",
+    )
+    attributes = AttributesField(required=False)
+    path = serializers.CharField(read_only=True, help_text="Ancestor names and its own, joined by '/'.")
+    level = serializers.IntegerField(read_only=True, help_text="0 for a top-level category.")
+    product_count = serializers.IntegerField(
+        read_only=True, help_text="Active products in this category and all its descendants."
+    )
+
+    class Meta:
+        model = Category
+        fields = (
+            "id", "name", "slug", "description", "parent_id", "path", "level", "attributes",
+            "product_count", "created_at", "updated_at", "version", "is_deleted", "deleted_at",
+        )
+        read_only_fields = READ_ONLY
+
+
+class CategoryTreeNodeSerializer(serializers.Serializer):
+    """A node of `GET /categories/tree/`, with its `children` (nodes of the same shape)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField()
+    parent_id = serializers.IntegerField(allow_null=True)
+    path = serializers.CharField()
+    level = serializers.IntegerField()
+    attributes = serializers.JSONField()
+    product_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+    children = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/CategoryTreeNode"}})
+    def get_children(self, node):  # pragma: no cover - documentation only; the view returns dicts
+        return node["children"]
+
+
+class CategoryMoveSerializer(serializers.Serializer):
+    """Body of `POST /categories/{id}/move/`."""
+
+    target_id = StrictIntegerField(help_text="The category to move relative to.")
+    position = serializers.ChoiceField(
+        choices=["first-child", "last-child", "left", "right"], default="last-child",
+        help_text="first-child/last-child of the target, or its left/right sibling.",
+    )
+
+
+class CategoryTreeQuerySerializer(serializers.Serializer):
+    """Query of `GET /categories/tree/`."""
+
+    root_id = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    max_depth = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product in one category; `sku_count` counts its active SKUs."""
+
+    name = NameField(max_length=150, help_text="1-150 characters; not whitespace only, no control characters.")
+    description = TextField(max_length=5000, required=False, help_text="At most 5000 characters.")
+    category_id = StrictIntegerField(help_text="An active category.")
+    attributes = AttributesField(required=False)
+    sku_count = serializers.IntegerField(read_only=True, help_text="Active SKUs of this product.")
+
+    class Meta:
+        model = Product
+        fields = (
+            "id", "name", "slug", "description", "category_id", "attributes", "sku_count",
+            "created_at", "updated_at", "version", "is_deleted", "deleted_at",
+        )
+        read_only_fields = READ_ONLY
+
+
+class SKUSerializer(serializers.ModelSerializer):
+    """A sellable variant. `inventory_count` may be given on create only."""
+
+    sku_code = serializers.CharField(
+        max_length=50, trim_whitespace=False, validators=[SKU_CODE_VALIDATOR],
+        help_text="1-50 characters of A-Z a-z 0-9 . _ -; unique in any case, also against deleted SKUs.",
+    )
+    product_id = StrictIntegerField(help_text="An active product.")
+    price = PriceField()
+    attributes = AttributesField(required=False, help_text='A JSON object, e.g. {"color": "red", "size": "M"}; at most 16 KiB, 5 levels deep.')
+    inventory_count = StrictIntegerField(
+        write_only=True, required=False,
+        help_text="Create only: units received into the default warehouse (a `receipt` movement). "
+        "Writing it on update is a 400; stock changes go through the stock API.",
+    )
+
+    class Meta:
+        model = SKU
+        fields = (
+            "id", "sku_code", "product_id", "price", "attributes", "inventory_count",
+            "created_at", "updated_at", "version", "is_deleted", "deleted_at",
+        )
+        read_only_fields = READ_ONLY
+
+    def validate(self, attrs):
+        if self.context.get("for_update") and "inventory_count" in (self.initial_data or {}):
+            raise serializers.ValidationError(
+                {"inventory_count": ["Read-only after create; change stock through the stock API."]}
+            )
+        return attrs

@@ -1,0 +1,388 @@
+"""A realistic demo catalog, generated in bulk: a 3-4 level category tree, products with
+colour/size SKU variants, stock in two warehouses received through `receipt`
+movements, and a few active reservations.
+
+Everything is written with `bulk_create` in batches inside one transaction, with the
+mptt numbers computed here, so a million SKUs take minutes. The output depends only
+on `skus` and `seed`. Bulk writes skip django-simple-history.
+"""
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.models import SKU, Category, Product
+from catalog.services.categories import category_tree_lock
+from stock.models import MovementReason, StockLevel, StockMovement, Warehouse
+
+DEMO_SKU_PREFIX = "DM-"
+SECOND_WAREHOUSE = ("EAST", "East distribution centre")
+PRODUCTS_PER_LEAF = 25
+BATCH_PRODUCTS = 1000
+BATCH_SIZE = 5000
+
+COLORS = ["Black", "White", "Navy", "Grey", "Red", "Olive", "Beige", "Blue", "Green", "Burgundy", "Teal", "Mustard"]
+APPAREL_SIZES = ["XS", "S", "M", "L", "XL", "XXL"]
+SHOE_SIZES = [str(size) for size in range(37, 47)]
+ROOM_SIZES = ["Small", "Medium", "Large"]
+CAPACITIES = ["64GB", "128GB", "256GB", "512GB"]
+VOLUMES = ["50ml", "100ml", "200ml"]
+PAGES = ["Paperback", "Hardcover", "Ebook"]
+
+# department: (code, sections {section: [types]}, (axis name, values), price range)
+DEPARTMENTS: dict[str, tuple[str, dict[str, list[str]], tuple[str, list[str]], tuple[int, int]]] = {
+    "Clothing": ("CLO", {
+        "Men": ["T-Shirts", "Shirts", "Jeans", "Jackets", "Sweaters", "Shorts", "Suits", "Hoodies"],
+        "Women": ["Dresses", "Blouses", "Skirts", "Jeans", "Coats", "Knitwear", "Leggings", "Jumpsuits"],
+        "Kids": ["T-Shirts", "Pyjamas", "Jackets", "Trousers", "Swimwear", "Hoodies"],
+        "Sportswear": ["Running Tops", "Training Shorts", "Track Jackets", "Sports Bras", "Base Layers"],
+    }, ("size", APPAREL_SIZES), (9, 180)),
+    "Footwear": ("SHO", {
+        "Men's Shoes": ["Sneakers", "Boots", "Loafers", "Sandals", "Oxfords"],
+        "Women's Shoes": ["Heels", "Flats", "Ankle Boots", "Sneakers", "Sandals"],
+        "Running": ["Road Running Shoes", "Trail Running Shoes", "Racing Flats"],
+        "Kids' Shoes": ["School Shoes", "Trainers", "Wellies"],
+    }, ("size", SHOE_SIZES), (25, 220)),
+    "Electronics": ("ELE", {
+        "Phones": ["Smartphones", "Phone Cases", "Chargers", "Screen Protectors"],
+        "Computers": ["Laptops", "Monitors", "Keyboards", "Mice", "Webcams"],
+        "Audio": ["Headphones", "Earbuds", "Speakers", "Soundbars"],
+        "Cameras": ["Action Cameras", "Lenses", "Tripods", "Memory Cards"],
+        "Wearables": ["Smartwatches", "Fitness Trackers"],
+    }, ("capacity", CAPACITIES), (15, 1500)),
+    "Home & Kitchen": ("HOM", {
+        "Cookware": ["Frying Pans", "Saucepans", "Casserole Dishes", "Knife Sets"],
+        "Bedding": ["Duvet Covers", "Pillows", "Sheets", "Throws"],
+        "Furniture": ["Sofas", "Coffee Tables", "Bookcases", "Office Chairs"],
+        "Decor": ["Lamps", "Mirrors", "Rugs", "Vases", "Cushions"],
+        "Storage": ["Baskets", "Shelving Units", "Food Containers"],
+    }, ("size", ROOM_SIZES), (8, 900)),
+    "Sports & Outdoors": ("SPO", {
+        "Camping": ["Tents", "Sleeping Bags", "Camping Stoves", "Headlamps"],
+        "Cycling": ["Helmets", "Bike Lights", "Cycling Gloves", "Bike Locks"],
+        "Fitness": ["Yoga Mats", "Dumbbells", "Resistance Bands", "Kettlebells"],
+        "Water Sports": ["Wetsuits", "Snorkels", "Paddle Boards"],
+    }, ("size", ROOM_SIZES), (10, 600)),
+    "Beauty": ("BEA", {
+        "Skincare": ["Moisturisers", "Cleansers", "Serums", "Sunscreens"],
+        "Haircare": ["Shampoos", "Conditioners", "Hair Oils"],
+        "Fragrance": ["Eaux de Parfum", "Eaux de Toilette", "Body Mists"],
+    }, ("volume", VOLUMES), (5, 140)),
+    "Toys & Games": ("TOY", {
+        "Building Sets": ["Construction Kits", "Marble Runs", "Magnetic Tiles"],
+        "Board Games": ["Strategy Games", "Party Games", "Family Games"],
+        "Outdoor Play": ["Scooters", "Kites", "Water Guns"],
+        "Puzzles": ["Jigsaw Puzzles", "Brain Teasers"],
+    }, ("size", ROOM_SIZES), (6, 150)),
+    "Books": ("BOO", {
+        "Fiction": ["Crime Novels", "Science Fiction", "Romance", "Historical Fiction"],
+        "Non-Fiction": ["Biographies", "Cookbooks", "Travel Guides", "History"],
+        "Children's Books": ["Picture Books", "Early Readers", "Young Adult"],
+    }, ("format", PAGES), (4, 60)),
+    "Garden": ("GAR", {
+        "Garden Tools": ["Spades", "Pruners", "Hoses", "Wheelbarrows"],
+        "Outdoor Furniture": ["Garden Chairs", "Parasols", "Loungers"],
+        "Plants & Seeds": ["Seed Packets", "Bulbs", "Planters"],
+    }, ("size", ROOM_SIZES), (5, 450)),
+    "Office": ("OFF", {
+        "Stationery": ["Notebooks", "Pens", "Desk Organisers", "Planners"],
+        "Office Furniture": ["Desks", "Filing Cabinets", "Desk Lamps"],
+        "Printing": ["Printers", "Ink Cartridges", "Printer Paper"],
+    }, ("size", ROOM_SIZES), (3, 700)),
+}
+# The fourth level, used when the catalog is large enough to need it.
+LINES = [
+    "Essentials", "Classic", "Premium", "Eco", "Outlet", "New Arrivals", "Signature", "Heritage",
+    "Urban", "Performance", "Limited Edition", "Studio", "Travel", "Pro", "Everyday", "Luxe",
+    "Compact", "Vintage", "Nordic", "Coastal",
+]
+BRANDS = [
+    "Northwind", "Alder & Co.", "Bluepeak", "Cedarline", "Driftwood", "Everly", "Foxglove", "Granite",
+    "Harbour", "Ironbark", "Juniper", "Kestrel", "Larkspur", "Meridian", "Nimbus", "Oakhurst", "Pinecrest",
+    "Quarry", "Redfern", "Saltmarsh", "Thistle", "Umber", "Vantage", "Willowby", "Yarrow", "Zephyr",
+]
+ADJECTIVES = [
+    "Classic", "Relaxed", "Slim", "Lightweight", "Heavy-Duty", "Everyday", "Organic", "Recycled",
+    "Compact", "Deluxe", "Essential", "Modern", "Rugged", "Soft", "Smart", "Weatherproof", "Premium",
+]
+KEEP_PLURAL = {"Jeans", "Shorts", "Leggings", "Trousers", "Headphones", "Earbuds", "Pyjamas", "Swimwear",
+               "Knitwear", "Sportswear", "Wellies", "Science Fiction", "Romance", "History", "Young Adult"}
+
+
+def _singular(plural: str) -> str:
+    if plural in KEEP_PLURAL or " de " in plural:
+        return plural
+    for ending, replacement in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("xes", "x")):
+        if plural.endswith(ending):
+            return plural[: -len(ending)] + replacement
+    return plural[:-1] if plural.endswith("s") and not plural.endswith("ss") else plural
+
+
+@dataclass
+class DemoResult:
+    """Rows written by `demo_catalog_load`; `skipped` when the demo catalog was already there."""
+
+    skipped: bool = False
+    categories: int = 0
+    products: int = 0
+    skus: int = 0
+    levels: int = 0
+    movements: int = 0
+    reservations: int = 0
+
+
+@dataclass
+class _Node:
+    name: str
+    children: dict[str, "_Node"] = field(default_factory=dict)
+    department: str = ""
+    product_type: str = ""
+    obj: Category | None = None
+
+
+def demo_catalog_exists() -> bool:
+    """Whether demo SKUs are stored (deleted ones included)."""
+    return SKU.all_objects.filter(sku_code__startswith=DEMO_SKU_PREFIX).exists()
+
+
+def _leaf_paths(leaves_wanted: int, rng: random.Random) -> list[tuple[str, ...]]:
+    types = [
+        (department, section, product_type)
+        for department, (_code, sections, _axis, _prices) in DEPARTMENTS.items()
+        for section, product_types in sections.items()
+        for product_type in product_types
+    ]
+    if leaves_wanted <= len(types):
+        # Spread a small catalog over every department.
+        by_department: dict[str, list] = {}
+        for path in types:
+            by_department.setdefault(path[0], []).append(path)
+        picked: list[tuple[str, ...]] = []
+        pools = [rng.sample(paths, len(paths)) for paths in by_department.values()]
+        while len(picked) < leaves_wanted:
+            for pool in pools:
+                if pool and len(picked) < leaves_wanted:
+                    picked.append(pool.pop())
+        return sorted(picked)
+    lines_per_type = min(len(LINES), math.ceil(leaves_wanted / len(types)))
+    return [(*path, line) for path in types for line in LINES[:lines_per_type]]
+
+
+def _build_tree(paths: list[tuple[str, ...]]) -> dict[str, _Node]:
+    roots: dict[str, _Node] = {}
+    for path in paths:
+        level = roots
+        for depth, name in enumerate(path):
+            node = level.setdefault(name, _Node(name=name, department=path[0]))
+            if depth >= 2:
+                node.product_type = path[2]
+            level = node.children
+    return roots
+
+
+def _number_tree(roots: dict[str, _Node], first_tree_id: int) -> list[list[Category]]:
+    """Category objects per depth with their mptt numbers, siblings in name order (as mptt orders them)."""
+    levels: list[list[Category]] = []
+
+    def visit(node: _Node, parent: Category | None, depth: int, left: int, tree_id: int) -> int:
+        category = Category(
+            name=node.name, slug=slugify(node.name, allow_unicode=True)[:120], parent=parent,
+            path=f"{parent.path}/{node.name}" if parent else node.name,
+            tree_id=tree_id, level=depth, lft=left,
+        )
+        node.obj = category
+        while len(levels) <= depth:
+            levels.append([])
+        levels[depth].append(category)
+        right = left + 1
+        for name in sorted(node.children, key=str.lower):
+            right = visit(node.children[name], category, depth + 1, right, tree_id) + 1
+        category.rght = right
+        return right
+
+    for index, name in enumerate(sorted(roots, key=str.lower)):
+        visit(roots[name], None, 0, 1, first_tree_id + index)
+    return levels
+
+
+def _leaves(roots: dict[str, _Node]) -> list[_Node]:
+    found: list[_Node] = []
+    stack = list(roots.values())
+    while stack:
+        node = stack.pop()
+        if node.children:
+            stack.extend(node.children.values())
+        else:
+            found.append(node)
+    return sorted(found, key=lambda n: n.obj.path)
+
+
+class _Generator:
+    """Products, SKUs and stock, in batches, from one seeded random source."""
+
+    def __init__(self, *, skus: int, rng: random.Random, leaves: list[_Node], warehouses: list[Warehouse]):
+        self.total_skus = skus
+        self.rng = rng
+        self.leaves = leaves
+        self.main, self.second = warehouses
+        self.product_number = 0
+        self.names_used: set[tuple[int, str]] = set()
+
+    def products(self) -> Iterator[tuple[Product, list[SKU]]]:
+        remaining = self.total_skus
+        leaf_index = 0
+        while remaining > 0:
+            leaf = self.leaves[leaf_index % len(self.leaves)]
+            leaf_index += 1
+            product, skus = self._product(leaf, remaining)
+            remaining -= len(skus)
+            yield product, skus
+
+    def _product(self, leaf: _Node, remaining: int) -> tuple[Product, list[SKU]]:
+        rng = self.rng
+        self.product_number += 1
+        code, _sections, (axis, axis_values), (low, high) = DEPARTMENTS[leaf.department]
+        noun = _singular(leaf.product_type)
+        brand = rng.choice(BRANDS)
+        name = f"{brand} {rng.choice(ADJECTIVES)} {noun}"
+        if (id(leaf), name.lower()) in self.names_used:
+            name = f"{name} {self.product_number}"
+        self.names_used.add((id(leaf), name.lower()))
+        base_price = Decimal(rng.randint(low, high)) + rng.choice((Decimal("0.99"), Decimal("0.49"), Decimal("0.00")))
+        product = Product(
+            name=name, slug=slugify(name, allow_unicode=True)[:170], category=leaf.obj,
+            description=f"{name}: a {noun.lower()} from {brand}'s {leaf.name if leaf.name in LINES else 'core'} range.",
+            attributes={"brand": brand, "department": leaf.department},
+        )
+        colors = rng.sample(COLORS, rng.randint(1, 3))
+        start = rng.randrange(len(axis_values))
+        sizes = axis_values[start:start + rng.randint(1, 4)]
+        skus = []
+        for color in colors:
+            for size in sizes:
+                if len(skus) == remaining:
+                    break
+                sku_code = f"{DEMO_SKU_PREFIX}{code}-{self.product_number:07d}-{color[:3].upper()}-{size.upper()}"
+                price = base_price + (Decimal(20 * axis_values.index(size)) if axis == "capacity" else 0)
+                skus.append(SKU(sku_code=sku_code[:50], price=price, attributes={"color": color.lower(), axis: size}))
+        return product, skus
+
+    def stock(self, sku: SKU, now) -> Iterator[tuple[StockLevel, StockMovement]]:
+        rng = self.rng
+        for warehouse, chance, most in ((self.main, 0.9, 150), (self.second, 0.45, 60)):
+            if rng.random() >= chance:
+                continue
+            on_hand = rng.randint(1, most) if rng.random() > 0.1 else rng.randint(1, 4)
+            yield (
+                StockLevel(sku_id=sku.pk, warehouse_id=warehouse.pk, on_hand=on_hand,
+                           low_stock_threshold=rng.choice((0, 5, 5, 10))),
+                StockMovement(sku_id=sku.pk, warehouse_id=warehouse.pk, delta=on_hand, balance_after=on_hand,
+                              reason=MovementReason.RECEIPT, reference=f"PO-DEMO-{sku.product_id:07d}",
+                              note="Opening stock (demo data)", created_at=now),
+            )
+
+
+def _second_warehouse(user) -> Warehouse:
+    from stock.services.warehouses import warehouse_create
+
+    code, name = SECOND_WAREHOUSE
+    existing = Warehouse.all_objects.filter(code=code).first()
+    if existing is not None:
+        return existing
+    return warehouse_create(code=code, name=name, user=user)
+
+
+def _reserve_a_few(levels: list[StockLevel], rng: random.Random, count: int, user) -> int:
+    from stock.services.reservations import ReservationRequestLine, reservation_create
+
+    candidates = [level for level in levels if level.on_hand >= 3]
+    made = 0
+    for number in range(1, count + 1):
+        if not candidates:
+            break
+        picked = rng.sample(candidates, min(len(candidates), rng.randint(1, 3)))
+        lines = [ReservationRequestLine(sku=level.sku, warehouse=level.warehouse, quantity=rng.randint(1, 2))
+                 for level in picked]
+        reservation_create(reference=f"ORDER-DEMO-{number:04d}", lines=lines, ttl_seconds=7 * 24 * 3600, user=user)
+        candidates = [level for level in candidates if level not in picked]
+        made += 1
+    return made
+
+
+@transaction.atomic
+def demo_catalog_load(
+    *, skus: int = 200, seed: int = 42, user=None, progress: Callable[[int], Any] | None = None,
+) -> DemoResult:
+    """Write the demo catalog with `skus` SKUs, unless demo SKUs are already stored (then skip).
+
+    Raises `InvalidInput` when a top-level category of the demo already exists.
+    """
+    from inventory_site.exceptions import InvalidInput
+
+    if skus < 1:
+        raise InvalidInput("skus must be at least 1.")
+    category_tree_lock()
+    if demo_catalog_exists():
+        return DemoResult(skipped=True)
+    rng = random.Random(seed)
+    paths = _leaf_paths(max(6, math.ceil(skus / (PRODUCTS_PER_LEAF * 4))), rng)
+    roots = _build_tree(paths)
+    taken = list(Category.objects.filter(parent=None, name__in=list(roots)).values_list("name", flat=True))
+    if taken:
+        raise InvalidInput(f"The catalog already has top-level categories named {', '.join(taken)}; "
+                           "load the demo into a catalog without them.")
+    first_tree_id = (Category.all_objects.aggregate(top=Max("tree_id"))["top"] or 0) + 1
+    result = DemoResult()
+    for depth_rows in _number_tree(roots, first_tree_id):
+        for category in depth_rows:
+            category.parent_id = category.parent.pk if category.parent else None
+        Category.all_objects.bulk_create(depth_rows, batch_size=BATCH_SIZE)
+        result.categories += len(depth_rows)
+
+    main = Warehouse.objects.filter(is_default=True).first() or Warehouse.objects.get(code="MAIN")
+    generator = _Generator(skus=skus, rng=rng, leaves=_leaves(roots), warehouses=[main, _second_warehouse(user)])
+    now = timezone.now()
+    sample_levels: list[StockLevel] = []
+    batch: list[tuple[Product, list[SKU]]] = []
+
+    def flush() -> None:
+        Product.objects.bulk_create([product for product, _ in batch], batch_size=BATCH_SIZE)
+        sku_rows = []
+        for product, product_skus in batch:
+            for sku in product_skus:
+                sku.product = product
+                sku_rows.append(sku)
+        SKU.objects.bulk_create(sku_rows, batch_size=BATCH_SIZE)
+        levels, movements = [], []
+        for sku in sku_rows:
+            for level, movement in generator.stock(sku, now):
+                level.sku, level.warehouse = sku, (main if level.warehouse_id == main.pk else generator.second)
+                levels.append(level)
+                movements.append(movement)
+        StockLevel.objects.bulk_create(levels, batch_size=BATCH_SIZE)
+        StockMovement.objects.bulk_create(movements, batch_size=BATCH_SIZE)
+        if len(sample_levels) < 200:
+            sample_levels.extend(levels[: 200 - len(sample_levels)])
+        result.products += len(batch)
+        result.skus += len(sku_rows)
+        result.levels += len(levels)
+        result.movements += len(movements)
+        if progress:
+            progress(len(sku_rows))
+        batch.clear()
+
+    for item in generator.products():
+        batch.append(item)
+        if len(batch) >= BATCH_PRODUCTS:
+            flush()
+    if batch:
+        flush()
+    result.reservations = _reserve_a_few(sample_levels, rng, min(8, max(2, skus // 25)), user)
+    return result

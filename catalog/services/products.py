@@ -1,0 +1,150 @@
+"""Writes to products; a cascading delete and a restore carry the product's SKUs along."""
+from typing import Any
+
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.text import slugify
+
+from catalog.exceptions import HasDependents, HasReservedStock, InvalidInput, ParentDeleted
+from catalog.models import SKU, Category, Product
+from catalog.services.base import locked_for_write, stamp_history
+
+_UNSET: Any = object()
+
+
+def _category_for_product(category_id: int) -> Category:
+    """The active category, locked against a concurrent delete until the transaction ends."""
+    category = Category.objects.select_for_update(no_key=True).filter(pk=category_id).first()
+    if category is None:
+        raise InvalidInput(
+            f"Category {category_id} does not exist or is deleted.",
+            errors={"category_id": [f"Category {category_id} does not exist or is deleted."]},
+        )
+    return category
+
+
+def skus_with_reserved_stock(sku_ids: list[int]) -> list[str]:
+    """Codes of those SKUs that hold reserved stock in some warehouse, locking their levels."""
+    from stock.models import StockLevel
+
+    if not sku_ids:
+        return []
+    levels = (
+        StockLevel.objects.select_for_update()
+        .filter(sku_id__in=sku_ids)
+        .order_by("pk")
+        .values_list("sku__sku_code", "reserved")
+    )
+    return sorted({code for code, reserved in levels if reserved > 0})
+
+
+@transaction.atomic
+def product_create(
+    *, name: str, category_id: int, description: str = "", attributes: dict | None = None, user=None
+) -> Product:
+    """Create a product in an active category."""
+    category = _category_for_product(category_id)
+    product = Product(
+        name=name,
+        slug=slugify(name, allow_unicode=True)[:170],
+        category=category,
+        description=description,
+        attributes=attributes if attributes is not None else {},
+    )
+    stamp_history(product, user)
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_update(
+    *,
+    product_id: int,
+    name: str = _UNSET,
+    description: str = _UNSET,
+    category_id: int = _UNSET,
+    attributes: dict = _UNSET,
+    user=None,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+) -> Product:
+    """Change a product; a new `category_id` must be an active category."""
+    product = locked_for_write(Product.objects.all(), product_id, expected_version=expected_version, if_match=if_match)
+    if category_id is not _UNSET and category_id != product.category_id:
+        product.category = _category_for_product(category_id)
+    if name is not _UNSET:
+        product.name = name
+        product.slug = slugify(name, allow_unicode=True)[:170]
+    if description is not _UNSET:
+        product.description = description
+    if attributes is not _UNSET:
+        product.attributes = attributes
+    stamp_history(product, user)
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_soft_delete(
+    *,
+    product_id: int,
+    cascade: bool = False,
+    user=None,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+) -> Product:
+    """Hide a product. With active SKUs it is refused unless `cascade`, which hides them too
+    (marked `deleted_with_product`), and is refused if any of them has reserved stock."""
+    product = locked_for_write(Product.objects.all(), product_id, expected_version=expected_version, if_match=if_match)
+    skus = list(SKU.objects.select_for_update().filter(product_id=product.pk).order_by("pk"))
+    if skus and not cascade:
+        raise HasDependents(
+            "The product has active SKUs; delete them first or use cascade=true.", errors={"skus": len(skus)}
+        )
+    reserved_codes = skus_with_reserved_stock([sku.pk for sku in skus])
+    if reserved_codes:
+        raise HasReservedStock(errors={"sku_codes": reserved_codes})
+    for sku in skus:
+        sku.mark_deleted()
+        sku.deleted_with_product = True
+        stamp_history(sku, user)
+        sku.save()
+    product.mark_deleted()
+    stamp_history(product, user)
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_restore(
+    *, product_id: int, user=None, expected_version: int | None = None, if_match: int | None = None
+) -> Product:
+    """Bring back a product and the SKUs that were deleted together with it."""
+    product = locked_for_write(
+        Product.all_objects.filter(is_deleted=True), product_id, expected_version=expected_version, if_match=if_match
+    )
+    if not Category.objects.filter(pk=product.category_id).exists():
+        raise ParentDeleted("Its category is deleted; restore the category first.", errors={"category_id": product.category_id})
+    product.mark_restored()
+    stamp_history(product, user)
+    product.save()
+    for sku in SKU.all_objects.select_for_update().filter(product_id=product.pk, is_deleted=True, deleted_with_product=True).order_by("pk"):
+        sku.mark_restored()
+        sku.deleted_with_product = False
+        stamp_history(sku, user)
+        sku.save()
+    return product
+
+
+@transaction.atomic
+def product_hard_delete(*, product_id: int, user=None, if_match: int | None = None) -> None:
+    """Remove a product for good. Refused while any SKU (even a deleted one) belongs to it."""
+    product = locked_for_write(Product.all_objects.all(), product_id, expected_version=None, if_match=if_match)
+    skus = SKU.all_objects.filter(product_id=product.pk).count()
+    if skus:
+        raise HasDependents("It still has SKUs (deleted ones included); remove them first.", errors={"skus": skus})
+    stamp_history(product, user)
+    try:
+        product.delete()
+    except ProtectedError as exc:
+        raise HasDependents("Other records still refer to this product.") from exc

@@ -1,0 +1,154 @@
+"""Writes to SKUs. Codes are unique in any case, and stay taken while a SKU is soft-deleted."""
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from catalog.exceptions import Duplicate, HasDependents, HasReservedStock, InvalidInput, ParentDeleted
+from catalog.models import SKU, Product
+from catalog.services.base import locked_for_write, stamp_history
+from catalog.services.products import skus_with_reserved_stock
+
+_UNSET: Any = object()
+
+
+def _product_for_sku(product_id: int) -> Product:
+    """The active product, locked against a concurrent delete until the transaction ends."""
+    product = Product.objects.select_for_update(no_key=True).filter(pk=product_id).first()
+    if product is None:
+        raise InvalidInput(
+            f"Product {product_id} does not exist or is deleted.",
+            errors={"product_id": [f"Product {product_id} does not exist or is deleted."]},
+        )
+    return product
+
+
+def _check_code_free(sku_code: str, *, exclude_pk: int | None = None) -> None:
+    taken = SKU.all_objects.filter(sku_code__iexact=sku_code)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise _duplicate(sku_code)
+
+
+def _duplicate(sku_code: str) -> Duplicate:
+    return Duplicate(
+        f"SKU code {sku_code!r} is taken (codes of deleted SKUs stay reserved).",
+        errors={"sku_code": [f"SKU code {sku_code!r} is already taken, possibly by a deleted SKU."]},
+    )
+
+
+def _save_unique(sku: SKU) -> None:
+    """Save, turning a lost race on the case-insensitive code constraint into `Duplicate`."""
+    try:
+        with transaction.atomic():
+            sku.save()
+    except IntegrityError as exc:
+        if "sku_code_unique_ci" in str(exc):
+            raise _duplicate(sku.sku_code) from exc
+        raise
+
+
+def _receive_initial_stock(sku: SKU, quantity: int, user) -> None:
+    try:
+        from stock.services import stock_receive
+    except ImportError:
+        raise InvalidInput(
+            errors={"inventory_count": ["Receiving stock is not available yet; create the SKU with 0."]}
+        ) from None
+    stock_receive(sku=sku, quantity=quantity, user=user, reference=f"initial stock {sku.sku_code}")
+
+
+@transaction.atomic
+def sku_create(
+    *,
+    sku_code: str,
+    product_id: int,
+    price: Decimal,
+    attributes: dict | None = None,
+    inventory_count: int = 0,
+    user=None,
+) -> SKU:
+    """Create a SKU of an active product; `inventory_count` units are received into the
+    default warehouse as a `receipt` movement in the same transaction."""
+    product = _product_for_sku(product_id)
+    _check_code_free(sku_code)
+    sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes if attributes is not None else {})
+    stamp_history(sku, user)
+    _save_unique(sku)
+    if inventory_count:
+        _receive_initial_stock(sku, inventory_count, user)
+    return sku
+
+
+@transaction.atomic
+def sku_update(
+    *,
+    sku_id: int,
+    sku_code: str = _UNSET,
+    product_id: int = _UNSET,
+    price: Decimal = _UNSET,
+    attributes: dict = _UNSET,
+    user=None,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+) -> SKU:
+    """Change a SKU's code, product, price or attributes (stock changes go through the stock services)."""
+    sku = locked_for_write(SKU.objects.all(), sku_id, expected_version=expected_version, if_match=if_match)
+    if product_id is not _UNSET and product_id != sku.product_id:
+        sku.product = _product_for_sku(product_id)
+    if sku_code is not _UNSET and sku_code != sku.sku_code:
+        _check_code_free(sku_code, exclude_pk=sku.pk)
+        sku.sku_code = sku_code
+    if price is not _UNSET:
+        sku.price = price
+    if attributes is not _UNSET:
+        sku.attributes = attributes
+    stamp_history(sku, user)
+    _save_unique(sku)
+    return sku
+
+
+@transaction.atomic
+def sku_soft_delete(
+    *, sku_id: int, user=None, expected_version: int | None = None, if_match: int | None = None
+) -> SKU:
+    """Hide a SKU (its code stays taken). Refused while it has reserved stock."""
+    sku = locked_for_write(SKU.objects.all(), sku_id, expected_version=expected_version, if_match=if_match)
+    reserved_codes = skus_with_reserved_stock([sku.pk])
+    if reserved_codes:
+        raise HasReservedStock(errors={"sku_codes": reserved_codes})
+    sku.mark_deleted()
+    stamp_history(sku, user)
+    sku.save()
+    return sku
+
+
+@transaction.atomic
+def sku_restore(
+    *, sku_id: int, user=None, expected_version: int | None = None, if_match: int | None = None
+) -> SKU:
+    """Bring back a soft-deleted SKU; its product must be active."""
+    sku = locked_for_write(SKU.all_objects.filter(is_deleted=True), sku_id, expected_version=expected_version, if_match=if_match)
+    if not Product.objects.filter(pk=sku.product_id).exists():
+        raise ParentDeleted("Its product is deleted; restore the product first.", errors={"product_id": sku.product_id})
+    sku.mark_restored()
+    sku.deleted_with_product = False
+    stamp_history(sku, user)
+    sku.save()
+    return sku
+
+
+@transaction.atomic
+def sku_hard_delete(*, sku_id: int, user=None, if_match: int | None = None) -> None:
+    """Remove a SKU for good. Refused while stock levels, movements or reservations refer to it."""
+    sku = locked_for_write(SKU.all_objects.all(), sku_id, expected_version=None, if_match=if_match)
+    stamp_history(sku, user)
+    try:
+        with transaction.atomic():
+            sku.delete()
+    except ProtectedError as exc:
+        raise HasDependents(
+            "The SKU has stock history (levels, movements or reservations) that the ledger needs."
+        ) from exc

@@ -1,0 +1,73 @@
+"""Serializer fields with the contract's strict input rules (types, ranges, names, attributes)."""
+from rest_framework import serializers
+
+from inventory_site.validators import validate_attributes, validate_category_name, validate_name, validate_text
+
+MAX_INT = 2**31 - 1
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: `true`, `1.5`, `"3"` are refused; 0..2^31-1 unless told otherwise."""
+
+    default_error_messages = {"invalid": "A whole number is required."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_INT)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class NameField(serializers.CharField):
+    """A display name, kept as sent: whitespace-only and control characters are refused."""
+
+    def __init__(self, *, category: bool = False, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("min_length", 1)
+        super().__init__(**kwargs)
+        self.validators.append(validate_category_name if category else validate_name)
+
+
+class TextField(serializers.CharField):
+    """Free text: may be empty, newlines allowed, other control characters refused."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+        self.validators.append(validate_text)
+
+
+class AttributesField(serializers.JSONField):
+    """`attributes`: a JSON object, at most 16 KiB serialized and 5 levels deep."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            "A JSON object (not a list or scalar), at most 16 KiB serialized and nested at most 5 deep.",
+        )
+        super().__init__(**kwargs)
+        self.validators.append(validate_attributes)
+
+
+class PriceField(serializers.DecimalField):
+    """A price: decimal string or number, 0..99999999.99, at most 2 places (more is refused, never rounded)."""
+
+    def __init__(self, **kwargs):
+        from decimal import Decimal
+
+        kwargs.setdefault("max_digits", 10)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("max_value", Decimal("99999999.99"))
+        kwargs.setdefault("help_text", 'Decimal >= 0 and <= 99999999.99 with at most 2 places; read as a string, e.g. "19.99".')
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -1,7 +1,15 @@
 """API routes of this app, mounted under /api/v1/."""
 from rest_framework.routers import DefaultRouter
 
+from stock.api import views
+
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.register("warehouses", views.WarehouseViewSet, basename="warehouse")
+router.register("stock/levels", views.StockLevelViewSet, basename="stocklevel")
+router.register("stock/movements", views.MovementViewSet, basename="stockmovement")
+router.register("stock/adjustments", views.AdjustmentViewSet, basename="adjustment")
+router.register("stock/transfers", views.TransferViewSet, basename="transfer")
+router.register("stock/reservations", views.ReservationViewSet, basename="reservation")
 
 urlpatterns = router.urls

@@ -1,0 +1,77 @@
+"""`Idempotency-Key` for POST endpoints: replay the first response instead of running twice.
+
+Decorate a viewset action with `@idempotent`. Without the header the action runs as
+usual. With it, the key is claimed (per user) before the action runs; a completed
+response below 500 is stored and replayed with `Idempotent-Replayed: true`; a 5xx frees
+the key so that a retry runs again.
+"""
+import json
+import re
+from functools import wraps
+
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from inventory_site.api.envelope import Envelope
+from inventory_site.api.renderers import envelope_for
+from stock.services import idempotency_abandon, idempotency_begin, idempotency_complete, request_fingerprint
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+
+
+def idempotency_key(request) -> str | None:
+    """The request's key, or None; a malformed key is a 400."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not _KEY.match(key) or not key.strip():
+        raise serializers.ValidationError(
+            {HEADER: ["Must be 1-255 printable ASCII characters."]}
+        )
+    return key
+
+
+def _body_bytes(request) -> bytes:
+    """The body in a canonical form, so that key order or spacing does not make it "another body"."""
+    raw = request.body
+    try:
+        return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):
+        return raw
+
+
+def _stored_body(response: Response):
+    return json.loads(json.dumps(envelope_for(response.data, {"response": response}), cls=JSONEncoder))
+
+
+def idempotent(action):
+    """Make a viewset action honour `Idempotency-Key`."""
+
+    @wraps(action)
+    def wrapper(self, request, *args, **kwargs):
+        key = idempotency_key(request)
+        if key is None:
+            return action(self, request, *args, **kwargs)
+        fingerprint = request_fingerprint(method=request.method, path=request.path, body=_body_bytes(request))
+        record, run = idempotency_begin(user=request.user, key=key, fingerprint=fingerprint)
+        if not run:
+            return Response(Envelope(record.response_body), status=record.response_status,
+                            headers={REPLAYED_HEADER: "true"})
+        try:
+            response = action(self, request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the handler turns it into a response to store
+            try:
+                response = self.handle_exception(exc)
+            except Exception:
+                idempotency_abandon(record=record)
+                raise
+        if response.status_code >= 500:
+            idempotency_abandon(record=record)
+        else:
+            idempotency_complete(record=record, status=response.status_code, body=_stored_body(response))
+        return response
+
+    return wrapper

@@ -1,0 +1,68 @@
+"""Query-string filters of the stock lists."""
+import django_filters
+
+from inventory_site.api.filters import IdFilter, InclusiveDateTimeFilter, SoftDeleteFilterSet, StrictBooleanFilter
+from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse
+from stock.selectors import reservations_with_status, stock_levels_low
+
+
+class WarehouseFilter(SoftDeleteFilterSet):
+    code = django_filters.CharFilter(field_name="code", lookup_expr="iexact")
+    is_active = StrictBooleanFilter(field_name="is_active")
+    is_default = StrictBooleanFilter(field_name="is_default")
+
+    class Meta:
+        model = Warehouse
+        fields = []
+
+
+class StockLevelFilter(django_filters.FilterSet):
+    sku_id = IdFilter(field_name="sku_id")
+    sku_code = django_filters.CharFilter(field_name="sku__sku_code", lookup_expr="iexact")
+    warehouse = django_filters.CharFilter(field_name="warehouse__code", lookup_expr="iexact")
+    product_id = IdFilter(field_name="sku__product_id")
+    low_stock = StrictBooleanFilter(method="filter_low_stock", help_text="available <= low_stock_threshold.")
+
+    class Meta:
+        model = StockLevel
+        fields = []
+
+    def filter_low_stock(self, queryset, name, value):
+        return queryset if value is None else stock_levels_low(queryset, value)
+
+
+class MovementFilter(django_filters.FilterSet):
+    sku_id = IdFilter(field_name="sku_id")
+    sku_code = django_filters.CharFilter(field_name="sku__sku_code", lookup_expr="iexact")
+    warehouse = django_filters.CharFilter(field_name="warehouse__code", lookup_expr="iexact")
+    reason = django_filters.ChoiceFilter(choices=MovementReason.choices)
+    reference = django_filters.CharFilter(field_name="reference")
+    reservation_id = IdFilter(field_name="reservation_id")
+    created_after = InclusiveDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = InclusiveDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = StockMovement
+        fields = []
+
+
+class ReservationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=ReservationStatus.choices, method="filter_status",
+        help_text="As read: `expired` includes active reservations past expires_at.",
+    )
+    reference = django_filters.CharFilter(field_name="reference")
+    sku_code = django_filters.CharFilter(method="filter_sku_code")
+
+    class Meta:
+        model = Reservation
+        fields = []
+
+    def filter_status(self, queryset, name, value):
+        return reservations_with_status(queryset, value) if value else queryset
+
+    def filter_sku_code(self, queryset, name, value):
+        if not value:
+            return queryset
+        lines = ReservationLine.objects.filter(sku__sku_code__iexact=value)
+        return queryset.filter(pk__in=lines.values("reservation_id"))

@@ -1,0 +1,253 @@
+"""Shapes of the stock API: what clients send (validated here) and what they read."""
+from django.conf import settings
+from rest_framework import serializers
+
+from catalog.models import SKU
+from inventory_site.api.fields import NameField, StrictIntegerField, TextField
+from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
+from stock.selectors import reservation_status
+from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
+from stock.services.reservations import MAX_TTL_SECONDS
+
+# --- Read shapes ---------------------------------------------------------------------
+
+
+class WarehouseSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(max_length=20, help_text="1-20 of A-Z, 0-9, '_', '-'; lowercase is uppercased.")
+    name = NameField(max_length=100)
+    is_active = serializers.BooleanField(required=False)
+    is_default = serializers.BooleanField(required=False, help_text="Making one the default unsets the old one.")
+
+    class Meta:
+        model = Warehouse
+        fields = ["id", "code", "name", "is_active", "is_default", "version", "created_at", "updated_at",
+                  "is_deleted", "deleted_at"]
+        read_only_fields = ["version", "created_at", "updated_at", "is_deleted", "deleted_at"]
+
+    def validate_code(self, value: str) -> str:
+        value = value.upper()
+        WAREHOUSE_CODE_VALIDATOR(value)
+        return value
+
+
+class StockLevelSerializer(serializers.ModelSerializer):
+    sku_id = serializers.IntegerField(read_only=True)
+    sku_code = serializers.CharField(source="sku.sku_code", read_only=True)
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    reserved = serializers.SerializerMethodField(help_text="Held by active, unexpired reservations.")
+    available = serializers.SerializerMethodField(help_text="on_hand - reserved.")
+    is_low = serializers.SerializerMethodField(help_text="available <= low_stock_threshold.")
+    low_stock_threshold = StrictIntegerField()
+
+    class Meta:
+        model = StockLevel
+        fields = ["id", "sku_id", "sku_code", "warehouse", "on_hand", "reserved", "available",
+                  "low_stock_threshold", "is_low", "version", "updated_at"]
+        read_only_fields = ["on_hand", "version", "updated_at"]
+
+    def get_reserved(self, level) -> int:
+        return getattr(level, "effective_reserved", level.reserved)
+
+    def get_available(self, level) -> int:
+        return level.on_hand - self.get_reserved(level)
+
+    def get_is_low(self, level) -> bool:
+        return self.get_available(level) <= level.low_stock_threshold
+
+
+class MovementSerializer(serializers.ModelSerializer):
+    sku_id = serializers.IntegerField(read_only=True)
+    sku_code = serializers.CharField(source="sku.sku_code", read_only=True)
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    reservation_id = serializers.IntegerField(read_only=True, allow_null=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = StockMovement
+        fields = ["id", "sku_id", "sku_code", "warehouse", "delta", "reason", "reference", "note",
+                  "reservation_id", "balance_after", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class ReservationLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    sku_id = serializers.IntegerField(read_only=True)
+    sku_code = serializers.CharField(source="sku.sku_code", read_only=True)
+    warehouse = serializers.CharField(source="warehouse.code", read_only=True)
+    quantity = serializers.IntegerField(read_only=True)
+
+
+class ReservationSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField(help_text="active, committed, released or expired (from expires_at on).")
+    lines = ReservationLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Reservation
+        fields = ["id", "reference", "status", "expires_at", "lines", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_status(self, reservation) -> str:
+        return reservation_status(reservation)
+
+
+class MovementsAndLevelsSerializer(serializers.Serializer):
+    movements = MovementSerializer(many=True)
+    levels = StockLevelSerializer(many=True)
+
+
+class MovementAndLevelSerializer(serializers.Serializer):
+    movement = MovementSerializer(allow_null=True)
+    level = StockLevelSerializer()
+
+
+# --- Write shapes --------------------------------------------------------------------
+
+
+class StockLevelUpdateSerializer(serializers.Serializer):
+    low_stock_threshold = StrictIntegerField()
+    version = StrictIntegerField(min_value=1, required=False)
+
+
+def _resolve_sku(attrs: dict, errors: dict) -> None:
+    code, pk = attrs.pop("sku_code", None), attrs.pop("sku_id", None)
+    if code is None and pk is None:
+        errors["sku_code"] = ["Give sku_code or sku_id."]
+        return
+    field = "sku_code" if code is not None else "sku_id"
+    sku = (SKU.all_objects.filter(sku_code__iexact=code) if code is not None else SKU.all_objects.filter(pk=pk)).first()
+    if sku is None:
+        errors[field] = ["No SKU with this code." if code is not None else "No SKU with this id."]
+    elif sku.is_deleted:
+        errors[field] = ["This SKU is deleted."]
+    else:
+        attrs["sku"] = sku
+
+
+def _resolve_warehouse(attrs: dict, field: str, errors: dict, *, required: bool = False) -> None:
+    code = attrs.pop(field, None)
+    if code is None:
+        if required:
+            errors[field] = ["This field is required."]
+        attrs[field] = None
+        return
+    warehouse = Warehouse.all_objects.filter(code__iexact=code).first()
+    if warehouse is None:
+        errors[field] = ["No warehouse with this code."]
+    elif warehouse.is_deleted:
+        errors[field] = ["This warehouse is deleted."]
+    else:
+        attrs[field] = warehouse
+
+
+class SkuAndWarehouseMixin:
+    """Turns `sku_code`/`sku_id` and warehouse codes into objects (400 when unknown or deleted)."""
+
+    warehouse_fields: tuple[str, ...] = ("warehouse",)
+    required_warehouses: tuple[str, ...] = ()
+
+    def validate(self, attrs):
+        errors: dict = {}
+        _resolve_sku(attrs, errors)
+        for field in self.warehouse_fields:
+            _resolve_warehouse(attrs, field, errors, required=field in self.required_warehouses)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
+    sku_code = serializers.CharField(max_length=50, required=False)
+    sku_id = StrictIntegerField(min_value=1, required=False)
+    warehouse = serializers.CharField(max_length=20, required=False, help_text="Default: the default warehouse.")
+    delta = StrictIntegerField(min_value=-MAX_QUANTITY, required=False, help_text="Signed change of on-hand; not 0.")
+    quantity = StrictIntegerField(required=False, help_text="Set on-hand to this (a count) instead of a delta.")
+    expected_on_hand = StrictIntegerField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
+    reason = serializers.ChoiceField(choices=[str(r) for r in ADJUSTMENT_REASONS])
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    note = TextField(max_length=500, required=False, default="")
+
+    def validate(self, attrs):
+        errors = {}
+        if ("delta" in attrs) == ("quantity" in attrs):
+            errors["delta"] = ["Give either delta or quantity."]
+        elif attrs.get("delta") == 0:
+            errors["delta"] = ["Must not be zero."]
+        if "expected_on_hand" in attrs and "quantity" not in attrs:
+            errors["expected_on_hand"] = ["Only with quantity."]
+        try:
+            attrs = super().validate(attrs)
+        except serializers.ValidationError as exc:
+            errors = {**exc.detail, **errors}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class BulkAdjustmentSerializer(serializers.Serializer):
+    lines = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+
+    def validate_lines(self, lines):
+        validated, errors = [], {}
+        for index, line in enumerate(lines):
+            serializer = AdjustmentSerializer(data=line)
+            if not isinstance(line, dict):
+                errors[str(index)] = {"non_field_errors": ["Must be an object."]}
+            elif serializer.is_valid():
+                validated.append(serializer.validated_data)
+            else:
+                errors[str(index)] = serializer.errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated
+
+
+class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
+    warehouse_fields = required_warehouses = ("from_warehouse", "to_warehouse")
+
+    sku_code = serializers.CharField(max_length=50, required=False)
+    sku_id = StrictIntegerField(min_value=1, required=False)
+    from_warehouse = serializers.CharField(max_length=20)
+    to_warehouse = serializers.CharField(max_length=20)
+    quantity = StrictIntegerField(min_value=1)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    note = TextField(max_length=500, required=False, default="")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs["from_warehouse"].pk == attrs["to_warehouse"].pk:
+            raise serializers.ValidationError({"to_warehouse": ["Must differ from from_warehouse."]})
+        return attrs
+
+
+class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serializer):
+    sku_code = serializers.CharField(max_length=50, required=False)
+    sku_id = StrictIntegerField(min_value=1, required=False)
+    quantity = StrictIntegerField(min_value=1)
+    warehouse = serializers.CharField(
+        max_length=20, required=False,
+        help_text="Default: the default warehouse, else the first active one with enough.",
+    )
+
+
+class ReservationCreateSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=100)
+    ttl_seconds = StrictIntegerField(
+        min_value=1, max_value=MAX_TTL_SECONDS, required=False,
+        help_text=f"1..{MAX_TTL_SECONDS}; default RESERVATION_TTL_SECONDS ({settings.RESERVATION_TTL_SECONDS}).",
+    )
+    lines = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+
+    def validate_lines(self, lines):
+        validated, errors = [], {}
+        for index, line in enumerate(lines):
+            if not isinstance(line, dict):
+                errors[str(index)] = {"non_field_errors": ["Must be an object."]}
+                continue
+            serializer = ReservationLineInputSerializer(data=line)
+            if serializer.is_valid():
+                validated.append(serializer.validated_data)
+            else:
+                errors[str(index)] = serializer.errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated

@@ -1,0 +1,215 @@
+"""Stock endpoints: validate the request, call one service, present the result."""
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+
+from inventory_site.api.filters import NamedOrderingFilter
+from inventory_site.api.idempotency import idempotent
+from inventory_site.api.permissions import is_force_delete
+from inventory_site.api.views import EnvelopeModelViewSet, EnvelopeViewSetMixin, etag_for, respond, write_preconditions
+from stock import selectors, services
+from stock.api import filters
+from stock.api.serializers import (
+    AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
+    MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, StockLevelSerializer,
+    StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer,
+)
+from stock.models import Reservation, StockMovement, Warehouse
+
+FILTERS = [DjangoFilterBackend, NamedOrderingFilter]
+
+
+class WarehouseViewSet(EnvelopeModelViewSet):
+    """Warehouses: codes, the default one, soft delete and restore."""
+
+    serializer_class = WarehouseSerializer
+    filterset_class = filters.WarehouseFilter
+    filter_backends = FILTERS
+    ordering_map = {"code": ["code"], "name": ["name"], "created_at": ["created_at"]}
+    ordering = ["code"]
+    action_permissions = {"restore": ["change"]}
+
+    def get_queryset(self):
+        return Warehouse.all_objects.all()
+
+    def get_object(self):
+        obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        warehouse = services.warehouse_create(**serializer.validated_data, user=request.user)
+        return respond(self.get_serializer(warehouse).data, message="Warehouse created", status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        warehouse = self.get_object()
+        serializer = self.get_serializer(warehouse, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        warehouse = services.warehouse_update(
+            warehouse=warehouse, **write_preconditions(request, current_version=warehouse.version),
+            user=request.user, **serializer.validated_data,
+        )
+        return respond(self.get_serializer(warehouse).data, message="Warehouse updated",
+                       headers={"ETag": etag_for(warehouse)})
+
+    def destroy(self, request, *args, **kwargs):
+        warehouse = self.get_object()
+        if is_force_delete(request):
+            services.warehouse_hard_delete(warehouse=warehouse, user=request.user)
+        else:
+            services.warehouse_soft_delete(
+                warehouse=warehouse, **write_preconditions(request, current_version=warehouse.version), user=request.user
+            )
+        return respond(None, status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=WarehouseSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        warehouse = self.get_object()
+        warehouse = services.warehouse_restore(
+            warehouse=warehouse, **write_preconditions(request, current_version=warehouse.version), user=request.user
+        )
+        return respond(self.get_serializer(warehouse).data, message="Warehouse restored")
+
+
+class StockLevelViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """One row per (SKU, warehouse); only `low_stock_threshold` is writable."""
+
+    serializer_class = StockLevelSerializer
+    filterset_class = filters.StockLevelFilter
+    filter_backends = FILTERS
+    ordering_map = {"sku_code": ["sku__sku_code"], "warehouse": ["warehouse__code"], "on_hand": ["on_hand"],
+                    "available": ["effective_available"], "updated_at": ["updated_at"]}
+    ordering = ["pk"]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.stock_level_list()
+
+    @extend_schema(request=StockLevelUpdateSerializer, responses=StockLevelSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        level = self.get_object()
+        serializer = StockLevelUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.stock_level_update_threshold(
+            level=level, low_stock_threshold=serializer.validated_data["low_stock_threshold"],
+            **write_preconditions(request, current_version=level.version), user=request.user,
+        )
+        level = self.get_queryset().get(pk=level.pk)
+        return respond(self.get_serializer(level).data, message="Stock level updated", headers={"ETag": etag_for(level)})
+
+
+class MovementViewSet(EnvelopeViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The append-only ledger."""
+
+    serializer_class = MovementSerializer
+    filterset_class = filters.MovementFilter
+    filter_backends = FILTERS
+    ordering_map = {"created_at": ["created_at"]}
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.movement_list()
+
+
+def _levels_data(levels) -> list:
+    return StockLevelSerializer(selectors.attach_effective_reserved(levels), many=True).data
+
+
+class AdjustmentViewSet(viewsets.GenericViewSet):
+    """`POST` one adjustment, or `bulk/` many, all or nothing."""
+
+    queryset = StockMovement.objects.none()
+    serializer_class = AdjustmentSerializer
+    required_permissions = ["stock.adjust_stock"]
+
+    @extend_schema(request=AdjustmentSerializer, responses={201: MovementAndLevelSerializer})
+    @idempotent
+    def create(self, request):
+        serializer = AdjustmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        movement, level = services.stock_adjust(**serializer.validated_data, user=request.user)
+        data = {"movement": MovementSerializer(movement).data if movement else None,
+                "level": _levels_data([level])[0]}
+        return respond(data, message="Stock adjusted", status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=BulkAdjustmentSerializer, responses={201: MovementsAndLevelsSerializer})
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def bulk(self, request):
+        serializer = BulkAdjustmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        movements, levels = services.stock_adjust_bulk(lines=serializer.validated_data["lines"], user=request.user)
+        data = {"movements": [MovementSerializer(m).data if m else None for m in movements],
+                "levels": _levels_data(levels)}
+        return respond(data, message="Stock adjusted", status=status.HTTP_201_CREATED)
+
+
+class TransferViewSet(viewsets.GenericViewSet):
+    """`POST` a transfer: `transfer_out` and `transfer_in` in one transaction."""
+
+    queryset = StockMovement.objects.none()
+    serializer_class = TransferSerializer
+    required_permissions = ["stock.transfer_stock"]
+
+    @extend_schema(request=TransferSerializer, responses={201: MovementsAndLevelsSerializer})
+    @idempotent
+    def create(self, request):
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        movements, levels = services.stock_transfer(**serializer.validated_data, user=request.user)
+        data = {"movements": MovementSerializer(movements, many=True).data, "levels": _levels_data(levels)}
+        return respond(data, message="Stock transferred", status=status.HTTP_201_CREATED)
+
+
+class ReservationViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         viewsets.GenericViewSet):
+    """Hold stock for an order; commit or release it."""
+
+    serializer_class = ReservationSerializer
+    filterset_class = filters.ReservationFilter
+    filter_backends = FILTERS
+    ordering_map = {"created_at": ["created_at"], "expires_at": ["expires_at"]}
+    ordering = ["-created_at", "-id"]
+    action_permissions = {
+        "create": ["add"], "commit": ["stock.commit_reservation"], "release": ["stock.release_reservation"],
+    }
+
+    def get_queryset(self):
+        return selectors.reservation_list()
+
+    def _present(self, reservation, *, message: str, status_code: int = 200):
+        reservation = self.get_queryset().get(pk=reservation.pk)
+        return respond(self.get_serializer(reservation).data, message=message, status=status_code)
+
+    @extend_schema(request=ReservationCreateSerializer, responses={201: ReservationSerializer})
+    @idempotent
+    def create(self, request):
+        serializer = ReservationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        reservation = services.reservation_create(
+            reference=data["reference"], ttl_seconds=data.get("ttl_seconds"), user=request.user,
+            lines=[services.ReservationRequestLine(sku=line["sku"], quantity=line["quantity"],
+                                                   warehouse=line["warehouse"]) for line in data["lines"]],
+        )
+        return self._present(reservation, message="Reservation created", status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ReservationSerializer)
+    @action(detail=True, methods=["post"])
+    def commit(self, request, pk=None):
+        reservation = get_object_or_404(Reservation.objects.all(), pk=pk)
+        services.reservation_commit(reservation=reservation, user=request.user)
+        return self._present(reservation, message="Reservation committed")
+
+    @extend_schema(request=None, responses=ReservationSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        reservation = get_object_or_404(Reservation.objects.all(), pk=pk)
+        services.reservation_release(reservation=reservation, user=request.user)
+        return self._present(reservation, message="Reservation released")

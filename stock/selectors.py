@@ -1,0 +1,179 @@
+"""Reads of the stock app: levels, ledger, reservations and SKU stock totals.
+
+A reservation stops holding stock at `expires_at` even before anything records the
+expiry: the stored `StockLevel.reserved` still includes the lines of overdue active
+reservations, so every read subtracts them ("effective reserved").
+"""
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import (
+    Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from stock.models import (
+    Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse,
+)
+
+
+def warehouse_default() -> Warehouse | None:
+    """The default warehouse (`MAIN` after the first migrate)."""
+    return Warehouse.objects.filter(is_default=True).first()
+
+
+def overdue_lines(*, now: datetime | None = None) -> QuerySet:
+    """Lines of reservations still stored as active although `expires_at` has passed."""
+    return ReservationLine.objects.filter(
+        reservation__status=ReservationStatus.ACTIVE,
+        reservation__expires_at__lte=now or timezone.now(),
+    )
+
+
+def _overdue_sum(lines: QuerySet, group_by: str) -> Coalesce:
+    total = lines.order_by().values(group_by).annotate(total=Sum("quantity")).values("total")
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def overdue_reserved_for_level(*, now: datetime | None = None) -> Coalesce:
+    """Units of an outer `StockLevel` held by overdue, unrecorded reservations."""
+    lines = overdue_lines(now=now).filter(sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"))
+    return _overdue_sum(lines, "sku_id")
+
+
+def with_effective_quantities(levels: QuerySet, *, now: datetime | None = None) -> QuerySet:
+    """Annotate `effective_reserved`, `effective_available` and `effective_is_low`."""
+    return levels.annotate(
+        effective_reserved=F("reserved") - overdue_reserved_for_level(now=now),
+    ).annotate(
+        effective_available=F("on_hand") - F("effective_reserved"),
+        effective_is_low=Case(
+            When(effective_available__lte=F("low_stock_threshold"), then=Value(True)), default=Value(False),
+        ),
+    )
+
+
+def stock_level_list() -> QuerySet:
+    """Levels with SKU and warehouse joined and quantities as of now."""
+    return with_effective_quantities(StockLevel.objects.select_related("sku", "warehouse"))
+
+
+def stock_levels_low(levels: QuerySet, low: bool = True) -> QuerySet:
+    """Levels whose available quantity is at (or, with `low=False`, above) its threshold."""
+    levels = levels if "effective_available" in levels.query.annotations else with_effective_quantities(levels)
+    return levels.filter(effective_is_low=low)
+
+
+def movement_list() -> QuerySet:
+    """The ledger, newest first, with what a row shows joined."""
+    return StockMovement.objects.select_related("sku", "warehouse", "created_by")
+
+
+def reservation_list() -> QuerySet:
+    """Reservations, newest first, with their lines."""
+    return Reservation.objects.prefetch_related("lines__sku", "lines__warehouse").order_by("-created_at", "-id")
+
+
+def reservation_status(reservation: Reservation, *, now: datetime | None = None) -> str:
+    """The status a reservation reads as: an overdue active one is `expired`."""
+    if reservation.status == ReservationStatus.ACTIVE and reservation.expires_at <= (now or timezone.now()):
+        return ReservationStatus.EXPIRED
+    return reservation.status
+
+
+def reservations_with_status(reservations: QuerySet, status: str, *, now: datetime | None = None) -> QuerySet:
+    """Filter by the status as read (`expired` includes overdue active reservations)."""
+    now = now or timezone.now()
+    overdue = Q(status=ReservationStatus.ACTIVE, expires_at__lte=now)
+    if status == ReservationStatus.ACTIVE:
+        return reservations.filter(status=status, expires_at__gt=now)
+    if status == ReservationStatus.EXPIRED:
+        return reservations.filter(Q(status=status) | overdue)
+    return reservations.filter(status=status)
+
+
+# --- SKU stock totals ---------------------------------------------------------------
+
+def _sku_level_sum(field: str) -> Coalesce:
+    levels = StockLevel.objects.filter(sku_id=OuterRef("pk"))
+    total = levels.order_by().values("sku_id").annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def with_stock_totals(skus: QuerySet, *, now: datetime | None = None) -> QuerySet:
+    """Annotate SKUs with `stock_on_hand`, `stock_reserved` and `stock_available` (all warehouses).
+
+    One correlated subquery per figure: use it to filter or order by stock. To show
+    the figures of a page, prefer `attach_stock_totals` on the page, which sums only
+    the rows shown.
+    """
+    overdue = _overdue_sum(overdue_lines(now=now).filter(sku_id=OuterRef("pk")), "sku_id")
+    return skus.annotate(
+        stock_on_hand=_sku_level_sum("on_hand"),
+        stock_reserved=_sku_level_sum("reserved") - overdue,
+    ).annotate(stock_available=F("stock_on_hand") - F("stock_reserved"))
+
+
+def skus_in_stock(skus: QuerySet, in_stock: bool = True, *, now: datetime | None = None) -> QuerySet:
+    """SKUs with something available (`in_stock=False`: available <= 0)."""
+    if "stock_available" not in skus.query.annotations:
+        skus = with_stock_totals(skus, now=now)
+    return skus.filter(stock_available__gt=0) if in_stock else skus.filter(stock_available__lte=0)
+
+
+def skus_low_stock(skus: QuerySet, low: bool = True, *, now: datetime | None = None) -> QuerySet:
+    """SKUs with some level at or below its threshold (`low=False`: none)."""
+    low_levels = stock_levels_low(StockLevel.objects.filter(sku_id=OuterRef("pk")), now=now)
+    return skus.filter(Exists(low_levels)) if low else skus.exclude(Exists(low_levels))
+
+
+def sku_stock_totals(sku_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """`{sku_id: {"on_hand", "reserved", "available"}}` for these SKUs, in two queries."""
+    ids = list(sku_ids)
+    totals = {pk: {"on_hand": 0, "reserved": 0, "available": 0} for pk in ids}
+    if not ids:
+        return totals
+    rows = (
+        StockLevel.objects.filter(sku_id__in=ids).order_by().values("sku_id")
+        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+    )
+    overdue = defaultdict(int)
+    for row in overdue_lines(now=now).filter(sku_id__in=ids).order_by().values("sku_id").annotate(total=Sum("quantity")):
+        overdue[row["sku_id"]] = row["total"]
+    for row in rows:
+        reserved = row["reserved"] - overdue[row["sku_id"]]
+        totals[row["sku_id"]] = {"on_hand": row["on_hand"], "reserved": reserved, "available": row["on_hand"] - reserved}
+    return totals
+
+
+def attach_stock_totals(skus: Iterable, *, now: datetime | None = None) -> list:
+    """Set `stock_on_hand`, `stock_reserved`, `stock_available` on each SKU of a page (2 queries)."""
+    skus = list(skus)
+    missing = [sku for sku in skus if not hasattr(sku, "stock_available")]
+    totals = sku_stock_totals([sku.pk for sku in missing], now=now)
+    for sku in missing:
+        figures = totals[sku.pk]
+        sku.stock_on_hand, sku.stock_reserved, sku.stock_available = (
+            figures["on_hand"], figures["reserved"], figures["available"],
+        )
+    return skus
+
+
+def attach_effective_reserved(levels: Iterable[StockLevel], *, now: datetime | None = None) -> list[StockLevel]:
+    """Set `effective_reserved` on levels loaded without the annotation (one query)."""
+    levels = list(levels)
+    pairs = {(lvl.sku_id, lvl.warehouse_id) for lvl in levels}
+    if not pairs:
+        return levels
+    condition = Q()
+    for sku_id, warehouse_id in pairs:
+        condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
+    overdue = defaultdict(int)
+    rows = overdue_lines(now=now).filter(condition).order_by().values("sku_id", "warehouse_id").annotate(total=Sum("quantity"))
+    for row in rows:
+        overdue[(row["sku_id"], row["warehouse_id"])] = row["total"]
+    for level in levels:
+        level.effective_reserved = level.reserved - overdue[(level.sku_id, level.warehouse_id)]
+    return levels

@@ -1,0 +1,76 @@
+"""Stored `Idempotency-Key`s: claim a key before running a request, keep its response after.
+
+The claim is a row unique on (user, key) inserted and committed before the request
+runs, so two concurrent requests with one key cannot both run: the second sees the
+row without a response and is told the key is in use.
+"""
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from stock.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
+from stock.models import IdempotencyRecord
+
+# A claim this old without a response belongs to a request that died (a killed worker).
+ABANDONED_AFTER = timedelta(minutes=10)
+
+
+def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
+    """SHA-256 of what makes two requests "the same request"."""
+    digest = hashlib.sha256()
+    for part in (method.upper().encode(), b"\n", path.encode(), b"\n", body):
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def idempotency_begin(*, user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
+    """Claim `key` for `user`.
+
+    Returns `(record, True)` when the caller must run the request (and later call
+    `idempotency_complete` or `idempotency_abandon`), or `(record, False)` with the
+    stored response to replay. Raises `IdempotencyKeyReused` for another request under
+    the same key and `IdempotencyKeyInUse` while the first one still runs.
+    """
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(user=user, key=key, request_fingerprint=fingerprint)
+            return record, True
+        except IntegrityError:
+            pass
+        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if existing is None:
+            continue
+        now = timezone.now()
+        expired = existing.created_at < now - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+        abandoned = existing.response_status is None and existing.created_at < now - ABANDONED_AFTER
+        if expired or abandoned:
+            IdempotencyRecord.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            continue
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyKeyReused()
+        if existing.response_status is None:
+            raise IdempotencyKeyInUse()
+        return existing, False
+    raise IdempotencyKeyInUse()
+
+
+def idempotency_complete(*, record: IdempotencyRecord, status: int, body) -> None:
+    """Store the response to replay for this key."""
+    IdempotencyRecord.objects.filter(pk=record.pk).update(response_status=status, response_body=body)
+    record.response_status, record.response_body = status, body
+
+
+def idempotency_abandon(*, record: IdempotencyRecord) -> None:
+    """Free the key (the request failed with a 5xx): a retry runs again."""
+    IdempotencyRecord.objects.filter(pk=record.pk).delete()
+
+
+def idempotency_purge_expired() -> int:
+    """Delete keys older than `IDEMPOTENCY_KEY_TTL_HOURS`; returns how many."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,309 @@
+"""Stock level writes: receipts, adjustments (one or in bulk), transfers and thresholds.
+
+Every change of `on_hand` writes its ledger row in the same transaction. Levels are
+locked `FOR UPDATE` in one fixed order, (sku_id, warehouse_id), everywhere in this
+package, so concurrent writers never deadlock on them; counters then move with `F()`
+expressions so the database, not Python, does the arithmetic.
+"""
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from inventory_site.exceptions import DomainError, VersionConflict, PreconditionFailed
+from stock.exceptions import InsufficientStock, InvalidInput, LinesRefused, OnHandConflict
+from stock.models import MovementReason, Reservation, StockLevel, StockMovement, Warehouse
+from stock.selectors import warehouse_default
+
+MAX_QUANTITY = 2**31 - 1
+ADJUSTMENT_REASONS = (
+    MovementReason.RECEIPT, MovementReason.RETURN, MovementReason.DAMAGE, MovementReason.LOSS,
+    MovementReason.CORRECTION, MovementReason.COUNT, MovementReason.SALE,
+)
+T = TypeVar("T")
+
+
+@dataclass
+class AdjustmentLine:
+    """One requested adjustment: `delta`, or `quantity` (a count) with an optional `expected_on_hand`."""
+
+    sku: Any
+    reason: str
+    warehouse: Warehouse | None = None
+    delta: int | None = None
+    quantity: int | None = None
+    expected_on_hand: int | None = None
+    reference: str = ""
+    note: str = ""
+    level: StockLevel | None = field(default=None, repr=False)
+
+
+def level_key(level_or_pair) -> tuple[int, int]:
+    if isinstance(level_or_pair, StockLevel):
+        return (level_or_pair.sku_id, level_or_pair.warehouse_id)
+    return level_or_pair
+
+
+def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int, int]] = ()) -> dict[tuple[int, int], StockLevel]:
+    """Lock the levels of these (sku_id, warehouse_id) pairs in the fixed order; create the `create` ones first.
+
+    Creation is `INSERT ... ON CONFLICT DO NOTHING`, so two first receipts of one SKU do
+    not collide. Missing levels that were not to be created are absent from the result.
+    """
+    pairs = sorted(set(pairs))
+    to_create = sorted(set(create))
+    if to_create:
+        StockLevel.objects.bulk_create(
+            [StockLevel(sku_id=s, warehouse_id=w) for s, w in to_create], ignore_conflicts=True
+        )
+    if not pairs:
+        return {}
+    condition = Q()
+    for sku_id, warehouse_id in pairs:
+        condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
+    locked = StockLevel.objects.select_for_update().filter(condition).order_by("sku_id", "warehouse_id")
+    return {(lvl.sku_id, lvl.warehouse_id): lvl for lvl in locked}
+
+
+def apply_change(
+    level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, reason: str | None = None,
+    reference: str = "", note: str = "", reservation: Reservation | None = None, user=None,
+) -> StockMovement | None:
+    """Move a locked level's counters and write the ledger row for a non-zero `delta`."""
+    now = timezone.now()
+    StockLevel.objects.filter(pk=level.pk).update(
+        on_hand=F("on_hand") + delta, reserved=F("reserved") + reserved_delta,
+        version=F("version") + 1, updated_at=now,
+    )
+    # The row is locked, so the values we hold are the stored ones.
+    level.on_hand += delta
+    level.reserved += reserved_delta
+    level.version += 1
+    level.updated_at = now
+    if not delta:
+        return None
+    return StockMovement.objects.create(
+        sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=delta, reason=reason,
+        reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+
+
+def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int]) -> T:
+    """Run `run`; if it finds too little stock, record overdue reservations of these SKUs and run it once more.
+
+    The stored `reserved` still counts reservations that are overdue but not yet
+    recorded as expired; recording them (in their own transactions) makes those units
+    available again, as they already are for every read.
+    """
+    from stock.services.reservations import reservations_expire
+
+    try:
+        return run()
+    except DomainError as exc:
+        if exc.code != InsufficientStock.code or not reservations_expire(sku_ids=set(sku_ids)):
+            raise
+    return run()
+
+
+def _default_warehouse() -> Warehouse:
+    warehouse = warehouse_default()
+    if warehouse is None:
+        raise InvalidInput(errors={"warehouse": ["There is no default warehouse; name one."]})
+    return warehouse
+
+
+def _check_delta(delta: int) -> None:
+    if delta == 0:
+        raise InvalidInput(errors={"delta": ["Must not be zero."]})
+    if abs(delta) > MAX_QUANTITY:
+        raise InvalidInput(errors={"delta": [f"Must be between -{MAX_QUANTITY} and {MAX_QUANTITY}."]})
+
+
+def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, DomainError | None]:
+    """The signed change this line makes to `level`, or the error that refuses it."""
+    on_hand = level.on_hand if level else 0
+    reserved = level.reserved if level else 0
+    if line.quantity is not None:
+        if line.expected_on_hand is not None and line.expected_on_hand != on_hand:
+            return 0, OnHandConflict(on_hand)
+        delta = line.quantity - on_hand
+    else:
+        delta = line.delta
+    result = on_hand + delta
+    if result < 0 or result < reserved:
+        return delta, InsufficientStock(errors={"available": on_hand - reserved, "requested": -delta})
+    if result > MAX_QUANTITY:
+        return delta, InvalidInput(errors={"delta": [f"On hand would exceed {MAX_QUANTITY}."]})
+    return delta, None
+
+
+@transaction.atomic
+def _adjust_lines(lines: list[AdjustmentLine], *, user=None) -> tuple[list, list, dict[int, DomainError]]:
+    pairs = [(line.sku.pk, line.warehouse.pk) for line in lines]
+    create = [pair for pair, line in zip(pairs, lines) if line.quantity is not None or (line.delta or 0) > 0]
+    levels = lock_levels(pairs, create=create)
+    movements, snapshots, errors = [], [], {}
+    for index, (pair, line) in enumerate(zip(pairs, lines)):
+        level = levels.get(pair)
+        delta, error = _line_error(line, level)
+        if error is not None:
+            errors[index] = error
+            continue
+        movement = None
+        if delta:
+            movement = apply_change(
+                level, delta=delta, reason=line.reason, reference=line.reference, note=line.note, user=user
+            )
+            movement.sku, movement.warehouse = line.sku, line.warehouse
+        level.sku, level.warehouse = line.sku, line.warehouse
+        movements.append(movement)
+        snapshots.append(copy.copy(level))
+    if errors:
+        transaction.set_rollback(True)
+    return movements, snapshots, errors
+
+
+def _prepare(line: AdjustmentLine) -> AdjustmentLine:
+    if line.reason not in ADJUSTMENT_REASONS:
+        raise InvalidInput(errors={"reason": [f"Must be one of: {', '.join(ADJUSTMENT_REASONS)}."]})
+    if getattr(line.sku, "is_deleted", False):
+        raise InvalidInput(errors={"sku_code": ["This SKU is deleted."]})
+    if (line.delta is None) == (line.quantity is None):
+        raise InvalidInput(errors={"delta": ["Give either delta or quantity."]})
+    if line.delta is not None:
+        _check_delta(line.delta)
+    elif not 0 <= line.quantity <= MAX_QUANTITY:
+        raise InvalidInput(errors={"quantity": [f"Must be between 0 and {MAX_QUANTITY}."]})
+    if line.warehouse is None:
+        line.warehouse = _default_warehouse()
+    elif line.warehouse.is_deleted:
+        raise InvalidInput(errors={"warehouse": ["This warehouse is deleted."]})
+    return line
+
+
+def stock_adjust(
+    *, sku, warehouse: Warehouse | None = None, delta: int | None = None, quantity: int | None = None,
+    expected_on_hand: int | None = None, reason: str, reference: str = "", note: str = "", user=None,
+) -> tuple[StockMovement | None, StockLevel]:
+    """Change one level's on-hand by `delta`, or set it to `quantity` (a count).
+
+    Returns the movement (None when a count matched on-hand) and the level after it.
+    Raises `InsufficientStock` when on-hand would drop below zero or below what is
+    reserved, `OnHandConflict` when `expected_on_hand` is stale, `InvalidInput` for a
+    zero delta, an unknown reason or a deleted SKU or warehouse.
+    """
+    line = _prepare(AdjustmentLine(
+        sku=sku, warehouse=warehouse, delta=delta, quantity=quantity, expected_on_hand=expected_on_hand,
+        reason=reason, reference=reference, note=note,
+    ))
+
+    def run():
+        movements, levels, errors = _adjust_lines([line], user=user)
+        if errors:
+            raise errors[0]
+        return movements[0], levels[0]
+
+    return retry_after_expiry(run, sku_ids=[sku.pk])
+
+
+def stock_adjust_bulk(*, lines: list[dict], user=None) -> tuple[list[StockMovement | None], list[StockLevel]]:
+    """Apply every adjustment or none. Lines are dicts of `stock_adjust` arguments.
+
+    A refused line is reported under its index: `errors: {"lines": {"2": {...}}}`; the
+    error's code is that of the first refused line.
+    """
+    prepared, invalid = [], {}
+    for index, raw in enumerate(lines):
+        try:
+            prepared.append(_prepare(AdjustmentLine(**raw)))
+        except DomainError as exc:
+            invalid[index] = exc
+    if invalid:
+        raise LinesRefused(invalid)
+
+    def run():
+        movements, levels, errors = _adjust_lines(prepared, user=user)
+        if errors:
+            raise LinesRefused(errors)
+        return movements, levels
+
+    return retry_after_expiry(run, sku_ids={line.sku.pk for line in prepared})
+
+
+def stock_receive(
+    *, sku, warehouse: Warehouse | None = None, quantity: int, reason: str = MovementReason.RECEIPT,
+    reference: str = "", note: str = "", user=None,
+) -> StockMovement | None:
+    """Receive `quantity` units (a `receipt` movement by default); 0 writes nothing."""
+    if quantity == 0:
+        return None
+    if quantity < 0:
+        raise InvalidInput(errors={"quantity": ["Must not be negative."]})
+    movement, _level = stock_adjust(
+        sku=sku, warehouse=warehouse, delta=quantity, reason=reason, reference=reference, note=note, user=user,
+    )
+    return movement
+
+
+def stock_transfer(
+    *, sku, from_warehouse: Warehouse, to_warehouse: Warehouse, quantity: int,
+    reference: str = "", note: str = "", user=None,
+) -> tuple[list[StockMovement], list[StockLevel]]:
+    """Move `quantity` available units between warehouses: `transfer_out` and `transfer_in` together.
+
+    Returns `([out, in], [from_level, to_level])`.
+    """
+    if getattr(sku, "is_deleted", False):
+        raise InvalidInput(errors={"sku_code": ["This SKU is deleted."]})
+    if from_warehouse.pk == to_warehouse.pk:
+        raise InvalidInput(errors={"to_warehouse": ["Must differ from from_warehouse."]})
+    for name, warehouse in (("from_warehouse", from_warehouse), ("to_warehouse", to_warehouse)):
+        if warehouse.is_deleted:
+            raise InvalidInput(errors={name: ["This warehouse is deleted."]})
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(errors={"quantity": [f"Must be between 1 and {MAX_QUANTITY}."]})
+    source, target = (sku.pk, from_warehouse.pk), (sku.pk, to_warehouse.pk)
+
+    @transaction.atomic
+    def run():
+        levels = lock_levels([source, target], create=[target])
+        from_level, to_level = levels.get(source), levels[target]
+        available = from_level.available if from_level else 0
+        if available < quantity:
+            raise InsufficientStock(errors={"available": available, "requested": quantity})
+        if to_level.on_hand + quantity > MAX_QUANTITY:
+            raise InvalidInput(errors={"quantity": [f"On hand at the target would exceed {MAX_QUANTITY}."]})
+        out = apply_change(from_level, delta=-quantity, reason=MovementReason.TRANSFER_OUT,
+                           reference=reference, note=note, user=user)
+        into = apply_change(to_level, delta=quantity, reason=MovementReason.TRANSFER_IN,
+                            reference=reference, note=note, user=user)
+        from_level.sku = to_level.sku = out.sku = into.sku = sku
+        from_level.warehouse, to_level.warehouse = from_warehouse, to_warehouse
+        out.warehouse, into.warehouse = from_warehouse, to_warehouse
+        return [out, into], [from_level, to_level]
+
+    return retry_after_expiry(run, sku_ids=[sku.pk])
+
+
+@transaction.atomic
+def stock_level_update_threshold(
+    *, level: StockLevel, low_stock_threshold: int, expected_version: int | None = None,
+    if_match: int | None = None, user=None,
+) -> StockLevel:
+    """Set a level's `low_stock_threshold` (compare-and-set on `version` when given)."""
+    if not 0 <= low_stock_threshold <= MAX_QUANTITY:
+        raise InvalidInput(errors={"low_stock_threshold": [f"Must be between 0 and {MAX_QUANTITY}."]})
+    locked = StockLevel.objects.select_for_update().get(pk=level.pk)
+    if if_match is not None and if_match != locked.version:
+        raise PreconditionFailed(locked.version)
+    if expected_version is not None and expected_version != locked.version:
+        raise VersionConflict(locked.version)
+    StockLevel.objects.filter(pk=level.pk).update(
+        low_stock_threshold=low_stock_threshold, version=F("version") + 1, updated_at=timezone.now()
+    )
+    return StockLevel.objects.select_related("sku", "warehouse").get(pk=level.pk)

@@ -1,0 +1,200 @@
+"""Reservations: hold stock for an order, then commit (sold), release, or let it expire.
+
+`reserved` moves with one conditional `UPDATE ... WHERE on_hand >= reserved + n` per
+line, so a reservation transaction is a handful of round trips and never oversells,
+whatever the number of concurrent clients or processes. Lines are applied in the
+fixed (sku_id, warehouse_id) order used for every level lock.
+"""
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from stock.exceptions import (
+    InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
+)
+from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
+from stock.selectors import reservation_status, warehouse_default
+from stock.services.levels import MAX_QUANTITY, apply_change, lock_levels, retry_after_expiry
+
+MAX_TTL_SECONDS = 7 * 24 * 3600
+
+
+@dataclass
+class ReservationRequestLine:
+    """One requested line: `warehouse` None lets the service pick one."""
+
+    sku: Any
+    quantity: int
+    warehouse: Warehouse | None = None
+
+
+def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime) -> bool:
+    return bool(
+        StockLevel.objects.filter(
+            sku_id=sku_id, warehouse_id=warehouse_id, on_hand__gte=F("reserved") + quantity
+        ).update(reserved=F("reserved") + quantity, version=F("version") + 1, updated_at=now)
+    )
+
+
+def _fallback_warehouses(*, sku_id: int, quantity: int, exclude: int | None) -> list[int]:
+    """Active warehouses that hold enough of this SKU, first (lowest id) first."""
+    return list(
+        StockLevel.objects.filter(
+            sku_id=sku_id, warehouse__is_active=True, warehouse__is_deleted=False,
+            on_hand__gte=F("reserved") + quantity,
+        ).exclude(warehouse_id=exclude).order_by("warehouse_id").values_list("warehouse_id", flat=True)
+    )
+
+
+def _shortage(line: ReservationRequestLine, default: Warehouse | None) -> dict:
+    levels = StockLevel.objects.filter(sku_id=line.sku.pk)
+    if line.warehouse is not None:
+        levels = levels.filter(warehouse=line.warehouse)
+    elif default is not None:
+        levels = levels.filter(warehouse__is_active=True, warehouse__is_deleted=False) | levels.filter(warehouse=default)
+    available = max((lvl.on_hand - lvl.reserved for lvl in levels), default=0)
+    return {"sku_code": line.sku.sku_code, "available": max(available, 0), "requested": line.quantity}
+
+
+def _validate(lines: list[ReservationRequestLine], ttl_seconds: int) -> None:
+    if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
+        raise InvalidInput(errors={"ttl_seconds": [f"Must be between 1 and {MAX_TTL_SECONDS}."]})
+    if not lines:
+        raise InvalidInput(errors={"lines": ["Give at least one line."]})
+    refused = {}
+    for index, line in enumerate(lines):
+        if getattr(line.sku, "is_deleted", False):
+            refused[index] = InvalidInput(errors={"sku_code": ["This SKU is deleted."]})
+        elif not 1 <= line.quantity <= MAX_QUANTITY:
+            refused[index] = InvalidInput(errors={"quantity": [f"Must be between 1 and {MAX_QUANTITY}."]})
+        elif line.warehouse is not None and line.warehouse.is_deleted:
+            refused[index] = InvalidInput(errors={"warehouse": ["This warehouse is deleted."]})
+    if refused:
+        raise LinesRefused(refused)
+
+
+def reservation_create(
+    *, reference: str, lines: list[ReservationRequestLine], ttl_seconds: int | None = None, user=None,
+) -> Reservation:
+    """Hold every line's quantity, or none: `InsufficientStock` names each short line by index.
+
+    A line without a warehouse takes the default warehouse, else the first active
+    warehouse that has enough.
+    """
+    ttl_seconds = settings.RESERVATION_TTL_SECONDS if ttl_seconds is None else ttl_seconds
+    _validate(lines, ttl_seconds)
+    default = warehouse_default()
+    if default is None and any(line.warehouse is None for line in lines):
+        raise InvalidInput(errors={"warehouse": ["There is no default warehouse; name one."]})
+
+    @transaction.atomic
+    def run() -> Reservation:
+        now = timezone.now()
+        placed: dict[int, int] = {}
+        short: dict[int, InsufficientStock] = {}
+        order = sorted(range(len(lines)), key=lambda i: (lines[i].sku.pk, (lines[i].warehouse or default).pk))
+        for index in order:
+            line = lines[index]
+            first = (line.warehouse or default).pk
+            if _try_reserve(sku_id=line.sku.pk, warehouse_id=first, quantity=line.quantity, now=now):
+                placed[index] = first
+                continue
+            if line.warehouse is None:
+                for warehouse_id in _fallback_warehouses(sku_id=line.sku.pk, quantity=line.quantity, exclude=first):
+                    if _try_reserve(sku_id=line.sku.pk, warehouse_id=warehouse_id, quantity=line.quantity, now=now):
+                        placed[index] = warehouse_id
+                        break
+            if index not in placed:
+                short[index] = InsufficientStock(errors=_shortage(line, default))
+        if short:
+            raise LinesRefused(short)
+        reservation = Reservation.objects.create(
+            reference=reference, expires_at=now + timedelta(seconds=ttl_seconds),
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+        ReservationLine.objects.bulk_create([
+            ReservationLine(reservation=reservation, sku_id=line.sku.pk, warehouse_id=placed[i], quantity=line.quantity)
+            for i, line in enumerate(lines)
+        ])
+        return reservation
+
+    return retry_after_expiry(run, sku_ids={line.sku.pk for line in lines})
+
+
+def _lock_reservation(reservation: Reservation | int) -> Reservation:
+    pk = reservation.pk if isinstance(reservation, Reservation) else reservation
+    return Reservation.objects.select_for_update().get(pk=pk)
+
+
+def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> None:
+    """Drop the held units of a locked reservation (and on-hand too for a sale), then set its status."""
+    lines = list(reservation.lines.all())
+    levels = lock_levels({(line.sku_id, line.warehouse_id) for line in lines})
+    for line in sorted(lines, key=lambda ln: (ln.sku_id, ln.warehouse_id, ln.pk)):
+        level = levels[(line.sku_id, line.warehouse_id)]
+        apply_change(
+            level, delta=-line.quantity if sale else 0, reserved_delta=-line.quantity,
+            reason=MovementReason.SALE, reference=reservation.reference, reservation=reservation, user=user,
+        )
+    reservation.status = status
+    reservation.save(update_fields=["status", "updated_at"])
+
+
+def _finish(reservation: Reservation | int, *, status: str, user=None) -> Reservation:
+    with transaction.atomic():
+        reservation = _lock_reservation(reservation)
+        if reservation_status(reservation) == ReservationStatus.ACTIVE:
+            _settle(reservation, status=status, sale=status == ReservationStatus.COMMITTED, user=user)
+            return reservation
+        if reservation.status == ReservationStatus.ACTIVE:  # overdue: record the expiry now
+            _settle(reservation, status=ReservationStatus.EXPIRED, sale=False)
+    # Raised after the block, so that the recorded expiry is kept.
+    details = {"status": reservation.status, "expires_at": reservation.expires_at.isoformat()}
+    if status == ReservationStatus.COMMITTED and reservation.status == ReservationStatus.EXPIRED:
+        raise ReservationExpired(errors=details)
+    raise ReservationNotActive(f"The reservation is {reservation.status}.", errors=details)
+
+
+def reservation_commit(*, reservation: Reservation | int, user=None) -> Reservation:
+    """The goods left: each line becomes a `sale` movement; on-hand and reserved drop together.
+
+    `ReservationNotActive` unless the reservation is active; `ReservationExpired` (after
+    recording the expiry) once `expires_at` has passed.
+    """
+    return _finish(reservation, status=ReservationStatus.COMMITTED, user=user)
+
+
+def reservation_release(*, reservation: Reservation | int, user=None) -> Reservation:
+    """Give the held units back; `ReservationNotActive` unless the reservation is active."""
+    return _finish(reservation, status=ReservationStatus.RELEASED, user=user)
+
+
+def reservations_expire(*, sku_ids: Iterable[int] | None = None, now: datetime | None = None, limit: int | None = None) -> int:
+    """Record the expiry of overdue active reservations (all, or those holding these SKUs).
+
+    Each reservation is expired in its own short transaction; returns how many were.
+    """
+    now = now or timezone.now()
+    overdue = Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now)
+    if sku_ids is not None:
+        overdue = overdue.filter(pk__in=ReservationLine.objects.filter(sku_id__in=list(sku_ids)).values("reservation_id"))
+    ids = overdue.order_by("pk").values_list("pk", flat=True)
+    if limit is not None:
+        ids = ids[:limit]
+    count = 0
+    for pk in list(ids):
+        with transaction.atomic():
+            reservation = Reservation.objects.select_for_update().filter(
+                pk=pk, status=ReservationStatus.ACTIVE, expires_at__lte=now
+            ).first()
+            if reservation is None:
+                continue
+            _settle(reservation, status=ReservationStatus.EXPIRED, sale=False)
+            count += 1
+    return count

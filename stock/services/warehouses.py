@@ -1,0 +1,140 @@
+"""Warehouse writes: create, update (including switching the default), soft/hard delete, restore."""
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from stock.exceptions import Duplicate, HasDependents, InvalidInput
+from stock.models import ReservationLine, StockLevel, StockMovement, Warehouse
+
+
+def _code_taken(code: str, *, exclude_pk: int | None = None) -> bool:
+    return Warehouse.all_objects.filter(code__iexact=code).exclude(pk=exclude_pk).exists()
+
+
+def _duplicate(code: str) -> Duplicate:
+    return Duplicate(f"Warehouse code {code!r} is already taken.", errors={"code": ["A warehouse with this code already exists."]})
+
+
+def _unset_default(*, keep_pk: int | None, user=None) -> None:
+    for old in Warehouse.all_objects.select_for_update().filter(is_default=True).exclude(pk=keep_pk).order_by("pk"):
+        old.is_default = False
+        old._history_user = user
+        old.save(update_fields=["is_default"])
+
+
+@transaction.atomic
+def warehouse_create(*, code: str, name: str, is_active: bool = True, is_default: bool = False, user=None) -> Warehouse:
+    """A new warehouse; `code` is stored upper case and must be unused (deleted ones included)."""
+    code = code.strip().upper()
+    if _code_taken(code):
+        raise _duplicate(code)
+    if is_default:
+        _unset_default(keep_pk=None, user=user)
+    warehouse = Warehouse(code=code, name=name, is_active=is_active, is_default=is_default)
+    warehouse._history_user = user
+    try:
+        with transaction.atomic():
+            warehouse.save()
+    except IntegrityError as exc:
+        raise _duplicate(code) from exc
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_update(
+    *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None,
+    user=None, **changes,
+) -> Warehouse:
+    """Change `code`, `name`, `is_active` or `is_default`; making it the default unsets the old one.
+
+    The default cannot be unset directly: make another warehouse the default instead.
+    """
+    warehouse = Warehouse.lock_for_write(
+        warehouse.pk, expected_version=expected_version, if_match=if_match, queryset=Warehouse.all_objects.all()
+    )
+    allowed = {"code", "name", "is_active", "is_default"}
+    changes = {k: v for k, v in changes.items() if k in allowed}
+    if "code" in changes:
+        changes["code"] = changes["code"].strip().upper()
+        if changes["code"] != warehouse.code and _code_taken(changes["code"], exclude_pk=warehouse.pk):
+            raise _duplicate(changes["code"])
+    if changes.get("is_default") is False and warehouse.is_default:
+        raise InvalidInput(
+            "The default warehouse cannot be unset; make another warehouse the default.",
+            errors={"is_default": ["Make another warehouse the default instead."]},
+        )
+    if changes.get("is_default") and not warehouse.is_default:
+        if warehouse.is_deleted:
+            raise InvalidInput(errors={"is_default": ["A deleted warehouse cannot be the default."]})
+        _unset_default(keep_pk=warehouse.pk, user=user)
+    for field, value in changes.items():
+        setattr(warehouse, field, value)
+    warehouse._history_user = user
+    try:
+        with transaction.atomic():
+            warehouse.save()
+    except IntegrityError as exc:
+        raise _duplicate(warehouse.code) from exc
+    return warehouse
+
+
+def _holding_stock(warehouse: Warehouse) -> dict | None:
+    held = StockLevel.objects.filter(Q(on_hand__gt=0) | Q(reserved__gt=0), warehouse=warehouse)
+    if not held.exists():
+        return None
+    return {"stock_levels": held.count()}
+
+
+@transaction.atomic
+def warehouse_soft_delete(
+    *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None, user=None
+) -> Warehouse:
+    """Hide a warehouse. Refused while it holds stock or is the default."""
+    warehouse = Warehouse.lock_for_write(
+        warehouse.pk, expected_version=expected_version, if_match=if_match, queryset=Warehouse.all_objects.all()
+    )
+    if warehouse.is_deleted:
+        return warehouse
+    if warehouse.is_default:
+        raise InvalidInput(
+            "The default warehouse cannot be deleted; make another warehouse the default first.",
+            errors={"is_default": ["The default warehouse cannot be deleted."]},
+        )
+    if (held := _holding_stock(warehouse)) is not None:
+        raise HasDependents("The warehouse still holds stock.", errors=held)
+    warehouse.mark_deleted()
+    warehouse._history_user = user
+    warehouse.save()
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_restore(
+    *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None, user=None
+) -> Warehouse:
+    """Bring back a soft-deleted warehouse."""
+    warehouse = Warehouse.lock_for_write(
+        warehouse.pk, expected_version=expected_version, if_match=if_match, queryset=Warehouse.all_objects.all()
+    )
+    if not warehouse.is_deleted:
+        return warehouse
+    warehouse.mark_restored()
+    warehouse._history_user = user
+    warehouse.save()
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_hard_delete(*, warehouse: Warehouse, user=None) -> None:
+    """Remove a warehouse for good; refused while any level, movement or reservation refers to it."""
+    warehouse = Warehouse.lock_for_write(warehouse.pk, queryset=Warehouse.all_objects.all())
+    if warehouse.is_default:
+        raise InvalidInput(errors={"is_default": ["The default warehouse cannot be deleted."]})
+    refs = {
+        "stock_levels": StockLevel.objects.filter(warehouse=warehouse).count(),
+        "movements": StockMovement.objects.filter(warehouse=warehouse).count(),
+        "reservation_lines": ReservationLine.objects.filter(warehouse=warehouse).count(),
+    }
+    if any(refs.values()):
+        raise HasDependents("The warehouse has stock history.", errors=refs)
+    warehouse._history_user = user
+    warehouse.delete()

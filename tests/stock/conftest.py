@@ -1,0 +1,43 @@
+"""Fixtures of the stock tests: the default warehouse, a SKU with stock, time travel."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from stock.models import Warehouse
+from stock.services import stock_receive
+from tests.stock.factories import SKUFactory, WarehouseFactory
+
+
+@pytest.fixture
+def main(db) -> Warehouse:
+    return Warehouse.objects.get(is_default=True)
+
+
+@pytest.fixture
+def other(db) -> Warehouse:
+    return WarehouseFactory(code="EAST", name="East")
+
+
+@pytest.fixture
+def sku(db):
+    return SKUFactory(sku_code="TSHIRT-RED-M")
+
+
+@pytest.fixture
+def stocked(sku, main):
+    """`sku` with 10 units received into MAIN."""
+    stock_receive(sku=sku, quantity=10, reference="PO-1")
+    return sku
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """`later(seconds)`: make `timezone.now()` return a moment that far in the future."""
+
+    def travel(seconds: int):
+        moment = timezone.now() + timedelta(seconds=seconds)
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return moment
+
+    return travel

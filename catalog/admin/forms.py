@@ -1,0 +1,79 @@
+"""Change forms of the catalog admin: version-checked, with readable JSON attributes."""
+from django import forms
+from django.core.exceptions import ValidationError
+from mptt.forms import TreeNodeChoiceField
+
+from catalog.models import SKU, Category, Product
+from inventory_site.admin import PrettyJSONWidget, VersionedAdminForm
+from inventory_site.validators import validate_attributes, validate_category_name, validate_name, validate_text
+
+
+class AttributesFormMixin:
+    """Validates `attributes` with the API's validator; `{}` when left empty."""
+
+    def clean_attributes(self):
+        value = self.cleaned_data.get("attributes")
+        if value in (None, ""):
+            value = {}
+        validate_attributes(value)
+        return value
+
+    def clean_name(self):
+        value = self.cleaned_data.get("name")
+        validate_name(value)
+        return value.strip()
+
+    def clean_description(self):
+        value = self.cleaned_data.get("description") or ""
+        validate_text(value)
+        return value
+
+
+class CategoryAdminForm(AttributesFormMixin, VersionedAdminForm):
+    """Name, parent picked from the tree, description, attributes; refuses a move under itself."""
+
+    parent = TreeNodeChoiceField(
+        queryset=Category.objects.all(), required=False, level_indicator="\u2014 ",
+        help_text="Empty for a top-level category.",
+    )
+
+    class Meta:
+        model = Category
+        fields = ["name", "parent", "description", "attributes"]
+        widgets = {"attributes": PrettyJSONWidget}
+
+    def clean_name(self):
+        value = super().clean_name()
+        validate_category_name(value)
+        return value
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        node = self.instance
+        if parent is not None and node.pk is not None:
+            if parent.pk == node.pk or (
+                parent.tree_id == node.tree_id and node.lft <= parent.lft <= node.rght
+            ):
+                raise ValidationError("A category cannot be moved under itself or one of its sub-categories.")
+        return parent
+
+
+class ProductAdminForm(AttributesFormMixin, VersionedAdminForm):
+    class Meta:
+        model = Product
+        fields = ["name", "category", "description", "attributes"]
+        widgets = {"attributes": PrettyJSONWidget}
+
+
+class SKUAdminForm(AttributesFormMixin, VersionedAdminForm):
+    class Meta:
+        model = SKU
+        fields = ["sku_code", "product", "price", "attributes"]
+        widgets = {"attributes": PrettyJSONWidget(attrs={"rows": 3, "cols": 40})}
+
+
+class SKUInlineForm(AttributesFormMixin, VersionedAdminForm):
+    class Meta:
+        model = SKU
+        fields = ["sku_code", "price", "attributes"]
+        widgets = {"attributes": PrettyJSONWidget(attrs={"rows": 2, "cols": 36})}

@@ -1,0 +1,175 @@
+"""Products, with their SKUs edited inline; writes through `catalog.services`."""
+import csv
+
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from simple_history.admin import SimpleHistoryAdmin
+
+from catalog.admin.forms import ProductAdminForm, SKUInlineForm
+from catalog.admin.resources import ProductResource
+from catalog.admin.stock_columns import StockStatusFilter, products_with_stock, skus_with_stock, status_badge, stock_status
+from catalog import services
+from catalog.models import SKU, Category, Product
+from inventory_site.admin import DeletedListFilter, ServiceAdminMixin
+
+
+class CategoryTreeFilter(admin.SimpleListFilter):
+    """A category and everything below it; the list drills down one level at a time."""
+
+    title = "category (with sub-categories)"
+    parameter_name = "category_tree"
+    category_lookup = "category"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        node = Category.all_objects.filter(pk=value).first() if value and value.isdigit() else None
+        if node is None:
+            nodes = Category.objects.filter(level=0)[:50]
+        else:
+            ancestors = list(node.get_ancestors(include_self=True))
+            nodes = ancestors + list(Category.objects.filter(parent=node)[:50])
+        return [(str(n.pk), format_html("{}{}", "\u2003" * n.level, n.name)) for n in nodes]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not (value and value.isdigit()):
+            return queryset
+        node = Category.all_objects.filter(pk=value).first()
+        if node is None:
+            return queryset.none()
+        field = self.category_lookup
+        return queryset.filter(**{
+            f"{field}__tree_id": node.tree_id, f"{field}__lft__gte": node.lft, f"{field}__lft__lte": node.rght,
+        })
+
+
+class SKUInline(admin.TabularInline):
+    """Code, price and attributes; stock is shown, never edited here."""
+
+    model = SKU
+    form = SKUInlineForm
+    fields = ("sku_code", "price", "attributes", "stock", "expected_version")
+    readonly_fields = ("stock",)
+    extra = 1
+    show_change_link = True
+    verbose_name_plural = "SKUs (deleting one here is a soft delete)"
+
+    def get_queryset(self, request):
+        return skus_with_stock(SKU.objects.all()).order_by("sku_code")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("catalog.delete_sku")
+
+    @admin.display(description="stock")
+    def stock(self, sku):
+        if sku.pk is None:
+            return "-"
+        url = reverse("admin:stock_stocklevel_changelist") + f"?sku__id__exact={sku.pk}"
+        status = stock_status(sku.stock_available, sku.has_low_level)
+        return format_html(
+            '{} on hand, {} available {} <a href="{}">levels &rsaquo;</a>',
+            sku.stock_on_hand, sku.stock_available, status_badge(status), url,
+        )
+
+
+@admin.register(Product)
+class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+    form = ProductAdminForm
+    formats = [CSV, XLSX]
+    resource_classes = [ProductResource]
+    inlines = [SKUInline]
+    list_display = ("name", "category_path", "sku_count", "available", "status", "is_deleted", "updated_at")
+    list_filter = (CategoryTreeFilter, DeletedListFilter, StockStatusFilter)
+    list_select_related = ("category",)
+    list_per_page = 100
+    search_fields = ("name", "description", "skus__sku_code")
+    autocomplete_fields = ("category",)
+    readonly_fields = ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "category", "description", "attributes", "expected_version")}),
+        ("Record", {"fields": ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at"),
+                    "classes": ("collapse",)}),
+    )
+    actions = ["soft_delete_selected", "restore_selected", "export_csv"]
+
+    def get_queryset(self, request):
+        return products_with_stock(Product.all_objects.all())
+
+    @admin.display(description="category", ordering="category__path")
+    def category_path(self, product):
+        return product.category.path
+
+    @admin.display(description="SKUs", ordering="sku_total")
+    def sku_count(self, product):
+        return product.sku_total
+
+    @admin.display(description="available", ordering="available_total")
+    def available(self, product):
+        return product.available_total
+
+    @admin.display(description="stock")
+    def status(self, product):
+        return status_badge(stock_status(product.available_total, product.has_low_level, product.sku_total))
+
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="products.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["id", "name", "category_path", "description", "sku_count", "available", "is_deleted"])
+        for p in queryset.select_related("category").order_by("pk"):
+            writer.writerow([p.pk, p.name, p.category.path, p.description, p.sku_total, p.available_total, p.is_deleted])
+        return response
+
+    # -- writes, all through catalog.services ------------------------------------------
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = {
+            "name": data["name"], "category_id": data["category"].pk,
+            "description": data.get("description", ""), "attributes": data.get("attributes") or {},
+        }
+        if change:
+            saved = services.product_update(
+                user=request.user, product_id=obj.pk, expected_version=data["expected_version"], **fields,
+            )
+        else:
+            saved = services.product_create(user=request.user, **fields)
+        obj.__dict__.update(saved.__dict__)
+
+    def save_formset(self, request, form, formset, change):
+        """SKU rows: new ones created, changed ones updated, ticked ones soft-deleted."""
+        product = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for sku_form in formset.forms:
+            if not sku_form.has_changed() and not sku_form.instance.pk:
+                continue
+            data = sku_form.cleaned_data
+            sku = sku_form.instance
+            if sku.pk and data.get("DELETE"):
+                services.sku_soft_delete(user=request.user, sku_id=sku.pk, expected_version=data.get("expected_version"))
+                formset.deleted_objects.append(sku)
+            elif sku.pk and sku_form.has_changed():
+                services.sku_update(
+                    user=request.user, sku_id=sku.pk, expected_version=data["expected_version"],
+                    sku_code=data["sku_code"], price=data["price"], attributes=data.get("attributes") or {},
+                )
+                formset.changed_objects.append((sku, sku_form.changed_data))
+            elif not sku.pk:
+                created = services.sku_create(
+                    user=request.user, product_id=product.pk, sku_code=data["sku_code"], price=data["price"],
+                    attributes=data.get("attributes") or {},
+                )
+                formset.new_objects.append(created)
+
+    def soft_delete_row(self, user, obj):
+        services.product_soft_delete(user=user, product_id=obj.pk, cascade=True)
+
+    def restore_row(self, user, obj):
+        services.product_restore(user=user, product_id=obj.pk)
+
+    def hard_delete_row(self, user, obj):
+        services.product_hard_delete(user=user, product_id=obj.pk)

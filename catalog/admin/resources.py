@@ -1,0 +1,206 @@
+"""django-import-export resources for the catalog admin (CSV and XLSX).
+
+Rows are matched by their natural keys (a category by its path, a product by name
+within its category path, a SKU by code) and written through `catalog.services`, so
+an import obeys the same rules as the API. A refused row becomes a row error; the
+admin then shows the errors and imports nothing (the import runs in one transaction).
+"""
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources
+
+from catalog import services
+from catalog.models import SKU, Category, Product
+from inventory_site.exceptions import DomainError
+from inventory_site.validators import PATH_SEPARATOR, validate_attributes
+
+
+def _cell(row, name: str) -> str:
+    value = row.get(name)
+    return "" if value is None else str(value).strip()
+
+
+def _attributes(row, name: str = "attributes") -> dict:
+    text = _cell(row, name)
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValidationError({name: f"Not valid JSON: {exc.msg}."}) from exc
+    try:
+        validate_attributes(value)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from exc
+    return value
+
+
+def _split_path(path: str) -> list[str]:
+    parts = [p.strip() for p in path.split(PATH_SEPARATOR)]
+    if not path or any(not p for p in parts):
+        raise ValidationError({"path": f"{path!r} is not a category path like Electronics/Phones."})
+    return parts
+
+
+def _category_by_path(path: str, column: str) -> Category:
+    category = Category.objects.filter(path__iexact=PATH_SEPARATOR.join(_split_path(path))).first()
+    if category is None:
+        raise ValidationError({column: f"No active category {path!r}."})
+    return category
+
+
+class JSONField(fields.Field):
+    """A JSON object cell, exported compactly."""
+
+    def get_value(self, obj):
+        return json.dumps(super().get_value(obj) or {}, ensure_ascii=False, sort_keys=True)
+
+
+class ServiceResource(resources.ModelResource):
+    """Rows are saved through services; domain errors become row validation errors."""
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        try:
+            saved = self.write(instance, is_create, row, user=kwargs.get("user"))
+        except DomainError as exc:
+            detail = f" {exc.errors}" if exc.errors else ""
+            raise ValidationError(f"{exc.message}{detail}") from exc
+        instance.__dict__.update(saved.__dict__)
+
+    def write(self, instance, is_create, row, *, user):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def import_row(self, row, instance_loader, **kwargs):
+        result = super().import_row(row, instance_loader, **kwargs)
+        # save_instance runs after validate_instance; its ValidationError is caught by
+        # import_row as a generic error: show it as a validation error of the row.
+        for error in list(result.errors):
+            if isinstance(error.error, ValidationError):
+                result.errors.remove(error)
+                result.import_type = result.IMPORT_TYPE_INVALID
+                result.validation_error = error.error
+        return result
+
+    def import_instance(self, instance, row, **kwargs):
+        pass  # each resource reads its row in `before_save`
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        return False
+
+
+class CategoryResource(ServiceResource):
+    """Categories by path: `path`, `description`, `attributes`. Parents come before children."""
+
+    path = fields.Field(attribute="path", column_name="path")
+    description = fields.Field(attribute="description", column_name="description")
+    attributes = JSONField(attribute="attributes", column_name="attributes")
+
+    class Meta:
+        model = Category
+        fields = ("path", "description", "attributes")
+        import_id_fields = ("path",)
+        skip_unchanged = False
+
+    def get_queryset(self):
+        return Category.objects.order_by("tree_id", "lft")
+
+    def get_instance(self, instance_loader, row):
+        parts = _split_path(_cell(row, "path"))
+        return Category.objects.filter(path__iexact=PATH_SEPARATOR.join(parts)).first()
+
+    def import_instance(self, instance, row, **kwargs):
+        instance.description = _cell(row, "description")
+        instance.attributes = _attributes(row)
+
+    def write(self, instance, is_create, row, *, user):
+        parts = _split_path(_cell(row, "path"))
+        data = {"description": instance.description, "attributes": instance.attributes}
+        if not is_create:
+            return services.category_update(category_id=instance.pk, user=user, **data)
+        parent = _category_by_path(PATH_SEPARATOR.join(parts[:-1]), "path") if len(parts) > 1 else None
+        return services.category_create(name=parts[-1], parent_id=parent.pk if parent else None, user=user, **data)
+
+
+class ProductResource(ServiceResource):
+    """Products by name within a category path: `category_path`, `name`, `description`, `attributes`."""
+
+    category_path = fields.Field(attribute="category__path", column_name="category_path")
+    name = fields.Field(attribute="name", column_name="name")
+    description = fields.Field(attribute="description", column_name="description")
+    attributes = JSONField(attribute="attributes", column_name="attributes")
+
+    class Meta:
+        model = Product
+        fields = ("category_path", "name", "description", "attributes")
+        import_id_fields = ("category_path", "name")
+        skip_unchanged = False
+
+    def get_queryset(self):
+        return Product.objects.select_related("category").order_by("pk")
+
+    def get_instance(self, instance_loader, row):
+        category = _category_by_path(_cell(row, "category_path"), "category_path")
+        return Product.objects.filter(category=category, name__iexact=_cell(row, "name")).first()
+
+    def import_instance(self, instance, row, **kwargs):
+        instance.category = _category_by_path(_cell(row, "category_path"), "category_path")
+        instance.name = _cell(row, "name")
+        instance.description = _cell(row, "description")
+        instance.attributes = _attributes(row)
+        if not instance.name:
+            raise ValidationError({"name": "This cell is required."})
+
+    def write(self, instance, is_create, row, *, user):
+        data = {"name": instance.name, "description": instance.description, "attributes": instance.attributes}
+        if is_create:
+            return services.product_create(category_id=instance.category_id, user=user, **data)
+        return services.product_update(product_id=instance.pk, user=user, **data)
+
+
+class SKUResource(ServiceResource):
+    """SKUs by code: `sku_code`, `product` (name), `category_path`, `price`, `attributes`."""
+
+    sku_code = fields.Field(attribute="sku_code", column_name="sku_code")
+    category_path = fields.Field(attribute="product__category__path", column_name="category_path")
+    product = fields.Field(attribute="product__name", column_name="product")
+    price = fields.Field(attribute="price", column_name="price")
+    attributes = JSONField(attribute="attributes", column_name="attributes")
+
+    class Meta:
+        model = SKU
+        fields = ("sku_code", "category_path", "product", "price", "attributes")
+        import_id_fields = ("sku_code",)
+        skip_unchanged = False
+
+    def get_queryset(self):
+        return SKU.objects.select_related("product__category").order_by("pk")
+
+    def get_instance(self, instance_loader, row):
+        return SKU.all_objects.filter(sku_code__iexact=_cell(row, "sku_code")).first()
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        category = _category_by_path(_cell(row, "category_path"), "category_path")
+        product = Product.objects.filter(category=category, name__iexact=_cell(row, "product")).first()
+        if product is None:
+            errors["product"] = f"No active product {_cell(row, 'product')!r} in {category.path}."
+        else:
+            instance.product = product
+        try:
+            instance.price = Decimal(_cell(row, "price"))
+        except InvalidOperation:
+            errors["price"] = f"{_cell(row, 'price')!r} is not a price like 19.90."
+        instance.sku_code = instance.sku_code or _cell(row, "sku_code")
+        instance.attributes = _attributes(row)
+        if errors:
+            raise ValidationError(errors)
+
+    def write(self, instance, is_create, row, *, user):
+        data = {"price": instance.price, "attributes": instance.attributes}
+        if is_create:
+            return services.sku_create(
+                sku_code=instance.sku_code, product_id=instance.product_id, user=user, **data
+            )
+        return services.sku_update(sku_id=instance.pk, product_id=instance.product_id, user=user, **data)

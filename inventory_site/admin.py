@@ -1,0 +1,243 @@
+"""The admin site's look and the pieces every app's admin shares.
+
+The site header says "Inventory" and the index (templates/admin/index.html) shows the
+low-stock panel. The shared pieces keep the admin thin: change forms carry the row's
+version and refuse stale saves, soft-deleted rows are hidden by a default filter, and
+soft delete / restore are actions that call the app's services.
+"""
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+
+from inventory_site.exceptions import DomainError, VersionConflict
+
+admin.site.site_header = "Inventory"
+admin.site.site_title = "Inventory admin"
+admin.site.index_title = "What needs attention"
+
+STALE_SAVE_MESSAGE = (
+    "This {name} was changed by someone else since you opened it (now version {version}). "
+    "Nothing was saved: reload the page to see their changes, then make yours again."
+)
+
+
+class PrettyJSONWidget(forms.Textarea):
+    """A monospace textarea showing JSON indented; static/admin-ext checks the syntax as you type."""
+
+    template_name = "django/forms/widgets/textarea.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"class": "json-editor", "rows": 6, "cols": 60, "spellcheck": "false", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value  # keep what the user typed so the error can be fixed
+        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+    class Media:
+        css = {"all": ["admin-ext/admin-ext.css"]}
+        js = ["admin-ext/json-editor.js"]
+
+
+class VersionedAdminForm(forms.ModelForm):
+    """Carries the version the user opened; refuses the save when the row has moved on.
+
+    `clean()` locks the row (the admin runs the whole change view in one transaction)
+    and compares versions, so the check and the write cannot interleave with another
+    save; the service repeats the check with the same `expected_version`.
+    """
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Set by `ServiceAdminMixin` when the service refused the save: shown as form errors.
+    service_error: DomainError | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            version = self.instance.version
+            if hasattr(self.instance, "_history"):
+                # A revert form shows an old state; the save replaces the current version.
+                version = self._meta.model._base_manager.values_list("version", flat=True).get(pk=self.instance.pk)
+            self.fields["expected_version"].initial = version
+            self.fields["expected_version"].required = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.service_error is not None:
+            self._add_service_error(self.service_error)
+        lockable = hasattr(self._meta.model, "lock_for_write")
+        if lockable and self.instance.pk is not None and "expected_version" in cleaned and not self._is_deleting(cleaned):
+            try:
+                self._meta.model.lock_for_write(self.instance.pk, expected_version=cleaned["expected_version"])
+            except VersionConflict as exc:
+                raise ValidationError(self.stale_message(exc.current_version), code="version_conflict")
+        return cleaned
+
+    def _add_service_error(self, exc: DomainError) -> None:
+        if isinstance(exc, VersionConflict):
+            self.add_error(None, self.stale_message(exc.current_version))
+            return
+        placed = False
+        for key, messages_ in (exc.errors or {}).items():
+            field = key[:-3] if key.endswith("_id") and key[:-3] in self.fields else key
+            if field in self.fields and field != "expected_version":
+                texts = messages_ if isinstance(messages_, list) else [str(messages_)]
+                self.add_error(field, [str(t) for t in texts])
+                placed = True
+        if not placed:
+            detail = f" ({exc.errors})" if exc.errors else ""
+            self.add_error(None, f"{exc.message}{detail}")
+
+    def _is_deleting(self, cleaned) -> bool:
+        return bool(cleaned.get("DELETE"))
+
+    def stale_message(self, current_version: int) -> str:
+        name = self._meta.model._meta.verbose_name
+        label = f"{name} {self.instance}" if self.instance.pk else name
+        return STALE_SAVE_MESSAGE.format(name=label, version=current_version)
+
+
+class DeletedListFilter(admin.SimpleListFilter):
+    """Active rows by default; deleted ones or all on request."""
+
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("deleted", "Deleted"), ("all", "All")]
+
+    def value(self):
+        return super().value() or "active"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "deleted":
+            return queryset.filter(is_deleted=True)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(is_deleted=False)
+
+
+def run_service_per_row(modeladmin, request, queryset, service, verb: str) -> None:
+    """Call `service(user=..., obj)` for each selected row, each in its own transaction.
+
+    A refused row (a `DomainError`) is reported and does not stop the others.
+    """
+    done, refused = 0, []
+    for obj in queryset.order_by("pk"):
+        try:
+            with transaction.atomic():
+                service(request.user, obj)
+        except DomainError as exc:
+            refused.append(f"{obj}: {exc.message}")
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{verb} {done} {modeladmin.opts.verbose_name_plural}.", messages.SUCCESS)
+    for line in refused:
+        modeladmin.message_user(request, f"Not {verb.lower()}: {line}", messages.ERROR)
+
+
+class ServiceFormAdminMixin:
+    """Change forms saved through a service: a refused save shows the form again with the error."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """On a refused save, roll back and show the same form again with the service's error."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            if request.method != "POST" or getattr(request, "_service_error", None) is not None:
+                raise
+            request._service_error = exc
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        error = getattr(request, "_service_error", None)
+        if error is None:
+            return form
+        return type(form.__name__, (form,), {"service_error": error})
+
+
+class ServiceAdminMixin(ServiceFormAdminMixin):
+    """Soft delete / restore actions and a hard delete that needs the purge permission.
+
+    Subclasses name their services through `soft_delete_row`, `restore_row` and
+    `hard_delete_row` (each `(user, obj)`).
+    """
+
+    actions = ["soft_delete_selected", "restore_selected"]
+
+    def soft_delete_row(self, user, obj):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def restore_row(self, user, obj):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def hard_delete_row(self, user, obj):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def has_soft_delete_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.delete_{self.opts.model_name}")
+
+    def has_restore_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """The admin's own delete is permanent: it needs `purge_<model>`."""
+        return request.user.has_perm(f"{self.opts.app_label}.purge_{self.opts.model_name}")
+
+    @admin.action(description="Delete selected (soft, can be restored)", permissions=["soft_delete"])
+    def soft_delete_selected(self, request, queryset):
+        run_service_per_row(self, request, queryset.filter(is_deleted=False), self.soft_delete_row, "Deleted")
+
+    @admin.action(description="Restore selected", permissions=["restore"])
+    def restore_selected(self, request, queryset):
+        run_service_per_row(self, request, queryset.filter(is_deleted=True), self.restore_row, "Restored")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            func, name, _ = actions["delete_selected"]
+            actions["delete_selected"] = (func, name, "Purge selected (permanent)")
+        return actions
+
+    def delete_model(self, request, obj):
+        try:
+            self.hard_delete_row(request.user, obj)
+        except DomainError as exc:
+            # Raised inside the delete view's transaction: roll back and report.
+            raise ValidationError(exc.message) from exc
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.order_by("pk"):
+            self.delete_model(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, f"Not purged: {' '.join(exc.messages)}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def response_action(self, request, queryset):
+        try:
+            return super().response_action(request, queryset)
+        except ValidationError as exc:
+            self.message_user(request, f"Not purged: {' '.join(exc.messages)}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

@@ -1,0 +1,40 @@
+"""Fixtures of the admin tests: a logged-in staff client and a small catalog with stock."""
+from decimal import Decimal
+
+import pytest
+
+from catalog import services as catalog_services
+from stock.models import Warehouse
+from stock.services import stock_receive
+from tests.catalog.factories import CategoryFactory, ProductFactory, SKUFactory
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="admin", is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def main_warehouse(db) -> Warehouse:
+    return Warehouse.objects.get(is_default=True)
+
+
+@pytest.fixture
+def catalog(db, main_warehouse):
+    """Electronics > Phones with one product of two SKUs; one SKU has stock, one is low."""
+    electronics = CategoryFactory(name="Electronics")
+    phones = CategoryFactory(name="Phones", parent=electronics)
+    product = ProductFactory(name="Phone X", category=phones, description="A phone")
+    red = SKUFactory(sku_code="PHONE-X-RED", product=product, price=Decimal("499.00"), attributes={"color": "red"})
+    blue = SKUFactory(sku_code="PHONE-X-BLUE", product=product, price=Decimal("499.00"))
+    stock_receive(sku=red, quantity=12, reference="PO-1")
+    stock_receive(sku=blue, quantity=1, reference="PO-1")
+    catalog_services  # noqa: B018 - imported for the factories' services
+    return {"electronics": electronics, "phones": phones, "product": product, "red": red, "blue": blue}

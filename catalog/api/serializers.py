@@ -4,7 +4,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import SKU, SKU_CODE_VALIDATOR, Category, Product
-from inventory_site.api.fields import AttributesField, NameField, PriceField, StrictIntegerField, TextField
+from inventory_site.api.fields import (
+    AttributesField,
+    NameField,
+    PriceField,
+    StrictCharField,
+    StrictIntegerField,
+    TextField,
+)
 
 READ_ONLY = ("id", "slug", "created_at", "updated_at", "version", "is_deleted", "deleted_at")
 
@@ -99,7 +106,7 @@ class ProductSerializer(serializers.ModelSerializer):
 class SKUSerializer(serializers.ModelSerializer):
     """A sellable variant. `inventory_count` may be given on create only."""
 
-    sku_code = serializers.CharField(
+    sku_code = StrictCharField(
         max_length=50, trim_whitespace=False, validators=[SKU_CODE_VALIDATOR],
         help_text="1-50 characters of A-Z a-z 0-9 . _ -; unique in any case, also against deleted SKUs.",
     )

@@ -22,7 +22,16 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class NameField(serializers.CharField):
+class StrictCharField(serializers.CharField):
+    """A JSON string only: numbers and booleans are refused instead of turned into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class NameField(StrictCharField):
     """A display name, kept as sent: whitespace-only and control characters are refused."""
 
     def __init__(self, *, category: bool = False, **kwargs):
@@ -32,7 +41,7 @@ class NameField(serializers.CharField):
         self.validators.append(validate_category_name if category else validate_name)
 
 
-class TextField(serializers.CharField):
+class TextField(StrictCharField):
     """Free text: may be empty, newlines allowed, other control characters refused."""
 
     def __init__(self, **kwargs):

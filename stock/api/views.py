@@ -8,7 +8,9 @@ from rest_framework.decorators import action
 from inventory_site.api.filters import NamedOrderingFilter
 from inventory_site.api.idempotency import idempotent
 from inventory_site.api.permissions import is_force_delete
-from inventory_site.api.views import EnvelopeModelViewSet, EnvelopeViewSetMixin, etag_for, respond, write_preconditions
+from inventory_site.api.views import (
+    ID_PATTERN, EnvelopeModelViewSet, EnvelopeViewSetMixin, etag_for, respond, write_preconditions,
+)
 from stock import selectors, services
 from stock.api import filters
 from stock.api.serializers import (
@@ -104,9 +106,10 @@ class StockLevelViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.Retr
         return respond(self.get_serializer(level).data, message="Stock level updated", headers={"ETag": etag_for(level)})
 
 
-class MovementViewSet(EnvelopeViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class MovementViewSet(viewsets.ReadOnlyModelViewSet):
     """The append-only ledger."""
 
+    lookup_value_regex = ID_PATTERN
     serializer_class = MovementSerializer
     filterset_class = filters.MovementFilter
     filter_backends = FILTERS
@@ -167,10 +170,10 @@ class TransferViewSet(viewsets.GenericViewSet):
         return respond(data, message="Stock transferred", status=status.HTTP_201_CREATED)
 
 
-class ReservationViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                         viewsets.GenericViewSet):
+class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Hold stock for an order; commit or release it."""
 
+    lookup_value_regex = ID_PATTERN
     serializer_class = ReservationSerializer
     filterset_class = filters.ReservationFilter
     filter_backends = FILTERS

@@ -2,6 +2,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
@@ -11,6 +12,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from inventory_site.api.envelope import error
+from inventory_site.api.parsers import PayloadTooLarge
 from inventory_site.exceptions import DomainError
 
 logger = logging.getLogger("inventory_site.api")
@@ -80,6 +82,9 @@ def envelope_exception_handler(exc, context) -> Response:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # DRF reads the whole body before the JSON parser can count it.
+        exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, exceptions.APIException):

@@ -61,6 +61,8 @@ class TreeLevelFilter(admin.SimpleListFilter):
             return queryset.filter(parent_id=int(value))
         if request.GET.get("q") or request.GET.get("deleted") in ("deleted", "all"):
             return queryset  # a search or the deleted rows: show every level
+        if request.method == "POST" and "action" in request.POST:
+            return queryset  # an action applies to the rows ticked, at any level
         return queryset.filter(parent__isnull=True)
 
 

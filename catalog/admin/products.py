@@ -64,6 +64,13 @@ class SKUInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return request.user.has_perm("catalog.delete_sku")
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # The admin refuses to delete rows that stock rows protect; here a delete is a
+        # soft delete (`sku_soft_delete` decides), so skip that check.
+        formset.form = type("SoftDeleteSKUInlineForm", (formset.form,), {"hand_clean_DELETE": lambda self: None})
+        return formset
+
     @admin.display(description="stock")
     def stock(self, sku):
         if sku.pk is None:

@@ -1,0 +1,319 @@
+"""Catalog admin: saves go through the services, stale saves are refused, the tree moves."""
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import SKU, Category, Product
+from tests.catalog.factories import CategoryFactory, ProductFactory, SKUFactory
+
+pytestmark = pytest.mark.django_db
+
+STALE = "changed by someone else since you opened it"
+
+
+def category_data(category, **changes):
+    data = {
+        "name": category.name, "parent": category.parent_id or "", "description": category.description,
+        "attributes": json.dumps(category.attributes), "expected_version": category.version,
+    }
+    return {**data, **changes}
+
+
+def product_data(product, skus=(), new_skus=(), **changes):
+    data = {
+        "name": product.name, "category": product.category_id, "description": product.description,
+        "attributes": json.dumps(product.attributes), "expected_version": product.version,
+        "skus-TOTAL_FORMS": len(skus) + len(new_skus), "skus-INITIAL_FORMS": len(skus),
+        "skus-MIN_NUM_FORMS": 0, "skus-MAX_NUM_FORMS": 1000,
+    }
+    for i, sku in enumerate(skus):
+        data.update({
+            f"skus-{i}-id": sku.pk, f"skus-{i}-product": product.pk or "", f"skus-{i}-sku_code": sku.sku_code,
+            f"skus-{i}-price": str(sku.price), f"skus-{i}-attributes": json.dumps(sku.attributes),
+            f"skus-{i}-expected_version": sku.version,
+        })
+    for j, new in enumerate(new_skus, start=len(skus)):
+        data.update({f"skus-{j}-{k}": v for k, v in new.items()})
+        data.setdefault(f"skus-{j}-attributes", "{}")
+    return {**data, **changes}
+
+
+class TestCategoryForm:
+    def test_edit_goes_through_the_service(self, staff_client, catalog):
+        phones = catalog["phones"]
+        url = reverse("admin:catalog_category_change", args=[phones.pk])
+        response = staff_client.post(url, category_data(phones, name="Mobiles"))
+        assert response.status_code == 302
+        phones.refresh_from_db()
+        assert (phones.name, phones.path, phones.version) == ("Mobiles", "Electronics/Mobiles", 2)
+        assert phones.history.first().history_user.username == "admin"
+
+    def test_stale_save_writes_nothing(self, staff_client, catalog):
+        phones = catalog["phones"]
+        url = reverse("admin:catalog_category_change", args=[phones.pk])
+        opened = category_data(phones)
+        assert staff_client.post(url, category_data(phones, description="first")).status_code == 302
+        response = staff_client.post(url, {**opened, "description": "second"})
+        assert response.status_code == 200
+        assert STALE in response.content.decode()
+        phones.refresh_from_db()
+        assert (phones.description, phones.version) == ("first", 2)
+
+    def test_parent_cannot_be_itself_or_below(self, staff_client, catalog):
+        electronics, phones = catalog["electronics"], catalog["phones"]
+        url = reverse("admin:catalog_category_change", args=[electronics.pk])
+        response = staff_client.post(url, category_data(electronics, parent=phones.pk))
+        assert response.status_code == 200
+        assert "cannot be moved under itself" in response.content.decode()
+        electronics.refresh_from_db()
+        assert electronics.parent_id is None and electronics.version == 1
+
+    def test_service_refusal_shows_the_form_again(self, staff_client, catalog):
+        CategoryFactory(name="Tablets", parent=catalog["electronics"])
+        phones = catalog["phones"]
+        url = reverse("admin:catalog_category_change", args=[phones.pk])
+        response = staff_client.post(url, category_data(phones, name="tablets"))
+        assert response.status_code == 200
+        assert 'value="tablets"' in response.content.decode()  # the user's input is kept
+        phones.refresh_from_db()
+        assert phones.name == "Phones"
+
+    def test_create_through_the_form(self, staff_client, catalog):
+        response = staff_client.post(reverse("admin:catalog_category_add"), {
+            "name": "Cases", "parent": catalog["phones"].pk, "description": "", "attributes": "",
+        })
+        assert response.status_code == 302
+        assert Category.objects.get(name="Cases").path == "Electronics/Phones/Cases"
+
+    @pytest.mark.parametrize("attributes,error", [
+        ("[1, 2]", "Must be a JSON object"),
+        (json.dumps({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}), "at most 5 levels"),
+        (json.dumps({"big": "x" * 17000}), "16"),
+    ])
+    def test_attributes_validated_like_the_api(self, staff_client, catalog, attributes, error):
+        phones = catalog["phones"]
+        url = reverse("admin:catalog_category_change", args=[phones.pk])
+        response = staff_client.post(url, category_data(phones, attributes=attributes))
+        assert response.status_code == 200
+        assert error in response.content.decode()
+        phones.refresh_from_db()
+        assert phones.version == 1
+
+    def test_attributes_shown_pretty_printed(self, staff_client, catalog):
+        sku = catalog["red"]
+        response = staff_client.get(reverse("admin:catalog_sku_change", args=[sku.pk]))
+        assert 'class="json-editor"' in response.content.decode()
+        assert "{\n  &quot;color&quot;: &quot;red&quot;\n}" in response.content.decode()
+
+
+class TestCategoryTree:
+    def move(self, client, cut, target, position="last-child"):
+        return client.post(reverse("admin:catalog_category_changelist"), {
+            "cmd": "move_node", "cut_item": cut.pk, "pasted_on": target.pk, "position": position,
+        })
+
+    def test_drag_and_drop_moves_through_the_service(self, staff_client, catalog):
+        home = CategoryFactory(name="Home")
+        response = self.move(staff_client, catalog["phones"], home)
+        assert response.content == b"OK, moved."
+        phones = Category.objects.get(pk=catalog["phones"].pk)
+        assert (phones.parent_id, phones.path, phones.version) == (home.pk, "Home/Phones", 2)
+
+    def test_drop_under_itself_is_refused(self, staff_client, catalog):
+        response = self.move(staff_client, catalog["electronics"], catalog["phones"])
+        assert response.content.startswith(b"FAIL")
+        assert Category.objects.get(pk=catalog["electronics"].pk).parent_id is None
+
+    def test_move_needs_change_permission(self, client, catalog):
+        from tests.conftest import grant
+        from tests.factories import UserFactory
+
+        user = grant(UserFactory(), "catalog.view_category")
+        client.force_login(user)
+        response = self.move(client, catalog["phones"], CategoryFactory(name="Home"))
+        assert response.content.startswith(b"FAIL")
+        assert Category.objects.get(pk=catalog["phones"].pk).parent_id == catalog["electronics"].pk
+
+    def test_top_level_by_default_children_on_demand(self, staff_client, catalog):
+        url = reverse("admin:catalog_category_changelist")
+        top = staff_client.get(url)
+        assert [c.name for c in top.context["cl"].result_list] == ["Electronics"]
+        assert "1 inside" in top.content.decode()
+        inside = staff_client.get(url, {"parent": catalog["electronics"].pk})
+        assert [c.name for c in inside.context["cl"].result_list] == ["Phones"]
+        found = staff_client.get(url, {"q": "phon"})
+        assert [c.name for c in found.context["cl"].result_list] == ["Phones"]
+
+    def test_cumulative_product_counts(self, staff_client, catalog):
+        ProductFactory(category=catalog["electronics"])
+        deleted = ProductFactory(category=catalog["phones"])
+        Product.all_objects.filter(pk=deleted.pk).update(is_deleted=True)
+        response = staff_client.get(reverse("admin:catalog_category_changelist"), {"parent": "all"})
+        counts = {c.name: c.active_product_count for c in response.context["cl"].result_list}
+        assert counts == {"Electronics": 2, "Phones": 1}
+
+    def test_deleted_filter_defaults_to_active(self, staff_client, catalog):
+        gone = CategoryFactory(name="Gone")
+        Category.all_objects.filter(pk=gone.pk).update(is_deleted=True)
+        url = reverse("admin:catalog_category_changelist")
+        assert "Gone" not in [c.name for c in staff_client.get(url).context["cl"].result_list]
+        deleted = staff_client.get(url, {"deleted": "deleted"}).context["cl"].result_list
+        assert [c.name for c in deleted] == ["Gone"]
+
+    def test_soft_delete_and_restore_actions(self, staff_client, catalog):
+        leaf = CategoryFactory(name="Leaf", parent=catalog["phones"])
+        url = reverse("admin:catalog_category_changelist")
+        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [leaf.pk, catalog["phones"].pk]})
+        leaf.refresh_from_db()
+        assert leaf.is_deleted
+        assert not Category.all_objects.get(pk=catalog["phones"].pk).is_deleted  # has a product: refused
+        staff_client.post(url + "?deleted=deleted", {"action": "restore_selected", "_selected_action": [leaf.pk]})
+        leaf.refresh_from_db()
+        assert not leaf.is_deleted and leaf.version == 3
+
+
+class TestProducts:
+    def test_add_product_with_two_skus_inline(self, staff_client, catalog):
+        blank = Product(name="", category=catalog["phones"])
+        data = product_data(blank, new_skus=[
+            {"sku_code": "CASE-S", "price": "9.90", "attributes": '{"size": "S"}'},
+            {"sku_code": "CASE-M", "price": "10.90"},
+        ], name="Case")
+        response = staff_client.post(reverse("admin:catalog_product_add"), data)
+        assert response.status_code == 302, response.context["errors"] if response.context else response
+        product = Product.objects.get(name="Case")
+        assert sorted(product.skus.values_list("sku_code", "price")) == [
+            ("CASE-M", Decimal("10.90")), ("CASE-S", Decimal("9.90")),
+        ]
+        assert SKU.objects.get(sku_code="CASE-S").attributes == {"size": "S"}
+
+    def test_inline_edit_and_soft_delete(self, staff_client, catalog):
+        product, red, blue = catalog["product"], catalog["red"], catalog["blue"]
+        data = product_data(product, skus=[red, blue])
+        data["skus-0-price"] = "450.00"
+        data["skus-1-DELETE"] = "on"
+        response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+        assert response.status_code == 302, response.context["errors"]
+        red.refresh_from_db()
+        assert (red.price, red.version) == (Decimal("450.00"), 2)
+        assert SKU.all_objects.get(pk=blue.pk).is_deleted
+
+    def test_stale_inline_sku_writes_nothing(self, staff_client, catalog):
+        product, red = catalog["product"], catalog["red"]
+        opened = product_data(product, skus=[red, catalog["blue"]])
+        from catalog.services import sku_update
+
+        sku_update(sku_id=red.pk, price=Decimal("1.00"))
+        data = {**opened, "skus-0-price": "2.00", "description": "new text"}
+        response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+        assert response.status_code == 200
+        assert STALE in response.content.decode()
+        product.refresh_from_db()
+        red.refresh_from_db()
+        assert (product.description, red.price) == ("A phone", Decimal("1.00"))
+
+    def test_stale_product_save_writes_nothing(self, staff_client, catalog):
+        product = catalog["product"]
+        opened = product_data(product, skus=[catalog["red"], catalog["blue"]])
+        from catalog.services import product_update
+
+        product_update(product_id=product.pk, description="by someone else")
+        response = staff_client.post(
+            reverse("admin:catalog_product_change", args=[product.pk]), {**opened, "name": "Mine"},
+        )
+        assert STALE in response.content.decode()
+        product.refresh_from_db()
+        assert (product.name, product.description) == ("Phone X", "by someone else")
+
+    def test_list_columns_filters_and_search(self, staff_client, catalog):
+        other = ProductFactory(name="Lamp", category=CategoryFactory(name="Home"))
+        url = reverse("admin:catalog_product_changelist")
+        rows = staff_client.get(url).context["cl"].result_list
+        phone = next(p for p in rows if p.pk == catalog["product"].pk)
+        assert (phone.sku_total, phone.available_total) == (2, 13)
+        assert [p.name for p in staff_client.get(url, {"category_tree": catalog["electronics"].pk}).context["cl"].result_list] == ["Phone X"]
+        assert [p.name for p in staff_client.get(url, {"q": "phone-x-blue"}).context["cl"].result_list] == ["Phone X"]
+        assert [p.name for p in staff_client.get(url, {"stock": "out"}).context["cl"].result_list] == [other.name]
+        assert [p.name for p in staff_client.get(url, {"stock": "in"}).context["cl"].result_list] == ["Phone X"]
+
+    def test_export_csv_action(self, staff_client, catalog):
+        response = staff_client.post(reverse("admin:catalog_product_changelist"), {
+            "action": "export_csv", "_selected_action": [catalog["product"].pk],
+        })
+        assert response["Content-Type"].startswith("text/csv")
+        lines = response.content.decode().splitlines()
+        assert lines[1].split(",")[1:3] == ["Phone X", "Electronics/Phones"]
+
+    def test_product_soft_delete_cascades_and_restores(self, staff_client, catalog):
+        url = reverse("admin:catalog_product_changelist")
+        product = catalog["product"]
+        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [product.pk]})
+        assert Product.all_objects.get(pk=product.pk).is_deleted
+        assert not SKU.objects.filter(product=product).exists()
+        staff_client.post(url + "?deleted=deleted", {"action": "restore_selected", "_selected_action": [product.pk]})
+        assert SKU.objects.filter(product=product).count() == 2
+
+
+class TestConstantQueries:
+    def make(self, n):
+        category = CategoryFactory(name=f"Bulk {n}")
+        for i in range(n):
+            product = ProductFactory(name=f"P{n}-{i}", category=category)
+            SKUFactory(product=product)
+        return category
+
+    def count_queries(self, client, url, params, django_assert_max_num_queries):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url, params)
+        assert response.status_code == 200
+        return len(ctx.captured_queries), len(response.context["cl"].result_list)
+
+    @pytest.mark.parametrize("name,lookup", [("catalog_product", "category_tree"), ("catalog_sku", "category_tree")])
+    def test_changelist_queries_do_not_grow_with_rows(self, staff_client, django_assert_max_num_queries, name, lookup):
+        small, big = self.make(10), self.make(100)
+        url = reverse(f"admin:{name}_changelist")
+        few, rows_few = self.count_queries(staff_client, url, {lookup: small.pk}, django_assert_max_num_queries)
+        many, rows_many = self.count_queries(staff_client, url, {lookup: big.pk}, django_assert_max_num_queries)
+        assert (rows_few, rows_many) == (10, 100)
+        assert many == few
+
+
+class TestPurge:
+    def test_hard_delete_needs_purge_permission(self, client, catalog):
+        from tests.conftest import grant
+        from tests.factories import UserFactory
+
+        leaf = CategoryFactory(name="Leaf")
+        user = grant(UserFactory(), "catalog.view_category", "catalog.change_category", "catalog.delete_category")
+        client.force_login(user)
+        url = reverse("admin:catalog_category_delete", args=[leaf.pk])
+        assert client.post(url, {"post": "yes"}).status_code == 403
+        grant(user, "catalog.purge_category")
+        assert client.post(url, {"post": "yes"}).status_code == 302
+        assert not Category.all_objects.filter(pk=leaf.pk).exists()
+
+    def test_purge_of_a_category_in_use_is_refused(self, staff_client, catalog):
+        url = reverse("admin:catalog_category_delete", args=[catalog["phones"].pk])
+        response = staff_client.post(url, {"post": "yes"}, follow=True)
+        assert "Cannot delete category" in response.content.decode()
+        assert Category.all_objects.filter(pk=catalog["phones"].pk).exists()
+
+
+def test_history_revert_uses_current_version(staff_client, catalog):
+    phones = catalog["phones"]
+    url = reverse("admin:catalog_category_change", args=[phones.pk])
+    staff_client.post(url, category_data(phones, description="v2"))
+    first = phones.history.order_by("history_id").first()
+    revert_url = reverse("admin:catalog_category_simple_history", args=[phones.pk, first.history_id])
+    page = staff_client.get(revert_url)
+    assert page.status_code == 200
+    assert 'name="expected_version" value="2"' in page.content.decode()
+    response = staff_client.post(revert_url, category_data(phones, description="", expected_version=2))
+    assert response.status_code == 302
+    phones.refresh_from_db()
+    assert (phones.description, phones.version) == ("", 3)

@@ -6,6 +6,7 @@ Everything is written with `bulk_create` in batches inside one transaction, with
 mptt numbers computed here, so a million SKUs take minutes. The output depends only
 on `skus` and `seed`. Bulk writes skip django-simple-history.
 """
+import json
 import math
 import random
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -28,7 +29,11 @@ PRODUCTS_PER_LEAF = 25
 BATCH_PRODUCTS = 1000
 BATCH_SIZE = 5000
 
-COLORS = ["Black", "White", "Navy", "Grey", "Red", "Olive", "Beige", "Blue", "Green", "Burgundy", "Teal", "Mustard"]
+COLOR_CODES = {
+    "Black": "BLK", "White": "WHT", "Navy": "NVY", "Grey": "GRY", "Red": "RED", "Olive": "OLV",
+    "Beige": "BGE", "Blue": "BLU", "Green": "GRN", "Burgundy": "BRG", "Teal": "TEA", "Mustard": "MUS",
+}
+COLORS = list(COLOR_CODES)
 APPAREL_SIZES = ["XS", "S", "M", "L", "XL", "XXL"]
 SHOE_SIZES = [str(size) for size in range(37, 47)]
 ROOM_SIZES = ["Small", "Medium", "Large"]
@@ -224,28 +229,97 @@ def _leaves(roots: dict[str, _Node]) -> list[_Node]:
     return sorted(found, key=lambda n: n.obj.path)
 
 
-class _Generator:
-    """Products, SKUs and stock, in batches, from one seeded random source."""
+class _RowWriter:
+    """Buffers plain rows of one model and writes them in batches: `COPY` on PostgreSQL
+    (no model instances, the fast path for millions of rows), `bulk_create` elsewhere."""
 
-    def __init__(self, *, skus: int, rng: random.Random, leaves: list[_Node], warehouses: list[Warehouse]):
-        self.total_skus = skus
+    def __init__(self, model, defaults: dict[str, Any]):
+        self.model = model
+        self.columns = [f.attname for f in model._meta.concrete_fields]
+        self.defaults = defaults
+        self.json_columns = {f.attname for f in model._meta.concrete_fields if f.get_internal_type() == "JSONField"}
+        self.rows: list[dict[str, Any]] = []
+        self.written = 0
+
+    def add(self, **values: Any) -> None:
+        self.rows.append(values)
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        rows = [{**self.defaults, **row} for row in self.rows]
+        columns = [c for c in self.columns if c in rows[0]]  # without "id" the database numbers the rows
+        if connection.vendor == "postgresql":
+            table = connection.ops.quote_name(self.model._meta.db_table)
+            names = ", ".join(connection.ops.quote_name(c) for c in columns)
+            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([
+                        json.dumps(row[c]) if c in self.json_columns else row[c] for c in columns
+                    ])
+        else:
+            self.model._base_manager.bulk_create([self.model(**row) for row in rows], batch_size=BATCH_SIZE)
+        self.written += len(rows)
+        self.rows.clear()
+
+
+def _allocate_ids(model, count: int) -> Iterator[int]:
+    """`count` fresh primary keys: from the sequence on PostgreSQL; past the largest id elsewhere
+    (SQLite writers are serialized, so nobody else takes them meanwhile)."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            return iter(ids)
+        cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")
+        top = cursor.fetchone()[0] or 0
+    return iter(range(top + 1, top + count + 1))
+
+
+class _Generator:
+    """Products, SKUs and stock as plain rows, from one seeded random source."""
+
+    def __init__(self, *, rng: random.Random, leaves: list[_Node], main: Warehouse, second: Warehouse, now):
         self.rng = rng
         self.leaves = leaves
-        self.main, self.second = warehouses
+        self.main, self.second = main, second
+        self.now = now
         self.product_number = 0
         self.names_used: set[tuple[int, str]] = set()
+        stamps = {"created_at": now, "updated_at": now, "version": 1, "is_deleted": False, "deleted_at": None}
+        self.products = _RowWriter(Product, stamps)
+        self.skus = _RowWriter(SKU, {**stamps, "deleted_with_product": False})
+        self.levels = _RowWriter(StockLevel, {"reserved": 0, "version": 1, "updated_at": now})
+        self.movements = _RowWriter(StockMovement, {
+            "reason": MovementReason.RECEIPT.value, "note": "Opening stock (demo data)", "reservation_id": None,
+            "created_by_id": None, "created_at": now,
+        })
+        self.sample_levels: list[tuple[int, int, int]] = []  # (sku_id, warehouse_id, on_hand)
 
-    def products(self) -> Iterator[tuple[Product, list[SKU]]]:
-        remaining = self.total_skus
+    def generate(self, total_skus: int, progress: Callable[[int], Any] | None) -> None:
+        remaining = total_skus
         leaf_index = 0
         while remaining > 0:
-            leaf = self.leaves[leaf_index % len(self.leaves)]
-            leaf_index += 1
-            product, skus = self._product(leaf, remaining)
-            remaining -= len(skus)
-            yield product, skus
+            count = min(remaining, BATCH_PRODUCTS * 4)
+            product_ids = _allocate_ids(Product, BATCH_PRODUCTS)
+            sku_ids = _allocate_ids(SKU, count)
+            made = 0
+            for _ in range(BATCH_PRODUCTS):
+                if made == count:
+                    break
+                leaf = self.leaves[leaf_index % len(self.leaves)]
+                leaf_index += 1
+                made += self._product(leaf, next(product_ids), sku_ids, count - made)
+            for writer in (self.products, self.skus, self.levels, self.movements):
+                writer.flush()
+            remaining -= made
+            if progress:
+                progress(made)
 
-    def _product(self, leaf: _Node, remaining: int) -> tuple[Product, list[SKU]]:
+    def _product(self, leaf: _Node, product_id: int, sku_ids: Iterator[int], room: int) -> int:
         rng = self.rng
         self.product_number += 1
         code, _sections, (axis, axis_values), (low, high) = DEPARTMENTS[leaf.department]
@@ -256,37 +330,41 @@ class _Generator:
             name = f"{name} {self.product_number}"
         self.names_used.add((id(leaf), name.lower()))
         base_price = Decimal(rng.randint(low, high)) + rng.choice((Decimal("0.99"), Decimal("0.49"), Decimal("0.00")))
-        product = Product(
-            name=name, slug=slugify(name, allow_unicode=True)[:170], category=leaf.obj,
-            description=f"{name}: a {noun.lower()} from {brand}'s {leaf.name if leaf.name in LINES else 'core'} range.",
+        range_name = leaf.name if leaf.name in LINES else "core"
+        self.products.add(
+            id=product_id, name=name, slug=slugify(name, allow_unicode=True)[:170], category_id=leaf.obj.pk,
+            description=f"{name}: a {noun.lower()} from the {brand} {range_name} range.",
             attributes={"brand": brand, "department": leaf.department},
         )
         colors = rng.sample(COLORS, rng.randint(1, 3))
         start = rng.randrange(len(axis_values))
         sizes = axis_values[start:start + rng.randint(1, 4)]
-        skus = []
+        made = 0
         for color in colors:
             for size in sizes:
-                if len(skus) == remaining:
-                    break
-                sku_code = f"{DEMO_SKU_PREFIX}{code}-{self.product_number:07d}-{color[:3].upper()}-{size.upper()}"
+                if made == room:
+                    return made
+                sku_id = next(sku_ids)
+                sku_code = f"{DEMO_SKU_PREFIX}{code}-{self.product_number:07d}-{COLOR_CODES[color]}-{size.upper()}"
                 price = base_price + (Decimal(20 * axis_values.index(size)) if axis == "capacity" else 0)
-                skus.append(SKU(sku_code=sku_code[:50], price=price, attributes={"color": color.lower(), axis: size}))
-        return product, skus
+                self.skus.add(id=sku_id, sku_code=sku_code[:50], product_id=product_id, price=price,
+                              attributes={"color": color.lower(), axis: size})
+                self._stock(sku_id, product_id)
+                made += 1
+        return made
 
-    def stock(self, sku: SKU, now) -> Iterator[tuple[StockLevel, StockMovement]]:
+    def _stock(self, sku_id: int, product_id: int) -> None:
         rng = self.rng
         for warehouse, chance, most in ((self.main, 0.9, 150), (self.second, 0.45, 60)):
             if rng.random() >= chance:
                 continue
             on_hand = rng.randint(1, most) if rng.random() > 0.1 else rng.randint(1, 4)
-            yield (
-                StockLevel(sku_id=sku.pk, warehouse_id=warehouse.pk, on_hand=on_hand,
-                           low_stock_threshold=rng.choice((0, 5, 5, 10))),
-                StockMovement(sku_id=sku.pk, warehouse_id=warehouse.pk, delta=on_hand, balance_after=on_hand,
-                              reason=MovementReason.RECEIPT, reference=f"PO-DEMO-{sku.product_id:07d}",
-                              note="Opening stock (demo data)", created_at=now),
-            )
+            self.levels.add(sku_id=sku_id, warehouse_id=warehouse.pk, on_hand=on_hand,
+                            low_stock_threshold=rng.choice((0, 5, 5, 10)))
+            self.movements.add(sku_id=sku_id, warehouse_id=warehouse.pk, delta=on_hand, balance_after=on_hand,
+                               reference=f"PO-DEMO-{product_id:07d}")
+            if len(self.sample_levels) < 200 and on_hand >= 3:
+                self.sample_levels.append((sku_id, warehouse.pk, on_hand))
 
 
 def _second_warehouse(user) -> Warehouse:
@@ -299,17 +377,21 @@ def _second_warehouse(user) -> Warehouse:
     return warehouse_create(code=code, name=name, user=user)
 
 
-def _reserve_a_few(levels: list[StockLevel], rng: random.Random, count: int, user) -> int:
+def _reserve_a_few(sample: list[tuple[int, int, int]], rng: random.Random, count: int, user) -> int:
+    """A few active reservations through the reservation service, on levels that have stock."""
     from stock.services.reservations import ReservationRequestLine, reservation_create
 
-    candidates = [level for level in levels if level.on_hand >= 3]
+    skus = SKU.objects.in_bulk([sku_id for sku_id, _, _ in sample])
+    warehouses = Warehouse.objects.in_bulk([warehouse_id for _, warehouse_id, _ in sample])
+    candidates = list(sample)
     made = 0
     for number in range(1, count + 1):
         if not candidates:
             break
         picked = rng.sample(candidates, min(len(candidates), rng.randint(1, 3)))
-        lines = [ReservationRequestLine(sku=level.sku, warehouse=level.warehouse, quantity=rng.randint(1, 2))
-                 for level in picked]
+        lines = [ReservationRequestLine(sku=skus[sku_id], warehouse=warehouses[warehouse_id],
+                                        quantity=rng.randint(1, 2))
+                 for sku_id, warehouse_id, _ in picked]
         reservation_create(reference=f"ORDER-DEMO-{number:04d}", lines=lines, ttl_seconds=7 * 24 * 3600, user=user)
         candidates = [level for level in candidates if level not in picked]
         made += 1
@@ -347,42 +429,12 @@ def demo_catalog_load(
         result.categories += len(depth_rows)
 
     main = Warehouse.objects.filter(is_default=True).first() or Warehouse.objects.get(code="MAIN")
-    generator = _Generator(skus=skus, rng=rng, leaves=_leaves(roots), warehouses=[main, _second_warehouse(user)])
-    now = timezone.now()
-    sample_levels: list[StockLevel] = []
-    batch: list[tuple[Product, list[SKU]]] = []
-
-    def flush() -> None:
-        Product.objects.bulk_create([product for product, _ in batch], batch_size=BATCH_SIZE)
-        sku_rows = []
-        for product, product_skus in batch:
-            for sku in product_skus:
-                sku.product = product
-                sku_rows.append(sku)
-        SKU.objects.bulk_create(sku_rows, batch_size=BATCH_SIZE)
-        levels, movements = [], []
-        for sku in sku_rows:
-            for level, movement in generator.stock(sku, now):
-                level.sku, level.warehouse = sku, (main if level.warehouse_id == main.pk else generator.second)
-                levels.append(level)
-                movements.append(movement)
-        StockLevel.objects.bulk_create(levels, batch_size=BATCH_SIZE)
-        StockMovement.objects.bulk_create(movements, batch_size=BATCH_SIZE)
-        if len(sample_levels) < 200:
-            sample_levels.extend(levels[: 200 - len(sample_levels)])
-        result.products += len(batch)
-        result.skus += len(sku_rows)
-        result.levels += len(levels)
-        result.movements += len(movements)
-        if progress:
-            progress(len(sku_rows))
-        batch.clear()
-
-    for item in generator.products():
-        batch.append(item)
-        if len(batch) >= BATCH_PRODUCTS:
-            flush()
-    if batch:
-        flush()
-    result.reservations = _reserve_a_few(sample_levels, rng, min(8, max(2, skus // 25)), user)
+    generator = _Generator(rng=rng, leaves=_leaves(roots), main=main, second=_second_warehouse(user),
+                           now=timezone.now())
+    generator.generate(skus, progress)
+    result.products = generator.products.written
+    result.skus = generator.skus.written
+    result.levels = generator.levels.written
+    result.movements = generator.movements.written
+    result.reservations = _reserve_a_few(generator.sample_levels, rng, min(8, max(2, skus // 25)), user)
     return result

@@ -1,4 +1,5 @@
 """`manage.py export_catalog [--format csv|json] [FILE]`: stream the active catalog out."""
+import os
 import time
 from pathlib import Path
 
@@ -35,6 +36,10 @@ class Command(BaseCommand):
                 for _ in catalog_export_write(output, file_format=file_format):
                     rows += 1
                     bar.update(1)
+        except BrokenPipeError:
+            # The reader went away (`export_catalog | head`): stop quietly, like other Unix tools.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), output.fileno())
+            return
         finally:
             if not to_stdout:
                 output.close()

@@ -177,3 +177,84 @@ def attach_effective_reserved(levels: Iterable[StockLevel], *, now: datetime | N
     for level in levels:
         level.effective_reserved = level.reserved - overdue[(level.sku_id, level.warehouse_id)]
     return levels
+
+
+# --- Integrity (check_integrity) -------------------------------------------------------
+
+def ledger_drifts() -> list[str]:
+    """Levels whose `on_hand` differs from the sum of their movements (and ledgers without a level)."""
+    sums = {
+        (row["sku_id"], row["warehouse_id"]): row["total"]
+        for row in StockMovement.objects.order_by().values("sku_id", "warehouse_id").annotate(total=Sum("delta"))
+    }
+    drifts = []
+    for level in StockLevel.objects.order_by("sku_id", "warehouse_id").values("id", "sku_id", "warehouse_id", "on_hand"):
+        total = sums.pop((level["sku_id"], level["warehouse_id"]), 0)
+        if total != level["on_hand"]:
+            drifts.append(f"stock level {level['id']} (sku {level['sku_id']}, warehouse {level['warehouse_id']}): "
+                          f"on_hand {level['on_hand']} != ledger sum {total}")
+    for (sku_id, warehouse_id), total in sorted(sums.items()):
+        if total:
+            drifts.append(f"sku {sku_id}, warehouse {warehouse_id}: ledger sum {total} but no stock level")
+    return drifts
+
+
+def reserved_drifts() -> list[str]:
+    """Levels whose stored `reserved` differs from the lines of reservations stored as active.
+
+    Overdue reservations not yet recorded as expired still count in both, so they are
+    not drift.
+    """
+    held = {
+        (row["sku_id"], row["warehouse_id"]): row["total"]
+        for row in ReservationLine.objects.filter(reservation__status=ReservationStatus.ACTIVE)
+        .order_by().values("sku_id", "warehouse_id").annotate(total=Sum("quantity"))
+    }
+    drifts = []
+    for level in StockLevel.objects.order_by("sku_id", "warehouse_id").values("id", "sku_id", "warehouse_id", "reserved", "on_hand"):
+        total = held.pop((level["sku_id"], level["warehouse_id"]), 0)
+        if total != level["reserved"]:
+            drifts.append(f"stock level {level['id']} (sku {level['sku_id']}, warehouse {level['warehouse_id']}): "
+                          f"reserved {level['reserved']} != active reservations {total}")
+        if not 0 <= level["reserved"] <= level["on_hand"]:
+            drifts.append(f"stock level {level['id']}: reserved {level['reserved']} outside 0..on_hand {level['on_hand']}")
+    for (sku_id, warehouse_id), total in sorted(held.items()):
+        drifts.append(f"sku {sku_id}, warehouse {warehouse_id}: {total} reserved by active reservations but no stock level")
+    return drifts
+
+
+def category_tree_drifts() -> list[str]:
+    """Problems of the django-mptt intervals: per tree, the (lft, rght) pairs must nest
+    exactly as the parent links say, numbered 1..2n without gaps, with `level` the depth."""
+    from catalog.models import Category
+
+    rows = Category.all_objects.order_by("tree_id", "lft").values_list("id", "parent_id", "tree_id", "lft", "rght", "level")
+    by_id = {row[0]: row for row in rows}
+    drifts: list[str] = []
+    trees: dict[int, list[tuple]] = defaultdict(list)
+    for row in rows:
+        trees[row[2]].append(row)
+    for tree_id, nodes in trees.items():
+        numbers = sorted([n[3] for n in nodes] + [n[4] for n in nodes])
+        if numbers != list(range(1, 2 * len(nodes) + 1)):
+            drifts.append(f"category tree {tree_id}: lft/rght are not exactly 1..{2 * len(nodes)}")
+        stack: list[tuple] = []
+        for node in nodes:  # in lft order
+            pk, parent_id, _tree, lft, rght, level = node
+            while stack and stack[-1][4] < lft:
+                stack.pop()
+            expected_parent = stack[-1][0] if stack else None
+            if lft >= rght or (stack and rght >= stack[-1][4]):
+                drifts.append(f"category {pk}: interval ({lft}, {rght}) does not nest in tree {tree_id}")
+            if parent_id != expected_parent:
+                drifts.append(f"category {pk}: parent is {parent_id} but the tree puts it under {expected_parent}")
+            if level != len(stack):
+                drifts.append(f"category {pk}: level {level} but depth {len(stack)}")
+            stack.append(node)
+        roots = [n for n in nodes if n[1] is None]
+        if len(roots) != 1:
+            drifts.append(f"category tree {tree_id}: {len(roots)} roots")
+    for pk, parent_id, tree_id, *_ in rows:
+        if parent_id is not None and parent_id in by_id and by_id[parent_id][2] != tree_id:
+            drifts.append(f"category {pk}: in tree {tree_id} but its parent {parent_id} is in tree {by_id[parent_id][2]}")
+    return drifts

@@ -1,0 +1,23 @@
+"""`manage.py release_expired_reservations`: record the expiry of overdue reservations (for cron)."""
+from django.core.management.base import BaseCommand
+
+from stock.services import idempotency_purge_expired, reservations_expire
+
+
+class Command(BaseCommand):
+    help = (
+        "Record as expired every active reservation past its expires_at, giving its units back "
+        "to the stock levels; also forget Idempotency-Keys older than IDEMPOTENCY_KEY_TTL_HOURS. "
+        "Safe to run at any time and in parallel with traffic."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch", type=int, default=None, help="Expire at most this many reservations.")
+
+    def handle(self, *args, batch=None, **options):
+        if batch is not None and batch < 1:
+            self.stderr.write("--batch must be at least 1.")
+            raise SystemExit(2)
+        expired = reservations_expire(limit=batch)
+        purged = idempotency_purge_expired()
+        self.stdout.write(f"Expired {expired} reservation(s); forgot {purged} idempotency key(s).")

@@ -1,0 +1,109 @@
+"""Idempotency-Key on the four stock POSTs."""
+import json
+
+import pytest
+
+from stock.models import IdempotencyRecord, Reservation, StockLevel, StockMovement
+from stock.services import request_fingerprint
+from tests.conftest import token_client
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+ADJUST = "/api/v1/stock/adjustments/"
+
+
+def adjust(client, sku, key, delta=1):
+    return client.post(ADJUST, {"sku_code": sku.sku_code, "delta": delta, "reason": "receipt"}, HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_retried_ten_times_applies_once(api, stocked):
+    responses = [adjust(api, stocked, "key-1") for _ in range(10)]
+    assert {r.status_code for r in responses} == {201}
+    assert "Idempotent-Replayed" not in responses[0]
+    assert all(r["Idempotent-Replayed"] == "true" for r in responses[1:])
+    assert all(r.json() == responses[0].json() for r in responses)
+    assert StockLevel.objects.get().on_hand == 11 and StockMovement.objects.count() == 2
+
+
+def test_key_order_does_not_matter(api, stocked):
+    api.post(ADJUST, {"sku_code": stocked.sku_code, "delta": 1, "reason": "receipt"}, HTTP_IDEMPOTENCY_KEY="k")
+    response = api.post(ADJUST, {"reason": "receipt", "delta": 1, "sku_code": stocked.sku_code}, HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 201 and response["Idempotent-Replayed"] == "true"
+
+
+def test_other_body_is_422(api, stocked):
+    adjust(api, stocked, "key-2")
+    response = adjust(api, stocked, "key-2", delta=2)
+    assert response.status_code == 422 and response.json()["code"] == "idempotency_key_reused"
+    assert StockLevel.objects.get().on_hand == 11
+
+
+def test_other_endpoint_same_key_is_422(api, stocked):
+    adjust(api, stocked, "key-3")
+    response = api.post("/api/v1/stock/reservations/", {"reference": "O", "lines": [
+        {"sku_code": stocked.sku_code, "quantity": 1}]}, HTTP_IDEMPOTENCY_KEY="key-3")
+    assert response.status_code == 422
+
+
+def test_in_use_is_409(api, superuser, stocked):
+    IdempotencyRecord.objects.create(user=superuser, key="busy", request_fingerprint="x")
+    response = adjust(api, stocked, "busy")
+    assert response.status_code == 422  # other fingerprint
+    body = json.dumps({"delta": 1, "reason": "receipt", "sku_code": stocked.sku_code}, sort_keys=True, separators=(",", ":"))
+    IdempotencyRecord.objects.filter(key="busy").update(
+        request_fingerprint=request_fingerprint(method="POST", path=ADJUST, body=body.encode()))
+    response = adjust(api, stocked, "busy")
+    assert response.status_code == 409 and response.json()["code"] == "idempotency_key_in_use"
+    assert StockLevel.objects.get().on_hand == 10
+
+
+def test_keys_are_per_user(api, stocked):
+    adjust(api, stocked, "shared")
+    other = token_client(UserFactory(is_superuser=True))
+    response = adjust(other, stocked, "shared")
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+    assert StockLevel.objects.get().on_hand == 12
+
+
+def test_errors_below_500_are_replayed(api, stocked):
+    first = adjust(api, stocked, "neg", delta=-50)
+    assert first.status_code == 409
+    adjust(api, stocked, "refill", delta=100)
+    second = adjust(api, stocked, "neg", delta=-50)
+    assert second.status_code == 409 and second["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json()
+
+
+def test_5xx_not_stored(api, stocked, monkeypatch):
+    from stock import services
+
+    def boom(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "stock_adjust", boom)
+    assert adjust(api, stocked, "flaky").status_code == 500
+    assert not IdempotencyRecord.objects.exists()
+    monkeypatch.undo()
+    response = adjust(api, stocked, "flaky")
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "ünicode"])
+def test_malformed_key(api, stocked, key):
+    response = adjust(api, stocked, key)
+    assert response.status_code == 400 and response.json()["code"] == "validation_error"
+    assert StockLevel.objects.get().on_hand == 10
+
+
+def test_all_four_endpoints(api, stocked, other):
+    requests = [
+        ("/api/v1/stock/adjustments/bulk/", {"lines": [{"sku_code": stocked.sku_code, "delta": 1, "reason": "receipt"}]}),
+        ("/api/v1/stock/transfers/", {"sku_code": stocked.sku_code, "from_warehouse": "MAIN", "to_warehouse": "EAST", "quantity": 1}),
+        ("/api/v1/stock/reservations/", {"reference": "O", "lines": [{"sku_code": stocked.sku_code, "quantity": 1}]}),
+    ]
+    for n, (url, body) in enumerate(requests):
+        first = api.post(url, body, HTTP_IDEMPOTENCY_KEY=f"k{n}")
+        second = api.post(url, body, HTTP_IDEMPOTENCY_KEY=f"k{n}")
+        assert first.status_code == second.status_code == 201 and second["Idempotent-Replayed"] == "true"
+        assert first.json() == second.json()
+    assert StockMovement.objects.count() == 4 and Reservation.objects.count() == 1

@@ -1,0 +1,74 @@
+"""The shape of one benchmark result and the table `make bench` prints."""
+from __future__ import annotations
+
+
+def make_entry(bench: str, name: str, figure: float | None, unit: str, baseline: float | None, baseline_name: str,
+               *, target: float | None, ok: bool, lower_is_better: bool = False, target_text: str | None = None,
+               **extra) -> dict:
+    """One row of results.json.
+
+    `ratio` is always "how close to the baseline": figure / baseline for throughputs,
+    baseline / figure for times (`lower_is_better`). `met` compares it with `target`
+    (a minimal ratio) when there is one; `ok` says the run was correct (no 5xx, no
+    oversell, the expected statuses).
+    """
+    ratio = None
+    if figure and baseline:
+        ratio = round((baseline / figure) if lower_is_better else (figure / baseline), 3)
+    met = None
+    if target is not None:
+        met = bool(ok and ratio is not None and ratio >= target)
+    elif target_text is not None:
+        met = ok
+    return {
+        "bench": bench, "name": name, "figure": figure, "unit": unit, "baseline": baseline,
+        "baseline_name": baseline_name, "ratio": ratio,
+        "target": target_text or (f">= {target:.0%} of baseline" if target is not None else None),
+        "met": met, "ok": ok, **extra,
+    }
+
+
+def _num(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value >= 100:
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _queries(entry: dict) -> str:
+    q = entry.get("queries") or {}
+    parts = [f"{q[k]['queries']}" for k in ("size_10", "size_100") if k in q]
+    return "/".join(parts) if parts else "-"
+
+
+def format_table(results: dict) -> str:
+    """A fixed-width table of the benchmarks, then the machine line."""
+    header = ["bench", "what", "figure", "unit", "baseline", "ratio", "p50 ms", "p99 ms", "queries", "target", "met"]
+    rows = [header]
+    for e in results.get("benchmarks", []):
+        met = {True: "yes", False: "NO", None: "-"}[e.get("met")]
+        if not e.get("ok", True):
+            met += " (errors)"
+        rows.append([
+            e["bench"], e["name"], _num(e.get("figure")), e.get("unit", ""), _num(e.get("baseline")),
+            f"{e['ratio']:.0%}" if e.get("ratio") is not None else "-",
+            _num(e.get("p50_ms")), _num(e.get("p99_ms")), _queries(e), e.get("target") or "-", met,
+        ])
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    machine = results.get("machine") or {}
+    if machine:
+        lines.append("")
+        lines.append(
+            f"{machine.get('nproc')} cores, {machine.get('memory_gb')} GB, Python {machine.get('python')}, "
+            f"PostgreSQL {machine.get('postgres')}, commit {str(machine.get('git_commit'))[:10]}"
+            f"{' (dirty)' if machine.get('git_dirty') else ''}, load at start {machine.get('loadavg_at_start')}"
+        )
+    ceiling = results.get("client_ceiling")
+    if ceiling:
+        lines.append(f"load generator ceiling (do-nothing server): {_num(ceiling.get('rps'))} req/s")
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""Keeps the benchmark harness (bench/) importable and working on tiny data; `make bench` runs it for real."""
+import asyncio
+import json
+import socket
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIRequestFactory, force_authenticate
+
+from bench import run as bench_run  # noqa: F401  (imports the whole harness)
+from bench.baseline_app import FLOOR_ROWS, FloorView
+from bench.datagen import CatalogShape, _category_nodes, generate_catalog
+from bench.loadgen import Target, drive, merge, percentile, serve_constant
+from bench.report import format_table, make_entry
+
+
+def test_floor_view_returns_100_dicts_in_the_envelope():
+    request = APIRequestFactory().get("/api/v1/bench/floor/")
+    force_authenticate(request, user=User(username="bench", is_superuser=True))
+    response = FloorView.as_view()(request)
+    response.render()
+    body = json.loads(response.content)
+    assert response.status_code == 200
+    assert body["status"] == "success" and body["data"] == FLOOR_ROWS and len(body["data"]) == 100
+
+
+def test_floor_view_refuses_anonymous():
+    response = FloorView.as_view()(APIRequestFactory().get("/api/v1/bench/floor/"))
+    assert response.status_code == 401
+
+
+def test_report_ratios_and_table():
+    results = {
+        "benchmarks": [
+            make_entry("B1", "GET /api/v1/skus/?size=100", 600.0, "req/s", 1000.0, "floor", target=0.5, ok=True,
+                       p50_ms=12.5, p99_ms=40.0, queries={"size_10": {"queries": 3}, "size_100": {"queries": 3}}),
+            make_entry("B4", "GET /api/v1/categories/tree/", 80.0, "ms p50", 20.0, "floor", target=None, ok=False,
+                       lower_is_better=True, target_text="<= 3 queries"),
+        ],
+        "machine": {"nproc": 2, "memory_gb": 1.0, "python": "3.11", "postgres": "15", "git_commit": "abc"},
+        "client_ceiling": {"rps": 2000.0},
+    }
+    b1, b4 = results["benchmarks"]
+    assert (b1["ratio"], b1["met"]) == (0.6, True)
+    assert (b4["ratio"], b4["met"], b4["ok"]) == (0.25, False, False)
+    table = format_table(results)
+    assert "GET /api/v1/skus/?size=100" in table and "60%" in table and "3/3" in table
+    assert "NO (errors)" in table and "2 cores" in table
+
+
+def test_percentiles_and_merge():
+    assert percentile([], 0.5) is None
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0
+    assert percentile([float(i) for i in range(1, 101)], 0.99) == 99.0
+    merged = merge([
+        {"latencies_ms": [1.0, 2.0], "statuses": {"200": 2}, "errors": {}, "seconds": 1.0, "client_cpu_pct": 10.0},
+        {"latencies_ms": [3.0, 4.0], "statuses": {"200": 1, "503": 1}, "errors": {"OSError": 1}, "seconds": 1.0,
+         "client_cpu_pct": 30.0},
+    ])
+    assert merged["requests"] == 4 and merged["rps"] == 2.0 and merged["server_errors"] == 1
+    assert merged["p50_ms"] == 2.0 and merged["max_ms"] == 4.0
+    assert merged["statuses"] == {"200": 3, "503": 1} and merged["client_cpu_pct"] == 20.0
+
+
+def test_request_template_fills_seq_and_rand():
+    import random
+
+    target = Target.from_url("http://127.0.0.1:9/api/v1/x/?a=1", method="post", headers=["Authorization: Token t"],
+                             body_template='{"ref": "R-$seq", "sku": "SKU-$rand"}', rand_min=5, rand_max=5)
+    raw = target.request_bytes(7, random.Random(1))
+    head, body = raw.split(b"\r\n\r\n")
+    assert head.startswith(b"POST /api/v1/x/?a=1 HTTP/1.1") and b"Authorization: Token t" in head
+    assert json.loads(body) == {"ref": "R-7", "sku": "SKU-5"}
+    assert f"Content-Length: {len(body)}".encode() in head
+
+
+def test_loadgen_against_the_constant_server():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    async def scenario():
+        server = asyncio.ensure_future(serve_constant(port))
+        await asyncio.sleep(0.2)
+        try:
+            target = Target.from_url(f"http://127.0.0.1:{port}/")
+            return await drive(target, concurrency=4, duration=None, requests=20, warmup=0, timeout=5, seed=1)
+        finally:
+            server.cancel()
+
+    report = asyncio.run(scenario())
+    assert report["requests"] == 20 and report["statuses"] == {"200": 20} and report["server_errors"] == 0
+
+
+def test_category_tree_shape_is_a_valid_nested_set():
+    nodes = _category_nodes(CatalogShape(categories=40, skus=8, roots=2, fanout=2))
+    by_id = {n["id"]: n for n in nodes}
+    assert len(nodes) == 40
+    for node in nodes:
+        assert node["lft"] < node["rght"]
+        parent = by_id.get(node["parent_id"])
+        if parent:
+            assert parent["lft"] < node["lft"] and node["rght"] < parent["rght"]
+            assert node["level"] == parent["level"] + 1 and node["tree_id"] == parent["tree_id"]
+            assert node["path"] == f"{parent['path']}/{node['name']}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_generate_catalog_writes_a_consistent_catalog():
+    from catalog.models import SKU, Category
+    from stock.models import StockLevel
+
+    catalog = generate_catalog(CatalogShape(categories=40, skus=12, skus_per_product=3, roots=2, fanout=2))
+    assert (catalog.categories, catalog.products, catalog.skus) == (40, 4, 12)
+    root = Category.all_objects.get(pk=catalog.root_category_id)
+    # 2 aisles, 4 shelves and 14 of the 26 bins (13 each, the first two shelves one more).
+    assert root.get_descendant_count() == 20
+    assert SKU.objects.get(sku_code="SKU-12").product_id == 4
+    assert StockLevel.objects.count() == 12
+    report = bench_run.integrity_report(1, 2)
+    assert report["oversold_levels"] == report["reserved_drift_levels"] == report["ledger_drift_levels"] == 0
+    # The sequences follow the copied ids: the ORM can add rows afterwards.
+    assert Category.all_objects.create(name="New", parent=None).pk == 41

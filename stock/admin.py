@@ -32,6 +32,9 @@ class WarehouseForm(VersionedAdminForm):
         model = Warehouse
         fields = ["code", "name", "is_active", "is_default"]
 
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()
+
 
 @admin.register(Warehouse)
 class WarehouseAdmin(ServiceAdminMixin, SimpleHistoryAdmin):

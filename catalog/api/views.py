@@ -36,7 +36,10 @@ CRUD_DOCS = {
                                     "`version` in the body: a stale one is a 409 `version_conflict`."),
     "destroy": extend_schema(parameters=[FORCE_PARAMETER, IF_MATCH_PARAMETER], responses={204: NO_CONTENT},
                              description="Soft delete (hidden, restorable; the version grows), or `?force=true` to delete for good."),
-    "retrieve": extend_schema(description="One object, with `ETag: \"<version>\"`. Deleted ones need `?include_deleted=true`."),
+    "retrieve": extend_schema(
+        parameters=[OpenApiParameter("include_deleted", OpenApiTypes.BOOL, description="`true` to read a soft-deleted one.")],
+        description="One object, with `ETag: \"<version>\"`. Deleted ones need `?include_deleted=true`.",
+    ),
 }
 
 

@@ -5,6 +5,8 @@ import datetime
 import django_filters
 from django import forms
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter
 
@@ -24,6 +26,7 @@ class StrictBooleanField(forms.Field):
         return lowered == "true"
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanField
 
@@ -37,6 +40,7 @@ class IdFormField(forms.IntegerField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_INT})
 class IdFilter(django_filters.Filter):
     """An id (or other whole number) within 0..2^31-1."""
 
@@ -60,6 +64,7 @@ class NullableIdField(IdFormField):
             super().run_validators(value)
 
 
+@extend_schema_field({"type": "string", "pattern": "^([0-9]+|null)$"})
 class NullableIdFilter(django_filters.Filter):
     """`?parent_id=5`, or `?parent_id=null` for rows without one."""
 
@@ -82,15 +87,17 @@ class DateOrDateTimeField(forms.Field):
         text = str(value).strip().replace(" ", "+") if "T" in str(value) else str(value).strip()
         try:
             parsed = datetime.datetime.fromisoformat(text)
-        except ValueError:
+            if timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed)
+            parsed.astimezone(datetime.timezone.utc)  # out of range near year 1 or 9999
+        except (ValueError, OverflowError):
             raise forms.ValidationError("Use an ISO 8601 date or date-time, e.g. 2026-11-26T10:00:00Z.")
         if len(text) == 10:  # a bare date
             return parsed.date()
-        if timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed)
         return parsed
 
 
+@extend_schema_field({"type": "string", "format": "date-time"})
 class InclusiveDateTimeFilter(django_filters.Filter):
     """`created_after` / `created_before`: inclusive; a bare date covers that whole day."""
 
@@ -102,6 +109,8 @@ class InclusiveDateTimeFilter(django_filters.Filter):
         if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
             start = timezone.make_aware(datetime.datetime.combine(value, datetime.time.min))
             if self.lookup_expr == "lte":
+                if value == datetime.date.max:
+                    return qs
                 return qs.filter(**{f"{self.field_name}__lt": start + datetime.timedelta(days=1)})
             return qs.filter(**{f"{self.field_name}__gte": start})
         return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": value})

@@ -144,3 +144,10 @@ def test_permissions(client_with_perms, anon):
     assert viewer.delete(f"{URL}{product.pk}/").status_code == 403
     editor = client_with_perms("catalog.change_product")
     assert editor.patch(f"{URL}{product.pk}/", {"name": "n"}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["created_before=9999-12-31", "created_after=0001-01-01",
+                                   "created_before=9999-12-31T23:59:59", "created_after=0001-01-01T00:00:00%2B05:00"])
+def test_extreme_dates_are_not_500(api, query):
+    ProductFactory()
+    assert api.get(f"{URL}?{query}").status_code in (200, 400)

@@ -1,11 +1,11 @@
 """`manage.py export_catalog [--format csv|json] [FILE]`: stream the active catalog out."""
-import os
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.selectors_export import catalog_export_write
+from inventory_site.management.output import discard_after_broken_pipe
 from inventory_site.management.progress import progress_bar
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
                     bar.update(1)
         except BrokenPipeError:
             # The reader went away (`export_catalog | head`): stop quietly, like other Unix tools.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), output.fileno())
+            discard_after_broken_pipe(output)
             return
         finally:
             if not to_stdout:

@@ -43,7 +43,7 @@ class Command(BaseCommand):
             counts = getattr(result, name)
             self.stdout.write(f"{name}: {counts.created} created, {counts.updated} updated, "
                               f"{counts.unchanged} unchanged")
-        prefix = "Dry run, nothing written: would have" if dry_run else "Imported"
+        prefix = "Dry run, nothing written: would have imported" if dry_run else "Imported"
         self.stdout.write(self.style.SUCCESS(
             f"{prefix} {result.rows} rows: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged in {seconds:.1f}s."

@@ -1,0 +1,251 @@
+"""import_catalog and export_catalog: upserts, all-or-nothing checks with line numbers, round trips."""
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError
+
+from catalog.models import SKU, Category, Product
+from catalog.services import category_soft_delete, sku_soft_delete
+from tests.catalog.factories import CategoryFactory, ProductFactory, SKUFactory
+from tests.commands.conftest import assert_tree_sound
+
+HEADER = "category_path,product_name,product_description,sku_code,price,attributes\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "catalog.csv") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def sheet(tmp_path) -> str:
+    return write(tmp_path, HEADER + (
+        'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-M,19.99,"{""color"": ""red"", ""size"": ""M""}"\n'
+        'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-L,19.99,"{""color"": ""red"", ""size"": ""L""}"\n'
+        "Clothing/Women,Summer Dress,,DRESS-1,49.5,\n"
+        "Electronics/Audio,Studio Headphones,,HP-1,120,{}\n"
+    ))
+
+
+def test_import_creates_categories_products_and_skus(run, sheet):
+    output = run("import_catalog", sheet)
+
+    assert "categories: 6 created, 0 updated, 0 unchanged" in output.out
+    assert "products: 3 created" in output.out
+    assert "skus: 4 created" in output.out
+    assert output.summary.startswith("Imported 4 rows: 13 created, 0 updated, 0 unchanged in ")
+    assert sorted(Category.objects.values_list("path", flat=True)) == [
+        "Clothing", "Clothing/Men", "Clothing/Men/T-Shirts", "Clothing/Women", "Electronics", "Electronics/Audio",
+    ]
+    tee = Product.objects.get(name="Basic Tee")
+    assert tee.category.path == "Clothing/Men/T-Shirts"
+    assert tee.description == "Soft, 100% cotton"
+    assert SKU.objects.get(sku_code="TEE-RED-L").attributes == {"color": "red", "size": "L"}
+    assert SKU.objects.get(sku_code="DRESS-1").price == Decimal("49.50")
+    assert_tree_sound()
+
+
+def test_import_twice_changes_nothing(run, sheet):
+    run("import_catalog", sheet)
+    versions = list(SKU.objects.order_by("pk").values_list("version", flat=True))
+
+    output = run("import_catalog", sheet)
+
+    assert output.summary.startswith("Imported 4 rows: 0 created, 0 updated, 13 unchanged")
+    assert list(SKU.objects.order_by("pk").values_list("version", flat=True)) == versions
+
+
+def test_import_matches_existing_rows_case_insensitively_and_updates(run, tmp_path):
+    shirts = CategoryFactory(name="Shirts", parent=CategoryFactory(name="Clothing"))
+    product = ProductFactory(name="Oxford Shirt", category=shirts)
+    sku = SKUFactory(sku_code="OX-1", product=product, price=Decimal("30.00"))
+    path = write(tmp_path, HEADER + "clothing/SHIRTS,oxford shirt,Button-down,ox-1,35.00,\n")
+
+    output = run("import_catalog", path)
+
+    assert "categories: 0 created, 0 updated, 2 unchanged" in output.out
+    assert "products: 0 created, 1 updated, 0 unchanged" in output.out
+    assert "skus: 0 created, 1 updated, 0 unchanged" in output.out
+    sku.refresh_from_db()
+    product.refresh_from_db()
+    assert (sku.sku_code, sku.price, sku.version) == ("OX-1", Decimal("35.00"), 2)
+    assert (product.name, product.description) == ("Oxford Shirt", "Button-down")
+    assert Category.objects.count() == 2 and Product.objects.count() == 1
+
+
+def test_dry_run_counts_and_writes_nothing(run, sheet):
+    output = run("import_catalog", sheet, "--dry-run")
+
+    assert output.summary.startswith("Dry run, nothing written: would have imported 4 rows: 13 created")
+    assert not Category.all_objects.exists() and not SKU.all_objects.exists()
+
+
+def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(run, tmp_path):
+    SKUFactory(sku_code="TAKEN")
+    before = (Category.all_objects.count(), Product.all_objects.count(), SKU.all_objects.count())
+    path = write(tmp_path, HEADER + (
+        "Ok/Fine,Good,,GOOD-1,1.00,\n"
+        "Ok/Fine,Good,,BAD CODE,1.00,\n"             # line 3
+        'Ok/Fine,Good,"two\nlines",PRICE-1,1.999,\n'  # lines 4-5 (a quoted newline)
+        "Ok/Fine,Good,,JSON-1,1.00,[1]\n"            # line 6
+        "Ok//Fine,Good,,PATH-1,1.00,\n"              # line 7
+        ",Good,,NOCAT-1,-1,\n"                       # line 8
+        "Ok/Fine,Good,,good-1,2.00,\n"               # line 9: repeats line 2
+        "Ok/Fine,,,NOPRODUCT-1,2.00,\n"              # line 10
+    ))
+
+    with pytest.raises(CommandError, match="7 invalid row"):
+        run("import_catalog", path)
+
+    assert (Category.all_objects.count(), Product.all_objects.count(), SKU.all_objects.count()) == before
+
+
+def test_bad_rows_go_to_stderr_with_line_numbers(tmp_path, db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = write(tmp_path, HEADER + (
+        "Ok/Fine,Good,,GOOD-1,1.00,\n"
+        "Ok/Fine,Good,,BAD CODE,1.00,\n"
+        'Ok/Fine,Good,"two\nlines",PRICE-1,1.999,\n'
+        "Ok/Fine,Good,,JSON-1,1.00,[1]\n"
+        "Ok/Fine,Good,,good-1,2.00,\n"
+    ))
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_catalog", path, stdout=StringIO(), stderr=err)
+
+    lines = err.getvalue().splitlines()
+    assert lines[0].startswith("line 3: sku_code 'BAD CODE' must be")
+    assert lines[1].startswith("line 4: price '1.999' has more than 2 decimal places")
+    assert lines[2].startswith("line 6: attributes: Must be a JSON object.")
+    assert lines[3] == "line 7: sku_code 'good-1' repeats line 2"
+
+
+def test_a_code_held_by_a_deleted_sku_is_refused(run, tmp_path):
+    sku_soft_delete(sku_id=SKUFactory(sku_code="GONE-1").pk)
+    path = write(tmp_path, HEADER + "A,B,,gone-1,1.00,\n")
+
+    with pytest.raises(CommandError, match="1 invalid row"):
+        run("import_catalog", path)
+
+    assert not Category.objects.filter(name="A").exists()
+
+
+def test_conflicting_product_values_are_refused(run, tmp_path):
+    path = write(tmp_path, HEADER + "A,B,first,C-1,1.00,\nA,b,second,C-2,1.00,\n")
+
+    with pytest.raises(CommandError, match="1 invalid row"):
+        run("import_catalog", path)
+
+
+def test_missing_columns_file_and_unknown_extension_are_errors(run, tmp_path):
+    with pytest.raises(CommandError, match="missing column"):
+        run("import_catalog", write(tmp_path, "category_path,sku_code\nA,B\n"))
+    with pytest.raises(CommandError, match="no such file"):
+        run("import_catalog", str(tmp_path / "absent.csv"))
+    with pytest.raises(CommandError, match="use a .csv or .json file"):
+        run("import_catalog", write(tmp_path, "x", name="catalog.txt"))
+    with pytest.raises(CommandError, match="not valid JSON"):
+        run("import_catalog", write(tmp_path, "[{", name="catalog.json"))
+
+
+def test_json_import_names_rows(run, tmp_path):
+    good = {"category_path": "Books/Fiction", "product_name": "Novel", "sku_code": "NOV-1", "price": "9.99",
+            "attributes": {"format": "paperback"}}
+    path = write(tmp_path, json.dumps([good, {**good, "sku_code": "NOV-2", "price": -1}]), name="c.json")
+
+    with pytest.raises(CommandError):
+        run("import_catalog", path)
+    path = write(tmp_path, json.dumps([good]), name="c.json")
+    run("import_catalog", path)
+
+    assert SKU.objects.get(sku_code="NOV-1").attributes == {"format": "paperback"}
+
+
+@pytest.fixture
+def catalog(db):
+    """A small catalog with the awkward cases: an empty category, a product without SKUs,
+    deleted rows (not exported), unicode, nested attributes."""
+    shoes = CategoryFactory(name="Schuhe & Stiefel", attributes={"season": {"from": "autumn"}},
+                            description="Alles für die Füße")
+    boots = CategoryFactory(name="Boots", parent=shoes)
+    CategoryFactory(name="Empty corner", parent=shoes)
+    category_soft_delete(category_id=CategoryFactory(name="Gone", parent=shoes).pk)
+    boot = ProductFactory(name="Wanderstiefel, \"Alpin\"", category=boots, description="Line one\nline two",
+                          attributes={"brand": "Ötzi"})
+    SKUFactory(sku_code="alp-42", product=boot, price=Decimal("149.00"), attributes={"size": 42, "tags": ["a", "b"]})
+    SKUFactory(sku_code="ALP-41", product=boot, price=Decimal("0.50"))
+    sku_soft_delete(sku_id=SKUFactory(sku_code="ALP-OLD", product=boot).pk)
+    ProductFactory(name="Insoles", category=boots)
+
+
+def wipe_catalog() -> None:
+    SKU.all_objects.all().delete()
+    Product.all_objects.all().delete()
+    for category in Category.all_objects.order_by("-level"):
+        category.delete()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_import_round_trip_is_byte_equal(run, catalog, tmp_path, fmt):
+    first = tmp_path / f"first.{fmt}"
+    run("export_catalog", str(first))
+
+    same_db = run("import_catalog", str(first))
+    assert "0 created, 0 updated" in same_db.summary
+
+    wipe_catalog()
+    fresh = run("import_catalog", str(first))
+    assert "0 updated, 0 unchanged" in fresh.summary
+    second = tmp_path / f"second.{fmt}"
+    run("export_catalog", "--format", fmt, str(second))
+
+    assert second.read_bytes() == first.read_bytes()
+    assert "ALP-OLD" not in first.read_text(encoding="utf-8")
+    assert_tree_sound()
+
+
+def test_export_csv_rows(run, catalog):
+    output = run("export_catalog")
+    lines = output.out.splitlines()
+
+    assert lines[0] == ("category_path,category_description,category_attributes,product_name,product_description,"
+                        "product_attributes,sku_code,price,attributes")
+    assert lines[1] == 'Schuhe & Stiefel,Alles für die Füße,"{""season"":{""from"":""autumn""}}",,,,,,'
+    assert "ALP-41,0.50,{}" in output.out
+    assert ",Insoles,,{},,," in output.out
+    assert "Schuhe & Stiefel/Empty corner,,{},,,,,," in output.out
+    assert "Exported 5 rows" in output.err
+
+
+def test_export_rejects_an_unknown_format(run, tmp_path):
+    with pytest.raises(CommandError, match="Cannot tell the format"):
+        run("export_catalog", str(tmp_path / "out.xml"))
+
+
+def _manage(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+    )
+
+
+@pytest.mark.slow
+def test_exit_codes(tmp_path):
+    bad = write(tmp_path, HEADER + "A,B,,BAD CODE,1.00,\n")
+    assert _manage("import_catalog", "--help").returncode == 0
+
+    failed = _manage("import_catalog", bad)
+    assert failed.returncode == 1
+    assert "line 2: sku_code 'BAD CODE'" in failed.stderr
+    assert "1 invalid row(s); nothing was imported." in failed.stderr
+
+    assert _manage("import_catalog").returncode == 2  # missing argument

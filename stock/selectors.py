@@ -60,9 +60,10 @@ def stock_level_list() -> QuerySet:
     return with_effective_quantities(StockLevel.objects.select_related("sku", "warehouse"))
 
 
-def stock_levels_low(levels: QuerySet, low: bool = True) -> QuerySet:
+def stock_levels_low(levels: QuerySet, low: bool = True, *, now: datetime | None = None) -> QuerySet:
     """Levels whose available quantity is at (or, with `low=False`, above) its threshold."""
-    levels = levels if "effective_available" in levels.query.annotations else with_effective_quantities(levels)
+    if "effective_available" not in levels.query.annotations:
+        levels = with_effective_quantities(levels, now=now)
     return levels.filter(effective_is_low=low)
 
 
@@ -130,26 +131,23 @@ def skus_low_stock(skus: QuerySet, low: bool = True, *, now: datetime | None = N
 
 
 def sku_stock_totals(sku_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict[str, int]]:
-    """`{sku_id: {"on_hand", "reserved", "available"}}` for these SKUs, in two queries."""
+    """`{sku_id: {"on_hand", "reserved", "available"}}` for these SKUs, in one query."""
     ids = list(sku_ids)
     totals = {pk: {"on_hand": 0, "reserved": 0, "available": 0} for pk in ids}
     if not ids:
         return totals
-    rows = (
-        StockLevel.objects.filter(sku_id__in=ids).order_by().values("sku_id")
-        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
-    )
-    overdue = defaultdict(int)
-    for row in overdue_lines(now=now).filter(sku_id__in=ids).order_by().values("sku_id").annotate(total=Sum("quantity")):
-        overdue[row["sku_id"]] = row["total"]
-    for row in rows:
-        reserved = row["reserved"] - overdue[row["sku_id"]]
-        totals[row["sku_id"]] = {"on_hand": row["on_hand"], "reserved": reserved, "available": row["on_hand"] - reserved}
+    levels = StockLevel.objects.filter(sku_id__in=ids).annotate(overdue=overdue_reserved_for_level(now=now))
+    for sku_id, on_hand, reserved, overdue in levels.values_list("sku_id", "on_hand", "reserved", "overdue"):
+        figures = totals[sku_id]
+        figures["on_hand"] += on_hand
+        figures["reserved"] += reserved - overdue
+    for figures in totals.values():
+        figures["available"] = figures["on_hand"] - figures["reserved"]
     return totals
 
 
 def attach_stock_totals(skus: Iterable, *, now: datetime | None = None) -> list:
-    """Set `stock_on_hand`, `stock_reserved`, `stock_available` on each SKU of a page (2 queries)."""
+    """Set `stock_on_hand`, `stock_reserved`, `stock_available` on each SKU of a page (1 query)."""
     skus = list(skus)
     missing = [sku for sku in skus if not hasattr(sku, "stock_available")]
     totals = sku_stock_totals([sku.pk for sku in missing], now=now)

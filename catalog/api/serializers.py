@@ -12,6 +12,7 @@ from inventory_site.api.fields import (
     StrictIntegerField,
     TextField,
 )
+from stock.api.serializers import InventoryCountField, SKUStockField, SKUStockListSerializer
 
 READ_ONLY = ("id", "slug", "created_at", "updated_at", "version", "is_deleted", "deleted_at")
 
@@ -113,19 +114,24 @@ class SKUSerializer(serializers.ModelSerializer):
     product_id = StrictIntegerField(help_text="An active product.")
     price = PriceField()
     attributes = AttributesField(required=False, help_text='A JSON object, e.g. {"color": "red", "size": "M"}; at most 16 KiB, 5 levels deep.')
-    inventory_count = StrictIntegerField(
-        write_only=True, required=False,
+    inventory_count = InventoryCountField(
+        required=False,
         help_text="Create only: units received into the default warehouse (a `receipt` movement). "
-        "Writing it on update is a 400; stock changes go through the stock API.",
+        "Reads as the total on-hand. Writing it on update is a 400; stock changes go through the stock API.",
     )
+    on_hand = SKUStockField("on_hand", help_text="Units on hand, all warehouses.")
+    reserved = SKUStockField("reserved", help_text="Units held by active, unexpired reservations, all warehouses.")
+    available = SKUStockField("available", help_text="on_hand - reserved.")
 
     class Meta:
         model = SKU
         fields = (
             "id", "sku_code", "product_id", "price", "attributes", "inventory_count",
+            "on_hand", "reserved", "available",
             "created_at", "updated_at", "version", "is_deleted", "deleted_at",
         )
         read_only_fields = READ_ONLY
+        list_serializer_class = SKUStockListSerializer
 
     def validate(self, attrs):
         if self.context.get("for_update") and "inventory_count" in (self.initial_data or {}):

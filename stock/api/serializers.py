@@ -5,7 +5,7 @@ from rest_framework import serializers
 from catalog.models import SKU
 from inventory_site.api.fields import NameField, StrictIntegerField, TextField
 from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
-from stock.selectors import reservation_status
+from stock.selectors import attach_stock_totals, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.reservations import MAX_TTL_SECONDS
 
@@ -251,3 +251,39 @@ class ReservationCreateSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return validated
+
+
+# --- Stock figures of the catalog's SKU serializer ----------------------------------
+
+
+def _stock_figure(sku, figure: str) -> int:
+    if not hasattr(sku, "stock_available"):
+        attach_stock_totals([sku])
+    return getattr(sku, f"stock_{figure}")
+
+
+class SKUStockField(serializers.IntegerField):
+    """A read-only stock figure of a SKU summed over warehouses: `on_hand`, `reserved` or `available`."""
+
+    def __init__(self, figure: str, **kwargs):
+        self.figure = figure
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return _stock_figure(instance, self.figure)
+
+
+class InventoryCountField(StrictIntegerField):
+    """`inventory_count`: units to receive on create; reads as the total on-hand."""
+
+    def get_attribute(self, instance):
+        return _stock_figure(instance, "on_hand")
+
+
+class SKUStockListSerializer(serializers.ListSerializer):
+    """Sums the stock of the SKUs shown (a page), in two queries, before presenting them."""
+
+    def to_representation(self, data):
+        skus = attach_stock_totals(data.all() if hasattr(data, "all") else data)
+        return super().to_representation(skus)

@@ -48,20 +48,18 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class CategoryTreeNodeSerializer(serializers.Serializer):
-    """A node of `GET /categories/tree/`, with its `children` (nodes of the same shape)."""
+    """A node of `GET /categories/tree/`, with its `children` (nodes of the same shape).
+
+    Only the fields needed to navigate; `GET /categories/{id}/` has the rest.
+    """
 
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
-    description = serializers.CharField()
     parent_id = serializers.IntegerField(allow_null=True)
     path = serializers.CharField()
     level = serializers.IntegerField()
-    attributes = serializers.JSONField()
-    product_count = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    version = serializers.IntegerField()
+    product_count = serializers.IntegerField(help_text="Active products in this category and all below it.")
     children = serializers.SerializerMethodField()
 
     @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/CategoryTreeNode"}})

@@ -7,7 +7,6 @@ import json
 import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.utils.deconstruct import deconstructible
 
 MAX_ATTRIBUTES_BYTES = 16 * 1024
 MAX_ATTRIBUTES_DEPTH = 5
@@ -82,16 +81,3 @@ def validate_attributes(value) -> None:
             f"Must be at most {MAX_ATTRIBUTES_BYTES // 1024} KiB serialized (got {size} bytes).", code="too_large"
         )
 
-
-@deconstructible
-class NameValidator:
-    """`validate_name` as a deconstructible validator for model and form fields."""
-
-    def __init__(self, *, path_separator_allowed: bool = True):
-        self.path_separator_allowed = path_separator_allowed
-
-    def __call__(self, value):
-        (validate_name if self.path_separator_allowed else validate_category_name)(value)
-
-    def __eq__(self, other):
-        return isinstance(other, NameValidator) and other.path_separator_allowed == self.path_separator_allowed

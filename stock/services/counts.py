@@ -1,0 +1,186 @@
+"""Cycle counts: set on-hand quantities from a count sheet, each difference one `count` movement.
+
+The sheet is checked as a whole first (unknown SKUs and warehouses, bad numbers,
+repeated lines, counts below what is reserved), naming every bad line; then all
+lines go through `stock_adjust_bulk` as counts (`quantity=`), which locks the levels
+in order, re-checks them and writes nothing unless every line passes.
+"""
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db.models.functions import Lower
+
+from catalog.models import SKU
+from inventory_site.exceptions import DomainError, InvalidInput
+from stock.models import MovementReason, StockLevel, Warehouse
+from stock.selectors import warehouse_default, with_effective_quantities
+from stock.services.levels import MAX_QUANTITY, stock_adjust_bulk
+
+LOOKUP_BATCH = 5000
+
+
+class StockCountInvalid(InvalidInput):
+    """Some lines of a count sheet are invalid; `errors` maps `"line N"` to its reason."""
+
+
+@dataclass
+class CountLine:
+    """One line of a count sheet, as read."""
+
+    line: int
+    sku_code: str
+    counted: str
+    warehouse_code: str = ""
+
+
+@dataclass
+class StockCountResult:
+    """What a count did (or, dry run, would do)."""
+
+    lines: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    units_added: int = 0
+    units_removed: int = 0
+    dry_run: bool = False
+    differences: list[tuple[int, str, str, int, int]] = field(default_factory=list)  # line, sku, wh, old, new
+
+
+def stock_count_file_lines(path: str | Path) -> Iterator[CountLine]:
+    """Read a CSV count sheet with the columns sku_code, counted and optionally warehouse."""
+    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in ("sku_code", "counted") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInput(f"line 1: missing column(s) {', '.join(missing)}.")
+        start = 2
+        for record in reader:
+            if any((value or "").strip() for key, value in record.items() if key is not None):
+                yield CountLine(
+                    line=start, sku_code=(record.get("sku_code") or "").strip(),
+                    counted=(record.get("counted") or "").strip(),
+                    warehouse_code=(record.get("warehouse") or "").strip().upper(),
+                )
+            start = reader.line_num + 1
+
+
+def _lookup_skus(codes: list[str]) -> dict[str, SKU]:
+    found: dict[str, SKU] = {}
+    for start in range(0, len(codes), LOOKUP_BATCH):
+        batch = codes[start:start + LOOKUP_BATCH]
+        for sku in SKU.all_objects.annotate(code_ci=Lower("sku_code")).filter(code_ci__in=batch):
+            found[sku.sku_code.lower()] = sku
+    return found
+
+
+def _current_levels(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], StockLevel]:
+    levels: dict[tuple[int, int], StockLevel] = {}
+    sku_ids = sorted({sku_id for sku_id, _ in pairs})
+    for start in range(0, len(sku_ids), LOOKUP_BATCH):
+        batch = StockLevel.objects.filter(sku_id__in=sku_ids[start:start + LOOKUP_BATCH])
+        for level in with_effective_quantities(batch):
+            levels[(level.sku_id, level.warehouse_id)] = level
+    return levels
+
+
+def stock_count_apply(
+    *, lines: Iterable[CountLine], warehouse_code: str | None = None, reference: str = "",
+    dry_run: bool = False, user=None,
+) -> StockCountResult:
+    """Set each line's level to its counted quantity: one `count` movement per difference, none
+    when equal; all lines or none.
+
+    A line without a warehouse uses `warehouse_code`, else the default warehouse.
+    Raises `StockCountInvalid` naming every bad line (unknown or deleted SKU or warehouse,
+    a count that is not a whole number in 0..2^31-1, the same SKU and warehouse twice, a
+    count below the units reserved).
+    """
+    lines = list(lines)
+    errors: dict[str, str] = {}
+    warehouses = {w.code: w for w in Warehouse.all_objects.all()}
+    fallback = warehouse_code.strip().upper() if warehouse_code else None
+    if fallback and fallback not in warehouses:
+        raise InvalidInput(f"Unknown warehouse {fallback!r}.")
+    default = warehouses[fallback] if fallback else warehouse_default()
+    skus = _lookup_skus(sorted({line.sku_code.lower() for line in lines if line.sku_code}))
+    planned: list[tuple[CountLine, SKU, Warehouse, int]] = []
+    seen: dict[tuple[int, int], int] = {}
+    for line in lines:
+        faults = []
+        sku = skus.get(line.sku_code.lower()) if line.sku_code else None
+        if not line.sku_code:
+            faults.append("sku_code is empty")
+        elif sku is None:
+            faults.append(f"unknown sku_code {line.sku_code!r}")
+        elif sku.is_deleted:
+            faults.append(f"SKU {line.sku_code!r} is deleted")
+        warehouse = warehouses.get(line.warehouse_code) if line.warehouse_code else default
+        if warehouse is None:
+            faults.append(f"unknown warehouse {line.warehouse_code!r}" if line.warehouse_code
+                          else "no warehouse given and there is no default warehouse")
+        elif warehouse.is_deleted:
+            faults.append(f"warehouse {warehouse.code!r} is deleted")
+        try:
+            counted = int(line.counted)
+            if not 0 <= counted <= MAX_QUANTITY:
+                raise ValueError
+        except ValueError:
+            faults.append(f"counted {line.counted!r} is not a whole number between 0 and {MAX_QUANTITY}")
+            counted = None
+        if not faults:
+            key = (sku.pk, warehouse.pk)
+            if key in seen:
+                faults.append(f"{sku.sku_code} in {warehouse.code} was already counted on line {seen[key]}")
+            seen[key] = line.line
+        if faults:
+            errors[f"line {line.line}"] = "; ".join(faults)
+        else:
+            planned.append((line, sku, warehouse, counted))
+
+    levels = _current_levels({(sku.pk, warehouse.pk) for _, sku, warehouse, _ in planned})
+    result = StockCountResult(lines=len(lines), dry_run=dry_run)
+    adjustments: list[dict] = []
+    adjusted_lines: list[int] = []
+    for line, sku, warehouse, counted in planned:
+        level = levels.get((sku.pk, warehouse.pk))
+        # Units of overdue reservations no longer count (the adjustment records their expiry).
+        on_hand, reserved = (level.on_hand, level.effective_reserved) if level else (0, 0)
+        if counted < reserved:
+            errors[f"line {line.line}"] = (
+                f"counted {counted} is below the {reserved} units of {sku.sku_code} reserved in {warehouse.code}; "
+                "commit or release those reservations first"
+            )
+            continue
+        if counted == on_hand:
+            result.unchanged += 1
+            continue
+        result.changed += 1
+        if counted > on_hand:
+            result.units_added += counted - on_hand
+        else:
+            result.units_removed += on_hand - counted
+        result.differences.append((line.line, sku.sku_code, warehouse.code, on_hand, counted))
+        adjustments.append({
+            "sku": sku, "warehouse": warehouse, "quantity": counted, "expected_on_hand": on_hand,
+            "reason": MovementReason.COUNT, "reference": reference, "note": f"Cycle count, line {line.line}",
+        })
+        adjusted_lines.append(line.line)
+    if errors:
+        raise StockCountInvalid(
+            f"{len(errors)} invalid line(s); nothing was changed.",
+            errors=dict(sorted(errors.items(), key=lambda item: int(item[0].split()[1]))),
+        )
+    if dry_run or not adjustments:
+        return result
+    try:
+        stock_adjust_bulk(lines=adjustments, user=user)
+    except DomainError as exc:
+        # Stock moved between the check above and the locked re-check: name the lines.
+        refused = (exc.errors or {}).get("lines", {})
+        raise StockCountInvalid(
+            f"Stock changed while counting; nothing was changed ({exc.message})",
+            errors={f"line {adjusted_lines[int(index)]}": detail for index, detail in refused.items()},
+        ) from exc
+    return result

@@ -1,0 +1,61 @@
+"""low_stock_report: levels whose available quantity is at or below the threshold, furthest below first."""
+import pytest
+from django.core.management import CommandError
+
+from catalog.services import sku_soft_delete
+from stock.models import StockLevel, Warehouse
+from stock.services import stock_receive
+from stock.services.reservations import ReservationRequestLine, reservation_create
+from tests.stock.factories import SKUFactory, WarehouseFactory
+
+
+@pytest.fixture
+def levels(db):
+    main = Warehouse.objects.get(is_default=True)
+    east = WarehouseFactory(code="EAST")
+
+    def level(code, warehouse, quantity, threshold):
+        sku = SKUFactory(sku_code=code)
+        stock_receive(sku=sku, warehouse=warehouse, quantity=quantity)
+        StockLevel.objects.filter(sku=sku, warehouse=warehouse).update(low_stock_threshold=threshold)
+        return sku
+
+    level("OK-1", main, 20, 5)              # above: not listed
+    level("EDGE-1", main, 5, 5)             # at the threshold: listed, shortfall 0
+    held = level("HELD-1", east, 6, 3)      # 6 on hand, 4 reserved: available 2, shortfall 1
+    reservation_create(reference="O-1", lines=[ReservationRequestLine(sku=held, warehouse=east, quantity=4)])
+    level("LOW-1", main, 1, 10)             # shortfall 9
+    sku_soft_delete(sku_id=level("GONE-1", main, 1, 10).pk)
+
+
+def test_table_lists_low_levels_furthest_below_first(run, levels):
+    output = run("low_stock_report")
+    lines = output.out.splitlines()
+
+    assert lines[0].split() == ["warehouse", "sku_code", "product", "on_hand", "reserved", "available",
+                                "threshold", "shortfall"]
+    assert [line.split()[1] for line in lines[2:-1]] == ["LOW-1", "HELD-1", "EDGE-1"]
+    assert lines[3].split()[-4:] == ["4", "2", "3", "1"]
+    assert output.summary.startswith("3 low stock levels")
+
+
+def test_csv(run, levels):
+    output = run("low_stock_report", "--format", "csv")
+
+    assert output.out.splitlines()[0] == "warehouse,sku_code,product,on_hand,reserved,available,threshold,shortfall"
+    assert output.out.splitlines()[1].startswith("MAIN,LOW-1,")
+    assert output.out.splitlines()[1].endswith(",1,0,1,10,9")
+    assert len(output.out.splitlines()) == 4
+    assert "3 low stock levels" in output.err
+
+
+def test_warehouse_filter_and_bad_format(run, levels):
+    assert [line.split(",")[1] for line in run("low_stock_report", "--format", "csv", "--warehouse", "east")
+            .out.splitlines()[1:]] == ["HELD-1"]
+    with pytest.raises(CommandError):
+        run("low_stock_report", "--format", "xml")
+
+
+def test_nothing_low(run, db):
+    lines = run("low_stock_report").out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("0 low stock levels (")

@@ -109,18 +109,28 @@ class StockLevelUpdateSerializer(serializers.Serializer):
 
 
 def _resolve_sku(attrs: dict, errors: dict) -> None:
-    code, pk = attrs.pop("sku_code", None), attrs.pop("sku_id", None)
-    if code is None and pk is None:
+    """`sku_code` or `sku_id` (both: they must name the same SKU) -> `attrs["sku"]`."""
+    given = {field: attrs.pop(field) for field in ("sku_code", "sku_id") if attrs.get(field) is not None}
+    attrs.pop("sku_code", None), attrs.pop("sku_id", None)
+    if not given:
         errors["sku_code"] = ["Give sku_code or sku_id."]
         return
-    field = "sku_code" if code is not None else "sku_id"
-    sku = (SKU.all_objects.filter(sku_code__iexact=code) if code is not None else SKU.all_objects.filter(pk=pk)).first()
-    if sku is None:
-        errors[field] = ["No SKU with this code." if code is not None else "No SKU with this id."]
-    elif sku.is_deleted:
-        errors[field] = ["This SKU is deleted."]
-    else:
-        attrs["sku"] = sku
+    found = {}
+    for field, value in given.items():
+        lookup = {"sku_code__iexact": value} if field == "sku_code" else {"pk": value}
+        sku = SKU.all_objects.filter(**lookup).first()
+        if sku is None:
+            errors[field] = ["No SKU with this code." if field == "sku_code" else "No SKU with this id."]
+        elif sku.is_deleted:
+            errors[field] = ["This SKU is deleted."]
+        else:
+            found[field] = sku
+    if errors:
+        return
+    if len({sku.pk for sku in found.values()}) > 1:
+        errors["sku_id"] = ["sku_code and sku_id name different SKUs."]
+        return
+    attrs["sku"] = next(iter(found.values()))
 
 
 def _resolve_warehouse(attrs: dict, field: str, errors: dict, *, required: bool = False) -> None:

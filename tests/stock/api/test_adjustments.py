@@ -2,6 +2,7 @@
 import pytest
 
 from stock.models import StockLevel, StockMovement
+from tests.stock.factories import SKUFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/stock/adjustments/"
@@ -165,3 +166,12 @@ def test_transfer_not_more_than_available(api, stocked, main, other):
 def test_transfer_bad_input(api, stocked, other, payload, field):
     response = api.post(TRANSFERS, {"sku_code": stocked.sku_code, **payload})
     assert response.status_code == 400 and field in response.json()["errors"], response.json()
+
+
+def test_sku_code_and_sku_id_must_agree(api, stocked):
+    other_sku = SKUFactory()
+    for sku_id, field in ((other_sku.pk, "sku_id"), (999999, "sku_id")):
+        response = api.post(URL, {"sku_code": stocked.sku_code, "sku_id": sku_id, "delta": 1, "reason": "receipt"})
+        assert response.status_code == 400 and field in response.json()["errors"]
+    response = api.post(URL, {"sku_code": stocked.sku_code, "sku_id": stocked.pk, "delta": 1, "reason": "receipt"})
+    assert response.status_code == 201

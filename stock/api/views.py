@@ -37,7 +37,12 @@ class WarehouseViewSet(EnvelopeModelViewSet):
         return Warehouse.all_objects.all()
 
     def get_object(self):
-        obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        """Deleted warehouses are found by restore and hard delete, else only with `?include_deleted=true`."""
+        queryset = self.get_queryset()
+        include_deleted = self.request.query_params.get("include_deleted", "").lower() == "true"
+        if not (include_deleted or self.action == "restore" or is_force_delete(self.request)):
+            queryset = queryset.filter(is_deleted=False)
+        obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
         self.check_object_permissions(self.request, obj)
         return obj
 

@@ -107,3 +107,12 @@ def test_permissions(client_with_perms, anon):
     assert client_with_perms().get(URL).status_code == 403
     assert client_with_perms("stock.view_warehouse").get(URL).status_code == 200
     assert client_with_perms("stock.view_warehouse").post(URL, {"code": "A", "name": "A"}).status_code == 403
+
+
+def test_deleted_detail_needs_include_deleted(api, other):
+    api.delete(f"{URL}{other.pk}/")
+    assert api.get(f"{URL}{other.pk}/").status_code == 404
+    assert api.delete(f"{URL}{other.pk}/").status_code == 404
+    response = api.get(f"{URL}{other.pk}/", {"include_deleted": "true"})
+    assert response.status_code == 200 and response.json()["data"]["is_deleted"] is True
+    assert api.get(f"{URL}abc/").status_code == 404

@@ -94,6 +94,7 @@ class StockLevelViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.Retr
                     "available": ["effective_available"], "updated_at": ["updated_at"]}
     ordering = ["pk"]
     http_method_names = ["get", "patch", "head", "options"]
+    action_permissions = {None: ["view"]}  # a method without an action is a 405, not a 403
 
     def get_queryset(self):
         return selectors.stock_level_list()
@@ -120,6 +121,7 @@ class MovementViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = FILTERS
     ordering_map = {"created_at": ["created_at"]}
     ordering = ["-created_at", "-id"]
+    action_permissions = {None: ["view"]}  # PUT/PATCH/DELETE are a 405, not a 403
 
     def get_queryset(self):
         return selectors.movement_list()
@@ -186,6 +188,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     ordering = ["-created_at", "-id"]
     action_permissions = {
         "create": ["add"], "commit": ["stock.commit_reservation"], "release": ["stock.release_reservation"],
+        None: ["view"],  # a method without an action is a 405, not a 403
     }
 
     def get_queryset(self):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -108,6 +108,26 @@ def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int]) -> T:
         if exc.code != InsufficientStock.code or not reservations_expire(sku_ids=set(sku_ids)):
             raise
     return run()
+
+
+DEADLOCK_DETECTED = "40P01"
+
+
+def retry_on_deadlock(run: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run a transaction again when PostgreSQL broke a deadlock by aborting it.
+
+    Level locks are taken in one order, but a reservation line that falls back to another
+    warehouse locks out of that order; the rare deadlock is then retried, not a 503.
+    Only at the outermost level: inside someone else's transaction the error propagates.
+    """
+    for attempt in range(attempts):
+        try:
+            return run()
+        except OperationalError as exc:
+            deadlock = getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+            if not deadlock or attempt == attempts - 1 or connection.in_atomic_block:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _default_warehouse() -> Warehouse:

@@ -20,7 +20,7 @@ from stock.exceptions import (
 )
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
 from stock.selectors import reservation_status, warehouse_default
-from stock.services.levels import MAX_QUANTITY, apply_change, lock_levels, retry_after_expiry
+from stock.services.levels import MAX_QUANTITY, apply_change, lock_levels, retry_after_expiry, retry_on_deadlock
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
 
@@ -124,7 +124,7 @@ def reservation_create(
         ])
         return reservation
 
-    return retry_after_expiry(run, sku_ids={line.sku.pk for line in lines})
+    return retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})
 
 
 def _lock_reservation(reservation: Reservation | int) -> Reservation:

@@ -105,3 +105,11 @@ def test_permissions(client_with_perms, anon, stocked):
     viewer = client_with_perms("stock.view_stocklevel")
     pk = viewer.get(LEVELS).json()["data"][0]["id"]
     assert viewer.patch(f"{LEVELS}{pk}/", {"low_stock_threshold": 1}).status_code == 403
+
+
+def test_ledger_is_405_for_readers_too(client_with_perms, stocked):
+    reader = client_with_perms("stock.view_stockmovement")
+    pk = reader.get(MOVEMENTS).json()["data"][0]["id"]
+    for method in (reader.put, reader.patch, reader.delete):
+        assert method(f"{MOVEMENTS}{pk}/", {"delta": 1}).status_code == 405
+    assert client_with_perms().delete(f"{MOVEMENTS}{pk}/").status_code == 403

@@ -1,0 +1,88 @@
+"""Warehouse services and the idempotency-key services."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from inventory_site.exceptions import VersionConflict
+from stock.exceptions import Duplicate, HasDependents, IdempotencyKeyInUse, IdempotencyKeyReused, InvalidInput
+from stock.models import IdempotencyRecord, Warehouse
+from stock.services import (
+    idempotency_abandon, idempotency_begin, idempotency_complete, idempotency_purge_expired, stock_receive,
+    warehouse_create, warehouse_hard_delete, warehouse_restore, warehouse_soft_delete, warehouse_update,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_uppercases_and_refuses_duplicates(main):
+    warehouse = warehouse_create(code="west", name="West")
+    assert warehouse.code == "WEST" and warehouse.version == 1
+    with pytest.raises(Duplicate):
+        warehouse_create(code="WEST", name="Again")
+
+
+def test_new_default_unsets_old(main):
+    east = warehouse_create(code="EAST", name="East", is_default=True)
+    main.refresh_from_db()
+    assert east.is_default and not main.is_default
+    warehouse_update(warehouse=main, is_default=True)
+    assert list(Warehouse.objects.filter(is_default=True)) == [main]
+    with pytest.raises(InvalidInput):
+        warehouse_update(warehouse=main, is_default=False)
+
+
+def test_update_version_check(other):
+    warehouse_update(warehouse=other, name="E2", expected_version=1)
+    with pytest.raises(VersionConflict):
+        warehouse_update(warehouse=other, name="E3", expected_version=1)
+
+
+def test_soft_delete_rules(main, other, sku):
+    with pytest.raises(InvalidInput):
+        warehouse_soft_delete(warehouse=main)
+    stock_receive(sku=sku, warehouse=other, quantity=1)
+    with pytest.raises(HasDependents):
+        warehouse_soft_delete(warehouse=other)
+    empty = warehouse_create(code="EMPTY", name="Empty")
+    deleted = warehouse_soft_delete(warehouse=empty)
+    assert deleted.is_deleted and deleted.version == 2
+    with pytest.raises(Duplicate):
+        warehouse_create(code="empty", name="Again")
+    restored = warehouse_restore(warehouse=empty)
+    assert not restored.is_deleted and restored.version == 3
+
+
+def test_hard_delete(other, sku):
+    stock_receive(sku=sku, warehouse=other, quantity=1)
+    with pytest.raises(HasDependents):
+        warehouse_hard_delete(warehouse=other)
+    empty = warehouse_create(code="EMPTY", name="Empty")
+    warehouse_hard_delete(warehouse=empty)
+    assert not Warehouse.all_objects.filter(code="EMPTY").exists()
+
+
+def test_idempotency_lifecycle(admin_user):
+    record, run = idempotency_begin(user=admin_user, key="k", fingerprint="f1")
+    assert run
+    with pytest.raises(IdempotencyKeyInUse):
+        idempotency_begin(user=admin_user, key="k", fingerprint="f1")
+    with pytest.raises(IdempotencyKeyReused):
+        idempotency_begin(user=admin_user, key="k", fingerprint="f2")
+    idempotency_complete(record=record, status=201, body={"status": "success"})
+    stored, run = idempotency_begin(user=admin_user, key="k", fingerprint="f1")
+    assert not run and stored.response_status == 201 and stored.response_body == {"status": "success"}
+    idempotency_abandon(record=record)
+    assert idempotency_begin(user=admin_user, key="k", fingerprint="f2")[1]
+
+
+def test_idempotency_expiry_and_abandoned_claims(admin_user):
+    old, _ = idempotency_begin(user=admin_user, key="old", fingerprint="f")
+    idempotency_complete(record=old, status=201, body={})
+    stuck, _ = idempotency_begin(user=admin_user, key="stuck", fingerprint="f")
+    IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    IdempotencyRecord.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    assert idempotency_begin(user=admin_user, key="old", fingerprint="other")[1]
+    assert idempotency_begin(user=admin_user, key="stuck", fingerprint="f")[1]
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    assert idempotency_purge_expired() == 2

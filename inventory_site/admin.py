@@ -31,7 +31,7 @@ class PrettyJSONWidget(forms.Textarea):
     template_name = "django/forms/widgets/textarea.html"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs={"class": "json-editor", "rows": 6, "cols": 60, "spellcheck": "false", **(attrs or {})})
+        super().__init__(attrs={"class": "json-editor", "rows": 8, "cols": 60, "spellcheck": "false", **(attrs or {})})
 
     def format_value(self, value):
         if isinstance(value, str):
@@ -208,6 +208,13 @@ class ServiceAdminMixin(ServiceFormAdminMixin):
     @admin.action(description="Restore selected", permissions=["restore"])
     def restore_selected(self, request, queryset):
         run_service_per_row(self, request, queryset.filter(is_deleted=True), self.restore_row, "Restored")
+
+    def get_list_display(self, request):
+        """The `is_deleted` column only when deleted rows are listed."""
+        columns = super().get_list_display(request)
+        if request.GET.get(DeletedListFilter.parameter_name) in ("deleted", "all"):
+            return columns
+        return tuple(c for c in columns if c != "is_deleted")
 
     def get_actions(self, request):
         actions = super().get_actions(request)

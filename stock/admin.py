@@ -38,6 +38,9 @@ class WarehouseForm(VersionedAdminForm):
 
 @admin.register(Warehouse)
 class WarehouseAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+    class Media:
+        css = {"all": ["admin-ext/admin-ext.css"]}
+
     form = WarehouseForm
     list_display = ("code", "name", "is_active", "is_default", "levels_link", "is_deleted")
     list_filter = (DeletedListFilter, "is_active")
@@ -135,6 +138,9 @@ class AdjustStockForm(forms.Form):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+    class Media:
+        css = {"all": ["admin-ext/admin-ext.css"]}
+
     form = StockLevelForm
     change_list_template = "admin/stock/stocklevel/change_list.html"
     list_display = (
@@ -270,6 +276,10 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 class StockMovementAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included: the ledger is append-only."""
 
+    class Media:
+        css = {"all": ["admin-ext/admin-ext.css"]}
+
+
     list_display = (
         "created_at", "sku_link", "warehouse", "signed_delta", "reason", "balance_after",
         "reference", "reservation_link", "created_by",
@@ -341,6 +351,9 @@ class ReservationLineInline(admin.TabularInline):
 
 @admin.register(Reservation)
 class ReservationAdmin(admin.ModelAdmin):
+    class Media:
+        css = {"all": ["admin-ext/admin-ext.css"]}
+
     list_display = ("reference", "status_now", "expires_at", "lines_summary", "created_at", "created_by")
     list_filter = (ReservationStatusFilter,)
     search_fields = ("reference",)

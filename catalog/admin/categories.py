@@ -77,12 +77,19 @@ class CategoryAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin, Dr
     list_filter = (TreeLevelFilter, DeletedListFilter)
     list_per_page = 100
     search_fields = ("name", "path")
+    # A select of the whole tree takes seconds to render at 10k categories: search it instead.
+    autocomplete_fields = ("parent",)
     readonly_fields = ("path", "version", "is_deleted", "deleted_at", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "parent", "description", "attributes", "expected_version")}),
         ("Record", {"fields": ("path", "version", "is_deleted", "deleted_at", "created_at", "updated_at"),
                     "classes": ("collapse",)}),
     )
+
+    def get_search_results(self, request, queryset, search_term):
+        if request.path.endswith("/autocomplete/"):
+            queryset = queryset.filter(is_deleted=False)  # a parent or a product's category
+        return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -1,7 +1,6 @@
 """Change forms of the catalog admin: version-checked, with readable JSON attributes."""
 from django import forms
 from django.core.exceptions import ValidationError
-from mptt.forms import TreeNodeChoiceField
 
 from catalog.models import SKU, Category, Product
 from inventory_site.admin import PrettyJSONWidget, VersionedAdminForm
@@ -30,12 +29,7 @@ class AttributesFormMixin:
 
 
 class CategoryAdminForm(AttributesFormMixin, VersionedAdminForm):
-    """Name, parent picked from the tree, description, attributes; refuses a move under itself."""
-
-    parent = TreeNodeChoiceField(
-        queryset=Category.objects.all(), required=False, level_indicator="\u2014 ",
-        help_text="Empty for a top-level category.",
-    )
+    """Name, parent (searched by path), description, attributes; refuses a move under itself."""
 
     class Meta:
         model = Category
@@ -76,4 +70,4 @@ class SKUInlineForm(AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = SKU
         fields = ["sku_code", "price", "attributes"]
-        widgets = {"attributes": PrettyJSONWidget(attrs={"rows": 2, "cols": 36})}
+        widgets = {"attributes": PrettyJSONWidget(attrs={"rows": 3, "cols": 36})}

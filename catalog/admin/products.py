@@ -85,6 +85,9 @@ class SKUInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+    class Media:
+        css = {"all": ["admin-ext/admin-ext.css"]}
+
     form = ProductAdminForm
     formats = [CSV, XLSX]
     resource_classes = [ProductResource]
@@ -105,6 +108,11 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return products_with_stock(Product.all_objects.all())
+
+    def get_search_results(self, request, queryset, search_term):
+        if request.path.endswith("/autocomplete/"):
+            queryset = queryset.filter(is_deleted=False)  # a SKU's product
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="category", ordering="category__path")
     def category_path(self, product):

@@ -21,6 +21,9 @@ class SKUCategoryTreeFilter(CategoryTreeFilter):
 
 @admin.register(SKU)
 class SKUAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+    class Media:
+        css = {"all": ["admin-ext/admin-ext.css"]}
+
     form = SKUAdminForm
     formats = [CSV, XLSX]
     resource_classes = [SKUResource]

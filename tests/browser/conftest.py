@@ -1,0 +1,74 @@
+"""Playwright driving Debian's Chromium against pytest-django's live server.
+
+The sync Playwright API must not run inside an asyncio loop, and Django refuses ORM
+calls from a thread with a running loop: the tests allow that explicitly.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "browser-pass-123"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def admin_user(transactional_db):
+    from django.contrib.auth import get_user_model
+
+    from stock.models import Warehouse
+
+    # Transactional tests start from flushed tables: bring back what the migrations seed.
+    Warehouse.objects.get_or_create(code="MAIN", defaults={"name": "Main warehouse", "is_default": True})
+    return get_user_model().objects.create_superuser("admin", "admin@example.com", PASSWORD)
+
+
+@pytest.fixture
+def new_page(chromium, live_server, admin_user):
+    """`new_page()` opens a fresh browser context (its own session) logged in as admin."""
+    contexts = []
+
+    def make():
+        context = chromium.new_context(viewport={"width": 1360, "height": 900}, base_url=live_server.url)
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        page = context.new_page()
+        login(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def login(page, username="admin", password=PASSWORD):
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+def screenshot(page, name: str, full_page: bool = True) -> None:
+    """Save a screenshot for docs/screenshots (committed with the code)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)

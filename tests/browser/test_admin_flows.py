@@ -1,0 +1,195 @@
+"""The admin as staff use it, in a real browser: tree, products, stock, stale saves, imports."""
+import os
+from decimal import Decimal
+
+import pytest
+
+from tests.browser.conftest import screenshot
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [
+    pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+]
+
+
+def pick(page, field, search, option_text):
+    """Choose in an autocomplete (select2) field: open it, type, click the option."""
+    page.click(f".field-{field} .select2-selection")
+    page.fill(".select2-search__field", search)
+    page.click(f".select2-results__option:has-text('{option_text}')")
+
+
+def add_category(page, name, parent=None):
+    page.goto("/admin/catalog/category/add/")
+    page.fill("#id_name", name)
+    if parent is not None:
+        pick(page, "parent", parent.name, parent.path)
+    page.click("input[name=_save]")
+    page.wait_for_selector("ul.messagelist li.success")
+
+
+def drag_row_onto(page, cut_pk, target_pk):
+    """Drag a row by its handle and drop it in the middle third of the target row (as child)."""
+    handle = page.locator(f'tr:has(.tree-node[data-pk="{cut_pk}"]) .drag-handle')
+    target = page.locator(f'tr:has(.tree-node[data-pk="{target_pk}"])')
+    start, box = handle.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    middle_y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 200, middle_y - 10, steps=8)
+    page.mouse.move(box["x"] + 200, middle_y, steps=4)
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.mouse.up()
+    page.wait_for_load_state("load")
+
+
+def test_category_tree_create_and_drag(new_page):
+    from catalog.models import Category
+
+    page = new_page()
+    add_category(page, "Electronics")
+    electronics = Category.objects.get(name="Electronics")
+    add_category(page, "Phones", parent=electronics)
+    add_category(page, "Accessories")
+    add_category(page, "Cables", parent=Category.objects.get(name="Accessories"))
+    page.goto(f"/admin/catalog/category/{Category.objects.get(name='Cables').pk}/change/")
+    page.fill("#id_attributes", '{"material": "copper", "lengths_m": [1, 2]}')
+    page.locator("#id_attributes").blur()
+    screenshot(page, "11-category-form")
+    accessories = Category.objects.get(name="Accessories")
+    assert Category.objects.get(name="Phones").path == "Electronics/Phones"
+
+    page.goto("/admin/catalog/category/")
+    page.wait_for_selector(".drag-handle")
+    drag_row_onto(page, accessories.pk, electronics.pk)
+    page.wait_for_selector("ul.messagelist li")
+    accessories.refresh_from_db()
+    assert accessories.parent_id == electronics.pk
+    assert accessories.path == "Electronics/Accessories"
+    assert Category.objects.get(name="Cables").path == "Electronics/Accessories/Cables"
+    assert accessories.version == 2  # the move went through category_move
+
+    page.goto(f"/admin/catalog/category/?parent={electronics.pk}")
+    page.wait_for_selector("text=Accessories")
+    screenshot(page, "02-categories-tree")
+
+
+def test_product_with_two_skus_then_adjust_stock(new_page):
+    from catalog import services
+    from catalog.models import SKU, Product
+    from stock.models import StockMovement
+
+    electronics = services.category_create(name="Electronics")
+    services.category_create(name="Phones", parent_id=electronics.pk)
+    page = new_page()
+
+    page.goto("/admin/catalog/product/add/")
+    page.fill("#id_name", "Phone X")
+    pick(page, "category", "phones", "Electronics/Phones")
+    page.fill("#id_description", "A phone with two colours.")
+    page.fill("#id_skus-0-sku_code", "PHONE-X-RED")
+    page.fill("#id_skus-0-price", "499.00")
+    page.fill("#id_skus-0-attributes", '{"color": "red"}')
+    page.click("text=Add another SKU")
+    page.fill("#id_skus-1-sku_code", "PHONE-X-BLUE")
+    page.fill("#id_skus-1-price", "489.00")
+    page.fill("#id_skus-1-attributes", '{"color": "blue"}')
+    page.click("input[name=_continue]")
+    page.wait_for_selector("ul.messagelist li.success")
+    product = Product.objects.get(name="Phone X")
+    assert sorted(product.skus.values_list("sku_code", "price")) == [
+        ("PHONE-X-BLUE", Decimal("489.00")), ("PHONE-X-RED", Decimal("499.00")),
+    ]
+    assert SKU.objects.get(sku_code="PHONE-X-BLUE").attributes == {"color": "blue"}
+    screenshot(page, "04-product-with-sku-inlines")
+
+    page.goto("/admin/stock/stocklevel/adjust/?sku=PHONE-X-RED")
+    page.check("input[name=mode][value=delta]")
+    page.fill("#id_amount", "25")
+    page.select_option("#id_reason", "receipt")
+    page.fill("#id_reference", "PO-1001")
+    page.fill("#id_note", "First delivery")
+    screenshot(page, "06-adjust-stock")
+    page.click("input[name=_adjust]")
+    page.wait_for_selector("ul.messagelist li.success")
+    assert "/admin/stock/stockmovement/" in page.url
+    row = page.locator("#result_list tbody tr").first
+    assert "+25" in row.inner_text() and "PO-1001" in row.inner_text()
+    movement = StockMovement.objects.get(reference="PO-1001")
+    assert (movement.delta, movement.reason, movement.created_by.username) == (25, "receipt", "admin")
+    screenshot(page, "07-movements")
+
+    # A second adjustment from the level's own form: a count that sets on-hand.
+    from stock.models import StockLevel
+
+    level = StockLevel.objects.get(sku__sku_code="PHONE-X-RED")
+    page.goto(f"/admin/stock/stocklevel/{level.pk}/adjust/")
+    page.check("input[name=mode][value=count]")
+    page.fill("#id_amount", "3")
+    page.select_option("#id_reason", "count")
+    page.click("input[name=_adjust]")
+    page.wait_for_selector("ul.messagelist li.success")
+    level.refresh_from_db()
+    assert level.on_hand == 3
+    StockLevel.objects.filter(pk=level.pk).update(low_stock_threshold=5)
+
+    page.goto("/admin/")
+    page.wait_for_selector("#low-stock-panel")
+    assert "PHONE-X-RED" in page.locator("#low-stock-panel").inner_text()
+    screenshot(page, "01-index-low-stock")
+    page.goto("/admin/catalog/product/")
+    screenshot(page, "03-products")
+    page.goto("/admin/catalog/sku/")
+    assert page.locator("tr:has-text('PHONE-X-RED') .stock-status.low").count() == 1
+    screenshot(page, "05-skus")
+    page.goto("/admin/stock/stocklevel/")
+    screenshot(page, "08-stock-levels")
+
+
+def test_stale_save_from_two_browsers(new_page):
+    from catalog import services
+    from catalog.models import Product
+
+    category = services.category_create(name="Garden")
+    product = services.product_create(name="Hose", category_id=category.pk)
+    alice, bob = new_page(), new_page()
+    url = f"/admin/catalog/product/{product.pk}/change/"
+    alice.goto(url)
+    bob.goto(url)
+
+    alice.fill("#id_description", "Alice's text")
+    alice.click("input[name=_save]")
+    alice.wait_for_selector("ul.messagelist li.success")
+
+    bob.fill("#id_name", "Garden hose")
+    bob.click("input[name=_save]")
+    bob.wait_for_selector(".errornote")
+    assert "changed by someone else since you opened it" in bob.content()
+    screenshot(bob, "09-stale-save")
+    product.refresh_from_db()
+    assert (product.name, product.description, product.version) == ("Hose", "Alice's text", 2)
+
+
+def test_import_with_one_bad_row_imports_nothing(new_page):
+    from catalog import services
+    from catalog.models import SKU
+
+    phones = services.category_create(name="Phones")
+    product = services.product_create(name="Phone X", category_id=phones.pk)
+    page = new_page()
+    page.goto("/admin/catalog/sku/import/")
+    csv = (
+        "sku_code,category_path,product,price,attributes\n"
+        "PHONE-X-GREEN,Phones,Phone X,499.00,\n"
+        "PHONE-X-GOLD,Phones,Phone X,free,\n"
+        'PHONE-X-PINK,Phones,Phone X,459.00,"{""color"": ""pink""}"\n'
+    ).encode()
+    page.set_input_files("#id_import_file", {"name": "skus.csv", "mimeType": "text/csv", "buffer": csv})
+    page.select_option("#id_format", label="csv")
+    page.click("input[type=submit]")
+    page.wait_for_selector("text=not a price")
+    assert page.locator("input[value='Confirm import']").count() == 0
+    page.hover(".validation-error-count")
+    screenshot(page, "10-import-row-error")
+    assert not SKU.all_objects.filter(product=product).exists()

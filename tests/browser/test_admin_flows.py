@@ -170,6 +170,10 @@ def test_stale_save_from_two_browsers(new_page):
     product.refresh_from_db()
     assert (product.name, product.description, product.version) == ("Hose", "Alice's text", 2)
 
+    alice.goto(f"/admin/catalog/product/{product.pk}/history/")
+    assert "Alice's text" in alice.locator("#change-history").inner_text()
+    screenshot(alice, "12-history")
+
 
 def test_import_with_one_bad_row_imports_nothing(new_page):
     from catalog import services

@@ -3,11 +3,11 @@ import django_filters
 
 from inventory_site.api.filters import IdFilter, InclusiveDateTimeFilter, SoftDeleteFilterSet, StrictBooleanFilter
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse
-from stock.selectors import reservations_with_status, stock_levels_low
+from stock.selectors import reservations_with_status, skus_with_code, stock_levels_low
 
 
 class WarehouseFilter(SoftDeleteFilterSet):
-    code = django_filters.CharFilter(field_name="code", lookup_expr="iexact")
+    code = django_filters.CharFilter(method="filter_code", help_text="A warehouse code, any case.")
     is_active = StrictBooleanFilter(field_name="is_active")
     is_default = StrictBooleanFilter(field_name="is_default")
 
@@ -15,11 +15,24 @@ class WarehouseFilter(SoftDeleteFilterSet):
         model = Warehouse
         fields = []
 
+    def filter_code(self, queryset, name, value):
+        return queryset.filter(code=value.upper()) if value else queryset
 
-class StockLevelFilter(django_filters.FilterSet):
+
+class SkuAndWarehouseFilterSet(django_filters.FilterSet):
+    """`sku_code` and `warehouse` (codes in any case), served by the code indexes."""
+
+    def filter_sku_code(self, queryset, name, value):
+        return queryset.filter(sku__in=skus_with_code(value).values("pk")) if value else queryset
+
+    def filter_warehouse(self, queryset, name, value):
+        return queryset.filter(warehouse__code=value.upper()) if value else queryset
+
+
+class StockLevelFilter(SkuAndWarehouseFilterSet):
     sku_id = IdFilter(field_name="sku_id")
-    sku_code = django_filters.CharFilter(field_name="sku__sku_code", lookup_expr="iexact")
-    warehouse = django_filters.CharFilter(field_name="warehouse__code", lookup_expr="iexact")
+    sku_code = django_filters.CharFilter(method="filter_sku_code", help_text="The exact code, any case.")
+    warehouse = django_filters.CharFilter(method="filter_warehouse", help_text="A warehouse code, any case.")
     product_id = IdFilter(field_name="sku__product_id")
     low_stock = StrictBooleanFilter(method="filter_low_stock", help_text="available <= low_stock_threshold.")
 
@@ -31,10 +44,10 @@ class StockLevelFilter(django_filters.FilterSet):
         return queryset if value is None else stock_levels_low(queryset, value)
 
 
-class MovementFilter(django_filters.FilterSet):
+class MovementFilter(SkuAndWarehouseFilterSet):
     sku_id = IdFilter(field_name="sku_id")
-    sku_code = django_filters.CharFilter(field_name="sku__sku_code", lookup_expr="iexact")
-    warehouse = django_filters.CharFilter(field_name="warehouse__code", lookup_expr="iexact")
+    sku_code = django_filters.CharFilter(method="filter_sku_code", help_text="The exact code, any case.")
+    warehouse = django_filters.CharFilter(method="filter_warehouse", help_text="A warehouse code, any case.")
     reason = django_filters.ChoiceFilter(choices=MovementReason.choices)
     reference = django_filters.CharFilter(field_name="reference")
     reservation_id = IdFilter(field_name="reservation_id")
@@ -64,5 +77,5 @@ class ReservationFilter(django_filters.FilterSet):
     def filter_sku_code(self, queryset, name, value):
         if not value:
             return queryset
-        lines = ReservationLine.objects.filter(sku__sku_code__iexact=value)
+        lines = ReservationLine.objects.filter(sku__in=skus_with_code(value).values("pk"))
         return queryset.filter(pk__in=lines.values("reservation_id"))

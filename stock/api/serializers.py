@@ -5,7 +5,7 @@ from rest_framework import serializers
 from catalog.models import SKU
 from inventory_site.api.fields import NameField, StrictIntegerField, TextField
 from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
-from stock.selectors import attach_stock_totals, reservation_status
+from stock.selectors import attach_stock_totals, reservation_status, skus_with_code
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.reservations import MAX_TTL_SECONDS
 
@@ -117,8 +117,7 @@ def _resolve_sku(attrs: dict, errors: dict) -> None:
         return
     found = {}
     for field, value in given.items():
-        lookup = {"sku_code__iexact": value} if field == "sku_code" else {"pk": value}
-        sku = SKU.all_objects.filter(**lookup).first()
+        sku = (skus_with_code(value) if field == "sku_code" else SKU.all_objects.filter(pk=value)).first()
         if sku is None:
             errors[field] = ["No SKU with this code." if field == "sku_code" else "No SKU with this id."]
         elif sku.is_deleted:
@@ -140,7 +139,7 @@ def _resolve_warehouse(attrs: dict, field: str, errors: dict, *, required: bool 
             errors[field] = ["This field is required."]
         attrs[field] = None
         return
-    warehouse = Warehouse.all_objects.filter(code__iexact=code).first()
+    warehouse = Warehouse.all_objects.filter(code=code.upper()).first()  # codes are stored upper case
     if warehouse is None:
         errors[field] = ["No warehouse with this code."]
     elif warehouse.is_deleted:

@@ -209,7 +209,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             lines=[services.ReservationRequestLine(sku=line["sku"], quantity=line["quantity"],
                                                    warehouse=line["warehouse"]) for line in data["lines"]],
         )
-        return self._present(reservation, message="Reservation created", status_code=status.HTTP_201_CREATED)
+        return respond(self.get_serializer(reservation).data, message="Reservation created", status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ReservationSerializer)
     @action(detail=True, methods=["post"])

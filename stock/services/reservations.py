@@ -118,13 +118,29 @@ def reservation_create(
             reference=reference, expires_at=now + timedelta(seconds=ttl_seconds),
             created_by=user if user is not None and user.is_authenticated else None,
         )
-        ReservationLine.objects.bulk_create([
-            ReservationLine(reservation=reservation, sku_id=line.sku.pk, warehouse_id=placed[i], quantity=line.quantity)
+        made = ReservationLine.objects.bulk_create([
+            ReservationLine(reservation=reservation, sku=line.sku, warehouse_id=placed[i], quantity=line.quantity)
             for i, line in enumerate(lines)
         ])
+        _attach_lines(reservation, made, known=[default, *(line.warehouse for line in lines)])
         return reservation
 
     return retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})
+
+
+def _attach_lines(reservation: Reservation, lines: list[ReservationLine], *, known: list) -> None:
+    """Give the new reservation its lines (with their warehouses) so that presenting it costs no query
+    unless a line fell back to a warehouse not named in the request."""
+    warehouses = {w.pk: w for w in known if w is not None}
+    missing = {line.warehouse_id for line in lines} - warehouses.keys()
+    if missing:
+        warehouses.update(Warehouse.objects.in_bulk(missing))
+    for line in lines:
+        line.warehouse = warehouses[line.warehouse_id]
+    # What prefetch_related stores: a queryset whose results are already known.
+    cached = reservation.lines.all()
+    cached._result_cache, cached._prefetch_done = lines, True
+    reservation._prefetched_objects_cache = {"lines": cached}
 
 
 def _lock_reservation(reservation: Reservation | int) -> Reservation:

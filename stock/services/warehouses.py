@@ -7,7 +7,7 @@ from stock.models import ReservationLine, StockLevel, StockMovement, Warehouse
 
 
 def _code_taken(code: str, *, exclude_pk: int | None = None) -> bool:
-    return Warehouse.all_objects.filter(code__iexact=code).exclude(pk=exclude_pk).exists()
+    return Warehouse.all_objects.filter(code=code.upper()).exclude(pk=exclude_pk).exists()
 
 
 def _duplicate(code: str) -> Duplicate:

@@ -117,3 +117,10 @@ def test_permissions(client_with_perms, anon, stocked):
     assert client_with_perms("stock.commit_reservation").post(f"{URL}{pk}/commit/").status_code == 200
     pk = reserve(adder, stocked).json()["data"]["id"]
     assert client_with_perms("stock.release_reservation").post(f"{URL}{pk}/release/").status_code == 200
+
+
+def test_create_query_count(api, stocked, django_assert_max_num_queries):
+    reserve(api, stocked, 1)
+    # token, SKU, default warehouse, then the transaction: UPDATE, 2 INSERTs (+ savepoint handling).
+    with django_assert_max_num_queries(10):
+        assert reserve(api, stocked, 1).status_code == 201

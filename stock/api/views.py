@@ -1,7 +1,8 @@
 """Stock endpoints: validate the request, call one service, present the result."""
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 
@@ -21,6 +22,12 @@ from stock.api.serializers import (
 from stock.models import Reservation, StockMovement, Warehouse
 
 FILTERS = [DjangoFilterBackend, NamedOrderingFilter]
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    description="1-255 printable ASCII characters, per user, kept 24 h. The same key with the same body "
+    "replays the first response (`Idempotent-Replayed: true`); with another body: 422 "
+    "`idempotency_key_reused`; while the first still runs: 409 `idempotency_key_in_use`.",
+)
 
 
 class WarehouseViewSet(EnvelopeModelViewSet):
@@ -138,7 +145,7 @@ class AdjustmentViewSet(viewsets.GenericViewSet):
     serializer_class = AdjustmentSerializer
     required_permissions = ["stock.adjust_stock"]
 
-    @extend_schema(request=AdjustmentSerializer, responses={201: MovementAndLevelSerializer})
+    @extend_schema(request=AdjustmentSerializer, responses={201: MovementAndLevelSerializer}, parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request):
         serializer = AdjustmentSerializer(data=request.data)
@@ -148,7 +155,7 @@ class AdjustmentViewSet(viewsets.GenericViewSet):
                 "level": _levels_data([level])[0]}
         return respond(data, message="Stock adjusted", status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=BulkAdjustmentSerializer, responses={201: MovementsAndLevelsSerializer})
+    @extend_schema(request=BulkAdjustmentSerializer, responses={201: MovementsAndLevelsSerializer}, parameters=[IDEMPOTENCY_KEY])
     @action(detail=False, methods=["post"])
     @idempotent
     def bulk(self, request):
@@ -167,7 +174,7 @@ class TransferViewSet(viewsets.GenericViewSet):
     serializer_class = TransferSerializer
     required_permissions = ["stock.transfer_stock"]
 
-    @extend_schema(request=TransferSerializer, responses={201: MovementsAndLevelsSerializer})
+    @extend_schema(request=TransferSerializer, responses={201: MovementsAndLevelsSerializer}, parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request):
         serializer = TransferSerializer(data=request.data)
@@ -198,7 +205,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         reservation = self.get_queryset().get(pk=reservation.pk)
         return respond(self.get_serializer(reservation).data, message=message, status=status_code)
 
-    @extend_schema(request=ReservationCreateSerializer, responses={201: ReservationSerializer})
+    @extend_schema(request=ReservationCreateSerializer, responses={201: ReservationSerializer}, parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request):
         serializer = ReservationCreateSerializer(data=request.data)

@@ -23,5 +23,7 @@ urlpatterns = [
     re_path(r"^api/", errors.api_not_found),
 ]
 
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
 handler404 = errors.not_found
 handler500 = errors.server_error

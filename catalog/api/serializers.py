@@ -32,6 +32,7 @@ class CategorySerializer(serializers.ModelSerializer):
         help_text="The parent category (active); null for a top-level category. Changing it moves the subtree.",
     )
     attributes = AttributesField(required=False)
+    slug = serializers.CharField(read_only=True, help_text="Made from the name; Unicode letters are kept.")
     path = serializers.CharField(read_only=True, help_text="Ancestor names and its own, joined by '/'.")
     level = serializers.IntegerField(read_only=True, help_text="0 for a top-level category.")
     product_count = serializers.IntegerField(
@@ -92,6 +93,7 @@ class ProductSerializer(serializers.ModelSerializer):
     category_id = StrictIntegerField(help_text="An active category.")
     attributes = AttributesField(required=False)
     sku_count = serializers.IntegerField(read_only=True, help_text="Active SKUs of this product.")
+    slug = serializers.CharField(read_only=True, help_text="Made from the name; Unicode letters are kept.")
 
     class Meta:
         model = Product

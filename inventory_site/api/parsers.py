@@ -1,5 +1,6 @@
 """The API's only parser: strict JSON, bounded in size and depth."""
 import json
+import re
 
 from django.conf import settings
 from rest_framework import exceptions, status
@@ -15,6 +16,25 @@ class PayloadTooLarge(exceptions.APIException):
 
 def _reject_constant(value: str):
     raise ValueError(f"{value} is not valid JSON")
+
+
+# A `\uD800`-`\uDFFF` escape: legal JSON, but alone it is no character, and neither
+# PostgreSQL nor the UTF-8 response encoder can take it (it used to end in a 500).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _has_lone_surrogate(value) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
 
 
 class StrictJSONParser(JSONParser):
@@ -37,8 +57,15 @@ class StrictJSONParser(JSONParser):
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError(f"JSON parse error - body is not valid UTF-8: {exc.reason}") from exc
         try:
-            return json.loads(text, parse_constant=_reject_constant if api_settings.STRICT_JSON else None)
+            data = json.loads(text, parse_constant=_reject_constant if api_settings.STRICT_JSON else None)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nested too deep.") from exc
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+        try:
+            lone_surrogate = bool(_SURROGATE_ESCAPE.search(text)) and _has_lone_surrogate(data)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - nested too deep.") from exc
+        if lone_surrogate:
+            raise exceptions.ParseError("JSON parse error - a \\u escape names half a character (lone surrogate).")
+        return data

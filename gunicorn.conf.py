@@ -1,0 +1,77 @@
+"""Gunicorn settings for production: `gunicorn inventory_site.wsgi` picks this file up.
+
+Everything is read from the environment so that one image runs anywhere:
+`PORT` (8000), `WEB_CONCURRENCY` (workers, default 2 per CPU core), `GUNICORN_THREADS` (1),
+`GUNICORN_TIMEOUT` (30 s), `FORWARDED_ALLOW_IPS` (the load balancer's addresses).
+The access log is one JSON object per line and never carries the `Authorization` header,
+cookies or the query string's secrets: it names only the fields listed in `ACCESS_FIELDS`.
+"""
+import json
+import multiprocessing
+import os
+from datetime import datetime, timezone
+
+from gunicorn.glogging import Logger
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_env_int('PORT', 8000)}"
+workers = _env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())
+threads = _env_int("GUNICORN_THREADS", 1)
+worker_class = "gthread" if threads > 1 else "sync"
+# A worker stuck longer than this is killed and replaced; the database's own
+# connect timeout (DB_CONNECT_TIMEOUT, 5 s) keeps a lost database well below it.
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+# Recycle workers now and then so that a slow leak cannot grow without bound.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# Only these peers may set X-Forwarded-* (the load balancer); "*" when it is the only way in.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Gunicorn's own scheme detection; Django reads X-Forwarded-Proto itself (SECURE_PROXY_SSL_HEADER).
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+proc_name = "inventory"
+
+# Fields of the access log: (JSON name, gunicorn atom). Request headers other than these
+# (Authorization, Cookie) are never written.
+ACCESS_FIELDS = (
+    ("remote_addr", "h"),
+    ("method", "m"),
+    ("path", "U"),
+    ("status", "s"),
+    ("bytes", "B"),
+    ("duration_ms", "M"),
+    ("user_agent", "a"),
+    ("request_id", "{x-request-id}o"),
+    ("forwarded_for", "{x-forwarded-for}i"),
+)
+
+
+class JsonAccessLogger(Logger):
+    """Writes each access log line as a JSON object built from `ACCESS_FIELDS` only."""
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        try:
+            atoms = self.atoms(resp, req, environ, request_time)
+            record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                      "level": "INFO", "logger": "gunicorn.access"}
+            for name, atom in ACCESS_FIELDS:
+                value = atoms.get(atom)
+                record[name] = value if value not in (None, "") else None
+            record["status"] = int(record["status"]) if str(record["status"]).isdigit() else record["status"]
+            self.access_log.info(json.dumps(record, default=str))
+        except Exception:  # a broken log line must never break the response
+            self.error_log.exception("could not write the access log line")
+
+
+logger_class = JsonAccessLogger

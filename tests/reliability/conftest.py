@@ -1,0 +1,29 @@
+"""Fixtures of the reliability suites, and a summary line of what they tried."""
+import sys
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the figures of the reliability run (inputs tried, endpoints, examples, faults)."""
+    lines = []
+    bad_input = sys.modules.get("tests.reliability.test_bad_input")
+    if bad_input and bad_input.COUNTS["inputs"]:
+        lines.append(
+            f"bad input: {bad_input.COUNTS['inputs']} hostile requests over "
+            f"{len(bad_input.COUNTS['endpoints'])} write operations"
+        )
+    fuzz = sys.modules.get("tests.reliability.test_fuzz_schemathesis")
+    if fuzz and fuzz.COUNTS["examples"]:
+        lines.append(f"schemathesis: {fuzz.COUNTS['examples']} examples over {fuzz.COUNTS['operations']} operations")
+    faults = sys.modules.get("tests.reliability.test_faults")
+    if faults and faults.COUNTS["outages"]:
+        lines.append(
+            f"faults: {faults.COUNTS['outages']} database outages survived, "
+            f"{faults.COUNTS['requests']} requests during them, {faults.COUNTS['503']} answered 503"
+        )
+    auth = sys.modules.get("tests.reliability.test_auth_matrix")
+    if auth and auth.COUNTS["checks"]:
+        lines.append(f"auth matrix: {auth.COUNTS['checks']} (user, route, method) checks")
+    if lines:
+        terminalreporter.section("reliability")
+        for line in lines:
+            terminalreporter.write_line(line)

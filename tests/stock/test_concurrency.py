@@ -186,3 +186,20 @@ def test_check_integrity_detects_injected_drift(warehouses):
     StockLevel.objects.filter(sku=sku).update(on_hand=11)
     code, out = integrity()
     assert code == 1 and "ledger sum 10" in out
+
+
+def test_two_threshold_writers_with_one_version(warehouses):
+    from stock.services import stock_level_update_threshold
+
+    sku = SKUFactory()
+    stock_receive(sku=sku, quantity=1)
+    level = StockLevel.objects.get(sku=sku)
+    start = time.monotonic() + 0.3
+
+    def work(i):
+        time.sleep(max(0.0, start - time.monotonic()))
+        return stock_level_update_threshold(level=level, low_stock_threshold=i + 1, expected_version=level.version)
+
+    results = in_threads(work, 2, workers=2)
+    assert sorted(type(r).__name__ for r in results) == ["StockLevel", "VersionConflict"]
+    assert StockLevel.objects.get(sku=sku).version == level.version + 1

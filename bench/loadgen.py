@@ -193,11 +193,12 @@ async def drive(target: Target, *, concurrency: int, duration: float | None, req
             try:
                 status = await fetch(target, payload, timeout)
             except (OSError, ConnectionError) as exc:
-                if t0 >= measure_from:
+                if time.perf_counter() >= measure_from:
                     tally.add_error(exc)
                 continue
             t1 = time.perf_counter()
-            if t0 >= measure_from and (stop_at is None or t1 <= stop_at):
+            # Counted when it completes inside the window, as wrk does.
+            if t1 >= measure_from and (stop_at is None or t1 <= stop_at):
                 tally.add(status, t1 - t0)
 
     await asyncio.sleep(0)

@@ -40,13 +40,23 @@ def _num(value) -> str:
 
 def _queries(entry: dict) -> str:
     q = entry.get("queries") or {}
-    parts = [f"{q[k]['queries']}" for k in ("size_10", "size_100") if k in q]
+    parts = [f"{q[k]['queries']}" for k in ("size_10", "size_100", "request") if k in q]
     return "/".join(parts) if parts else "-"
 
 
+def _app_cpu(entry: dict) -> str:
+    q = (entry.get("queries") or {}).get("size_100") or (entry.get("queries") or {}).get("request") or {}
+    return _num(q.get("app_cpu_ms"))
+
+
 def format_table(results: dict) -> str:
-    """A fixed-width table of the benchmarks, then the machine line."""
-    header = ["bench", "what", "figure", "unit", "baseline", "ratio", "p50 ms", "p99 ms", "queries", "target", "met"]
+    """A fixed-width table of the benchmarks, then the machine line.
+
+    `queries` is per request at page size 10/100; `cpu ms` is the application's CPU per
+    request at size 100, measured in-process.
+    """
+    header = ["bench", "what", "figure", "unit", "baseline", "ratio", "p50 ms", "p99 ms", "queries", "cpu ms",
+              "target", "met"]
     rows = [header]
     for e in results.get("benchmarks", []):
         met = {True: "yes", False: "NO", None: "-"}[e.get("met")]
@@ -55,7 +65,7 @@ def format_table(results: dict) -> str:
         rows.append([
             e["bench"], e["name"], _num(e.get("figure")), e.get("unit", ""), _num(e.get("baseline")),
             f"{e['ratio']:.0%}" if e.get("ratio") is not None else "-",
-            _num(e.get("p50_ms")), _num(e.get("p99_ms")), _queries(e), e.get("target") or "-", met,
+            _num(e.get("p50_ms")), _num(e.get("p99_ms")), _queries(e), _app_cpu(e), e.get("target") or "-", met,
         ])
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
@@ -71,4 +81,7 @@ def format_table(results: dict) -> str:
     ceiling = results.get("client_ceiling")
     if ceiling:
         lines.append(f"load generator ceiling (do-nothing server): {_num(ceiling.get('rps'))} req/s")
+    floor = ((results.get("details") or {}).get("queries") or {}).get("floor", {}).get("size_100")
+    if floor:
+        lines.append(f"floor endpoint: {floor['queries']} query, {_num(floor.get('app_cpu_ms'))} ms app CPU per request")
     return "\n".join(lines)

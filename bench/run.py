@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -39,6 +40,7 @@ DB_NAME = os.environ.get("BENCH_DB", "inventory_bench")
 IMPORT_DB_NAME = f"{DB_NAME}_import"
 SETTINGS = "bench.settings"
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/15"
+RESERVE_BODY = '{"reference": "B2-%s-$seq", "lines": [{"sku_code": "%s", "quantity": 1}]}'
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,15 @@ class Plan:
     tree_requests: int
     oversell_requests: int
     ceiling_seconds: float
+    import_rows: int | None
 
     @classmethod
     def for_mode(cls, quick: bool) -> "Plan":
         if quick:
-            return cls(quick=True, seconds=2, rounds=2, warmup=0.5, tree_requests=12, oversell_requests=300, ceiling_seconds=2)
-        return cls(quick=False, seconds=5, rounds=3, warmup=1, tree_requests=40, oversell_requests=400, ceiling_seconds=4)
+            return cls(quick=True, seconds=2, rounds=2, warmup=0.5, tree_requests=12, oversell_requests=300, ceiling_seconds=2,
+                       import_rows=20_000)
+        return cls(quick=False, seconds=5, rounds=3, warmup=1, tree_requests=40, oversell_requests=400, ceiling_seconds=4,
+                   import_rows=None)
 
 
 def log(message: str) -> None:
@@ -128,9 +133,10 @@ def free_port() -> int:
 def gunicorn(env: dict[str, str], *, workers: int, log_path: Path):
     """Serve the project on a free port; yield its base URL; stop it afterwards."""
     port = free_port()
+    # The product's gunicorn.conf.py (picked up from the working directory) applies, as in
+    # production; only the address, the worker count and the log file are set here.
     cmd = [sys.executable, "-m", "gunicorn", "inventory_site.wsgi:application",
-           "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
-           "--backlog", "2048", "--timeout", "60", "--error-logfile", str(log_path), "--log-level", "warning"]
+           "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--error-logfile", str(log_path)]
     with open(log_path, "ab") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -264,18 +270,34 @@ def create_api_user() -> str:
     return Token.objects.create(user=user).key
 
 
-def count_queries(path: str, token: str) -> dict:
-    """SQL queries of one GET through Django's test client, and its status."""
+def count_queries(path: str, token: str, *, repeats: int = 5, body: str | None = None) -> dict:
+    """SQL queries of one GET (or POST of `body`) through Django's test client, its status, and the median
+    CPU milliseconds this process spent on it (a figure that other load on the machine
+    disturbs far less than requests/s)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}", HTTP_ACCEPT="application/json")
-    client.get(path)  # warm caches (content types, permissions) as a running server has them
+    counter = iter(range(1 << 30))
+
+    def call():
+        if body is None:
+            return client.get(path)
+        return client.post(path, data=body.replace("$seq", f"probe-{next(counter)}"), content_type="application/json")
+
+    call()  # warm caches (content types, permissions) as a running server has them
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(path)
-    return {"queries": len(ctx.captured_queries), "status": response.status_code,
-            "sql": [q["sql"][:300] for q in ctx.captured_queries]}
+        response = call()
+    # Read now: the next request through the client resets Django's query log.
+    captured = [q["sql"][:300] for q in ctx.captured_queries]
+    cpu = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        call()
+        cpu.append((time.process_time() - t0) * 1000)
+    return {"queries": len(captured), "status": response.status_code,
+            "app_cpu_ms": round(statistics.median(cpu), 2), "sql": captured}
 
 
 def tree_floor_ms(repeats: int = 5) -> float:
@@ -435,6 +457,9 @@ def run(args: argparse.Namespace) -> dict:
         queries[name] = {"size_100": count_queries(path, token)}
         if small != path:
             queries[name]["size_10"] = count_queries(small, token)
+    if "B2" in only:
+        queries["reserve"] = {"request": count_queries("/api/v1/stock/reservations/", token, body=RESERVE_BODY % (
+            "PROBE", f"SKU-{HOT_SKU_ID}"))}
     connections.close_all()
 
     results = {"quick": plan.quick, "machine": info, "dataset": {
@@ -501,7 +526,7 @@ def run_b2(results: dict, base: str, token: str, catalog, plan: Plan, *, hot: in
     runs = {}
     for label, sku_template, sku_range in (("hot", f"SKU-{hot}", (hot, hot)),
                                            ("random", "SKU-$rand", (oversell + 1, catalog.skus))):
-        body = '{"reference": "B2-%s-$seq", "lines": [{"sku_code": "%s", "quantity": 1}]}' % (label.upper(), sku_template)
+        body = RESERVE_BODY % (label.upper(), sku_template)
         http_rounds, pg_rounds = [], []
         for i in range(plan.rounds):
             http_rounds.append(loadgen(url, token=token, concurrency=32, seconds=plan.seconds, warmup=plan.warmup,
@@ -537,6 +562,7 @@ def run_b2(results: dict, base: str, token: str, catalog, plan: Plan, *, hot: in
             target=0.3 if label == "hot" else None, p50_ms=http["p50_ms"], p99_ms=http["p99_ms"],
             baseline_p50_ms=pg["p50_ms"], baseline_p99_ms=pg["p99_ms"], statuses=http["statuses"],
             ok=errors == 0 and clean and sold_out_ok, server_errors=errors,
+            queries=results["details"]["queries"].get("reserve"),
             oversell=integrity["oversold_levels"], sold_out_race=race["statuses"],
         ))
 
@@ -557,7 +583,18 @@ def run_b3(results: dict, env: dict[str, str], catalog, plan: Plan) -> None:
     export_seconds = time.perf_counter() - t0
     if done.returncode != 0:
         raise RuntimeError(f"export_catalog failed: {done.stderr[-2000:]}")
-    rows = sum(1 for _ in export_path.open(encoding="utf-8")) - 1
+    if plan.import_rows:
+        # --quick: the first rows of the same export (a valid file: every row names its category path).
+        subset = WORK / "catalog_export_quick.csv"
+        with export_path.open(encoding="utf-8", newline="") as src, subset.open("w", encoding="utf-8", newline="") as dst:
+            writer = csv.writer(dst)
+            for number, row in enumerate(csv.reader(src)):
+                if number > plan.import_rows:
+                    break
+                writer.writerow(row)
+        export_path = subset
+    with export_path.open(encoding="utf-8", newline="") as handle:
+        rows = sum(1 for _ in csv.reader(handle)) - 1
     import_env = {**env, "DATABASE_URL": database_url(IMPORT_DB_NAME)}
     t0 = time.perf_counter()
     done = manage(import_env, "import_catalog", str(export_path))
@@ -580,8 +617,6 @@ def run_b3(results: dict, env: dict[str, str], catalog, plan: Plan) -> None:
 
 def copy_baseline(csv_path: Path) -> float:
     """Seconds to COPY the file's rows into a bare table of text columns (same database server)."""
-    import csv
-
     import psycopg
     from psycopg import sql
 

@@ -42,9 +42,14 @@ def overdue_lines(*, now: datetime | None = None) -> QuerySet:
     )
 
 
-def _overdue_sum(lines: QuerySet, group_by: str) -> Coalesce:
-    total = lines.order_by().values(group_by).annotate(total=Sum("quantity")).values("total")
+def _sum_of(rows: QuerySet, field: str) -> Coalesce:
+    """`COALESCE((SELECT SUM(field) FROM rows), 0)` for rows filtered on outer references."""
+    total = rows.order_by().annotate(_one=Value(1)).values("_one").annotate(total=Sum(field)).values("total")
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def _overdue_sum(lines: QuerySet, group_by: str) -> Coalesce:
+    return _sum_of(lines, "quantity")
 
 
 def overdue_reserved_for_level(*, now: datetime | None = None) -> Coalesce:
@@ -189,21 +194,30 @@ def attach_effective_reserved(levels: Iterable[StockLevel], *, now: datetime | N
 
 # --- Integrity (check_integrity) -------------------------------------------------------
 
+def _level_label(level: dict) -> str:
+    return f"stock level {level['id']} (sku {level['sku_id']}, warehouse {level['warehouse_id']})"
+
+
 def ledger_drifts() -> list[str]:
-    """Levels whose `on_hand` differs from the sum of their movements (and ledgers without a level)."""
-    sums = {
-        (row["sku_id"], row["warehouse_id"]): row["total"]
-        for row in StockMovement.objects.order_by().values("sku_id", "warehouse_id").annotate(total=Sum("delta"))
-    }
-    drifts = []
-    for level in StockLevel.objects.order_by("sku_id", "warehouse_id").values("id", "sku_id", "warehouse_id", "on_hand"):
-        total = sums.pop((level["sku_id"], level["warehouse_id"]), 0)
-        if total != level["on_hand"]:
-            drifts.append(f"stock level {level['id']} (sku {level['sku_id']}, warehouse {level['warehouse_id']}): "
-                          f"on_hand {level['on_hand']} != ledger sum {total}")
-    for (sku_id, warehouse_id), total in sorted(sums.items()):
-        if total:
-            drifts.append(f"sku {sku_id}, warehouse {warehouse_id}: ledger sum {total} but no stock level")
+    """Levels whose `on_hand` differs from the sum of their movements, and ledgers without a level.
+
+    Compared in the database (one correlated sum per level over the ledger index), so
+    only drifting rows come back.
+    """
+    ledger = StockMovement.objects.filter(sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"))
+    levels = (
+        StockLevel.objects.annotate(ledger=_sum_of(ledger, "delta"))
+        .exclude(on_hand=F("ledger")).order_by("sku_id", "warehouse_id")
+    )
+    drifts = [f"{_level_label(lvl)}: on_hand {lvl['on_hand']} != ledger sum {lvl['ledger']}"
+              for lvl in levels.values("id", "sku_id", "warehouse_id", "on_hand", "ledger")]
+    has_level = StockLevel.objects.filter(sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"))
+    orphans = (
+        StockMovement.objects.filter(~Exists(has_level)).order_by("sku_id", "warehouse_id")
+        .values("sku_id", "warehouse_id").annotate(total=Sum("delta")).exclude(total=0)
+    )
+    drifts += [f"sku {row['sku_id']}, warehouse {row['warehouse_id']}: ledger sum {row['total']} but no stock level"
+               for row in orphans]
     return drifts
 
 
@@ -213,21 +227,22 @@ def reserved_drifts() -> list[str]:
     Overdue reservations not yet recorded as expired still count in both, so they are
     not drift.
     """
-    held = {
-        (row["sku_id"], row["warehouse_id"]): row["total"]
-        for row in ReservationLine.objects.filter(reservation__status=ReservationStatus.ACTIVE)
-        .order_by().values("sku_id", "warehouse_id").annotate(total=Sum("quantity"))
-    }
-    drifts = []
-    for level in StockLevel.objects.order_by("sku_id", "warehouse_id").values("id", "sku_id", "warehouse_id", "reserved", "on_hand"):
-        total = held.pop((level["sku_id"], level["warehouse_id"]), 0)
-        if total != level["reserved"]:
-            drifts.append(f"stock level {level['id']} (sku {level['sku_id']}, warehouse {level['warehouse_id']}): "
-                          f"reserved {level['reserved']} != active reservations {total}")
-        if not 0 <= level["reserved"] <= level["on_hand"]:
-            drifts.append(f"stock level {level['id']}: reserved {level['reserved']} outside 0..on_hand {level['on_hand']}")
-    for (sku_id, warehouse_id), total in sorted(held.items()):
-        drifts.append(f"sku {sku_id}, warehouse {warehouse_id}: {total} reserved by active reservations but no stock level")
+    active = ReservationLine.objects.filter(
+        reservation__status=ReservationStatus.ACTIVE, sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"),
+    )
+    levels = (
+        StockLevel.objects.annotate(held=_sum_of(active, "quantity"))
+        .exclude(reserved=F("held")).order_by("sku_id", "warehouse_id")
+    )
+    drifts = [f"{_level_label(lvl)}: reserved {lvl['reserved']} != active reservations {lvl['held']}"
+              for lvl in levels.values("id", "sku_id", "warehouse_id", "reserved", "held")]
+    has_level = StockLevel.objects.filter(sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"))
+    orphans = (
+        ReservationLine.objects.filter(~Exists(has_level), reservation__status=ReservationStatus.ACTIVE)
+        .order_by("sku_id", "warehouse_id").values("sku_id", "warehouse_id").annotate(total=Sum("quantity"))
+    )
+    drifts += [f"sku {row['sku_id']}, warehouse {row['warehouse_id']}: {row['total']} reserved by active "
+               "reservations but no stock level" for row in orphans]
     return drifts
 
 

@@ -13,7 +13,8 @@ from stock.services.reservations import MAX_TTL_SECONDS
 
 
 class WarehouseSerializer(serializers.ModelSerializer):
-    code = serializers.CharField(max_length=20, help_text="1-20 of A-Z, 0-9, '_', '-'; lowercase is uppercased.")
+    code = serializers.CharField(max_length=20, trim_whitespace=False,
+                                 help_text="1-20 of A-Z, 0-9, '_', '-'; lowercase is uppercased.")
     name = NameField(max_length=100)
     is_active = serializers.BooleanField(required=False)
     is_default = serializers.BooleanField(required=False, help_text="Making one the default unsets the old one.")

@@ -5,7 +5,7 @@ line, so a reservation transaction is a handful of round trips and never oversel
 whatever the number of concurrent clients or processes. Lines are applied in the
 fixed (sku_id, warehouse_id) order used for every level lock.
 """
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -191,10 +191,14 @@ def reservation_release(*, reservation: Reservation | int, user=None) -> Reserva
     return _finish(reservation, status=ReservationStatus.RELEASED, user=user)
 
 
-def reservations_expire(*, sku_ids: Iterable[int] | None = None, now: datetime | None = None, limit: int | None = None) -> int:
+def reservations_expire(
+    *, sku_ids: Iterable[int] | None = None, now: datetime | None = None, limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Record the expiry of overdue active reservations (all, or those holding these SKUs).
 
     Each reservation is expired in its own short transaction; returns how many were.
+    `progress(total)` is called once with the number found, and with 0 after each one.
     """
     now = now or timezone.now()
     overdue = Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now)
@@ -203,8 +207,13 @@ def reservations_expire(*, sku_ids: Iterable[int] | None = None, now: datetime |
     ids = overdue.order_by("pk").values_list("pk", flat=True)
     if limit is not None:
         ids = ids[:limit]
+    ids = list(ids)
+    if progress is not None:
+        progress(len(ids))
     count = 0
-    for pk in list(ids):
+    for pk in ids:
+        if progress is not None:
+            progress(0)
         with transaction.atomic():
             reservation = Reservation.objects.select_for_update().filter(
                 pk=pk, status=ReservationStatus.ACTIVE, expires_at__lte=now

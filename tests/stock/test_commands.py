@@ -64,3 +64,15 @@ def test_check_integrity_tree_and_fix(stocked):
     assert code == 0, out
     assert "Rebuilt" in out
     assert StockLevel.objects.get().on_hand == 10
+
+
+def test_release_expired_batch_and_bad_batch(stocked, later):
+    from django.core.management.base import CommandError
+
+    for n in range(3):
+        reservation_create(reference=f"A{n}", lines=[ReservationRequestLine(sku=stocked, quantity=1)], ttl_seconds=10)
+    later(11)
+    assert "Expired 2 reservation" in run("release_expired_reservations", "--batch", "2")[1]
+    assert StockLevel.objects.get().reserved == 1
+    with pytest.raises(CommandError):
+        call_command("release_expired_reservations", "--batch", "0")

@@ -1,5 +1,8 @@
 """`manage.py release_expired_reservations`: record the expiry of overdue reservations (for cron)."""
-from django.core.management.base import BaseCommand
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from stock.services import idempotency_purge_expired, reservations_expire
 
@@ -16,8 +19,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch=None, **options):
         if batch is not None and batch < 1:
-            self.stderr.write("--batch must be at least 1.")
-            raise SystemExit(2)
-        expired = reservations_expire(limit=batch)
+            raise CommandError("--batch must be at least 1.")
+        bar = None
+
+        def progress(step: int) -> None:
+            nonlocal bar
+            if bar is None:  # first call: the number found
+                bar = tqdm(total=step, unit="reservation", disable=not sys.stderr.isatty() or step < 500)
+            else:
+                bar.update(1)
+
+        try:
+            expired = reservations_expire(limit=batch, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
         purged = idempotency_purge_expired()
         self.stdout.write(f"Expired {expired} reservation(s); forgot {purged} idempotency key(s).")

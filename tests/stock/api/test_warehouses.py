@@ -20,7 +20,7 @@ def test_create_uppercases(api):
     assert (data["code"], data["is_active"], data["is_default"], data["version"]) == ("WEST-2", True, False, 1)
 
 
-@pytest.mark.parametrize("code", ["", "has space", "x" * 21, "bad!", "ÄÖ", True, None, ["A"]])
+@pytest.mark.parametrize("code", ["", " WEST", "has space", "x" * 21, "bad!", "ÄÖ", True, None, ["A"]])
 def test_bad_codes(api, code):
     response = api.post(URL, {"code": code, "name": "W"})
     assert response.status_code == 400 and "code" in response.json()["errors"]

@@ -7,7 +7,7 @@ expressions so the database, not Python, does the arithmetic.
 """
 import copy
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import OperationalError, connection, transaction
@@ -39,13 +39,6 @@ class AdjustmentLine:
     expected_on_hand: int | None = None
     reference: str = ""
     note: str = ""
-    level: StockLevel | None = field(default=None, repr=False)
-
-
-def level_key(level_or_pair) -> tuple[int, int]:
-    if isinstance(level_or_pair, StockLevel):
-        return (level_or_pair.sku_id, level_or_pair.warehouse_id)
-    return level_or_pair
 
 
 def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int, int]] = ()) -> dict[tuple[int, int], StockLevel]:

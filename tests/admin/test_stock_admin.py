@@ -1,12 +1,16 @@
 """Stock admin: adjustments write movements through the service; the ledger is read-only."""
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import SKU
 from stock.models import Reservation, ReservationStatus, StockLevel, StockMovement, Warehouse
-from stock.services import ReservationRequestLine, reservation_create
+from stock.services import ReservationRequestLine, reservation_create, stock_adjust_bulk
 from tests.conftest import grant
 from tests.factories import UserFactory
 
@@ -145,3 +149,25 @@ class TestWarehouses:
         stale = staff_client.post(url, {**data, "name": "East 3"})
         assert "changed by someone else since you opened it" in stale.content.decode()
         assert Warehouse.objects.get(pk=east.pk).name == "East 2"
+
+
+@pytest.mark.parametrize("name", ["stock_stocklevel", "stock_stockmovement"])
+def test_stock_changelists_run_the_same_queries_for_10_and_100_rows(staff_client, catalog, name):
+    product = catalog["product"]
+
+    def page_queries(rows):
+        with CaptureQueriesContext(connection) as queries:
+            response = staff_client.get(reverse(f"admin:{name}_changelist"))
+        assert len(response.context["cl"].result_list) == rows
+        return len(queries)
+
+    def add(n, start):
+        skus = SKU.objects.bulk_create(
+            SKU(sku_code=f"BULK-{start + i}", product=product, price=Decimal("1.00")) for i in range(n)
+        )
+        stock_adjust_bulk(lines=[{"sku": sku, "delta": 3, "reason": "receipt"} for sku in skus])
+
+    add(8, 0)  # + the 2 SKUs of the catalog fixture
+    few = page_queries(10)
+    add(90, 100)
+    assert page_queries(100) == few

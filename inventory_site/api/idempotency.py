@@ -6,8 +6,11 @@ response below 500 is stored and replayed with `Idempotent-Replayed: true`; a 5x
 the key so that a retry runs again.
 """
 import json
+import logging
 import re
 from functools import wraps
+
+from django.db import DatabaseError
 
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -16,6 +19,8 @@ from rest_framework.utils.encoders import JSONEncoder
 from inventory_site.api.envelope import Envelope
 from inventory_site.api.renderers import envelope_for
 from stock.services import idempotency_abandon, idempotency_begin, idempotency_complete, request_fingerprint
+
+logger = logging.getLogger("inventory_site.api")
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -47,6 +52,15 @@ def _stored_body(response: Response):
     return json.loads(json.dumps(envelope_for(response.data, {"response": response}), cls=JSONEncoder))
 
 
+def _abandon(record) -> None:
+    """Free the key after a 5xx. If the database itself is what failed, the claim stays
+    and is treated as abandoned after a while (`stock.services.idempotency.ABANDONED_AFTER`)."""
+    try:
+        idempotency_abandon(record=record)
+    except DatabaseError:
+        logger.warning("could not free Idempotency-Key %s after a server error", record.pk)
+
+
 def idempotent(action):
     """Make a viewset action honour `Idempotency-Key`."""
 
@@ -66,10 +80,10 @@ def idempotent(action):
             try:
                 response = self.handle_exception(exc)
             except Exception:
-                idempotency_abandon(record=record)
+                _abandon(record)
                 raise
         if response.status_code >= 500:
-            idempotency_abandon(record=record)
+            _abandon(record)
         else:
             idempotency_complete(record=record, status=response.status_code, body=_stored_body(response))
         return response

@@ -1,5 +1,6 @@
 """Shapes of the stock API: what clients send (validated here) and what they read."""
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import SKU
@@ -91,8 +92,16 @@ class ReservationSerializer(serializers.ModelSerializer):
         return reservation_status(reservation)
 
 
+@extend_schema_field({
+    "type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Movement"}], "nullable": True},
+    "description": "In line order; null for a count that matched on-hand.",
+})
+class NullableMovementsField(serializers.ListField):
+    child = MovementSerializer(allow_null=True)
+
+
 class MovementsAndLevelsSerializer(serializers.Serializer):
-    movements = MovementSerializer(many=True)
+    movements = NullableMovementsField()
     levels = StockLevelSerializer(many=True)
 
 

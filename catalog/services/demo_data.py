@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import SKU, Category, Product
+from catalog.services.bulk_rows import RowWriter, allocate_ids
 from catalog.services.categories import category_tree_lock
 from stock.models import MovementReason, StockLevel, StockMovement, Warehouse
 
@@ -229,56 +230,6 @@ def _leaves(roots: dict[str, _Node]) -> list[_Node]:
     return sorted(found, key=lambda n: n.obj.path)
 
 
-class _RowWriter:
-    """Buffers plain rows of one model and writes them in batches: `COPY` on PostgreSQL
-    (no model instances, the fast path for millions of rows), `bulk_create` elsewhere."""
-
-    def __init__(self, model, defaults: dict[str, Any]):
-        self.model = model
-        self.columns = [f.attname for f in model._meta.concrete_fields]
-        self.defaults = defaults
-        self.json_columns = {f.attname for f in model._meta.concrete_fields if f.get_internal_type() == "JSONField"}
-        self.rows: list[dict[str, Any]] = []
-        self.written = 0
-
-    def add(self, **values: Any) -> None:
-        self.rows.append(values)
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        rows = [{**self.defaults, **row} for row in self.rows]
-        columns = [c for c in self.columns if c in rows[0]]  # without "id" the database numbers the rows
-        if connection.vendor == "postgresql":
-            table = connection.ops.quote_name(self.model._meta.db_table)
-            names = ", ".join(connection.ops.quote_name(c) for c in columns)
-            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([
-                        json.dumps(row[c]) if c in self.json_columns else row[c] for c in columns
-                    ])
-        else:
-            self.model._base_manager.bulk_create([self.model(**row) for row in rows], batch_size=BATCH_SIZE)
-        self.written += len(rows)
-        self.rows.clear()
-
-
-def _allocate_ids(model, count: int) -> Iterator[int]:
-    """`count` fresh primary keys: from the sequence on PostgreSQL; past the largest id elsewhere
-    (SQLite writers are serialized, so nobody else takes them meanwhile)."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            return iter(ids)
-        cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")
-        top = cursor.fetchone()[0] or 0
-    return iter(range(top + 1, top + count + 1))
-
-
 class _Generator:
     """Products, SKUs and stock as plain rows, from one seeded random source."""
 
@@ -290,10 +241,10 @@ class _Generator:
         self.product_number = 0
         self.names_used: set[tuple[int, str]] = set()
         stamps = {"created_at": now, "updated_at": now, "version": 1, "is_deleted": False, "deleted_at": None}
-        self.products = _RowWriter(Product, stamps)
-        self.skus = _RowWriter(SKU, {**stamps, "deleted_with_product": False})
-        self.levels = _RowWriter(StockLevel, {"reserved": 0, "version": 1, "updated_at": now})
-        self.movements = _RowWriter(StockMovement, {
+        self.products = RowWriter(Product, stamps)
+        self.skus = RowWriter(SKU, {**stamps, "deleted_with_product": False})
+        self.levels = RowWriter(StockLevel, {"reserved": 0, "version": 1, "updated_at": now})
+        self.movements = RowWriter(StockMovement, {
             "reason": MovementReason.RECEIPT.value, "note": "Opening stock (demo data)", "reservation_id": None,
             "created_by_id": None, "created_at": now,
         })
@@ -304,8 +255,8 @@ class _Generator:
         leaf_index = 0
         while remaining > 0:
             count = min(remaining, BATCH_PRODUCTS * 4)
-            product_ids = _allocate_ids(Product, BATCH_PRODUCTS)
-            sku_ids = _allocate_ids(SKU, count)
+            product_ids = allocate_ids(Product, BATCH_PRODUCTS)
+            sku_ids = allocate_ids(SKU, count)
             made = 0
             for _ in range(BATCH_PRODUCTS):
                 if made == count:

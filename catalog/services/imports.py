@@ -12,6 +12,7 @@ such rows so that a file round-trips the whole active catalog.
 import csv
 import json
 import re
+from functools import lru_cache
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -21,9 +22,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import MAX_PRICE, SKU, Category, Product
+from catalog.services.bulk_rows import BATCH_SIZE, RowWriter, allocate_ids
 from catalog.services.categories import category_tree_lock
 from inventory_site.exceptions import InvalidInput
 from inventory_site.validators import (
@@ -41,7 +44,6 @@ REQUIRED_COLUMNS = ("category_path", "product_name", "sku_code", "price")
 OPTIONAL_COLUMNS = ("category_description", "category_attributes", "product_description", "product_attributes")
 
 SKU_CODE_RE = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
-BATCH_SIZE = 2000
 
 
 class CatalogImportInvalid(InvalidInput):
@@ -161,6 +163,9 @@ def _validated(validator: Callable[[Any], None], value: Any, label: str) -> Any:
     return value
 
 
+# The checks below are memoized: in a catalog file the same paths, names, descriptions
+# and attribute texts repeat on many rows, and each is checked by the shared validators.
+@lru_cache(maxsize=100_000)
 def _name(value: str, label: str, max_length: int, validator: Callable[[Any], None] = validate_name) -> str:
     _validated(validator, value, label)
     if len(value) > max_length:
@@ -169,7 +174,11 @@ def _name(value: str, label: str, max_length: int, validator: Callable[[Any], No
 
 
 def _description(value: Any, label: str, max_length: int) -> str:
-    value = _text(value)
+    return _checked_description(_text(value), label, max_length)
+
+
+@lru_cache(maxsize=100_000)
+def _checked_description(value: str, label: str, max_length: int) -> str:
     _validated(validate_text, value, label)
     if len(value) > max_length:
         raise ValueError(f"{label}: Ensure this value has at most {max_length} characters.")
@@ -180,11 +189,18 @@ def _attributes(value: Any, label: str, *, empty_means_none: bool) -> dict | Non
     if value is None or (isinstance(value, str) and not value.strip()):
         return None if empty_means_none else {}
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except (json.JSONDecodeError, RecursionError):
-            raise ValueError(f"{label}: Must be valid JSON.") from None
+        return _attributes_text(value, label)
     return _validated(validate_attributes, value, label)
+
+
+@lru_cache(maxsize=100_000)
+def _attributes_text(value: str, label: str) -> dict:
+    """Parsed and checked attributes; callers share the returned dict and never change it."""
+    try:
+        parsed = json.loads(value)
+    except (json.JSONDecodeError, RecursionError):
+        raise ValueError(f"{label}: Must be valid JSON.") from None
+    return _validated(validate_attributes, parsed, label)
 
 
 def _price(value: Any) -> Decimal:
@@ -203,6 +219,16 @@ def _price(value: Any) -> Decimal:
     return price.quantize(Decimal("0.01"))
 
 
+@lru_cache(maxsize=100_000)
+def _category_path(raw: str) -> tuple[str, ...]:
+    if not raw:
+        raise ValueError("category_path is empty")
+    return tuple(
+        _name(part.strip(), f"category name {part.strip()!r} in category_path", 100, validate_category_name)
+        for part in raw.split(PATH_SEPARATOR)
+    )
+
+
 def catalog_row_check(line: int, record: Any) -> CatalogRow:
     """Turn one raw record into a `CatalogRow` or raise `ValueError` listing its faults."""
     if not isinstance(record, dict):
@@ -218,16 +244,7 @@ def catalog_row_check(line: int, record: Any) -> CatalogRow:
             faults.append(str(exc))
             return None
 
-    def path() -> tuple[str, ...]:
-        raw = _text(record.get("category_path"))
-        if not raw:
-            raise ValueError("category_path is empty")
-        return tuple(
-            _name(part.strip(), f"category name {part.strip()!r} in category_path", 100, validate_category_name)
-            for part in raw.split(PATH_SEPARATOR)
-        )
-
-    row = CatalogRow(line=line, category_path=attempt(path) or ())
+    row = CatalogRow(line=line, category_path=attempt(lambda: _category_path(_text(record.get("category_path")))) or ())
     if "category_description" in record:
         row.category_description = attempt(
             lambda: _description(record["category_description"], "category_description", 500)
@@ -410,56 +427,65 @@ class _Plan:
 
     def _skus(self) -> None:
         sku_rows = [row for row in self.rows if row.sku_code]
-        stored: dict[str, SKU] = {}
+        # Plain tuples, no locks: most rows of a re-import are unchanged. The rows to
+        # update are locked (and their version read) just before writing.
+        stored: dict[str, tuple] = {}
         codes = [row.sku_code.lower() for row in sku_rows]
         for batch in _chunks(codes, 5000):
             query = SKU.all_objects.annotate(code_ci=Lower("sku_code")).filter(code_ci__in=batch)
-            if connection.features.has_select_for_update:
-                query = query.select_for_update(of=("self",))
-            for sku in query:
-                stored[sku.sku_code.lower()] = sku
-        self.new_skus: list[SKU] = []
-        self.changed_skus: list[SKU] = []
+            for values in query.values_list("id", "sku_code", "product_id", "price", "attributes", "is_deleted"):
+                stored[values[1].lower()] = values
+        self.new_skus: list[tuple[CatalogRow, Product]] = []
+        self.changed_skus: list[tuple[CatalogRow, Product, int, str]] = []  # row, product, id, stored code
         counts = self.result.skus
         for row in sku_rows:
             product = self.product_of_row.get(row.line)
             if product is None:
                 continue  # the product row is already in error
-            sku = stored.get(row.sku_code.lower())
-            if sku is None:
-                self.new_skus.append(SKU(sku_code=row.sku_code, product=product, price=row.price,
-                                         attributes=row.attributes))
+            found = stored.get(row.sku_code.lower())
+            if found is None:
+                self.new_skus.append((row, product))
                 continue
-            if sku.is_deleted:
-                self.error(row, f"sku_code {row.sku_code!r} belongs to a deleted SKU (id {sku.pk}); "
+            sku_id, code, product_id, price, attributes, is_deleted = found
+            if is_deleted:
+                self.error(row, f"sku_code {row.sku_code!r} belongs to a deleted SKU (id {sku_id}); "
                                 "restore or purge it first")
                 continue
-            if sku.price == row.price and sku.attributes == row.attributes and sku.product_id == product.pk \
+            if price == row.price and attributes == row.attributes and product_id == product.pk \
                     and product.pk is not None:
                 counts.unchanged += 1
                 continue
-            sku.price, sku.attributes, sku.product = row.price, row.attributes, product
-            self.changed_skus.append(sku)
+            self.changed_skus.append((row, product, sku_id, code))
         counts.created = len(self.new_skus)
         counts.updated = len(self.changed_skus)
 
     # --- writes, parents before children ---
 
     def write(self, progress: Callable[[int], Any] | None) -> None:
+        now = timezone.now()
         self._write_categories()
         _upsert(Category, list(self.changed_categories.values()), ["description", "attributes"])
-        for batch in _chunks(self.new_products):
-            Product.objects.bulk_create(batch)
+        stamps = {"created_at": now, "updated_at": now, "version": 1, "is_deleted": False, "deleted_at": None}
+        products = RowWriter(Product, stamps)
+        product_ids = allocate_ids(Product, len(self.new_products))
+        for product in self.new_products:
+            product.pk = next(product_ids)
+            products.add(id=product.pk, name=product.name, slug=product.slug, category_id=product.category.pk,
+                         description=product.description, attributes=product.attributes)
+        products.flush()
         _upsert(Product, list(self.changed_products.values()), ["description", "attributes"])
-        for batch in _chunks(self.new_skus):
-            for sku in batch:
-                sku.product_id = sku.product.pk
-            SKU.objects.bulk_create(batch)
+        skus = RowWriter(SKU, {**stamps, "deleted_with_product": False})
+        for row, product in self.new_skus:
+            skus.add(sku_code=row.sku_code, product_id=product.pk, price=row.price, attributes=row.attributes)
             if progress:
-                progress(len(batch))
-        for sku in self.changed_skus:
-            sku.product_id = sku.product.pk
-        _upsert(SKU, self.changed_skus, ["price", "attributes", "product"], progress=progress)
+                progress(1)
+        skus.flush()
+        changed = [
+            SKU(id=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes,
+                created_at=now)
+            for row, product, sku_id, code in self.changed_skus
+        ]
+        _upsert(SKU, changed, ["price", "attributes", "product"], progress=progress)
 
     def _write_categories(self) -> None:
         if not self.new_categories:
@@ -486,17 +512,52 @@ class _Plan:
 
 
 def _upsert(model, objs: list, fields: list[str], progress: Callable[[int], Any] | None = None) -> None:
-    """Write changed rows of `model` by primary key in batches (INSERT .. ON CONFLICT (id) DO UPDATE),
-    adding 1 to their version."""
+    """Write these fields of existing rows (`objs` carry the new values), adding 1 to their version."""
+    write = _update_from_values if connection.vendor == "postgresql" else _update_by_upsert
     for batch in _chunks(objs):
-        for obj in batch:
-            obj.version += 1
-        model._base_manager.bulk_create(
-            batch, update_conflicts=True, unique_fields=["id"],
-            update_fields=[*fields, "version", "updated_at"],
-        )
+        write(model, batch, fields)
         if progress:
             progress(len(batch))
+
+
+def _update_from_values(model, batch: list, fields: list[str]) -> None:
+    """PostgreSQL: one `UPDATE .. FROM (VALUES ..)` per batch; the UPDATE takes the row locks
+    and moves `version` itself, so concurrent writers are serialized by the database."""
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    names = ["id", *(f"v{i}" for i in range(len(columns)))]
+    casts = ["bigint", *(field.db_type(connection) for field in columns)]
+    rows, params = [], []
+    for obj in batch:
+        rows.append("(" + ", ".join(f"%s::{cast}" for cast in casts) + ")")
+        params.append(obj.pk)
+        for field in columns:
+            value = getattr(obj, field.attname)
+            params.append(json.dumps(value) if field.get_internal_type() == "JSONField" else value)
+    assignments = ", ".join(f"{quote(field.column)} = v.v{i}" for i, field in enumerate(columns))
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments}, version = t.version + 1, updated_at = %s "
+            f"FROM (VALUES {', '.join(rows)}) AS v({', '.join(names)}) WHERE t.id = v.id",
+            [timezone.now(), *params],
+        )
+
+
+def _update_by_upsert(model, batch: list, fields: list[str]) -> None:
+    """Other databases: read the versions under lock, then `INSERT .. ON CONFLICT (id) DO UPDATE`.
+
+    Every other column of the objects only has to be valid; it is never stored.
+    """
+    locked = dict(
+        model._base_manager.select_for_update().filter(pk__in=[obj.pk for obj in batch])
+        .order_by("pk").values_list("pk", "version")
+    )
+    for obj in batch:
+        obj.version = locked[obj.pk] + 1
+    model._base_manager.bulk_create(
+        batch, update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "version", "updated_at"],
+    )
 
 
 @transaction.atomic

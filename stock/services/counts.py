@@ -6,10 +6,12 @@ lines go through `stock_adjust_bulk` as counts (`quantity=`), which locks the le
 in order, re-checks them and writes nothing unless every line passes.
 """
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from django.db import transaction
 from django.db.models.functions import Lower
 
 from catalog.models import SKU
@@ -19,6 +21,7 @@ from stock.selectors import warehouse_default, with_effective_quantities
 from stock.services.levels import MAX_QUANTITY, stock_adjust_bulk
 
 LOOKUP_BATCH = 5000
+ADJUST_CHUNK = 500
 
 
 class StockCountInvalid(InvalidInput):
@@ -87,7 +90,7 @@ def _current_levels(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], StockL
 
 def stock_count_apply(
     *, lines: Iterable[CountLine], warehouse_code: str | None = None, reference: str = "",
-    dry_run: bool = False, user=None,
+    dry_run: bool = False, user=None, progress: Callable[[int], Any] | None = None,
 ) -> StockCountResult:
     """Set each line's level to its counted quantity: one `count` movement per difference, none
     when equal; all lines or none.
@@ -174,13 +177,18 @@ def stock_count_apply(
         )
     if dry_run or not adjustments:
         return result
-    try:
-        stock_adjust_bulk(lines=adjustments, user=user)
-    except DomainError as exc:
-        # Stock moved between the check above and the locked re-check: name the lines.
-        refused = (exc.errors or {}).get("lines", {})
-        raise StockCountInvalid(
-            f"Stock changed while counting; nothing was changed ({exc.message})",
-            errors={f"line {adjusted_lines[int(index)]}": detail for index, detail in refused.items()},
-        ) from exc
+    with transaction.atomic():  # all chunks or none
+        for start in range(0, len(adjustments), ADJUST_CHUNK):
+            chunk = adjustments[start:start + ADJUST_CHUNK]
+            try:
+                stock_adjust_bulk(lines=chunk, user=user)
+            except DomainError as exc:
+                # Stock moved between the check above and the locked re-check: name the lines.
+                refused = (exc.errors or {}).get("lines", {})
+                raise StockCountInvalid(
+                    f"Stock changed while counting; nothing was changed ({exc.message})",
+                    errors={f"line {adjusted_lines[start + int(i)]}": detail for i, detail in refused.items()},
+                ) from exc
+            if progress:
+                progress(len(chunk))
     return result

@@ -30,10 +30,11 @@ class Command(BaseCommand):
                 for line in stock_count_file_lines(file):
                     lines.append(line)
                     bar.update(1)
-            result = stock_count_apply(
-                lines=lines, warehouse_code=warehouse, reference=reference or f"COUNT-{time.strftime('%Y%m%d')}",
-                dry_run=dry_run,
-            )
+            with progress_bar(self, total=len(lines), desc="counting", unit="lines") as bar:
+                result = stock_count_apply(
+                    lines=lines, warehouse_code=warehouse, dry_run=dry_run, progress=bar.update,
+                    reference=reference or f"COUNT-{time.strftime('%Y%m%d')}",
+                )
         except FileNotFoundError:
             raise CommandError(f"{file}: no such file.") from None
         except UnicodeDecodeError as exc:

@@ -72,8 +72,8 @@ class VersionedAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.service_error is not None:
             self._add_service_error(self.service_error)
-        lockable = hasattr(self._meta.model, "lock_for_write")
-        if lockable and self.instance.pk is not None and "expected_version" in cleaned and not self._is_deleting(cleaned):
+        lockable = hasattr(self._meta.model, "lock_for_write") and self.instance.pk is not None
+        if lockable and "expected_version" in cleaned and not self._is_deleting(cleaned):
             try:
                 self._meta.model.lock_for_write(self.instance.pk, expected_version=cleaned["expected_version"])
             except VersionConflict as exc:

@@ -16,7 +16,9 @@ from inventory_site.admin import (
 )
 from inventory_site.exceptions import DomainError
 from stock import services
-from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse
+from stock.models import (
+    MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse,
+)
 from stock.selectors import reservation_status, reservations_with_status, stock_level_list
 
 

@@ -157,7 +157,9 @@ class CategoryAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin, Dr
             self.message_user(request, "You may not move categories.", messages.ERROR)
             return HttpResponse("FAIL, no permission.")
         try:
-            moved = services.category_move(user=request.user, category_id=cut_id, target_id=target_id, position=position)
+            moved = services.category_move(
+                user=request.user, category_id=cut_id, target_id=target_id, position=position,
+            )
         except Category.DoesNotExist:
             self.message_user(request, "The categories have disappeared; reload and try again.", messages.ERROR)
             return HttpResponse("FAIL, invalid objects.")

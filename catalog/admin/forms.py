@@ -1,5 +1,4 @@
 """Change forms of the catalog admin: version-checked, with readable JSON attributes."""
-from django import forms
 from django.core.exceptions import ValidationError
 
 from catalog.models import SKU, Category, Product
@@ -41,6 +40,15 @@ class CategoryAdminForm(AttributesFormMixin, VersionedAdminForm):
         validate_category_name(value)
         return value
 
+    def clean(self):
+        cleaned = super().clean()
+        name, parent = cleaned.get("name"), cleaned.get("parent")
+        if name:
+            siblings = Category.objects.filter(parent=parent, name__iexact=name).exclude(pk=self.instance.pk)
+            if siblings.exists():
+                self.add_error("name", f"{parent or 'The top level'} already has a category named {name!r}.")
+        return cleaned
+
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")
         node = self.instance
@@ -52,6 +60,16 @@ class CategoryAdminForm(AttributesFormMixin, VersionedAdminForm):
         return parent
 
 
+class SKUCodeFormMixin:
+    """Says which code is taken instead of naming the database constraint."""
+
+    def clean_sku_code(self):
+        code = self.cleaned_data["sku_code"].strip()
+        if SKU.all_objects.filter(sku_code__iexact=code).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(f"SKU code {code!r} is already taken (codes of deleted SKUs stay reserved).")
+        return code
+
+
 class ProductAdminForm(AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = Product
@@ -59,14 +77,14 @@ class ProductAdminForm(AttributesFormMixin, VersionedAdminForm):
         widgets = {"attributes": PrettyJSONWidget}
 
 
-class SKUAdminForm(AttributesFormMixin, VersionedAdminForm):
+class SKUAdminForm(SKUCodeFormMixin, AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = SKU
         fields = ["sku_code", "product", "price", "attributes"]
         widgets = {"attributes": PrettyJSONWidget(attrs={"rows": 3, "cols": 40})}
 
 
-class SKUInlineForm(AttributesFormMixin, VersionedAdminForm):
+class SKUInlineForm(SKUCodeFormMixin, AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = SKU
         fields = ["sku_code", "price", "attributes"]

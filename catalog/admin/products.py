@@ -11,7 +11,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.forms import ProductAdminForm, SKUInlineForm
 from catalog.admin.resources import ProductResource
-from catalog.admin.stock_columns import StockStatusFilter, products_with_stock, skus_with_stock, status_badge, stock_status
+from catalog.admin.stock_columns import (
+    StockStatusFilter, products_with_stock, skus_with_stock, status_badge, stock_status,
+)
 from catalog import services
 from catalog.models import SKU, Category, Product
 from inventory_site.admin import DeletedListFilter, ServiceAdminMixin
@@ -137,7 +139,9 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
         writer = csv.writer(response)
         writer.writerow(["id", "name", "category_path", "description", "sku_count", "available", "is_deleted"])
         for p in queryset.select_related("category").order_by("pk"):
-            writer.writerow([p.pk, p.name, p.category.path, p.description, p.sku_total, p.available_total, p.is_deleted])
+            writer.writerow([
+                p.pk, p.name, p.category.path, p.description, p.sku_total, p.available_total, p.is_deleted,
+            ])
         return response
 
     # -- writes, all through catalog.services ------------------------------------------
@@ -160,12 +164,14 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
         product = form.instance
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for sku_form in formset.forms:
-            if not sku_form.has_changed() and not sku_form.instance.pk:
-                continue
             data = sku_form.cleaned_data
             sku = sku_form.instance
+            if sku.pk is None and (not sku_form.has_changed() or data.get("DELETE")):
+                continue  # an empty extra row, or a new row removed before saving
             if sku.pk and data.get("DELETE"):
-                services.sku_soft_delete(user=request.user, sku_id=sku.pk, expected_version=data.get("expected_version"))
+                services.sku_soft_delete(
+                    user=request.user, sku_id=sku.pk, expected_version=data.get("expected_version"),
+                )
                 formset.deleted_objects.append(sku)
             elif sku.pk and sku_form.has_changed():
                 services.sku_update(

@@ -82,7 +82,9 @@ class SKUAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
             "attributes": data.get("attributes") or {},
         }
         if change:
-            saved = services.sku_update(user=request.user, sku_id=obj.pk, expected_version=data["expected_version"], **fields)
+            saved = services.sku_update(
+                user=request.user, sku_id=obj.pk, expected_version=data["expected_version"], **fields,
+            )
         else:
             saved = services.sku_create(user=request.user, **fields)
         obj.__dict__.update(saved.__dict__)

@@ -1,8 +1,8 @@
 """Stock figures for catalog lists, as annotations so a page costs a fixed number of queries.
 
 A level is *low* when its available units (on hand minus what active reservations hold)
-are at or below its `low_stock_threshold` (see `stock.selectors`). A product or SKU is *out* when nothing is available, *low* when
-one of its levels is low, else *in stock*.
+are at or below its `low_stock_threshold` (see `stock.selectors`). A product or SKU is
+*out* when nothing is available, *low* when one of its levels is low, else *in stock*.
 """
 from django.contrib import admin
 from django.db.models import Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value

@@ -77,8 +77,20 @@ class TestCategoryForm:
         response = staff_client.post(url, category_data(phones, name="tablets"))
         assert response.status_code == 200
         assert 'value="tablets"' in response.content.decode()  # the user's input is kept
+        assert "already has a category named" in response.content.decode()
         phones.refresh_from_db()
         assert phones.name == "Phones"
+
+    def test_service_error_lands_on_its_field(self, staff_client, catalog):
+        gone = CategoryFactory(name="Gone")
+        Category.all_objects.filter(pk=gone.pk).update(is_deleted=True)
+        phones = catalog["phones"]
+        url = reverse("admin:catalog_category_change", args=[phones.pk])
+        response = staff_client.post(url, category_data(phones, parent=gone.pk, description="moved"))
+        assert response.status_code == 200
+        assert "does not exist or is deleted" in str(response.context["adminform"].form.errors["parent"])
+        phones.refresh_from_db()
+        assert (phones.parent_id, phones.description, phones.version) == (catalog["electronics"].pk, "", 1)
 
     def test_create_through_the_form(self, staff_client, catalog):
         response = staff_client.post(reverse("admin:catalog_category_add"), {
@@ -199,6 +211,27 @@ class TestProducts:
         red.refresh_from_db()
         assert (red.price, red.version) == (Decimal("450.00"), 2)
         assert SKU.all_objects.get(pk=blue.pk).is_deleted
+
+    def test_new_row_ticked_for_delete_is_not_created(self, staff_client, catalog):
+        product = catalog["product"]
+        data = product_data(product, skus=[catalog["red"], catalog["blue"]], new_skus=[
+            {"sku_code": "PHONE-X-GOLD", "price": "1.00", "DELETE": "on"},
+        ])
+        response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+        assert response.status_code == 302
+        assert not SKU.all_objects.filter(sku_code="PHONE-X-GOLD").exists()
+
+    def test_duplicate_inline_code_is_shown_and_nothing_saved(self, staff_client, catalog):
+        product = catalog["product"]
+        data = product_data(product, skus=[catalog["red"], catalog["blue"]], new_skus=[
+            {"sku_code": "phone-x-red", "price": "1.00"},
+        ], description="changed")
+        response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+        assert response.status_code == 200
+        errors = " ".join(str(e) for e in response.context["errors"])
+        assert "SKU code &#x27;phone-x-red&#x27; is already taken" in errors
+        product.refresh_from_db()
+        assert product.description == "A phone"
 
     def test_stale_inline_sku_writes_nothing(self, staff_client, catalog):
         product, red = catalog["product"], catalog["red"]

@@ -12,12 +12,13 @@ from inventory_site.api.fields import (
     StrictIntegerField,
     TextField,
 )
+from inventory_site.api.serializers import FastReadSerializerMixin
 from stock.api.serializers import InventoryCountField, SKUStockField, SKUStockListSerializer
 
 READ_ONLY = ("id", "slug", "created_at", "updated_at", "version", "is_deleted", "deleted_at")
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     """A category. `path` and `product_count` are computed; `parent_id` null makes a root."""
 
     name = NameField(
@@ -85,7 +86,7 @@ class CategoryTreeQuerySerializer(serializers.Serializer):
     max_depth = serializers.IntegerField(min_value=0, max_value=1000, required=False)
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     """A product in one category; `sku_count` counts its active SKUs."""
 
     name = NameField(max_length=150, help_text="1-150 characters; not whitespace only, no control characters.")
@@ -104,7 +105,7 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only_fields = READ_ONLY
 
 
-class SKUSerializer(serializers.ModelSerializer):
+class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     """A sellable variant. `inventory_count` may be given on create only."""
 
     sku_code = StrictCharField(

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from catalog.models import SKU
 from inventory_site.api.fields import NameField, StrictIntegerField, TextField
+from inventory_site.api.serializers import FastReadSerializerMixin
 from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import attach_stock_totals, reservation_status, skus_with_code
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
@@ -13,7 +14,7 @@ from stock.services.reservations import MAX_TTL_SECONDS
 # --- Read shapes ---------------------------------------------------------------------
 
 
-class WarehouseSerializer(serializers.ModelSerializer):
+class WarehouseSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     code = serializers.CharField(max_length=20, trim_whitespace=False,
                                  help_text="1-20 of A-Z, 0-9, '_', '-'; lowercase is uppercased.")
     name = NameField(max_length=100)
@@ -32,7 +33,7 @@ class WarehouseSerializer(serializers.ModelSerializer):
         return value
 
 
-class StockLevelSerializer(serializers.ModelSerializer):
+class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     sku_id = serializers.IntegerField(read_only=True)
     sku_code = serializers.CharField(source="sku.sku_code", read_only=True)
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
@@ -57,7 +58,7 @@ class StockLevelSerializer(serializers.ModelSerializer):
         return self.get_available(level) <= level.low_stock_threshold
 
 
-class MovementSerializer(serializers.ModelSerializer):
+class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     sku_id = serializers.IntegerField(read_only=True)
     sku_code = serializers.CharField(source="sku.sku_code", read_only=True)
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
@@ -79,7 +80,7 @@ class ReservationLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(read_only=True)
 
 
-class ReservationSerializer(serializers.ModelSerializer):
+class ReservationSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     status = serializers.SerializerMethodField(help_text="active, committed, released or expired (from expires_at on).")
     lines = ReservationLineSerializer(many=True, read_only=True)
 

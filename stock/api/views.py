@@ -2,13 +2,14 @@
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 
 from inventory_site.api.filters import NamedOrderingFilter
 from inventory_site.api.idempotency import idempotent
 from inventory_site.api.permissions import is_force_delete
+from inventory_site.api.schema import ERROR_ENVELOPE
 from inventory_site.api.views import (
     ID_PATTERN, EnvelopeModelViewSet, EnvelopeViewSetMixin, etag_for, respond, write_preconditions,
 )
@@ -28,6 +29,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "replays the first response (`Idempotent-Replayed: true`); with another body: 422 "
     "`idempotency_key_reused`; while the first still runs: 409 `idempotency_key_in_use`.",
 )
+KEY_REUSED = OpenApiResponse(ERROR_ENVELOPE, description="`idempotency_key_reused`: the key was used with another request.")
 
 
 class WarehouseViewSet(EnvelopeModelViewSet):
@@ -145,7 +147,7 @@ class AdjustmentViewSet(viewsets.GenericViewSet):
     serializer_class = AdjustmentSerializer
     required_permissions = ["stock.adjust_stock"]
 
-    @extend_schema(request=AdjustmentSerializer, responses={201: MovementAndLevelSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(request=AdjustmentSerializer, responses={201: MovementAndLevelSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request):
         serializer = AdjustmentSerializer(data=request.data)
@@ -155,7 +157,7 @@ class AdjustmentViewSet(viewsets.GenericViewSet):
                 "level": _levels_data([level])[0]}
         return respond(data, message="Stock adjusted", status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=BulkAdjustmentSerializer, responses={201: MovementsAndLevelsSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(request=BulkAdjustmentSerializer, responses={201: MovementsAndLevelsSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
     @action(detail=False, methods=["post"])
     @idempotent
     def bulk(self, request):
@@ -174,7 +176,7 @@ class TransferViewSet(viewsets.GenericViewSet):
     serializer_class = TransferSerializer
     required_permissions = ["stock.transfer_stock"]
 
-    @extend_schema(request=TransferSerializer, responses={201: MovementsAndLevelsSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(request=TransferSerializer, responses={201: MovementsAndLevelsSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request):
         serializer = TransferSerializer(data=request.data)
@@ -205,7 +207,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         reservation = self.get_queryset().get(pk=reservation.pk)
         return respond(self.get_serializer(reservation).data, message=message, status=status_code)
 
-    @extend_schema(request=ReservationCreateSerializer, responses={201: ReservationSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(request=ReservationCreateSerializer, responses={201: ReservationSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request):
         serializer = ReservationCreateSerializer(data=request.data)

@@ -1,7 +1,7 @@
 """Writes to the category tree. Every one of them holds the tree lock (`category_tree_lock`)."""
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
@@ -58,6 +58,20 @@ def _check_sibling_name(name: str, parent_id: int | None, *, exclude_pk: int | N
         )
 
 
+def _saved(write, name: str) -> None:
+    """Run a tree write in a savepoint; a lost race on the sibling-name constraint is `Duplicate`."""
+    try:
+        with transaction.atomic():
+            write()
+    except IntegrityError as exc:
+        if "category_unique_active_sibling_name" in str(exc):
+            raise Duplicate(
+                f"A category named {name!r} already exists there.",
+                errors={"name": [f"A sibling category named {name!r} already exists."]},
+            ) from exc
+        raise
+
+
 def _rewrite_descendant_paths(category: Category, old_path: str) -> None:
     """Point every descendant's `path` (deleted ones too) at the category's new path."""
     if category.path == old_path:
@@ -91,7 +105,7 @@ def category_create(
         path=_path_for(name, parent),
     )
     stamp_history(category, user)
-    category.save()
+    _saved(category.save, name)
     return category
 
 
@@ -130,7 +144,7 @@ def category_update(
     _check_sibling_name(category.name, new_parent_id, exclude_pk=category.pk)
     category.path = _path_for(category.name, parent)
     stamp_history(category, user)
-    category.save()
+    _saved(category.save, category.name)
     _rewrite_descendant_paths(category, old_path)
     return category
 
@@ -161,7 +175,7 @@ def category_move(
     old_path = category.path
     category.path = _path_for(category.name, new_parent)
     stamp_history(category, user)
-    category.move_to(target, position)  # saves the node (and bumps its version)
+    _saved(lambda: category.move_to(target, position), category.name)  # saves the node, bumping its version
     _rewrite_descendant_paths(category, old_path)
     category.refresh_from_db()
     return category
@@ -201,7 +215,7 @@ def category_restore(
     _check_sibling_name(category.name, category.parent_id, exclude_pk=category.pk)
     category.mark_restored()
     stamp_history(category, user)
-    category.save()
+    _saved(category.save, category.name)
     return category
 
 

@@ -198,3 +198,15 @@ def test_hard_delete_closes_the_gap():
 def test_history_records_author(superuser):
     c = services.category_create(name="Tracked", user=superuser)
     assert c.history.first().history_user == superuser
+
+
+def test_lost_race_on_sibling_name_constraint_is_duplicate(monkeypatch):
+    from catalog.services import categories
+
+    root = CategoryFactory(name="Root")
+    CategoryFactory(name="Taken", parent=root)
+    monkeypatch.setattr(categories, "_check_sibling_name", lambda *a, **kw: None)
+    with pytest.raises(Duplicate):
+        services.category_create(name="TAKEN", parent_id=root.pk)
+    assert Category.all_objects.count() == 2
+    assert_tree_sound()

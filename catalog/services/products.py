@@ -24,16 +24,19 @@ def _category_for_product(category_id: int) -> Category:
 
 
 def skus_with_reserved_stock(sku_ids: list[int]) -> list[str]:
-    """Codes of those SKUs that hold reserved stock in some warehouse, locking their levels."""
+    """Codes of those SKUs that hold reserved stock in some warehouse, locking their levels.
+
+    Units of reservations past `expires_at` no longer count, recorded or not.
+    """
     from stock.models import StockLevel
+    from stock.selectors import with_effective_quantities
 
     if not sku_ids:
         return []
     levels = (
-        StockLevel.objects.select_for_update()
-        .filter(sku_id__in=sku_ids)
+        with_effective_quantities(StockLevel.objects.select_for_update(of=("self",)).filter(sku_id__in=sku_ids))
         .order_by("pk")
-        .values_list("sku__sku_code", "reserved")
+        .values_list("sku__sku_code", "effective_reserved")
     )
     return sorted({code for code, reserved in levels if reserved > 0})
 

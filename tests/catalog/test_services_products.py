@@ -80,3 +80,19 @@ def test_hard_delete_refused_while_skus_exist():
     services.sku_hard_delete(sku_id=sku.pk)
     services.product_hard_delete(product_id=sku.product_id)
     assert not Product.all_objects.exists()
+
+
+def test_expired_reservations_do_not_block_a_cascade():
+    import datetime
+
+    from django.utils import timezone
+
+    from stock.models import Reservation, ReservationLine
+
+    sku = SKUFactory()
+    warehouse = Warehouse.objects.get(code="MAIN")
+    StockLevel.objects.create(sku=sku, warehouse=warehouse, on_hand=5, reserved=2)
+    reservation = Reservation.objects.create(reference="ORDER-1", expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    ReservationLine.objects.create(reservation=reservation, sku=sku, warehouse=warehouse, quantity=2)
+    services.product_soft_delete(product_id=sku.product_id, cascade=True)
+    assert SKU.all_objects.get(pk=sku.pk).is_deleted

@@ -41,7 +41,7 @@ def test_empty_list_has_zero_pages(api):
     assert api.get(URL).json()["meta"] == {"page": 1, "size": 20, "total": 0, "pages": 0}
 
 
-@pytest.mark.parametrize("query", ["size=0", "size=101", "size=-1", "page=0", "page=abc", "size=1.5", f"page={2**40}"])
+@pytest.mark.parametrize("query", ["size=0", "size=101", "size=-1", "page=0", "page=abc", "size=1.5", f"page={2**40}", "page=%C2%B2", "size=%EF%BC%92"])
 def test_bad_pagination_is_400(api, query):
     body = assert_error(api.get(f"{URL}?{query}"), 400, "validation_error")
     assert set(body["errors"]) <= {"page", "size"}

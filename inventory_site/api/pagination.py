@@ -19,7 +19,7 @@ class PageSizePagination(BasePagination):
         raw = request.query_params.get(name)
         if raw is None or raw == "":
             return default
-        if not raw.isdigit() or int(raw) < 1:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
             raise serializers.ValidationError({name: ["Must be a whole number of at least 1."]})
         value = int(raw)
         if maximum is not None and value > maximum:

@@ -38,10 +38,19 @@ class RowWriter:
         if connection.vendor == "postgresql":
             table = connection.ops.quote_name(self.model._meta.db_table)
             names = ", ".join(connection.ops.quote_name(c) for c in columns)
+            json_texts: dict[int, str] = {}  # rows often share one attributes dict: dump it once
+
+            def as_json(value: Any) -> str:
+                text = json_texts.get(id(value))
+                if text is None:
+                    text = json_texts[id(value)] = json.dumps(value)
+                return text
+
+            json_at = [c in self.json_columns for c in columns]
             with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([
-                        json.dumps(row[c]) if c in self.json_columns else row[c] for c in columns
+                        as_json(row[c]) if is_json else row[c] for c, is_json in zip(columns, json_at)
                     ])
         else:
             self.model._base_manager.bulk_create([self.model(**row) for row in rows], batch_size=BATCH_SIZE)

@@ -21,6 +21,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import BooleanField, Max
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -206,6 +208,11 @@ def _attributes_text(value: str, label: str) -> dict:
 def _price(value: Any) -> Decimal:
     if isinstance(value, bool) or value is None or value == "":
         raise ValueError("price is required with a sku_code")
+    return _price_text(str(value).strip())
+
+
+@lru_cache(maxsize=100_000)
+def _price_text(value: str) -> Decimal:
     try:
         price = Decimal(str(value).strip())
     except InvalidOperation:
@@ -313,6 +320,17 @@ def _chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
         yield items[start:start + size]
 
 
+@dataclass(eq=False)
+class _NewProduct:
+    """A product to create (lighter than a model instance; 100k of them are common)."""
+
+    name: str
+    category: Category
+    description: str = ""
+    attributes: dict = field(default_factory=dict)
+    pk: int | None = None
+
+
 class _Plan:
     """Matches rows to stored objects and collects what to create and update."""
 
@@ -337,9 +355,10 @@ class _Plan:
         self.max_tree_id = 0
         for category in Category.all_objects.filter(is_deleted=False):
             by_parent_name[(category.parent_id, category.name.lower())] = category
-        self.max_tree_id = max((c.tree_id for c in by_parent_name.values()), default=0)
+        self.max_tree_id = Category.all_objects.aggregate(top=Max("tree_id"))["top"] or 0
         self.category_by_key: dict[tuple[str, ...], Category] = {}
         self.new_categories: list[tuple[tuple[str, ...], Category]] = []
+        self.parent_of: dict[int, Category | None] = {}
         self.changed_categories: dict[int, Category] = {}
         given: dict[tuple[str, ...], dict[str, tuple[Any, int]]] = {}
         for row in self.rows:
@@ -353,12 +372,15 @@ class _Plan:
                         (parent.pk if parent else None, name.lower())
                     )
                     if node is None:
+                        # No `parent=`: a parent given as an object would be re-fetched once its
+                        # id is set; `parent_of` keeps it instead.
                         node = Category(
-                            name=name, slug=slugify(name, allow_unicode=True)[:120], parent=parent,
+                            name=name, slug=slugify(name, allow_unicode=True)[:120],
                             path=f"{parent.path}{PATH_SEPARATOR}{name}" if parent else name,
                             level=len(key) - 1, lft=0, rght=0, tree_id=0,
                         )
                         self.new_categories.append((key, node))
+                        self.parent_of[id(node)] = parent
                     self.category_by_key[key] = node
                 parent = node
             for attr in ("description", "attributes"):
@@ -383,9 +405,9 @@ class _Plan:
         for ids in _chunks(existing_ids, 1000):
             for product in Product.objects.filter(category_id__in=ids):
                 stored.setdefault((product.category_id, product.name.lower()), []).append(product)
-        self.product_by_key: dict[tuple[tuple[str, ...], str], Product] = {}
-        self.product_of_row: dict[int, Product] = {}
-        self.new_products: list[Product] = []
+        self.product_by_key: dict[tuple[tuple[str, ...], str], Product | _NewProduct] = {}
+        self.product_of_row: dict[int, Product | _NewProduct] = {}
+        self.new_products: list[_NewProduct] = []
         self.changed_products: dict[int, Product] = {}
         given: dict[tuple, dict[str, tuple[Any, int]]] = {}
         for row in self.rows:
@@ -402,10 +424,7 @@ class _Plan:
                 if matches:
                     product = matches[0]
                 else:
-                    product = Product(
-                        name=row.product_name, slug=slugify(row.product_name, allow_unicode=True)[:170],
-                        category=category, description="", attributes={},
-                    )
+                    product = _NewProduct(name=row.product_name, category=category)
                     self.new_products.append(product)
                 self.product_by_key[key] = product
             self.product_of_row[row.line] = product
@@ -431,8 +450,15 @@ class _Plan:
         # update are locked (and their version read) just before writing.
         stored: dict[str, tuple] = {}
         codes = [row.sku_code.lower() for row in sku_rows]
-        for batch in _chunks(codes, 5000):
-            query = SKU.all_objects.annotate(code_ci=Lower("sku_code")).filter(code_ci__in=batch)
+        postgres = connection.vendor == "postgresql"
+        for batch in _chunks(codes, 20000 if postgres else 5000):
+            if postgres:
+                # One array parameter instead of 20,000: far cheaper to send and to plan.
+                query = SKU.all_objects.filter(
+                    RawSQL('LOWER("catalog_sku"."sku_code") = ANY(%s)', (batch,), output_field=BooleanField())
+                )
+            else:
+                query = SKU.all_objects.annotate(code_ci=Lower("sku_code")).filter(code_ci__in=batch)
             for values in query.values_list("id", "sku_code", "product_id", "price", "attributes", "is_deleted"):
                 stored[values[1].lower()] = values
         self.new_skus: list[tuple[CatalogRow, Product]] = []
@@ -470,7 +496,8 @@ class _Plan:
         product_ids = allocate_ids(Product, len(self.new_products))
         for product in self.new_products:
             product.pk = next(product_ids)
-            products.add(id=product.pk, name=product.name, slug=product.slug, category_id=product.category.pk,
+            products.add(id=product.pk, name=product.name, slug=slugify(product.name, allow_unicode=True)[:170],
+                         category_id=product.category.pk,
                          description=product.description, attributes=product.attributes)
         products.flush()
         _upsert(Product, list(self.changed_products.values()), ["description", "attributes"])
@@ -488,27 +515,43 @@ class _Plan:
         _upsert(SKU, changed, ["price", "attributes", "product"], progress=progress)
 
     def _write_categories(self) -> None:
+        """Insert new categories parents first. Trees that are new as a whole get their mptt
+        numbers here; existing trees that gained nodes are renumbered by mptt once each."""
         if not self.new_categories:
             return
-        tree_ids: set[int] = set()
+        children: dict[int, list[Category]] = {}
+        for _key, node in self.new_categories:
+            children.setdefault(id(self.parent_of[id(node)]), []).append(node)
         next_tree_id = self.max_tree_id
+        for root in sorted(children.get(id(None), []), key=lambda n: n.name.lower()):
+            next_tree_id += 1
+            self._number(root, children, left=1, tree_id=next_tree_id)
+        grown_trees: set[int] = set()
         by_depth: dict[int, list[Category]] = {}
         for key, node in self.new_categories:
             by_depth.setdefault(len(key), []).append(node)
-        # Plain INSERTs, parents first; the mptt numbers come from one rebuild per tree.
         for depth in sorted(by_depth):
             for node in by_depth[depth]:
-                if node.parent is None:
-                    next_tree_id += 1
-                    node.tree_id = next_tree_id
-                else:
-                    node.parent_id = node.parent.pk
-                    node.tree_id = node.parent.tree_id
-                tree_ids.add(node.tree_id)
+                parent = self.parent_of[id(node)]
+                if parent is None:
+                    continue
+                node.parent_id = parent.pk
+                if not node.tree_id:  # under a category that was there before
+                    node.tree_id = parent.tree_id
+                    grown_trees.add(parent.tree_id)
             for batch in _chunks(by_depth[depth]):
                 Category.all_objects.bulk_create(batch)
-        for tree_id in sorted(tree_ids):
+        for tree_id in sorted(grown_trees):
             Category.all_objects.partial_rebuild(tree_id)
+
+    def _number(self, node: Category, children: dict[int, list[Category]], *, left: int, tree_id: int) -> int:
+        """Give `node` and its new descendants their mptt numbers (siblings by name); return its `rght`."""
+        node.tree_id, node.lft = tree_id, left
+        right = left + 1
+        for child in sorted(children.get(id(node), []), key=lambda n: n.name.lower()):
+            right = self._number(child, children, left=right, tree_id=tree_id) + 1
+        node.rght = right
+        return right
 
 
 def _upsert(model, objs: list, fields: list[str], progress: Callable[[int], Any] | None = None) -> None:

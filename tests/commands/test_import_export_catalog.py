@@ -249,3 +249,24 @@ def test_exit_codes(tmp_path):
     assert "1 invalid row(s); nothing was imported." in failed.stderr
 
     assert _manage("import_catalog").returncode == 2  # missing argument
+
+
+def test_new_categories_under_existing_ones_and_new_trees_keep_the_tree_sound(run, tmp_path):
+    clothing = CategoryFactory(name="Clothing")
+    CategoryFactory(name="Shirts", parent=clothing)
+    category_soft_delete(category_id=CategoryFactory(name="Archive").pk)  # a deleted tree keeps its tree_id
+    path = write(tmp_path, HEADER + (
+        "Clothing/Shirts/Formal,Dress Shirt,,DS-1,40.00,\n"
+        "Clothing/Accessories,Belt,,BELT-1,15.00,\n"
+        "Archive,Old Thing,,OLD-1,1.00,\n"
+        "Zeta/Deep/Deeper/Deepest,Thing,,Z-1,1.00,\n"
+        "Alpha,Other Thing,,A-1,1.00,\n"
+    ))
+
+    output = run("import_catalog", path)
+
+    assert "categories: 8 created, 0 updated, 2 unchanged" in output.out
+    assert_tree_sound()
+    assert Category.objects.get(path="Clothing/Shirts/Formal").level == 2
+    assert Category.objects.get(path="Zeta/Deep/Deeper/Deepest").get_ancestors().count() == 3
+    assert len(set(Category.all_objects.filter(level=0).values_list("tree_id", flat=True))) == 5

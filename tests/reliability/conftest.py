@@ -1,6 +1,29 @@
 """Fixtures of the reliability suites, and a summary line of what they tried."""
 import sys
 
+import pytest
+from django.conf import settings
+
+from tests.reliability.server import AppServer, database_url
+
+
+# Checks that do not depend on the database backend run once, in the PostgreSQL pass of
+# `make test`, not again in the SQLite pass (CI time).
+once = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason="backend-independent: runs in the PostgreSQL pass only",
+)
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(django_db_setup, django_db_blocker):
+    """One gunicorn (production settings, 3 workers, no rate limit) on the test database,
+    shared by the live suites; tests that use it are transactional so that it sees their rows."""
+    with django_db_blocker.unblock():
+        url = database_url()
+    with AppServer(database_url=url, workers=3, RATE_LIMIT_REQUESTS_PER_MINUTE="0") as server:
+        yield server
+
 
 def pytest_terminal_summary(terminalreporter):
     """Print the figures of the reliability run (inputs tried, endpoints, examples, faults)."""

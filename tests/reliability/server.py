@@ -40,6 +40,14 @@ def production_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def database_url() -> str:
+    """The URL of the database this test process uses (the test database), for a server."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 class AppServer:
     """`gunicorn inventory_site.wsgi` on a free port; its combined log is kept in a file."""
 

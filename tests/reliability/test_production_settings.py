@@ -8,6 +8,7 @@ import os
 import runpy
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,6 +21,7 @@ from django.test import Client, RequestFactory
 from inventory_site.logging import JsonFormatter
 from tests.conftest import token_client
 from tests.factories import UserFactory
+from tests.reliability.conftest import once
 from tests.reliability.server import BASE_DIR, AppServer, production_env
 
 PYTHON = sys.executable
@@ -46,12 +48,14 @@ def production_settings(*names: str, **env: str) -> dict:
 
 # --- manage.py check --deploy -------------------------------------------------------
 
+@once
 def test_check_deploy_is_clean_with_debug_off():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", DATABASE_URL="sqlite:////tmp/unused.db")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout + result.stderr
 
 
+@once
 def test_check_deploy_still_warns_when_debug_is_on():
     """The clean result above is earned by the settings, not by silencing the checks."""
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="true", DATABASE_URL="sqlite:////tmp/unused.db")
@@ -59,6 +63,7 @@ def test_check_deploy_still_warns_when_debug_is_on():
     assert "security.W018" in result.stdout + result.stderr  # DEBUG in deployment
 
 
+@once
 def test_missing_secret_key_refuses_to_start():
     env = production_env(DATABASE_URL="sqlite:////tmp/unused.db")
     env["SECRET_KEY"] = ""
@@ -67,6 +72,7 @@ def test_missing_secret_key_refuses_to_start():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@once
 def test_https_settings_behind_a_proxy():
     names = ("SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
              "SECURE_HSTS_SECONDS", "REST_FRAMEWORK", "CACHES")
@@ -95,6 +101,7 @@ def load_gunicorn_conf(monkeypatch, **env) -> dict:
     return runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
 
 
+@once
 def test_gunicorn_workers_and_bind_from_the_environment(monkeypatch):
     conf = load_gunicorn_conf(monkeypatch)
     assert conf["workers"] == 2 * os.cpu_count()
@@ -105,6 +112,7 @@ def test_gunicorn_workers_and_bind_from_the_environment(monkeypatch):
     assert (conf["workers"], conf["bind"], conf["worker_class"]) == (3, "0.0.0.0:9123", "gthread")
 
 
+@once
 def test_gunicorn_access_log_is_json_without_credentials(monkeypatch):
     from gunicorn.config import Config
 
@@ -145,6 +153,7 @@ def static_server(tmp_path_factory):
         yield server
 
 
+@once
 def test_whitenoise_serves_collected_static_files_with_debug_off(static_server):
     manifest = json.loads((static_server.static_root / "staticfiles.json").read_text())["paths"]
     hashed = manifest["admin/css/base.css"]
@@ -161,6 +170,7 @@ def test_whitenoise_serves_collected_static_files_with_debug_off(static_server):
     assert httpx.get(f"{static_server.url}/static/no/such/file.css").status_code == 404
 
 
+@once
 def test_security_headers_and_https_behind_the_proxy(static_server):
     plain = httpx.get(f"{static_server.url}/health/")
     assert plain.status_code == 200
@@ -177,6 +187,7 @@ def test_security_headers_and_https_behind_the_proxy(static_server):
     assert "csrftoken" in cookie and "Secure" in cookie
 
 
+@once
 def test_debug_off_hides_tracebacks_and_unknown_hosts(static_server):
     response = httpx.get(f"{static_server.url}/api/v1/no-such-endpoint/")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
@@ -197,6 +208,7 @@ def test_ssl_redirect_when_enabled_and_health_exempt(settings):
     assert client.get("/health").status_code == 200
 
 
+@once
 def test_gunicorn_access_log_has_no_token(static_server):
     secret = uuid.uuid4().hex
     httpx.get(f"{static_server.url}/api/v1/schema/?format=json", headers={"Authorization": f"Token {secret}",
@@ -224,6 +236,7 @@ print(RequestsPerMinuteThrottle().allow_request(request, None))
 """
 
 
+@once
 def test_rate_limit_count_is_shared_across_processes_through_redis(settings):
     """Workers are separate processes with their own cache clients: with `REDIS_URL` they
     share one count, so the limit holds for the whole deployment, not per worker."""
@@ -313,3 +326,18 @@ def test_json_formatter_drops_secret_extras_and_keeps_the_rest():
     out = json.loads(JsonFormatter().format(record))
     assert out["message"] == "hello world" and out["status_code"] == 200
     assert "Token abc" not in json.dumps(out) and "password" not in out
+
+
+@once
+@pytest.mark.django_db
+def test_lost_redis_fails_open_without_hanging(settings, api):
+    """Redis down: the rate limit stops counting, requests are still served, quickly."""
+    from tests.reliability.server import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = production_settings("CACHES", REDIS_URL=dead, DATABASE_URL="sqlite:////tmp/unused.db")["CACHES"]
+    settings.RATE_LIMIT_REQUESTS_PER_MINUTE = 2
+    started = time.monotonic()
+    statuses = [api.get("/api/v1/warehouses/").status_code for _ in range(4)]
+    assert statuses == [200] * 4
+    assert time.monotonic() - started < 5

@@ -96,6 +96,13 @@ def reservation_create(
     @transaction.atomic
     def run() -> Reservation:
         now = timezone.now()
+        # The order row first: a level's row lock, taken by the first UPDATE below, is then
+        # held only for the UPDATEs, the lines' INSERT and the COMMIT (a hot SKU serializes
+        # every reservation on that lock). A refusal rolls the row back with the rest.
+        reservation = Reservation.objects.create(
+            reference=reference, expires_at=now + timedelta(seconds=ttl_seconds),
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
         placed: dict[int, int] = {}
         short: dict[int, InsufficientStock] = {}
         order = sorted(range(len(lines)), key=lambda i: (lines[i].sku.pk, (lines[i].warehouse or default).pk))
@@ -114,10 +121,6 @@ def reservation_create(
                 short[index] = InsufficientStock(errors=_shortage(line, default))
         if short:
             raise LinesRefused(short)
-        reservation = Reservation.objects.create(
-            reference=reference, expires_at=now + timedelta(seconds=ttl_seconds),
-            created_by=user if user is not None and user.is_authenticated else None,
-        )
         made = ReservationLine.objects.bulk_create([
             ReservationLine(reservation=reservation, sku=line.sku, warehouse_id=placed[i], quantity=line.quantity)
             for i, line in enumerate(lines)

@@ -34,6 +34,9 @@ def pytest_terminal_summary(terminalreporter):
             f"bad input: {bad_input.COUNTS['inputs']} hostile requests over "
             f"{len(bad_input.COUNTS['endpoints'])} write operations"
         )
+    bad_query = sys.modules.get("tests.reliability.test_bad_query")
+    if bad_query and bad_query.COUNTS["inputs"]:
+        lines.append(f"bad query strings: {bad_query.COUNTS['inputs']} hostile requests over {len(bad_query.GET_ROUTES)} read routes")
     fuzz = sys.modules.get("tests.reliability.test_fuzz_schemathesis")
     if fuzz and fuzz.COUNTS["examples"]:
         lines.append(f"schemathesis: {fuzz.COUNTS['examples']} examples over {fuzz.COUNTS['operations']} operations")

@@ -115,6 +115,13 @@ class Product(TimeStampedModel, VersionedModel, SoftDeleteModel):
 class SKUQuerySet(SoftDeleteQuerySet):
     """SKU queries."""
 
+    def with_code(self, code: str):
+        """SKUs whose code is `code` in any case, found through the unique index on LOWER(sku_code).
+
+        (`sku_code__iexact` compares UPPER() on PostgreSQL, which that index cannot serve.)
+        """
+        return self.alias(sku_code_lower=Lower("sku_code")).filter(sku_code_lower=code.lower())
+
 
 class ActiveSKUManager(models.Manager.from_queryset(SKUQuerySet)):
     def get_queryset(self):

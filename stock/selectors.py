@@ -11,22 +11,12 @@ from datetime import datetime
 from django.db.models import (
     Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from stock.models import (
     Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse,
 )
-
-
-def skus_with_code(code: str) -> QuerySet:
-    """SKUs (deleted included) with this code in any case, through the unique index on LOWER(sku_code).
-
-    (`sku_code__iexact` compares UPPER() on PostgreSQL, which that index cannot serve.)
-    """
-    from catalog.models import SKU
-
-    return SKU.all_objects.alias(sku_code_lower=Lower("sku_code")).filter(sku_code_lower=code.lower())
 
 
 def warehouse_default() -> Warehouse | None:

@@ -57,7 +57,7 @@ class SKUFilter(CategoryTreeFilterMixin, SoftDeleteFilterSet):
     category_prefix = "product__category__"
 
     product_id = IdFilter(field_name="product_id", help_text="SKUs of this product.")
-    sku_code = django_filters.CharFilter(field_name="sku_code", lookup_expr="iexact", max_length=50, help_text="The exact code, any case.")
+    sku_code = django_filters.CharFilter(method="filter_sku_code", max_length=50, help_text="The exact code, any case.")
     price_min = django_filters.NumberFilter(field_name="price", lookup_expr="gte", max_digits=10, decimal_places=2, help_text="Price at least this (inclusive).")
     price_max = django_filters.NumberFilter(field_name="price", lookup_expr="lte", max_digits=10, decimal_places=2, help_text="Price at most this (inclusive).")
     search = django_filters.CharFilter(method="filter_search", max_length=200, help_text="Text in the SKU code or the product name.")
@@ -67,6 +67,9 @@ class SKUFilter(CategoryTreeFilterMixin, SoftDeleteFilterSet):
     class Meta:
         model = SKU
         fields = ()
+
+    def filter_sku_code(self, queryset, name, value):
+        return queryset.with_code(value) if value else queryset
 
     def filter_search(self, queryset, name, value):
         return selectors.sku_search(queryset, value)

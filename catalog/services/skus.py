@@ -25,7 +25,7 @@ def _product_for_sku(product_id: int) -> Product:
 
 
 def _check_code_free(sku_code: str, *, exclude_pk: int | None = None) -> None:
-    taken = SKU.all_objects.filter(sku_code__iexact=sku_code)
+    taken = SKU.all_objects.with_code(sku_code)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():

@@ -1,9 +1,10 @@
 """Query-string filters of the stock lists."""
 import django_filters
 
+from catalog.models import SKU
 from inventory_site.api.filters import IdFilter, InclusiveDateTimeFilter, SoftDeleteFilterSet, StrictBooleanFilter
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse
-from stock.selectors import reservations_with_status, skus_with_code, stock_levels_low
+from stock.selectors import reservations_with_status, stock_levels_low
 
 
 class WarehouseFilter(SoftDeleteFilterSet):
@@ -23,7 +24,7 @@ class SkuAndWarehouseFilterSet(django_filters.FilterSet):
     """`sku_code` and `warehouse` (codes in any case), served by the code indexes."""
 
     def filter_sku_code(self, queryset, name, value):
-        return queryset.filter(sku__in=skus_with_code(value).values("pk")) if value else queryset
+        return queryset.filter(sku__in=SKU.all_objects.with_code(value).values("pk")) if value else queryset
 
     def filter_warehouse(self, queryset, name, value):
         return queryset.filter(warehouse__code=value.upper()) if value else queryset
@@ -77,5 +78,5 @@ class ReservationFilter(django_filters.FilterSet):
     def filter_sku_code(self, queryset, name, value):
         if not value:
             return queryset
-        lines = ReservationLine.objects.filter(sku__in=skus_with_code(value).values("pk"))
+        lines = ReservationLine.objects.filter(sku__in=SKU.all_objects.with_code(value).values("pk"))
         return queryset.filter(pk__in=lines.values("reservation_id"))

@@ -7,7 +7,7 @@ from catalog.models import SKU
 from inventory_site.api.fields import NameField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
 from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
-from stock.selectors import attach_stock_totals, reservation_status, skus_with_code
+from stock.selectors import attach_stock_totals, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.reservations import MAX_TTL_SECONDS
 
@@ -128,7 +128,7 @@ def _resolve_sku(attrs: dict, errors: dict) -> None:
         return
     found = {}
     for field, value in given.items():
-        sku = (skus_with_code(value) if field == "sku_code" else SKU.all_objects.filter(pk=value)).first()
+        sku = (SKU.all_objects.with_code(value) if field == "sku_code" else SKU.all_objects.filter(pk=value)).first()
         if sku is None:
             errors[field] = ["No SKU with this code." if field == "sku_code" else "No SKU with this id."]
         elif sku.is_deleted:

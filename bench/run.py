@@ -214,6 +214,8 @@ def pgbench(db_name: str, *, clients: int, seconds: float, sku_range: tuple[int,
     Returns a loadgen-shaped report (with raw latencies from pgbench's per-transaction log).
     """
     exe = shutil.which("pgbench") or "/usr/bin/pgbench"
+    if not Path(exe).exists():
+        raise RuntimeError("pgbench not found: install PostgreSQL's client tools (apt-get install postgresql-client)")
     prefix = WORK / f"pgbench_{label}"
     for old in WORK.glob(f"pgbench_{label}.*"):
         old.unlink()

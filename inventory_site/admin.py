@@ -155,6 +155,12 @@ def run_service_per_row(modeladmin, request, queryset, service, verb: str) -> No
 class ServiceFormAdminMixin:
     """Change forms saved through a service: a refused save shows the form again with the error."""
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            # A plain choice field: django-mptt's tree field would prefix "--- " to the category path.
+            kwargs.setdefault("form_class", forms.ModelChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """On a refused save, roll back and show the same form again with the service's error."""
         try:

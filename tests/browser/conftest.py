@@ -4,6 +4,7 @@ The sync Playwright API must not run inside an asyncio loop, and Django refuses 
 calls from a thread with a running loop: the tests allow that explicitly.
 """
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The committed screenshots are refreshed only on request (`SAVE_SCREENSHOTS=1`), so that a
+# test run does not dirty the working tree; otherwise they go to a temporary directory.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "browser-pass-123"
 
 
@@ -69,6 +72,10 @@ def login(page, username="admin", password=PASSWORD):
 
 
 def screenshot(page, name: str, full_page: bool = True) -> None:
-    """Save a screenshot for docs/screenshots (committed with the code)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+    """Save a screenshot: into docs/screenshots with `SAVE_SCREENSHOTS=1`, else a temporary directory."""
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        folder = DOCS_SCREENSHOTS
+    else:
+        folder = Path(tempfile.gettempdir()) / "inventory-admin-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)

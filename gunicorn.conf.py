@@ -39,6 +39,11 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 proc_name = "inventory"
+# gunicorn's control socket defaults to one fixed path per user ($HOME/.gunicorn/gunicorn.ctl),
+# which several servers on one host (or in tests) would fight over; off unless asked for.
+control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "") == ""
+if not control_socket_disable:
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 
 # Fields of the access log: (JSON name, gunicorn atom). Request headers other than these
 # (Authorization, Cookie) are never written.
@@ -56,7 +61,15 @@ ACCESS_FIELDS = (
 
 
 class JsonAccessLogger(Logger):
-    """Writes each access log line as a JSON object built from `ACCESS_FIELDS` only."""
+    """Writes each access log line as a JSON object built from `ACCESS_FIELDS` only, and
+    gunicorn's own messages (worker boot, timeouts) as JSON lines like the app's."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        from inventory_site.logging import JsonFormatter
+
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
 
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:

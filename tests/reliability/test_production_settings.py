@@ -217,6 +217,9 @@ def test_gunicorn_access_log_has_no_token(static_server):
     access = [line for line in lines if line.get("logger") == "gunicorn.access" and line.get("request_id") == "probe-42"]
     assert access and access[0]["path"] == "/api/v1/schema/" and access[0]["status"] == 200
     assert secret not in static_server.output()
+    # Everything the server writes (gunicorn's own messages too) is one JSON object per line.
+    not_json = [line for line in static_server.output().splitlines() if line.strip() and not line.startswith("{")]
+    assert not not_json, not_json[:5]
 
 
 # --- the rate limit shared through Redis ---------------------------------------------------

@@ -81,6 +81,10 @@ def format_table(results: dict) -> str:
     ceiling = results.get("client_ceiling")
     if ceiling:
         lines.append(f"load generator ceiling (do-nothing server): {_num(ceiling.get('rps'))} req/s")
+    cpu_ratios = [f"{e['name']} {e['app_cpu_ratio']:.0%}" for e in results.get("benchmarks", [])
+                  if e.get("app_cpu_ratio") is not None]
+    if cpu_ratios:
+        lines.append("B1 ratio of application CPU per request (floor / endpoint, in-process): " + ", ".join(cpu_ratios))
     floor = ((results.get("details") or {}).get("queries") or {}).get("floor", {}).get("size_100")
     if floor:
         lines.append(f"floor endpoint: {floor['queries']} query, {_num(floor.get('app_cpu_ms'))} ms app CPU per request")

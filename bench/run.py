@@ -414,6 +414,15 @@ def machine_info() -> dict:
 
 # --- the benchmarks ------------------------------------------------------------------------------
 
+def cpu_ratio(floor: dict | None, endpoint: dict | None) -> float | None:
+    """Floor CPU / endpoint CPU per request, both in-process: the throughput ratio the
+    application's own CPU allows, whatever else the machine is doing."""
+    try:
+        return round(floor["size_100"]["app_cpu_ms"] / endpoint["size_100"]["app_cpu_ms"], 3)
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
+
+
 def run(args: argparse.Namespace) -> dict:
     plan = Plan.for_mode(args.quick)
     only = {b.strip().upper() for b in args.only.split(",")} if args.only else {"B1", "B2", "B3", "B4"}
@@ -496,6 +505,7 @@ def run(args: argparse.Namespace) -> dict:
                     baseline_p50_ms=floor["p50_ms"], baseline_p99_ms=floor["p99_ms"],
                     queries=queries.get(name), statuses=run_["statuses"],
                     ok=run_["server_errors"] == 0 and set(run_["statuses"]) == {"200"},
+                    app_cpu_ratio=cpu_ratio(queries.get("floor"), queries.get(name)),
                 ))
         if "B4" in only:
             tree = loadgen(base + paths["tree"], token=token, concurrency=2, requests=plan.tree_requests)

@@ -33,7 +33,8 @@ def test_report_ratios_and_table():
     results = {
         "benchmarks": [
             make_entry("B1", "GET /api/v1/skus/?size=100", 600.0, "req/s", 1000.0, "floor", target=0.5, ok=True,
-                       p50_ms=12.5, p99_ms=40.0, queries={"size_10": {"queries": 3}, "size_100": {"queries": 3}}),
+                       p50_ms=12.5, p99_ms=40.0, queries={"size_10": {"queries": 3}, "size_100": {"queries": 3}},
+                       app_cpu_ratio=0.25),
             make_entry("B4", "GET /api/v1/categories/tree/", 80.0, "ms p50", 20.0, "floor", target=None, ok=False,
                        lower_is_better=True, target_text="<= 3 queries"),
         ],
@@ -45,7 +46,7 @@ def test_report_ratios_and_table():
     assert (b4["ratio"], b4["met"], b4["ok"]) == (0.25, False, False)
     table = format_table(results)
     assert "GET /api/v1/skus/?size=100" in table and "60%" in table and "3/3" in table
-    assert "NO (errors)" in table and "2 cores" in table
+    assert "NO (errors)" in table and "2 cores" in table and "size=100 25%" in table
 
 
 def test_percentiles_and_merge():

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -320,6 +321,10 @@ def _chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
         yield items[start:start + size]
 
 
+class _Row(SimpleNamespace):
+    """A stored row read as plain values (id in `pk`): much cheaper than a model instance."""
+
+
 @dataclass(eq=False)
 class _NewProduct:
     """A product to create (lighter than a model instance; 100k of them are common)."""
@@ -401,14 +406,18 @@ class _Plan:
 
     def _products(self) -> None:
         existing_ids = sorted({c.pk for c in self.category_by_key.values() if c.pk is not None})
-        stored: dict[tuple[int, str], list[Product]] = {}
+        stored: dict[tuple[int, str], list[_Row]] = {}
         for ids in _chunks(existing_ids, 1000):
-            for product in Product.objects.filter(category_id__in=ids):
-                stored.setdefault((product.category_id, product.name.lower()), []).append(product)
-        self.product_by_key: dict[tuple[tuple[str, ...], str], Product | _NewProduct] = {}
-        self.product_of_row: dict[int, Product | _NewProduct] = {}
+            for pk, category_id, name, description, attributes in Product.objects.filter(
+                category_id__in=ids
+            ).values_list("pk", "category_id", "name", "description", "attributes"):
+                product = _Row(pk=pk, category_id=category_id, name=name, description=description,
+                               attributes=attributes)
+                stored.setdefault((category_id, name.lower()), []).append(product)
+        self.product_by_key: dict[tuple[tuple[str, ...], str], _Row | _NewProduct] = {}
+        self.product_of_row: dict[int, _Row | _NewProduct] = {}
         self.new_products: list[_NewProduct] = []
-        self.changed_products: dict[int, Product] = {}
+        self.changed_products: dict[int, _Row] = {}
         given: dict[tuple, dict[str, tuple[Any, int]]] = {}
         for row in self.rows:
             if not row.product_name:
@@ -461,8 +470,8 @@ class _Plan:
                 query = SKU.all_objects.annotate(code_ci=Lower("sku_code")).filter(code_ci__in=batch)
             for values in query.values_list("id", "sku_code", "product_id", "price", "attributes", "is_deleted"):
                 stored[values[1].lower()] = values
-        self.new_skus: list[tuple[CatalogRow, Product]] = []
-        self.changed_skus: list[tuple[CatalogRow, Product, int, str]] = []  # row, product, id, stored code
+        self.new_skus: list[tuple[CatalogRow, _NewProduct | _Row]] = []
+        self.changed_skus: list[tuple[CatalogRow, _NewProduct | _Row, int, str]] = []  # row, product, id, stored code
         counts = self.result.skus
         for row in sku_rows:
             product = self.product_of_row.get(row.line)
@@ -508,8 +517,7 @@ class _Plan:
                 progress(1)
         skus.flush()
         changed = [
-            SKU(id=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes,
-                created_at=now)
+            _Row(pk=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes)
             for row, product, sku_id, code in self.changed_skus
         ]
         _upsert(SKU, changed, ["price", "attributes", "product"], progress=progress)
@@ -596,10 +604,14 @@ def _update_by_upsert(model, batch: list, fields: list[str]) -> None:
         model._base_manager.select_for_update().filter(pk__in=[obj.pk for obj in batch])
         .order_by("pk").values_list("pk", "version")
     )
-    for obj in batch:
+    instances = [
+        obj if isinstance(obj, model) else model(id=obj.pk, **{k: v for k, v in vars(obj).items() if k != "pk"})
+        for obj in batch
+    ]
+    for obj in instances:
         obj.version = locked[obj.pk] + 1
     model._base_manager.bulk_create(
-        batch, update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "version", "updated_at"],
+        instances, update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "version", "updated_at"],
     )
 
 

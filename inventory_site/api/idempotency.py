@@ -10,7 +10,7 @@ import logging
 import re
 from functools import wraps
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -19,6 +19,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from inventory_site.api.envelope import Envelope
 from inventory_site.api.renderers import envelope_for
 from stock.services import idempotency_abandon, idempotency_begin, idempotency_complete, request_fingerprint
+from stock.services.levels import DEADLOCK_DETECTED, retry_on_deadlock
 
 logger = logging.getLogger("inventory_site.api")
 
@@ -54,11 +55,45 @@ def _stored_body(response: Response):
 
 def _abandon(record) -> None:
     """Free the key after a 5xx. If the database itself is what failed, the claim stays
-    and is treated as abandoned after a while (`stock.services.idempotency.ABANDONED_AFTER`)."""
+    and is treated as abandoned after a while (`stock.services.idempotency.ABANDONED_AFTER`);
+    since the action and its stored response commit together, a claim without a response
+    always means nothing was applied, so running the request again then is safe."""
     try:
         idempotency_abandon(record=record)
     except DatabaseError:
         logger.warning("could not free Idempotency-Key %s after a server error", record.pk)
+
+
+class _ServerErrorResponse(Exception):
+    """Carries a 5xx response out of the transaction, rolling back whatever it wrote."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _is_deadlock(exc: Exception) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+
+
+def _run_and_store(view, record, action, request, args, kwargs) -> Response:
+    """Run the action and store its response in one transaction.
+
+    Either both commit (the response is replayed from then on) or neither does (the key is
+    freed and a retry runs again): the database can never hold applied stock changes whose
+    key has no response to replay.
+    """
+    with transaction.atomic():
+        try:
+            response = action(view, request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the handler turns it into a response to store
+            if _is_deadlock(exc):
+                raise  # retried from the start by retry_on_deadlock
+            response = view.handle_exception(exc)
+        if response.status_code >= 500:
+            raise _ServerErrorResponse(response)
+        idempotency_complete(record=record, status=response.status_code, body=_stored_body(response))
+    return response
 
 
 def idempotent(action):
@@ -75,17 +110,12 @@ def idempotent(action):
             return Response(Envelope(record.response_body), status=record.response_status,
                             headers={REPLAYED_HEADER: "true"})
         try:
-            response = action(self, request, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the handler turns it into a response to store
-            try:
-                response = self.handle_exception(exc)
-            except Exception:
-                _abandon(record)
-                raise
-        if response.status_code >= 500:
+            return retry_on_deadlock(lambda: _run_and_store(self, record, action, request, args, kwargs))
+        except _ServerErrorResponse as failed:
             _abandon(record)
-        else:
-            idempotency_complete(record=record, status=response.status_code, body=_stored_body(response))
-        return response
+            return failed.response
+        except Exception:
+            _abandon(record)
+            raise
 
     return wrapper

@@ -107,3 +107,25 @@ def test_all_four_endpoints(api, stocked, other):
         assert first.status_code == second.status_code == 201 and second["Idempotent-Replayed"] == "true"
         assert first.json() == second.json()
     assert StockMovement.objects.count() == 4 and Reservation.objects.count() == 1
+
+
+def test_failure_to_store_the_response_applies_nothing(api, stocked, monkeypatch):
+    """The action and its stored response commit together: if storing fails, the stock
+    change is rolled back too, so a retry with the same key applies it exactly once."""
+    from django.db import OperationalError
+
+    import inventory_site.api.idempotency as plumbing
+
+    def broken_complete(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(plumbing, "idempotency_complete", broken_complete)
+    response = adjust(api, stocked, "store-fails", delta=5)
+    assert response.status_code == 503 and response.json()["code"] == "service_unavailable"
+    assert StockLevel.objects.get().on_hand == 10 and StockMovement.objects.count() == 1
+    assert not IdempotencyRecord.objects.filter(key="store-fails").exists()
+
+    monkeypatch.undo()
+    retried = adjust(api, stocked, "store-fails", delta=5)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
+    assert StockLevel.objects.get().on_hand == 15 and StockMovement.objects.count() == 2

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import (
     Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
@@ -141,11 +142,24 @@ def sku_stock_totals(sku_ids: Iterable[int], *, now: datetime | None = None) -> 
     totals = {pk: {"on_hand": 0, "reserved": 0, "available": 0} for pk in ids}
     if not ids:
         return totals
-    levels = StockLevel.objects.filter(sku_id__in=ids).annotate(overdue=overdue_reserved_for_level(now=now))
-    for sku_id, on_hand, reserved, overdue in levels.values_list("sku_id", "on_hand", "reserved", "overdue"):
-        figures = totals[sku_id]
-        figures["on_hand"] += on_hand
-        figures["reserved"] += reserved - overdue
+    # The same query as `StockLevel.objects.filter(sku_id__in=ids).annotate(overdue=
+    # overdue_reserved_for_level())`, written out: building and compiling that correlated
+    # subquery cost about 4 ms of CPU on every page of SKUs, several times the query itself.
+    sql = (
+        "SELECT l.sku_id, l.on_hand, l.reserved - COALESCE(("
+        f"SELECT SUM(rl.quantity) FROM {ReservationLine._meta.db_table} rl"
+        f" JOIN {Reservation._meta.db_table} r ON r.id = rl.reservation_id"
+        " WHERE rl.sku_id = l.sku_id AND rl.warehouse_id = l.warehouse_id"
+        " AND r.status = %s AND r.expires_at <= %s), 0)"
+        f" FROM {StockLevel._meta.db_table} l WHERE l.sku_id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    params = [ReservationStatus.ACTIVE, connection.ops.adapt_datetimefield_value(now or timezone.now()), *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for sku_id, on_hand, reserved in cursor.fetchall():
+            figures = totals[sku_id]
+            figures["on_hand"] += on_hand
+            figures["reserved"] += reserved
     for figures in totals.values():
         figures["available"] = figures["on_hand"] - figures["reserved"]
     return totals

@@ -6,7 +6,6 @@ Everything is written with `bulk_create` in batches inside one transaction, with
 mptt numbers computed here, so a million SKUs take minutes. The output depends only
 on `skus` and `seed`. Bulk writes skip django-simple-history.
 """
-import json
 import math
 import random
 from collections.abc import Callable, Iterator
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify

@@ -577,15 +577,17 @@ def _update_from_values(model, batch: list, fields: list[str]) -> None:
     quote = connection.ops.quote_name
     columns = [model._meta.get_field(name) for name in fields]
     names = ["id", *(f"v{i}" for i in range(len(columns)))]
-    casts = ["bigint", *(field.db_type(connection) for field in columns)]
-    rows, params = [], []
+    casts = ["bigint", *(column.db_type(connection) for column in columns)]
+    is_json = [column.get_internal_type() == "JSONField" for column in columns]
+    row_sql = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    params = []
     for obj in batch:
-        rows.append("(" + ", ".join(f"%s::{cast}" for cast in casts) + ")")
         params.append(obj.pk)
-        for field in columns:
-            value = getattr(obj, field.attname)
-            params.append(json.dumps(value) if field.get_internal_type() == "JSONField" else value)
-    assignments = ", ".join(f"{quote(field.column)} = v.v{i}" for i, field in enumerate(columns))
+        for column, as_json in zip(columns, is_json):
+            value = getattr(obj, column.attname)
+            params.append(json.dumps(value) if as_json else value)
+    rows = [row_sql] * len(batch)
+    assignments = ", ".join(f"{quote(column.column)} = v.v{i}" for i, column in enumerate(columns))
     table = quote(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(

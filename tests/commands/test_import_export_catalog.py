@@ -270,3 +270,11 @@ def test_new_categories_under_existing_ones_and_new_trees_keep_the_tree_sound(ru
     assert Category.objects.get(path="Clothing/Shirts/Formal").level == 2
     assert Category.objects.get(path="Zeta/Deep/Deeper/Deepest").get_ancestors().count() == 3
     assert len(set(Category.all_objects.filter(level=0).values_list("tree_id", flat=True))) == 5
+
+
+def test_a_file_that_is_not_utf8_is_an_error(run, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((HEADER + "Caf\xe9,Cr\xe8me,,CR-1,1.00,\n").encode("latin-1"))
+
+    with pytest.raises(CommandError, match="not UTF-8"):
+        run("import_catalog", str(path))

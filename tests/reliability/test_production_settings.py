@@ -344,3 +344,25 @@ def test_lost_redis_fails_open_without_hanging(settings, api):
     statuses = [api.get("/api/v1/warehouses/").status_code for _ in range(4)]
     assert statuses == [200] * 4
     assert time.monotonic() - started < 5
+
+
+@once
+@pytest.mark.django_db
+def test_unhandled_error_is_an_enveloped_500_without_traceback(api, json_log, monkeypatch):
+    from stock.api import views as stock_views
+
+    view = next(v for v in vars(stock_views).values()
+                if isinstance(v, type) and getattr(v, "__name__", "") == "WarehouseViewSet")
+
+    def explode(self, request, *args, **kwargs):
+        raise ValueError("secret internals: SELECT * FROM auth_user")
+
+    monkeypatch.setattr(view, "list", explode)
+    api.raise_request_exception = False
+    response = api.get("/api/v1/warehouses/", HTTP_X_REQUEST_ID="boom-1")
+    assert response.status_code == 500
+    assert response.json() == {"status": "error", "data": None, "message": "Internal server error.",
+                               "code": "server_error", "errors": None}
+    assert b"SELECT" not in response.content and b"Traceback" not in response.content
+    logged = [r for r in json_log() if r.get("request_id") == "boom-1" and r["level"] == "ERROR"]
+    assert logged and "ValueError" in logged[0]["exc_info"]  # the operator sees it, the client does not

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import SKU
-from inventory_site.api.fields import NameField, StrictIntegerField, TextField
+from inventory_site.api.fields import NameField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
 from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import attach_stock_totals, reservation_status
@@ -15,7 +15,7 @@ from stock.services.reservations import MAX_TTL_SECONDS
 
 
 class WarehouseSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
-    code = serializers.CharField(max_length=20, trim_whitespace=False,
+    code = StrictCharField(max_length=20, trim_whitespace=False,
                                  help_text="1-20 of A-Z, 0-9, '_', '-'; lowercase is uppercased.")
     name = NameField(max_length=100)
     is_active = serializers.BooleanField(required=False)
@@ -176,14 +176,14 @@ class SkuAndWarehouseMixin:
 
 
 class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
-    sku_code = serializers.CharField(max_length=50, required=False)
+    sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
-    warehouse = serializers.CharField(max_length=20, required=False, help_text="Default: the default warehouse.")
+    warehouse = StrictCharField(max_length=20, required=False, help_text="Default: the default warehouse.")
     delta = StrictIntegerField(min_value=-MAX_QUANTITY, required=False, help_text="Signed change of on-hand; not 0.")
     quantity = StrictIntegerField(required=False, help_text="Set on-hand to this (a count) instead of a delta.")
     expected_on_hand = StrictIntegerField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
     reason = serializers.ChoiceField(choices=[str(r) for r in ADJUSTMENT_REASONS])
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")
 
     def validate(self, attrs):
@@ -224,12 +224,12 @@ class BulkAdjustmentSerializer(serializers.Serializer):
 class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     warehouse_fields = required_warehouses = ("from_warehouse", "to_warehouse")
 
-    sku_code = serializers.CharField(max_length=50, required=False)
+    sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
-    from_warehouse = serializers.CharField(max_length=20)
-    to_warehouse = serializers.CharField(max_length=20)
+    from_warehouse = StrictCharField(max_length=20)
+    to_warehouse = StrictCharField(max_length=20)
     quantity = StrictIntegerField(min_value=1)
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")
 
     def validate(self, attrs):
@@ -240,17 +240,17 @@ class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
 
 
 class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serializer):
-    sku_code = serializers.CharField(max_length=50, required=False)
+    sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
     quantity = StrictIntegerField(min_value=1)
-    warehouse = serializers.CharField(
+    warehouse = StrictCharField(
         max_length=20, required=False,
         help_text="Default: the default warehouse, else the first active one with enough.",
     )
 
 
 class ReservationCreateSerializer(serializers.Serializer):
-    reference = serializers.CharField(max_length=100)
+    reference = StrictCharField(max_length=100)
     ttl_seconds = StrictIntegerField(
         min_value=1, max_value=MAX_TTL_SECONDS, required=False,
         help_text=f"1..{MAX_TTL_SECONDS}; default RESERVATION_TTL_SECONDS ({settings.RESERVATION_TTL_SECONDS}).",

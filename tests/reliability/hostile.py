@@ -95,6 +95,7 @@ def values_for(
             Hostile("object", {"a": 1}, REJECT),
             Hostile("list", ["a"], REJECT),
             Hostile("bool", True, REJECT),
+            Hostile("number", 12345, REJECT),  # a JSON number is not a string (spec: wrong types)
             Hostile("nul_char", "ab\x00cd", REJECT),
             Hostile("sql", SQL_INJECTION, REJECT if kind == "enum" or name in NAME_LIKE - {"name"} else MAY_ACCEPT),
             Hostile("html", HTML_INJECTION, REJECT if kind == "enum" or name in NAME_LIKE - {"name"} else MAY_ACCEPT),

@@ -128,3 +128,9 @@ def request_fields(route: Route, method: str) -> dict[str, dict]:
             prop = {**prop, "items": _deref(schema, prop["items"])}
         fields[name] = prop
     return fields
+
+
+def header_params(route: Route, method: str) -> set[str]:
+    """Request headers the operation documents (e.g. `Idempotency-Key`)."""
+    operation = operation_for(route, method) or {}
+    return {p["name"] for p in operation.get("parameters", []) if p.get("in") == "header"}

@@ -180,3 +180,9 @@ def whole_bodies(base: dict) -> list[RawBody]:
 
 # Ids in the URL of a detail route that match the route's [0-9]+ but name no row.
 URL_IDS = [("zero", "0"), ("missing", "2000000000"), ("int32_overflow", str(2**31)), ("huge", "9" * 30)]
+
+# If-Match values that cannot match the current version: always 412, never a write.
+IF_MATCH = [("stale", '"999"'), ("huge", '"' + "9" * 40 + '"'), ("garbage", "abc"), ("negative", '"-1"'),
+            ("empty", '""'), ("list", '"1", "2"')]
+# Idempotency-Key values the contract refuses (1-255 printable ASCII): 400, nothing written.
+IDEMPOTENCY_KEYS = [("blank", " "), ("too_long", "k" * 256), ("control", "key\x01"), ("non_ascii", "clé")]

@@ -18,7 +18,7 @@ from tests.conftest import token_client
 from tests.factories import UserFactory
 from tests.reliability import hostile
 from tests.reliability.bodies import base_body_for, url_kwargs
-from tests.reliability.endpoints import request_fields, write_operations
+from tests.reliability.endpoints import header_params, request_fields, write_operations
 from tests.reliability.world import build_world, fingerprint
 
 pytestmark = pytest.mark.django_db
@@ -60,10 +60,10 @@ def _check(response, *, expect: str, before: str, label: str, failures: list, se
             failures.append(f"{label}: stored {stored[:60]!r} instead of the literal input")
 
 
-def _send(client, method: str, path: str, raw: bytes, content_type: str):
+def _send(client, method: str, path: str, raw: bytes, content_type: str, headers: dict | None = None):
     sid = transaction.savepoint()
     try:
-        response = client.generic(method, path, raw, content_type=content_type)
+        response = client.generic(method, path, raw, content_type=content_type, headers=headers)
         return response, sid
     except Exception:
         transaction.savepoint_rollback(sid)
@@ -107,8 +107,9 @@ def test_write_endpoint_refuses_hostile_input(hostile_setup, route, method):
     failures: list[str] = []
     before = fingerprint()
 
-    def run(label, raw, content_type="application/json", expect=hostile.REJECT, statuses=None, sent=None, field=None):
-        response, sid = _send(client, method, path, raw, content_type)
+    def run(label, raw, content_type="application/json", expect=hostile.REJECT, statuses=None, sent=None, field=None,
+            headers=None):
+        response, sid = _send(client, method, path, raw, content_type, headers)
         if statuses and response.status_code not in statuses and response.status_code < 500:
             failures.append(f"{label}: {response.status_code}, expected {statuses}")
         _check(response, expect=expect, before=before, label=label, failures=failures, sent=sent, field=field)
@@ -148,6 +149,14 @@ def test_write_endpoint_refuses_hostile_input(hostile_setup, route, method):
         if raw.kind == "empty" and method == "PATCH":
             continue  # DRF reads an empty body as {}: a PATCH that changes nothing
         run(f"body {raw.kind}", raw.body, raw.content_type, statuses=raw.statuses)
+    valid = json.dumps(base).encode()
+    # Hostile headers with a valid body: If-Match on updates, Idempotency-Key where documented.
+    if method in ("PUT", "PATCH"):
+        for kind, value in hostile.IF_MATCH:
+            run(f"If-Match {kind}", valid, statuses=(412,), headers={"If-Match": value})
+    if "Idempotency-Key" in header_params(route, method):
+        for kind, value in hostile.IDEMPOTENCY_KEYS:
+            run(f"Idempotency-Key {kind}", valid, statuses=(400,), headers={"Idempotency-Key": value})
 
     deleted_ids = {
         "parent_id": w.deleted_category.id, "category_id": w.deleted_category.id, "target_id": w.deleted_category.id,

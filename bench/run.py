@@ -134,9 +134,12 @@ def gunicorn(env: dict[str, str], *, workers: int, log_path: Path):
     """Serve the project on a free port; yield its base URL; stop it afterwards."""
     port = free_port()
     # The product's gunicorn.conf.py (picked up from the working directory) applies, as in
-    # production; only the address, the worker count and the log file are set here.
+    # production; only the address, the worker count and the log file are set here, and
+    # worker recycling is off: a worker restarting mid-phase (imports, a new connection)
+    # would cost the phase with the most requests, the baseline, the most.
     cmd = [sys.executable, "-m", "gunicorn", "inventory_site.wsgi:application",
-           "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--error-logfile", str(log_path)]
+           "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--max-requests", "0",
+           "--error-logfile", str(log_path)]
     with open(log_path, "ab") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

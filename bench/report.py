@@ -89,3 +89,27 @@ def format_table(results: dict) -> str:
     if floor:
         lines.append(f"floor endpoint: {floor['queries']} query, {_num(floor.get('app_cpu_ms'))} ms app CPU per request")
     return "\n".join(lines)
+
+
+def format_markdown(results: dict) -> str:
+    """The same figures as a Markdown table (for the README)."""
+    rows = ["| bench | what | figure | baseline | ratio | target | met | p50 / p99 ms | queries (size 10/100) | app CPU ms |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for e in results.get("benchmarks", []):
+        met = {True: "yes", False: "no", None: "-"}[e.get("met")]
+        if not e.get("ok", True):
+            met += " (errors)"
+        ratio = f"{e['ratio']:.0%}" if e.get("ratio") is not None else "-"
+        rows.append(
+            f"| {e['bench']} | `{e['name']}` | {_num(e.get('figure'))} {e.get('unit', '')} | "
+            f"{_num(e.get('baseline'))} ({e.get('baseline_name', '')}) | {ratio} | {e.get('target') or '-'} | {met} | "
+            f"{_num(e.get('p50_ms'))} / {_num(e.get('p99_ms'))} | {_queries(e)} | {_app_cpu(e)} |"
+        )
+    machine = results.get("machine") or {}
+    rows.append("")
+    rows.append(
+        f"{machine.get('nproc')} cores, {machine.get('memory_gb')} GB, Python {machine.get('python')}, "
+        f"Django {machine.get('django')}, PostgreSQL {machine.get('postgres')}, commit "
+        f"`{str(machine.get('git_commit'))[:10]}`, load average at start {machine.get('loadavg_at_start')}."
+    )
+    return "\n".join(rows)

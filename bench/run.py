@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.report import format_table, make_entry
+from bench.report import format_markdown, format_table, make_entry
 
 ROOT = Path(__file__).absolute().parent.parent
 WORK = ROOT / "bench" / ".work"
@@ -479,7 +479,7 @@ def run(args: argparse.Namespace) -> dict:
     results = {"quick": plan.quick, "machine": info, "dataset": {
         "categories": catalog.categories, "products": catalog.products, "skus": catalog.skus,
         "generation_seconds": round(gen_seconds, 1)}, "server": {
-        "workers": workers, "worker_class": "sync", "redis_cache": redis,
+        "workers": workers, "worker_class": "sync", "max_requests": 0, "redis_cache": redis,
         "gunicorn_conf": "gunicorn.conf.py" if (ROOT / "gunicorn.conf.py").exists() else None},
         "benchmarks": [], "details": {"queries": queries}}
     bench_entries = results["benchmarks"]
@@ -659,6 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = run(args)
     Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
+    (WORK / "results.md").write_text(format_markdown(results) + "\n")
     print()
     print(format_table(results))
     print(f"\nwritten to {args.output} in {results['elapsed_seconds']} s")

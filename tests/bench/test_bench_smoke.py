@@ -11,7 +11,7 @@ from bench import run as bench_run  # noqa: F401  (imports the whole harness)
 from bench.baseline_app import FLOOR_ROWS, FloorView
 from bench.datagen import CatalogShape, _category_nodes, generate_catalog
 from bench.loadgen import Target, drive, merge, percentile, serve_constant
-from bench.report import format_table, make_entry
+from bench.report import format_markdown, format_table, make_entry
 
 
 def test_floor_view_returns_100_dicts_in_the_envelope():
@@ -47,6 +47,8 @@ def test_report_ratios_and_table():
     table = format_table(results)
     assert "GET /api/v1/skus/?size=100" in table and "60%" in table and "3/3" in table
     assert "NO (errors)" in table and "2 cores" in table and "size=100 25%" in table
+    markdown = format_markdown(results)
+    assert "| B1 | `GET /api/v1/skus/?size=100` | 600 req/s |" in markdown and "| 60% |" in markdown
 
 
 def test_percentiles_and_merge():

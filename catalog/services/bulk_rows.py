@@ -4,6 +4,7 @@ Rows are plain dicts of column values (`attname`s), so no model instances are bu
 the fast path; ids come from the table's sequence beforehand when other rows must point
 at them. Nothing here runs model `save()`, signals or django-simple-history.
 """
+import datetime
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -33,29 +34,59 @@ class RowWriter:
     def flush(self) -> None:
         if not self.rows:
             return
-        rows = [{**self.defaults, **row} for row in self.rows]
-        columns = [c for c in self.columns if c in rows[0]]  # without "id" the database numbers the rows
         if connection.vendor == "postgresql":
-            table = connection.ops.quote_name(self.model._meta.db_table)
-            names = ", ".join(connection.ops.quote_name(c) for c in columns)
-            json_texts: dict[int, str] = {}  # rows often share one attributes dict: dump it once
-
-            def as_json(value: Any) -> str:
-                text = json_texts.get(id(value))
-                if text is None:
-                    text = json_texts[id(value)] = json.dumps(value)
-                return text
-
-            json_at = [c in self.json_columns for c in columns]
-            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([
-                        as_json(row[c]) if is_json else row[c] for c, is_json in zip(columns, json_at)
-                    ])
+            self._copy()
         else:
+            rows = [{**self.defaults, **row} for row in self.rows]
             self.model._base_manager.bulk_create([self.model(**row) for row in rows], batch_size=BATCH_SIZE)
-        self.written += len(rows)
+        self.written += len(self.rows)
         self.rows.clear()
+
+    def _copy(self) -> None:
+        """One `COPY .. FROM STDIN` of the buffered rows, written as COPY text by hand.
+
+        The default columns are the same on every row: their text is made once. Every row
+        has the keys of the first one (without "id" the database numbers the rows).
+        """
+        first = self.rows[0]
+        given = [c for c in self.columns if c in first]
+        constant = [c for c in self.columns if c not in first and c in self.defaults]
+        prefix = "".join(f"{_copy_cell(self.defaults[c])}\t" for c in constant)
+        json_texts: dict[int, str] = {}  # rows often share one attributes dict: dump it once
+
+        def as_json(value: Any) -> str:
+            text = json_texts.get(id(value))
+            if text is None:
+                text = json_texts[id(value)] = _copy_cell(json.dumps(value))
+            return text
+
+        cells = [(c, as_json if c in self.json_columns else _copy_cell) for c in given]
+        text = "".join([
+            f"{prefix}{_TAB.join([cell(row[c]) for c, cell in cells])}\n" for row in self.rows
+        ])
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        names = ", ".join(quote(c) for c in (*constant, *given))
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            copy.write(text)
+
+
+_TAB = "\t"
+# COPY text format: backslash, tab, newline and carriage return are escaped; \N is NULL.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_cell(value: Any) -> str:
+    """One value as a cell of COPY's text format (JSON values are dumped by the caller)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)  # int, Decimal, float, UUID
 
 
 def allocate_ids(model, count: int) -> Iterator[int]:

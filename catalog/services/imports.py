@@ -119,18 +119,31 @@ def catalog_file_records(path: str | Path) -> tuple[str, Iterator[tuple[int, dic
 
 
 def _csv_records(path: Path) -> Iterator[tuple[int, dict]]:
+    """`(first line, record)` per CSV record, skipping blank ones.
+
+    A plain `csv.reader` with `dict(zip())` (DictReader costs several times more per row);
+    cells missing at the end of a short row are None, as DictReader gives them.
+    """
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        reader = csv.reader(handle)
+        header = next(reader, None) or []
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
             raise InvalidInput(f"line 1: missing column(s) {', '.join(missing)}.")
-        start = 2
-        for record in reader:
-            if not any((v or "").strip() for k, v in record.items() if k is not None):
+        width = len(header)
+        start = reader.line_num + 1
+        for row in reader:
+            cells = len(row)
+            # Blank: no cell (an empty line) or only whitespace in the header's columns.
+            if not "".join(row[:width] if cells > width else row).strip():
                 start = reader.line_num + 1
                 continue
-            if None in record:
+            record = dict(zip(header, row))
+            if cells > width:
                 record["__extra__"] = True
+            elif cells < width:
+                for name in header[cells:]:
+                    record[name] = None
             yield start, record
             start = reader.line_num + 1
 
@@ -286,6 +299,118 @@ def catalog_row_check(line: int, record: Any) -> CatalogRow:
     return row
 
 
+class _RowChecker:
+    """`catalog_row_check` for many rows, with the same results and messages, faster.
+
+    A catalog file repeats the same paths, names, descriptions, attribute texts and prices
+    on many rows. Each distinct cell text (a str, or None for a missing cell) is checked
+    once, by the same helpers `catalog_row_check` calls, and the result is reused. A row
+    the fast path finds any fault in (or a cell that is not text, from JSON) is handed to
+    `catalog_row_check` itself, which then reports every fault of the row.
+    """
+
+    def __init__(self) -> None:
+        self.paths: dict[str | None, tuple[str, ...]] = {}
+        self.category_descriptions: dict[str | None, str] = {}
+        self.category_attributes: dict[str | None, dict | None] = {}
+        self.product_names: dict[str | None, str] = {}  # "" for an empty cell
+        self.product_descriptions: dict[str | None, str] = {}
+        self.product_attributes: dict[str | None, dict | None] = {}
+        self.prices: dict[str, Decimal] = {}
+        self.attributes: dict[str | None, dict] = {}
+
+    def check(self, line: int, record: Any) -> CatalogRow:
+        try:
+            row = self._fast(line, record)
+        except (ValueError, TypeError):  # TypeError: an unhashable (JSON) cell
+            row = None
+        return row if row is not None else catalog_row_check(line, record)
+
+    @staticmethod
+    def _cached(cache: dict, raw: Any, compute: Callable[[Any], Any]) -> Any:
+        if raw is not None and type(raw) is not str:
+            raise ValueError("not text: checked by catalog_row_check")
+        value = cache[raw] = compute(raw)
+        return value
+
+    def _fast(self, line: int, record: Any) -> CatalogRow | None:
+        """The checked row, or None (or ValueError) when `catalog_row_check` must decide."""
+        if type(record) is not dict or "__extra__" in record:
+            return None
+        get = record.get
+        cached = self._cached
+        raw = get("category_path")
+        path = self.paths.get(raw)
+        if path is None:
+            path = cached(self.paths, raw, lambda v: _category_path(_text(v)))
+        row = CatalogRow(line=line, category_path=path)
+        if "category_description" in record:
+            raw = record["category_description"]
+            value = self.category_descriptions.get(raw)
+            if value is None:
+                value = cached(self.category_descriptions, raw,
+                               lambda v: _description(v, "category_description", 500))
+            row.category_description = value
+        raw = get("category_attributes")
+        value = self.category_attributes.get(raw, _MISSING)
+        if value is _MISSING:
+            value = cached(self.category_attributes, raw,
+                           lambda v: _attributes(v, "category_attributes", empty_means_none=True))
+        row.category_attributes = value
+        raw = get("product_name")
+        product_name = self.product_names.get(raw)
+        if product_name is None:
+            product_name = cached(self.product_names, raw,
+                                  lambda v: _name(t, "product_name", 150) if (t := _text(v)) else "")
+        raw = get("sku_code")
+        if raw is None:
+            sku_code = ""
+        elif type(raw) is str:
+            sku_code = raw.strip()
+        else:
+            return None
+        if product_name:
+            row.product_name = product_name
+            if "product_description" in record:
+                raw = record["product_description"]
+                value = self.product_descriptions.get(raw)
+                if value is None:
+                    value = cached(self.product_descriptions, raw,
+                                   lambda v: _description(v, "product_description", 5000))
+                row.product_description = value
+            raw = get("product_attributes")
+            value = self.product_attributes.get(raw, _MISSING)
+            if value is _MISSING:
+                value = cached(self.product_attributes, raw,
+                               lambda v: _attributes(v, "product_attributes", empty_means_none=True))
+            row.product_attributes = value
+        if sku_code:
+            if not product_name or not SKU_CODE_RE.match(sku_code):
+                return None
+            row.sku_code = sku_code
+            raw = get("price")
+            value = self.prices.get(raw)
+            if value is None:
+                if type(raw) is not str:
+                    return None
+                value = cached(self.prices, raw, _price)
+            row.price = value
+            raw = get("attributes")
+            value = self.attributes.get(raw)
+            if value is None:
+                value = cached(self.attributes, raw,
+                               lambda v: _attributes(v, "attributes", empty_means_none=False))
+            row.attributes = value
+        else:
+            raw = get("price")
+            if raw is not None and (type(raw) is not str or raw.strip()):
+                return None  # a price without a sku_code (or not text)
+        return row
+
+
+_MISSING = object()
+
+
 def catalog_rows_check(
     records: Iterable[tuple[int, Any]], *, unit: str = "line", progress: Callable[[int], Any] | None = None
 ) -> list[CatalogRow]:
@@ -293,9 +418,11 @@ def catalog_rows_check(
     rows: list[CatalogRow] = []
     errors: dict[str, str] = {}
     seen_codes: dict[str, int] = {}
+    check = _RowChecker().check
+    done = 0
     for line, record in records:
         try:
-            row = catalog_row_check(line, record)
+            row = check(line, record)
         except ValueError as exc:
             errors[f"{unit} {line}"] = str(exc)
         else:
@@ -306,8 +433,12 @@ def catalog_rows_check(
                     continue
                 seen_codes[key] = line
             rows.append(row)
-        if progress:
-            progress(1)
+        done += 1
+        if progress and done >= 1000:
+            progress(done)
+            done = 0
+    if progress and done:
+        progress(done)
     if errors:
         raise CatalogImportInvalid(f"{len(errors)} invalid row(s); nothing was imported.", errors=errors)
     return rows
@@ -366,28 +497,17 @@ class _Plan:
         self.parent_of: dict[int, Category | None] = {}
         self.changed_categories: dict[int, Category] = {}
         given: dict[tuple[str, ...], dict[str, tuple[Any, int]]] = {}
+        # Rows share a few thousand paths: each distinct path tuple is walked once.
+        self.key_of_path: dict[tuple[str, ...], tuple[str, ...]] = {}
         for row in self.rows:
-            parent: Category | None = None
-            key: tuple[str, ...] = ()
-            for name in row.category_path:
-                key = (*key, name.lower())
-                node = self.category_by_key.get(key)
-                if node is None:
-                    node = None if parent is not None and parent.pk is None else by_parent_name.get(
-                        (parent.pk if parent else None, name.lower())
-                    )
-                    if node is None:
-                        # No `parent=`: a parent given as an object would be re-fetched once its
-                        # id is set; `parent_of` keeps it instead.
-                        node = Category(
-                            name=name, slug=slugify(name, allow_unicode=True)[:120],
-                            path=f"{parent.path}{PATH_SEPARATOR}{name}" if parent else name,
-                            level=len(key) - 1, lft=0, rght=0, tree_id=0,
-                        )
-                        self.new_categories.append((key, node))
-                        self.parent_of[id(node)] = parent
-                    self.category_by_key[key] = node
-                parent = node
+            key = self.key_of_path.get(row.category_path)
+            if key is None:
+                key = self.key_of_path[row.category_path] = self._category_path_nodes(
+                    row.category_path, by_parent_name
+                )
+            if row.category_description is None and row.category_attributes is None:
+                continue
+            parent = self.category_by_key[key]
             for attr in ("description", "attributes"):
                 value = getattr(row, f"category_{attr}")
                 if value is None:
@@ -403,6 +523,33 @@ class _Plan:
         counts.created = len(self.new_categories)
         counts.updated = len(self.changed_categories)
         counts.unchanged = sum(1 for c in self.category_by_key.values() if c.pk is not None) - counts.updated
+
+    def _category_path_nodes(
+        self, path: tuple[str, ...], by_parent_name: dict[tuple[int | None, str], Category]
+    ) -> tuple[str, ...]:
+        """Find or plan the categories along `path`; return its key (the lower-cased names)."""
+        parent: Category | None = None
+        key: tuple[str, ...] = ()
+        for name in path:
+            key = (*key, name.lower())
+            node = self.category_by_key.get(key)
+            if node is None:
+                node = None if parent is not None and parent.pk is None else by_parent_name.get(
+                    (parent.pk if parent else None, name.lower())
+                )
+                if node is None:
+                    # No `parent=`: a parent given as an object would be re-fetched once its
+                    # id is set; `parent_of` keeps it instead.
+                    node = Category(
+                        name=name, slug=slugify(name, allow_unicode=True)[:120],
+                        path=f"{parent.path}{PATH_SEPARATOR}{name}" if parent else name,
+                        level=len(key) - 1, lft=0, rght=0, tree_id=0,
+                    )
+                    self.new_categories.append((key, node))
+                    self.parent_of[id(node)] = parent
+                self.category_by_key[key] = node
+            parent = node
+        return key
 
     def _products(self) -> None:
         existing_ids = sorted({c.pk for c in self.category_by_key.values() if c.pk is not None})
@@ -422,8 +569,9 @@ class _Plan:
         for row in self.rows:
             if not row.product_name:
                 continue
-            category = self.category_by_key[tuple(n.lower() for n in row.category_path)]
-            key = (tuple(n.lower() for n in row.category_path), row.product_name.lower())
+            category_key = self.key_of_path[row.category_path]
+            category = self.category_by_key[category_key]
+            key = (category_key, row.product_name.lower())
             product = self.product_by_key.get(key)
             if product is None:
                 matches = stored.get((category.pk, row.product_name.lower()), []) if category.pk else []
@@ -505,16 +653,17 @@ class _Plan:
         product_ids = allocate_ids(Product, len(self.new_products))
         for product in self.new_products:
             product.pk = next(product_ids)
-            products.add(id=product.pk, name=product.name, slug=slugify(product.name, allow_unicode=True)[:170],
+            products.add(id=product.pk, name=product.name, slug=_product_slug(product.name),
                          category_id=product.category.pk,
                          description=product.description, attributes=product.attributes)
         products.flush()
         _upsert(Product, list(self.changed_products.values()), ["description", "attributes"])
         skus = RowWriter(SKU, {**stamps, "deleted_with_product": False})
-        for row, product in self.new_skus:
-            skus.add(sku_code=row.sku_code, product_id=product.pk, price=row.price, attributes=row.attributes)
+        for batch in _chunks(self.new_skus):
+            for row, product in batch:
+                skus.add(sku_code=row.sku_code, product_id=product.pk, price=row.price, attributes=row.attributes)
             if progress:
-                progress(1)
+                progress(len(batch))
         skus.flush()
         changed = [
             _Row(pk=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes)
@@ -560,6 +709,12 @@ class _Plan:
             right = self._number(child, children, left=right, tree_id=tree_id) + 1
         node.rght = right
         return right
+
+
+@lru_cache(maxsize=100_000)
+def _product_slug(name: str) -> str:
+    """Products in different categories often share a name: slugify each name once."""
+    return slugify(name, allow_unicode=True)[:170]
 
 
 def _upsert(model, objs: list, fields: list[str], progress: Callable[[int], Any] | None = None) -> None:

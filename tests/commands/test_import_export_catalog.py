@@ -185,6 +185,10 @@ def catalog(db):
     SKUFactory(sku_code="ALP-41", product=boot, price=Decimal("0.50"))
     sku_soft_delete(sku_id=SKUFactory(sku_code="ALP-OLD", product=boot).pk)
     ProductFactory(name="Insoles", category=boots)
+    # COPY's text format escapes these: backslash, tab, CR and LF in text and in JSON.
+    odd = ProductFactory(name="Back\\slash", category=boots, description="tab\there\r\nCRLF \\N not null",
+                         attributes={"path": "C:\\dir\tx", "line": "a\nb"})
+    SKUFactory(sku_code="ODD-1", product=odd, price=Decimal("1.00"), attributes={"note": "\\."})
 
 
 def wipe_catalog() -> None:
@@ -223,7 +227,7 @@ def test_export_csv_rows(run, catalog):
     assert "ALP-41,0.50,{}" in output.out
     assert ",Insoles,,{},,," in output.out
     assert "Schuhe & Stiefel/Empty corner,,{},,,,,," in output.out
-    assert "Exported 5 rows" in output.err
+    assert "Exported 6 rows" in output.err
 
 
 def test_export_rejects_an_unknown_format(run, tmp_path):
@@ -278,3 +282,74 @@ def test_a_file_that_is_not_utf8_is_an_error(run, tmp_path):
 
     with pytest.raises(CommandError, match="not UTF-8"):
         run("import_catalog", str(path))
+
+
+def test_blank_lines_keep_the_line_numbers_right(tmp_path, db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = write(tmp_path, HEADER + (
+        "\n"                                   # line 2: empty
+        "Ok/Fine,Good,,GOOD-1,1.00,\n"          # line 3
+        "\n\n"                                 # lines 4-5
+        ",,,,,\n"                              # line 6: only empty cells
+        "Ok/Fine,Good,,BAD CODE,1.00,\n"        # line 7
+        "Ok/Fine,Good,,GOOD-2,1.00,,extra\n"    # line 8: a cell past the header
+        "Ok/Fine,Good,,SHORT-1\n"               # line 9: short row, price missing
+    ))
+    err = StringIO()
+    with pytest.raises(CommandError, match="3 invalid row"):
+        call_command("import_catalog", path, stdout=StringIO(), stderr=err)
+
+    assert err.getvalue().splitlines() == [
+        "line 7: sku_code 'BAD CODE' must be 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'",
+        "line 8: has more cells than the header",
+        "line 9: price is required with a sku_code",
+    ]
+
+
+CHECK_CASES = [
+    {"category_path": "A/B", "product_name": "P", "sku_code": "S-1", "price": "1.5", "attributes": '{"a": 1}'},
+    {"category_path": " A / B ", "category_description": None, "category_attributes": " ", "product_name": " P ",
+     "product_description": "x\ty", "product_attributes": "{}", "sku_code": " S-2 ", "price": " 2 ", "attributes": ""},
+    {"category_path": "A", "product_name": "", "sku_code": "", "price": ""},
+    {"category_path": "A", "product_name": "P", "sku_code": None, "price": None},
+    {"category_path": "A", "product_name": None, "sku_code": "S-3", "price": "1"},
+    {"category_path": "A", "product_name": "P", "sku_code": "S 4", "price": "1"},
+    {"category_path": "A", "product_name": "P", "sku_code": "S-5", "price": "1.001", "attributes": "[1]"},
+    {"category_path": "A", "product_name": "P", "sku_code": "S-6", "price": None},
+    {"category_path": "A", "product_name": "P", "sku_code": "", "price": "3"},
+    {"category_path": "A//B", "product_name": "P\x01", "sku_code": "S-7", "price": "x"},
+    {"category_path": None, "product_name": "P", "sku_code": "S-8", "price": "-1", "attributes": "{"},
+    {"category_path": "A", "category_description": "d" * 501, "product_name": "p" * 151, "sku_code": "S-9",
+     "price": "1"},
+    {"category_path": "A", "category_attributes": '"text"', "product_name": "P", "product_attributes": "nope"},
+    {"category_path": "A", "product_name": "P", "sku_code": "S-10", "price": "1", "__extra__": True},
+    # JSON files: cells that are not text.
+    {"category_path": "A", "product_name": "P", "sku_code": "S-11", "price": 1.25, "attributes": {"a": [1]}},
+    {"category_path": "A", "product_name": "P", "sku_code": "S-12", "price": True},
+    {"category_path": "A", "product_name": "P", "sku_code": "", "price": 0},
+    {"category_path": "A", "product_name": "P", "sku_code": "", "price": 5},
+    {"category_path": "A", "product_name": 7, "sku_code": "S-13", "price": "1"},
+    {"category_path": ["A"], "product_name": "P"},
+    {"category_path": "A", "product_name": "P", "sku_code": "S-14", "price": "1", "attributes": {"a": "\x00"}},
+    {"category_path": "A", "product_name": "P", "sku_code": "S-15", "price": "1", "__extra__": False},
+    ["not", "an", "object"],
+]
+
+
+def test_the_row_checker_agrees_with_catalog_row_check():
+    """The fast checker (memoized per cell text) gives the same rows and the same faults."""
+    from catalog.services.imports import _RowChecker, catalog_row_check
+
+    def outcome(check, line, record):
+        try:
+            return vars(check(line, record))
+        except ValueError as exc:
+            return str(exc)
+
+    checker = _RowChecker()
+    for _round in range(2):  # the second round is served from the memo
+        for line, record in enumerate(CHECK_CASES, start=2):
+            assert outcome(checker.check, line, record) == outcome(catalog_row_check, line, record), record

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.factories import UserFactory
 from tests.reliability.world import build_world
 
-EXAMPLES_PER_MODE = 8  # per operation, for each of valid and invalid data (16 in all)
+EXAMPLES_PER_MODE = 6  # per operation, for each of valid and invalid data (12 in all)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 COUNTS = {"examples": 0, "operations": 0}
 

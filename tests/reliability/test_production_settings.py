@@ -239,7 +239,18 @@ print(RequestsPerMinuteThrottle().allow_request(request, None))
 """
 
 
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 @once
+@pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379")
 def test_rate_limit_count_is_shared_across_processes_through_redis(settings):
     """Workers are separate processes with their own cache clients: with `REDIS_URL` they
     share one count, so the limit holds for the whole deployment, not per worker."""

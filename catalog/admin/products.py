@@ -2,9 +2,11 @@
 import csv
 
 from django.contrib import admin
+from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import smart_split, unescape_string_literal
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
@@ -98,7 +100,8 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     list_filter = (CategoryTreeFilter, DeletedListFilter, StockStatusFilter)
     list_select_related = ("category",)
     list_per_page = 100
-    search_fields = ("name", "description", "skus__sku_code")
+    # SKU codes are searched too, in `get_search_results` (a subquery, not a join + DISTINCT).
+    search_fields = ("name", "description")
     autocomplete_fields = ("category",)
     readonly_fields = ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at")
     fieldsets = (
@@ -114,7 +117,14 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     def get_search_results(self, request, queryset, search_term):
         if request.path.endswith("/autocomplete/"):
             queryset = queryset.filter(is_deleted=False)  # a SKU's product
-        return super().get_search_results(request, queryset, search_term)
+            return super().get_search_results(request, queryset, search_term)
+        for word in smart_split(search_term):
+            word = unescape_string_literal(word) if word[0] in "\"'" and word[0] == word[-1] else word
+            with_code = SKU.all_objects.filter(sku_code__icontains=word).values("product_id")
+            queryset = queryset.filter(
+                Q(name__icontains=word) | Q(description__icontains=word) | Q(pk__in=with_code)
+            )
+        return queryset, False
 
     @admin.display(description="category", ordering="category__path")
     def category_path(self, product):

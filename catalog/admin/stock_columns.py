@@ -21,6 +21,16 @@ def _sum_subquery(rows: QuerySet, group_by: str, expression) -> Coalesce:
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
 
 
+def low_levels(levels: QuerySet) -> QuerySet:
+    """`stock_levels_low`, narrowed first by the stored quantities.
+
+    Overdue reservations only ever add to what is available, so a level that is low as
+    read is also low by its stored `reserved`: the cheap test lets PostgreSQL skip the
+    overdue-reservations subquery for every level that is clearly not low.
+    """
+    return stock_levels_low(levels.filter(on_hand__lte=F("reserved") + F("low_stock_threshold")))
+
+
 def products_with_stock(queryset: QuerySet) -> QuerySet:
     """Products with `sku_total`, `available_total` and `has_low_level` (active SKUs only)."""
     levels = StockLevel.objects.filter(sku__product=OuterRef("pk"), sku__is_deleted=False)
@@ -32,14 +42,14 @@ def products_with_stock(queryset: QuerySet) -> QuerySet:
             _sum_subquery(levels, "sku__product", F("on_hand") - F("reserved"))
             + _sum_subquery(overdue, "sku__product", F("quantity"))
         ),
-        has_low_level=Exists(stock_levels_low(levels)),
+        has_low_level=Exists(low_levels(levels)),
     )
 
 
 def skus_with_stock(queryset: QuerySet) -> QuerySet:
     """SKUs with `stock_on_hand`, `stock_reserved`, `stock_available` and `has_low_level`."""
     return with_stock_totals(queryset).annotate(
-        has_low_level=Exists(stock_levels_low(StockLevel.objects.filter(sku_id=OuterRef("pk")))),
+        has_low_level=Exists(low_levels(StockLevel.objects.filter(sku_id=OuterRef("pk")))),
     )
 
 

@@ -6,7 +6,7 @@ at them. Nothing here runs model `save()`, signals or django-simple-history.
 """
 import datetime
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection
@@ -51,16 +51,16 @@ class RowWriter:
         first = self.rows[0]
         given = [c for c in self.columns if c in first]
         constant = [c for c in self.columns if c not in first and c in self.defaults]
-        prefix = "".join(f"{_copy_cell(self.defaults[c])}\t" for c in constant)
+        prefix = "".join(f"{copy_cell(self.defaults[c])}\t" for c in constant)
         json_texts: dict[int, str] = {}  # rows often share one attributes dict: dump it once
 
         def as_json(value: Any) -> str:
             text = json_texts.get(id(value))
             if text is None:
-                text = json_texts[id(value)] = _copy_cell(json.dumps(value))
+                text = json_texts[id(value)] = copy_cell(json.dumps(value))
             return text
 
-        cells = [(c, as_json if c in self.json_columns else _copy_cell) for c in given]
+        cells = [(c, as_json if c in self.json_columns else copy_cell) for c in given]
         text = "".join([
             f"{prefix}{_TAB.join([cell(row[c]) for c, cell in cells])}\n" for row in self.rows
         ])
@@ -76,7 +76,7 @@ _TAB = "\t"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_cell(value: Any) -> str:
+def copy_cell(value: Any) -> str:
     """One value as a cell of COPY's text format (JSON values are dumped by the caller)."""
     if value is None:
         return "\\N"
@@ -87,6 +87,27 @@ def _copy_cell(value: Any) -> str:
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     return str(value)  # int, Decimal, float, UUID
+
+
+def copy_text_rows(model, defaults: dict[str, Any], columns: list[str], chunks: Iterable[list[str]]) -> int:
+    """PostgreSQL: one `COPY` of rows already written as COPY text.
+
+    Each line holds the cells of `columns` (each made with `copy_cell`, or known to need no
+    escaping), tab-separated and ending in a newline; every other column of `defaults`
+    takes that value on every row. Returns the number of rows written.
+    """
+    constant = [c for c in defaults if c not in columns]
+    prefix = "".join(f"{copy_cell(defaults[c])}\t" for c in constant)
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in (*constant, *columns))
+    written = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
+    ) as copy:
+        for lines in chunks:
+            copy.write(prefix + prefix.join(lines) if prefix else "".join(lines))
+            written += len(lines)
+    return written
 
 
 def allocate_ids(model, count: int) -> Iterator[int]:

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import MAX_PRICE, SKU, Category, Product
-from catalog.services.bulk_rows import BATCH_SIZE, RowWriter, allocate_ids
+from catalog.services.bulk_rows import BATCH_SIZE, RowWriter, allocate_ids, copy_cell, copy_text_rows
 from catalog.services.categories import category_tree_lock
 from inventory_site.exceptions import InvalidInput
 from inventory_site.validators import (
@@ -608,6 +608,8 @@ class _Plan:
         stored: dict[str, tuple] = {}
         codes = [row.sku_code.lower() for row in sku_rows]
         postgres = connection.vendor == "postgresql"
+        if not SKU.all_objects.exists():
+            codes = []  # an empty catalog (a first load): nothing to match
         for batch in _chunks(codes, 20000 if postgres else 5000):
             if postgres:
                 # One array parameter instead of 20,000: far cheaper to send and to plan.
@@ -649,27 +651,77 @@ class _Plan:
         self._write_categories()
         _upsert(Category, list(self.changed_categories.values()), ["description", "attributes"])
         stamps = {"created_at": now, "updated_at": now, "version": 1, "is_deleted": False, "deleted_at": None}
-        products = RowWriter(Product, stamps)
         product_ids = allocate_ids(Product, len(self.new_products))
-        for product in self.new_products:
+        # In name order (ids still ascending): the five name and slug indexes then take
+        # mostly appends at their right edge, which PostgreSQL does much faster.
+        new_products = sorted(self.new_products, key=_name_order)
+        for product in new_products:
             product.pk = next(product_ids)
-            products.add(id=product.pk, name=product.name, slug=_product_slug(product.name),
-                         category_id=product.category.pk,
-                         description=product.description, attributes=product.attributes)
-        products.flush()
+        # And SKUs in code order, for the same reason (the two code indexes).
+        self.new_skus.sort(key=_code_order)
+        sku_stamps = {**stamps, "deleted_with_product": False}
+        if connection.vendor == "postgresql":
+            self._copy_new_rows(new_products, stamps, sku_stamps, progress)
+        else:
+            products = RowWriter(Product, stamps)
+            for product in new_products:
+                products.add(id=product.pk, name=product.name, slug=_product_slug(product.name),
+                             category_id=product.category.pk,
+                             description=product.description, attributes=product.attributes)
+            products.flush()
         _upsert(Product, list(self.changed_products.values()), ["description", "attributes"])
-        skus = RowWriter(SKU, {**stamps, "deleted_with_product": False})
-        for batch in _chunks(self.new_skus):
-            for row, product in batch:
-                skus.add(sku_code=row.sku_code, product_id=product.pk, price=row.price, attributes=row.attributes)
-            if progress:
-                progress(len(batch))
-        skus.flush()
+        if connection.vendor != "postgresql":
+            skus = RowWriter(SKU, sku_stamps)
+            for batch in _chunks(self.new_skus):
+                for row, product in batch:
+                    skus.add(sku_code=row.sku_code, product_id=product.pk, price=row.price,
+                             attributes=row.attributes)
+                if progress:
+                    progress(len(batch))
+            skus.flush()
         changed = [
             _Row(pk=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes)
             for row, product, sku_id, code in self.changed_skus
         ]
         _upsert(SKU, changed, ["price", "attributes", "product"], progress=progress)
+
+    def _copy_new_rows(self, new_products: list[_NewProduct], stamps: dict, sku_stamps: dict,
+                       progress: Callable[[int], Any] | None) -> None:
+        """PostgreSQL: the new products, then the new SKUs, each in one COPY of text made here.
+
+        No dict per row: the cells are formatted straight into COPY's text format (a SKU
+        code matches SKU_CODE_RE, ids are ints and prices quantized Decimals: none needs
+        escaping). Attribute dicts are shared by many rows and dumped once each.
+        """
+        json_cells: dict[int, str] = {}
+
+        def json_cell(value: dict) -> str:
+            cell = json_cells.get(id(value))
+            if cell is None:
+                cell = json_cells[id(value)] = copy_cell(json.dumps(value))
+            return cell
+
+        def product_lines() -> Iterator[list[str]]:
+            for batch in _chunks(new_products):
+                yield [
+                    f"{p.pk}\t{copy_cell(p.name)}\t{copy_cell(_product_slug(p.name))}\t{p.category.pk}\t"
+                    f"{copy_cell(p.description)}\t{json_cell(p.attributes)}\n"
+                    for p in batch
+                ]
+
+        copy_text_rows(Product, stamps, ["id", "name", "slug", "category_id", "description", "attributes"],
+                       product_lines())
+
+        def sku_lines() -> Iterator[list[str]]:
+            for batch in _chunks(self.new_skus):
+                yield [
+                    f"{row.sku_code}\t{product.pk}\t{row.price}\t{json_cell(row.attributes)}\n"
+                    for row, product in batch
+                ]
+                if progress:
+                    progress(len(batch))
+
+        copy_text_rows(SKU, sku_stamps, ["sku_code", "product_id", "price", "attributes"], sku_lines())
 
     def _write_categories(self) -> None:
         """Insert new categories parents first. Trees that are new as a whole get their mptt
@@ -709,6 +761,14 @@ class _Plan:
             right = self._number(child, children, left=right, tree_id=tree_id) + 1
         node.rght = right
         return right
+
+
+def _name_order(product: _NewProduct) -> str:
+    return product.name.lower()
+
+
+def _code_order(new_sku: tuple[CatalogRow, Any]) -> str:
+    return new_sku[0].sku_code.lower()
 
 
 @lru_cache(maxsize=100_000)

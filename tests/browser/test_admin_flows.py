@@ -1,12 +1,9 @@
 """The admin as staff use it, in a real browser: tree, products, stock, stale saves, imports."""
-import os
 from decimal import Decimal
 
 import pytest
 
 from tests.browser.conftest import screenshot
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from catalog.models import SKU, Category, Product
 from catalog.services.bulk_rows import RowWriter, allocate_ids
 from catalog.services.categories import category_tree_lock
-from stock.models import MovementReason, StockLevel, StockMovement, Warehouse
+from stock.models import MovementReason, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
 
 DEMO_SKU_PREFIX = "DM-"
 SECOND_WAREHOUSE = ("EAST", "East distribution centre")
@@ -388,3 +388,14 @@ def demo_catalog_load(
     result.movements = generator.movements.written
     result.reservations = _reserve_a_few(generator.sample_levels, rng, min(8, max(2, skus // 25)), user)
     return result
+
+
+def planner_statistics_refresh() -> None:
+    """ANALYZE the tables a bulk load filled. Without statistics PostgreSQL plans the admin's
+    lists as if the tables were empty (about 90 s instead of 0.3 s for the products page at
+    100k SKUs) until autovacuum gets round to them."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Category, Product, SKU, StockLevel, StockMovement, Reservation, ReservationLine):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')

@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services.demo_data import demo_catalog_load
+from catalog.services.demo_data import demo_catalog_load, planner_statistics_refresh
 from inventory_site.exceptions import DomainError
 from inventory_site.management.progress import progress_bar
 
@@ -35,6 +35,8 @@ class Command(BaseCommand):
                 result = demo_catalog_load(skus=skus, seed=seed, progress=bar.update)
         except DomainError as exc:
             raise CommandError(exc.message) from None
+        if not result.skipped:
+            planner_statistics_refresh()
         seconds = time.monotonic() - started
         if result.skipped:
             self.stdout.write("The demo catalog is already loaded; nothing to do "

@@ -25,6 +25,14 @@ STALE_SAVE_MESSAGE = (
 )
 
 
+def object_id(value: str | None) -> int | None:
+    """The id in a query-string value, or None. Only ASCII digits of a size a bigint holds:
+    `"²".isdigit()` is true and 20 digits overflow the query, and either would be a 500."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 class PrettyJSONWidget(forms.Textarea):
     """A monospace textarea showing JSON indented; static/admin-ext checks the syntax as you type."""
 

@@ -19,7 +19,7 @@ from catalog.admin.forms import CategoryAdminForm
 from catalog.admin.resources import CategoryResource
 from catalog import services
 from catalog.models import Category, Product
-from inventory_site.admin import DeletedListFilter, ServiceAdminMixin
+from inventory_site.admin import DeletedListFilter, ServiceAdminMixin, object_id
 from inventory_site.exceptions import DomainError
 
 MOVE_POSITIONS = ("last-child", "left", "right")
@@ -34,8 +34,8 @@ class TreeLevelFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         choices = [("all", "All levels")]
         value = self.value()
-        if value and value.isdigit():
-            parent = Category.all_objects.filter(pk=value).first()
+        if object_id(value) is not None:
+            parent = Category.all_objects.filter(pk=object_id(value)).first()
             if parent is not None:
                 choices.append((value, f"Inside {parent}"))
         return choices
@@ -57,8 +57,8 @@ class TreeLevelFilter(admin.SimpleListFilter):
         value = self.value()
         if value == "all":
             return queryset
-        if value and value.isdigit():
-            return queryset.filter(parent_id=int(value))
+        if object_id(value) is not None:
+            return queryset.filter(parent_id=object_id(value))
         if request.GET.get("q") or request.GET.get("deleted") in ("deleted", "all"):
             return queryset  # a search or the deleted rows: show every level
         if request.method == "POST" and "action" in request.POST:
@@ -183,10 +183,10 @@ class CategoryAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin, Dr
         return super().changelist_view(request, extra_context)
 
     def _crumbs(self, request):
-        value = request.GET.get("parent", "")
-        if not value.isdigit():
+        pk = object_id(request.GET.get("parent"))
+        if pk is None:
             return []
-        node = Category.all_objects.filter(pk=value).first()
+        node = Category.all_objects.filter(pk=pk).first()
         if node is None:
             return []
         return list(node.get_ancestors(include_self=True).only("pk", "name"))

@@ -18,7 +18,7 @@ from catalog.admin.stock_columns import (
 )
 from catalog import services
 from catalog.models import SKU, Category, Product
-from inventory_site.admin import DeletedListFilter, ServiceAdminMixin
+from inventory_site.admin import DeletedListFilter, ServiceAdminMixin, object_id
 
 
 class CategoryTreeFilter(admin.SimpleListFilter):
@@ -30,7 +30,7 @@ class CategoryTreeFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         value = self.value()
-        node = Category.all_objects.filter(pk=value).first() if value and value.isdigit() else None
+        node = Category.all_objects.filter(pk=object_id(value)).first() if object_id(value) is not None else None
         if node is None:
             nodes = Category.objects.filter(level=0)[:50]
         else:
@@ -40,9 +40,9 @@ class CategoryTreeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if not (value and value.isdigit()):
+        if object_id(value) is None:
             return queryset
-        node = Category.all_objects.filter(pk=value).first()
+        node = Category.all_objects.filter(pk=object_id(value)).first()
         if node is None:
             return queryset.none()
         field = self.category_lookup

@@ -56,3 +56,15 @@ def test_stock_level_and_adjust_pages_open(staff_client, catalog):
     assert staff_client.get(reverse("admin:stock_stocklevel_change", args=[level.pk])).status_code == 200
     assert staff_client.get(reverse("admin:stock_stocklevel_adjust_level", args=[level.pk])).status_code == 200
     assert staff_client.get(reverse("admin:stock_stocklevel_adjust")).status_code == 200
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/catalog/category/?parent=%C2%B2",
+    "/admin/catalog/category/?parent=99999999999999999999",
+    "/admin/catalog/product/?category_tree=%C2%B2",
+    "/admin/catalog/product/?category_tree=99999999999999999999",
+    "/admin/catalog/sku/?category_tree=99999999999999999999",
+])
+def test_id_filters_ignore_values_that_are_not_ids(staff_client, catalog, url):
+    """A superscript digit passes str.isdigit() and 20 digits overflow a bigint: neither is a 500."""
+    assert staff_client.get(url).status_code == 200

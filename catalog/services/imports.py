@@ -457,6 +457,26 @@ class _Row(SimpleNamespace):
 
 
 @dataclass(eq=False)
+class _NewCategory:
+    """A category to create: its columns, without a model instance (10k of them are common)."""
+
+    name: str
+    slug: str
+    path: str
+    level: int
+    description: str = ""
+    attributes: dict = field(default_factory=dict)
+    pk: int | None = None
+    parent_id: int | None = None
+    lft: int = 0
+    rght: int = 0
+    tree_id: int = 0
+
+    COLUMNS = ("id", "name", "slug", "description", "parent_id", "path", "attributes", "lft", "rght", "tree_id",
+               "level")
+
+
+@dataclass(eq=False)
 class _NewProduct:
     """A product to create (lighter than a model instance; 100k of them are common)."""
 
@@ -540,10 +560,9 @@ class _Plan:
                 if node is None:
                     # No `parent=`: a parent given as an object would be re-fetched once its
                     # id is set; `parent_of` keeps it instead.
-                    node = Category(
-                        name=name, slug=slugify(name, allow_unicode=True)[:120],
-                        path=f"{parent.path}{PATH_SEPARATOR}{name}" if parent else name,
-                        level=len(key) - 1, lft=0, rght=0, tree_id=0,
+                    node = _NewCategory(
+                        name=name, slug=_category_slug(name),
+                        path=f"{parent.path}{PATH_SEPARATOR}{name}" if parent else name, level=len(key) - 1,
                     )
                     self.new_categories.append((key, node))
                     self.parent_of[id(node)] = parent
@@ -739,8 +758,10 @@ class _Plan:
         by_depth: dict[int, list[Category]] = {}
         for key, node in self.new_categories:
             by_depth.setdefault(len(key), []).append(node)
-        for depth in sorted(by_depth):
+        ids = allocate_ids(Category, len(self.new_categories))
+        for depth in sorted(by_depth):  # parents first, so that a parent has its id
             for node in by_depth[depth]:
+                node.pk = next(ids)
                 parent = self.parent_of[id(node)]
                 if parent is None:
                     continue
@@ -748,10 +769,43 @@ class _Plan:
                 if not node.tree_id:  # under a category that was there before
                     node.tree_id = parent.tree_id
                     grown_trees.add(parent.tree_id)
-            for batch in _chunks(by_depth[depth]):
-                Category.all_objects.bulk_create(batch)
+        self._insert_categories([node for depth in sorted(by_depth) for node in by_depth[depth]])
         for tree_id in sorted(grown_trees):
             Category.all_objects.partial_rebuild(tree_id)
+
+    @staticmethod
+    def _insert_categories(nodes: list[_NewCategory]) -> None:
+        """Write new categories (ids and mptt numbers set), parents before children."""
+        now = timezone.now()
+        stamps = {"created_at": now, "updated_at": now, "version": 1, "is_deleted": False, "deleted_at": None}
+        if connection.vendor != "postgresql":
+            for batch in _chunks(nodes):
+                Category.all_objects.bulk_create([
+                    Category(**stamps, **{"id" if c == "id" else c: getattr(n, "pk" if c == "id" else c)
+                                          for c in _NewCategory.COLUMNS})
+                    for n in batch
+                ])
+            return
+        json_cells: dict[int, str] = {}
+
+        def cell(value: Any) -> str:
+            if isinstance(value, dict):
+                text = json_cells.get(id(value))
+                if text is None:
+                    text = json_cells[id(value)] = copy_cell(json.dumps(value))
+                return text
+            return copy_cell(value)
+
+        def lines() -> Iterator[list[str]]:
+            for batch in _chunks(nodes):
+                yield [
+                    "\t".join([cell(n.pk), cell(n.name), cell(n.slug), cell(n.description), cell(n.parent_id),
+                                cell(n.path), cell(n.attributes), cell(n.lft), cell(n.rght), cell(n.tree_id),
+                                cell(n.level)]) + "\n"
+                    for n in batch
+                ]
+
+        copy_text_rows(Category, stamps, list(_NewCategory.COLUMNS), lines())
 
     def _number(self, node: Category, children: dict[int, list[Category]], *, left: int, tree_id: int) -> int:
         """Give `node` and its new descendants their mptt numbers (siblings by name); return its `rght`."""
@@ -769,6 +823,11 @@ def _name_order(product: _NewProduct) -> str:
 
 def _code_order(new_sku: tuple[CatalogRow, Any]) -> str:
     return new_sku[0].sku_code.lower()
+
+
+@lru_cache(maxsize=100_000)
+def _category_slug(name: str) -> str:
+    return slugify(name, allow_unicode=True)[:120]
 
 
 @lru_cache(maxsize=100_000)

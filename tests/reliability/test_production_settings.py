@@ -213,8 +213,13 @@ def test_gunicorn_access_log_has_no_token(static_server):
     secret = uuid.uuid4().hex
     httpx.get(f"{static_server.url}/api/v1/schema/?format=json", headers={"Authorization": f"Token {secret}",
                                                                            "X-Request-ID": "probe-42"})
-    lines = [json.loads(line) for line in static_server.output().splitlines() if line.startswith("{")]
-    access = [line for line in lines if line.get("logger") == "gunicorn.access" and line.get("request_id") == "probe-42"]
+    deadline = time.monotonic() + 5
+    while True:  # gunicorn writes the access line just after the response: wait for it
+        lines = [json.loads(line) for line in static_server.output().splitlines() if line.startswith("{")]
+        access = [line for line in lines if line.get("logger") == "gunicorn.access" and line.get("request_id") == "probe-42"]
+        if access or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert access and access[0]["path"] == "/api/v1/schema/" and access[0]["status"] == 200
     assert secret not in static_server.output()
     # Everything the server writes (gunicorn's own messages too) is one JSON object per line.

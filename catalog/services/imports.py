@@ -519,7 +519,15 @@ class _Plan:
         given: dict[tuple[str, ...], dict[str, tuple[Any, int]]] = {}
         # Rows share a few thousand paths: each distinct path tuple is walked once.
         self.key_of_path: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # A row repeating the previous one's category cells (the same checked objects, which
+        # the row checker shares between equal cells) would change nothing: skipped, unless
+        # the previous row was in error.
+        last: tuple | None = None
         for row in self.rows:
+            cells = (row.category_path, row.category_description, row.category_attributes)
+            if last is not None and cells[0] is last[0] and cells[1] is last[1] and cells[2] is last[2]:
+                continue
+            last = cells
             key = self.key_of_path.get(row.category_path)
             if key is None:
                 key = self.key_of_path[row.category_path] = self._category_path_nodes(
@@ -535,6 +543,7 @@ class _Plan:
                 first = given.setdefault(key, {}).setdefault(attr, (value, row.line))
                 if first[0] != value:
                     self.error(row, f"category_{attr} differs from {self.unit} {first[1]} for the same category")
+                    last = None
                 elif first[1] == row.line and getattr(parent, attr) != value:
                     setattr(parent, attr, value)
                     if parent.pk is not None:
@@ -585,9 +594,16 @@ class _Plan:
         self.new_products: list[_NewProduct] = []
         self.changed_products: dict[int, _Row] = {}
         given: dict[tuple, dict[str, tuple[Any, int]]] = {}
+        last: tuple | None = None  # as for categories: a row repeating the previous one's cells
         for row in self.rows:
             if not row.product_name:
                 continue
+            cells = (row.category_path, row.product_name, row.product_description, row.product_attributes)
+            if last is not None and cells[0] is last[0] and cells[1] is last[1] and cells[2] is last[2] \
+                    and cells[3] is last[3]:
+                self.product_of_row[row.line] = last[4]
+                continue
+            last = None
             category_key = self.key_of_path[row.category_path]
             category = self.category_by_key[category_key]
             key = (category_key, row.product_name.lower())
@@ -604,6 +620,7 @@ class _Plan:
                     self.new_products.append(product)
                 self.product_by_key[key] = product
             self.product_of_row[row.line] = product
+            last = (*cells, product)
             for attr in ("description", "attributes"):
                 value = getattr(row, f"product_{attr}")
                 if value is None:
@@ -611,6 +628,7 @@ class _Plan:
                 first = given.setdefault(key, {}).setdefault(attr, (value, row.line))
                 if first[0] != value:
                     self.error(row, f"product_{attr} differs from {self.unit} {first[1]} for the same product")
+                    last = None
                 elif first[1] == row.line and getattr(product, attr) != value:
                     setattr(product, attr, value)
                     if product.pk is not None:

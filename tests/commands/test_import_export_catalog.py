@@ -146,6 +146,30 @@ def test_conflicting_product_values_are_refused(run, tmp_path):
         run("import_catalog", path)
 
 
+def test_repeated_conflicting_rows_are_each_reported(tmp_path, db):
+    """Rows repeating the previous row's cells are skipped by the planner only when that row was fine."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    header = "category_path,category_description,product_name,product_description,product_attributes,sku_code,price\n"
+    path = write(tmp_path, header + (
+        'A,one,P,first,"{""a"": 1}",C-1,1.00\n'
+        'A,one,P,first,"{""a"": 1}",C-2,1.00\n'     # line 3: the same cells: fine
+        'A,two,P,second,"{""a"": 2}",C-3,1.00\n'    # line 4: three conflicts
+        'A,two,P,second,"{""a"": 2}",C-4,1.00\n'    # line 5: the same three again
+        'A,one,P,first,"{""a"": 1}",C-5,1.00\n'     # line 6: fine again
+    ))
+    err = StringIO()
+    with pytest.raises(CommandError, match="2 invalid row"):
+        call_command("import_catalog", path, stdout=StringIO(), stderr=err)
+
+    conflicts = ("category_description differs from line 2 for the same category; "
+                 "product_description differs from line 2 for the same product; "
+                 "product_attributes differs from line 2 for the same product")
+    assert err.getvalue().splitlines() == [f"line 4: {conflicts}", f"line 5: {conflicts}"]
+
+
 def test_missing_columns_file_and_unknown_extension_are_errors(run, tmp_path):
     with pytest.raises(CommandError, match="missing column"):
         run("import_catalog", write(tmp_path, "category_path,sku_code\nA,B\n"))

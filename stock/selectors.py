@@ -33,20 +33,16 @@ def overdue_lines(*, now: datetime | None = None) -> QuerySet:
     )
 
 
-def _sum_of(rows: QuerySet, field: str) -> Coalesce:
-    """`COALESCE((SELECT SUM(field) FROM rows), 0)` for rows filtered on outer references."""
-    total = rows.order_by().annotate(_one=Value(1)).values("_one").annotate(total=Sum(field)).values("total")
+def _sum_of(rows: QuerySet, expression) -> Coalesce:
+    """`COALESCE((SELECT SUM(expression) FROM rows), 0)` for rows filtered on outer references."""
+    total = rows.order_by().annotate(_one=Value(1)).values("_one").annotate(total=Sum(expression)).values("total")
     return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
-
-
-def _overdue_sum(lines: QuerySet, group_by: str) -> Coalesce:
-    return _sum_of(lines, "quantity")
 
 
 def overdue_reserved_for_level(*, now: datetime | None = None) -> Coalesce:
     """Units of an outer `StockLevel` held by overdue, unrecorded reservations."""
     lines = overdue_lines(now=now).filter(sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"))
-    return _overdue_sum(lines, "sku_id")
+    return _sum_of(lines, "quantity")
 
 
 def with_effective_quantities(levels: QuerySet, *, now: datetime | None = None) -> QuerySet:
@@ -67,7 +63,14 @@ def stock_level_list() -> QuerySet:
 
 
 def stock_levels_low(levels: QuerySet, low: bool = True, *, now: datetime | None = None) -> QuerySet:
-    """Levels whose available quantity is at (or, with `low=False`, above) its threshold."""
+    """Levels whose available quantity is at (or, with `low=False`, above) its threshold.
+
+    Overdue reservations only ever add to what is available, so a level that reads as low
+    is also low by its stored `reserved`: that cheap test comes first and lets PostgreSQL
+    skip the overdue-reservations subquery for every level that is clearly not low.
+    """
+    if low:
+        levels = levels.filter(on_hand__lte=F("reserved") + F("low_stock_threshold"))
     if "effective_available" not in levels.query.annotations:
         levels = with_effective_quantities(levels, now=now)
     return levels.filter(effective_is_low=low)
@@ -104,9 +107,7 @@ def reservations_with_status(reservations: QuerySet, status: str, *, now: dateti
 # --- SKU stock totals ---------------------------------------------------------------
 
 def _sku_level_sum(field: str) -> Coalesce:
-    levels = StockLevel.objects.filter(sku_id=OuterRef("pk"))
-    total = levels.order_by().values("sku_id").annotate(total=Sum(field)).values("total")
-    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+    return _sum_of(StockLevel.objects.filter(sku_id=OuterRef("pk")), field)
 
 
 def with_stock_totals(skus: QuerySet, *, now: datetime | None = None) -> QuerySet:
@@ -116,7 +117,7 @@ def with_stock_totals(skus: QuerySet, *, now: datetime | None = None) -> QuerySe
     the figures of a page, prefer `attach_stock_totals` on the page, which sums only
     the rows shown.
     """
-    overdue = _overdue_sum(overdue_lines(now=now).filter(sku_id=OuterRef("pk")), "sku_id")
+    overdue = _sum_of(overdue_lines(now=now).filter(sku_id=OuterRef("pk")), "quantity")
     return skus.annotate(
         stock_on_hand=_sku_level_sum("on_hand"),
         stock_reserved=_sku_level_sum("reserved") - overdue,
@@ -134,6 +135,34 @@ def skus_low_stock(skus: QuerySet, low: bool = True, *, now: datetime | None = N
     """SKUs with some level at or below its threshold (`low=False`: none)."""
     low_levels = stock_levels_low(StockLevel.objects.filter(sku_id=OuterRef("pk")), now=now)
     return skus.filter(Exists(low_levels)) if low else skus.exclude(Exists(low_levels))
+
+
+def skus_with_stock_status(skus: QuerySet, *, now: datetime | None = None) -> QuerySet:
+    """`with_stock_totals` plus `has_low_level`, for lists that show or filter by stock status."""
+    low_levels = stock_levels_low(StockLevel.objects.filter(sku_id=OuterRef("pk")), now=now)
+    return with_stock_totals(skus, now=now).annotate(has_low_level=Exists(low_levels))
+
+
+def products_with_stock_status(products: QuerySet, *, now: datetime | None = None) -> QuerySet:
+    """Products with `sku_total`, `available_total` and `has_low_level`, over their active SKUs."""
+    from catalog.models import SKU
+
+    levels = StockLevel.objects.filter(sku__product=OuterRef("pk"), sku__is_deleted=False)
+    overdue = overdue_lines(now=now).filter(sku__product=OuterRef("pk"), sku__is_deleted=False)
+    return products.annotate(
+        sku_total=_sum_of(SKU.all_objects.filter(product=OuterRef("pk"), is_deleted=False), Value(1)),
+        available_total=_sum_of(levels, F("on_hand") - F("reserved")) + _sum_of(overdue, "quantity"),
+        has_low_level=Exists(stock_levels_low(levels, now=now)),
+    )
+
+
+def stock_status(available: int, has_low_level: bool, sku_total: int | None = None) -> str:
+    """`none` (no SKUs), `out` (nothing available), `low` (a level at or below its threshold) or `in`."""
+    if sku_total == 0:
+        return "none"
+    if available <= 0:
+        return "out"
+    return "low" if has_low_level else "in"
 
 
 def sku_stock_totals(sku_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict[str, int]]:

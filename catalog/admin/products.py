@@ -14,11 +14,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from catalog.admin.forms import ProductAdminForm, SKUInlineForm
 from catalog.admin.resources import ProductResource
 from catalog.admin.stock_columns import (
-    StockStatusFilter, products_with_stock, skus_with_stock, status_badge, stock_status,
+    StockStatusFilter, status_badge,
 )
 from catalog import services
 from catalog.models import SKU, Category, Product
 from inventory_site.admin import DeletedListFilter, ServiceAdminMixin, object_id
+from stock.selectors import products_with_stock_status, skus_with_stock_status, stock_status
 
 
 class CategoryTreeFilter(admin.SimpleListFilter):
@@ -63,7 +64,7 @@ class SKUInline(admin.TabularInline):
     verbose_name_plural = "SKUs (deleting one here is a soft delete)"
 
     def get_queryset(self, request):
-        return skus_with_stock(SKU.objects.all()).order_by("sku_code")
+        return skus_with_stock_status(SKU.objects.all()).order_by("sku_code")
 
     def has_delete_permission(self, request, obj=None):
         return request.user.has_perm("catalog.delete_sku")
@@ -112,7 +113,7 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     actions = ["soft_delete_selected", "restore_selected", "export_csv"]
 
     def get_queryset(self, request):
-        return products_with_stock(Product.all_objects.all())
+        return products_with_stock_status(Product.all_objects.all())
 
     def get_search_results(self, request, queryset, search_term):
         if request.path.endswith("/autocomplete/"):

@@ -9,7 +9,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from catalog.admin.forms import SKUAdminForm
 from catalog.admin.products import CategoryTreeFilter
 from catalog.admin.resources import SKUResource
-from catalog.admin.stock_columns import SKUStockStatusFilter, skus_with_stock, status_badge, stock_status
+from catalog.admin.stock_columns import SKUStockStatusFilter, status_badge
+from stock.selectors import skus_with_stock_status, stock_status
 from catalog import services
 from catalog.models import SKU
 from inventory_site.admin import DeletedListFilter, ServiceAdminMixin
@@ -41,7 +42,7 @@ class SKUAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     )
 
     def get_queryset(self, request):
-        return skus_with_stock(SKU.all_objects.all())
+        return skus_with_stock_status(SKU.all_objects.all())
 
     @admin.display(description="product", ordering="product__name")
     def product_link(self, sku):

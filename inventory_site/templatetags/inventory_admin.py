@@ -1,8 +1,7 @@
 """Template tags of the admin index: the panel of what needs attention."""
 from django import template
 
-from catalog.admin.stock_columns import low_levels
-from stock.selectors import stock_level_list
+from stock.selectors import stock_level_list, stock_levels_low
 
 register = template.Library()
 
@@ -15,7 +14,7 @@ def low_stock_panel(context):
     user = context["request"].user
     if not user.has_perm("stock.view_stocklevel"):
         return {"visible": False}
-    low = low_levels(stock_level_list().select_related("sku__product"))
+    low = stock_levels_low(stock_level_list().select_related("sku__product"))
     rows = list(low.order_by("effective_available", "sku__sku_code")[: LOW_STOCK_PANEL_ROWS + 1])
     return {
         "visible": True,

@@ -18,7 +18,9 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from inventory_site.api.envelope import Envelope
 from inventory_site.api.renderers import envelope_for
-from stock.services import idempotency_abandon, idempotency_begin, idempotency_complete, request_fingerprint
+from stock.services import (
+    idempotency_abandon, idempotency_begin, idempotency_complete, idempotency_hold, request_fingerprint,
+)
 from stock.services.levels import DEADLOCK_DETECTED, retry_on_deadlock
 
 logger = logging.getLogger("inventory_site.api")
@@ -84,6 +86,7 @@ def _run_and_store(view, record, action, request, args, kwargs) -> Response:
     key has no response to replay.
     """
     with transaction.atomic():
+        idempotency_hold(record=record)
         try:
             response = action(view, request, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the handler turns it into a response to store

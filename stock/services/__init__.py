@@ -1,6 +1,7 @@
 """The stock app's writes. Import services from here: `from stock.services import stock_adjust`."""
 from stock.services.idempotency import (
-    idempotency_abandon, idempotency_begin, idempotency_complete, idempotency_purge_expired, request_fingerprint,
+    idempotency_abandon, idempotency_begin, idempotency_complete, idempotency_hold, idempotency_purge_expired,
+    request_fingerprint,
 )
 from stock.services.levels import (
     ADJUSTMENT_REASONS, MAX_QUANTITY, AdjustmentLine, stock_adjust, stock_adjust_bulk, stock_level_update_threshold,
@@ -15,7 +16,7 @@ from stock.services.warehouses import (
 
 __all__ = [
     "ADJUSTMENT_REASONS", "MAX_QUANTITY", "AdjustmentLine", "ReservationRequestLine",
-    "idempotency_abandon", "idempotency_begin", "idempotency_complete", "idempotency_purge_expired",
+    "idempotency_abandon", "idempotency_begin", "idempotency_complete", "idempotency_hold", "idempotency_purge_expired",
     "request_fingerprint",
     "reservation_commit", "reservation_create", "reservation_release", "reservations_expire",
     "stock_adjust", "stock_adjust_bulk", "stock_level_update_threshold", "stock_receive", "stock_transfer",

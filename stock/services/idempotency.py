@@ -8,7 +8,7 @@ import hashlib
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from stock.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
@@ -16,6 +16,11 @@ from stock.models import IdempotencyRecord
 
 # A claim this old without a response belongs to a request that died (a killed worker).
 ABANDONED_AFTER = timedelta(minutes=10)
+# On PostgreSQL a running request holds its claim's row lock (`idempotency_hold`), so a claim
+# without a response whose lock is free belongs to a request that died (e.g. its database
+# connection was cut): it is taken over once this old. The grace covers the moment between
+# the claim's commit and its lock.
+TAKE_OVER_AFTER = timedelta(seconds=5)
 
 
 def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
@@ -46,7 +51,7 @@ def idempotency_begin(*, user, key: str, fingerprint: str) -> tuple[IdempotencyR
             continue
         now = timezone.now()
         expired = existing.created_at < now - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-        abandoned = existing.response_status is None and existing.created_at < now - ABANDONED_AFTER
+        abandoned = existing.response_status is None and _claim_is_dead(existing, now)
         if expired or abandoned:
             IdempotencyRecord.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
             continue
@@ -56,6 +61,24 @@ def idempotency_begin(*, user, key: str, fingerprint: str) -> tuple[IdempotencyR
             raise IdempotencyKeyInUse()
         return existing, False
     raise IdempotencyKeyInUse()
+
+
+def _claim_is_dead(claim: IdempotencyRecord, now) -> bool:
+    if claim.created_at < now - ABANDONED_AFTER:
+        return True
+    if claim.created_at >= now - TAKE_OVER_AFTER or not connection.features.has_select_for_update_nowait:
+        return False
+    try:
+        with transaction.atomic():
+            list(IdempotencyRecord.objects.select_for_update(nowait=True).filter(pk=claim.pk))
+    except DatabaseError:
+        return False  # a running request holds it
+    return True
+
+
+def idempotency_hold(*, record: IdempotencyRecord) -> None:
+    """Lock the claim until the caller's transaction ends: while it is held, the key is in use."""
+    list(IdempotencyRecord.objects.select_for_update().filter(pk=record.pk))
 
 
 def idempotency_complete(*, record: IdempotencyRecord, status: int, body) -> None:

@@ -129,3 +129,59 @@ def test_failure_to_store_the_response_applies_nothing(api, stocked, monkeypatch
     retried = adjust(api, stocked, "store-fails", delta=5)
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
     assert StockLevel.objects.get().on_hand == 15 and StockMovement.objects.count() == 2
+
+
+def _claim_left_by_a_dead_request(user, sku, key: str, age_seconds: int) -> IdempotencyRecord:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    body = json.dumps({"delta": 1, "reason": "receipt", "sku_code": sku.sku_code}, sort_keys=True, separators=(",", ":"))
+    return IdempotencyRecord.objects.create(
+        user=user, key=key, created_at=timezone.now() - timedelta(seconds=age_seconds),
+        request_fingerprint=request_fingerprint(method="POST", path=ADJUST, body=body.encode()),
+    )
+
+
+@pytest.mark.postgres
+def test_claim_of_a_dead_request_is_taken_over(api, superuser, stocked):
+    """A claim with no response and no request holding its lock (its connection was cut) does
+    not block the key for ABANDONED_AFTER: the retry runs, once."""
+    _claim_left_by_a_dead_request(superuser, stocked, "orphan", age_seconds=30)
+    response = adjust(api, stocked, "orphan")
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+    assert StockLevel.objects.get().on_hand == 11
+    assert adjust(api, stocked, "orphan")["Idempotent-Replayed"] == "true"
+    assert StockLevel.objects.get().on_hand == 11
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_claim_held_by_a_running_request_stays_in_use(api, superuser, stocked):
+    """While another connection holds the claim's lock (its request still runs), the key is in use."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from stock.services import idempotency_hold
+
+    claim = _claim_left_by_a_dead_request(superuser, stocked, "running", age_seconds=30)
+    held, release = threading.Event(), threading.Event()
+
+    def running_request():
+        with transaction.atomic():
+            idempotency_hold(record=claim)
+            held.set()
+            release.wait(10)
+        connection.close()
+
+    worker = threading.Thread(target=running_request)
+    worker.start()
+    try:
+        assert held.wait(10)
+        response = adjust(api, stocked, "running")
+        assert response.status_code == 409 and response.json()["code"] == "idempotency_key_in_use"
+    finally:
+        release.set()
+        worker.join()
+    assert StockLevel.objects.get().on_hand == 10

@@ -240,6 +240,19 @@ def _price_text(value: str) -> Decimal:
     return price.quantize(Decimal("0.01"))
 
 
+# 0 to 99999999.99 with at most 2 decimals, written plainly: `_price_text` accepts every
+# such text and returns it quantized, so these skip its checks. Anything else goes there.
+_PLAIN_PRICE_RE = re.compile(r"[0-9]{1,8}(?:\.[0-9]{1,2})?")
+_CENT = Decimal("0.01")
+
+
+def _price_fast(value: str) -> Decimal:
+    text = value.strip()
+    if _PLAIN_PRICE_RE.fullmatch(text):
+        return Decimal(text).quantize(_CENT)
+    return _price(value)
+
+
 @lru_cache(maxsize=100_000)
 def _category_path(raw: str) -> tuple[str, ...]:
     if not raw:
@@ -393,7 +406,7 @@ class _RowChecker:
             if value is None:
                 if type(raw) is not str:
                     return None
-                value = cached(self.prices, raw, _price)
+                value = cached(self.prices, raw, _price_fast)
             row.price = value
             raw = get("attributes")
             value = self.attributes.get(raw)

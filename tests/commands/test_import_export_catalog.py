@@ -360,6 +360,9 @@ CHECK_CASES = [
     {"category_path": "A", "product_name": "P", "sku_code": "S-14", "price": "1", "attributes": {"a": "\x00"}},
     {"category_path": "A", "product_name": "P", "sku_code": "S-15", "price": "1", "__extra__": False},
     ["not", "an", "object"],
+    *({"category_path": "A", "product_name": "P", "sku_code": f"PRICE-{i}", "price": price}
+      for i, price in enumerate([" 12.5 ", "00000001.10", "99999999.99", "100000000", "99999999.999", "1.", ".5",
+                                 "+1", "1e2", "-0", "\uff11", "0", "1 000", "NaN", "  "])),
 ]
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -35,11 +35,17 @@ class ReservationRequestLine:
 
 
 def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime) -> bool:
-    return bool(
-        StockLevel.objects.filter(
-            sku_id=sku_id, warehouse_id=warehouse_id, on_hand__gte=F("reserved") + quantity
-        ).update(reserved=F("reserved") + quantity, version=F("version") + 1, updated_at=now)
-    )
+    # The conditional UPDATE written out: built through the ORM (F() expressions) it cost
+    # about 1 ms of CPU, several times what PostgreSQL spends running it, on the one path
+    # every reservation takes.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {StockLevel._meta.db_table}"
+            " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
+            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand >= reserved + %s",
+            [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
+        )
+        return cursor.rowcount == 1
 
 
 def _fallback_warehouses(*, sku_id: int, quantity: int, exclude: int | None) -> list[int]:

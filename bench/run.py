@@ -140,6 +140,7 @@ def gunicorn(env: dict[str, str], *, workers: int, log_path: Path):
     cmd = [sys.executable, "-m", "gunicorn", "inventory_site.wsgi:application",
            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--max-requests", "0",
            "--error-logfile", str(log_path)]
+    log_path.write_bytes(b"")  # this run's log only; both gunicorn and we then append
     with open(log_path, "ab") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -526,10 +527,34 @@ def run(args: argparse.Namespace) -> dict:
         if "B2" in only:
             run_b2(results, base, token, catalog, plan, hot=HOT_SKU_ID, oversell=OVERSELL_SKU_ID, env=env)
 
+    results["details"]["server_ms"] = server_timings(WORK / "gunicorn.log")
     if "B3" in only:
         run_b3(results, env, catalog, plan)
     results["elapsed_seconds"] = round(time.time() - started, 1)
     return results
+
+
+def server_timings(log_path: Path) -> dict:
+    """p50/p90 of the time gunicorn spent on each route (its JSON access log), when it writes one."""
+    durations: dict[str, list[float]] = {}
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        if '"gunicorn.access"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+            durations.setdefault(f"{record['method']} {record['path']}", []).append(float(record["duration_ms"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    summary = {}
+    for route, values in durations.items():
+        values.sort()
+        summary[route] = {"requests": len(values), "p50": values[len(values) // 2],
+                          "p90": values[min(len(values) - 1, int(len(values) * 0.9))]}
+    return summary
 
 
 def run_b2(results: dict, base: str, token: str, catalog, plan: Plan, *, hot: int, oversell: int,

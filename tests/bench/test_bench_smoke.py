@@ -125,3 +125,11 @@ def test_generate_catalog_writes_a_consistent_catalog():
     assert report["oversold_levels"] == report["reserved_drift_levels"] == report["ledger_drift_levels"] == 0
     # The sequences follow the copied ids: the ORM can add rows afterwards.
     assert Category.all_objects.create(name="New", parent=None).pk == 41
+
+
+def test_server_timings_read_the_json_access_log(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    lines = [json.dumps({"logger": "gunicorn.access", "method": "GET", "path": "/a/", "duration_ms": ms}) for ms in (5, 1, 3)]
+    log.write_text("\n".join(["not json", *lines, '{"logger": "gunicorn.error"}']) + "\n")
+    assert bench_run.server_timings(log) == {"GET /a/": {"requests": 3, "p50": 3.0, "p90": 5.0}}
+    assert bench_run.server_timings(tmp_path / "missing.log") == {}

@@ -380,3 +380,13 @@ def test_the_row_checker_agrees_with_catalog_row_check():
     for _round in range(2):  # the second round is served from the memo
         for line, record in enumerate(CHECK_CASES, start=2):
             assert outcome(checker.check, line, record) == outcome(catalog_row_check, line, record), record
+
+
+def test_the_garbage_collector_is_back_on_after_an_import(run, sheet, tmp_path):
+    import gc
+
+    run("import_catalog", sheet)
+    assert gc.isenabled()
+    with pytest.raises(CommandError):
+        run("import_catalog", write(tmp_path, HEADER + "A,B,,BAD CODE,1,\n", name="bad.csv"))
+    assert gc.isenabled()

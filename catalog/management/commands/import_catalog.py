@@ -1,4 +1,5 @@
 """`manage.py import_catalog FILE [--dry-run]`: upsert categories, products and SKUs from CSV or JSON."""
+import gc
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -28,6 +29,28 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str, dry_run: bool, **options):
         started = time.monotonic()
+        # The import holds a few hundred thousand small objects and makes no cycles worth
+        # collecting meanwhile: the cyclic GC would walk all of them again and again (~1 s
+        # of CPU per 100k rows). It is back on when the command ends.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            result = self._import(file, dry_run)
+        finally:
+            if collecting:
+                gc.enable()
+        seconds = time.monotonic() - started
+        for name in ("categories", "products", "skus"):
+            counts = getattr(result, name)
+            self.stdout.write(f"{name}: {counts.created} created, {counts.updated} updated, "
+                              f"{counts.unchanged} unchanged")
+        prefix = "Dry run, nothing written: would have imported" if dry_run else "Imported"
+        self.stdout.write(self.style.SUCCESS(
+            f"{prefix} {result.rows} rows: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged in {seconds:.1f}s."
+        ))
+
+    def _import(self, file: str, dry_run: bool):
         try:
             unit, records = catalog_file_records(file)
             with progress_bar(self, desc="checking") as bar:
@@ -46,13 +69,4 @@ class Command(BaseCommand):
             for where, reason in (exc.errors or {}).items():
                 self.stderr.write(f"{where}: {reason}")
             raise CommandError(exc.message) from None
-        seconds = time.monotonic() - started
-        for name in ("categories", "products", "skus"):
-            counts = getattr(result, name)
-            self.stdout.write(f"{name}: {counts.created} created, {counts.updated} updated, "
-                              f"{counts.unchanged} unchanged")
-        prefix = "Dry run, nothing written: would have imported" if dry_run else "Imported"
-        self.stdout.write(self.style.SUCCESS(
-            f"{prefix} {result.rows} rows: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged in {seconds:.1f}s."
-        ))
+        return result

@@ -11,7 +11,9 @@ from tests.stock.factories import SKUFactory, WarehouseFactory
 
 @pytest.fixture
 def main(db) -> Warehouse:
-    return Warehouse.objects.get(is_default=True)
+    """The default warehouse the migrations create (transactional tests flush it: bring it back)."""
+    warehouse, _ = Warehouse.objects.get_or_create(code="MAIN", defaults={"name": "Main warehouse", "is_default": True})
+    return warehouse
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ class Category(MPTTModel, TimeStampedModel, VersionedModel, SoftDeleteModel):
     """A node of the category tree (django-mptt). `path` is denormalized for fast reads."""
 
     name = models.CharField(max_length=100, help_text="Unique among its non-deleted siblings, any case.")
-    slug = models.SlugField(max_length=120, editable=False, db_index=True)
+    slug = models.SlugField(max_length=120, editable=False, db_index=False)
     description = models.CharField(max_length=500, blank=True, default="")
     parent = TreeForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
@@ -92,9 +92,10 @@ class Product(TimeStampedModel, VersionedModel, SoftDeleteModel):
     """A thing the shop sells, in one category; its variants are SKUs."""
 
     name = models.CharField(max_length=150, db_index=True)
-    slug = models.SlugField(max_length=170, editable=False, db_index=True)
+    slug = models.SlugField(max_length=170, editable=False, db_index=False)
     description = models.TextField(max_length=5000, blank=True, default="")
-    category = TreeForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    # Indexed by `product_category_active` (category, is_deleted).
+    category = TreeForeignKey(Category, on_delete=models.PROTECT, related_name="products", db_index=False)
     attributes = models.JSONField(default=dict, blank=True, help_text="A JSON object, at most 5 levels deep.")
 
     objects = ActiveProductManager()
@@ -135,7 +136,8 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
         "SKU code", max_length=50, validators=[SKU_CODE_VALIDATOR],
         help_text="Unique in any case, also against deleted SKUs.",
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
+    # Indexed by `sku_product_active` (product, is_deleted).
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus", db_index=False)
     price = models.DecimalField(
         max_digits=10, decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_PRICE)],

@@ -90,7 +90,8 @@ AllObjectsManager = models.Manager.from_queryset(SoftDeleteQuerySet)
 class SoftDeleteModel(models.Model):
     """`is_deleted` and `deleted_at`. `objects` hides deleted rows, `all_objects` shows them."""
 
-    is_deleted = models.BooleanField(default=False, db_index=True, help_text="Hidden from lists; can be restored.")
+    # No index of its own: a flag this unselective is served by each model's composite indexes.
+    is_deleted = models.BooleanField(default=False, help_text="Hidden from lists; can be restored.")
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ActiveManager()

@@ -368,7 +368,7 @@ CHECK_CASES = [
 
 def test_the_row_checker_agrees_with_catalog_row_check():
     """The fast checker (memoized per cell text) gives the same rows and the same faults."""
-    from catalog.services.imports import _RowChecker, catalog_row_check
+    from catalog.services.imports.rows import _RowChecker, catalog_row_check
 
     def outcome(check, line, record):
         try:

@@ -1,0 +1,57 @@
+"""Bulk catalog import: check every row of a file, then upsert categories by path,
+products by name within their category and SKUs by code, all in one transaction.
+
+Rows are matched case-insensitively and never renamed: a path, product name or SKU
+code found in the database keeps its stored spelling. Bulk writes bypass
+django-simple-history (no history rows are written for imported changes).
+
+A row may leave `sku_code` (and `price`) empty to carry a product without SKUs, and
+also `product_name` to carry a category without products; `export_catalog` writes
+such rows so that a file round-trips the whole active catalog.
+
+`rows` reads a file and checks every row with the API's rules; `plan` matches the rows to
+the stored catalog and writes the differences in bulk.
+"""
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from catalog.services.categories import category_tree_lock
+from catalog.services.imports.plan import ImportPlan
+from catalog.services.imports.rows import (
+    CATALOG_COLUMNS,
+    CatalogImportInvalid,
+    CatalogImportResult,
+    CatalogRow,
+    catalog_file_records,
+    catalog_row_check,
+    catalog_rows_check,
+)
+
+__all__ = [
+    "CATALOG_COLUMNS", "CatalogImportInvalid", "CatalogImportResult", "CatalogRow", "catalog_file_records",
+    "catalog_import", "catalog_row_check", "catalog_rows_check",
+]
+
+
+@transaction.atomic
+def catalog_import(
+    *, rows: list[CatalogRow], unit: str = "line", dry_run: bool = False, user=None,
+    progress: Callable[[int], Any] | None = None,
+) -> CatalogImportResult:
+    """Upsert checked rows in one transaction; on any row error write nothing.
+
+    Raises `CatalogImportInvalid` with every row that cannot be applied (a deleted SKU
+    holding the code, an ambiguous product name, conflicting values for one product).
+    """
+    category_tree_lock()
+    plan = ImportPlan(rows, unit)
+    plan.build()
+    if plan.errors:
+        raise CatalogImportInvalid(f"{len(plan.errors)} invalid row(s); nothing was imported.",
+                                   errors=dict(sorted(plan.errors.items(), key=lambda kv: int(kv[0].split()[1]))))
+    plan.result.dry_run = dry_run
+    if not dry_run:
+        plan.write(progress)
+    return plan.result

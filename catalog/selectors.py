@@ -44,15 +44,19 @@ def category_list() -> QuerySet:
     return Category.all_objects.annotate(product_count=product_count_in_subtree()).order_by("tree_id", "lft")
 
 
+def _one(queryset: QuerySet, pk: int, *, include_deleted: bool, label: str):
+    """The row `pk` of `queryset` (deleted ones only when asked for), or `NotFound`."""
+    if not include_deleted:
+        queryset = queryset.filter(is_deleted=False)
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise NotFound(f"{label} {pk} not found.")
+    return row
+
+
 def category_get(*, category_id: int, include_deleted: bool = False) -> Category:
     """One category with `product_count`, or `NotFound`."""
-    qs = category_list()
-    if not include_deleted:
-        qs = qs.filter(is_deleted=False)
-    category = qs.filter(pk=category_id).first()
-    if category is None:
-        raise NotFound(f"Category {category_id} not found.")
-    return category
+    return _one(category_list(), category_id, include_deleted=include_deleted, label="Category")
 
 
 def category_ancestors(*, category: Category) -> QuerySet:
@@ -138,13 +142,7 @@ def product_list() -> QuerySet:
 
 def product_get(*, product_id: int, include_deleted: bool = False) -> Product:
     """One product with `sku_count`, or `NotFound`."""
-    qs = product_list()
-    if not include_deleted:
-        qs = qs.filter(is_deleted=False)
-    product = qs.filter(pk=product_id).first()
-    if product is None:
-        raise NotFound(f"Product {product_id} not found.")
-    return product
+    return _one(product_list(), product_id, include_deleted=include_deleted, label="Product")
 
 
 def product_search(queryset: QuerySet, text: str) -> QuerySet:
@@ -164,13 +162,7 @@ def sku_list() -> QuerySet:
 
 def sku_get(*, sku_id: int, include_deleted: bool = False) -> SKU:
     """One SKU as the list shows it, or `NotFound`."""
-    qs = sku_list()
-    if not include_deleted:
-        qs = qs.filter(is_deleted=False)
-    sku = qs.filter(pk=sku_id).first()
-    if sku is None:
-        raise NotFound(f"SKU {sku_id} not found.")
-    return sku
+    return _one(sku_list(), sku_id, include_deleted=include_deleted, label="SKU")
 
 
 def sku_search(queryset: QuerySet, text: str) -> QuerySet:

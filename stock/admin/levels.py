@@ -3,7 +3,6 @@ that calls `stock_adjust` as the API does, so every change writes a movement."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,7 +13,10 @@ from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
 from stock import services
 from stock.models import MovementReason, StockLevel, Warehouse
-from stock.selectors import stock_level_list
+from stock.selectors import stock_level_list, stock_levels_low, stock_status
+
+
+LEVEL_STATUS_LABELS = {"out": "Out", "low": "Low", "in": "OK"}
 
 
 def sku_link(sku):
@@ -31,11 +33,8 @@ class LowStockFilter(admin.SimpleListFilter):
         return [("yes", "At or below threshold"), ("no", "Above threshold")]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            # Low as read implies low by the stored quantities: test the cheap condition first.
-            return queryset.filter(on_hand__lte=F("reserved") + F("low_stock_threshold"), effective_is_low=True)
-        if self.value() == "no":
-            return queryset.filter(effective_is_low=False)
+        if self.value() in ("yes", "no"):
+            return stock_levels_low(queryset, self.value() == "yes")
         return queryset
 
 
@@ -133,13 +132,8 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="stock")
     def status(self, level):
-        if level.effective_available <= 0:
-            css, label = "out", "Out"
-        elif level.effective_is_low:
-            css, label = "low", "Low"
-        else:
-            css, label = "in", "OK"
-        return format_html('<span class="stock-status {}">{}</span>', css, label)
+        status = stock_status(level.effective_available, level.effective_is_low)
+        return format_html('<span class="stock-status {}">{}</span>', status, LEVEL_STATUS_LABELS[status])
 
     @admin.display(description="")
     def adjust_link(self, level):

@@ -8,7 +8,7 @@ from catalog.models import SKU
 from inventory_site.api.fields import NameField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
 from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
-from stock.selectors import attach_stock_totals, reservation_status
+from stock.selectors import attach_stock_totals, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.reservations import MAX_TTL_SECONDS
 
@@ -56,7 +56,7 @@ class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer)
         return level.on_hand - self.get_reserved(level)
 
     def get_is_low(self, level) -> bool:
-        return self.get_available(level) <= level.low_stock_threshold
+        return level_is_low(available=self.get_available(level), threshold=level.low_stock_threshold)
 
 
 class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):

@@ -17,7 +17,7 @@ from django.db.models.functions import Lower
 from catalog.models import SKU
 from inventory_site.exceptions import DomainError, InvalidInput
 from stock.models import MovementReason, StockLevel, Warehouse
-from stock.selectors import warehouse_default, with_effective_quantities
+from stock.selectors import warehouse_by_code, warehouse_default, with_effective_quantities
 from stock.services.ledger import MAX_QUANTITY
 from stock.services.levels import stock_adjust_bulk
 
@@ -104,10 +104,7 @@ def stock_count_apply(
     lines = list(lines)
     errors: dict[str, str] = {}
     warehouses = {w.code: w for w in Warehouse.all_objects.all()}
-    fallback = warehouse_code.strip().upper() if warehouse_code else None
-    if fallback and fallback not in warehouses:
-        raise InvalidInput(f"Unknown warehouse {fallback!r}.")
-    default = warehouses[fallback] if fallback else warehouse_default()
+    default = warehouse_by_code(warehouse_code) if warehouse_code is not None else warehouse_default()
     skus = _lookup_skus(sorted({line.sku_code.lower() for line in lines if line.sku_code}))
     planned: list[tuple[CountLine, SKU, Warehouse, int]] = []
     seen: dict[tuple[int, int], int] = {}

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from inventory_site.exceptions import DomainError
@@ -21,7 +20,7 @@ from stock.exceptions import (
     InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
 )
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
-from stock.selectors import reservation_status, warehouse_default
+from stock.selectors import bigint, reservation_status, warehouse_default
 from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
@@ -45,7 +44,8 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
-            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand >= reserved + %s",
+            # bigint: `reserved + n` of two int4 values can leave int4's range (then no row matches).
+            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand >= CAST(reserved AS BIGINT) + %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )
         return cursor.rowcount == 1
@@ -56,7 +56,7 @@ def _fallback_warehouses(*, sku_id: int, quantity: int, exclude: int | None) -> 
     return list(
         StockLevel.objects.filter(
             sku_id=sku_id, warehouse__is_active=True, warehouse__is_deleted=False,
-            on_hand__gte=F("reserved") + quantity,
+            on_hand__gte=bigint("reserved") + quantity,
         ).exclude(warehouse_id=exclude).order_by("warehouse_id").values_list("warehouse_id", flat=True)
     )
 

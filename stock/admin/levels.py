@@ -56,7 +56,6 @@ class AdjustStockForm(forms.Form):
     mode = forms.ChoiceField(choices=MODES, widget=forms.RadioSelect, initial="delta")
     amount = forms.IntegerField(
         help_text="For a change: units to add (negative to remove). For a count: the units counted.",
-        min_value=-services.MAX_QUANTITY, max_value=services.MAX_QUANTITY,
     )
     expected_on_hand = forms.IntegerField(required=False, widget=forms.HiddenInput)
     reason = forms.ChoiceField(
@@ -73,13 +72,15 @@ class AdjustStockForm(forms.Form):
         self.cleaned_data["sku"] = sku
         return sku.sku_code
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("mode") == "delta" and cleaned.get("amount") == 0:
-            self.add_error("amount", "A change of 0 changes nothing.")
-        if cleaned.get("mode") == "count" and (cleaned.get("amount") or 0) < 0:
-            self.add_error("amount", "A count cannot be negative.")
-        return cleaned
+    def add_service_error(self, exc: DomainError) -> None:
+        """Show what `stock_adjust` refused: on the amount when it names the delta or the count."""
+        fields = exc.errors if isinstance(exc.errors, dict) else {}
+        amount = [message for name in ("delta", "quantity") for message in fields.get(name, [])]
+        if amount and set(fields) <= {"delta", "quantity"}:
+            self.add_error("amount", amount)
+            return
+        detail = f" {exc.errors}" if exc.errors else ""
+        self.add_error(None, f"Not adjusted: {exc.message}{detail}")
 
 
 @admin.register(StockLevel)
@@ -188,8 +189,7 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
                     reference=data["reference"], note=data["note"], user=request.user, **amount,
                 )
             except DomainError as exc:
-                detail = f" {exc.errors}" if exc.errors else ""
-                form.add_error(None, f"Not adjusted: {exc.message}{detail}")
+                form.add_service_error(exc)
             else:
                 if movement is None:
                     self.message_user(request, f"The count matches: {after.on_hand} on hand, nothing changed.")

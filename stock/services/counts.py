@@ -18,7 +18,7 @@ from catalog.models import SKU
 from inventory_site.exceptions import DomainError, InvalidInput
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import warehouse_by_code, warehouse_default, with_effective_quantities
-from stock.services.ledger import MAX_QUANTITY
+from stock.services.ledger import MAX_QUANTITY, quantity_check
 from stock.services.levels import stock_adjust_bulk
 
 LOOKUP_BATCH = 5000
@@ -124,10 +124,8 @@ def stock_count_apply(
         elif warehouse.is_deleted:
             faults.append(f"warehouse {warehouse.code!r} is deleted")
         try:
-            counted = int(line.counted)
-            if not 0 <= counted <= MAX_QUANTITY:
-                raise ValueError
-        except ValueError:
+            counted = quantity_check(int(line.counted), field="counted")
+        except (ValueError, InvalidInput):
             faults.append(f"counted {line.counted!r} is not a whole number between 0 and {MAX_QUANTITY}")
             counted = None
         if not faults:

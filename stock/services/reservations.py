@@ -21,7 +21,7 @@ from stock.exceptions import (
 )
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
 from stock.selectors import bigint, reservation_status, warehouse_default
-from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels
+from stock.services.ledger import apply_change, lock_levels, quantity_check
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
 T = TypeVar("T")
@@ -71,17 +71,24 @@ def _shortage(line: ReservationRequestLine, default: Warehouse | None) -> dict:
     return {"sku_code": line.sku.sku_code, "available": max(available, 0), "requested": line.quantity}
 
 
+def _quantity_error(quantity) -> InvalidInput | None:
+    try:
+        quantity_check(quantity, field="quantity", minimum=1)
+    except InvalidInput as exc:
+        return exc
+    return None
+
+
 def _validate(lines: list[ReservationRequestLine], ttl_seconds: int) -> None:
-    if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
-        raise InvalidInput(errors={"ttl_seconds": [f"Must be between 1 and {MAX_TTL_SECONDS}."]})
+    quantity_check(ttl_seconds, field="ttl_seconds", minimum=1, maximum=MAX_TTL_SECONDS)
     if not lines:
         raise InvalidInput(errors={"lines": ["Give at least one line."]})
     refused = {}
     for index, line in enumerate(lines):
         if getattr(line.sku, "is_deleted", False):
             refused[index] = InvalidInput(errors={"sku_code": ["This SKU is deleted."]})
-        elif not 1 <= line.quantity <= MAX_QUANTITY:
-            refused[index] = InvalidInput(errors={"quantity": [f"Must be between 1 and {MAX_QUANTITY}."]})
+        elif (error := _quantity_error(line.quantity)) is not None:
+            refused[index] = error
         elif line.warehouse is not None and line.warehouse.is_deleted:
             refused[index] = InvalidInput(errors={"warehouse": ["This warehouse is deleted."]})
     if refused:

@@ -38,6 +38,11 @@ def warehouse_by_code(code: str) -> Warehouse:
     return warehouse
 
 
+def levels_holding_stock(levels: QuerySet) -> QuerySet:
+    """The levels that hold units, on hand or reserved."""
+    return levels.filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
+
+
 def overdue_lines(*, now: datetime | None = None) -> QuerySet:
     """Lines of reservations still stored as active although `expires_at` has passed."""
     return ReservationLine.objects.filter(

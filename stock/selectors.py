@@ -189,12 +189,23 @@ def products_with_stock_status(products: QuerySet, *, now: datetime | None = Non
 
 
 def stock_status(available: int, has_low_level: bool, sku_total: int | None = None) -> str:
-    """`none` (no SKUs), `out` (nothing available), `low` (a level at or below its threshold) or `in`."""
+    """`none` (no SKUs), `out` (nothing available), `low` (a level at or below its threshold) or `in`.
+
+    `with_stock_status` is the same rule as a filter.
+    """
     if sku_total == 0:
         return "none"
     if available <= 0:
         return "out"
     return "low" if has_low_level else "in"
+
+
+def with_stock_status(rows: QuerySet, status: str, *, available_field: str) -> QuerySet:
+    """Rows of `skus_with_stock_status` (`available_field="stock_available"`) or
+    `products_with_stock_status` (`"available_total"`) whose `stock_status` is `out`, `low` or `in`."""
+    if status == "out":
+        return rows.filter(**{f"{available_field}__lte": 0})
+    return rows.filter(**{f"{available_field}__gt": 0}, has_low_level=status == "low")
 
 
 def sku_stock_totals(sku_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict[str, int]]:

@@ -77,11 +77,11 @@ def test_unknown_or_deleted_warehouse_is_an_error(run, levels, command):
         run(*command, "--warehouse", "GONE")
 
 
+@pytest.mark.postgres  # the command runs in another process, on the test database
 def test_unknown_warehouse_exits_non_zero(db):
     """Through manage.py as cron runs it: a message naming the warehouse, and exit status 1."""
     database = connection.settings_dict
-    url = (f"sqlite:///{database['NAME']}" if connection.vendor == "sqlite"
-           else f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}")
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     done = subprocess.run(
         [sys.executable, "manage.py", "low_stock_report", "--warehouse", "NOPE"],
         capture_output=True, text=True, timeout=120, env={**os.environ, "DEBUG": "true", "DATABASE_URL": url},

@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.forms import SKUAdminForm
@@ -13,7 +12,8 @@ from catalog.admin.stock_columns import SKUStockStatusFilter, status_badge
 from stock.selectors import skus_with_stock_status, stock_status
 from catalog import services
 from catalog.models import SKU
-from inventory_site.admin import DeletedListFilter, ServiceAdminMixin
+from inventory_site.spreadsheets import SafeCSV, SafeXLSX
+from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin
 
 
 class SKUCategoryTreeFilter(CategoryTreeFilter):
@@ -21,12 +21,12 @@ class SKUCategoryTreeFilter(CategoryTreeFilter):
 
 
 @admin.register(SKU)
-class SKUAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+class SKUAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
     form = SKUAdminForm
-    formats = [CSV, XLSX]
+    formats = [SafeCSV, SafeXLSX]
     resource_classes = [SKUResource]
     list_display = ("sku_code", "product_link", "price", "on_hand", "reserved", "available", "status", "is_deleted")
     list_filter = (SKUCategoryTreeFilter, DeletedListFilter, SKUStockStatusFilter)

@@ -125,7 +125,7 @@ def test_bad_rows_go_to_stderr_with_line_numbers(tmp_path, db):
     lines = err.getvalue().splitlines()
     assert lines[0].startswith("line 3: sku_code 'BAD CODE' must be")
     assert lines[1].startswith("line 4: price '1.999' has more than 2 decimal places")
-    assert lines[2].startswith("line 6: attributes: Must be a JSON object.")
+    assert lines[2].startswith("line 6: attributes [1] must be a JSON object")
     assert lines[3] == "line 7: sku_code 'good-1' repeats line 2"
 
 

@@ -61,7 +61,9 @@ class Category(MPTTModel, TimeStampedModel, VersionedModel, SoftDeleteModel):
                 name="category_unique_active_sibling_name",
                 violation_error_message="A sibling category of this name (in any case) already exists.",
             ),
-            models.CheckConstraint(condition=~Q(name=""), name="category_name_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(name=""), name="category_name_not_empty", violation_error_message="The name must not be empty.",
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="category_version_positive"),
         ]
         indexes = [
@@ -107,7 +109,9 @@ class Product(TimeStampedModel, VersionedModel, SoftDeleteModel):
                 name="product_unique_active_name_in_category",
                 violation_error_message="A product of this name (in any case) already exists in this category.",
             ),
-            models.CheckConstraint(condition=~Q(name=""), name="product_name_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(name=""), name="product_name_not_empty", violation_error_message="The name must not be empty.",
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="product_version_positive"),
         ]
         indexes = [
@@ -162,10 +166,13 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
                 violation_error_message="This SKU code is already taken (in any case), possibly by a deleted SKU: "
                 "codes of deleted SKUs stay reserved.",
             ),
-            models.CheckConstraint(condition=Q(price__gte=0), name="sku_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(price__gte=MIN_PRICE), name="sku_price_not_negative",
+                violation_error_message=f"The price is not between {MIN_PRICE} and {MAX_PRICE}.",
+            ),
             models.CheckConstraint(
                 condition=Q(price__lte=MAX_PRICE), name="sku_price_at_most_max",
-                violation_error_message=f"The price must be at most {MAX_PRICE}.",
+                violation_error_message=f"The price is not between {MIN_PRICE} and {MAX_PRICE}.",
             ),
             # The code format, empty codes included; case-insensitive uniqueness is the index above.
             models.CheckConstraint(

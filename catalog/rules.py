@@ -85,7 +85,7 @@ def _django_rule(validator, field: str, value: Any) -> None:
 
 def _length_checked(field: str, value: str, max_length: int) -> str:
     if len(value) > max_length:
-        raise RuleBroken(field, value, f"has more than {max_length} characters")
+        raise RuleBroken(field, value, f"must have at most {max_length} characters (it has {len(value)})")
     return value
 
 

@@ -146,8 +146,6 @@ class ProductResource(ServiceResource):
         instance.name = _cell(row, "name")
         instance.description = _cell(row, "description")
         instance.attributes = _attributes(row)
-        if not instance.name:
-            raise ValidationError({"name": "This cell is required."})
 
     def write(self, instance, is_create, row, *, user):
         data = {"name": instance.name, "description": instance.description, "attributes": instance.attributes}

@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='category',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='category_name_not_empty'),
+            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='category_name_not_empty', violation_error_message='The name must not be empty.'),
         ),
         migrations.AddConstraint(
             model_name='category',
@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='product_name_not_empty'),
+            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='product_name_not_empty', violation_error_message='The name must not be empty.'),
         ),
         migrations.AddConstraint(
             model_name='product',
@@ -108,7 +108,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('price__lte', Decimal('99999999.99'))), name='sku_price_at_most_max', violation_error_message='The price must be at most 99999999.99.'),
+            constraint=models.CheckConstraint(condition=models.Q(('price__lte', Decimal('99999999.99'))), name='sku_price_at_most_max', violation_error_message='The price is not between 0 and 99999999.99.'),
         ),
         migrations.AddConstraint(
             model_name='sku',
@@ -127,5 +127,10 @@ class Migration(migrations.Migration):
             model_name='sku',
             name='sku_code_unique_ci',
             constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('sku_code'), name='sku_code_unique_ci', violation_error_message='This SKU code is already taken (in any case), possibly by a deleted SKU: codes of deleted SKUs stay reserved.'),
+        ),
+        migrations.AlterConstraint(
+            model_name='sku',
+            name='sku_price_not_negative',
+            constraint=models.CheckConstraint(condition=models.Q(('price__gte', Decimal('0'))), name='sku_price_not_negative', violation_error_message='The price is not between 0 and 99999999.99.'),
         ),
     ]

@@ -17,7 +17,7 @@ def rename_duplicate_products(apps, schema_editor):
     """Active products sharing a name (any case) in one category: the oldest keeps it, the
     others become "Name (2)", "Name (3)"... in id order (the first free suffix)."""
     Product = apps.get_model("catalog", "Product")
-    active = Product.objects.filter(is_deleted=False)
+    active = Product._default_manager.filter(is_deleted=False)
     groups = (
         active.annotate(name_ci=Lower("name")).values("category_id", "name_ci")
         .annotate(n=Count("pk")).filter(n__gt=1).order_by("category_id", "name_ci")
@@ -37,7 +37,7 @@ def rename_duplicate_products(apps, schema_editor):
                     break
                 number += 1
             taken.add(candidate.lower())
-            Product.objects.filter(pk=product.pk).update(name=candidate, version=F("version") + 1)
+            Product._default_manager.filter(pk=product.pk).update(name=candidate, version=F("version") + 1)
 
 
 def fix_sku_codes(apps, schema_editor):
@@ -45,12 +45,12 @@ def fix_sku_codes(apps, schema_editor):
     character outside A-Z a-z 0-9 . _ - becomes '-', and a code that stays empty or taken
     becomes SKU-<id>."""
     SKU = apps.get_model("catalog", "SKU")
-    bad = list(SKU.objects.exclude(sku_code__regex=SKU_CODE_PATTERN).order_by("pk").values_list("pk", "sku_code"))
+    bad = list(SKU._default_manager.exclude(sku_code__regex=SKU_CODE_PATTERN).order_by("pk").values_list("pk", "sku_code"))
     for pk, code in bad:
         candidate = re.sub(r"[^A-Za-z0-9._-]", "-", code)[:50]
-        if not candidate or SKU.objects.annotate(code_ci=Lower("sku_code")).filter(code_ci=candidate.lower()).exists():
+        if not candidate or SKU._default_manager.annotate(code_ci=Lower("sku_code")).filter(code_ci=candidate.lower()).exists():
             candidate = f"SKU-{pk}"
-        SKU.objects.filter(pk=pk).update(sku_code=candidate, version=F("version") + 1)
+        SKU._default_manager.filter(pk=pk).update(sku_code=candidate, version=F("version") + 1)
 
 
 class Migration(migrations.Migration):

@@ -127,6 +127,7 @@ def _preview_refuses(client, model, content: bytes, *, says: str, name="data.csv
     (b"NEW-1,Electronics/Phones,Phone X,-1,", "price '-1' is not between 0 and 99999999.99"),
     (b"NEW-1,Electronics/Phones,Phone X,100000000,", "is not between 0 and 99999999.99"),
     (b"NEW-1,Electronics/Phones,Phone X," + b"9" * 5001 + b",", "is not between 0 and 99999999.99"),
+    (b'NEW-1,Electronics/Phones,Phone X,1.00,"{""n"": ' + b"9" * 5001 + b'}"', "Not valid JSON: a number too long"),
 ])
 def test_sku_import_rows_break_the_services_rules(staff_client, catalog, row, says):
     _preview_refuses(staff_client, "sku", SKU_HEADER + row + b"\n", says=says)

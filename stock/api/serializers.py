@@ -7,10 +7,11 @@ from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
 from inventory_site.api.fields import NameField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
-from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
+from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import attach_stock_totals, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.reservations import MAX_TTL_SECONDS
+
 
 class QuantityField(StrictIntegerField):
     """A JSON integer (`true`, `1.5`, `"3"` are refused). Its bounds are not checked here: the
@@ -38,10 +39,6 @@ class WarehouseSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
                   "is_deleted", "deleted_at"]
         read_only_fields = ["version", "created_at", "updated_at", "is_deleted", "deleted_at"]
 
-    def validate_code(self, value: str) -> str:
-        value = value.upper()
-        WAREHOUSE_CODE_VALIDATOR(value)
-        return value
 
 
 class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer):

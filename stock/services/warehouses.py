@@ -6,9 +6,9 @@ from inventory_site.exceptions import DomainError
 from inventory_site.validators import validate_name
 from stock.exceptions import Duplicate, HasDependents, InvalidInput
 from stock.models import WAREHOUSE_CODE_VALIDATOR, ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.selectors import levels_holding_stock
 
 NAME_MAX_LENGTH = Warehouse._meta.get_field("name").max_length
-from stock.selectors import levels_holding_stock
 
 
 def _code_taken(code: str, *, exclude_pk: int | None = None) -> bool:

@@ -7,19 +7,20 @@ from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
 from inventory_site.api.fields import NameField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
-from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
+from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import attach_stock_totals, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.reservations import MAX_TTL_SECONDS
 
+
 class QuantityField(StrictIntegerField):
     """A JSON integer (`true`, `1.5`, `"3"` are refused). Its bounds are not checked here: the
-    stock service that takes it checks them and names the field (`quantity_check`)."""
+    stock service that takes it checks them and names the field (`quantity_check`). `minimum`
+    and `maximum` are the service's bounds, shown in the OpenAPI schema only."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", None)
-        kwargs.setdefault("max_value", None)
-        super().__init__(**kwargs)
+    def __init__(self, *, minimum: int | None = 0, maximum: int | None = MAX_QUANTITY, **kwargs):
+        super().__init__(min_value=None, max_value=None, **kwargs)
+        self.min_value, self.max_value = minimum, maximum  # read by drf-spectacular; no validator
 
 
 # --- Read shapes ---------------------------------------------------------------------
@@ -38,10 +39,6 @@ class WarehouseSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
                   "is_deleted", "deleted_at"]
         read_only_fields = ["version", "created_at", "updated_at", "is_deleted", "deleted_at"]
 
-    def validate_code(self, value: str) -> str:
-        value = value.upper()
-        WAREHOUSE_CODE_VALIDATOR(value)
-        return value
 
 
 class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
@@ -128,7 +125,7 @@ class MovementAndLevelSerializer(serializers.Serializer):
 class StockLevelUpdateSerializer(serializers.Serializer):
     """What a PATCH may change: only the threshold. Read-only fields sent along are ignored."""
 
-    low_stock_threshold = QuantityField(required=False, help_text=f"0..{MAX_QUANTITY}.")
+    low_stock_threshold = QuantityField(required=False)
     version = StrictIntegerField(min_value=1, required=False)
 
 
@@ -192,8 +189,8 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
     warehouse = StrictCharField(max_length=20, required=False, help_text="Default: the default warehouse.")
-    delta = QuantityField(required=False, help_text=f"Signed change of on-hand; not 0, at most {MAX_QUANTITY} either way.")
-    quantity = QuantityField(required=False, help_text=f"Set on-hand to this (a count, 0..{MAX_QUANTITY}) instead of a delta.")
+    delta = QuantityField(minimum=-MAX_QUANTITY, required=False, help_text="Signed change of on-hand; not 0.")
+    quantity = QuantityField(required=False, help_text="Set on-hand to this (a count) instead of a delta.")
     expected_on_hand = QuantityField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
     reason = serializers.ChoiceField(choices=[str(r) for r in ADJUSTMENT_REASONS])
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
@@ -225,7 +222,7 @@ class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     sku_id = StrictIntegerField(min_value=1, required=False)
     from_warehouse = StrictCharField(max_length=20)
     to_warehouse = StrictCharField(max_length=20)
-    quantity = QuantityField(help_text=f"1..{MAX_QUANTITY}, not more than is available at the source.")
+    quantity = QuantityField(minimum=1, help_text="Not more than is available at the source.")
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")
 
@@ -233,7 +230,7 @@ class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
 class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
-    quantity = QuantityField(help_text=f"1..{MAX_QUANTITY}.")
+    quantity = QuantityField(minimum=1)
     warehouse = StrictCharField(
         max_length=20, required=False,
         help_text="Default: the default warehouse, else the first active one with enough.",
@@ -243,7 +240,7 @@ class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serialize
 class ReservationCreateSerializer(serializers.Serializer):
     reference = StrictCharField(max_length=100)
     ttl_seconds = QuantityField(
-        required=False,
+        minimum=1, maximum=MAX_TTL_SECONDS, required=False,
         help_text=f"1..{MAX_TTL_SECONDS}; default RESERVATION_TTL_SECONDS ({settings.RESERVATION_TTL_SECONDS}).",
     )
     lines = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)

@@ -1,14 +1,43 @@
 """Warehouse writes: create, update (including switching the default), soft/hard delete, restore."""
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from inventory_site.exceptions import DomainError
+from inventory_site.validators import validate_name
 from stock.exceptions import Duplicate, HasDependents, InvalidInput
-from stock.models import ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.models import WAREHOUSE_CODE_VALIDATOR, ReservationLine, StockLevel, StockMovement, Warehouse
 from stock.selectors import levels_holding_stock
+
+NAME_MAX_LENGTH = Warehouse._meta.get_field("name").max_length
 
 
 def _code_taken(code: str, *, exclude_pk: int | None = None) -> bool:
     return Warehouse.all_objects.filter(code=code.upper()).exclude(pk=exclude_pk).exists()
+
+
+def _checked(fields: dict) -> dict:
+    """`code` upper-cased and checked (1-20 of A-Z 0-9 _ -), `name` checked (1-100 characters, not
+    blank, no control characters); `InvalidInput` naming every bad field."""
+    errors = {}
+    if "code" in fields:
+        code = fields["code"].upper() if isinstance(fields["code"], str) else fields["code"]
+        try:
+            if not isinstance(code, str):
+                raise ValidationError("Must be text.")
+            WAREHOUSE_CODE_VALIDATOR(code)
+        except ValidationError as exc:
+            errors["code"] = exc.messages
+        fields = {**fields, "code": code}
+    if "name" in fields:
+        try:
+            validate_name(fields["name"])
+            if len(fields["name"]) > NAME_MAX_LENGTH:
+                raise ValidationError(f"Must be at most {NAME_MAX_LENGTH} characters.")
+        except ValidationError as exc:
+            errors["name"] = exc.messages
+    if errors:
+        raise InvalidInput(errors=errors)
+    return fields
 
 
 def _duplicate(code: str) -> Duplicate:
@@ -25,7 +54,8 @@ def _unset_default(*, keep_pk: int | None, user=None) -> None:
 @transaction.atomic
 def warehouse_create(*, code: str, name: str, is_active: bool = True, is_default: bool = False, user=None) -> Warehouse:
     """A new warehouse; `code` is stored upper case and must be unused (deleted ones included)."""
-    code = code.strip().upper()
+    checked = _checked({"code": code, "name": name})
+    code, name = checked["code"], checked["name"]
     if _code_taken(code):
         raise _duplicate(code)
     if is_default:
@@ -53,9 +83,8 @@ def warehouse_update(
         warehouse.pk, expected_version=expected_version, if_match=if_match, queryset=Warehouse.all_objects.all()
     )
     allowed = {"code", "name", "is_active", "is_default"}
-    changes = {k: v for k, v in changes.items() if k in allowed}
+    changes = _checked({k: v for k, v in changes.items() if k in allowed})
     if "code" in changes:
-        changes["code"] = changes["code"].strip().upper()
         if changes["code"] != warehouse.code and _code_taken(changes["code"], exclude_pk=warehouse.pk):
             raise _duplicate(changes["code"])
     if changes.get("is_default") is False and warehouse.is_default:

@@ -117,3 +117,31 @@ def test_deleting_for_good_one_rule_for_hard_delete_and_purge(face, sku, main):
     else:
         delete(Warehouse.all_objects.get(code="HELD"))
     assert Warehouse.all_objects.filter(code="HELD").exists()
+
+
+@pytest.mark.parametrize(("fields", "bad"), [
+    ({"code": "BAD CODE", "name": "Spaces"}, "code"),
+    ({"code": "É1", "name": "Not ASCII"}, "code"),
+    ({"code": "", "name": "Empty"}, "code"),
+    ({"code": "X" * 21, "name": "Too long"}, "code"),
+    ({"code": "BELL", "name": "East\x07"}, "name"),
+    ({"code": "BLANK", "name": "   "}, "name"),
+    ({"code": "LONG", "name": "n" * 101}, "name"),
+])
+def test_the_service_checks_code_and_name(main, fields, bad):
+    with pytest.raises(InvalidInput) as exc:
+        warehouse_create(**fields)
+    assert list(exc.value.errors) == [bad]
+    with pytest.raises(InvalidInput):
+        warehouse_update(warehouse=main, **fields)
+    assert list(Warehouse.all_objects.values_list("code", "name")) == [("MAIN", main.name)]
+
+
+def test_admin_warehouse_form_refuses_what_the_service_refuses(client, superuser, main):
+    from django.urls import reverse
+
+    client.force_login(superuser)
+    response = client.post(reverse("admin:stock_warehouse_add"), {"code": "bell", "name": "East\x07", "is_active": "on"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["name"] == ["Must not contain control characters."]
+    assert not Warehouse.all_objects.filter(code="BELL").exists()

@@ -3,8 +3,8 @@
 The services call them on every write, so a face that reaches the database through a
 service (API, admin forms and inlines, admin import, history revert, commands) obeys
 them. `catalog.services.imports` calls the same functions for its bulk path. Each
-returns the value to store and raises `InvalidInput` naming the field; its message reads
-"<field> <value> <problem>" and the field's error is the problem alone.
+returns the value to store and raises `RuleBroken` (an `InvalidInput`) naming the field;
+its message reads "<field> <value> <problem>" and the field's error is the problem alone.
 """
 import re
 from decimal import Decimal, InvalidOperation
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from catalog.exceptions import InvalidInput
+from catalog.exceptions import RuleBroken
 from inventory_site.validators import validate_attributes, validate_category_name, validate_name, validate_text
 
 SKU_CODE_MAX_LENGTH = 50
@@ -32,20 +32,6 @@ PRODUCT_DESCRIPTION_MAX_LENGTH = 5000
 _PRICE_TEXT_MAX_LENGTH = 40
 _SKU_CODE_RE = re.compile(SKU_CODE_PATTERN)
 _CENT = Decimal("0.01")
-
-
-class RuleBroken(InvalidInput):
-    """A value breaks one of the catalog's input rules; `field` and `problem` say which."""
-
-    def __init__(self, field: str, value: Any, problem: str):
-        self.field, self.problem = field, problem
-        super().__init__(f"{field} {shown(value)} {problem}", errors={field: [f"{problem[0].upper()}{problem[1:]}."]})
-
-
-def shown(value: Any) -> str:
-    """A value as a message quotes it: repr, cut short when long (a 5,001-digit number)."""
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:40]}...' ({len(str(value))} characters)"
 
 
 def sku_code_checked(value: Any) -> str:

@@ -25,8 +25,9 @@ def csv_cell_escaped(value: Any) -> Any:
 
 
 def csv_cell_unescaped(value: Any) -> Any:
-    """The original text of a cell `csv_cell_escaped` wrote (other cells unchanged)."""
-    if isinstance(value, str) and value.startswith(ESCAPE) and value[1:2].startswith(_ESCAPED_STARTS) and len(value) > 1:
+    """The original text of a cell `csv_cell_escaped` wrote. Other cells are unchanged, also a
+    hand-written `'abc` (only a `'` before a character that is escaped is taken off)."""
+    if isinstance(value, str) and value.startswith(ESCAPE) and value[1:2].startswith(_ESCAPED_STARTS):
         return value[1:]
     return value
 

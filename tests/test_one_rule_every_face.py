@@ -30,6 +30,8 @@ from tests.conftest import token_client
 from tests.factories import UserFactory
 from tests.reliability.world import fingerprint
 
+# Inside the test's transaction, for speed: that a view runs its writes in a transaction of
+# its own (the history revert did not) is shown by the transactional `TestHistoryRevert`.
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 FIVE_THOUSAND_AND_ONE_DIGITS = "9" * 5001

@@ -353,9 +353,13 @@ def test_history_revert_uses_current_version(staff_client, catalog):
     assert (phones.description, phones.version) == ("", 3)
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 class TestHistoryRevert:
     """Reverting to a recorded version (django-simple-history) goes through the update
-    service: in a transaction, version-checked, validated, and recorded as a change."""
+    service: in a transaction, version-checked, validated, and recorded as a change.
+
+    Transactional: inside a test's outer transaction the old revert view did not fail
+    (`select_for_update cannot be used outside of a transaction`), in production it did."""
 
     @staticmethod
     def _revert_url(obj, record):

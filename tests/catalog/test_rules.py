@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from catalog import rules, services
-from catalog.exceptions import InvalidInput
+from catalog.exceptions import InvalidInput, RuleBroken
 from catalog.models import SKU, Category, Product
 from tests.catalog.factories import CategoryFactory, ProductFactory
 
@@ -25,7 +25,7 @@ def test_prices_the_rule_accepts(value, price):
     (None, "is not a price"), (True, "is not a price"),
 ])
 def test_prices_the_rule_refuses_never_rounding(value, problem):
-    with pytest.raises(rules.RuleBroken) as refused:
+    with pytest.raises(RuleBroken) as refused:
         rules.price_checked(value)
     assert problem in refused.value.message
     assert refused.value.errors["price"][0].lower().startswith(problem[:10].lower())
@@ -34,19 +34,19 @@ def test_prices_the_rule_refuses_never_rounding(value, problem):
 
 @pytest.mark.parametrize("code", ["", " A", "A B", "A/B", "CAFÉ", "A\n", "X" * 51, 12])
 def test_codes_the_rule_refuses(code):
-    with pytest.raises(rules.RuleBroken, match="must be 1-50 characters"):
+    with pytest.raises(RuleBroken, match="must be 1-50 characters"):
         rules.sku_code_checked(code)
 
 
 def test_names_and_descriptions():
     assert rules.category_name_checked("Phones & Tablets") == "Phones & Tablets"
     for bad, says in [("A/B", "'/'"), ("A\x7f", "control"), (" ", "empty"), ("C" * 101, "at most 100")]:
-        with pytest.raises(rules.RuleBroken, match=says):
+        with pytest.raises(RuleBroken, match=says):
             rules.category_name_checked(bad)
-    with pytest.raises(rules.RuleBroken, match="at most 150"):
+    with pytest.raises(RuleBroken, match="at most 150"):
         rules.product_name_checked("P" * 151)
     assert rules.description_checked("two\nlines\tok", 500) == "two\nlines\tok"
-    with pytest.raises(rules.RuleBroken, match="control"):
+    with pytest.raises(RuleBroken, match="control"):
         rules.description_checked("bell\x07", 500)
 
 

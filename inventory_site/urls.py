@@ -1,11 +1,10 @@
-"""URL map: admin, the JSON API under /api/v1/, its schema and docs, and /health/."""
+"""URL map: admin, the JSON API under /api/v1/, its schema and docs, /health/ and /metrics."""
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from inventory_site import errors
-from inventory_site.health import health
+from inventory_site import errors, health, metrics
 
 api_v1 = [
     path("", include("catalog.api.urls")),
@@ -19,7 +18,10 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    re_path(r"^health/?$", health, name="health"),
+    re_path(r"^health/?$", health.health, name="health"),
+    re_path(r"^health/live/?$", health.live, name="health-live"),
+    re_path(r"^health/ready/?$", health.ready, name="health-ready"),
+    re_path(r"^metrics/?$", metrics.metrics, name="metrics"),
     re_path(r"^api/", errors.api_not_found),
 ]
 

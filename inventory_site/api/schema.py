@@ -3,7 +3,7 @@
 Generated clients are the schema's main readers, so everything they would otherwise see
 once per operation is a shared component: one `ErrorEnvelope` (with `code` an enum of
 the contract's error codes) behind one response component per error status, one success
-envelope per resource (`SKUEnvelope`, `SKUPage`, `CategoryList`), `PageMeta`, and
+envelope per resource (`SKUEnvelope`, `PaginatedSKUList`, `CategoryList`), `PageMeta`, and
 readable operation ids (`sku_list`, `reservation_commit`).
 """
 import json
@@ -94,6 +94,7 @@ def error_codes() -> list[str]:
 
 
 def success_envelope(schema: dict) -> dict:
+    """The envelope around one object (or an unpaginated list): `meta` is null."""
     return {
         "type": "object",
         "required": ["status", "data", "message", "meta"],
@@ -174,7 +175,7 @@ def _envelope_component(schema: dict) -> tuple[str, dict] | None:
     }
 
 
-def _normalized(name: str, schema: dict) -> dict:
+def _normalized(schema: dict) -> dict:
     """A success envelope that drf-spectacular made a component (`PaginatedSKUList`), with
     the shared `status` and `meta`."""
     component = _envelope_component(schema)
@@ -233,7 +234,7 @@ def postprocess_shared_components(result, generator, request, public):
             if isinstance(operation, dict) and "responses" in operation:
                 operation["responses"] = _shared_responses(operation["responses"], schemas)
     for name, schema in list(schemas.items()):
-        schemas[name] = _normalized(name, schema)
+        schemas[name] = _normalized(schema)
     _without_orphans(result)
     components["schemas"] = dict(sorted(schemas.items()))
     return result

@@ -102,8 +102,10 @@ def test_requests_and_latency_per_route_and_status(api, client, stocked):
     assert delta("inventory_http_request_duration_seconds_count", route="sku-list", method="GET") == 2
     assert delta("inventory_http_request_duration_seconds_sum", route="sku-list", method="GET") > 0
     # Raw paths never become labels (an attacker could make any number of them).
-    text = scrape(client)
-    assert "no-such-thing" not in text and "999999" not in text
+    routes = {s.labels["route"] for family in text_string_to_metric_families(scrape(client))
+              for s in family.samples if "route" in s.labels}
+    assert {"sku-list", "sku-detail"} <= routes
+    assert not [r for r in routes if "/" in r or "no-such-thing" in r or "999999" in r]
     assert delta("inventory_http_requests_total", route="inventory_site.errors.api_not_found", status="404") == 1
 
 

@@ -1,6 +1,7 @@
 """Serializer fields with the contract's strict input rules (types, ranges, names, attributes)."""
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory_site.validators import validate_attributes, validate_category_name, validate_name, validate_text
@@ -53,6 +54,7 @@ class TextField(StrictCharField):
         self.validators.append(validate_text)
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True}, component_name="Attributes")
 class AttributesField(serializers.JSONField):
     """`attributes`: a JSON object, at most 16 KiB serialized and 5 levels deep."""
 
@@ -83,3 +85,15 @@ class PriceField(serializers.DecimalField):
         if isinstance(data, bool) or not isinstance(data, (str, int, float, Decimal)):
             self.fail("invalid")
         return data if isinstance(data, str) else str(data)
+
+
+class LinesField(serializers.ListField):
+    """The `lines` of a bulk request: a list of JSON objects, each checked by the owning
+    serializer (so that a bad line is named by its index); documented as a list of
+    `line_serializer`."""
+
+    child = serializers.JSONField()
+
+    def __init__(self, line_serializer, **kwargs):
+        self.line_serializer = line_serializer
+        super().__init__(**kwargs)

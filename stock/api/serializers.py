@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
-from inventory_site.api.fields import NameField, StrictCharField, StrictIntegerField, TextField
+from inventory_site.api.fields import LinesField, NameField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
 from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import attach_stock_totals, level_is_low, reservation_status
@@ -198,7 +198,7 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
 
 
 class BulkAdjustmentSerializer(serializers.Serializer):
-    lines = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+    lines = LinesField(AdjustmentSerializer, min_length=1, max_length=1000)
 
     def validate_lines(self, lines):
         validated, errors = [], {}
@@ -243,7 +243,7 @@ class ReservationCreateSerializer(serializers.Serializer):
         minimum=1, maximum=MAX_TTL_SECONDS, required=False,
         help_text=f"1..{MAX_TTL_SECONDS}; default RESERVATION_TTL_SECONDS ({settings.RESERVATION_TTL_SECONDS}).",
     )
-    lines = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+    lines = LinesField(ReservationLineInputSerializer, min_length=1, max_length=1000)
 
     def validate_lines(self, lines):
         validated, errors = [], {}

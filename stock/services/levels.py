@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inventory_site import metrics
 from inventory_site.exceptions import DomainError, VersionConflict, PreconditionFailed
 from stock.exceptions import InsufficientStock, InvalidInput, LinesRefused, OnHandConflict
 from stock.models import MovementReason, StockLevel, StockMovement, Warehouse
@@ -78,6 +79,7 @@ def _adjust_lines(lines: list[AdjustmentLine], *, user=None) -> tuple[list, list
             movement = apply_change(
                 level, delta=delta, reason=line.reason, reference=line.reference, note=line.note, user=user
             )
+            metrics.stock_adjusted(reason=line.reason)
             movement.sku, movement.warehouse = line.sku, line.warehouse
         level.sku, level.warehouse = line.sku, line.warehouse
         movements.append(movement)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from inventory_site import metrics
 from inventory_site.exceptions import DomainError
 from inventory_site.transactions import retry_on_deadlock
 from stock.exceptions import (
@@ -144,7 +145,14 @@ def reservation_create(
         _attach_lines(reservation, made, known=[default, *(line.warehouse for line in lines)])
         return reservation
 
-    return retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})
+    try:
+        reservation = retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})
+    except (InsufficientStock, LinesRefused) as exc:  # LinesRefused has the code of its first line
+        if exc.code == InsufficientStock.code:
+            metrics.reservation_refused()
+        raise
+    metrics.reservation_outcome("created")
+    return reservation
 
 
 def _attach_lines(reservation: Reservation, lines: list[ReservationLine], *, known: list) -> None:
@@ -179,6 +187,7 @@ def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> 
         )
     reservation.status = status
     reservation.save(update_fields=["status", "updated_at"])
+    metrics.reservation_outcome(str(status))
 
 
 def _finish(reservation: Reservation | int, *, status: str, user=None) -> Reservation:

@@ -5,10 +5,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import SKU, Category, Product
-from inventory_site.api.fields import PriceField, StrictCharField, StrictIntegerField
+from inventory_site.api.fields import AttributesField, PriceField, StrictCharField, StrictIntegerField
 from inventory_site.api.serializers import FastReadSerializerMixin
 
-ATTRIBUTES_HELP = "A JSON object (not a list or scalar), at most 16 KiB serialized and nested at most 5 deep."
 READ_ONLY = ("id", "slug", "created_at", "updated_at", "version", "is_deleted", "deleted_at")
 
 
@@ -27,7 +26,7 @@ class CategorySerializer(FastReadSerializerMixin, serializers.ModelSerializer):
         allow_null=True, required=False,
         help_text="The parent category (active); null for a top-level category. Changing it moves the subtree.",
     )
-    attributes = serializers.JSONField(required=False, help_text=ATTRIBUTES_HELP)
+    attributes = AttributesField(required=False)
     slug = serializers.CharField(read_only=True, help_text="Made from the name; Unicode letters are kept.")
     path = serializers.CharField(read_only=True, help_text="Ancestor names and its own, joined by '/'.")
     level = serializers.IntegerField(read_only=True, help_text="0 for a top-level category.")
@@ -88,7 +87,7 @@ class ProductSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     description = StrictCharField(trim_whitespace=False, allow_blank=True, required=False,
                                   help_text="At most 5000 characters; newlines and tabs allowed, no other control characters.")
     category_id = StrictIntegerField(help_text="An active category.")
-    attributes = serializers.JSONField(required=False, help_text=ATTRIBUTES_HELP)
+    attributes = AttributesField(required=False)
     sku_count = serializers.IntegerField(read_only=True, help_text="Active SKUs of this product.")
     slug = serializers.CharField(read_only=True, help_text="Made from the name; Unicode letters are kept.")
 
@@ -111,8 +110,8 @@ class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     )
     product_id = StrictIntegerField(help_text="An active product.")
     price = PriceField()
-    attributes = serializers.JSONField(required=False, help_text='A JSON object, e.g. {"color": "red", "size": "M"}; '
-                                       'at most 16 KiB serialized, 5 levels deep.')
+    attributes = AttributesField(required=False, help_text='A JSON object, e.g. {"color": "red", "size": "M"}; '
+                                 'at most 16 KiB serialized, 5 levels deep.')
 
     class Meta:
         model = SKU

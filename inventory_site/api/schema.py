@@ -111,11 +111,15 @@ class EnvelopeAutoSchema(AutoSchema):
     """Wraps each documented success body in the envelope and lists the error responses."""
 
     def get_operation_id(self) -> str:
-        """`<resource>_<action>` from the viewset and its action: `sku_list`, `reservation_commit`."""
+        """`<resource>_<action>` from the viewset and its action: `sku_list`, `reservation_commit`.
+
+        The resource is the viewset's `schema_resource` when it sets one (a subclass serving
+        another app's resource), else its class name without `ViewSet`."""
         action = getattr(self.view, "action", None)
         if not action:
             return super().get_operation_id()
-        resource = _CAMEL_BOUNDARY.sub("_", type(self.view).__name__.removesuffix("ViewSet")).lower()
+        resource = getattr(self.view, "schema_resource", None) or _CAMEL_BOUNDARY.sub(
+            "_", type(self.view).__name__.removesuffix("ViewSet")).lower()
         return f"{resource}_{ACTION_NAMES.get(action, action)}"
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):

@@ -1,4 +1,5 @@
 """Stock endpoints: validate the request, call one service, present the result."""
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,7 @@ from inventory_site.api.views import (
 )
 from stock import selectors, services
 from stock.api import filters
+from stock.api.plain import plain_reservation
 from stock.api.serializers import (
     AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
     MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, StockLevelSerializer,
@@ -210,6 +212,18 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=ReservationCreateSerializer, responses={201: ReservationSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request):
+        # The hot path: a plain body placed by one statement. Anything else (bad input, a
+        # shortage, a fallback warehouse) takes the serializer and the general service below,
+        # which explain the refusal exactly as before.
+        plain = plain_reservation(request.data)
+        if plain is not None:
+            reservation = services.reservation_place(
+                reference=plain.reference, lines=plain.lines, user=request.user,
+                ttl_seconds=settings.RESERVATION_TTL_SECONDS if plain.ttl_seconds is None else plain.ttl_seconds,
+            )
+            if reservation is not None:
+                return respond(self.get_serializer(reservation).data, message="Reservation created",
+                               status=status.HTTP_201_CREATED)
         serializer = ReservationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -20,7 +20,7 @@ from stock.api.plain import plain_reservation
 from stock.api.serializers import (
     AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
     MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, StockLevelSerializer,
-    StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer,
+    StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer, reservation_representation,
 )
 from stock.models import Reservation, StockMovement, Warehouse
 
@@ -222,7 +222,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 ttl_seconds=settings.RESERVATION_TTL_SECONDS if plain.ttl_seconds is None else plain.ttl_seconds,
             )
             if reservation is not None:
-                return respond(self.get_serializer(reservation).data, message="Reservation created",
+                return respond(reservation_representation(reservation), message="Reservation created",
                                status=status.HTTP_201_CREATED)
         serializer = ReservationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

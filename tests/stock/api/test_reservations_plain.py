@@ -83,3 +83,16 @@ def test_fast_and_general_paths_answer_alike(api, stocked, main):
         body["data"]["lines"][0].pop("id")
     assert fast == general
     assert reservation_place  # the service the fast path calls
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_hand_built_representation_is_the_serializers(stocked, main, other):
+    from stock.api.serializers import ReservationSerializer, reservation_representation
+    from stock.services import CodedLine, stock_receive
+
+    stock_receive(sku=stocked, quantity=3, warehouse=other)
+    reservation = reservation_place(reference="O-9", ttl_seconds=60, lines=[
+        CodedLine(stocked.sku_code, 2, "EAST"), CodedLine(stocked.sku_code, 1)])
+    stored = Reservation.objects.prefetch_related("lines__sku", "lines__warehouse").get(pk=reservation.pk)
+    assert reservation_representation(reservation) == dict(ReservationSerializer(stored).data)

@@ -1,13 +1,17 @@
-"""`make bench`: the Speed benchmarks B1-B4, each against a baseline measured in the same run.
+"""`make bench`: the Speed benchmarks B1-B4, each against a baseline measured in the same run,
+and the hot endpoints side by side with the seed's stack (../shared/peer).
 
-    python -m bench.run [--quick] [--only B1,B4] [--keep-db]
+    python -m bench.run [--quick] [--only B1,B4] [--output PATH]
 
-1. (Re)creates the PostgreSQL database `inventory_bench` (and `inventory_bench_import`
+1. Starts the peer (../shared/peer/serve.sh; skipped with a printed line when absent).
+2. (Re)creates the PostgreSQL database `inventory_bench` (and `inventory_bench_import`
    for B3), migrates, and writes 10k categories and 100k SKUs with COPY (bench.datagen).
-2. Serves the project with gunicorn, 2 workers per core, DEBUG off, rate limit off, on a
-   free port of 127.0.0.1, settings `bench.settings` (the product plus the floor route).
-3. Drives it over HTTP from a separate process (bench.loadgen) and PostgreSQL with pgbench.
-4. Writes bench/results.json and prints a table.
+3. Serves the project with gunicorn (gunicorn.conf.py, 2 workers per core x BENCH_THREADS
+   threads; BENCH_SERVER=granian for the other set-up), DEBUG off, access log on, rate limit
+   off, on a free port of 127.0.0.1, settings `bench.settings` (the product plus the floor route).
+4. Drives both over HTTP from a separate process (bench.loadgen, kept connections) and
+   PostgreSQL with pgbench (the reservation's own statement); CPU per request from /proc.
+5. Writes bench/results.json and prints the tables.
 """
 from __future__ import annotations
 

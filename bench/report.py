@@ -59,6 +59,8 @@ def format_table(results: dict) -> str:
               "target", "met"]
     rows = [header]
     for e in results.get("benchmarks", []):
+        if e["bench"] == "PEER":
+            continue  # in the side-by-side table below
         met = {True: "yes", False: "NO", None: "-"}[e.get("met")]
         if not e.get("ok", True):
             met += " (errors)"
@@ -70,6 +72,9 @@ def format_table(results: dict) -> str:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
+    peer = format_peer_table(results)
+    if peer:
+        lines += ["", peer]
     machine = results.get("machine") or {}
     if machine:
         lines.append("")
@@ -91,11 +96,49 @@ def format_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _peer_rows(results: dict) -> list[list[str]]:
+    rows = []
+    for e in results.get("benchmarks", []):
+        if e["bench"] != "PEER":
+            continue
+        met = {True: "yes", False: "NO", None: "-"}[e.get("met")]
+        if not e.get("ok", True):
+            met += " (errors)"
+        rows.append([
+            e["name"], _num(e.get("figure")), _num(e.get("baseline")),
+            f"{e['ratio']:.2f}x" if e.get("ratio") is not None else "-",
+            f"{_num(e.get('p50_ms'))} / {_num(e.get('p99_ms'))}", f"{_num(e.get('peer_p50_ms'))} / {_num(e.get('peer_p99_ms'))}",
+            f"{_num(e.get('cpu_ms_per_request'))} / {_num(e.get('peer_cpu_ms_per_request'))}",
+            e.get("target") or "-", met,
+        ])
+    return rows
+
+
+PEER_HEADER = ["this service vs the peer", "service req/s", "peer req/s", "ratio", "p50/p99 ms", "peer p50/p99 ms",
+               "server CPU ms/req (service / peer)", "target", "met"]
+
+
+def format_peer_table(results: dict) -> str:
+    """The side-by-side table with the seed's stack (../shared/peer), or the line saying it was skipped."""
+    peer = results.get("peer")
+    if peer is None:
+        return ""
+    if not peer.get("served"):
+        return f"peer: not run ({peer.get('dir')} not served); no side-by-side figures"
+    rows = [PEER_HEADER, *_peer_rows(results)]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(PEER_HEADER))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
 def format_markdown(results: dict) -> str:
     """The same figures as a Markdown table (for the README)."""
     rows = ["| bench | what | figure | baseline | ratio | target | met | p50 / p99 ms | queries (size 10/100) | app CPU ms |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for e in results.get("benchmarks", []):
+        if e["bench"] == "PEER":
+            continue
         met = {True: "yes", False: "no", None: "-"}[e.get("met")]
         if not e.get("ok", True):
             met += " (errors)"
@@ -105,6 +148,10 @@ def format_markdown(results: dict) -> str:
             f"{_num(e.get('baseline'))} ({e.get('baseline_name', '')}) | {ratio} | {e.get('target') or '-'} | {met} | "
             f"{_num(e.get('p50_ms'))} / {_num(e.get('p99_ms'))} | {_queries(e)} | {_app_cpu(e)} |"
         )
+    peer_rows = _peer_rows(results)
+    if peer_rows:
+        rows += ["", "| " + " | ".join(PEER_HEADER) + " |", "|" + " --- |" * len(PEER_HEADER)]
+        rows += ["| " + " | ".join(row) + " |" for row in peer_rows]
     machine = results.get("machine") or {}
     rows.append("")
     rows.append(

@@ -1,7 +1,11 @@
-"""Request id: taken from `X-Request-ID` when a proxy sets one, else made here."""
+"""Request id (taken from `X-Request-ID` when a proxy sets one, else made here), and Django's
+session, authentication and messages middleware skipped for token-authenticated API requests."""
 import re
 import uuid
 
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.messages import middleware as messages_middleware
+from django.contrib.sessions import middleware as sessions_middleware
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
@@ -34,3 +38,35 @@ class RequestIdMiddleware:
 def clear_request_id(**kwargs) -> None:
     """Lines logged between requests (worker start, shutdown) carry no stale id."""
     request_id_var.set("-")
+
+
+def is_token_api_request(request) -> bool:
+    """`/api/...` with `Authorization: Token ...`: DRF authenticates it by the token alone.
+
+    TokenAuthentication comes first and either finds the user or answers 401, so the
+    session (and with it `AuthenticationMiddleware`'s lazy user and the messages) is
+    never read; DRF sets `request.user` itself.
+    """
+    return request.path_info.startswith("/api/") and request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "token "
+
+
+class _BrowserOnly:
+    """Runs the wrapped Django middleware for every request but token API requests, for
+    which it would only cost CPU (a session store, a lazy user, a message store)."""
+
+    def __call__(self, request):
+        if is_token_api_request(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class SessionMiddleware(_BrowserOnly, sessions_middleware.SessionMiddleware):
+    """Django's, skipped for token API requests."""
+
+
+class AuthenticationMiddleware(_BrowserOnly, auth_middleware.AuthenticationMiddleware):
+    """Django's, skipped for token API requests."""
+
+
+class MessageMiddleware(_BrowserOnly, messages_middleware.MessageMiddleware):
+    """Django's, skipped for token API requests."""

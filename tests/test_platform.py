@@ -45,3 +45,21 @@ def test_docs_load_only_local_assets(anon, path):
     assert "cdn." not in html and "fonts.googleapis" not in html
     assert "/static/drf_spectacular_sidecar/" in html
     assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_token_api_requests_skip_sessions_and_messages_browser_requests_keep_them(api, client, superuser):
+    response = api.get("/api/v1/warehouses/")
+    assert response.status_code == 200
+    assert not hasattr(response.wsgi_request, "session") and not hasattr(response.wsgi_request, "_messages")
+    assert response.wsgi_request.user == superuser  # set by DRF from the token
+    client.force_login(superuser)
+    page = client.get("/admin/")
+    assert page.status_code == 200 and page.wsgi_request.session.session_key and page.wsgi_request.user == superuser
+
+
+@pytest.mark.django_db
+def test_bad_token_is_refused_without_a_session(api):
+    api.credentials(HTTP_AUTHORIZATION="Token nope")
+    response = api.get("/api/v1/warehouses/")
+    assert response.status_code == 401 and response.json()["code"] in {"authentication_failed", "not_authenticated"}

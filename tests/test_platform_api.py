@@ -163,3 +163,18 @@ def test_unknown_and_read_only_fields_are_ignored(api):
     data = response.json()["data"]
     assert data["id"] != 999 and data["version"] == 1 and data["path"] == "x" and data["level"] == 0
     assert data["is_deleted"] is False
+
+
+def test_json_renderer_writes_what_drf_writes_and_falls_back_for_what_orjson_cannot():
+    import datetime
+    import decimal
+
+    from rest_framework.renderers import JSONRenderer
+
+    from inventory_site.api.renderers import EnvelopeJSONRenderer
+
+    body = {"text": "x\u2028y é", "at": datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc),
+            "price": decimal.Decimal("1.50"), 0: [1, None, True], "huge": 2**70, "deep": [[[[1]]]]}
+    assert EnvelopeJSONRenderer().render(body) == JSONRenderer().render(body)
+    del body["huge"]
+    assert EnvelopeJSONRenderer().render(body) == JSONRenderer().render(body)

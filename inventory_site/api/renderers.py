@@ -1,5 +1,7 @@
 """Renderers that put every API response in the envelope."""
+import orjson
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
 
 from inventory_site.api.envelope import Envelope, success
 
@@ -16,11 +18,34 @@ def envelope_for(data, renderer_context) -> Envelope | None:
     return success(data, message=message)
 
 
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+_drf_default = JSONEncoder().default
+
+
+def _dumps(data) -> bytes:
+    """What DRF's compact `json.dumps` writes, encoded by orjson: what orjson does not write
+    itself (datetimes, decimals, lazy strings, querysets...) goes through DRF's own encoder."""
+    ret = orjson.dumps(data, default=_drf_default, option=_ORJSON_OPTIONS)
+    if b"\xe2\x80" in ret:  # U+2028/U+2029 escaped, as DRF does, so the JSON is a JavaScript subset
+        ret = ret.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+    return ret
+
+
 class EnvelopeJSONRenderer(JSONRenderer):
-    """JSON, wrapped as `{"status", "data", "message", "meta"}`."""
+    """JSON, wrapped as `{"status", "data", "message", "meta"}`.
+
+    Compact output is encoded by orjson (several times faster than `json.dumps` on a
+    page of 100 rows); an indented one (`Accept: application/json; indent=4`) by DRF.
+    """
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return super().render(envelope_for(data, renderer_context), accepted_media_type, renderer_context)
+        data = envelope_for(data, renderer_context)
+        if data is not None and self.get_indent(accepted_media_type, renderer_context or {}) is None:
+            try:
+                return _dumps(data)
+            except orjson.JSONEncodeError:  # integers past 64 bits, nesting past 255 levels
+                pass
+        return super().render(data, accepted_media_type, renderer_context)
 
 
 class EnvelopeBrowsableAPIRenderer(BrowsableAPIRenderer):

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
 from inventory_site.api.fields import LinesField, NameField, StrictCharField, StrictIntegerField, TextField
-from inventory_site.api.serializers import FastReadSerializerMixin
+from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
 from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import attach_stock_totals, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
@@ -99,6 +99,22 @@ class ReservationSerializer(FastReadSerializerMixin, serializers.ModelSerializer
 
     def get_status(self, reservation) -> str:
         return reservation_status(reservation)
+
+
+def reservation_representation(reservation: Reservation) -> dict:
+    """`ReservationSerializer(reservation).data` for a reservation whose lines (with their SKU
+    and warehouse) are attached, without building the serializer's fields: the hot path of
+    `POST /stock/reservations/` spent a fifth of its CPU on that."""
+    return {
+        "id": reservation.pk, "reference": reservation.reference, "status": reservation_status(reservation),
+        "expires_at": iso_datetime(reservation.expires_at),
+        "lines": [
+            {"id": line.pk, "sku_id": line.sku_id, "sku_code": line.sku.sku_code, "warehouse": line.warehouse.code,
+             "quantity": line.quantity}
+            for line in reservation.lines.all()
+        ],
+        "created_at": iso_datetime(reservation.created_at), "updated_at": iso_datetime(reservation.updated_at),
+    }
 
 
 @extend_schema_field({

@@ -1,10 +1,13 @@
 """Stock endpoints: validate the request, call one service, present the result."""
+from django.conf import settings
+from django.db import connection
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from catalog.api.views import CRUD_DOCS, SKUViewSet
 from inventory_site.api.filters import NamedOrderingFilter
@@ -16,10 +19,12 @@ from inventory_site.api.views import (
 from stock import selectors, services
 from stock.api import filters
 from stock.api.idempotency import idempotent
+from stock.api.plain import plain_reservation
+from stock.api.sku_page import plain_page, sku_page_envelope
 from stock.api.serializers import (
     AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
     MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, SKUStockSerializer,
-    StockLevelSerializer, StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer,
+    StockLevelSerializer, StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer, reservation_representation,
 )
 from stock.models import Reservation, StockMovement, Warehouse
 
@@ -42,6 +47,15 @@ class SKUStockViewSet(SKUViewSet):
     filterset_class = filters.SKUStockFilter
     ordering_map = {**SKUViewSet.ordering_map, "available": ["stock_available"]}
     create_service = services.sku_create_with_stock
+
+    def list(self, request, *args, **kwargs):
+        # A plain page (the storefront's hot read) in one query; filters, ordering and
+        # every refusal take the FilterSet, paginator and serializer as before.
+        plain = plain_page(request) if connection.vendor == "postgresql" else None
+        if plain is None:
+            return super().list(request, *args, **kwargs)
+        page, size = plain
+        return Response(sku_page_envelope(page=page, size=size))
 
 
 class WarehouseViewSet(EnvelopeModelViewSet):
@@ -222,6 +236,18 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=ReservationCreateSerializer, responses={201: ReservationSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request):
+        # The hot path: a plain body placed by one statement. Anything else (bad input, a
+        # shortage, a fallback warehouse) takes the serializer and the general service below,
+        # which explain the refusal exactly as before.
+        plain = plain_reservation(request.data)
+        if plain is not None:
+            reservation = services.reservation_place(
+                reference=plain.reference, lines=plain.lines, user=request.user,
+                ttl_seconds=settings.RESERVATION_TTL_SECONDS if plain.ttl_seconds is None else plain.ttl_seconds,
+            )
+            if reservation is not None:
+                return respond(reservation_representation(reservation), message="Reservation created",
+                               status=status.HTTP_201_CREATED)
         serializer = ReservationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

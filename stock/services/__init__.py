@@ -8,6 +8,7 @@ from stock.services.levels import (
     ADJUSTMENT_REASONS, AdjustmentLine, stock_adjust, stock_adjust_bulk, stock_level_update_threshold,
     stock_receive, stock_transfer,
 )
+from stock.services.reservation_statement import CodedLine, reservation_place
 from stock.services.reservations import (
     ReservationRequestLine, reservation_commit, reservation_create, reservation_release, reservations_expire,
 )
@@ -17,10 +18,10 @@ from stock.services.warehouses import (
 )
 
 __all__ = [
-    "ADJUSTMENT_REASONS", "MAX_QUANTITY", "AdjustmentLine", "ReservationRequestLine",
+    "ADJUSTMENT_REASONS", "MAX_QUANTITY", "AdjustmentLine", "CodedLine", "ReservationRequestLine",
     "idempotency_abandon", "idempotency_begin", "idempotency_complete", "idempotency_hold", "idempotency_purge_expired",
     "request_fingerprint",
-    "reservation_commit", "reservation_create", "reservation_release", "reservations_expire",
+    "reservation_commit", "reservation_create", "reservation_place", "reservation_release", "reservations_expire",
     "sku_create_with_stock", "stock_adjust", "stock_adjust_bulk", "stock_level_update_threshold", "stock_receive", "stock_transfer",
     "warehouse_create", "warehouse_hard_delete", "warehouse_restore", "warehouse_soft_delete", "warehouse_update",
 ]

@@ -45,8 +45,7 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
-            # bigint: `reserved + n` of two int4 values can leave int4's range (then no row matches).
-            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand >= CAST(reserved AS BIGINT) + %s",
+            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand - reserved >= %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )
         return cursor.rowcount == 1

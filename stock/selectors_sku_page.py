@@ -1,0 +1,57 @@
+"""The first pages of the SKU list as the storefront reads them, in one written-out query.
+
+`GET /api/v1/skus/?page=&size=` without filters or ordering is the catalog's hottest read.
+Through the ORM it cost a count, a page of model instances and a query of stock sums,
+each built and compiled per request, and a psycopg timestamp loader per value. Here one
+statement cuts the page of ids first (LIMIT/OFFSET on the primary key), sums stock for
+those ids only, counts the active SKUs once, and lets PostgreSQL write the timestamps
+and prices as the API writes them.
+"""
+from datetime import datetime
+
+from django.db import connection
+
+from catalog.models import SKU
+from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel
+
+# ISO 8601 in UTC with microseconds, as Python's isoformat() writes them (its `.000000`
+# is dropped by the caller, like isoformat() does).
+_UTC_ISO = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
+
+
+def _utc_text(column: str) -> str:
+    return f"to_char(s.{column} AT TIME ZONE 'UTC', {_UTC_ISO})"
+
+
+def _statement() -> str:
+    sku, level = SKU._meta.db_table, StockLevel._meta.db_table
+    line, reservation = ReservationLine._meta.db_table, Reservation._meta.db_table
+    return (
+        f"SELECT s.id, s.sku_code, s.product_id, s.price::text, s.attributes, {_utc_text('created_at')},"
+        f" {_utc_text('updated_at')}, s.version, s.is_deleted, {_utc_text('deleted_at')},"
+        " COALESCE(st.on_hand, 0), COALESCE(st.reserved, 0),"
+        f" (SELECT count(*) FROM {sku} WHERE NOT is_deleted)"
+        f" FROM (SELECT * FROM {sku} WHERE NOT is_deleted ORDER BY id LIMIT %(limit)s OFFSET %(offset)s) s"
+        " LEFT JOIN LATERAL (SELECT SUM(l.on_hand::bigint) AS on_hand, SUM(l.reserved::bigint - COALESCE(("
+        f"   SELECT SUM(rl.quantity::bigint) FROM {line} rl JOIN {reservation} r ON r.id = rl.reservation_id"
+        "    WHERE rl.sku_id = l.sku_id AND rl.warehouse_id = l.warehouse_id"
+        "    AND r.status = %(active)s AND r.expires_at <= %(now)s), 0)) AS reserved"
+        f" FROM {level} l WHERE l.sku_id = s.id) st ON true"
+        " ORDER BY s.id"
+    )
+
+
+def sku_page(*, offset: int, limit: int, now: datetime) -> tuple[list[tuple], int]:
+    """Active SKUs by id from `offset`, at most `limit`, and how many active SKUs there are.
+
+    Each row: id, sku_code, product_id, price (text, 2 places), attributes, created_at,
+    updated_at (UTC ISO text), version, is_deleted, deleted_at, on_hand, reserved (without
+    overdue reservations, as every read counts them). PostgreSQL only.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(), {"limit": limit, "offset": offset, "active": ReservationStatus.ACTIVE, "now": now})
+        rows = cursor.fetchall()
+        if rows:
+            return rows, rows[0][-1]
+        cursor.execute(f"SELECT count(*) FROM {SKU._meta.db_table} WHERE NOT is_deleted")
+        return [], cursor.fetchone()[0]

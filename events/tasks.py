@@ -1,0 +1,51 @@
+"""Celery tasks of the outbox: sequence and fan out, deliver, sweep, purge."""
+import logging
+
+from celery import shared_task
+
+from events import services
+
+logger = logging.getLogger("events")
+
+
+def _queue(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        deliver.apply_async(args=[delivery_id], retry=False)
+    services.deliveries_mark_queued(delivery_ids=delivery_ids)
+
+
+@shared_task(name="events.dispatch")
+def dispatch() -> int:
+    """Number newly committed events and queue their deliveries (kicked after each commit)."""
+    created = 0
+    while delivery_ids := services.events_sequence():
+        _queue(delivery_ids)
+        created += len(delivery_ids)
+    return created
+
+
+@shared_task(name="events.deliver")
+def deliver(delivery_id: int) -> str:
+    """Attempt one delivery; when it is settled, queue the next one of its aggregate."""
+    result = services.delivery_attempt(delivery_id=delivery_id)
+    if result.next_delivery_id is not None:
+        _queue([result.next_delivery_id])
+    return result.outcome
+
+
+@shared_task(name="events.sweep")
+def sweep() -> int:
+    """The outbox sweep: sequence what a lost kick left, and queue every due delivery.
+
+    Covers a broker that lost messages, a worker that died, and retries that came due.
+    """
+    dispatch()
+    due = services.deliveries_due()
+    _queue(due)
+    return len(due)
+
+
+@shared_task(name="events.purge")
+def purge() -> int:
+    """Delete events past `EVENT_RETENTION_DAYS`."""
+    return services.events_purge_old()

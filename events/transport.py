@@ -39,10 +39,10 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-def post_json(target: Target, *, body: bytes, headers: dict[str, str], timeout: float = TIMEOUT_SECONDS) -> Answer:
+def post_json(target: Target, *, body: bytes, headers: dict[str, str], timeout: float | None = None) -> Answer:
     """POST `body` to `target`; any answer's status, or the reason there was none."""
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(target, timeout=timeout)
+    connection = connection_class(target, timeout=timeout or TIMEOUT_SECONDS)
     try:
         connection.request("POST", target.path, body=body, headers={
             "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers,

@@ -6,6 +6,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from events.models import WebhookDelivery, WebhookSubscription
 from tests.events.receiver import wait_for
+from tests.events.worker import Worker
+from tests.reliability.server import database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -85,3 +87,15 @@ def test_410_gone_deactivates_the_subscription(worker, receiver, api):
     assert data["is_active"] is False
     assert "410" in data["deactivated_reason"]
     assert WebhookDelivery.objects.get(subscription_id=subscription["id"]).status == "failed"
+
+
+def test_without_redis_the_embedded_file_broker_delivers_a_ping(transactional_db, allow_local_webhooks, receiver,
+                                                                 api, tmp_path):
+    """What `make run` does on a fresh machine: no REDIS_URL, no CELERY_BROKER_URL."""
+    env = {"DEBUG": "true", "SECRET_KEY": "x", "REDIS_URL": "", "CELERY_BROKER_URL": "",
+           "CELERY_FILESYSTEM_BROKER_DIR": str(tmp_path / "broker")}
+    with Worker(database_url=database_url(), settings_module="inventory_site.settings", **env):
+        subscription = _subscribe(api, receiver, events=["catalog.*"])
+        api.post(f"/api/v1/webhooks/{subscription['id']}/ping/")
+        wait_for(lambda: receiver.received, timeout=30)
+    assert json.loads(receiver.received[0].body)["type"] == "webhook.ping"

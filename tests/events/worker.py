@@ -25,11 +25,13 @@ def purge_broker() -> None:
 class Worker:
     """`celery -A inventory_site worker -B` as a subprocess; `kill()` sends SIGKILL."""
 
-    def __init__(self, *, database_url: str, concurrency: int = 4, pool: str = "threads", **env: str):
+    def __init__(self, *, database_url: str, concurrency: int = 4, pool: str = "threads",
+                 settings_module: str = "tests.settings", **env: str):
         self.database_url = database_url
         self.concurrency = concurrency
         self.pool = pool
         self.env = env
+        self.settings_module = settings_module
         self.process = None
         self.workdir = tempfile.mkdtemp(prefix="inv_events_worker_")
         self.log_path = Path(self.workdir) / "worker.log"
@@ -37,7 +39,7 @@ class Worker:
     def start(self, timeout: float = 30) -> "Worker":
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
             "DATABASE_URL": self.database_url,
             "WEBHOOK_ALLOW_HTTP": "true",
             "WEBHOOK_ALLOW_PRIVATE_URLS": "true",

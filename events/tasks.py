@@ -2,6 +2,7 @@
 import logging
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from events import services
 
@@ -14,7 +15,12 @@ def _queue(delivery_ids: list[int]) -> None:
     services.deliveries_mark_queued(delivery_ids=delivery_ids)
 
 
-@shared_task(name="events.dispatch")
+# The database went away mid-task: try again shortly (the sweep also catches up).
+ON_DATABASE_ERROR = {"autoretry_for": (DatabaseError,), "retry_backoff": 1, "retry_backoff_max": 30,
+                     "max_retries": 20}
+
+
+@shared_task(name="events.dispatch", **ON_DATABASE_ERROR)
 def dispatch() -> int:
     """Number newly committed events and queue their deliveries (kicked after each commit)."""
     created = 0
@@ -24,7 +30,7 @@ def dispatch() -> int:
     return created
 
 
-@shared_task(name="events.deliver")
+@shared_task(name="events.deliver", **ON_DATABASE_ERROR)
 def deliver(delivery_id: int) -> str:
     """Attempt one delivery; when it is settled, queue the next one of its aggregate."""
     result = services.delivery_attempt(delivery_id=delivery_id)

@@ -4,6 +4,7 @@ import json
 import random
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -20,7 +21,6 @@ BACKOFF_SECONDS = (10, 60, 300, 1800, 7200, 21600)
 BACKOFF_LATER_SECONDS = 43200
 GIVE_UP_AFTER = datetime.timedelta(days=3)
 JITTER = 0.2
-REQUEUE_AFTER = datetime.timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class AttemptResult:
 def backoff(attempts: int) -> datetime.timedelta:
     """The wait after the `attempts`-th failed attempt, with +-20 % jitter."""
     base = BACKOFF_SECONDS[attempts - 1] if attempts <= len(BACKOFF_SECONDS) else BACKOFF_LATER_SECONDS
-    return datetime.timedelta(seconds=base * random.uniform(1 - JITTER, 1 + JITTER))
+    return datetime.timedelta(seconds=base * settings.WEBHOOK_BACKOFF_SCALE * random.uniform(1 - JITTER, 1 + JITTER))
 
 
 def _earlier_pending():
@@ -145,7 +145,7 @@ def deliveries_due(*, limit: int = 5000) -> list[int]:
     return list(
         WebhookDelivery.objects.filter(
             status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now, subscription__is_active=True,
-        ).filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER))
+        ).filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - datetime.timedelta(seconds=settings.WEBHOOK_REQUEUE_AFTER_SECONDS)))
         .exclude(Exists(_earlier_pending()))
         .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
     )

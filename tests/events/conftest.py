@@ -1,4 +1,6 @@
 """Fixtures of the events suites: a receiver on 127.0.0.1 and a real Celery worker."""
+import sys
+
 import pytest
 
 from tests.events.receiver import Receiver
@@ -26,3 +28,11 @@ def worker(transactional_db, allow_local_webhooks):
     with Worker(database_url=database_url()) as w:
         yield w
     purge_broker()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the figures of the events fault test."""
+    faults = sys.modules.get("tests.events.test_faults")
+    if faults and faults.COUNTS:
+        terminalreporter.section("events")
+        terminalreporter.write_line(f"webhook faults: {faults.COUNTS}")

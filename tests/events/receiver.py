@@ -25,6 +25,8 @@ class Receiver:
         self.behaviour = Behaviour()
         self.received: list[Received] = []
         self.lock = threading.Lock()
+        self.in_flight = 0
+        self.requests = 0
         self._server = None
         self.port = None
 
@@ -36,7 +38,12 @@ class Receiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.in_flight += 1
+                    receiver.requests += 1
                 time.sleep(receiver.behaviour.delay)
+                with receiver.lock:
+                    receiver.in_flight -= 1
                 status = receiver.behaviour.status
                 if 200 <= status < 300:
                     with receiver.lock:

@@ -23,19 +23,19 @@ ON_DATABASE_ERROR = {"autoretry_for": (DatabaseError,), "retry_backoff": 1, "ret
 @shared_task(name="events.dispatch", **ON_DATABASE_ERROR)
 def dispatch() -> int:
     """Number newly committed events and queue their deliveries (kicked after each commit)."""
-    created = 0
-    while delivery_ids := services.events_sequence():
-        _queue(delivery_ids)
-        created += len(delivery_ids)
-    return created
+    numbered = 0
+    while (batch := services.events_sequence()).events:
+        _queue(batch.delivery_ids)
+        numbered += batch.events
+    return numbered
 
 
 @shared_task(name="events.deliver", **ON_DATABASE_ERROR)
 def deliver(delivery_id: int) -> str:
     """Attempt one delivery; when it is settled, queue the next one of its aggregate."""
     result = services.delivery_attempt(delivery_id=delivery_id)
-    if result.next_delivery_id is not None:
-        _queue([result.next_delivery_id])
+    if result.settled and (next_id := services.delivery_next_in_line(delivery_id=delivery_id)) is not None:
+        _queue([next_id])
     return result.outcome
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from events.exceptions import UnsafeWebhookURL
 from events.models import WebhookDelivery, WebhookSubscription
+from events.services.sequence import lock_sequencer
 from events.signing import signature_header
 from events.transport import Answer, post_json
 from events.url_policy import webhook_target
@@ -25,10 +26,14 @@ JITTER = 0.2
 
 @dataclass(frozen=True)
 class AttemptResult:
-    """What one call of `delivery_attempt` did, and which delivery may go next."""
+    """What one call of `delivery_attempt` did."""
 
     outcome: str  # "delivered", "retry", "failed", or "skipped" (not due, not first in line, taken)
-    next_delivery_id: int | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Delivered or given up: the next delivery of the aggregate may go."""
+        return self.outcome in (WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED)
 
 
 def backoff(attempts: int) -> datetime.timedelta:
@@ -68,11 +73,22 @@ def _send(delivery: WebhookDelivery, now: datetime.datetime) -> Answer:
     return post_json(target, body=body, headers=headers)
 
 
-def _next_in_line(delivery: WebhookDelivery) -> int | None:
+@transaction.atomic
+def delivery_next_in_line(*, delivery_id: int) -> int | None:
+    """The pending delivery that waited for this (settled) one: same subscription and aggregate.
+
+    Call it after the attempt committed. It waits for a sequencer that is creating
+    deliveries right now (shared side of its lock), so a delivery created meanwhile is
+    either seen here or was seen by the sequencer as first in line: none is left waiting.
+    """
+    lock_sequencer(shared=True)
+    settled = WebhookDelivery.objects.filter(pk=delivery_id).values("subscription_id", "aggregate", "position").first()
+    if settled is None:
+        return None
     return (
         WebhookDelivery.objects.filter(
-            subscription_id=delivery.subscription_id, aggregate=delivery.aggregate,
-            status=WebhookDelivery.Status.PENDING, position__gt=delivery.position,
+            subscription_id=settled["subscription_id"], aggregate=settled["aggregate"],
+            status=WebhookDelivery.Status.PENDING, position__gt=settled["position"],
         ).order_by("position").values_list("pk", flat=True).first()
     )
 
@@ -129,9 +145,7 @@ def delivery_attempt(*, delivery_id: int) -> AttemptResult:
     else:
         _record_failure(delivery, answer, now)
     delivery.save()
-    if delivery.status == WebhookDelivery.Status.PENDING:
-        return AttemptResult("retry")
-    return AttemptResult(delivery.status, _next_in_line(delivery))
+    return AttemptResult("retry" if delivery.status == WebhookDelivery.Status.PENDING else delivery.status)
 
 
 def deliveries_mark_queued(*, delivery_ids: list[int]) -> None:

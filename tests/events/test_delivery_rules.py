@@ -20,7 +20,7 @@ def test_backoff_follows_the_schedule_with_jitter(attempts, seconds):
 def _failing_delivery(receiver) -> tuple[WebhookSubscription, int]:
     subscription = webhook_create(url=receiver.url, events=["*"])
     webhook_ping(subscription=subscription)
-    [delivery_id] = events_sequence()
+    [delivery_id] = events_sequence().delivery_ids
     return subscription, delivery_id
 
 

@@ -15,6 +15,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from catalog.models import Category
 from stock.models import (
     Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse,
 )
@@ -144,13 +145,10 @@ def skus_with_stock_status(skus: QuerySet, *, now: datetime | None = None) -> Qu
 
 
 def products_with_stock_status(products: QuerySet, *, now: datetime | None = None) -> QuerySet:
-    """Products with `sku_total`, `available_total` and `has_low_level`, over their active SKUs."""
-    from catalog.models import SKU
-
+    """Products with `available_total` and `has_low_level`, over their active SKUs."""
     levels = StockLevel.objects.filter(sku__product=OuterRef("pk"), sku__is_deleted=False)
     overdue = overdue_lines(now=now).filter(sku__product=OuterRef("pk"), sku__is_deleted=False)
     return products.annotate(
-        sku_total=_sum_of(SKU.all_objects.filter(product=OuterRef("pk"), is_deleted=False), Value(1)),
         available_total=_sum_of(levels, F("on_hand") - F("reserved")) + _sum_of(overdue, "quantity"),
         has_low_level=Exists(stock_levels_low(levels, now=now)),
     )
@@ -282,8 +280,6 @@ def reserved_drifts() -> list[str]:
 def category_tree_drifts() -> list[str]:
     """Problems of the django-mptt intervals: per tree, the (lft, rght) pairs must nest
     exactly as the parent links say, numbered 1..2n without gaps, with `level` the depth."""
-    from catalog.models import Category
-
     rows = Category.all_objects.order_by("tree_id", "lft").values_list("id", "parent_id", "tree_id", "lft", "rght", "level")
     by_id = {row[0]: row for row in rows}
     drifts: list[str] = []

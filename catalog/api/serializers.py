@@ -13,7 +13,6 @@ from inventory_site.api.fields import (
     TextField,
 )
 from inventory_site.api.serializers import FastReadSerializerMixin
-from stock.api.serializers import InventoryCountField, SKUStockField, SKUStockListSerializer
 
 READ_ONLY = ("id", "slug", "created_at", "updated_at", "version", "is_deleted", "deleted_at")
 
@@ -106,7 +105,8 @@ class ProductSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
 
 
 class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
-    """A sellable variant. `inventory_count` may be given on create only."""
+    """A sellable variant: a code and a price. An app that builds on the catalog subclasses it
+    to add its own fields."""
 
     sku_code = StrictCharField(
         max_length=50, trim_whitespace=False, validators=[SKU_CODE_VALIDATOR],
@@ -115,28 +115,11 @@ class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     product_id = StrictIntegerField(help_text="An active product.")
     price = PriceField()
     attributes = AttributesField(required=False, help_text='A JSON object, e.g. {"color": "red", "size": "M"}; at most 16 KiB, 5 levels deep.')
-    inventory_count = InventoryCountField(
-        required=False,
-        help_text="Create only: units received into the default warehouse (a `receipt` movement). "
-        "Reads as the total on-hand. Writing it on update is a 400; stock changes go through the stock API.",
-    )
-    on_hand = SKUStockField("on_hand", help_text="Units on hand, all warehouses.")
-    reserved = SKUStockField("reserved", help_text="Units held by active, unexpired reservations, all warehouses.")
-    available = SKUStockField("available", help_text="on_hand - reserved.")
 
     class Meta:
         model = SKU
         fields = (
-            "id", "sku_code", "product_id", "price", "attributes", "inventory_count",
-            "on_hand", "reserved", "available",
+            "id", "sku_code", "product_id", "price", "attributes",
             "created_at", "updated_at", "version", "is_deleted", "deleted_at",
         )
         read_only_fields = READ_ONLY
-        list_serializer_class = SKUStockListSerializer
-
-    def validate(self, attrs):
-        if self.context.get("for_update") and "inventory_count" in (self.initial_data or {}):
-            raise serializers.ValidationError(
-                {"inventory_count": ["Read-only after create; change stock through the stock API."]}
-            )
-        return attrs

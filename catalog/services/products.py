@@ -5,9 +5,10 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
-from catalog.exceptions import HasDependents, HasReservedStock, InvalidInput, ParentDeleted
+from catalog.exceptions import HasDependents, InvalidInput, ParentDeleted
 from catalog.models import SKU, Category, Product
 from catalog.services.base import locked_for_write, stamp_history
+from catalog.signals import skus_hiding
 
 _UNSET: Any = object()
 
@@ -21,24 +22,6 @@ def _category_for_product(category_id: int) -> Category:
             errors={"category_id": [f"Category {category_id} does not exist or is deleted."]},
         )
     return category
-
-
-def skus_with_reserved_stock(sku_ids: list[int]) -> list[str]:
-    """Codes of those SKUs that hold reserved stock in some warehouse, locking their levels.
-
-    Units of reservations past `expires_at` no longer count, recorded or not.
-    """
-    from stock.models import StockLevel
-    from stock.selectors import with_effective_quantities
-
-    if not sku_ids:
-        return []
-    levels = (
-        with_effective_quantities(StockLevel.objects.select_for_update(of=("self",)).filter(sku_id__in=sku_ids))
-        .order_by("pk")
-        .values_list("sku__sku_code", "effective_reserved")
-    )
-    return sorted({code for code, reserved in levels if reserved > 0})
 
 
 @transaction.atomic
@@ -97,16 +80,14 @@ def product_soft_delete(
     if_match: int | None = None,
 ) -> Product:
     """Hide a product. With active SKUs it is refused unless `cascade`, which hides them too
-    (marked `deleted_with_product`), and is refused if any of them has reserved stock."""
+    (marked `deleted_with_product`), and is refused if a receiver of `skus_hiding` refuses."""
     product = locked_for_write(Product.objects.all(), product_id, expected_version=expected_version, if_match=if_match)
     skus = list(SKU.objects.select_for_update().filter(product_id=product.pk).order_by("pk"))
     if skus and not cascade:
         raise HasDependents(
             "The product has active SKUs; delete them first or use cascade=true.", errors={"skus": len(skus)}
         )
-    reserved_codes = skus_with_reserved_stock([sku.pk for sku in skus])
-    if reserved_codes:
-        raise HasReservedStock(errors={"sku_codes": reserved_codes})
+    skus_hiding.send(sender=SKU, sku_ids=[sku.pk for sku in skus])
     for sku in skus:
         sku.mark_deleted()
         sku.deleted_with_product = True

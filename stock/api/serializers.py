@@ -1,8 +1,9 @@
 """Shapes of the stock API: what clients send (validated here) and what they read."""
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
 from inventory_site.api.fields import NameField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
@@ -273,7 +274,7 @@ class ReservationCreateSerializer(serializers.Serializer):
         return validated
 
 
-# --- Stock figures of the catalog's SKU serializer ----------------------------------
+# --- The catalog's SKUs with their stock figures -------------------------------------
 
 
 def _stock_figure(sku, figure: str) -> int:
@@ -307,3 +308,32 @@ class SKUStockListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         skus = attach_stock_totals(data.all() if hasattr(data, "all") else data)
         return super().to_representation(skus)
+
+
+@extend_schema_serializer(component_name="SKU")
+class SKUStockSerializer(SKUSerializer):
+    """A sellable variant. `inventory_count` may be given on create only."""
+
+    inventory_count = InventoryCountField(
+        required=False,
+        help_text="Create only: units received into the default warehouse (a `receipt` movement). "
+        "Reads as the total on-hand. Writing it on update is a 400; stock changes go through the stock API.",
+    )
+    on_hand = SKUStockField("on_hand", help_text="Units on hand, all warehouses.")
+    reserved = SKUStockField("reserved", help_text="Units held by active, unexpired reservations, all warehouses.")
+    available = SKUStockField("available", help_text="on_hand - reserved.")
+
+    class Meta(SKUSerializer.Meta):
+        fields = (
+            "id", "sku_code", "product_id", "price", "attributes", "inventory_count",
+            "on_hand", "reserved", "available",
+            "created_at", "updated_at", "version", "is_deleted", "deleted_at",
+        )
+        list_serializer_class = SKUStockListSerializer
+
+    def validate(self, attrs):
+        if self.context.get("for_update") and "inventory_count" in (self.initial_data or {}):
+            raise serializers.ValidationError(
+                {"inventory_count": ["Read-only after create; change stock through the stock API."]}
+            )
+        return attrs

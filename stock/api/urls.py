@@ -5,6 +5,7 @@ from stock.api import views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.register("skus", views.SKUStockViewSet, basename="sku")
 router.register("warehouses", views.WarehouseViewSet, basename="warehouse")
 router.register("stock/levels", views.StockLevelViewSet, basename="stocklevel")
 router.register("stock/movements", views.MovementViewSet, basename="stockmovement")

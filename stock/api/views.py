@@ -2,12 +2,12 @@
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 
+from catalog.api.views import CRUD_DOCS, SKUViewSet
 from inventory_site.api.filters import NamedOrderingFilter
-from inventory_site.api.idempotency import idempotent
 from inventory_site.api.permissions import is_force_delete
 from inventory_site.api.schema import ERROR_ENVELOPE
 from inventory_site.api.views import (
@@ -15,10 +15,11 @@ from inventory_site.api.views import (
 )
 from stock import selectors, services
 from stock.api import filters
+from stock.api.idempotency import idempotent
 from stock.api.serializers import (
     AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
-    MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, StockLevelSerializer,
-    StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer,
+    MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, SKUStockSerializer,
+    StockLevelSerializer, StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer,
 )
 from stock.models import Reservation, StockMovement, Warehouse
 
@@ -30,6 +31,16 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "`idempotency_key_reused`; while the first still runs: 409 `idempotency_key_in_use`.",
 )
 KEY_REUSED = OpenApiResponse(ERROR_ENVELOPE, description="`idempotency_key_reused`: the key was used with another request.")
+
+
+@extend_schema_view(**CRUD_DOCS)
+class SKUStockViewSet(SKUViewSet):
+    """SKUs: sellable variants with a code, a price and their stock over all warehouses."""
+
+    serializer_class = SKUStockSerializer
+    filterset_class = filters.SKUStockFilter
+    ordering_map = {**SKUViewSet.ordering_map, "available": ["stock_available"]}
+    create_service = services.sku_create_with_stock
 
 
 class WarehouseViewSet(EnvelopeModelViewSet):

@@ -18,7 +18,8 @@ from catalog.models import SKU
 from inventory_site.exceptions import DomainError, InvalidInput
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import warehouse_default, with_effective_quantities
-from stock.services.levels import MAX_QUANTITY, stock_adjust_bulk
+from stock.services.ledger import MAX_QUANTITY
+from stock.services.levels import stock_adjust_bulk
 
 LOOKUP_BATCH = 5000
 ADJUST_CHUNK = 500

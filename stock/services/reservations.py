@@ -8,21 +8,24 @@ fixed (sku_id, warehouse_id) order used for every level lock.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inventory_site.exceptions import DomainError
+from inventory_site.transactions import retry_on_deadlock
 from stock.exceptions import (
     InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
 )
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
 from stock.selectors import reservation_status, warehouse_default
-from stock.services.levels import MAX_QUANTITY, apply_change, lock_levels, retry_after_expiry, retry_on_deadlock
+from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
+T = TypeVar("T")
 
 
 @dataclass
@@ -232,3 +235,18 @@ def reservations_expire(
             _settle(reservation, status=ReservationStatus.EXPIRED, sale=False)
             count += 1
     return count
+
+
+def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int]) -> T:
+    """Run `run`; if it finds too little stock, record overdue reservations of these SKUs and run it once more.
+
+    The stored `reserved` still counts reservations that are overdue but not yet
+    recorded as expired; recording them (in their own transactions) makes those units
+    available again, as they already are for every read.
+    """
+    try:
+        return run()
+    except DomainError as exc:
+        if exc.code != InsufficientStock.code or not reservations_expire(sku_ids=set(sku_ids)):
+            raise
+    return run()

@@ -1,4 +1,7 @@
-"""Template tags of the admin index: the panel of what needs attention."""
+"""Template tags of the admin index (`templates/admin/index.html`): the low-stock panel.
+
+In `stock`, not the platform: the panel reads stock, and `inventory_site` imports no app.
+"""
 from django import template
 
 from stock.selectors import stock_level_list, stock_levels_low

@@ -6,6 +6,9 @@ holds units (on hand or reserved), or that appears in a movement or a reservatio
 line; a product that still has SKUs; a category that still has children or products.
 Empty stock levels of purged SKUs and warehouses go with them. History rows
 (django-simple-history) are kept.
+
+It lives in `stock`, the app that builds on the catalog, because whether a SKU may go is
+a question of the ledger; the catalog knows nothing of stock.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -116,7 +119,7 @@ def _purge_warehouses(cutoff: datetime, result: PurgeResult) -> None:
 
 
 @transaction.atomic
-def catalog_purge_deleted(*, older_than: timedelta, dry_run: bool = False, now: datetime | None = None) -> PurgeResult:
+def soft_deleted_purge(*, older_than: timedelta, dry_run: bool = False, now: datetime | None = None) -> PurgeResult:
     """Hard-delete rows soft-deleted more than `older_than` ago that nothing needs any more.
 
     With `dry_run` the same deletes run and are rolled back, so the counts are exact.

@@ -1,6 +1,5 @@
-"""The stock admin: warehouses, levels with an "Adjust stock" form, the read-only ledger,
-and reservations. Every write goes through `stock.services`, as the API's do.
-"""
+"""Stock levels: quantities read-only, the threshold editable, and the "Adjust stock" form
+that calls `stock_adjust` as the API does, so every change writes a movement."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -8,79 +7,21 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.html import format_html
 
 from catalog.models import SKU
-from inventory_site.admin import (
-    DeletedListFilter, ServiceAdminMixin, ServiceFormAdminMixin, VersionedAdminForm, run_service_per_row,
-)
+from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
 from stock import services
-from stock.models import (
-    MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse,
-)
-from stock.selectors import reservation_status, reservations_with_status, stock_level_list
+from stock.models import MovementReason, StockLevel, Warehouse
+from stock.selectors import stock_level_list
 
 
-def _sku_link(sku):
+def sku_link(sku):
+    """The SKU's code, linked to its change form."""
     url = reverse("admin:catalog_sku_change", args=[sku.pk])
     return format_html('<a href="{}">{}</a>', url, sku.sku_code)
 
-
-# --- warehouses ------------------------------------------------------------------------
-
-class WarehouseForm(VersionedAdminForm):
-    class Meta:
-        model = Warehouse
-        fields = ["code", "name", "is_active", "is_default"]
-
-    def clean_code(self):
-        return self.cleaned_data["code"].strip().upper()
-
-
-@admin.register(Warehouse)
-class WarehouseAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
-    class Media:
-        css = {"all": ["admin-ext/admin-ext.css"]}
-
-    form = WarehouseForm
-    list_display = ("code", "name", "is_active", "is_default", "levels_link", "is_deleted")
-    list_filter = (DeletedListFilter, "is_active")
-    search_fields = ("code", "name")
-    readonly_fields = ("version", "is_deleted", "deleted_at", "created_at", "updated_at")
-    fields = ("code", "name", "is_active", "is_default", "expected_version", *readonly_fields)
-
-    def get_queryset(self, request):
-        return Warehouse.all_objects.all()
-
-    @admin.display(description="stock")
-    def levels_link(self, warehouse):
-        url = reverse("admin:stock_stocklevel_changelist") + f"?warehouse__id__exact={warehouse.pk}"
-        return format_html('<a href="{}">levels &rsaquo;</a>', url)
-
-    def save_model(self, request, obj, form, change):
-        data = {k: form.cleaned_data[k] for k in ("code", "name", "is_active", "is_default")}
-        if change:
-            current = Warehouse.all_objects.get(pk=obj.pk)
-            saved = services.warehouse_update(
-                warehouse=current, expected_version=form.cleaned_data["expected_version"], user=request.user, **data
-            )
-        else:
-            saved = services.warehouse_create(user=request.user, **data)
-        obj.__dict__.update(saved.__dict__)
-
-    def soft_delete_row(self, user, obj):
-        services.warehouse_soft_delete(warehouse=obj, user=user)
-
-    def restore_row(self, user, obj):
-        services.warehouse_restore(warehouse=obj, user=user)
-
-    def hard_delete_row(self, user, obj):
-        services.warehouse_hard_delete(warehouse=obj, user=user)
-
-
-# --- stock levels and the "Adjust stock" form -------------------------------------------
 
 class LowStockFilter(admin.SimpleListFilter):
     title = "low stock"
@@ -176,7 +117,7 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="SKU", ordering="sku__sku_code")
     def sku_link(self, level):
-        return _sku_link(level.sku)
+        return sku_link(level.sku)
 
     @admin.display(description="product", ordering="sku__product__name")
     def product(self, level):
@@ -274,134 +215,3 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/stock/stocklevel/adjust.html", context)
-
-
-# --- the ledger --------------------------------------------------------------------------
-
-@admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
-    """Read-only for everyone, superusers included: the ledger is append-only."""
-
-    class Media:
-        css = {"all": ["admin-ext/admin-ext.css"]}
-
-
-    list_display = (
-        "created_at", "sku_link", "warehouse", "signed_delta", "reason", "balance_after",
-        "reference", "reservation_link", "created_by",
-    )
-    list_filter = ("reason", "warehouse", ("created_at", admin.DateFieldListFilter))
-    list_select_related = ("sku", "warehouse", "reservation", "created_by")
-    search_fields = ("reference", "sku__sku_code")
-    list_per_page = 100
-    show_full_result_count = False
-    fields = ("created_at", "sku_link", "warehouse", "delta", "reason", "balance_after", "reference", "note",
-              "reservation_link", "created_by")
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="SKU", ordering="sku__sku_code")
-    def sku_link(self, movement):
-        return _sku_link(movement.sku)
-
-    @admin.display(description="change", ordering="delta")
-    def signed_delta(self, movement):
-        return f"{movement.delta:+d}"
-
-    @admin.display(description="reservation")
-    def reservation_link(self, movement):
-        if movement.reservation_id is None:
-            return "-"
-        url = reverse("admin:stock_reservation_change", args=[movement.reservation_id])
-        return format_html('<a href="{}">{}</a>', url, movement.reservation.reference)
-
-
-# --- reservations ----------------------------------------------------------------------
-
-class ReservationStatusFilter(admin.SimpleListFilter):
-    """The status as read: an overdue active reservation counts as expired."""
-
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return ReservationStatus.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in ReservationStatus.values:
-            return reservations_with_status(queryset, self.value())
-        return queryset
-
-
-class ReservationLineInline(admin.TabularInline):
-    model = ReservationLine
-    fields = ("sku", "warehouse", "quantity")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
-    class Media:
-        css = {"all": ["admin-ext/admin-ext.css"]}
-
-    list_display = ("reference", "status_now", "expires_at", "lines_summary", "created_at", "created_by")
-    list_filter = (ReservationStatusFilter,)
-    search_fields = ("reference",)
-    list_select_related = ("created_by",)
-    list_per_page = 100
-    show_full_result_count = False
-    inlines = [ReservationLineInline]
-    fields = ("reference", "status_now", "expires_at", "created_at", "created_by")
-    readonly_fields = fields
-    actions = ["release_selected"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("lines__sku", "lines__warehouse")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_release_permission(self, request):
-        return request.user.has_perm("stock.release_reservation")
-
-    @admin.display(description="status", ordering="status")
-    def status_now(self, reservation):
-        status = reservation_status(reservation)
-        css = {"active": "in", "committed": "none", "released": "none", "expired": "out"}[status]
-        return format_html('<span class="stock-status {}">{}</span>', css, ReservationStatus(status).label)
-
-    @admin.display(description="lines")
-    def lines_summary(self, reservation):
-        return format_html_join(
-            ", ", "{} &times; {} @ {}",
-            ((line.quantity, line.sku.sku_code, line.warehouse.code) for line in reservation.lines.all()),
-        )
-
-    @admin.action(description="Release selected (give the units back)", permissions=["release"])
-    def release_selected(self, request, queryset):
-        run_service_per_row(
-            self, request, queryset,
-            lambda user, obj: services.reservation_release(reservation=obj, user=user), "Released",
-        )

@@ -6,6 +6,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
 
+from catalog.events import emit_category
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, InvalidMove, NotFound, ParentDeleted
 from catalog.models import Category, Product
 from catalog.services.base import locked_for_write, stamp_history
@@ -106,6 +107,7 @@ def category_create(
     )
     stamp_history(category, user)
     _saved(category.save, name)
+    emit_category(category, "created")
     return category
 
 
@@ -125,7 +127,7 @@ def category_update(
     its siblings. The `path` of every descendant follows."""
     category_tree_lock()
     category = locked_for_write(Category.objects.all(), category_id, expected_version=expected_version, if_match=if_match)
-    old_path = category.path
+    old_path, old_parent_id = category.path, category.parent_id
     new_parent_id = category.parent_id if parent_id is _UNSET else parent_id
     if parent_id is not _UNSET and parent_id != category.parent_id:
         parent = _active_parent(parent_id)
@@ -146,6 +148,7 @@ def category_update(
     stamp_history(category, user)
     _saved(category.save, category.name)
     _rewrite_descendant_paths(category, old_path)
+    emit_category(category, "updated" if category.parent_id == old_parent_id else "moved")
     return category
 
 
@@ -178,6 +181,7 @@ def category_move(
     _saved(lambda: category.move_to(target, position), category.name)  # saves the node, bumping its version
     _rewrite_descendant_paths(category, old_path)
     category.refresh_from_db()
+    emit_category(category, "moved")
     return category
 
 
@@ -198,6 +202,7 @@ def category_soft_delete(
     category.mark_deleted()
     stamp_history(category, user)
     category.save()
+    emit_category(category, "deleted")
     return category
 
 
@@ -216,6 +221,7 @@ def category_restore(
     category.mark_restored()
     stamp_history(category, user)
     _saved(category.save, category.name)
+    emit_category(category, "restored")
     return category
 
 
@@ -232,4 +238,5 @@ def category_hard_delete(*, category_id: int, user=None, if_match: int | None = 
             errors={"children": children, "products": products},
         )
     stamp_history(category, user)
+    emit_category(category, "deleted")
     category.delete()

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
+from catalog.events import emit_product, emit_skus
 from catalog.exceptions import HasDependents, InvalidInput, ParentDeleted
 from catalog.models import SKU, Category, Product
 from catalog.services.base import locked_for_write, stamp_history
@@ -39,6 +40,7 @@ def product_create(
     )
     stamp_history(product, user)
     product.save()
+    emit_product(product, "created")
     return product
 
 
@@ -67,6 +69,7 @@ def product_update(
         product.attributes = attributes
     stamp_history(product, user)
     product.save()
+    emit_product(product, "updated")
     return product
 
 
@@ -96,6 +99,8 @@ def product_soft_delete(
     product.mark_deleted()
     stamp_history(product, user)
     product.save()
+    emit_skus(skus, "deleted")
+    emit_product(product, "deleted")
     return product
 
 
@@ -112,11 +117,15 @@ def product_restore(
     product.mark_restored()
     stamp_history(product, user)
     product.save()
-    for sku in SKU.all_objects.select_for_update().filter(product_id=product.pk, is_deleted=True, deleted_with_product=True).order_by("pk"):
+    restored = list(SKU.all_objects.select_for_update().filter(
+        product_id=product.pk, is_deleted=True, deleted_with_product=True).order_by("pk"))
+    for sku in restored:
         sku.mark_restored()
         sku.deleted_with_product = False
         stamp_history(sku, user)
         sku.save()
+    emit_product(product, "restored")
+    emit_skus(restored, "restored")
     return product
 
 
@@ -128,6 +137,7 @@ def product_hard_delete(*, product_id: int, user=None, if_match: int | None = No
     if skus:
         raise HasDependents("It still has SKUs (deleted ones included); remove them first.", errors={"skus": skus})
     stamp_history(product, user)
+    emit_product(product, "deleted")
     try:
         product.delete()
     except ProtectedError as exc:

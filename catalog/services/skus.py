@@ -5,6 +5,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from catalog.events import emit_sku
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, ParentDeleted
 from catalog.models import SKU, Product
 from catalog.services.base import locked_for_write, stamp_history
@@ -65,6 +66,7 @@ def sku_create(
     sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes if attributes is not None else {})
     stamp_history(sku, user)
     _save_unique(sku)
+    emit_sku(sku, "created")
     return sku
 
 
@@ -93,6 +95,7 @@ def sku_update(
         sku.attributes = attributes
     stamp_history(sku, user)
     _save_unique(sku)
+    emit_sku(sku, "updated")
     return sku
 
 
@@ -106,6 +109,7 @@ def sku_soft_delete(
     sku.mark_deleted()
     stamp_history(sku, user)
     sku.save()
+    emit_sku(sku, "deleted")
     return sku
 
 
@@ -121,6 +125,7 @@ def sku_restore(
     sku.deleted_with_product = False
     stamp_history(sku, user)
     sku.save()
+    emit_sku(sku, "restored")
     return sku
 
 
@@ -129,6 +134,7 @@ def sku_hard_delete(*, sku_id: int, user=None, if_match: int | None = None) -> N
     """Remove a SKU for good. Refused while stock levels, movements or reservations refer to it."""
     sku = locked_for_write(SKU.all_objects.all(), sku_id, expected_version=None, if_match=if_match)
     stamp_history(sku, user)
+    emit_sku(sku, "deleted")
     try:
         with transaction.atomic():
             sku.delete()

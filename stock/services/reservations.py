@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from inventory_site.exceptions import DomainError
 from inventory_site.transactions import retry_on_deadlock
+from stock.events import emit_reservation, emit_reserved
 from stock.exceptions import (
     InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
 )
@@ -135,6 +136,7 @@ def reservation_create(
             for i, line in enumerate(lines)
         ])
         _attach_lines(reservation, made, known=[default, *(line.warehouse for line in lines)])
+        emit_reserved(reservation, made)
         return reservation
 
     return retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})
@@ -172,6 +174,7 @@ def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> 
         )
     reservation.status = status
     reservation.save(update_fields=["status", "updated_at"])
+    emit_reservation(reservation, status=status)
 
 
 def _finish(reservation: Reservation | int, *, status: str, user=None) -> Reservation:

@@ -3,6 +3,8 @@
 Computed read-outs that need other queries (`product_count`, `sku_count`, and the SKU's
 stock totals, which `stock.level.changed` carries) are not in the payload.
 """
+from decimal import Decimal
+
 from catalog.models import SKU, Category, Product
 from events.services import EventDraft, events_emit_many
 
@@ -22,7 +24,7 @@ def product_data(product: Product) -> dict:
 
 
 def sku_data(sku: SKU) -> dict:
-    return {"id": sku.pk, "sku_code": sku.sku_code, "product_id": sku.product_id, "price": f"{sku.price:.2f}",
+    return {"id": sku.pk, "sku_code": sku.sku_code, "product_id": sku.product_id, "price": f"{Decimal(sku.price):.2f}",
             "attributes": sku.attributes, **{f: getattr(sku, f) for f in TIMESTAMPS}}
 
 

@@ -30,10 +30,18 @@ def dispatch() -> int:
     return numbered
 
 
+CHAIN_IN_ONE_TASK = 100
+
+
 @shared_task(name="events.deliver", **ON_DATABASE_ERROR)
 def deliver(delivery_id: int) -> str:
-    """Attempt one delivery; when it is settled, queue the next one of its aggregate."""
+    """Attempt a delivery; while they settle, go on with the next ones of its aggregate (then queue the rest)."""
     result = services.delivery_attempt(delivery_id=delivery_id)
+    for _ in range(CHAIN_IN_ONE_TASK):
+        if not result.settled or (next_id := services.delivery_next_in_line(delivery_id=delivery_id)) is None:
+            return result.outcome
+        delivery_id = next_id
+        result = services.delivery_attempt(delivery_id=delivery_id)
     if result.settled and (next_id := services.delivery_next_in_line(delivery_id=delivery_id)) is not None:
         _queue([next_id])
     return result.outcome

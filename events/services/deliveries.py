@@ -97,7 +97,8 @@ def _record_success(delivery: WebhookDelivery, answer: Answer, now: datetime.dat
     delivery.status = WebhookDelivery.Status.DELIVERED
     delivery.delivered_at = now
     delivery.last_error = ""
-    WebhookSubscription.objects.filter(pk=delivery.subscription_id, failing_since__isnull=False).update(failing_since=None)
+    if delivery.subscription.failing_since is not None:
+        WebhookSubscription.objects.filter(pk=delivery.subscription_id).update(failing_since=None)
 
 
 def _record_failure(delivery: WebhookDelivery, answer: Answer, now: datetime.datetime) -> None:

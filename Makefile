@@ -49,6 +49,7 @@ test-sqlite: install
 
 bench: install
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
+	$(BIN)/python -m bench.events $(if $(QUICK),--events 5000 --reservations 100,)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache staticfiles

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from events.models import Event, format_event_id
 from events.services import event_emit, events_purge_old, events_sequence
+from events.tasks import purge, sweep
+from stock.tasks import expire_reservations, purge_idempotency_keys
 
 
 def _emit(n: int, *, type="stock.level.changed", sku_code="SKU-1", reference="", aggregate="stock_level:1"):
@@ -114,3 +116,14 @@ def test_rolled_back_work_emits_nothing(api):
 def test_event_ids_are_zero_padded_and_sort_as_text():
     assert format_event_id(42) == "evt_0000000000000000042"
     assert format_event_id(9) < format_event_id(10)
+
+
+def test_the_scheduled_tasks_run_the_services(db, settings):
+    """What beat runs: the event purge, reservation expiry and idempotency purge (called as the worker would)."""
+    old, _ = _emit(2)
+    Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=31))
+    assert purge.run() == 1
+    assert sweep.run() == 0  # numbers the remaining event; no subscription, nothing to deliver
+    assert Event.objects.get().position is not None
+    assert expire_reservations.run() == 0
+    assert purge_idempotency_keys.run() == 0

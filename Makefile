@@ -18,13 +18,23 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 install: $(BIN)/.installed
 
-## make run: SQLite, migrations, demo data, an admin login, and the dev server on 127.0.0.1:$(PORT)
+## make run: SQLite, migrations, demo data, an admin login, the dev server on 127.0.0.1:$(PORT),
+## and a Celery worker with beat (Redis when REDIS_URL/CELERY_BROKER_URL is set, else a file broker)
 run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py setup_roles
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_demo_data --skus 200
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_admin
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# A Celery worker with beat beside the dev server (embedded file broker without Redis);
+	@# webhooks to local receivers are allowed here, never by default.
+	export DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_HTTP=$${WEBHOOK_ALLOW_HTTP:-true} \
+	  WEBHOOK_ALLOW_PRIVATE_URLS=$${WEBHOOK_ALLOW_PRIVATE_URLS:-true}; \
+	mkdir -p .celery-broker; \
+	$(BIN)/celery -A inventory_site worker -B --pool threads --concurrency 4 --loglevel INFO \
+	  --schedule .celery-broker/beat-schedule >.celery-broker/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Celery worker and beat: pid $$worker, log .celery-broker/worker.log"; \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: the whole suite on PostgreSQL, then the SQLite-compatible part on SQLite
 test: install
@@ -39,6 +49,7 @@ test-sqlite: install
 
 bench: install
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
+	$(BIN)/python -m bench.events $(if $(QUICK),--events 5000 --reservations 100,)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache staticfiles

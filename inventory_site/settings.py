@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "inventory_site.apps.InventorySiteConfig",
     "catalog.apps.CatalogConfig",
     "stock.apps.StockConfig",
+    "events.apps.EventsConfig",
 ]
 
 MIDDLEWARE = [
@@ -269,3 +270,44 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # their model permissions: importing needs `add_<model>`, exporting `view_<model>`.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+
+# --- Events, webhooks and background work (Celery) ---------------------------------
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# For drills and tests only: shrink the retry schedule (0.01: 10 s becomes 0.1 s).
+WEBHOOK_BACKOFF_SCALE = env.float("WEBHOOK_BACKOFF_SCALE", default=1.0)
+# A delivery handed to the broker that has not run after this long is queued again (lost message).
+WEBHOOK_REQUEUE_AFTER_SECONDS = env.int("WEBHOOK_REQUEUE_AFTER_SECONDS", default=60)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+if not CELERY_BROKER_URL:
+    # No Redis: an embedded broker in files, shared by the dev server, worker and beat.
+    CELERY_BROKER_URL = "filesystem://"
+    _BROKER_DIR = Path(env.str("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / ".celery-broker")))
+    for _sub in ("queue", "processed"):
+        (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Publishing (after a commit) must not hang a request when the broker is down: the
+    # outbox sweep queues whatever was not handed over.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5,
+                                       "global_keyprefix": env.str("CELERY_KEY_PREFIX", default="")}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a task whose worker died is run again (deliveries are at least once)
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=200_000)  # KiB
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "events-sweep": {"task": "events.sweep", "schedule": 5.0},
+    "reservations-expire": {"task": "stock.expire_reservations", "schedule": 60.0},
+    "events-purge": {"task": "events.purge", "schedule": 86400.0},
+    "idempotency-purge": {"task": "stock.purge_idempotency_keys", "schedule": 86400.0},
+}

@@ -10,6 +10,7 @@ from inventory_site.api.docs import RedocView, SwaggerView
 api_v1 = [
     path("", include("catalog.api.urls")),
     path("", include("stock.api.urls")),
+    path("", include("events.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 

@@ -12,3 +12,10 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+# Celery: the machine's Redis, DB 5, keys under a prefix of this suite's own.
+CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/5")
+CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
+    "socket_connect_timeout": 1, "socket_timeout": 5,
+    "global_keyprefix": os.environ.get("TEST_CELERY_KEY_PREFIX", "inv_events_test:"),
+}

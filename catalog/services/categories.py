@@ -5,6 +5,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
 
+from catalog.events import emit_category
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, InvalidMove, NotFound, ParentDeleted
 from catalog.models import Category, Product
 from catalog.rules import CATEGORY_DESCRIPTION_MAX_LENGTH, attributes_checked, category_name_checked, description_checked
@@ -124,6 +125,7 @@ def category_create(
     )
     stamp_history(category, user)
     _saved(category.save, category)
+    emit_category(category, "created")
     return category
 
 
@@ -145,7 +147,7 @@ def category_update(
     name, description, attributes = _checked(name, description, attributes)
     category_tree_lock()
     category = locked_for_write(Category.objects.all(), category_id, expected_version=expected_version, if_match=if_match)
-    old_path = category.path
+    old_path, old_parent_id = category.path, category.parent_id
     new_parent_id = category.parent_id if parent_id is _UNSET else parent_id
     if parent_id is not _UNSET and parent_id != category.parent_id:
         parent = _active_parent(parent_id)
@@ -165,6 +167,7 @@ def category_update(
     stamp_history(category, user)
     _saved(category.save, category)
     _rewrite_descendant_paths(category, old_path)
+    emit_category(category, "updated" if category.parent_id == old_parent_id else "moved")
     return category
 
 
@@ -196,6 +199,7 @@ def category_move(
     _saved(lambda: category.move_to(target, position), category)  # saves the node, bumping its version
     _rewrite_descendant_paths(category, old_path)
     category.refresh_from_db()
+    emit_category(category, "moved")
     return category
 
 
@@ -216,6 +220,7 @@ def category_soft_delete(
     category.mark_deleted()
     stamp_history(category, user)
     category.save()
+    emit_category(category, "deleted")
     return category
 
 
@@ -234,6 +239,7 @@ def category_restore(
     category.mark_restored()
     stamp_history(category, user)
     _saved(category.save, category)
+    emit_category(category, "restored")
     return category
 
 
@@ -250,4 +256,5 @@ def category_hard_delete(*, category_id: int, user=None, if_match: int | None = 
             errors={"children": children, "products": products},
         )
     stamp_history(category, user)
+    emit_category(category, "deleted")
     category.delete()

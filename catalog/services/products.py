@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
+from catalog.events import emit_product, emit_skus
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, ParentDeleted
 from catalog.models import SKU, Category, Product
 from catalog.rules import PRODUCT_DESCRIPTION_MAX_LENGTH, attributes_checked, description_checked, product_name_checked
@@ -73,6 +74,7 @@ def product_create(
     )
     stamp_history(product, user)
     _save_unique(product)
+    emit_product(product, "created")
     return product
 
 
@@ -105,6 +107,7 @@ def product_update(
     _check_name_free(product.name, product.category_id, exclude_pk=product.pk)
     stamp_history(product, user)
     _save_unique(product)
+    emit_product(product, "updated")
     return product
 
 
@@ -134,6 +137,8 @@ def product_soft_delete(
     product.mark_deleted()
     stamp_history(product, user)
     product.save()
+    emit_skus(skus, "deleted")
+    emit_product(product, "deleted")
     return product
 
 
@@ -151,11 +156,15 @@ def product_restore(
     product.mark_restored()
     stamp_history(product, user)
     _save_unique(product)
-    for sku in SKU.all_objects.select_for_update().filter(product_id=product.pk, is_deleted=True, deleted_with_product=True).order_by("pk"):
+    restored = list(SKU.all_objects.select_for_update().filter(
+        product_id=product.pk, is_deleted=True, deleted_with_product=True).order_by("pk"))
+    for sku in restored:
         sku.mark_restored()
         sku.deleted_with_product = False
         stamp_history(sku, user)
         sku.save()
+    emit_product(product, "restored")
+    emit_skus(restored, "restored")
     return product
 
 
@@ -167,6 +176,7 @@ def product_hard_delete(*, product_id: int, user=None, if_match: int | None = No
     if skus:
         raise HasDependents("It still has SKUs (deleted ones included); remove them first.", errors={"skus": skus})
     stamp_history(product, user)
+    emit_product(product, "deleted")
     try:
         product.delete()
     except ProtectedError as exc:

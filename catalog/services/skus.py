@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from catalog.events import emit_sku
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, ParentDeleted
 from catalog.models import SKU, Product
 from catalog.rules import attributes_checked, price_checked, sku_code_checked
@@ -68,6 +69,7 @@ def sku_create(
     sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes)
     stamp_history(sku, user)
     _save_unique(sku)
+    emit_sku(sku, "created")
     return sku
 
 
@@ -99,6 +101,7 @@ def sku_update(
         sku.attributes = attributes
     stamp_history(sku, user)
     _save_unique(sku)
+    emit_sku(sku, "updated")
     return sku
 
 
@@ -112,6 +115,7 @@ def sku_soft_delete(
     sku.mark_deleted()
     stamp_history(sku, user)
     sku.save()
+    emit_sku(sku, "deleted")
     return sku
 
 
@@ -127,6 +131,7 @@ def sku_restore(
     sku.deleted_with_product = False
     stamp_history(sku, user)
     sku.save()
+    emit_sku(sku, "restored")
     return sku
 
 
@@ -135,6 +140,7 @@ def sku_hard_delete(*, sku_id: int, user=None, if_match: int | None = None) -> N
     """Remove a SKU for good. Refused while stock levels, movements or reservations refer to it."""
     sku = locked_for_write(SKU.all_objects.all(), sku_id, expected_version=None, if_match=if_match)
     stamp_history(sku, user)
+    emit_sku(sku, "deleted")
     try:
         with transaction.atomic():
             sku.delete()

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.db.models import F, Q
 from django.utils import timezone
 
+from stock.events import emit_level_changed
 from stock.exceptions import InvalidInput
 from stock.models import Reservation, StockLevel, StockMovement
 
@@ -52,7 +53,8 @@ def apply_change(
     level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, reason: str | None = None,
     reference: str = "", note: str = "", reservation: Reservation | None = None, user=None,
 ) -> StockMovement | None:
-    """Move a locked level's counters and write the ledger row for a non-zero `delta`."""
+    """Move a locked level's counters and write the ledger row for a non-zero `delta` (and its events)."""
+    available_before = level.on_hand - level.reserved
     now = timezone.now()
     StockLevel.objects.filter(pk=level.pk).update(
         on_hand=F("on_hand") + delta, reserved=F("reserved") + reserved_delta,
@@ -63,10 +65,11 @@ def apply_change(
     level.reserved += reserved_delta
     level.version += 1
     level.updated_at = now
-    if not delta:
-        return None
-    return StockMovement.objects.create(
+    movement = StockMovement.objects.create(
         sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=delta, reason=reason,
         reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
         created_by=user if user is not None and user.is_authenticated else None,
-    )
+    ) if delta else None
+    emit_level_changed(level, available_before=available_before, movement=movement, reference=reference,
+                       reservation_id=reservation.pk if reservation else None, reason=reason if delta else None)
+    return movement

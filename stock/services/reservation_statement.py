@@ -3,9 +3,9 @@
 One data-modifying CTE resolves the SKU and warehouse codes, locks the levels in the
 fixed (sku_id, warehouse_id) order, moves `reserved` with the conditional
 `UPDATE ... WHERE on_hand - reserved >= n` (in bigint: never overflows), and inserts
-the reservation and its lines. Outside a transaction the statement commits by itself,
-so a hot level's row lock lives for one round trip instead of five (BEGIN, INSERT,
-UPDATE, INSERT, COMMIT).
+the reservation and its lines, so the hot level's row lock is taken and moved in one
+round trip. The events of the new reservation (`stock.level.changed` per level,
+`reservation.created`) are written in the same transaction right after it.
 
 All or nothing: unless every line was placed, the statement's last step fails on
 purpose (a cast of `INCOMPLETE` to integer, sqlstate 22P02), which rolls back whatever
@@ -13,10 +13,9 @@ it had moved. `reservation_place` then returns None and the caller takes the gen
 path (`reservation_create`), which explains the refusal (unknown or deleted codes,
 shortages by line), falls back to other warehouses and records overdue reservations.
 
-Seam for the events outbox: `reservation_place(..., extra_steps=...)` appends more
-CTE steps to the same statement (e.g. `outbox AS (INSERT INTO ... SELECT ... FROM
-reservation, lines, placed)`), so the events are written in the same transaction,
-still in one round trip.
+`reservation_place(..., extra_steps=...)` appends more CTE steps to the statement (e.g.
+`outbox AS (INSERT INTO ... SELECT ... FROM reservation, lines, placed)`): the way to
+fold the event inserts into the one round trip as well.
 """
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from catalog.models import SKU
 from inventory_site import metrics
+from stock.events import emit_reserved
 from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
 
 INCOMPLETE = "INCOMPLETE"
@@ -104,19 +104,24 @@ def reservation_place(
     }
     sql = _statement(extra_steps)
     try:
-        if connection.in_atomic_block:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                rows = cursor.fetchall()
-        else:
+        # One transaction (a savepoint inside a caller's): the statement, then the events of
+        # the new reservation, written while the statement's row locks are held.
+        with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 rows = cursor.fetchall()
+            reservation = _placed(rows, reference=reference, expires_at=expires_at, user_id=user_id, now=now)
+            emit_reserved(reservation, list(reservation.lines.all()))
     except DataError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == INVALID_TEXT_REPRESENTATION and INCOMPLETE in str(exc):
             return None
         raise
     metrics.reservation_outcome("created")
+    return reservation
+
+
+def _placed(rows: list[tuple], *, reference: str, expires_at, user_id: int | None, now) -> Reservation:
+    """The reservation the statement wrote, with its lines, from the statement's own rows."""
     reservation = Reservation(
         pk=rows[0][1], reference=reference, status=ReservationStatus.ACTIVE, expires_at=expires_at,
         created_by_id=user_id, created_at=now, updated_at=now,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from inventory_site import metrics
 from inventory_site.exceptions import DomainError
 from inventory_site.transactions import retry_on_deadlock
+from stock.events import emit_reservation, emit_reserved
 from stock.exceptions import (
     InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
 )
@@ -142,6 +143,7 @@ def reservation_create(
             for i, line in enumerate(lines)
         ])
         _attach_lines(reservation, made, known=[default, *(line.warehouse for line in lines)])
+        emit_reserved(reservation, made)
         return reservation
 
     try:
@@ -187,6 +189,7 @@ def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> 
     reservation.status = status
     reservation.save(update_fields=["status", "updated_at"])
     metrics.reservation_outcome(str(status))
+    emit_reservation(reservation, status=status)
 
 
 def _finish(reservation: Reservation | int, *, status: str, user=None) -> Reservation:

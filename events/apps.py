@@ -1,0 +1,8 @@
+"""App config of the events outbox and webhooks."""
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "events"
+    verbose_name = "Events and webhooks"
+    default_auto_field = "django.db.models.BigAutoField"

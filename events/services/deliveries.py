@@ -1,0 +1,182 @@
+"""Attempting webhook deliveries: signing, ordering per aggregate, retries and deactivation."""
+import datetime
+import json
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from events.exceptions import UnsafeWebhookURL
+from events.models import WebhookDelivery, WebhookSubscription
+from events.services.sequence import lock_sequencer
+from events.signing import signature_header
+from events.transport import Answer, post_json
+from events.url_policy import webhook_target
+from inventory_site.exceptions import InvalidInput
+
+# About 10 s, 1 min, 5 min, 30 min, 2 h, 6 h, then every 12 h; given up 3 days after the first try.
+BACKOFF_SECONDS = (10, 60, 300, 1800, 7200, 21600)
+BACKOFF_LATER_SECONDS = 43200
+GIVE_UP_AFTER = datetime.timedelta(days=3)
+JITTER = 0.2
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one call of `delivery_attempt` did."""
+
+    outcome: str  # "delivered", "retry", "failed", or "skipped" (not due, not first in line, taken)
+
+    @property
+    def settled(self) -> bool:
+        """Delivered or given up: the next delivery of the aggregate may go."""
+        return self.outcome in (WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED)
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    """The wait after the `attempts`-th failed attempt, with +-20 % jitter."""
+    base = BACKOFF_SECONDS[attempts - 1] if attempts <= len(BACKOFF_SECONDS) else BACKOFF_LATER_SECONDS
+    return datetime.timedelta(seconds=base * settings.WEBHOOK_BACKOFF_SCALE * random.uniform(1 - JITTER, 1 + JITTER))
+
+
+def _earlier_pending():
+    return WebhookDelivery.objects.filter(
+        subscription_id=OuterRef("subscription_id"), aggregate=OuterRef("aggregate"),
+        position__lt=OuterRef("position"), status=WebhookDelivery.Status.PENDING,
+    )
+
+
+def _secrets(subscription: WebhookSubscription, now: datetime.datetime) -> list[str]:
+    secrets = [subscription.secret]
+    if subscription.previous_secret and subscription.previous_secret_expires_at and subscription.previous_secret_expires_at > now:
+        secrets.append(subscription.previous_secret)
+    return secrets
+
+
+def _send(delivery: WebhookDelivery, now: datetime.datetime) -> Answer:
+    subscription = delivery.subscription
+    try:
+        target = webhook_target(subscription.url)
+    except UnsafeWebhookURL as exc:
+        return Answer(None, f"refused: {exc.reason}")
+    body = json.dumps(delivery.event.envelope(), separators=(",", ":")).encode()
+    timestamp = int(now.timestamp())
+    msg_id = delivery.event.public_id
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(_secrets(subscription, now), msg_id=msg_id, timestamp=timestamp, body=body),
+    }
+    return post_json(target, body=body, headers=headers)
+
+
+@transaction.atomic
+def delivery_next_in_line(*, delivery_id: int) -> int | None:
+    """The pending delivery that waited for this (settled) one: same subscription and aggregate.
+
+    Call it after the attempt committed. It waits for a sequencer that is creating
+    deliveries right now (shared side of its lock), so a delivery created meanwhile is
+    either seen here or was seen by the sequencer as first in line: none is left waiting.
+    """
+    lock_sequencer(shared=True)
+    settled = WebhookDelivery.objects.filter(pk=delivery_id).values("subscription_id", "aggregate", "position").first()
+    if settled is None:
+        return None
+    return (
+        WebhookDelivery.objects.filter(
+            subscription_id=settled["subscription_id"], aggregate=settled["aggregate"],
+            status=WebhookDelivery.Status.PENDING, position__gt=settled["position"],
+        ).order_by("position").values_list("pk", flat=True).first()
+    )
+
+
+def _record_success(delivery: WebhookDelivery, answer: Answer, now: datetime.datetime) -> None:
+    delivery.status = WebhookDelivery.Status.DELIVERED
+    delivery.delivered_at = now
+    delivery.last_error = ""
+    if delivery.subscription.failing_since is not None:
+        WebhookSubscription.objects.filter(pk=delivery.subscription_id).update(failing_since=None)
+
+
+def _record_failure(delivery: WebhookDelivery, answer: Answer, now: datetime.datetime) -> None:
+    delivery.last_error = answer.error or f"HTTP {answer.status}"
+    subscriptions = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
+    subscriptions.filter(failing_since__isnull=True).update(failing_since=now)
+    if answer.status == 410:
+        delivery.status = WebhookDelivery.Status.FAILED
+        subscriptions.update(is_active=False, deactivated_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC.")
+        return
+    if now - delivery.first_attempt_at >= GIVE_UP_AFTER:
+        delivery.status = WebhookDelivery.Status.FAILED
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.queued_at = None
+    subscriptions.filter(failing_since__lte=now - GIVE_UP_AFTER, is_active=True).update(
+        is_active=False,
+        deactivated_reason=f"Every delivery failed for 3 days (last: {delivery.last_error})"[:500],
+    )
+
+
+@transaction.atomic
+def delivery_attempt(*, delivery_id: int) -> AttemptResult:
+    """Try one delivery if it is due and first in line for its subscription and aggregate.
+
+    The delivery row stays locked while the request runs, so two workers never send it
+    at once; a worker that dies mid-request leaves it pending, and it is sent again.
+    """
+    now = timezone.now()
+    delivery = (
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("subscription", "event")
+        .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+        .annotate(blocked=Exists(_earlier_pending()))
+        .first()
+    )
+    if delivery is None or delivery.blocked or not delivery.subscription.is_active:
+        return AttemptResult("skipped")
+    delivery.attempts += 1
+    delivery.first_attempt_at = delivery.first_attempt_at or now
+    answer = _send(delivery, now)
+    delivery.last_status_code = answer.status
+    if answer.status is not None and 200 <= answer.status < 300:
+        _record_success(delivery, answer, now)
+    else:
+        _record_failure(delivery, answer, now)
+    delivery.save()
+    return AttemptResult("retry" if delivery.status == WebhookDelivery.Status.PENDING else delivery.status)
+
+
+def deliveries_mark_queued(*, delivery_ids: list[int]) -> None:
+    """Note that these deliveries were handed to the broker (the sweep re-queues lost ones later)."""
+    WebhookDelivery.objects.filter(pk__in=delivery_ids).update(queued_at=timezone.now())
+
+
+def deliveries_due(*, limit: int = 5000) -> list[int]:
+    """Pending deliveries that are due, first in line, and not queued in the last minute."""
+    now = timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now, subscription__is_active=True,
+        ).filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - datetime.timedelta(seconds=settings.WEBHOOK_REQUEUE_AFTER_SECONDS)))
+        .exclude(Exists(_earlier_pending()))
+        .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again, whatever its outcome so far (as a new try, due now)."""
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if not WebhookSubscription.objects.filter(pk=delivery.subscription_id, is_active=True).exists():
+        raise InvalidInput("The subscription is not active; activate it before redelivering.")
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.next_attempt_at = timezone.now()
+    delivery.first_attempt_at = None
+    delivery.queued_at = None
+    delivery.delivered_at = None
+    delivery.save()
+    return delivery
+

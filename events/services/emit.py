@@ -1,0 +1,65 @@
+"""Writing events into the outbox, inside the caller's transaction."""
+import json
+import logging
+from dataclasses import dataclass, field
+
+from celery import current_app
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+from events.models import Event
+
+logger = logging.getLogger("events")
+DISPATCH_TASK = "events.dispatch"
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """An event not yet written: its type, aggregate key, payload and filter columns."""
+
+    type: str
+    aggregate: str
+    data: dict = field(default_factory=dict)
+    sku_code: str = ""
+    reference: str = ""
+
+
+def _plain(data: dict) -> dict:
+    # Decimals, datetimes and UUIDs as the API writes them, so the stored payload is plain JSON.
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _kick_dispatch() -> None:
+    """After commit: ask a worker to sequence and deliver now (the sweep catches up if this is lost)."""
+    try:
+        # By name: the tasks module builds on these services, not the other way round.
+        current_app.send_task(DISPATCH_TASK, retry=False, ignore_result=True)
+    except Exception as exc:  # the change is committed; a lost kick only delays delivery until the sweep
+        logger.warning("events: could not queue dispatch (%s); the sweep will deliver", exc)
+
+
+def _kick_once() -> None:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _kick_dispatch()
+        return
+    if not any(callback is _kick_dispatch for _, callback, _ in connection.run_on_commit):
+        transaction.on_commit(_kick_dispatch, robust=True)
+
+
+def events_emit_many(*, events: list[EventDraft]) -> list[Event]:
+    """Write events in the caller's transaction, in list order: a rollback writes none."""
+    if not events:
+        return []
+    rows = Event.objects.bulk_create([
+        Event(type=e.type, aggregate=e.aggregate, data=_plain(e.data), sku_code=e.sku_code[:50],
+              reference=e.reference[:255])
+        for e in events
+    ])
+    _kick_once()
+    return rows
+
+
+def event_emit(*, type: str, aggregate: str, data: dict, sku_code: str = "", reference: str = "") -> Event:
+    """Write one event in the caller's transaction (call it while holding the aggregate's row lock)."""
+    return events_emit_many(events=[EventDraft(type, aggregate, data, sku_code, reference)])[0]

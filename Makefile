@@ -20,10 +20,11 @@ install: $(BIN)/.installed
 
 ## make run: SQLite, migrations, demo data, an admin login, and the dev server on 127.0.0.1:$(PORT)
 run: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py dev_env
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py setup_roles
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_demo_data --skus 200
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_admin
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_admin --url http://127.0.0.1:$(PORT)/admin/
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: the whole suite on PostgreSQL, then the SQLite-compatible part on SQLite

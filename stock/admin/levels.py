@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from catalog.models import SKU
 from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
+from inventory_site.refusals import refusal_text
 from stock import services
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import stock_level_list
@@ -175,7 +176,7 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
     def adjust_view(self, request, level_id=None):
         """The "Adjust stock" form: calls `stock_adjust`, which writes the movement."""
         if not self.has_adjust_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied("stock.adjust_stock")
         level = get_object_or_404(stock_level_list(), pk=level_id) if level_id else None
         initial = {}
         if level is not None:
@@ -194,16 +195,21 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
                     reference=data["reference"], note=data["note"], user=request.user, **amount,
                 )
             except DomainError as exc:
-                detail = f" {exc.errors}" if exc.errors else ""
-                form.add_error(None, f"Not adjusted: {exc.message}{detail}")
+                where = f"{data['sku'].sku_code} at {data['warehouse'].name}"
+                form.add_error(None, f"Not adjusted ({where}): {refusal_text(exc)}")
             else:
                 if movement is None:
                     self.message_user(request, f"The count matches: {after.on_hand} on hand, nothing changed.")
                 else:
+                    # "Recent actions" on the index and the level's history list it, like any admin edit.
+                    self.log_change(request, after, (
+                        f"Adjusted by {movement.delta:+d} ({movement.get_reason_display()}"
+                        f"{', ' + movement.reference if movement.reference else ''}); now {after.on_hand} on hand."
+                    ))
                     self.message_user(
                         request,
                         f"Stock adjusted: {movement.delta:+d} ({movement.get_reason_display()}) for "
-                        f"{data['sku'].sku_code} at {data['warehouse'].code}; now {after.on_hand} on hand.",
+                        f"{data['sku'].sku_code} at {data['warehouse'].name}; now {after.on_hand} on hand.",
                         messages.SUCCESS,
                     )
                 return redirect(

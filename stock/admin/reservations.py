@@ -30,6 +30,9 @@ class ReservationLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sku", "warehouse")
+
     def has_add_permission(self, request, obj=None):
         return False
 

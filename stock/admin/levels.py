@@ -14,6 +14,7 @@ from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
 from stock import services
+from stock.admin.clerk import ClerkViewsMixin
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import stock_level_list
 
@@ -53,7 +54,8 @@ class AdjustStockForm(forms.Form):
 
     MODES = [("delta", "Change on hand by (+/-)"), ("count", "Set on hand to (cycle count)")]
 
-    sku_code = forms.CharField(label="SKU code", max_length=50)
+    sku_code = forms.CharField(label="SKU code", max_length=50, widget=forms.TextInput(attrs={
+        "list": "sku-codes", "autocomplete": "off", "class": "sku-autocomplete"}))
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True), empty_label=None)
     mode = forms.ChoiceField(choices=MODES, widget=forms.RadioSelect, initial="delta")
     amount = forms.IntegerField(
@@ -85,7 +87,7 @@ class AdjustStockForm(forms.Form):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+class StockLevelAdmin(ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
@@ -170,8 +172,14 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
         return extra + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request)}
+        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request),
+                         "can_transfer": request.user.has_perm("stock.transfer_stock")}
         return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request),
+                         "can_transfer": request.user.has_perm("stock.transfer_stock")}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def adjust_view(self, request, level_id=None):
         """The "Adjust stock" form: calls `stock_adjust`, which writes the movement."""

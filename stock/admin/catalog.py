@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -22,6 +23,7 @@ from stock.admin.breakdown import (
 )
 from stock.selectors import products_with_stock_status, skus_with_stock_status, stock_status
 from stock.selectors_breakdown import product_warehouse_stock, sku_warehouse_stock
+from stock.templatetags.stock_dashboard import stock_chart
 
 
 def _levels_url(sku) -> str:
@@ -138,9 +140,10 @@ class SKUStockAdmin(SKUAdmin):
     list_display = ("sku_code", "product_link", "price", "on_hand", "reserved", "available", "status", "warehouses",
                     "is_deleted")
     list_filter = (*SKUAdmin.list_filter, SKUStockStatusFilter)
-    readonly_fields = ("stock_levels_link", *SKUAdmin.readonly_fields)
+    readonly_fields = ("stock_levels_link", "stock_chart", *SKUAdmin.readonly_fields)
     fieldsets = (
         (None, {"fields": ("sku_code", "product", "price", "attributes", "stock_levels_link", "expected_version")}),
+        ("Stock over time", {"fields": ("stock_chart",)}),
         *SKUAdmin.fieldsets[1:],
     )
 
@@ -149,6 +152,12 @@ class SKUStockAdmin(SKUAdmin):
 
     def get_changelist(self, request, **kwargs):
         return BreakdownChangeList
+
+    @admin.display(description="on hand and available")
+    def stock_chart(self, sku):
+        if sku.pk is None:
+            return "-"
+        return render_to_string("admin/stock_chart.html", stock_chart(sku, "sku-stock-chart"))
 
     @admin.display(description="by warehouse")
     def warehouses(self, sku):

@@ -1,6 +1,7 @@
 """The movement ledger: read-only for everyone, with links to SKUs and reservations."""
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from stock.admin.levels import sku_link
@@ -12,11 +13,11 @@ class StockMovementAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included: the ledger is append-only."""
 
     class Media:
-        css = {"all": ["admin-ext/admin-ext.css"]}
+        css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 
 
     list_display = (
-        "created_at", "sku_link", "warehouse", "signed_delta", "reason", "balance_after",
+        "when", "sku_link", "warehouse", "signed_delta", "reason", "balance_after",
         "reference", "reservation_link", "created_by",
     )
     list_filter = ("reason", "warehouse", ("created_at", admin.DateFieldListFilter))
@@ -36,6 +37,10 @@ class StockMovementAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, movement):
+        return timezone.localtime(movement.created_at).strftime("%Y-%m-%d %H:%M")
 
     @admin.display(description="SKU", ordering="sku__sku_code")
     def sku_link(self, movement):

@@ -43,7 +43,7 @@ class ReservationLineInline(admin.TabularInline):
 @admin.register(Reservation)
 class ReservationAdmin(admin.ModelAdmin):
     class Media:
-        css = {"all": ["admin-ext/admin-ext.css"]}
+        css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 
     list_display = ("reference", "status_now", "expires_at", "lines_summary", "created_at", "created_by")
     list_filter = (ReservationStatusFilter,)

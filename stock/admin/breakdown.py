@@ -24,10 +24,29 @@ def _low_text(row: WarehouseStock, per_product: bool) -> str:
     return f"low (threshold {row.threshold})" if row.is_low else ""
 
 
-def breakdown_table(rows: list[WarehouseStock], *, per_product: bool = False):
-    """One line per warehouse: code, available, on hand, and which level is low."""
+def _compact_low(row: WarehouseStock, per_product: bool) -> str:
+    if per_product:
+        return f"{row.low_skus} of {row.skus} low" if row.low_skus else ""
+    return f"low, ≤ {row.threshold}" if row.is_low else ""
+
+
+def breakdown_table(rows: list[WarehouseStock], *, per_product: bool = False, compact: bool = False):
+    """One line per warehouse: code, available, on hand, and which level is low.
+
+    `compact` (the lists): code, available and the low marker; the rest in the tooltip.
+    """
     if not rows:
         return format_html('<span class="wh-none">{}</span>', "no stock levels yet")
+    if compact:
+        lines = format_html_join(
+            "", '<tr class="{}" title="{}: {} available, {} on hand"><th>{}</th><td>{}</td><td>{}</td></tr>',
+            (
+                ("low" if row.is_low else "", row.warehouse_name, row.available, row.on_hand, row.warehouse_code,
+                 row.available, _compact_low(row, per_product))
+                for row in rows
+            ),
+        )
+        return format_html('<table class="wh-stock compact">{}</table>', lines)
     lines = format_html_join(
         "", '<tr class="{}"><th title="{}">{}</th><td>{} available</td><td>{} on hand</td><td>{}</td></tr>',
         (

@@ -89,12 +89,12 @@ class ProductStockAdmin(ProductAdmin):
 
     inlines = [SKUStockInline]
     fieldsets = (
-        ProductAdmin.fieldsets[0], ("Stock by warehouse", {"fields": ("warehouses",)}), *ProductAdmin.fieldsets[1:],
+        ProductAdmin.fieldsets[0], ("Stock by warehouse", {"fields": ("stock_by_warehouse",)}), *ProductAdmin.fieldsets[1:],
     )
     list_display = ("name", "category_path", "sku_count", "price_range", "available", "status", "warehouses",
                     "is_deleted", "updated_at")
     list_filter = (*ProductAdmin.list_filter, StockStatusFilter)
-    readonly_fields = (*ProductAdmin.readonly_fields, "warehouses")
+    readonly_fields = (*ProductAdmin.readonly_fields, "stock_by_warehouse")
 
     def get_queryset(self, request):
         return products_with_price_range(products_with_stock_status(super().get_queryset(request)))
@@ -121,6 +121,12 @@ class ProductStockAdmin(ProductAdmin):
 
     @admin.display(description="by warehouse")
     def warehouses(self, product):
+        if product.pk is None:
+            return "-"
+        return breakdown_table(warehouse_stock_of(product, product_warehouse_stock), per_product=True, compact=True)
+
+    @admin.display(description="by warehouse")
+    def stock_by_warehouse(self, product):
         if product.pk is None:
             return "-"
         return breakdown_table(warehouse_stock_of(product, product_warehouse_stock), per_product=True)
@@ -161,7 +167,7 @@ class SKUStockAdmin(SKUAdmin):
 
     @admin.display(description="by warehouse")
     def warehouses(self, sku):
-        return breakdown_table(warehouse_stock_of(sku, sku_warehouse_stock))
+        return breakdown_table(warehouse_stock_of(sku, sku_warehouse_stock), compact=True)
 
     @admin.display(description="on hand", ordering="stock_on_hand")
     def on_hand(self, sku):

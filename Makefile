@@ -21,10 +21,11 @@ install: $(BIN)/.installed
 ## make run: SQLite, migrations, demo data, an admin login, the dev server on 127.0.0.1:$(PORT),
 ## and a Celery worker with beat (Redis when REDIS_URL/CELERY_BROKER_URL is set, else a file broker)
 run: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py dev_env
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py setup_roles
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py load_demo_data --skus 200
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_admin
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py ensure_admin --url http://127.0.0.1:$(PORT)/admin/
 	@# A Celery worker with beat beside the dev server (embedded file broker without Redis);
 	@# webhooks to local receivers are allowed here, never by default.
 	export DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_HTTP=$${WEBHOOK_ALLOW_HTTP:-true} \

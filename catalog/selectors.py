@@ -168,3 +168,12 @@ def sku_get(*, sku_id: int, include_deleted: bool = False) -> SKU:
 def sku_search(queryset: QuerySet, text: str) -> QuerySet:
     """SKUs whose code or product name contains `text`."""
     return queryset.filter(Q(sku_code__icontains=text) | Q(product__name__icontains=text))
+
+
+def products_with_price_range(queryset: QuerySet) -> QuerySet:
+    """Annotate `price_min` and `price_max` over each product's active SKUs (None without SKUs)."""
+    prices = SKU.objects.filter(product_id=OuterRef("pk"), is_deleted=False).order_by()
+    return queryset.annotate(
+        price_min=Subquery(prices.order_by("price").values("price")[:1]),
+        price_max=Subquery(prices.order_by("-price").values("price")[:1]),
+    )

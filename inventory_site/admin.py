@@ -17,6 +17,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from inventory_site.exceptions import DomainError, VersionConflict
+from inventory_site.refusals import refusal_text
 
 admin.site.site_header = "Inventory"
 admin.site.site_title = "Inventory admin"
@@ -103,8 +104,7 @@ class VersionedAdminForm(forms.ModelForm):
                 self.add_error(field, [str(t) for t in texts])
                 placed = True
         if not placed:
-            detail = f" ({exc.errors})" if exc.errors else ""
-            self.add_error(None, f"{exc.message}{detail}")
+            self.add_error(None, refusal_text(exc))
 
     def _is_deleting(self, cleaned) -> bool:
         return bool(cleaned.get("DELETE"))
@@ -154,7 +154,7 @@ def run_service_per_row(modeladmin, request, queryset, service, verb: str) -> No
             with transaction.atomic():
                 service(request.user, obj)
         except DomainError as exc:
-            refused.append(f"{obj}: {exc.message}")
+            refused.append(f"{obj}: {refusal_text(exc)}")
         else:
             done += 1
     if done:

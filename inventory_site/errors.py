@@ -1,5 +1,11 @@
 """Error pages: the envelope under /api/, Django's pages elsewhere."""
+import re
+
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.http import JsonResponse
+from django.template.response import TemplateResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
@@ -36,10 +42,47 @@ def bad_request(request, exception=None):
     return defaults.bad_request(request, exception)
 
 
+# An admin URL name is "<app>_<model>_<view>"; the view tells which model permission it needs.
+_ADMIN_VIEW_ACTIONS = {"add": "add", "change": "change", "delete": "delete", "changelist": "view", "history": "view"}
+_PERMISSION_CODE = re.compile(r"^(?P<app>[a-z_]+)\.(?P<codename>[a-z_]+)$")
+
+
+def missing_permission(request, exception=None) -> str | None:
+    """The permission a refused page needed, in words: 'Can adjust stock (stock.adjust_stock)'.
+
+    A view may name it (`PermissionDenied("stock.adjust_stock")`); otherwise it is read from
+    the admin URL that was refused.
+    """
+    code = str(exception) if exception is not None and exception.args else ""
+    if not _PERMISSION_CODE.match(code):
+        match = getattr(request, "resolver_match", None)
+        code = ""
+        if match is not None and match.namespace == "admin" and match.url_name:
+            app_label, _, rest = match.url_name.partition("_")
+            model_name, _, view = rest.rpartition("_")
+            if view in _ADMIN_VIEW_ACTIONS and apps.is_installed(app_label):
+                try:
+                    model = apps.get_model(app_label, model_name)
+                except LookupError:
+                    model = None
+                if model is not None:
+                    code = f"{app_label}.{_ADMIN_VIEW_ACTIONS[view]}_{model._meta.model_name}"
+    found = _PERMISSION_CODE.match(code)
+    if not found:
+        return None
+    name = Permission.objects.filter(
+        content_type__app_label=found["app"], codename=found["codename"]
+    ).values_list("name", flat=True).first()
+    return f"{name} ({code})" if name else code
+
+
 def permission_denied(request, exception=None):
     if _is_api(request):
         return JsonResponse(error("permission_denied", "You do not have permission to perform this action."), status=403)
-    return defaults.permission_denied(request, exception)
+    context = {"missing_permission": missing_permission(request, exception), "title": "Permission needed"}
+    if request.path.startswith("/admin/") and getattr(request, "user", None) is not None and request.user.is_staff:
+        context = {**admin.site.each_context(request), **context}
+    return TemplateResponse(request, "403.html", context, status=403)
 
 
 def csrf_failure(request, reason=""):

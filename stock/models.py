@@ -71,7 +71,7 @@ class StockLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sku_id}@{self.warehouse_id}: {self.on_hand} on hand, {self.reserved} reserved"
+        return f"{self.sku.sku_code} at {self.warehouse.name}"
 
     @property
     def available(self) -> int:
@@ -169,7 +169,7 @@ class ReservationLine(models.Model):
         indexes = [models.Index(fields=["sku", "warehouse"], name="reservationline_level")]
 
     def __str__(self) -> str:
-        return f"{self.quantity} x {self.sku_id}@{self.warehouse_id}"
+        return f"{self.quantity} × {self.sku.sku_code} from {self.warehouse.name}"
 
 
 class IdempotencyRecord(models.Model):

@@ -10,20 +10,20 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog.admin.products import ProductAdmin, SKUInline
 from catalog.admin.skus import SKUAdmin
 from catalog.models import SKU, Product
+from catalog.selectors import products_with_price_range
+from stock.admin.breakdown import (
+    BreakdownChangeList, ProductBreakdownChangeList, breakdown_table, status_badge, warehouse_stock_of,
+)
 from stock.selectors import products_with_stock_status, skus_with_stock_status, stock_status, with_stock_status
-
-STATUS_LABELS = {"in": "In stock", "low": "Low", "out": "Out of stock", "none": "No SKUs"}
-
-
-def status_badge(status: str):
-    """The stock status as the lists show it."""
-    return format_html('<span class="stock-status {}">{}</span>', status, STATUS_LABELS[status])
+from stock.selectors_breakdown import product_warehouse_stock, sku_warehouse_stock
+from stock.templatetags.stock_dashboard import stock_chart
 
 
 def _levels_url(sku) -> str:
@@ -63,22 +63,46 @@ class SKUStockInline(SKUInline):
     def stock(self, sku):
         if sku.pk is None:
             return "-"
+        if not hasattr(self, "_warehouse_stock"):
+            # Every SKU of the product in one query, the first time a row asks.
+            self._warehouse_stock = sku_warehouse_stock(sku.product.skus.values_list("pk", flat=True))
+        rows = self._warehouse_stock.get(sku.pk, [])
         status = stock_status(sku.stock_available, sku.has_low_level)
         return format_html(
-            '{} on hand, {} available {} <a href="{}">levels &rsaquo;</a>',
-            sku.stock_on_hand, sku.stock_available, status_badge(status), _levels_url(sku),
+            '{} on hand, {} available {} <a href="{}">levels &rsaquo;</a>{}',
+            sku.stock_on_hand, sku.stock_available, status_badge(status, rows), _levels_url(sku),
+            breakdown_table(rows),
         )
 
 
 class ProductStockAdmin(ProductAdmin):
     """Products with the total available over their active SKUs and a stock status."""
 
+    class Media:
+        css = {"all": ["admin-ext/backoffice.css"]}
+
     inlines = [SKUStockInline]
-    list_display = ("name", "category_path", "sku_count", "available", "status", "is_deleted", "updated_at")
+    fieldsets = (
+        ProductAdmin.fieldsets[0], ("Stock by warehouse", {"fields": ("stock_by_warehouse",)}), *ProductAdmin.fieldsets[1:],
+    )
+    list_display = ("name", "category_path", "sku_count", "price_range", "available", "status", "warehouses",
+                    "is_deleted", "updated_at")
     list_filter = (*ProductAdmin.list_filter, StockStatusFilter)
+    readonly_fields = (*ProductAdmin.readonly_fields, "stock_by_warehouse")
 
     def get_queryset(self, request):
-        return products_with_stock_status(super().get_queryset(request))
+        return products_with_price_range(products_with_stock_status(super().get_queryset(request)))
+
+    def get_changelist(self, request, **kwargs):
+        return ProductBreakdownChangeList
+
+    @admin.display(description="price", ordering="price_min")
+    def price_range(self, product):
+        if product.price_min is None:
+            return "-"
+        if product.price_min == product.price_max:
+            return f"{product.price_min:.2f}"
+        return f"{product.price_min:.2f} – {product.price_max:.2f}"
 
     @admin.display(description="available", ordering="available_total")
     def available(self, product):
@@ -86,7 +110,20 @@ class ProductStockAdmin(ProductAdmin):
 
     @admin.display(description="stock")
     def status(self, product):
-        return status_badge(stock_status(product.available_total, product.has_low_level, product.sku_count))
+        rows = warehouse_stock_of(product, product_warehouse_stock)
+        return status_badge(stock_status(product.available_total, product.has_low_level, product.sku_count), rows)
+
+    @admin.display(description="by warehouse")
+    def warehouses(self, product):
+        if product.pk is None:
+            return "-"
+        return breakdown_table(warehouse_stock_of(product, product_warehouse_stock), per_product=True, compact=True)
+
+    @admin.display(description="by warehouse")
+    def stock_by_warehouse(self, product):
+        if product.pk is None:
+            return "-"
+        return breakdown_table(warehouse_stock_of(product, product_warehouse_stock), per_product=True)
 
     def csv_columns(self) -> list[tuple[str, Callable[[Product], Any]]]:
         columns = super().csv_columns()
@@ -97,16 +134,34 @@ class ProductStockAdmin(ProductAdmin):
 class SKUStockAdmin(SKUAdmin):
     """SKUs with their stock across warehouses; low stock stands out."""
 
-    list_display = ("sku_code", "product_link", "price", "on_hand", "reserved", "available", "status", "is_deleted")
+    class Media:
+        css = {"all": ["admin-ext/backoffice.css"]}
+
+    list_display = ("sku_code", "product_link", "price", "on_hand", "reserved", "available", "status", "warehouses",
+                    "is_deleted")
     list_filter = (*SKUAdmin.list_filter, SKUStockStatusFilter)
-    readonly_fields = ("stock_levels_link", *SKUAdmin.readonly_fields)
+    readonly_fields = ("stock_levels_link", "stock_chart", *SKUAdmin.readonly_fields)
     fieldsets = (
         (None, {"fields": ("sku_code", "product", "price", "attributes", "stock_levels_link", "expected_version")}),
+        ("Stock over time", {"fields": ("stock_chart",)}),
         *SKUAdmin.fieldsets[1:],
     )
 
     def get_queryset(self, request):
         return skus_with_stock_status(super().get_queryset(request))
+
+    def get_changelist(self, request, **kwargs):
+        return BreakdownChangeList
+
+    @admin.display(description="on hand and available")
+    def stock_chart(self, sku):
+        if sku.pk is None:
+            return "-"
+        return render_to_string("admin/stock_chart.html", stock_chart(sku, "sku-stock-chart"))
+
+    @admin.display(description="by warehouse")
+    def warehouses(self, sku):
+        return breakdown_table(warehouse_stock_of(sku, sku_warehouse_stock), compact=True)
 
     @admin.display(description="on hand", ordering="stock_on_hand")
     def on_hand(self, sku):
@@ -122,15 +177,18 @@ class SKUStockAdmin(SKUAdmin):
 
     @admin.display(description="stock")
     def status(self, sku):
-        return status_badge(stock_status(sku.stock_available, sku.has_low_level))
+        return status_badge(stock_status(sku.stock_available, sku.has_low_level), warehouse_stock_of(sku, sku_warehouse_stock))
 
     @admin.display(description="stock")
     def stock_levels_link(self, sku):
         if sku.pk is None:
             return "Add stock after saving, from the stock levels screen."
+        rows = warehouse_stock_of(sku, sku_warehouse_stock)
         return format_html(
-            '{} on hand, {} reserved, {} available &mdash; <a href="{}">stock levels and adjustments &rsaquo;</a>',
-            sku.stock_on_hand, sku.stock_reserved, sku.stock_available, _levels_url(sku),
+            '{} on hand, {} reserved, {} available {} &mdash; <a href="{}">stock levels and adjustments &rsaquo;</a>{}',
+            sku.stock_on_hand, sku.stock_reserved, sku.stock_available,
+            status_badge(stock_status(sku.stock_available, sku.has_low_level), rows), _levels_url(sku),
+            breakdown_table(rows),
         )
 
 

@@ -11,7 +11,9 @@ from django.utils.html import format_html
 from catalog.models import SKU
 from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
+from inventory_site.refusals import refusal_text
 from stock import services
+from stock.admin.clerk import ClerkViewsMixin
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import stock_level_list, stock_levels_low, stock_status
 
@@ -51,7 +53,8 @@ class AdjustStockForm(forms.Form):
 
     MODES = [("delta", "Change on hand by (+/-)"), ("count", "Set on hand to (cycle count)")]
 
-    sku_code = forms.CharField(label="SKU code", max_length=50)
+    sku_code = forms.CharField(label="SKU code", max_length=50, widget=forms.TextInput(attrs={
+        "list": "sku-codes", "autocomplete": "off", "class": "sku-autocomplete"}))
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True), empty_label=None)
     mode = forms.ChoiceField(choices=MODES, widget=forms.RadioSelect, initial="delta")
     amount = forms.IntegerField(
@@ -72,19 +75,19 @@ class AdjustStockForm(forms.Form):
         self.cleaned_data["sku"] = sku
         return sku.sku_code
 
-    def add_service_error(self, exc: DomainError) -> None:
-        """Show what `stock_adjust` refused: on the amount when it names the delta or the count."""
+    def add_service_error(self, exc: DomainError, *, where: str) -> None:
+        """Show what `stock_adjust` refused: on the amount when it names the delta or the count,
+        else as a sentence naming the level (`where`)."""
         fields = exc.errors if isinstance(exc.errors, dict) else {}
         amount = [message for name in ("delta", "quantity") for message in fields.get(name, [])]
         if amount and set(fields) <= {"delta", "quantity"}:
             self.add_error("amount", amount)
             return
-        detail = f" {exc.errors}" if exc.errors else ""
-        self.add_error(None, f"Not adjusted: {exc.message}{detail}")
+        self.add_error(None, f"Not adjusted ({where}): {refusal_text(exc)}")
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+class StockLevelAdmin(ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
@@ -164,13 +167,19 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
         return extra + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request)}
+        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request),
+                         "can_transfer": request.user.has_perm("stock.transfer_stock")}
         return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request),
+                         "can_transfer": request.user.has_perm("stock.transfer_stock")}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def adjust_view(self, request, level_id=None):
         """The "Adjust stock" form: calls `stock_adjust`, which writes the movement."""
         if not self.has_adjust_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied("stock.adjust_stock")
         level = get_object_or_404(stock_level_list(), pk=level_id) if level_id else None
         initial = {}
         if level is not None:
@@ -189,15 +198,20 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
                     reference=data["reference"], note=data["note"], user=request.user, **amount,
                 )
             except DomainError as exc:
-                form.add_service_error(exc)
+                form.add_service_error(exc, where=f"{data['sku'].sku_code} at {data['warehouse'].name}")
             else:
                 if movement is None:
                     self.message_user(request, f"The count matches: {after.on_hand} on hand, nothing changed.")
                 else:
+                    # "Recent actions" on the index and the level's history list it, like any admin edit.
+                    self.log_change(request, after, (
+                        f"Adjusted by {movement.delta:+d} ({movement.get_reason_display()}"
+                        f"{', ' + movement.reference if movement.reference else ''}); now {after.on_hand} on hand."
+                    ))
                     self.message_user(
                         request,
                         f"Stock adjusted: {movement.delta:+d} ({movement.get_reason_display()}) for "
-                        f"{data['sku'].sku_code} at {data['warehouse'].code}; now {after.on_hand} on hand.",
+                        f"{data['sku'].sku_code} at {data['warehouse'].name}; now {after.on_hand} on hand.",
                         messages.SUCCESS,
                     )
                 return redirect(

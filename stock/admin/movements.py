@@ -1,6 +1,7 @@
 """The movement ledger: read-only for everyone, with links to SKUs and reservations."""
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from stock.admin.levels import sku_link
@@ -12,12 +13,11 @@ class StockMovementAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included: the ledger is append-only."""
 
     class Media:
-        css = {"all": ["admin-ext/admin-ext.css"]}
+        css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 
 
     list_display = (
-        "created_at", "sku_link", "warehouse", "signed_delta", "reason", "balance_after",
-        "reference", "reservation_link", "created_by",
+        "when", "sku_at_warehouse", "change_and_balance", "reason", "reference_and_reservation",
     )
     list_filter = ("reason", "warehouse", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("sku", "warehouse", "reservation", "created_by")
@@ -36,6 +36,27 @@ class StockMovementAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, movement):
+        by = movement.created_by.get_username() if movement.created_by_id else "system"
+        return format_html('{}<br><span class="quiet">by {}</span>',
+                           timezone.localtime(movement.created_at).strftime("%Y-%m-%d %H:%M"), by)
+
+    @admin.display(description="SKU at warehouse", ordering="sku__sku_code")
+    def sku_at_warehouse(self, movement):
+        return format_html('{}<br><span class="quiet" title="{}">{}</span>', sku_link(movement.sku),
+                           movement.warehouse.name, movement.warehouse.code)
+
+    @admin.display(description="change → on hand", ordering="delta")
+    def change_and_balance(self, movement):
+        return f"{movement.delta:+d} → {movement.balance_after}"
+
+    @admin.display(description="reference", ordering="reference")
+    def reference_and_reservation(self, movement):
+        if movement.reservation_id is None:
+            return movement.reference or "-"
+        return format_html("{}<br>reservation {}", movement.reference or "-", self.reservation_link(movement))
 
     @admin.display(description="SKU", ordering="sku__sku_code")
     def sku_link(self, movement):

@@ -30,6 +30,9 @@ class ReservationLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sku", "warehouse")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -40,7 +43,7 @@ class ReservationLineInline(admin.TabularInline):
 @admin.register(Reservation)
 class ReservationAdmin(admin.ModelAdmin):
     class Media:
-        css = {"all": ["admin-ext/admin-ext.css"]}
+        css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 
     list_display = ("reference", "status_now", "expires_at", "lines_summary", "created_at", "created_by")
     list_filter = (ReservationStatusFilter,)

@@ -69,11 +69,14 @@ def test_ensure_admin_creates_once(monkeypatch, capsys):
     monkeypatch.delenv("ADMIN_PASSWORD", raising=False)
     call_command("ensure_admin")
     out = capsys.readouterr().out
-    password = out.split("Password (shown once, not stored): ")[1].strip()
+    assert "Admin: http://127.0.0.1:8000/admin/  login: admin  password: " in out
+    password = out.split("password: ")[1].split()[0]
     user = get_user_model().objects.get(username="admin")
     assert user.is_superuser and user.check_password(password)
-    call_command("ensure_admin")
-    assert "nothing to do" in capsys.readouterr().out
+    call_command("ensure_admin", url="http://127.0.0.1:8080/admin/")
+    again = capsys.readouterr().out
+    assert "Admin: http://127.0.0.1:8080/admin/  login: admin" in again
+    assert "python manage.py changepassword admin" in again and password not in again
     assert get_user_model().objects.filter(is_superuser=True).count() == 1
 
 

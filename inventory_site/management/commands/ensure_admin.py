@@ -16,19 +16,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin", help='Login name (default "admin").')
         parser.add_argument("--email", default="admin@example.com")
+        parser.add_argument("--url", default="http://127.0.0.1:8000/admin/", help="Admin address to print.")
 
     def handle(self, *args, **options):
         user_model = get_user_model()
-        if user_model.objects.filter(is_superuser=True).exists():
-            self.stdout.write("A superuser already exists; nothing to do.")
+        reset = "python manage.py changepassword {}"
+        existing = user_model.objects.filter(is_superuser=True).order_by("pk").first()
+        if existing is not None:
+            self.stdout.write(
+                f"Admin: {options['url']}  login: {existing.get_username()} (password as set before; "
+                f"forgot it? {reset.format(existing.get_username())})"
+            )
             return
         password = os.environ.get("ADMIN_PASSWORD", "")
         generated = not password
         if generated:
             password = secrets.token_urlsafe(12)
         user_model.objects.create_superuser(options["username"], options["email"], password)
-        self.stdout.write(self.style.SUCCESS(f'Created superuser "{options["username"]}".'))
-        if generated:
-            self.stdout.write(f"Password (shown once, not stored): {password}")
-        else:
-            self.stdout.write("Password taken from ADMIN_PASSWORD.")
+        username = options["username"]
+        shown = f"{password}  (shown once, not stored)" if generated else "from ADMIN_PASSWORD"
+        self.stdout.write(self.style.SUCCESS(f'Created superuser "{username}".'))
+        self.stdout.write(f"Admin: {options['url']}  login: {username}  password: {shown}")
+        self.stdout.write(f"To set another password later: {reset.format(username)}")

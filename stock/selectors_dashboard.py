@@ -1,0 +1,116 @@
+"""Reads of the admin dashboard: stock per warehouse, what needs attention, and a SKU's
+on-hand and available over time, rebuilt from the ledger and its reservations.
+
+Every sum of a quantity column is cast to bigint first: 1M levels of 2^31-1 units each
+would overflow PostgreSQL's int4 `SUM`... which returns bigint anyway, but `on_hand * price`
+and SQLite's arithmetic would not be safe without the cast.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import BigIntegerField, Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from catalog.models import SKU
+from stock.models import Reservation, ReservationLine, ReservationStatus, StockMovement, Warehouse
+from stock.selectors import skus_in_stock, stock_level_list, stock_levels_low
+
+SERIES_MOVEMENTS = 500
+
+
+@dataclass
+class WarehouseTotals:
+    code: str
+    name: str
+    levels: int
+    units: int
+    reserved: int
+    value: Decimal
+
+
+def warehouse_totals() -> list[WarehouseTotals]:
+    """Per active warehouse: levels, units on hand, units reserved, and stock value at SKU prices."""
+    units = Cast("stock_levels__on_hand", BigIntegerField())
+    active = Q(stock_levels__sku__is_deleted=False)
+    value = ExpressionWrapper(units * F("stock_levels__sku__price"), output_field=DecimalField(max_digits=30, decimal_places=2))
+    rows = (
+        Warehouse.objects.filter(is_active=True).order_by("code")
+        .annotate(
+            level_count=Count("stock_levels", filter=active),
+            units=Coalesce(Sum(units, filter=active), 0, output_field=BigIntegerField()),
+            held=Coalesce(Sum(Cast("stock_levels__reserved", BigIntegerField()), filter=active), 0,
+                          output_field=BigIntegerField()),
+            value=Coalesce(Sum(value, filter=active), Decimal("0"), output_field=DecimalField(max_digits=30, decimal_places=2)),
+        )
+    )
+    return [WarehouseTotals(w.code, w.name, w.level_count, w.units, w.held, w.value) for w in rows]
+
+
+def attention_counts() -> dict[str, int]:
+    """Levels at or below their threshold, levels with nothing available, SKUs with nothing available."""
+    levels = stock_level_list().filter(sku__is_deleted=False)
+    return {
+        "low_levels": stock_levels_low(levels).count(),
+        "empty_levels": levels.filter(on_hand__lte=F("reserved"), effective_available__lte=0).count(),
+        "out_skus": skus_in_stock(SKU.objects.all(), in_stock=False).count(),
+    }
+
+
+def reservations_expiring(*, within: timedelta = timedelta(hours=1), limit: int = 10, now: datetime | None = None):
+    """Active reservations whose `expires_at` falls in the next `within`, soonest first."""
+    now = now or timezone.now()
+    return (
+        Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__gt=now, expires_at__lte=now + within)
+        .annotate(units=Coalesce(Sum(Cast("lines__quantity", BigIntegerField())), 0, output_field=BigIntegerField()))
+        .order_by("expires_at")[:limit]
+    )
+
+
+def sku_stock_series(*, sku, now: datetime | None = None) -> list[dict]:
+    """`[{"at", "on_hand", "available"}]`: the SKU over all warehouses, one point per event.
+
+    On-hand comes from the ledger (`balance_after` of each level's movement); what is reserved
+    comes from the reservation lines, each held from its reservation's creation until it was
+    committed or released (its last update) or it expired. The last `SERIES_MOVEMENTS` movements.
+    """
+    now = now or timezone.now()
+    movements = list(
+        StockMovement.objects.filter(sku=sku).order_by("-created_at", "-id")
+        .values("created_at", "warehouse_id", "balance_after", "delta")[:SERIES_MOVEMENTS]
+    )[::-1]
+    if not movements:
+        return []
+    start = movements[0]["created_at"]
+    events: list[tuple[datetime, int, str, int, int]] = []  # at, order, kind, key, amount
+    for movement in movements:
+        events.append((movement["created_at"], 1, "move", movement["warehouse_id"], movement["balance_after"]))
+    # The balance of each warehouse just before the window opened.
+    balances = {}
+    for movement in movements:
+        balances.setdefault(movement["warehouse_id"], movement["balance_after"] - movement["delta"])
+    lines = ReservationLine.objects.filter(sku=sku).filter(
+        Q(reservation__status=ReservationStatus.ACTIVE) | Q(reservation__updated_at__gte=start)
+    ).values("quantity", "reservation__created_at", "reservation__updated_at", "reservation__status",
+             "reservation__expires_at")
+    for line in lines:
+        begin = line["reservation__created_at"]
+        status = line["reservation__status"]
+        end = line["reservation__expires_at"] if status == ReservationStatus.ACTIVE else line["reservation__updated_at"]
+        events.append((begin, 0, "hold", 0, line["quantity"]))
+        if end <= now:
+            events.append((end, 0, "free", 0, line["quantity"]))
+    events.sort(key=lambda event: (event[0], event[1]))
+    held = 0
+    points = []
+    for at, _order, kind, key, amount in events:
+        if kind == "move":
+            balances[key] = amount
+        elif kind == "hold":
+            held += amount
+        else:
+            held -= amount
+        on_hand = sum(balances.values())
+        points.append({"at": at.isoformat(), "on_hand": on_hand, "available": on_hand - held})
+    return [point for point in points if point["at"] >= start.isoformat()]

@@ -1,0 +1,39 @@
+"""Template tags of the admin dashboard (`templates/admin/index.html`) and the SKU page's chart."""
+from django import template
+
+from catalog.models import SKU
+from stock.selectors_dashboard import attention_counts, reservations_expiring, sku_stock_series, warehouse_totals
+
+register = template.Library()
+
+
+@register.inclusion_tag("admin/stock_dashboard.html", takes_context=True)
+def stock_dashboard(context):
+    """Stock per warehouse, low and out-of-stock counts, reservations expiring soon, a SKU's chart."""
+    request = context["request"]
+    if not request.user.has_perm("stock.view_stocklevel"):
+        return {"visible": False}
+    code = request.GET.get("sku", "").strip()
+    sku = SKU.objects.filter(sku_code__iexact=code).first() if code else None
+    if sku is None and not code:
+        recent = SKU.objects.filter(movements__isnull=False).order_by("-movements__created_at").first()
+        sku = recent
+    totals = warehouse_totals()
+    return {
+        "visible": True,
+        "warehouses": totals,
+        "total_units": sum(row.units for row in totals),
+        "total_value": sum(row.value for row in totals),
+        "counts": attention_counts(),
+        "expiring": reservations_expiring(),
+        "chart_sku": sku,
+        "chart_code": code,
+        "series": sku_stock_series(sku=sku) if sku else [],
+        "can_view_reservations": request.user.has_perm("stock.view_reservation"),
+    }
+
+
+@register.inclusion_tag("admin/stock_chart.html")
+def stock_chart(sku, chart_id="stock-chart"):
+    """A SKU's on-hand and available over time (Chart.js, from static files)."""
+    return {"sku": sku, "series": sku_stock_series(sku=sku), "chart_id": chart_id}

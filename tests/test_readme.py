@@ -1,0 +1,124 @@
+"""The README's first steps, run as written: `make run`'s steps in a copy of the project, then
+the API tour's shell blocks from a "second terminal" that has only the `.env` it left."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ("manage.py", "inventory_site", "catalog", "stock", "templates", "static", "pyproject.toml")
+pytestmark = pytest.mark.slow
+
+
+def make_run_steps(port: int) -> list[str]:
+    """The `manage.py` lines of the Makefile's `run:` recipe, as the shell would get them."""
+    recipe = ROOT.joinpath("Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    steps = []
+    for line in recipe.splitlines()[1:]:
+        if line.startswith("\t") and "manage.py" in line:
+            steps.append(line.strip().replace("$(BIN)", ".venv/bin").replace("$(PORT)", str(port)).replace("$$", "$"))
+    return steps
+
+
+def readme_blocks(first: str, last: str) -> list[str]:
+    text = ROOT.joinpath("README.md").read_text()
+    section = text[text.index(first):text.index(last)]
+    return re.findall(r"```bash\n(.*?)```", section, re.S)
+
+
+def expected_statuses(script: str) -> list[int]:
+    """The status each `curl` call is annotated with (`# 201, ...`), in order."""
+    statuses = []
+    for command in script.replace("\\\n", " ").splitlines():
+        if "curl " in command:
+            found = re.search(r"#\s*(\d{3})\b", command)
+            assert found, f"README curl call without its expected status: {command.strip()}"
+            statuses.append(int(found.group(1)))
+    return statuses
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A fresh copy of the project (no .env, no database), sharing the virtualenv."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in SOURCES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, copy / name)
+    (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
+    return copy
+
+
+def clean_env(**extra) -> dict:
+    """A terminal's environment: none of the settings the test suite itself runs with."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.pop("ADMIN_PASSWORD", None)
+    env.update(PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def test_make_run_then_the_readme_tours_run_as_written(project, tmp_path):
+    port = free_port()
+    steps = make_run_steps(port)
+    assert steps[-1].endswith(f"runserver 127.0.0.1:{port}"), steps
+    first_terminal = clean_env()
+    printed = ""
+    for step in steps[:-1]:
+        done = subprocess.run(step, shell=True, cwd=project, env=first_terminal, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, (step, done.stdout, done.stderr)
+        printed += done.stdout
+    env_file = (project / ".env").read_text()
+    assert "DEBUG=true" in env_file and re.search(r"^SECRET_KEY=\S{40,}$", env_file, re.M)
+    assert f"Admin: http://127.0.0.1:{port}/admin/  login: admin  password: " in printed
+
+    log = open(tmp_path / "server.log", "w+")
+    server = subprocess.Popen(steps[-1], shell=True, cwd=project, env=first_terminal, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, open(tmp_path / "server.log").read()
+                time.sleep(0.5)
+
+        # The second terminal: nothing but the .env that `make run` left.
+        curl_home = tmp_path / "curl"
+        curl_home.mkdir()
+        (curl_home / ".curlrc").write_text('write-out = "%{stderr}HTTP %{http_code}\\n"\n')
+        script = "\n".join(readme_blocks("## API tour: the catalog", "### How reservation expiry works"))
+        script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        done = subprocess.run(["bash", "-c", "set -o pipefail\n" + script], cwd=project, capture_output=True,
+                              text=True, timeout=300, env=clean_env(CURL_HOME=str(curl_home)))
+        answered = [int(code) for code in re.findall(r"^HTTP (\d{3})$", done.stderr, re.M)]
+        assert answered == expected_statuses(script), done.stdout + done.stderr
+        assert "Traceback" not in done.stderr and "SECRET_KEY" not in done.stderr
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/readme-no-such-page/", timeout=5)
+        time.sleep(0.5)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    logged = open(tmp_path / "server.log").read()
+    # Dev logs print once: the reloader's start line and a 404's warning, not twice each.
+    assert logged.count("Watching for file changes") == 1, logged
+    assert logged.count("Not Found: /readme-no-such-page/") == 1, logged

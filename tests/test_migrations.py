@@ -9,7 +9,7 @@ def test_no_model_change_lacks_a_migration():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_rules_migration_keeps_existing_data_valid():
     """0003 adds the catalog's CHECKs and the unique product name per category: rows that
     older code let in are fixed first, deterministically."""

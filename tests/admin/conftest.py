@@ -23,7 +23,9 @@ def staff_client(client, staff):
 
 @pytest.fixture
 def main_warehouse(db) -> Warehouse:
-    return Warehouse.objects.get(is_default=True)
+    """The default warehouse the migrations create (a transactional test flushes it: bring it back)."""
+    warehouse, _ = Warehouse.objects.get_or_create(code="MAIN", defaults={"name": "Main warehouse", "is_default": True})
+    return warehouse
 
 
 @pytest.fixture

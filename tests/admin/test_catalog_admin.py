@@ -353,7 +353,7 @@ def test_history_revert_uses_current_version(staff_client, catalog):
     assert (phones.description, phones.version) == ("", 3)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 class TestHistoryRevert:
     """Reverting to a recorded version (django-simple-history) goes through the update
     service: in a transaction, version-checked, validated, and recorded as a change.

@@ -23,9 +23,3 @@ class ParentDeleted(DomainError):
     code = "parent_deleted"
     default_message = "Its parent is deleted; restore the parent first."
 
-
-class HasReservedStock(DomainError):
-    """A SKU to be deleted still holds stock reserved for orders."""
-
-    code = "has_reserved_stock"
-    default_message = "Some SKUs have reserved stock; commit or release their reservations first."

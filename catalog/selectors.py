@@ -154,8 +154,8 @@ def product_search(queryset: QuerySet, text: str) -> QuerySet:
 def sku_list() -> QuerySet:
     """All SKUs (deleted included; the filters hide them).
 
-    The one place the SKU list and detail get their rows: the stock app adds its
-    quantities (`on_hand`, `reserved`, `available`) here.
+    The one place the SKU list and detail get their rows (an app above the catalog
+    extends the SKU API with figures of its own on these rows).
     """
     return SKU.all_objects.all()
 

@@ -13,6 +13,13 @@ class InsufficientStock(DomainError):
     default_message = "Not enough stock available."
 
 
+class HasReservedStock(DomainError):
+    """A SKU to be deleted still holds stock reserved for orders."""
+
+    code = "has_reserved_stock"
+    default_message = "Some SKUs have reserved stock; commit or release their reservations first."
+
+
 class ReservationNotActive(DomainError):
     code = "reservation_not_active"
     default_message = "The reservation is not active."

@@ -1,25 +1,21 @@
 """Products, with their SKUs edited inline; writes through `catalog.services`."""
 import csv
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q
 from django.http import HttpResponse
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.forms import ProductAdminForm, SKUInlineForm
 from catalog.admin.resources import ProductResource
-from catalog.admin.stock_columns import (
-    StockStatusFilter, status_badge,
-)
-from catalog import services
+from catalog import selectors, services
 from catalog.models import SKU, Category, Product
-from inventory_site.admin import DeletedListFilter, ServiceAdminMixin, object_id
-from stock.selectors import products_with_stock_status, skus_with_stock_status, stock_status
+from inventory_site.spreadsheets import SafeCSV, SafeXLSX, csv_cell_escaped
+from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
 
 
 class CategoryTreeFilter(admin.SimpleListFilter):
@@ -53,18 +49,17 @@ class CategoryTreeFilter(admin.SimpleListFilter):
 
 
 class SKUInline(admin.TabularInline):
-    """Code, price and attributes; stock is shown, never edited here."""
+    """Code, price and attributes."""
 
     model = SKU
     form = SKUInlineForm
-    fields = ("sku_code", "price", "attributes", "stock", "expected_version")
-    readonly_fields = ("stock",)
+    fields = ("sku_code", "price", "attributes", "expected_version")
     extra = 1
     show_change_link = True
     verbose_name_plural = "SKUs (deleting one here is a soft delete)"
 
     def get_queryset(self, request):
-        return skus_with_stock_status(SKU.objects.all()).order_by("sku_code")
+        return SKU.objects.order_by("sku_code")
 
     def has_delete_permission(self, request, obj=None):
         return request.user.has_perm("catalog.delete_sku")
@@ -76,32 +71,22 @@ class SKUInline(admin.TabularInline):
         formset.form = type("SoftDeleteSKUInlineForm", (formset.form,), {"hand_clean_DELETE": lambda self: None})
         return formset
 
-    @admin.display(description="stock")
-    def stock(self, sku):
-        if sku.pk is None:
-            return "-"
-        url = reverse("admin:stock_stocklevel_changelist") + f"?sku__id__exact={sku.pk}"
-        status = stock_status(sku.stock_available, sku.has_low_level)
-        return format_html(
-            '{} on hand, {} available {} <a href="{}">levels &rsaquo;</a>',
-            sku.stock_on_hand, sku.stock_available, status_badge(status), url,
-        )
-
 
 @admin.register(Product)
-class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+class ProductAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
     form = ProductAdminForm
-    formats = [CSV, XLSX]
+    formats = [SafeCSV, SafeXLSX]
     resource_classes = [ProductResource]
     inlines = [SKUInline]
-    list_display = ("name", "category_path", "sku_count", "available", "status", "is_deleted", "updated_at")
-    list_filter = (CategoryTreeFilter, DeletedListFilter, StockStatusFilter)
+    list_display = ("name", "category_path", "sku_count", "is_deleted", "updated_at")
+    list_filter = (CategoryTreeFilter, DeletedListFilter)
     list_select_related = ("category",)
     list_per_page = 100
-    # SKU codes are searched too, in `get_search_results` (a subquery, not a join + DISTINCT).
+    # Each word of a search goes through `selectors.product_search` (as the API's `search`):
+    # name, description or an active SKU's code.
     search_fields = ("name", "description")
     autocomplete_fields = ("category",)
     readonly_fields = ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at")
@@ -113,7 +98,7 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     actions = ["soft_delete_selected", "restore_selected", "export_csv"]
 
     def get_queryset(self, request):
-        return products_with_stock_status(Product.all_objects.all())
+        return selectors.product_list()
 
     def get_search_results(self, request, queryset, search_term):
         if request.path.endswith("/autocomplete/"):
@@ -121,38 +106,34 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
             return super().get_search_results(request, queryset, search_term)
         for word in smart_split(search_term):
             word = unescape_string_literal(word) if word[0] in "\"'" and word[0] == word[-1] else word
-            with_code = SKU.all_objects.filter(sku_code__icontains=word).values("product_id")
-            queryset = queryset.filter(
-                Q(name__icontains=word) | Q(description__icontains=word) | Q(pk__in=with_code)
-            )
+            queryset = selectors.product_search(queryset, word)
         return queryset, False
 
     @admin.display(description="category", ordering="category__path")
     def category_path(self, product):
         return product.category.path
 
-    @admin.display(description="SKUs", ordering="sku_total")
+    @admin.display(description="SKUs", ordering="sku_count")
     def sku_count(self, product):
-        return product.sku_total
+        return product.sku_count
 
-    @admin.display(description="available", ordering="available_total")
-    def available(self, product):
-        return product.available_total
-
-    @admin.display(description="stock")
-    def status(self, product):
-        return status_badge(stock_status(product.available_total, product.has_low_level, product.sku_total))
+    def csv_columns(self) -> list[tuple[str, Callable[[Product], Any]]]:
+        """The columns of "Export selected as CSV": a header and the value of a product."""
+        return [
+            ("id", lambda p: p.pk), ("name", lambda p: p.name), ("category_path", lambda p: p.category.path),
+            ("description", lambda p: p.description), ("sku_count", lambda p: p.sku_count),
+            ("is_deleted", lambda p: p.is_deleted),
+        ]
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="products.csv"'
         writer = csv.writer(response)
-        writer.writerow(["id", "name", "category_path", "description", "sku_count", "available", "is_deleted"])
+        columns = self.csv_columns()
+        writer.writerow([header for header, _value in columns])
         for p in queryset.select_related("category").order_by("pk"):
-            writer.writerow([
-                p.pk, p.name, p.category.path, p.description, p.sku_total, p.available_total, p.is_deleted,
-            ])
+            writer.writerow([csv_cell_escaped(value(p)) for _header, value in columns])
         return response
 
     # -- writes, all through catalog.services ------------------------------------------

@@ -8,9 +8,7 @@ from inventory_site.api.filters import (
     InclusiveDateTimeFilter,
     NullableIdFilter,
     SoftDeleteFilterSet,
-    StrictBooleanFilter,
 )
-from stock import selectors as stock_selectors
 
 
 class CategoryTreeFilterMixin(django_filters.FilterSet):
@@ -61,8 +59,6 @@ class SKUFilter(CategoryTreeFilterMixin, SoftDeleteFilterSet):
     price_min = django_filters.NumberFilter(field_name="price", lookup_expr="gte", max_digits=10, decimal_places=2, help_text="Price at least this (inclusive).")
     price_max = django_filters.NumberFilter(field_name="price", lookup_expr="lte", max_digits=10, decimal_places=2, help_text="Price at most this (inclusive).")
     search = django_filters.CharFilter(method="filter_search", max_length=200, help_text="Text in the SKU code or the product name.")
-    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true: available > 0; false: available <= 0.")
-    low_stock = StrictBooleanFilter(method="filter_low_stock", help_text="Some stock level at or below its threshold.")
 
     class Meta:
         model = SKU
@@ -73,17 +69,3 @@ class SKUFilter(CategoryTreeFilterMixin, SoftDeleteFilterSet):
 
     def filter_search(self, queryset, name, value):
         return selectors.sku_search(queryset, value)
-
-    def filter_in_stock(self, queryset, name, value):
-        return queryset if value is None else stock_selectors.skus_in_stock(queryset, value)
-
-    def filter_low_stock(self, queryset, name, value):
-        return queryset if value is None else stock_selectors.skus_low_stock(queryset, value)
-
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        # `?ordering=available` sorts on the stock sums, which only then are computed per row.
-        ordering = self.request.query_params.get("ordering", "") if self.request is not None else ""
-        if "available" in ordering and "stock_available" not in queryset.query.annotations:
-            queryset = stock_selectors.with_stock_totals(queryset)
-        return queryset

@@ -213,8 +213,7 @@ class SKUViewSet(CatalogViewSet):
 
     serializer_class = SKUSerializer
     filterset_class = SKUFilter
-    ordering_map = {"sku_code": ["sku_code"], "price": ["price"], "created_at": ["created_at"],
-                    "available": ["stock_available"]}
+    ordering_map = {"sku_code": ["sku_code"], "price": ["price"], "created_at": ["created_at"]}
     ordering = ["pk"]
     id_argument = "sku_id"
     label = "SKU"

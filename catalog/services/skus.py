@@ -1,16 +1,16 @@
 """Writes to SKUs. Codes are unique in any case, and stay taken while a SKU is soft-deleted."""
 from decimal import Decimal
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from catalog.exceptions import Duplicate, HasDependents, HasReservedStock, InvalidInput, ParentDeleted
+from catalog.exceptions import Duplicate, HasDependents, InvalidInput, ParentDeleted
 from catalog.models import SKU, Product
-from catalog.services.base import locked_for_write, stamp_history
-from catalog.services.products import skus_with_reserved_stock
+from catalog.rules import attributes_checked, price_checked, sku_code_checked
+from catalog.services.base import UNSET, checked_fields, locked_for_write, stamp_history
+from catalog.signals import skus_hiding
 
-_UNSET: Any = object()
+_UNSET = UNSET
 
 
 def _product_for_sku(product_id: int) -> Product:
@@ -50,16 +50,6 @@ def _save_unique(sku: SKU) -> None:
         raise
 
 
-def _receive_initial_stock(sku: SKU, quantity: int, user) -> None:
-    try:
-        from stock.services import stock_receive
-    except ImportError:
-        raise InvalidInput(
-            errors={"inventory_count": ["Receiving stock is not available yet; create the SKU with 0."]}
-        ) from None
-    stock_receive(sku=sku, quantity=quantity, user=user, reference=f"initial stock {sku.sku_code}")
-
-
 @transaction.atomic
 def sku_create(
     *,
@@ -67,18 +57,17 @@ def sku_create(
     product_id: int,
     price: Decimal,
     attributes: dict | None = None,
-    inventory_count: int = 0,
     user=None,
 ) -> SKU:
-    """Create a SKU of an active product; `inventory_count` units are received into the
-    default warehouse as a `receipt` movement in the same transaction."""
+    """Create a SKU of an active product."""
+    sku_code, price, attributes = checked_fields(
+        (sku_code_checked, sku_code), (price_checked, price), (attributes_checked, attributes),
+    )
     product = _product_for_sku(product_id)
     _check_code_free(sku_code)
-    sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes if attributes is not None else {})
+    sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes)
     stamp_history(sku, user)
     _save_unique(sku)
-    if inventory_count:
-        _receive_initial_stock(sku, inventory_count, user)
     return sku
 
 
@@ -95,6 +84,9 @@ def sku_update(
     if_match: int | None = None,
 ) -> SKU:
     """Change a SKU's code, product, price or attributes (stock changes go through the stock services)."""
+    sku_code, price, attributes = checked_fields(
+        (sku_code_checked, sku_code), (price_checked, price), (attributes_checked, attributes),
+    )
     sku = locked_for_write(SKU.objects.all(), sku_id, expected_version=expected_version, if_match=if_match)
     if product_id is not _UNSET and product_id != sku.product_id:
         sku.product = _product_for_sku(product_id)
@@ -114,11 +106,9 @@ def sku_update(
 def sku_soft_delete(
     *, sku_id: int, user=None, expected_version: int | None = None, if_match: int | None = None
 ) -> SKU:
-    """Hide a SKU (its code stays taken). Refused while it has reserved stock."""
+    """Hide a SKU (its code stays taken), unless a receiver of `skus_hiding` refuses."""
     sku = locked_for_write(SKU.objects.all(), sku_id, expected_version=expected_version, if_match=if_match)
-    reserved_codes = skus_with_reserved_stock([sku.pk])
-    if reserved_codes:
-        raise HasReservedStock(errors={"sku_codes": reserved_codes})
+    skus_hiding.send(sender=SKU, sku_ids=[sku.pk])
     sku.mark_deleted()
     stamp_history(sku, user)
     sku.save()

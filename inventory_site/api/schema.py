@@ -48,6 +48,7 @@ WRITE_ERRORS = READ_ERRORS + ["409", "412", "413", "415"]
 ALWAYS_NULL = {"enum": [None], "nullable": True}
 SUCCESS_STATUS = {"$ref": "#/components/schemas/SuccessStatus"}
 PAGE_META_REF = {"$ref": "#/components/schemas/PageMeta"}
+ATTRIBUTES_REF = {"$ref": "#/components/schemas/Attributes"}
 ERROR_ENVELOPE = {
     "type": "object",
     "description": "The body of every 4xx and 5xx response.",
@@ -111,11 +112,16 @@ class EnvelopeAutoSchema(AutoSchema):
     """Wraps each documented success body in the envelope and lists the error responses."""
 
     def get_operation_id(self) -> str:
-        """`<resource>_<action>` from the viewset and its action: `sku_list`, `reservation_commit`."""
+        """`<resource>_<action>` from the viewset and its action: `sku_list`, `reservation_commit`.
+
+        The resource is the viewset's `operation_id_base` if it has one, else its class
+        name without `ViewSet` (`StockLevelViewSet` -> `stock_level`).
+        """
         action = getattr(self.view, "action", None)
         if not action:
             return super().get_operation_id()
-        resource = _CAMEL_BOUNDARY.sub("_", type(self.view).__name__.removesuffix("ViewSet")).lower()
+        resource = getattr(self.view, "operation_id_base", None) or _CAMEL_BOUNDARY.sub(
+            "_", type(self.view).__name__.removesuffix("ViewSet")).lower()
         return f"{resource}_{ACTION_NAMES.get(action, action)}"
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
@@ -196,6 +202,15 @@ def _without_orphans(result: dict) -> None:
         del schemas[name]
 
 
+def _typed_attributes(schemas: dict) -> None:
+    """`attributes` is a JSON object wherever it appears (the contract), also where a
+    serializer declares it as a plain `JSONField`, which the schema would leave untyped."""
+    for schema in schemas.values():
+        prop = schema.get("properties", {}).get("attributes")
+        if prop is not None and not {"type", "$ref", "allOf", "oneOf"} & prop.keys():
+            schema["properties"]["attributes"] = {"allOf": [ATTRIBUTES_REF], **prop}
+
+
 def _shared_responses(responses: dict, schemas: dict) -> dict:
     shared = {}
     for status, response in responses.items():
@@ -223,6 +238,7 @@ def postprocess_shared_components(result, generator, request, public):
         "ErrorStatus": {"type": "string", "enum": ["error"]},
         "SuccessStatus": {"type": "string", "enum": ["success"]},
         "PageMeta": PAGE_META,
+        "Attributes": {"type": "object", "additionalProperties": True},
     })
     components["responses"] = {
         name: {"description": description,
@@ -235,6 +251,7 @@ def postprocess_shared_components(result, generator, request, public):
                 operation["responses"] = _shared_responses(operation["responses"], schemas)
     for name, schema in list(schemas.items()):
         schemas[name] = _normalized(schema)
+    _typed_attributes(schemas)
     _without_orphans(result)
     components["schemas"] = dict(sorted(schemas.items()))
     return result

@@ -1,10 +1,13 @@
 """Query-string filters of the stock lists."""
 import django_filters
 
+from catalog.api.filters import SKUFilter
 from catalog.models import SKU
 from inventory_site.api.filters import IdFilter, InclusiveDateTimeFilter, SoftDeleteFilterSet, StrictBooleanFilter
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse
-from stock.selectors import reservations_with_status, stock_levels_low
+from stock.selectors import (
+    reservations_with_status, skus_in_stock, skus_low_stock, stock_levels_low, with_stock_totals,
+)
 
 
 class WarehouseFilter(SoftDeleteFilterSet):
@@ -80,3 +83,27 @@ class ReservationFilter(django_filters.FilterSet):
             return queryset
         lines = ReservationLine.objects.filter(sku__in=SKU.all_objects.with_code(value).values("pk"))
         return queryset.filter(pk__in=lines.values("reservation_id"))
+
+
+class SKUStockFilter(SKUFilter):
+    """The catalog's SKU filters, plus `in_stock` and `low_stock`; `?ordering=available` sorts on stock."""
+
+    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true: available > 0; false: available <= 0.")
+    low_stock = StrictBooleanFilter(method="filter_low_stock", help_text="Some stock level at or below its threshold.")
+
+    class Meta(SKUFilter.Meta):
+        pass
+
+    def filter_in_stock(self, queryset, name, value):
+        return queryset if value is None else skus_in_stock(queryset, value)
+
+    def filter_low_stock(self, queryset, name, value):
+        return queryset if value is None else skus_low_stock(queryset, value)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        # `?ordering=available` sorts on the stock sums, which only then are computed per row.
+        ordering = self.request.query_params.get("ordering", "") if self.request is not None else ""
+        if "available" in ordering and "stock_available" not in queryset.query.annotations:
+            queryset = with_stock_totals(queryset)
+        return queryset

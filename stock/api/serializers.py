@@ -1,15 +1,26 @@
 """Shapes of the stock API: what clients send (validated here) and what they read."""
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
 from inventory_site.api.fields import LinesField, NameField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
 from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
-from stock.selectors import attach_stock_totals, reservation_status
+from stock.selectors import attach_stock_totals, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.reservations import MAX_TTL_SECONDS
+
+class QuantityField(StrictIntegerField):
+    """A JSON integer (`true`, `1.5`, `"3"` are refused). Its bounds are not checked here: the
+    stock service that takes it checks them and names the field (`quantity_check`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", None)
+        kwargs.setdefault("max_value", None)
+        super().__init__(**kwargs)
+
 
 # --- Read shapes ---------------------------------------------------------------------
 
@@ -55,7 +66,7 @@ class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer)
         return level.on_hand - self.get_reserved(level)
 
     def get_is_low(self, level) -> bool:
-        return self.get_available(level) <= level.low_stock_threshold
+        return level_is_low(available=self.get_available(level), threshold=level.low_stock_threshold)
 
 
 class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
@@ -115,7 +126,9 @@ class MovementAndLevelSerializer(serializers.Serializer):
 
 
 class StockLevelUpdateSerializer(serializers.Serializer):
-    low_stock_threshold = StrictIntegerField()
+    """What a PATCH may change: only the threshold. Read-only fields sent along are ignored."""
+
+    low_stock_threshold = QuantityField(required=False, help_text=f"0..{MAX_QUANTITY}.")
     version = StrictIntegerField(min_value=1, required=False)
 
 
@@ -179,28 +192,12 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
     warehouse = StrictCharField(max_length=20, required=False, help_text="Default: the default warehouse.")
-    delta = StrictIntegerField(min_value=-MAX_QUANTITY, required=False, help_text="Signed change of on-hand; not 0.")
-    quantity = StrictIntegerField(required=False, help_text="Set on-hand to this (a count) instead of a delta.")
-    expected_on_hand = StrictIntegerField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
+    delta = QuantityField(required=False, help_text=f"Signed change of on-hand; not 0, at most {MAX_QUANTITY} either way.")
+    quantity = QuantityField(required=False, help_text=f"Set on-hand to this (a count, 0..{MAX_QUANTITY}) instead of a delta.")
+    expected_on_hand = QuantityField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
     reason = serializers.ChoiceField(choices=[str(r) for r in ADJUSTMENT_REASONS])
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")
-
-    def validate(self, attrs):
-        errors = {}
-        if ("delta" in attrs) == ("quantity" in attrs):
-            errors["delta"] = ["Give either delta or quantity."]
-        elif attrs.get("delta") == 0:
-            errors["delta"] = ["Must not be zero."]
-        if "expected_on_hand" in attrs and "quantity" not in attrs:
-            errors["expected_on_hand"] = ["Only with quantity."]
-        try:
-            attrs = super().validate(attrs)
-        except serializers.ValidationError as exc:
-            errors = {**exc.detail, **errors}
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
 
 
 class BulkAdjustmentSerializer(serializers.Serializer):
@@ -228,21 +225,15 @@ class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     sku_id = StrictIntegerField(min_value=1, required=False)
     from_warehouse = StrictCharField(max_length=20)
     to_warehouse = StrictCharField(max_length=20)
-    quantity = StrictIntegerField(min_value=1)
+    quantity = QuantityField(help_text=f"1..{MAX_QUANTITY}, not more than is available at the source.")
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        if attrs["from_warehouse"].pk == attrs["to_warehouse"].pk:
-            raise serializers.ValidationError({"to_warehouse": ["Must differ from from_warehouse."]})
-        return attrs
 
 
 class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
-    quantity = StrictIntegerField(min_value=1)
+    quantity = QuantityField(help_text=f"1..{MAX_QUANTITY}.")
     warehouse = StrictCharField(
         max_length=20, required=False,
         help_text="Default: the default warehouse, else the first active one with enough.",
@@ -251,8 +242,8 @@ class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serialize
 
 class ReservationCreateSerializer(serializers.Serializer):
     reference = StrictCharField(max_length=100)
-    ttl_seconds = StrictIntegerField(
-        min_value=1, max_value=MAX_TTL_SECONDS, required=False,
+    ttl_seconds = QuantityField(
+        required=False,
         help_text=f"1..{MAX_TTL_SECONDS}; default RESERVATION_TTL_SECONDS ({settings.RESERVATION_TTL_SECONDS}).",
     )
     lines = LinesField(ReservationLineInputSerializer, min_length=1, max_length=1000)
@@ -273,7 +264,7 @@ class ReservationCreateSerializer(serializers.Serializer):
         return validated
 
 
-# --- Stock figures of the catalog's SKU serializer ----------------------------------
+# --- The catalog's SKUs with their stock figures -------------------------------------
 
 
 def _stock_figure(sku, figure: str) -> int:
@@ -294,7 +285,7 @@ class SKUStockField(serializers.IntegerField):
         return _stock_figure(instance, self.figure)
 
 
-class InventoryCountField(StrictIntegerField):
+class InventoryCountField(QuantityField):
     """`inventory_count`: units to receive on create; reads as the total on-hand."""
 
     def get_attribute(self, instance):
@@ -307,3 +298,32 @@ class SKUStockListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         skus = attach_stock_totals(data.all() if hasattr(data, "all") else data)
         return super().to_representation(skus)
+
+
+@extend_schema_serializer(component_name="SKU")
+class SKUStockSerializer(SKUSerializer):
+    """A sellable variant. `inventory_count` may be given on create only."""
+
+    inventory_count = InventoryCountField(
+        required=False,
+        help_text="Create only: units received into the default warehouse (a `receipt` movement). "
+        "Reads as the total on-hand. Writing it on update is a 400; stock changes go through the stock API.",
+    )
+    on_hand = SKUStockField("on_hand", help_text="Units on hand, all warehouses.")
+    reserved = SKUStockField("reserved", help_text="Units held by active, unexpired reservations, all warehouses.")
+    available = SKUStockField("available", help_text="on_hand - reserved.")
+
+    class Meta(SKUSerializer.Meta):
+        fields = (
+            "id", "sku_code", "product_id", "price", "attributes", "inventory_count",
+            "on_hand", "reserved", "available",
+            "created_at", "updated_at", "version", "is_deleted", "deleted_at",
+        )
+        list_serializer_class = SKUStockListSerializer
+
+    def validate(self, attrs):
+        if self.context.get("for_update") and "inventory_count" in (self.initial_data or {}):
+            raise serializers.ValidationError(
+                {"inventory_count": ["Read-only after create; change stock through the stock API."]}
+            )
+        return attrs

@@ -1,10 +1,11 @@
-"""API routes of this app, mounted under /api/v1/."""
+"""API routes of this app, mounted under /api/v1/; `skus/` too, the catalog's SKUs with their stock."""
 from rest_framework.routers import DefaultRouter
 
 from stock.api import views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.register("skus", views.SKUStockViewSet, basename="sku")
 router.register("warehouses", views.WarehouseViewSet, basename="warehouse")
 router.register("stock/levels", views.StockLevelViewSet, basename="stocklevel")
 router.register("stock/movements", views.MovementViewSet, basename="stockmovement")

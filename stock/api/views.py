@@ -2,12 +2,12 @@
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 
+from catalog.api.views import CRUD_DOCS, SKUViewSet
 from inventory_site.api.filters import NamedOrderingFilter
-from inventory_site.api.idempotency import idempotent
 from inventory_site.api.permissions import is_force_delete
 from inventory_site.api.schema import ERROR_ENVELOPE
 from inventory_site.api.views import (
@@ -15,10 +15,11 @@ from inventory_site.api.views import (
 )
 from stock import selectors, services
 from stock.api import filters
+from stock.api.idempotency import idempotent
 from stock.api.serializers import (
     AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
-    MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, StockLevelSerializer,
-    StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer,
+    MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, SKUStockSerializer,
+    StockLevelSerializer, StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer,
 )
 from stock.models import Reservation, StockMovement, Warehouse
 
@@ -30,6 +31,17 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "`idempotency_key_reused`; while the first still runs: 409 `idempotency_key_in_use`.",
 )
 KEY_REUSED = OpenApiResponse(ERROR_ENVELOPE, description="`idempotency_key_reused`: the key was used with another request.")
+
+
+@extend_schema_view(**CRUD_DOCS)
+class SKUStockViewSet(SKUViewSet):
+    """SKUs: sellable variants with a code, a price and their stock over all warehouses."""
+
+    operation_id_base = "sku"  # operation ids `sku_list`, `sku_get`, ... (see inventory_site.api.schema)
+    serializer_class = SKUStockSerializer
+    filterset_class = filters.SKUStockFilter
+    ordering_map = {**SKUViewSet.ordering_map, "available": ["stock_available"]}
+    create_service = services.sku_create_with_stock
 
 
 class WarehouseViewSet(EnvelopeModelViewSet):
@@ -114,7 +126,7 @@ class StockLevelViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.Retr
         serializer = StockLevelUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.stock_level_update_threshold(
-            level=level, low_stock_threshold=serializer.validated_data["low_stock_threshold"],
+            level=level, low_stock_threshold=serializer.validated_data.get("low_stock_threshold"),
             **write_preconditions(request, current_version=level.version), user=request.user,
         )
         level = self.get_queryset().get(pk=level.pk)

@@ -3,13 +3,15 @@ from stock.services.idempotency import (
     idempotency_abandon, idempotency_begin, idempotency_complete, idempotency_hold, idempotency_purge_expired,
     request_fingerprint,
 )
+from stock.services.ledger import MAX_QUANTITY
 from stock.services.levels import (
-    ADJUSTMENT_REASONS, MAX_QUANTITY, AdjustmentLine, stock_adjust, stock_adjust_bulk, stock_level_update_threshold,
+    ADJUSTMENT_REASONS, AdjustmentLine, stock_adjust, stock_adjust_bulk, stock_level_update_threshold,
     stock_receive, stock_transfer,
 )
 from stock.services.reservations import (
     ReservationRequestLine, reservation_commit, reservation_create, reservation_release, reservations_expire,
 )
+from stock.services.skus import sku_create_with_stock
 from stock.services.warehouses import (
     warehouse_create, warehouse_hard_delete, warehouse_restore, warehouse_soft_delete, warehouse_update,
 )
@@ -19,6 +21,6 @@ __all__ = [
     "idempotency_abandon", "idempotency_begin", "idempotency_complete", "idempotency_hold", "idempotency_purge_expired",
     "request_fingerprint",
     "reservation_commit", "reservation_create", "reservation_release", "reservations_expire",
-    "stock_adjust", "stock_adjust_bulk", "stock_level_update_threshold", "stock_receive", "stock_transfer",
+    "sku_create_with_stock", "stock_adjust", "stock_adjust_bulk", "stock_level_update_threshold", "stock_receive", "stock_transfer",
     "warehouse_create", "warehouse_hard_delete", "warehouse_restore", "warehouse_soft_delete", "warehouse_update",
 ]

@@ -1,33 +1,28 @@
 """Stock level writes: receipts, adjustments (one or in bulk), transfers and thresholds.
 
-Every change of `on_hand` writes its ledger row in the same transaction. Levels are
-locked `FOR UPDATE` in one fixed order, (sku_id, warehouse_id), everywhere in this
-package, so concurrent writers never deadlock on them; counters then move with `F()`
-expressions so the database, not Python, does the arithmetic.
+Every change of `on_hand` writes its ledger row in the same transaction, through
+`stock.services.ledger` (locks in the fixed order, counters moved with `F()`).
 """
 import copy
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from inventory_site import metrics
 from inventory_site.exceptions import DomainError, VersionConflict, PreconditionFailed
 from stock.exceptions import InsufficientStock, InvalidInput, LinesRefused, OnHandConflict
-from stock.models import MovementReason, Reservation, StockLevel, StockMovement, Warehouse
+from stock.models import MovementReason, StockLevel, StockMovement, Warehouse
 from stock.selectors import warehouse_default
+from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels, quantity_check
+from stock.services.reservations import retry_after_expiry
 
-MAX_QUANTITY = 2**31 - 1
 ADJUSTMENT_REASONS = (
     MovementReason.RECEIPT, MovementReason.RETURN, MovementReason.DAMAGE, MovementReason.LOSS,
     MovementReason.CORRECTION, MovementReason.COUNT, MovementReason.SALE,
 )
-T = TypeVar("T")
-
-
 @dataclass
 class AdjustmentLine:
     """One requested adjustment: `delta`, or `quantity` (a count) with an optional `expected_on_hand`."""
@@ -42,100 +37,11 @@ class AdjustmentLine:
     note: str = ""
 
 
-def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int, int]] = ()) -> dict[tuple[int, int], StockLevel]:
-    """Lock the levels of these (sku_id, warehouse_id) pairs in the fixed order; create the `create` ones first.
-
-    Creation is `INSERT ... ON CONFLICT DO NOTHING`, so two first receipts of one SKU do
-    not collide. Missing levels that were not to be created are absent from the result.
-    """
-    pairs = sorted(set(pairs))
-    to_create = sorted(set(create))
-    if to_create:
-        StockLevel.objects.bulk_create(
-            [StockLevel(sku_id=s, warehouse_id=w) for s, w in to_create], ignore_conflicts=True
-        )
-    if not pairs:
-        return {}
-    condition = Q()
-    for sku_id, warehouse_id in pairs:
-        condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
-    locked = StockLevel.objects.select_for_update().filter(condition).order_by("sku_id", "warehouse_id")
-    return {(lvl.sku_id, lvl.warehouse_id): lvl for lvl in locked}
-
-
-def apply_change(
-    level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, reason: str | None = None,
-    reference: str = "", note: str = "", reservation: Reservation | None = None, user=None,
-) -> StockMovement | None:
-    """Move a locked level's counters and write the ledger row for a non-zero `delta`."""
-    now = timezone.now()
-    StockLevel.objects.filter(pk=level.pk).update(
-        on_hand=F("on_hand") + delta, reserved=F("reserved") + reserved_delta,
-        version=F("version") + 1, updated_at=now,
-    )
-    # The row is locked, so the values we hold are the stored ones.
-    level.on_hand += delta
-    level.reserved += reserved_delta
-    level.version += 1
-    level.updated_at = now
-    if not delta:
-        return None
-    return StockMovement.objects.create(
-        sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=delta, reason=reason,
-        reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
-        created_by=user if user is not None and user.is_authenticated else None,
-    )
-
-
-def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int]) -> T:
-    """Run `run`; if it finds too little stock, record overdue reservations of these SKUs and run it once more.
-
-    The stored `reserved` still counts reservations that are overdue but not yet
-    recorded as expired; recording them (in their own transactions) makes those units
-    available again, as they already are for every read.
-    """
-    from stock.services.reservations import reservations_expire
-
-    try:
-        return run()
-    except DomainError as exc:
-        if exc.code != InsufficientStock.code or not reservations_expire(sku_ids=set(sku_ids)):
-            raise
-    return run()
-
-
-DEADLOCK_DETECTED = "40P01"
-
-
-def retry_on_deadlock(run: Callable[[], T], *, attempts: int = 3) -> T:
-    """Run a transaction again when PostgreSQL broke a deadlock by aborting it.
-
-    Level locks are taken in one order, but a reservation line that falls back to another
-    warehouse locks out of that order; the rare deadlock is then retried, not a 503.
-    Only at the outermost level: inside someone else's transaction the error propagates.
-    """
-    for attempt in range(attempts):
-        try:
-            return run()
-        except OperationalError as exc:
-            deadlock = getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
-            if not deadlock or attempt == attempts - 1 or connection.in_atomic_block:
-                raise
-    raise AssertionError("unreachable")
-
-
 def _default_warehouse() -> Warehouse:
     warehouse = warehouse_default()
     if warehouse is None:
         raise InvalidInput(errors={"warehouse": ["There is no default warehouse; name one."]})
     return warehouse
-
-
-def _check_delta(delta: int) -> None:
-    if delta == 0:
-        raise InvalidInput(errors={"delta": ["Must not be zero."]})
-    if abs(delta) > MAX_QUANTITY:
-        raise InvalidInput(errors={"delta": [f"Must be between -{MAX_QUANTITY} and {MAX_QUANTITY}."]})
 
 
 def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, DomainError | None]:
@@ -191,9 +97,15 @@ def _prepare(line: AdjustmentLine) -> AdjustmentLine:
     if (line.delta is None) == (line.quantity is None):
         raise InvalidInput(errors={"delta": ["Give either delta or quantity."]})
     if line.delta is not None:
-        _check_delta(line.delta)
-    elif not 0 <= line.quantity <= MAX_QUANTITY:
-        raise InvalidInput(errors={"quantity": [f"Must be between 0 and {MAX_QUANTITY}."]})
+        quantity_check(line.delta, field="delta", minimum=-MAX_QUANTITY)
+        if line.delta == 0:
+            raise InvalidInput(errors={"delta": ["Must not be zero."]})
+        if line.expected_on_hand is not None:
+            raise InvalidInput(errors={"expected_on_hand": ["Only with quantity."]})
+    else:
+        quantity_check(line.quantity, field="quantity")
+        if line.expected_on_hand is not None:
+            quantity_check(line.expected_on_hand, field="expected_on_hand")
     if line.warehouse is None:
         line.warehouse = _default_warehouse()
     elif line.warehouse.is_deleted:
@@ -255,10 +167,8 @@ def stock_receive(
     reference: str = "", note: str = "", user=None,
 ) -> StockMovement | None:
     """Receive `quantity` units (a `receipt` movement by default); 0 writes nothing."""
-    if quantity == 0:
+    if quantity_check(quantity, field="quantity") == 0:
         return None
-    if quantity < 0:
-        raise InvalidInput(errors={"quantity": ["Must not be negative."]})
     movement, _level = stock_adjust(
         sku=sku, warehouse=warehouse, delta=quantity, reason=reason, reference=reference, note=note, user=user,
     )
@@ -280,8 +190,7 @@ def stock_transfer(
     for name, warehouse in (("from_warehouse", from_warehouse), ("to_warehouse", to_warehouse)):
         if warehouse.is_deleted:
             raise InvalidInput(errors={name: ["This warehouse is deleted."]})
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput(errors={"quantity": [f"Must be between 1 and {MAX_QUANTITY}."]})
+    quantity_check(quantity, field="quantity", minimum=1)
     source, target = (sku.pk, from_warehouse.pk), (sku.pk, to_warehouse.pk)
 
     @transaction.atomic
@@ -307,18 +216,23 @@ def stock_transfer(
 
 @transaction.atomic
 def stock_level_update_threshold(
-    *, level: StockLevel, low_stock_threshold: int, expected_version: int | None = None,
+    *, level: StockLevel, low_stock_threshold: int | None = None, expected_version: int | None = None,
     if_match: int | None = None, user=None,
 ) -> StockLevel:
-    """Set a level's `low_stock_threshold` (compare-and-set on `version` when given)."""
-    if not 0 <= low_stock_threshold <= MAX_QUANTITY:
-        raise InvalidInput(errors={"low_stock_threshold": [f"Must be between 0 and {MAX_QUANTITY}."]})
+    """Set a level's `low_stock_threshold` (compare-and-set on `version` when given).
+
+    Without a threshold nothing changes (the preconditions are still checked): a write that
+    names only read-only fields is not an error.
+    """
+    if low_stock_threshold is not None:
+        quantity_check(low_stock_threshold, field="low_stock_threshold")
     locked = StockLevel.objects.select_for_update().get(pk=level.pk)
     if if_match is not None and if_match != locked.version:
         raise PreconditionFailed(locked.version)
     if expected_version is not None and expected_version != locked.version:
         raise VersionConflict(locked.version)
-    StockLevel.objects.filter(pk=level.pk).update(
-        low_stock_threshold=low_stock_threshold, version=F("version") + 1, updated_at=timezone.now()
-    )
+    if low_stock_threshold is not None:
+        StockLevel.objects.filter(pk=level.pk).update(
+            low_stock_threshold=low_stock_threshold, version=F("version") + 1, updated_at=timezone.now()
+        )
     return StockLevel.objects.select_related("sku", "warehouse").get(pk=level.pk)

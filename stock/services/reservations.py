@@ -8,22 +8,24 @@ fixed (sku_id, warehouse_id) order used for every level lock.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from inventory_site import metrics
+from inventory_site.exceptions import DomainError
+from inventory_site.transactions import retry_on_deadlock
 from stock.exceptions import (
     InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
 )
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
-from stock.selectors import reservation_status, warehouse_default
-from stock.services.levels import MAX_QUANTITY, apply_change, lock_levels, retry_after_expiry, retry_on_deadlock
+from stock.selectors import bigint, reservation_status, warehouse_default
+from stock.services.ledger import apply_change, lock_levels, quantity_check
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
+T = TypeVar("T")
 
 
 @dataclass
@@ -43,7 +45,8 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
-            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand >= reserved + %s",
+            # bigint: `reserved + n` of two int4 values can leave int4's range (then no row matches).
+            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand >= CAST(reserved AS BIGINT) + %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )
         return cursor.rowcount == 1
@@ -54,7 +57,7 @@ def _fallback_warehouses(*, sku_id: int, quantity: int, exclude: int | None) -> 
     return list(
         StockLevel.objects.filter(
             sku_id=sku_id, warehouse__is_active=True, warehouse__is_deleted=False,
-            on_hand__gte=F("reserved") + quantity,
+            on_hand__gte=bigint("reserved") + quantity,
         ).exclude(warehouse_id=exclude).order_by("warehouse_id").values_list("warehouse_id", flat=True)
     )
 
@@ -69,17 +72,24 @@ def _shortage(line: ReservationRequestLine, default: Warehouse | None) -> dict:
     return {"sku_code": line.sku.sku_code, "available": max(available, 0), "requested": line.quantity}
 
 
+def _quantity_error(quantity) -> InvalidInput | None:
+    try:
+        quantity_check(quantity, field="quantity", minimum=1)
+    except InvalidInput as exc:
+        return exc
+    return None
+
+
 def _validate(lines: list[ReservationRequestLine], ttl_seconds: int) -> None:
-    if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
-        raise InvalidInput(errors={"ttl_seconds": [f"Must be between 1 and {MAX_TTL_SECONDS}."]})
+    quantity_check(ttl_seconds, field="ttl_seconds", minimum=1, maximum=MAX_TTL_SECONDS)
     if not lines:
         raise InvalidInput(errors={"lines": ["Give at least one line."]})
     refused = {}
     for index, line in enumerate(lines):
         if getattr(line.sku, "is_deleted", False):
             refused[index] = InvalidInput(errors={"sku_code": ["This SKU is deleted."]})
-        elif not 1 <= line.quantity <= MAX_QUANTITY:
-            refused[index] = InvalidInput(errors={"quantity": [f"Must be between 1 and {MAX_QUANTITY}."]})
+        elif (error := _quantity_error(line.quantity)) is not None:
+            refused[index] = error
         elif line.warehouse is not None and line.warehouse.is_deleted:
             refused[index] = InvalidInput(errors={"warehouse": ["This warehouse is deleted."]})
     if refused:
@@ -241,3 +251,18 @@ def reservations_expire(
             _settle(reservation, status=ReservationStatus.EXPIRED, sale=False)
             count += 1
     return count
+
+
+def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int]) -> T:
+    """Run `run`; if it finds too little stock, record overdue reservations of these SKUs and run it once more.
+
+    The stored `reserved` still counts reservations that are overdue but not yet
+    recorded as expired; recording them (in their own transactions) makes those units
+    available again, as they already are for every read.
+    """
+    try:
+        return run()
+    except DomainError as exc:
+        if exc.code != InsufficientStock.code or not reservations_expire(sku_ids=set(sku_ids)):
+            raise
+    return run()

@@ -1,9 +1,10 @@
 """Warehouse writes: create, update (including switching the default), soft/hard delete, restore."""
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
+from inventory_site.exceptions import DomainError
 from stock.exceptions import Duplicate, HasDependents, InvalidInput
 from stock.models import ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.selectors import levels_holding_stock
 
 
 def _code_taken(code: str, *, exclude_pk: int | None = None) -> bool:
@@ -78,10 +79,33 @@ def warehouse_update(
 
 
 def _holding_stock(warehouse: Warehouse) -> dict | None:
-    held = StockLevel.objects.filter(Q(on_hand__gt=0) | Q(reserved__gt=0), warehouse=warehouse)
-    if not held.exists():
-        return None
-    return {"stock_levels": held.count()}
+    held = levels_holding_stock(StockLevel.objects.filter(warehouse=warehouse)).count()
+    return {"stock_levels": held} if held else None
+
+
+def warehouse_hard_delete_refusal(warehouse: Warehouse) -> DomainError | None:
+    """Why this warehouse may not be deleted for good, or None: the default one may not, nor one
+    the ledger still needs (levels holding units, movements, reservation lines). Empty levels
+    go with it. The one rule of `warehouse_hard_delete` and `purge_deleted`."""
+    if warehouse.is_default:
+        return InvalidInput(errors={"is_default": ["The default warehouse cannot be deleted."]})
+    refs = {
+        "stock_levels": levels_holding_stock(StockLevel.objects.filter(warehouse=warehouse)).count(),
+        "movements": StockMovement.objects.filter(warehouse=warehouse).count(),
+        "reservation_lines": ReservationLine.objects.filter(warehouse=warehouse).count(),
+    }
+    if any(refs.values()):
+        return HasDependents("The warehouse has stock history.", errors=refs)
+    return None
+
+
+def warehouse_delete_for_good(warehouse: Warehouse, *, user=None) -> int:
+    """Delete a locked warehouse that `warehouse_hard_delete_refusal` allows, with its empty
+    levels; returns how many levels went."""
+    levels, _ = StockLevel.objects.filter(warehouse=warehouse).delete()
+    warehouse._history_user = user
+    warehouse.delete()
+    return levels
 
 
 @transaction.atomic
@@ -125,16 +149,8 @@ def warehouse_restore(
 
 @transaction.atomic
 def warehouse_hard_delete(*, warehouse: Warehouse, user=None) -> None:
-    """Remove a warehouse for good; refused while any level, movement or reservation refers to it."""
+    """Remove a warehouse for good (see `warehouse_hard_delete_refusal`)."""
     warehouse = Warehouse.lock_for_write(warehouse.pk, queryset=Warehouse.all_objects.all())
-    if warehouse.is_default:
-        raise InvalidInput(errors={"is_default": ["The default warehouse cannot be deleted."]})
-    refs = {
-        "stock_levels": StockLevel.objects.filter(warehouse=warehouse).count(),
-        "movements": StockMovement.objects.filter(warehouse=warehouse).count(),
-        "reservation_lines": ReservationLine.objects.filter(warehouse=warehouse).count(),
-    }
-    if any(refs.values()):
-        raise HasDependents("The warehouse has stock history.", errors=refs)
-    warehouse._history_user = user
-    warehouse.delete()
+    if (refusal := warehouse_hard_delete_refusal(warehouse)) is not None:
+        raise refusal
+    warehouse_delete_for_good(warehouse, user=user)

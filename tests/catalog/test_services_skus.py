@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from catalog import services
-from catalog.exceptions import Duplicate, HasDependents, HasReservedStock, InvalidInput, ParentDeleted
+from catalog.exceptions import Duplicate, HasDependents, InvalidInput, ParentDeleted
+from stock.exceptions import HasReservedStock
 from catalog.models import SKU
 from stock.models import StockLevel, StockMovement, Warehouse
 from tests.catalog.factories import ProductFactory, SKUFactory
@@ -30,21 +31,6 @@ def test_create_needs_active_product():
     services.product_soft_delete(product_id=product.pk)
     with pytest.raises(InvalidInput):
         services.sku_create(sku_code="A", product_id=product.pk, price=Decimal("1"))
-
-
-def test_create_with_inventory_count_receives_stock_or_refuses():
-    product = ProductFactory()
-    try:
-        from stock.services import stock_receive  # noqa: F401
-    except ImportError:
-        with pytest.raises(InvalidInput):
-            services.sku_create(sku_code="WITH-STOCK", product_id=product.pk, price=Decimal("1"), inventory_count=5)
-        assert not SKU.all_objects.exists()
-        return
-    sku = services.sku_create(sku_code="WITH-STOCK", product_id=product.pk, price=Decimal("1"), inventory_count=5)
-    level = StockLevel.objects.get(sku=sku)
-    assert level.on_hand == 5 and level.warehouse.is_default
-    assert StockMovement.objects.get(sku=sku).reason == "receipt"
 
 
 def test_update_code_conflicts_and_version():

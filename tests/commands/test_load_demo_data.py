@@ -6,7 +6,7 @@ from django.core.management import CommandError
 from django.db.models import Sum
 
 from catalog.models import SKU, Category, Product
-from catalog.services.demo_data import _leaf_paths
+from stock.services.demo_data import _leaf_paths
 from stock.models import MovementReason, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
 from tests.commands.conftest import assert_tree_sound
 

@@ -2,7 +2,7 @@
 import pytest
 from django.db import OperationalError
 
-from stock.services.levels import retry_on_deadlock
+from inventory_site.transactions import retry_on_deadlock
 
 
 class Cause(Exception):

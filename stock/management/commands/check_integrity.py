@@ -1,6 +1,7 @@
 """`manage.py check_integrity [--fix]`: ledger sums, reserved quantities and the category tree."""
 from django.core.management.base import BaseCommand
 
+from catalog.models import Category
 from stock.selectors import category_tree_drifts, ledger_drifts, reserved_drifts
 
 
@@ -18,8 +19,6 @@ class Command(BaseCommand):
     def handle(self, *args, fix=False, **options):
         tree = category_tree_drifts()
         if tree and fix:
-            from catalog.models import Category
-
             Category.all_objects.rebuild()
             self.stdout.write(f"Rebuilt the category tree ({len(tree)} problem(s) found before).")
             tree = category_tree_drifts()

@@ -114,12 +114,12 @@ def test_failure_to_store_the_response_applies_nothing(api, stocked, monkeypatch
     change is rolled back too, so a retry with the same key applies it exactly once."""
     from django.db import OperationalError
 
-    import inventory_site.api.idempotency as plumbing
+    from stock.api.idempotency import STORE
 
     def broken_complete(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(plumbing, "idempotency_complete", broken_complete)
+    monkeypatch.setattr(STORE, "complete", broken_complete)
     response = adjust(api, stocked, "store-fails", delta=5)
     assert response.status_code == 503 and response.json()["code"] == "service_unavailable"
     assert StockLevel.objects.get().on_hand == 10 and StockMovement.objects.count() == 1

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services.purge import catalog_purge_deleted
+from stock.services.purge import soft_deleted_purge
 
 
 def days(value: str) -> int:
@@ -31,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, older_than: int, dry_run: bool, **options):
         started = time.monotonic()
         try:
-            result = catalog_purge_deleted(older_than=timedelta(days=older_than), dry_run=dry_run)
+            result = soft_deleted_purge(older_than=timedelta(days=older_than), dry_run=dry_run)
         except OverflowError:
             raise CommandError(f"--older-than {older_than} is too large.") from None
         if dry_run or options["verbosity"] > 1:

@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services.demo_data import demo_catalog_load, planner_statistics_refresh
+from stock.services.demo_data import demo_catalog_load, planner_statistics_refresh
 from inventory_site.exceptions import DomainError
 from inventory_site.management.progress import progress_bar
 

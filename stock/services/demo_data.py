@@ -5,6 +5,9 @@ movements, and a few active reservations.
 Everything is written with `bulk_create` in batches inside one transaction, with the
 mptt numbers computed here, so a million SKUs take minutes. The output depends only
 on `skus` and `seed`. Bulk writes skip django-simple-history.
+
+It lives in `stock`, the app that builds on the catalog, since the demo is a catalog
+with stock; the catalog knows nothing of stock.
 """
 import math
 import random
@@ -21,7 +24,10 @@ from django.utils.text import slugify
 from catalog.models import SKU, Category, Product
 from catalog.services.bulk_rows import RowWriter, allocate_ids
 from catalog.services.categories import category_tree_lock
+from inventory_site.exceptions import InvalidInput
 from stock.models import MovementReason, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.services.reservations import ReservationRequestLine, reservation_create
+from stock.services.warehouses import warehouse_create
 
 DEMO_SKU_PREFIX = "DM-"
 SECOND_WAREHOUSE = ("EAST", "East distribution centre")
@@ -318,8 +324,6 @@ class _Generator:
 
 
 def _second_warehouse(user) -> Warehouse:
-    from stock.services.warehouses import warehouse_create
-
     code, name = SECOND_WAREHOUSE
     existing = Warehouse.all_objects.filter(code=code).first()
     if existing is not None:
@@ -329,8 +333,6 @@ def _second_warehouse(user) -> Warehouse:
 
 def _reserve_a_few(sample: list[tuple[int, int, int]], rng: random.Random, count: int, user) -> int:
     """A few active reservations through the reservation service, on levels that have stock."""
-    from stock.services.reservations import ReservationRequestLine, reservation_create
-
     skus = SKU.objects.in_bulk([sku_id for sku_id, _, _ in sample])
     warehouses = Warehouse.objects.in_bulk([warehouse_id for _, warehouse_id, _ in sample])
     candidates = list(sample)
@@ -356,8 +358,6 @@ def demo_catalog_load(
 
     Raises `InvalidInput` when a top-level category of the demo already exists.
     """
-    from inventory_site.exceptions import InvalidInput
-
     if skus < 1:
         raise InvalidInput("skus must be at least 1.")
     category_tree_lock()

@@ -1,0 +1,211 @@
+"""Stock levels: quantities read-only, the threshold editable, and the "Adjust stock" form
+that calls `stock_adjust` as the API does, so every change writes a movement."""
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from catalog.models import SKU
+from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
+from inventory_site.exceptions import DomainError
+from stock import services
+from stock.models import MovementReason, StockLevel, Warehouse
+from stock.selectors import stock_level_list, stock_levels_low, stock_status
+
+
+LEVEL_STATUS_LABELS = {"out": "Out", "low": "Low", "in": "OK"}
+
+
+def sku_link(sku):
+    """The SKU's code, linked to its change form."""
+    url = reverse("admin:catalog_sku_change", args=[sku.pk])
+    return format_html('<a href="{}">{}</a>', url, sku.sku_code)
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "low stock"
+    parameter_name = "low"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "At or below threshold"), ("no", "Above threshold")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return stock_levels_low(queryset, self.value() == "yes")
+        return queryset
+
+
+class StockLevelForm(VersionedAdminForm):
+    """Only the low-stock threshold is edited here; quantities change through adjustments."""
+
+    class Meta:
+        model = StockLevel
+        fields = ["low_stock_threshold"]
+
+
+class AdjustStockForm(forms.Form):
+    """One adjustment: a signed change or a new count, with its reason and reference."""
+
+    MODES = [("delta", "Change on hand by (+/-)"), ("count", "Set on hand to (cycle count)")]
+
+    sku_code = forms.CharField(label="SKU code", max_length=50)
+    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True), empty_label=None)
+    mode = forms.ChoiceField(choices=MODES, widget=forms.RadioSelect, initial="delta")
+    amount = forms.IntegerField(
+        help_text="For a change: units to add (negative to remove). For a count: the units counted.",
+    )
+    expected_on_hand = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    reason = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in services.ADJUSTMENT_REASONS], initial=MovementReason.CORRECTION,
+    )
+    reference = forms.CharField(max_length=100, required=False, help_text="PO, order or count sheet number.")
+    note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_sku_code(self):
+        code = self.cleaned_data["sku_code"].strip()
+        sku = SKU.objects.filter(sku_code__iexact=code).first()
+        if sku is None:
+            raise forms.ValidationError(f"No active SKU with code {code!r}.")
+        self.cleaned_data["sku"] = sku
+        return sku.sku_code
+
+    def add_service_error(self, exc: DomainError) -> None:
+        """Show what `stock_adjust` refused: on the amount when it names the delta or the count."""
+        fields = exc.errors if isinstance(exc.errors, dict) else {}
+        amount = [message for name in ("delta", "quantity") for message in fields.get(name, [])]
+        if amount and set(fields) <= {"delta", "quantity"}:
+            self.add_error("amount", amount)
+            return
+        detail = f" {exc.errors}" if exc.errors else ""
+        self.add_error(None, f"Not adjusted: {exc.message}{detail}")
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
+    class Media:
+        css = {"all": ["admin-ext/admin-ext.css"]}
+
+    form = StockLevelForm
+    change_list_template = "admin/stock/stocklevel/change_list.html"
+    list_display = (
+        "sku_link", "product", "warehouse", "on_hand", "reserved_now", "available_now",
+        "low_stock_threshold", "status", "adjust_link",
+    )
+    list_filter = (LowStockFilter, "warehouse")
+    list_select_related = ("sku__product", "warehouse")
+    search_fields = ("sku__sku_code", "sku__product__name")
+    list_per_page = 100
+    show_full_result_count = False
+    fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "available_now", "low_stock_threshold",
+              "expected_version", "movements_link")
+    readonly_fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "available_now", "movements_link")
+
+    def get_queryset(self, request):
+        return stock_level_list().select_related("sku__product")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_adjust_permission(self, request):
+        return request.user.has_perm("stock.adjust_stock")
+
+    @admin.display(description="SKU", ordering="sku__sku_code")
+    def sku_link(self, level):
+        return sku_link(level.sku)
+
+    @admin.display(description="product", ordering="sku__product__name")
+    def product(self, level):
+        return level.sku.product.name
+
+    @admin.display(description="reserved", ordering="effective_reserved")
+    def reserved_now(self, level):
+        return level.effective_reserved
+
+    @admin.display(description="available", ordering="effective_available")
+    def available_now(self, level):
+        return level.effective_available
+
+    @admin.display(description="stock")
+    def status(self, level):
+        status = stock_status(level.effective_available, level.effective_is_low)
+        return format_html('<span class="stock-status {}">{}</span>', status, LEVEL_STATUS_LABELS[status])
+
+    @admin.display(description="")
+    def adjust_link(self, level):
+        url = reverse("admin:stock_stocklevel_adjust_level", args=[level.pk])
+        return format_html('<a class="button" href="{}">Adjust</a>', url)
+
+    @admin.display(description="movements")
+    def movements_link(self, level):
+        url = reverse("admin:stock_stockmovement_changelist") + (
+            f"?sku__id__exact={level.sku_id}&warehouse__id__exact={level.warehouse_id}"
+        )
+        return format_html('<a href="{}">ledger of this level &rsaquo;</a>', url)
+
+    def save_model(self, request, obj, form, change):
+        services.stock_level_update_threshold(
+            level=obj, low_stock_threshold=form.cleaned_data["low_stock_threshold"],
+            expected_version=form.cleaned_data["expected_version"], user=request.user,
+        )
+        obj.refresh_from_db()
+
+    def get_urls(self):
+        extra = [
+            path("adjust/", self.admin_site.admin_view(self.adjust_view), name="stock_stocklevel_adjust"),
+            path("<int:level_id>/adjust/", self.admin_site.admin_view(self.adjust_view),
+                 name="stock_stocklevel_adjust_level"),
+        ]
+        return extra + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def adjust_view(self, request, level_id=None):
+        """The "Adjust stock" form: calls `stock_adjust`, which writes the movement."""
+        if not self.has_adjust_permission(request):
+            raise PermissionDenied
+        level = get_object_or_404(stock_level_list(), pk=level_id) if level_id else None
+        initial = {}
+        if level is not None:
+            initial = {"sku_code": level.sku.sku_code, "warehouse": level.warehouse, "expected_on_hand": level.on_hand}
+        elif request.GET.get("sku"):
+            initial = {"sku_code": request.GET["sku"]}
+        form = AdjustStockForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            amount = {"delta": data["amount"]} if data["mode"] == "delta" else {
+                "quantity": data["amount"], "expected_on_hand": data.get("expected_on_hand"),
+            }
+            try:
+                movement, after = services.stock_adjust(
+                    sku=data["sku"], warehouse=data["warehouse"], reason=data["reason"],
+                    reference=data["reference"], note=data["note"], user=request.user, **amount,
+                )
+            except DomainError as exc:
+                form.add_service_error(exc)
+            else:
+                if movement is None:
+                    self.message_user(request, f"The count matches: {after.on_hand} on hand, nothing changed.")
+                else:
+                    self.message_user(
+                        request,
+                        f"Stock adjusted: {movement.delta:+d} ({movement.get_reason_display()}) for "
+                        f"{data['sku'].sku_code} at {data['warehouse'].code}; now {after.on_hand} on hand.",
+                        messages.SUCCESS,
+                    )
+                return redirect(
+                    reverse("admin:stock_stockmovement_changelist") + f"?sku__id__exact={data['sku'].pk}"
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "title": "Adjust stock", "form": form, "level": level,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/stock/stocklevel/adjust.html", context)

@@ -1,0 +1,89 @@
+"""Reservations: filtered by the status as read (overdue ones are expired); release as an action."""
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+
+from inventory_site.admin import run_service_per_row
+from stock import services
+from stock.models import Reservation, ReservationLine, ReservationStatus
+from stock.selectors import reservation_status, reservations_with_status
+
+
+class ReservationStatusFilter(admin.SimpleListFilter):
+    """The status as read: an overdue active reservation counts as expired."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return ReservationStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in ReservationStatus.values:
+            return reservations_with_status(queryset, self.value())
+        return queryset
+
+
+class ReservationLineInline(admin.TabularInline):
+    model = ReservationLine
+    fields = ("sku", "warehouse", "quantity")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(admin.ModelAdmin):
+    class Media:
+        css = {"all": ["admin-ext/admin-ext.css"]}
+
+    list_display = ("reference", "status_now", "expires_at", "lines_summary", "created_at", "created_by")
+    list_filter = (ReservationStatusFilter,)
+    search_fields = ("reference",)
+    list_select_related = ("created_by",)
+    list_per_page = 100
+    show_full_result_count = False
+    inlines = [ReservationLineInline]
+    fields = ("reference", "status_now", "expires_at", "created_at", "created_by")
+    readonly_fields = fields
+    actions = ["release_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lines__sku", "lines__warehouse")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_release_permission(self, request):
+        return request.user.has_perm("stock.release_reservation")
+
+    @admin.display(description="status", ordering="status")
+    def status_now(self, reservation):
+        status = reservation_status(reservation)
+        css = {"active": "in", "committed": "none", "released": "none", "expired": "out"}[status]
+        return format_html('<span class="stock-status {}">{}</span>', css, ReservationStatus(status).label)
+
+    @admin.display(description="lines")
+    def lines_summary(self, reservation):
+        return format_html_join(
+            ", ", "{} &times; {} @ {}",
+            ((line.quantity, line.sku.sku_code, line.warehouse.code) for line in reservation.lines.all()),
+        )
+
+    @admin.action(description="Release selected (give the units back)", permissions=["release"])
+    def release_selected(self, request, queryset):
+        run_service_per_row(
+            self, request, queryset,
+            lambda user, obj: services.reservation_release(reservation=obj, user=user), "Released",
+        )

@@ -113,12 +113,13 @@ class EnvelopeAutoSchema(AutoSchema):
     def get_operation_id(self) -> str:
         """`<resource>_<action>` from the viewset and its action: `sku_list`, `reservation_commit`.
 
-        The resource is the viewset's `schema_resource` when it sets one (a subclass serving
-        another app's resource), else its class name without `ViewSet`."""
+        The resource is the viewset's `operation_id_base` if it has one, else its class
+        name without `ViewSet` (`StockLevelViewSet` -> `stock_level`).
+        """
         action = getattr(self.view, "action", None)
         if not action:
             return super().get_operation_id()
-        resource = getattr(self.view, "schema_resource", None) or _CAMEL_BOUNDARY.sub(
+        resource = getattr(self.view, "operation_id_base", None) or _CAMEL_BOUNDARY.sub(
             "_", type(self.view).__name__.removesuffix("ViewSet")).lower()
         return f"{resource}_{ACTION_NAMES.get(action, action)}"
 

@@ -42,7 +42,7 @@ KEY_REUSED = OpenApiResponse(ERROR_ENVELOPE, description="`idempotency_key_reuse
 class SKUStockViewSet(SKUViewSet):
     """SKUs: sellable variants with a code, a price and their stock over all warehouses."""
 
-    schema_resource = "sku"
+    operation_id_base = "sku"  # operation ids `sku_list`, `sku_get`, ... (see inventory_site.api.schema)
     serializer_class = SKUStockSerializer
     filterset_class = filters.SKUStockFilter
     ordering_map = {**SKUViewSet.ordering_map, "available": ["stock_available"]}

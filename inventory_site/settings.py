@@ -309,7 +309,7 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "events-sweep": {"task": "events.sweep", "schedule": 5.0},
+    "events-sweep": {"task": "events.sweep", "schedule": 2.0},
     "reservations-expire": {"task": "stock.expire_reservations", "schedule": 60.0},
     "events-purge": {"task": "events.purge", "schedule": 86400.0},
     "idempotency-purge": {"task": "stock.purge_idempotency_keys", "schedule": 86400.0},

@@ -23,7 +23,7 @@ def receiver():
 
 @pytest.fixture
 def worker(transactional_db, allow_local_webhooks):
-    """A worker process with beat (the 5 s sweep) on the test database; tests that use it are transactional."""
+    """A worker process with beat (the 2 s sweep) on the test database; tests that use it are transactional."""
     purge_broker()
     with Worker(database_url=database_url()) as w:
         yield w

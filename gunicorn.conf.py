@@ -2,14 +2,19 @@
 
 Everything is read from the environment so that one image runs anywhere:
 `PORT` (8000), `WEB_CONCURRENCY` (workers, default 2 per CPU core), `GUNICORN_THREADS` (1),
-`GUNICORN_TIMEOUT` (30 s), `FORWARDED_ALLOW_IPS` (the load balancer's addresses).
+`GUNICORN_TIMEOUT` (30 s), `FORWARDED_ALLOW_IPS` (the load balancer's addresses),
+`PROMETHEUS_MULTIPROC_DIR` (where the workers keep their metrics; a fresh temporary
+folder when unset, emptied at start either way).
 The access log is one JSON object per line and never carries the `Authorization` header,
 cookies or the query string's secrets: it names only the fields listed in `ACCESS_FIELDS`.
 """
 import json
 import multiprocessing
 import os
+import shutil
+import tempfile
 from datetime import datetime, timezone
+from pathlib import Path
 
 from gunicorn.glogging import Logger
 
@@ -97,3 +102,31 @@ def _header(headers, name: str):
 
 
 logger_class = JsonAccessLogger
+
+# Every worker counts its own requests; prometheus_client adds them up from files in this
+# folder. It must be set before the workers import prometheus_client, i.e. here.
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="inventory-metrics-")
+
+
+def on_starting(server):
+    """Start from zero: files left by a previous run would add old counts to the new ones."""
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob("*.db"):
+        leftover.unlink()
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges must not be reported any more (its counters stay summed).
+    Imported here, after PROMETHEUS_MULTIPROC_DIR is set: prometheus_client reads it on import."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics folder this file made (one given by the operator stays)."""
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -1,4 +1,6 @@
 """Domain errors of the catalog; `inventory_site.api.exceptions` maps their codes to HTTP."""
+from typing import Any
+
 from inventory_site.exceptions import (  # noqa: F401  (re-exported for callers of the catalog)
     DomainError,
     Duplicate,
@@ -23,3 +25,17 @@ class ParentDeleted(DomainError):
     code = "parent_deleted"
     default_message = "Its parent is deleted; restore the parent first."
 
+
+
+class RuleBroken(InvalidInput):
+    """A value breaks one of the catalog's input rules (`catalog.rules`); `field` and `problem` say which."""
+
+    def __init__(self, field: str, value: Any, problem: str):
+        self.field, self.problem = field, problem
+        super().__init__(f"{field} {_shown(value)} {problem}", errors={field: [f"{problem[0].upper()}{problem[1:]}."]})
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: repr, cut short when long (a 5,001-digit number)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}...' ({len(str(value))} characters)"

@@ -1,7 +1,4 @@
 """The catalog: a category tree, products in categories, and SKUs (sellable variants)."""
-from decimal import Decimal
-
-from django.core.validators import MinValueValidator, MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce, Lower
@@ -10,12 +7,8 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 from simple_history.models import HistoricalRecords
 
+from catalog.rules import MAX_PRICE, MIN_PRICE, SKU_CODE_PATTERN, SKU_CODE_PROBLEM
 from inventory_site.models import SoftDeleteModel, SoftDeleteQuerySet, TimeStampedModel, VersionedModel
-
-SKU_CODE_VALIDATOR = RegexValidator(
-    r"^[A-Za-z0-9._-]{1,50}$", "Use 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
-)
-MAX_PRICE = Decimal("99999999.99")
 
 
 class CategoryQuerySet(TreeQuerySet, SoftDeleteQuerySet):
@@ -66,7 +59,12 @@ class Category(MPTTModel, TimeStampedModel, VersionedModel, SoftDeleteModel):
                 Lower("name"), Coalesce("parent", Value(0)),
                 condition=Q(is_deleted=False),
                 name="category_unique_active_sibling_name",
+                violation_error_message="A sibling category of this name (in any case) already exists.",
             ),
+            models.CheckConstraint(
+                condition=~Q(name=""), name="category_name_not_empty", violation_error_message="The name must not be empty.",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="category_version_positive"),
         ]
         indexes = [
             models.Index(fields=["tree_id", "lft"], name="category_tree_order"),
@@ -103,9 +101,21 @@ class Product(TimeStampedModel, VersionedModel, SoftDeleteModel):
     history = HistoricalRecords()
 
     class Meta:
+        constraints = [
+            # What identifies a product: its name (any case) among the active products of its
+            # category. The API, the admin and import_catalog (which matches by it) agree.
+            models.UniqueConstraint(
+                Lower("name"), "category", condition=Q(is_deleted=False),
+                name="product_unique_active_name_in_category",
+                violation_error_message="A product of this name (in any case) already exists in this category.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name=""), name="product_name_not_empty", violation_error_message="The name must not be empty.",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="product_version_positive"),
+        ]
         indexes = [
             models.Index(fields=["category", "is_deleted"], name="product_category_active"),
-            models.Index(Lower("name"), "category", name="product_name_in_category"),
         ]
         permissions = [("purge_product", "Can permanently delete products")]
 
@@ -133,15 +143,12 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
     """A sellable variant of a product (size, colour...), with its own code and price."""
 
     sku_code = models.CharField(
-        "SKU code", max_length=50, validators=[SKU_CODE_VALIDATOR],
+        "SKU code", max_length=50,
         help_text="Unique in any case, also against deleted SKUs.",
     )
     # Indexed by `sku_product_active` (product, is_deleted).
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus", db_index=False)
-    price = models.DecimalField(
-        max_digits=10, decimal_places=2,
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_PRICE)],
-    )
+    price = models.DecimalField(max_digits=10, decimal_places=2, help_text=f"{MIN_PRICE} to {MAX_PRICE}, at most 2 decimals.")
     attributes = models.JSONField(default=dict, blank=True, help_text='e.g. {"color": "red", "size": "M"}')
     # Set when the SKU was soft-deleted together with its product, so that restoring
     # the product brings back exactly those SKUs.
@@ -154,8 +161,25 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
     class Meta:
         verbose_name = "SKU"
         constraints = [
-            models.UniqueConstraint(Lower("sku_code"), name="sku_code_unique_ci"),
-            models.CheckConstraint(condition=Q(price__gte=0), name="sku_price_not_negative"),
+            models.UniqueConstraint(
+                Lower("sku_code"), name="sku_code_unique_ci",
+                violation_error_message="This SKU code is already taken (in any case), possibly by a deleted SKU: "
+                "codes of deleted SKUs stay reserved.",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=MIN_PRICE), name="sku_price_not_negative",
+                violation_error_message=f"The price is not between {MIN_PRICE} and {MAX_PRICE}.",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__lte=MAX_PRICE), name="sku_price_at_most_max",
+                violation_error_message=f"The price is not between {MIN_PRICE} and {MAX_PRICE}.",
+            ),
+            # The code format, empty codes included; case-insensitive uniqueness is the index above.
+            models.CheckConstraint(
+                condition=Q(sku_code__regex=SKU_CODE_PATTERN), name="sku_code_format",
+                violation_error_message=f"The SKU code {SKU_CODE_PROBLEM}.",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="sku_version_positive"),
         ]
         indexes = [
             models.Index(fields=["product", "is_deleted"], name="sku_product_active"),

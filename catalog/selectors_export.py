@@ -4,6 +4,7 @@ One row per active SKU; a product without active SKUs and a category without act
 products each get a row of their own, so the file carries the whole active catalog.
 Rows are ordered by category path, product name and SKU code, which depend only on the
 data: exporting, importing into another database and exporting again gives the same bytes.
+CSV cells a spreadsheet would run as a formula are escaped (`inventory_site.spreadsheets`).
 """
 import csv
 import json
@@ -16,6 +17,7 @@ from django.db.models.functions import Lower
 
 from catalog.models import Category
 from catalog.services.imports import CATALOG_COLUMNS
+from inventory_site.spreadsheets import csv_cell_escaped
 
 EXPORT_CHUNK_SIZE = 2000
 
@@ -72,7 +74,8 @@ def catalog_export_write(output: IO[str], *, file_format: str = "csv") -> Iterat
         writer = csv.writer(output, lineterminator="\n")
         writer.writerow(CATALOG_COLUMNS)
         for row in catalog_export_rows():
-            writer.writerow([row[column] for column in CATALOG_COLUMNS])
+            # Formula-like text is escaped for spreadsheets; `import_catalog` reads it back as it was.
+            writer.writerow([csv_cell_escaped(row[column]) for column in CATALOG_COLUMNS])
             yield 1
         return
     if file_format != "json":

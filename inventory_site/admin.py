@@ -6,12 +6,15 @@ version and refuse stale saves, soft-deleted rows are hidden by a default filter
 soft delete / restore are actions that call the app's services.
 """
 import json
+import os
+import tempfile
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from inventory_site.exceptions import DomainError, VersionConflict
 
@@ -171,13 +174,26 @@ class ServiceFormAdminMixin:
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """On a refused save, roll back and show the same form again with the service's error."""
+        return self._service_view(request, lambda: super(ServiceFormAdminMixin, self).changeform_view(
+            request, object_id, form_url, extra_context))
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """A revert (django-simple-history) is a change like any other: one transaction, the
+        update service, its refusals shown on the form."""
+        return self._service_view(request, lambda: super(ServiceFormAdminMixin, self).history_form_view(
+            request, object_id, version_id, extra_context))
+
+    @staticmethod
+    def _service_view(request, view):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            with transaction.atomic():
+                return view()
         except DomainError as exc:
             if request.method != "POST" or getattr(request, "_service_error", None) is not None:
                 raise
             request._service_error = exc
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            with transaction.atomic():
+                return view()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -262,3 +278,30 @@ class ServiceAdminMixin(ServiceFormAdminMixin):
         except ValidationError as exc:
             self.message_user(request, f"Not purged: {' '.join(exc.messages)}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+def _is_kept_upload(name: str) -> bool:
+    """Whether `name` is a file django-import-export's temporary storage wrote (a `tmp*`
+    file directly in the temporary folder) and still holds."""
+    folder = os.path.realpath(tempfile.gettempdir())
+    path = os.path.realpath(os.path.join(folder, name)) if name else ""
+    return os.path.dirname(path) == folder and os.path.basename(path).startswith("tmp") and os.path.isfile(path)
+
+
+class ImportConfirmMixin:
+    """The confirm step of an import names the file the preview kept; a made-up, expired or
+    already imported name sends the user back to the upload with a message (not a 500)."""
+
+    GONE_MESSAGE = "The file to import is gone (expired, already imported, or never uploaded); upload it again."
+
+    def process_import(self, request, **kwargs):
+        if request.method == "POST" and not _is_kept_upload(request.POST.get("import_file_name", "")):
+            return self._upload_again(request)
+        try:
+            return super().process_import(request, **kwargs)
+        except FileNotFoundError:  # removed by a concurrent confirm of the same file
+            return self._upload_again(request)
+
+    def _upload_again(self, request):
+        self.message_user(request, self.GONE_MESSAGE, messages.ERROR)
+        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import"))

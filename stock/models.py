@@ -59,6 +59,7 @@ class StockLevel(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["sku", "warehouse"], name="stocklevel_one_per_sku_warehouse"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stocklevel_on_hand_not_negative"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stocklevel_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stocklevel_reserved_le_on_hand"),
             models.CheckConstraint(condition=Q(low_stock_threshold__gte=0), name="stocklevel_threshold_not_negative"),
@@ -109,7 +110,10 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=~Q(delta=0), name="movement_delta_not_zero")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="movement_delta_not_zero"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="movement_balance_not_negative"),
+        ]
         indexes = [
             models.Index(fields=["sku", "warehouse", "-created_at"], name="movement_level_time"),
             models.Index(fields=["-created_at", "-id"], name="movement_time"),

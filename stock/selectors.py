@@ -10,12 +10,13 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import (
-    Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    BigIntegerField, Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from catalog.models import Category
+from stock.exceptions import InvalidInput
 from stock.models import (
     Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse,
 )
@@ -26,6 +27,22 @@ def warehouse_default() -> Warehouse | None:
     return Warehouse.objects.filter(is_default=True).first()
 
 
+def warehouse_by_code(code: str) -> Warehouse:
+    """The active warehouse with this code (any case); `InvalidInput` naming the code otherwise."""
+    code = code.strip().upper()
+    warehouse = Warehouse.all_objects.filter(code=code).first()
+    if warehouse is None:
+        raise InvalidInput(f"Unknown warehouse {code!r}.", errors={"warehouse": [f"No warehouse with code {code!r}."]})
+    if warehouse.is_deleted:
+        raise InvalidInput(f"Warehouse {code!r} is deleted.", errors={"warehouse": [f"Warehouse {code!r} is deleted."]})
+    return warehouse
+
+
+def levels_holding_stock(levels: QuerySet) -> QuerySet:
+    """The levels that hold units, on hand or reserved."""
+    return levels.filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
+
+
 def overdue_lines(*, now: datetime | None = None) -> QuerySet:
     """Lines of reservations still stored as active although `expires_at` has passed."""
     return ReservationLine.objects.filter(
@@ -34,10 +51,18 @@ def overdue_lines(*, now: datetime | None = None) -> QuerySet:
     )
 
 
+def bigint(expression) -> Cast:
+    """A quantity column (int4) as bigint. Sums and comparisons of quantities go through it:
+    `reserved + low_stock_threshold` of two values in range can leave int4's range."""
+    return Cast(F(expression) if isinstance(expression, str) else expression, BigIntegerField())
+
+
 def _sum_of(rows: QuerySet, expression) -> Coalesce:
-    """`COALESCE((SELECT SUM(expression) FROM rows), 0)` for rows filtered on outer references."""
-    total = rows.order_by().annotate(_one=Value(1)).values("_one").annotate(total=Sum(expression)).values("total")
-    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+    """`COALESCE((SELECT SUM(expression) FROM rows), 0)` for rows filtered on outer references (a bigint)."""
+    total = rows.order_by().annotate(_one=Value(1)).values("_one").annotate(
+        total=Sum(expression, output_field=BigIntegerField())
+    ).values("total")
+    return Coalesce(Subquery(total, output_field=BigIntegerField()), Value(0), output_field=BigIntegerField())
 
 
 def overdue_reserved_for_level(*, now: datetime | None = None) -> Coalesce:
@@ -47,15 +72,24 @@ def overdue_reserved_for_level(*, now: datetime | None = None) -> Coalesce:
 
 
 def with_effective_quantities(levels: QuerySet, *, now: datetime | None = None) -> QuerySet:
-    """Annotate `effective_reserved`, `effective_available` and `effective_is_low`."""
+    """Annotate `effective_reserved`, `effective_available` and `effective_is_low` (the rule of
+    `level_is_low`, in SQL)."""
     return levels.annotate(
-        effective_reserved=F("reserved") - overdue_reserved_for_level(now=now),
+        effective_reserved=bigint("reserved") - overdue_reserved_for_level(now=now),
     ).annotate(
-        effective_available=F("on_hand") - F("effective_reserved"),
+        effective_available=bigint("on_hand") - F("effective_reserved"),
         effective_is_low=Case(
             When(effective_available__lte=F("low_stock_threshold"), then=Value(True)), default=Value(False),
         ),
     )
+
+
+def level_is_low(*, available: int, threshold: int) -> bool:
+    """The low-stock rule: a level is low when what is available is at or below its threshold.
+
+    `with_effective_quantities` holds the same rule in SQL (`effective_is_low`).
+    """
+    return available <= threshold
 
 
 def stock_level_list() -> QuerySet:
@@ -71,7 +105,7 @@ def stock_levels_low(levels: QuerySet, low: bool = True, *, now: datetime | None
     skip the overdue-reservations subquery for every level that is clearly not low.
     """
     if low:
-        levels = levels.filter(on_hand__lte=F("reserved") + F("low_stock_threshold"))
+        levels = levels.filter(on_hand__lte=bigint("reserved") + bigint("low_stock_threshold"))
     if "effective_available" not in levels.query.annotations:
         levels = with_effective_quantities(levels, now=now)
     return levels.filter(effective_is_low=low)
@@ -149,18 +183,29 @@ def products_with_stock_status(products: QuerySet, *, now: datetime | None = Non
     levels = StockLevel.objects.filter(sku__product=OuterRef("pk"), sku__is_deleted=False)
     overdue = overdue_lines(now=now).filter(sku__product=OuterRef("pk"), sku__is_deleted=False)
     return products.annotate(
-        available_total=_sum_of(levels, F("on_hand") - F("reserved")) + _sum_of(overdue, "quantity"),
+        available_total=_sum_of(levels, bigint("on_hand") - bigint("reserved")) + _sum_of(overdue, "quantity"),
         has_low_level=Exists(stock_levels_low(levels, now=now)),
     )
 
 
 def stock_status(available: int, has_low_level: bool, sku_total: int | None = None) -> str:
-    """`none` (no SKUs), `out` (nothing available), `low` (a level at or below its threshold) or `in`."""
+    """`none` (no SKUs), `out` (nothing available), `low` (a level at or below its threshold) or `in`.
+
+    `with_stock_status` is the same rule as a filter.
+    """
     if sku_total == 0:
         return "none"
     if available <= 0:
         return "out"
     return "low" if has_low_level else "in"
+
+
+def with_stock_status(rows: QuerySet, status: str, *, available_field: str) -> QuerySet:
+    """Rows of `skus_with_stock_status` (`available_field="stock_available"`) or
+    `products_with_stock_status` (`"available_total"`) whose `stock_status` is `out`, `low` or `in`."""
+    if status == "out":
+        return rows.filter(**{f"{available_field}__lte": 0})
+    return rows.filter(**{f"{available_field}__gt": 0}, has_low_level=status == "low")
 
 
 def sku_stock_totals(sku_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, dict[str, int]]:

@@ -44,6 +44,7 @@ def test_docs_load_only_local_assets(anon, path):
     html = response.content.decode()
     assert "cdn." not in html and "fonts.googleapis" not in html
     assert "/static/drf_spectacular_sidecar/" in html
+    assert "default-src 'self'" in response["Content-Security-Policy"]
 
 
 @pytest.mark.django_db

@@ -11,7 +11,6 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from mptt.admin import DraggableMPTTAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -19,7 +18,8 @@ from catalog.admin.forms import CategoryAdminForm
 from catalog.admin.resources import CategoryResource
 from catalog import services
 from catalog.models import Category, Product
-from inventory_site.admin import DeletedListFilter, ServiceAdminMixin, object_id
+from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
+from inventory_site.spreadsheets import SafeCSV, SafeXLSX
 from inventory_site.exceptions import DomainError
 
 MOVE_POSITIONS = ("last-child", "left", "right")
@@ -67,9 +67,9 @@ class TreeLevelFilter(admin.SimpleListFilter):
 
 
 @admin.register(Category)
-class CategoryAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin, DraggableMPTTAdmin):
+class CategoryAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin, DraggableMPTTAdmin):
     form = CategoryAdminForm
-    formats = [CSV, XLSX]
+    formats = [SafeCSV, SafeXLSX]
     resource_classes = [CategoryResource]
     change_list_template = "admin/catalog/category/change_list.html"
     list_display = ("tree_actions", "indented_title", "children_link", "product_count", "is_deleted", "updated_at")

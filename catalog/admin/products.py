@@ -4,19 +4,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.forms import ProductAdminForm, SKUInlineForm
 from catalog.admin.resources import ProductResource
 from catalog import selectors, services
 from catalog.models import SKU, Category, Product
-from inventory_site.admin import DeletedListFilter, ServiceAdminMixin, object_id
+from inventory_site.spreadsheets import SafeCSV, SafeXLSX, csv_cell_escaped
+from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
 
 
 class CategoryTreeFilter(admin.SimpleListFilter):
@@ -74,19 +73,20 @@ class SKUInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+class ProductAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
     form = ProductAdminForm
-    formats = [CSV, XLSX]
+    formats = [SafeCSV, SafeXLSX]
     resource_classes = [ProductResource]
     inlines = [SKUInline]
     list_display = ("name", "category_path", "sku_count", "is_deleted", "updated_at")
     list_filter = (CategoryTreeFilter, DeletedListFilter)
     list_select_related = ("category",)
     list_per_page = 100
-    # SKU codes are searched too, in `get_search_results` (a subquery, not a join + DISTINCT).
+    # Each word of a search goes through `selectors.product_search` (as the API's `search`):
+    # name, description or an active SKU's code.
     search_fields = ("name", "description")
     autocomplete_fields = ("category",)
     readonly_fields = ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at")
@@ -106,10 +106,7 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
             return super().get_search_results(request, queryset, search_term)
         for word in smart_split(search_term):
             word = unescape_string_literal(word) if word[0] in "\"'" and word[0] == word[-1] else word
-            with_code = SKU.all_objects.filter(sku_code__icontains=word).values("product_id")
-            queryset = queryset.filter(
-                Q(name__icontains=word) | Q(description__icontains=word) | Q(pk__in=with_code)
-            )
+            queryset = selectors.product_search(queryset, word)
         return queryset, False
 
     @admin.display(description="category", ordering="category__path")
@@ -136,7 +133,7 @@ class ProductAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
         columns = self.csv_columns()
         writer.writerow([header for header, _value in columns])
         for p in queryset.select_related("category").order_by("pk"):
-            writer.writerow([value(p) for _header, value in columns])
+            writer.writerow([csv_cell_escaped(value(p)) for _header, value in columns])
         return response
 
     # -- writes, all through catalog.services ------------------------------------------

@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.forms import SKUAdminForm
@@ -11,7 +10,8 @@ from catalog.admin.products import CategoryTreeFilter
 from catalog.admin.resources import SKUResource
 from catalog import services
 from catalog.models import SKU
-from inventory_site.admin import DeletedListFilter, ServiceAdminMixin
+from inventory_site.spreadsheets import SafeCSV, SafeXLSX
+from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin
 
 
 class SKUCategoryTreeFilter(CategoryTreeFilter):
@@ -19,12 +19,12 @@ class SKUCategoryTreeFilter(CategoryTreeFilter):
 
 
 @admin.register(SKU)
-class SKUAdmin(ServiceAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+class SKUAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
     form = SKUAdminForm
-    formats = [CSV, XLSX]
+    formats = [SafeCSV, SafeXLSX]
     resource_classes = [SKUResource]
     list_display = ("sku_code", "product_link", "price", "is_deleted")
     list_filter = (SKUCategoryTreeFilter, DeletedListFilter)

@@ -1,37 +1,33 @@
-"""Shapes of categories, products and SKUs in the API. Validation of input only: writes go
-through `catalog.services`."""
+"""Shapes of categories, products and SKUs in the API. Input is checked for its shape only
+(a string, an integer, a JSON object): the rules on the values (`catalog.rules`) are the
+services' and answer the same 400 `validation_error` naming the field."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import SKU, SKU_CODE_VALIDATOR, Category, Product
-from inventory_site.api.fields import (
-    AttributesField,
-    NameField,
-    PriceField,
-    StrictCharField,
-    StrictIntegerField,
-    TextField,
-)
+from catalog.models import SKU, Category, Product
+from inventory_site.api.fields import PriceField, StrictCharField, StrictIntegerField
 from inventory_site.api.serializers import FastReadSerializerMixin
 
+ATTRIBUTES_HELP = "A JSON object (not a list or scalar), at most 16 KiB serialized and nested at most 5 deep."
 READ_ONLY = ("id", "slug", "created_at", "updated_at", "version", "is_deleted", "deleted_at")
 
 
 class CategorySerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     """A category. `path` and `product_count` are computed; `parent_id` null makes a root."""
 
-    name = NameField(
-        category=True, max_length=100,
+    name = StrictCharField(
+        trim_whitespace=False, allow_blank=True,
         help_text="1-100 characters, unique among its non-deleted siblings (any case). "
         "Not whitespace only, no control characters, and no '/' (it separates the names in `path` "
         "and in catalog imports).",
     )
-    description = TextField(max_length=500, required=False, help_text="At most 500 characters.")
+    description = StrictCharField(trim_whitespace=False, allow_blank=True, required=False,
+                                  help_text="At most 500 characters; newlines and tabs allowed, no other control characters.")
     parent_id = StrictIntegerField(
         allow_null=True, required=False,
         help_text="The parent category (active); null for a top-level category. Changing it moves the subtree.",
     )
-    attributes = AttributesField(required=False)
+    attributes = serializers.JSONField(required=False, help_text=ATTRIBUTES_HELP)
     slug = serializers.CharField(read_only=True, help_text="Made from the name; Unicode letters are kept.")
     path = serializers.CharField(read_only=True, help_text="Ancestor names and its own, joined by '/'.")
     level = serializers.IntegerField(read_only=True, help_text="0 for a top-level category.")
@@ -88,10 +84,11 @@ class CategoryTreeQuerySerializer(serializers.Serializer):
 class ProductSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     """A product in one category; `sku_count` counts its active SKUs."""
 
-    name = NameField(max_length=150, help_text="1-150 characters; not whitespace only, no control characters.")
-    description = TextField(max_length=5000, required=False, help_text="At most 5000 characters.")
+    name = StrictCharField(trim_whitespace=False, allow_blank=True, help_text="1-150 characters; not whitespace only, no control characters.")
+    description = StrictCharField(trim_whitespace=False, allow_blank=True, required=False,
+                                  help_text="At most 5000 characters; newlines and tabs allowed, no other control characters.")
     category_id = StrictIntegerField(help_text="An active category.")
-    attributes = AttributesField(required=False)
+    attributes = serializers.JSONField(required=False, help_text=ATTRIBUTES_HELP)
     sku_count = serializers.IntegerField(read_only=True, help_text="Active SKUs of this product.")
     slug = serializers.CharField(read_only=True, help_text="Made from the name; Unicode letters are kept.")
 
@@ -109,12 +106,13 @@ class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     to add its own fields."""
 
     sku_code = StrictCharField(
-        max_length=50, trim_whitespace=False, validators=[SKU_CODE_VALIDATOR],
+        trim_whitespace=False, allow_blank=True,
         help_text="1-50 characters of A-Z a-z 0-9 . _ -; unique in any case, also against deleted SKUs.",
     )
     product_id = StrictIntegerField(help_text="An active product.")
     price = PriceField()
-    attributes = AttributesField(required=False, help_text='A JSON object, e.g. {"color": "red", "size": "M"}; at most 16 KiB, 5 levels deep.')
+    attributes = serializers.JSONField(required=False, help_text='A JSON object, e.g. {"color": "red", "size": "M"}; '
+                                       'at most 16 KiB serialized, 5 levels deep.')
 
     class Meta:
         model = SKU

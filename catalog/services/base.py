@@ -1,7 +1,35 @@
-"""What every catalog write does the same way: lock the row it changes and stamp the history."""
+"""What every catalog write does the same way: check its input, lock the row it changes and
+stamp the history."""
+from collections.abc import Callable
+from typing import Any
+
 from django.db import models
 
-from catalog.exceptions import NotFound
+from catalog.exceptions import InvalidInput, NotFound
+
+# A keyword argument the caller left out (an update that does not change that field).
+UNSET: Any = object()
+
+
+def checked_fields(*checks: tuple[Callable[[Any], Any], Any]) -> list[Any]:
+    """Each given value run through its rule (`catalog.rules`), `UNSET` ones skipped.
+
+    Every broken rule is reported at once: one `InvalidInput` with the errors of all fields.
+    """
+    values, errors, messages = [], {}, []
+    for check, value in checks:
+        if value is UNSET:
+            values.append(value)
+            continue
+        try:
+            values.append(check(value))
+        except InvalidInput as exc:
+            values.append(None)
+            errors.update(exc.errors or {})
+            messages.append(exc.message)
+    if messages:
+        raise InvalidInput("; ".join(messages) + ".", errors=errors)
+    return values
 
 
 def locked_for_write(queryset: models.QuerySet, pk: int, *, expected_version: int | None, if_match: int | None):

@@ -1,5 +1,4 @@
 """Writes to the category tree. Every one of them holds the tree lock (`category_tree_lock`)."""
-from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
@@ -8,13 +7,24 @@ from django.utils.text import slugify
 
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, InvalidMove, NotFound, ParentDeleted
 from catalog.models import Category, Product
-from catalog.services.base import locked_for_write, stamp_history
+from catalog.rules import CATEGORY_DESCRIPTION_MAX_LENGTH, attributes_checked, category_name_checked, description_checked
+from catalog.services.base import UNSET, checked_fields, locked_for_write, stamp_history
 from inventory_site.validators import PATH_SEPARATOR
 
 # Any constant unique to this lock: the tree is one resource for every category write.
 CATEGORY_TREE_LOCK_ID = 0x43415447  # "CATG"
 POSITIONS = ("first-child", "last-child", "left", "right")
-_UNSET: Any = object()
+_UNSET = UNSET
+
+
+def _category_description_checked(value):
+    return description_checked(value, CATEGORY_DESCRIPTION_MAX_LENGTH)
+
+
+def _checked(name, description, attributes) -> list:
+    return checked_fields(
+        (category_name_checked, name), (_category_description_checked, description), (attributes_checked, attributes),
+    )
 
 
 def category_tree_lock() -> None:
@@ -47,29 +57,36 @@ def _path_for(name: str, parent: Category | None) -> str:
     return f"{parent.path}{PATH_SEPARATOR}{name}" if parent is not None else name
 
 
+def _name_taken(name: str, parent_id: int | None) -> Duplicate:
+    where = Category.all_objects.filter(pk=parent_id).values_list("path", flat=True).first() if parent_id else None
+    message = f"{where or 'The top level'} already has a category named {name!r} (names are unique in any case)."
+    return Duplicate(message, errors={"name": [message]})
+
+
 def _check_sibling_name(name: str, parent_id: int | None, *, exclude_pk: int | None = None) -> None:
+    """Sibling names are unique, in any case, among the non-deleted categories."""
     siblings = Category.objects.filter(parent_id=parent_id, name__iexact=name)
     if exclude_pk is not None:
         siblings = siblings.exclude(pk=exclude_pk)
     if siblings.exists():
-        raise Duplicate(
-            f"A category named {name!r} already exists there.",
-            errors={"name": [f"A sibling category named {name!r} already exists."]},
-        )
+        raise _name_taken(name, parent_id)
 
 
-def _saved(write, name: str) -> None:
+def _saved(write, category: Category) -> None:
     """Run a tree write in a savepoint; a lost race on the sibling-name constraint is `Duplicate`."""
     try:
         with transaction.atomic():
             write()
     except IntegrityError as exc:
         if "category_unique_active_sibling_name" in str(exc):
-            raise Duplicate(
-                f"A category named {name!r} already exists there.",
-                errors={"name": [f"A sibling category named {name!r} already exists."]},
-            ) from exc
+            raise _name_taken(category.name, category.parent_id) from exc
         raise
+
+
+def _check_not_under_itself(category: Category, target: Category | None, field: str) -> None:
+    """A category cannot move under (or next to) itself or one of its descendants."""
+    if target is not None and target.tree_id == category.tree_id and category.lft <= target.lft <= category.rght:
+        raise InvalidMove(errors={field: [InvalidMove.default_message]})
 
 
 def _rewrite_descendant_paths(category: Category, old_path: str) -> None:
@@ -93,6 +110,7 @@ def category_create(
     user=None,
 ) -> Category:
     """Create a category under `parent_id` (a root when None), in name order among its siblings."""
+    name, description, attributes = _checked(name, description, attributes)
     category_tree_lock()
     parent = _active_parent(parent_id)
     _check_sibling_name(name, parent_id)
@@ -101,11 +119,11 @@ def category_create(
         slug=slugify(name, allow_unicode=True)[:120],
         parent=parent,
         description=description,
-        attributes=attributes if attributes is not None else {},
+        attributes=attributes,
         path=_path_for(name, parent),
     )
     stamp_history(category, user)
-    _saved(category.save, name)
+    _saved(category.save, category)
     return category
 
 
@@ -122,15 +140,16 @@ def category_update(
     if_match: int | None = None,
 ) -> Category:
     """Change a category; a new `parent_id` moves its subtree, a new name re-sorts it among
-    its siblings. The `path` of every descendant follows."""
+    its siblings. The `path` of every descendant follows. Refused: a name taken among the new
+    siblings (any case), a move under itself or one of its descendants."""
+    name, description, attributes = _checked(name, description, attributes)
     category_tree_lock()
     category = locked_for_write(Category.objects.all(), category_id, expected_version=expected_version, if_match=if_match)
     old_path = category.path
     new_parent_id = category.parent_id if parent_id is _UNSET else parent_id
     if parent_id is not _UNSET and parent_id != category.parent_id:
         parent = _active_parent(parent_id)
-        if parent is not None and parent.tree_id == category.tree_id and category.lft <= parent.lft <= category.rght:
-            raise InvalidMove(errors={"parent_id": ["Cannot move a category under itself or a descendant."]})
+        _check_not_under_itself(category, parent, "parent_id")
         category.parent = parent
     else:
         parent = category.parent
@@ -144,7 +163,7 @@ def category_update(
     _check_sibling_name(category.name, new_parent_id, exclude_pk=category.pk)
     category.path = _path_for(category.name, parent)
     stamp_history(category, user)
-    _saved(category.save, category.name)
+    _saved(category.save, category)
     _rewrite_descendant_paths(category, old_path)
     return category
 
@@ -168,14 +187,13 @@ def category_move(
     target = Category.objects.filter(pk=target_id).first()
     if target is None:
         raise InvalidInput(errors={"target_id": [f"Category {target_id} does not exist or is deleted."]})
-    if target.tree_id == category.tree_id and category.lft <= target.lft <= category.rght:
-        raise InvalidMove(errors={"target_id": ["Cannot move a category relative to itself or a descendant."]})
+    _check_not_under_itself(category, target, "target_id")
     new_parent = target if position in ("first-child", "last-child") else target.parent
     _check_sibling_name(category.name, new_parent.pk if new_parent else None, exclude_pk=category.pk)
     old_path = category.path
     category.path = _path_for(category.name, new_parent)
     stamp_history(category, user)
-    _saved(lambda: category.move_to(target, position), category.name)  # saves the node, bumping its version
+    _saved(lambda: category.move_to(target, position), category)  # saves the node, bumping its version
     _rewrite_descendant_paths(category, old_path)
     category.refresh_from_db()
     return category
@@ -215,7 +233,7 @@ def category_restore(
     _check_sibling_name(category.name, category.parent_id, exclude_pk=category.pk)
     category.mark_restored()
     stamp_history(category, user)
-    _saved(category.save, category.name)
+    _saved(category.save, category)
     return category
 
 

@@ -1,16 +1,46 @@
 """Writes to products; a cascading delete and a restore carry the product's SKUs along."""
-from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
-from catalog.exceptions import HasDependents, InvalidInput, ParentDeleted
+from catalog.exceptions import Duplicate, HasDependents, InvalidInput, ParentDeleted
 from catalog.models import SKU, Category, Product
-from catalog.services.base import locked_for_write, stamp_history
+from catalog.rules import PRODUCT_DESCRIPTION_MAX_LENGTH, attributes_checked, description_checked, product_name_checked
+from catalog.services.base import UNSET, checked_fields, locked_for_write, stamp_history
 from catalog.signals import skus_hiding
 
-_UNSET: Any = object()
+_UNSET = UNSET
+UNIQUE_NAME_CONSTRAINT = "product_unique_active_name_in_category"
+
+
+def _product_description_checked(value):
+    return description_checked(value, PRODUCT_DESCRIPTION_MAX_LENGTH)
+
+
+def _name_taken(name: str, category_id: int) -> Duplicate:
+    message = f"A product named {name!r} already exists in this category (names are unique in any case)."
+    return Duplicate(message, errors={"name": [message]})
+
+
+def _check_name_free(name: str, category_id: int, *, exclude_pk: int | None = None) -> None:
+    """What identifies a product: its name, in any case, among the active products of its category."""
+    taken = Product.objects.filter(category_id=category_id, name__iexact=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise _name_taken(name, category_id)
+
+
+def _save_unique(product: Product) -> None:
+    """Save, turning a lost race on the unique name constraint into `Duplicate`."""
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as exc:
+        if UNIQUE_NAME_CONSTRAINT in str(exc):
+            raise _name_taken(product.name, product.category_id) from exc
+        raise
 
 
 def _category_for_product(category_id: int) -> Category:
@@ -28,17 +58,21 @@ def _category_for_product(category_id: int) -> Category:
 def product_create(
     *, name: str, category_id: int, description: str = "", attributes: dict | None = None, user=None
 ) -> Product:
-    """Create a product in an active category."""
+    """Create a product in an active category; its name must be free there (any case)."""
+    name, description, attributes = checked_fields(
+        (product_name_checked, name), (_product_description_checked, description), (attributes_checked, attributes),
+    )
     category = _category_for_product(category_id)
+    _check_name_free(name, category.pk)
     product = Product(
         name=name,
         slug=slugify(name, allow_unicode=True)[:170],
         category=category,
         description=description,
-        attributes=attributes if attributes is not None else {},
+        attributes=attributes,
     )
     stamp_history(product, user)
-    product.save()
+    _save_unique(product)
     return product
 
 
@@ -54,7 +88,10 @@ def product_update(
     expected_version: int | None = None,
     if_match: int | None = None,
 ) -> Product:
-    """Change a product; a new `category_id` must be an active category."""
+    """Change a product; a new `category_id` must be an active category, and the name must be free there."""
+    name, description, attributes = checked_fields(
+        (product_name_checked, name), (_product_description_checked, description), (attributes_checked, attributes),
+    )
     product = locked_for_write(Product.objects.all(), product_id, expected_version=expected_version, if_match=if_match)
     if category_id is not _UNSET and category_id != product.category_id:
         product.category = _category_for_product(category_id)
@@ -65,8 +102,9 @@ def product_update(
         product.description = description
     if attributes is not _UNSET:
         product.attributes = attributes
+    _check_name_free(product.name, product.category_id, exclude_pk=product.pk)
     stamp_history(product, user)
-    product.save()
+    _save_unique(product)
     return product
 
 
@@ -109,9 +147,10 @@ def product_restore(
     )
     if not Category.objects.filter(pk=product.category_id).exists():
         raise ParentDeleted("Its category is deleted; restore the category first.", errors={"category_id": product.category_id})
+    _check_name_free(product.name, product.category_id, exclude_pk=product.pk)
     product.mark_restored()
     stamp_history(product, user)
-    product.save()
+    _save_unique(product)
     for sku in SKU.all_objects.select_for_update().filter(product_id=product.pk, is_deleted=True, deleted_with_product=True).order_by("pk"):
         sku.mark_restored()
         sku.deleted_with_product = False

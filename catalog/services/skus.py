@@ -1,16 +1,16 @@
 """Writes to SKUs. Codes are unique in any case, and stay taken while a SKU is soft-deleted."""
 from decimal import Decimal
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, ParentDeleted
 from catalog.models import SKU, Product
-from catalog.services.base import locked_for_write, stamp_history
+from catalog.rules import attributes_checked, price_checked, sku_code_checked
+from catalog.services.base import UNSET, checked_fields, locked_for_write, stamp_history
 from catalog.signals import skus_hiding
 
-_UNSET: Any = object()
+_UNSET = UNSET
 
 
 def _product_for_sku(product_id: int) -> Product:
@@ -60,9 +60,12 @@ def sku_create(
     user=None,
 ) -> SKU:
     """Create a SKU of an active product."""
+    sku_code, price, attributes = checked_fields(
+        (sku_code_checked, sku_code), (price_checked, price), (attributes_checked, attributes),
+    )
     product = _product_for_sku(product_id)
     _check_code_free(sku_code)
-    sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes if attributes is not None else {})
+    sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes)
     stamp_history(sku, user)
     _save_unique(sku)
     return sku
@@ -81,6 +84,9 @@ def sku_update(
     if_match: int | None = None,
 ) -> SKU:
     """Change a SKU's code, product, price or attributes (stock changes go through the stock services)."""
+    sku_code, price, attributes = checked_fields(
+        (sku_code_checked, sku_code), (price_checked, price), (attributes_checked, attributes),
+    )
     sku = locked_for_write(SKU.objects.all(), sku_id, expected_version=expected_version, if_match=if_match)
     if product_id is not _UNSET and product_id != sku.product_id:
         sku.product = _product_for_sku(product_id)

@@ -1,4 +1,7 @@
 """Serializer fields with the contract's strict input rules (types, ranges, names, attributes)."""
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory_site.validators import validate_attributes, validate_category_name, validate_name, validate_text
@@ -51,6 +54,7 @@ class TextField(StrictCharField):
         self.validators.append(validate_text)
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True}, component_name="Attributes")
 class AttributesField(serializers.JSONField):
     """`attributes`: a JSON object, at most 16 KiB serialized and 5 levels deep."""
 
@@ -64,19 +68,32 @@ class AttributesField(serializers.JSONField):
 
 
 class PriceField(serializers.DecimalField):
-    """A price: decimal string or number, 0..99999999.99, at most 2 places (more is refused, never rounded)."""
+    """A price, as a decimal string or a number; shown as a string with 2 places.
+
+    Only the shape is checked here (not a boolean, a list...): the value is passed on as
+    text to the service, whose rule refuses out-of-range values and more than 2 places
+    (never rounding them), so every face answers the same.
+    """
 
     def __init__(self, **kwargs):
-        from decimal import Decimal
-
         kwargs.setdefault("max_digits", 10)
         kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", Decimal("0"))
-        kwargs.setdefault("max_value", Decimal("99999999.99"))
         kwargs.setdefault("help_text", 'Decimal >= 0 and <= 99999999.99 with at most 2 places; read as a string, e.g. "19.99".')
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool):
+        if isinstance(data, bool) or not isinstance(data, (str, int, float, Decimal)):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        return data if isinstance(data, str) else str(data)
+
+
+class LinesField(serializers.ListField):
+    """The `lines` of a bulk request: a list of JSON objects, each checked by the owning
+    serializer (so that a bad line is named by its index); documented as a list of
+    `line_serializer`."""
+
+    child = serializers.JSONField()
+
+    def __init__(self, line_serializer, **kwargs):
+        self.line_serializer = line_serializer
+        super().__init__(**kwargs)

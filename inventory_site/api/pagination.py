@@ -49,22 +49,15 @@ class PageSizePagination(BasePagination):
         return Response(success(data, meta=self.get_meta()))
 
     def get_paginated_response_schema(self, schema):
+        """The page envelope; `PageMeta` and `SuccessStatus` are components of the schema."""
         return {
             "type": "object",
             "required": ["status", "data", "message", "meta"],
             "properties": {
-                "status": {"type": "string", "enum": ["success"]},
+                "status": {"$ref": "#/components/schemas/SuccessStatus"},
                 "data": schema,
                 "message": {"type": "string"},
-                "meta": {
-                    "type": "object",
-                    "properties": {
-                        "page": {"type": "integer"},
-                        "size": {"type": "integer"},
-                        "total": {"type": "integer"},
-                        "pages": {"type": "integer"},
-                    },
-                },
+                "meta": {"$ref": "#/components/schemas/PageMeta"},
             },
         }
 

@@ -5,6 +5,7 @@ from django.db.models import Model
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
+from inventory_site.api.envelope import success
 from inventory_site.exceptions import PreconditionFailed
 
 ID_PATTERN = r"[0-9]{1,18}"  # longer ids cannot exist (bigint) and would overflow the query
@@ -17,7 +18,10 @@ def etag_for(obj: Model) -> str:
 
 
 def respond(data, *, message: str = "OK", status: int = 200, headers: dict | None = None) -> Response:
-    """A success response whose envelope carries `message`."""
+    """A success response whose envelope carries `message`; a list (not paginated) gets
+    `meta: {"total": n}`, as every list answer has a `meta` object."""
+    if isinstance(data, list):
+        data = success(data, message=message, meta={"total": len(data)})
     response = Response(data, status=status, headers=headers)
     response.message = message
     return response

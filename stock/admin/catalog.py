@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from catalog.admin.products import ProductAdmin, SKUInline
 from catalog.admin.skus import SKUAdmin
 from catalog.models import SKU, Product
-from stock.selectors import products_with_stock_status, skus_with_stock_status, stock_status
+from stock.selectors import products_with_stock_status, skus_with_stock_status, stock_status, with_stock_status
 
 STATUS_LABELS = {"in": "In stock", "low": "Low", "out": "Out of stock", "none": "No SKUs"}
 
@@ -41,14 +41,8 @@ class StockStatusFilter(admin.SimpleListFilter):
         return [("in", "In stock"), ("low", "Low"), ("out", "Out of stock")]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        field = self.available_field
-        if value == "out":
-            return queryset.filter(**{f"{field}__lte": 0})
-        if value == "low":
-            return queryset.filter(**{f"{field}__gt": 0}, has_low_level=True)
-        if value == "in":
-            return queryset.filter(**{f"{field}__gt": 0}, has_low_level=False)
+        if self.value() in ("out", "low", "in"):
+            return with_stock_status(queryset, self.value(), available_field=self.available_field)
         return queryset
 
 

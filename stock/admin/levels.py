@@ -3,7 +3,6 @@ that calls `stock_adjust` as the API does, so every change writes a movement."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,7 +13,10 @@ from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
 from stock import services
 from stock.models import MovementReason, StockLevel, Warehouse
-from stock.selectors import stock_level_list
+from stock.selectors import stock_level_list, stock_levels_low, stock_status
+
+
+LEVEL_STATUS_LABELS = {"out": "Out", "low": "Low", "in": "OK"}
 
 
 def sku_link(sku):
@@ -31,11 +33,8 @@ class LowStockFilter(admin.SimpleListFilter):
         return [("yes", "At or below threshold"), ("no", "Above threshold")]
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            # Low as read implies low by the stored quantities: test the cheap condition first.
-            return queryset.filter(on_hand__lte=F("reserved") + F("low_stock_threshold"), effective_is_low=True)
-        if self.value() == "no":
-            return queryset.filter(effective_is_low=False)
+        if self.value() in ("yes", "no"):
+            return stock_levels_low(queryset, self.value() == "yes")
         return queryset
 
 
@@ -57,7 +56,6 @@ class AdjustStockForm(forms.Form):
     mode = forms.ChoiceField(choices=MODES, widget=forms.RadioSelect, initial="delta")
     amount = forms.IntegerField(
         help_text="For a change: units to add (negative to remove). For a count: the units counted.",
-        min_value=-services.MAX_QUANTITY, max_value=services.MAX_QUANTITY,
     )
     expected_on_hand = forms.IntegerField(required=False, widget=forms.HiddenInput)
     reason = forms.ChoiceField(
@@ -74,13 +72,15 @@ class AdjustStockForm(forms.Form):
         self.cleaned_data["sku"] = sku
         return sku.sku_code
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("mode") == "delta" and cleaned.get("amount") == 0:
-            self.add_error("amount", "A change of 0 changes nothing.")
-        if cleaned.get("mode") == "count" and (cleaned.get("amount") or 0) < 0:
-            self.add_error("amount", "A count cannot be negative.")
-        return cleaned
+    def add_service_error(self, exc: DomainError) -> None:
+        """Show what `stock_adjust` refused: on the amount when it names the delta or the count."""
+        fields = exc.errors if isinstance(exc.errors, dict) else {}
+        amount = [message for name in ("delta", "quantity") for message in fields.get(name, [])]
+        if amount and set(fields) <= {"delta", "quantity"}:
+            self.add_error("amount", amount)
+            return
+        detail = f" {exc.errors}" if exc.errors else ""
+        self.add_error(None, f"Not adjusted: {exc.message}{detail}")
 
 
 @admin.register(StockLevel)
@@ -133,13 +133,8 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="stock")
     def status(self, level):
-        if level.effective_available <= 0:
-            css, label = "out", "Out"
-        elif level.effective_is_low:
-            css, label = "low", "Low"
-        else:
-            css, label = "in", "OK"
-        return format_html('<span class="stock-status {}">{}</span>', css, label)
+        status = stock_status(level.effective_available, level.effective_is_low)
+        return format_html('<span class="stock-status {}">{}</span>', status, LEVEL_STATUS_LABELS[status])
 
     @admin.display(description="")
     def adjust_link(self, level):
@@ -194,8 +189,7 @@ class StockLevelAdmin(ServiceFormAdminMixin, admin.ModelAdmin):
                     reference=data["reference"], note=data["note"], user=request.user, **amount,
                 )
             except DomainError as exc:
-                detail = f" {exc.errors}" if exc.errors else ""
-                form.add_error(None, f"Not adjusted: {exc.message}{detail}")
+                form.add_service_error(exc)
             else:
                 if movement is None:
                     self.message_user(request, f"The count matches: {after.on_hand} on hand, nothing changed.")

@@ -5,12 +5,23 @@ from rest_framework import serializers
 
 from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
-from inventory_site.api.fields import NameField, StrictCharField, StrictIntegerField, TextField
+from inventory_site.api.fields import LinesField, NameField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
-from stock.models import WAREHOUSE_CODE_VALIDATOR, Reservation, StockLevel, StockMovement, Warehouse
-from stock.selectors import attach_stock_totals, reservation_status
+from stock.models import Reservation, StockLevel, StockMovement, Warehouse
+from stock.selectors import attach_stock_totals, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.reservations import MAX_TTL_SECONDS
+
+
+class QuantityField(StrictIntegerField):
+    """A JSON integer (`true`, `1.5`, `"3"` are refused). Its bounds are not checked here: the
+    stock service that takes it checks them and names the field (`quantity_check`). `minimum`
+    and `maximum` are the service's bounds, shown in the OpenAPI schema only."""
+
+    def __init__(self, *, minimum: int | None = 0, maximum: int | None = MAX_QUANTITY, **kwargs):
+        super().__init__(min_value=None, max_value=None, **kwargs)
+        self.min_value, self.max_value = minimum, maximum  # read by drf-spectacular; no validator
+
 
 # --- Read shapes ---------------------------------------------------------------------
 
@@ -28,10 +39,6 @@ class WarehouseSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
                   "is_deleted", "deleted_at"]
         read_only_fields = ["version", "created_at", "updated_at", "is_deleted", "deleted_at"]
 
-    def validate_code(self, value: str) -> str:
-        value = value.upper()
-        WAREHOUSE_CODE_VALIDATOR(value)
-        return value
 
 
 class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
@@ -56,7 +63,7 @@ class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer)
         return level.on_hand - self.get_reserved(level)
 
     def get_is_low(self, level) -> bool:
-        return self.get_available(level) <= level.low_stock_threshold
+        return level_is_low(available=self.get_available(level), threshold=level.low_stock_threshold)
 
 
 class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
@@ -132,7 +139,9 @@ class MovementAndLevelSerializer(serializers.Serializer):
 
 
 class StockLevelUpdateSerializer(serializers.Serializer):
-    low_stock_threshold = StrictIntegerField()
+    """What a PATCH may change: only the threshold. Read-only fields sent along are ignored."""
+
+    low_stock_threshold = QuantityField(required=False)
     version = StrictIntegerField(min_value=1, required=False)
 
 
@@ -196,32 +205,16 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
     warehouse = StrictCharField(max_length=20, required=False, help_text="Default: the default warehouse.")
-    delta = StrictIntegerField(min_value=-MAX_QUANTITY, required=False, help_text="Signed change of on-hand; not 0.")
-    quantity = StrictIntegerField(required=False, help_text="Set on-hand to this (a count) instead of a delta.")
-    expected_on_hand = StrictIntegerField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
+    delta = QuantityField(minimum=-MAX_QUANTITY, required=False, help_text="Signed change of on-hand; not 0.")
+    quantity = QuantityField(required=False, help_text="Set on-hand to this (a count) instead of a delta.")
+    expected_on_hand = QuantityField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
     reason = serializers.ChoiceField(choices=[str(r) for r in ADJUSTMENT_REASONS])
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")
 
-    def validate(self, attrs):
-        errors = {}
-        if ("delta" in attrs) == ("quantity" in attrs):
-            errors["delta"] = ["Give either delta or quantity."]
-        elif attrs.get("delta") == 0:
-            errors["delta"] = ["Must not be zero."]
-        if "expected_on_hand" in attrs and "quantity" not in attrs:
-            errors["expected_on_hand"] = ["Only with quantity."]
-        try:
-            attrs = super().validate(attrs)
-        except serializers.ValidationError as exc:
-            errors = {**exc.detail, **errors}
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
-
 
 class BulkAdjustmentSerializer(serializers.Serializer):
-    lines = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+    lines = LinesField(AdjustmentSerializer, min_length=1, max_length=1000)
 
     def validate_lines(self, lines):
         validated, errors = [], {}
@@ -245,21 +238,15 @@ class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     sku_id = StrictIntegerField(min_value=1, required=False)
     from_warehouse = StrictCharField(max_length=20)
     to_warehouse = StrictCharField(max_length=20)
-    quantity = StrictIntegerField(min_value=1)
+    quantity = QuantityField(minimum=1, help_text="Not more than is available at the source.")
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        if attrs["from_warehouse"].pk == attrs["to_warehouse"].pk:
-            raise serializers.ValidationError({"to_warehouse": ["Must differ from from_warehouse."]})
-        return attrs
 
 
 class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
-    quantity = StrictIntegerField(min_value=1)
+    quantity = QuantityField(minimum=1)
     warehouse = StrictCharField(
         max_length=20, required=False,
         help_text="Default: the default warehouse, else the first active one with enough.",
@@ -268,11 +255,11 @@ class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serialize
 
 class ReservationCreateSerializer(serializers.Serializer):
     reference = StrictCharField(max_length=100)
-    ttl_seconds = StrictIntegerField(
-        min_value=1, max_value=MAX_TTL_SECONDS, required=False,
+    ttl_seconds = QuantityField(
+        minimum=1, maximum=MAX_TTL_SECONDS, required=False,
         help_text=f"1..{MAX_TTL_SECONDS}; default RESERVATION_TTL_SECONDS ({settings.RESERVATION_TTL_SECONDS}).",
     )
-    lines = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=1000)
+    lines = LinesField(ReservationLineInputSerializer, min_length=1, max_length=1000)
 
     def validate_lines(self, lines):
         validated, errors = [], {}
@@ -311,7 +298,7 @@ class SKUStockField(serializers.IntegerField):
         return _stock_figure(instance, self.figure)
 
 
-class InventoryCountField(StrictIntegerField):
+class InventoryCountField(QuantityField):
     """`inventory_count`: units to receive on create; reads as the total on-hand."""
 
     def get_attribute(self, instance):

@@ -139,7 +139,7 @@ class StockLevelViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.Retr
         serializer = StockLevelUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.stock_level_update_threshold(
-            level=level, low_stock_threshold=serializer.validated_data["low_stock_threshold"],
+            level=level, low_stock_threshold=serializer.validated_data.get("low_stock_threshold"),
             **write_preconditions(request, current_version=level.version), user=request.user,
         )
         level = self.get_queryset().get(pk=level.pk)

@@ -17,8 +17,8 @@ from django.db.models.functions import Lower
 from catalog.models import SKU
 from inventory_site.exceptions import DomainError, InvalidInput
 from stock.models import MovementReason, StockLevel, Warehouse
-from stock.selectors import warehouse_default, with_effective_quantities
-from stock.services.ledger import MAX_QUANTITY
+from stock.selectors import warehouse_by_code, warehouse_default, with_effective_quantities
+from stock.services.ledger import MAX_QUANTITY, quantity_check
 from stock.services.levels import stock_adjust_bulk
 
 LOOKUP_BATCH = 5000
@@ -104,10 +104,7 @@ def stock_count_apply(
     lines = list(lines)
     errors: dict[str, str] = {}
     warehouses = {w.code: w for w in Warehouse.all_objects.all()}
-    fallback = warehouse_code.strip().upper() if warehouse_code else None
-    if fallback and fallback not in warehouses:
-        raise InvalidInput(f"Unknown warehouse {fallback!r}.")
-    default = warehouses[fallback] if fallback else warehouse_default()
+    default = warehouse_by_code(warehouse_code) if warehouse_code is not None else warehouse_default()
     skus = _lookup_skus(sorted({line.sku_code.lower() for line in lines if line.sku_code}))
     planned: list[tuple[CountLine, SKU, Warehouse, int]] = []
     seen: dict[tuple[int, int], int] = {}
@@ -127,10 +124,8 @@ def stock_count_apply(
         elif warehouse.is_deleted:
             faults.append(f"warehouse {warehouse.code!r} is deleted")
         try:
-            counted = int(line.counted)
-            if not 0 <= counted <= MAX_QUANTITY:
-                raise ValueError
-        except ValueError:
+            counted = quantity_check(int(line.counted), field="counted")
+        except (ValueError, InvalidInput):
             faults.append(f"counted {line.counted!r} is not a whole number between 0 and {MAX_QUANTITY}")
             counted = None
         if not faults:

@@ -10,9 +10,21 @@ from collections.abc import Iterable
 from django.db.models import F, Q
 from django.utils import timezone
 
+from stock.exceptions import InvalidInput
 from stock.models import Reservation, StockLevel, StockMovement
 
 MAX_QUANTITY = 2**31 - 1
+
+
+def quantity_check(value, *, field: str, minimum: int = 0, maximum: int = MAX_QUANTITY) -> int:
+    """`value` if it is a whole number in `minimum..maximum` (the bounds of a quantity column),
+    else `InvalidInput` naming `field`. Every quantity, count, delta and threshold a stock
+    service takes is checked here, whichever face sent it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(errors={field: ["A whole number is required."]})
+    if not minimum <= value <= maximum:
+        raise InvalidInput(errors={field: [f"Must be between {minimum} and {maximum}."]})
+    return value
 
 
 def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int, int]] = ()) -> dict[tuple[int, int], StockLevel]:

@@ -11,11 +11,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inventory_site import metrics
 from inventory_site.exceptions import DomainError, VersionConflict, PreconditionFailed
 from stock.exceptions import InsufficientStock, InvalidInput, LinesRefused, OnHandConflict
 from stock.models import MovementReason, StockLevel, StockMovement, Warehouse
 from stock.selectors import warehouse_default
-from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels
+from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels, quantity_check
 from stock.services.reservations import retry_after_expiry
 
 ADJUSTMENT_REASONS = (
@@ -41,13 +42,6 @@ def _default_warehouse() -> Warehouse:
     if warehouse is None:
         raise InvalidInput(errors={"warehouse": ["There is no default warehouse; name one."]})
     return warehouse
-
-
-def _check_delta(delta: int) -> None:
-    if delta == 0:
-        raise InvalidInput(errors={"delta": ["Must not be zero."]})
-    if abs(delta) > MAX_QUANTITY:
-        raise InvalidInput(errors={"delta": [f"Must be between -{MAX_QUANTITY} and {MAX_QUANTITY}."]})
 
 
 def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, DomainError | None]:
@@ -85,6 +79,7 @@ def _adjust_lines(lines: list[AdjustmentLine], *, user=None) -> tuple[list, list
             movement = apply_change(
                 level, delta=delta, reason=line.reason, reference=line.reference, note=line.note, user=user
             )
+            metrics.stock_adjusted(reason=line.reason)
             movement.sku, movement.warehouse = line.sku, line.warehouse
         level.sku, level.warehouse = line.sku, line.warehouse
         movements.append(movement)
@@ -102,9 +97,15 @@ def _prepare(line: AdjustmentLine) -> AdjustmentLine:
     if (line.delta is None) == (line.quantity is None):
         raise InvalidInput(errors={"delta": ["Give either delta or quantity."]})
     if line.delta is not None:
-        _check_delta(line.delta)
-    elif not 0 <= line.quantity <= MAX_QUANTITY:
-        raise InvalidInput(errors={"quantity": [f"Must be between 0 and {MAX_QUANTITY}."]})
+        quantity_check(line.delta, field="delta", minimum=-MAX_QUANTITY)
+        if line.delta == 0:
+            raise InvalidInput(errors={"delta": ["Must not be zero."]})
+        if line.expected_on_hand is not None:
+            raise InvalidInput(errors={"expected_on_hand": ["Only with quantity."]})
+    else:
+        quantity_check(line.quantity, field="quantity")
+        if line.expected_on_hand is not None:
+            quantity_check(line.expected_on_hand, field="expected_on_hand")
     if line.warehouse is None:
         line.warehouse = _default_warehouse()
     elif line.warehouse.is_deleted:
@@ -166,10 +167,8 @@ def stock_receive(
     reference: str = "", note: str = "", user=None,
 ) -> StockMovement | None:
     """Receive `quantity` units (a `receipt` movement by default); 0 writes nothing."""
-    if quantity == 0:
+    if quantity_check(quantity, field="quantity") == 0:
         return None
-    if quantity < 0:
-        raise InvalidInput(errors={"quantity": ["Must not be negative."]})
     movement, _level = stock_adjust(
         sku=sku, warehouse=warehouse, delta=quantity, reason=reason, reference=reference, note=note, user=user,
     )
@@ -191,8 +190,7 @@ def stock_transfer(
     for name, warehouse in (("from_warehouse", from_warehouse), ("to_warehouse", to_warehouse)):
         if warehouse.is_deleted:
             raise InvalidInput(errors={name: ["This warehouse is deleted."]})
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput(errors={"quantity": [f"Must be between 1 and {MAX_QUANTITY}."]})
+    quantity_check(quantity, field="quantity", minimum=1)
     source, target = (sku.pk, from_warehouse.pk), (sku.pk, to_warehouse.pk)
 
     @transaction.atomic
@@ -218,18 +216,23 @@ def stock_transfer(
 
 @transaction.atomic
 def stock_level_update_threshold(
-    *, level: StockLevel, low_stock_threshold: int, expected_version: int | None = None,
+    *, level: StockLevel, low_stock_threshold: int | None = None, expected_version: int | None = None,
     if_match: int | None = None, user=None,
 ) -> StockLevel:
-    """Set a level's `low_stock_threshold` (compare-and-set on `version` when given)."""
-    if not 0 <= low_stock_threshold <= MAX_QUANTITY:
-        raise InvalidInput(errors={"low_stock_threshold": [f"Must be between 0 and {MAX_QUANTITY}."]})
+    """Set a level's `low_stock_threshold` (compare-and-set on `version` when given).
+
+    Without a threshold nothing changes (the preconditions are still checked): a write that
+    names only read-only fields is not an error.
+    """
+    if low_stock_threshold is not None:
+        quantity_check(low_stock_threshold, field="low_stock_threshold")
     locked = StockLevel.objects.select_for_update().get(pk=level.pk)
     if if_match is not None and if_match != locked.version:
         raise PreconditionFailed(locked.version)
     if expected_version is not None and expected_version != locked.version:
         raise VersionConflict(locked.version)
-    StockLevel.objects.filter(pk=level.pk).update(
-        low_stock_threshold=low_stock_threshold, version=F("version") + 1, updated_at=timezone.now()
-    )
+    if low_stock_threshold is not None:
+        StockLevel.objects.filter(pk=level.pk).update(
+            low_stock_threshold=low_stock_threshold, version=F("version") + 1, updated_at=timezone.now()
+        )
     return StockLevel.objects.select_related("sku", "warehouse").get(pk=level.pk)

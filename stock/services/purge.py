@@ -20,6 +20,8 @@ from django.utils import timezone
 from catalog.models import SKU, Category, Product
 from catalog.services.categories import category_tree_lock
 from stock.models import ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.selectors import levels_holding_stock
+from stock.services.warehouses import warehouse_delete_for_good, warehouse_hard_delete_refusal
 
 MAX_LISTED = 1000
 
@@ -40,11 +42,11 @@ class PurgeResult:
         return sum(count for name, count in self.purged.items() if name != "stock_levels")
 
 
-def _holds_ledger(owner: str) -> Q:
-    """Rows of SKUs (`owner="sku"`) or warehouses that hold stock or appear in the ledger."""
-    ref = {owner: OuterRef("pk")}
+def _sku_holds_ledger() -> Q:
+    """SKUs that hold stock or appear in the ledger."""
+    ref = {"sku": OuterRef("pk")}
     return (
-        Q(Exists(StockLevel.objects.filter(Q(on_hand__gt=0) | Q(reserved__gt=0), **ref)))
+        Q(Exists(levels_holding_stock(StockLevel.objects.filter(**ref))))
         | Q(Exists(StockMovement.objects.filter(**ref)))
         | Q(Exists(ReservationLine.objects.filter(**ref)))
     )
@@ -61,8 +63,8 @@ def _record(result: PurgeResult, kind: str, label: str, pk: int) -> None:
 
 def _purge_skus(cutoff: datetime, result: PurgeResult) -> None:
     expired = SKU.all_objects.filter(is_deleted=True, deleted_at__lt=cutoff)
-    result.kept["skus"] = expired.filter(_holds_ledger("sku")).count()
-    skus = _lock(expired.exclude(_holds_ledger("sku")))
+    result.kept["skus"] = expired.filter(_sku_holds_ledger()).count()
+    skus = _lock(expired.exclude(_sku_holds_ledger()))
     ids = [sku.pk for sku in skus]
     for sku in skus:
         _record(result, "SKU", sku.sku_code, sku.pk)
@@ -108,14 +110,13 @@ def _purge_categories(cutoff: datetime, result: PurgeResult) -> None:
 
 
 def _purge_warehouses(cutoff: datetime, result: PurgeResult) -> None:
-    expired = Warehouse.all_objects.filter(is_deleted=True, deleted_at__lt=cutoff, is_default=False)
-    result.kept["warehouses"] = expired.filter(_holds_ledger("warehouse")).count()
-    warehouses = _lock(expired.exclude(_holds_ledger("warehouse")))
-    for warehouse in warehouses:
+    for warehouse in _lock(Warehouse.all_objects.filter(is_deleted=True, deleted_at__lt=cutoff)):
+        if warehouse_hard_delete_refusal(warehouse) is not None:
+            result.kept["warehouses"] += 1
+            continue
         _record(result, "warehouse", warehouse.code, warehouse.pk)
-        result.purged["stock_levels"] += StockLevel.objects.filter(warehouse=warehouse).delete()[0]
-        warehouse.delete()
-    result.purged["warehouses"] = len(warehouses)
+        result.purged["stock_levels"] += warehouse_delete_for_good(warehouse)
+        result.purged["warehouses"] += 1
 
 
 @transaction.atomic

@@ -12,17 +12,17 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from inventory_site import metrics
 from inventory_site.exceptions import DomainError
 from inventory_site.transactions import retry_on_deadlock
 from stock.exceptions import (
     InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
 )
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
-from stock.selectors import reservation_status, warehouse_default
-from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels
+from stock.selectors import bigint, reservation_status, warehouse_default
+from stock.services.ledger import apply_change, lock_levels, quantity_check
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
 T = TypeVar("T")
@@ -45,6 +45,7 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
+            # on_hand - reserved never leaves int4 (0 <= reserved <= on_hand): no overflow for any n.
             " WHERE sku_id = %s AND warehouse_id = %s AND on_hand - reserved >= %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )
@@ -56,7 +57,7 @@ def _fallback_warehouses(*, sku_id: int, quantity: int, exclude: int | None) -> 
     return list(
         StockLevel.objects.filter(
             sku_id=sku_id, warehouse__is_active=True, warehouse__is_deleted=False,
-            on_hand__gte=F("reserved") + quantity,
+            on_hand__gte=bigint("reserved") + quantity,
         ).exclude(warehouse_id=exclude).order_by("warehouse_id").values_list("warehouse_id", flat=True)
     )
 
@@ -71,17 +72,24 @@ def _shortage(line: ReservationRequestLine, default: Warehouse | None) -> dict:
     return {"sku_code": line.sku.sku_code, "available": max(available, 0), "requested": line.quantity}
 
 
+def _quantity_error(quantity) -> InvalidInput | None:
+    try:
+        quantity_check(quantity, field="quantity", minimum=1)
+    except InvalidInput as exc:
+        return exc
+    return None
+
+
 def _validate(lines: list[ReservationRequestLine], ttl_seconds: int) -> None:
-    if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
-        raise InvalidInput(errors={"ttl_seconds": [f"Must be between 1 and {MAX_TTL_SECONDS}."]})
+    quantity_check(ttl_seconds, field="ttl_seconds", minimum=1, maximum=MAX_TTL_SECONDS)
     if not lines:
         raise InvalidInput(errors={"lines": ["Give at least one line."]})
     refused = {}
     for index, line in enumerate(lines):
         if getattr(line.sku, "is_deleted", False):
             refused[index] = InvalidInput(errors={"sku_code": ["This SKU is deleted."]})
-        elif not 1 <= line.quantity <= MAX_QUANTITY:
-            refused[index] = InvalidInput(errors={"quantity": [f"Must be between 1 and {MAX_QUANTITY}."]})
+        elif (error := _quantity_error(line.quantity)) is not None:
+            refused[index] = error
         elif line.warehouse is not None and line.warehouse.is_deleted:
             refused[index] = InvalidInput(errors={"warehouse": ["This warehouse is deleted."]})
     if refused:
@@ -137,7 +145,14 @@ def reservation_create(
         _attach_lines(reservation, made, known=[default, *(line.warehouse for line in lines)])
         return reservation
 
-    return retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})
+    try:
+        reservation = retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})
+    except (InsufficientStock, LinesRefused) as exc:  # LinesRefused has the code of its first line
+        if exc.code == InsufficientStock.code:
+            metrics.reservation_refused()
+        raise
+    metrics.reservation_outcome("created")
+    return reservation
 
 
 def _attach_lines(reservation: Reservation, lines: list[ReservationLine], *, known: list) -> None:
@@ -172,6 +187,7 @@ def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> 
         )
     reservation.status = status
     reservation.save(update_fields=["status", "updated_at"])
+    metrics.reservation_outcome(str(status))
 
 
 def _finish(reservation: Reservation | int, *, status: str, user=None) -> Reservation:

@@ -12,6 +12,7 @@ from catalog.models import SKU
 from stock.exceptions import HasReservedStock
 from stock.models import StockLevel
 from stock.selectors import with_effective_quantities
+from stock.services.ledger import quantity_check
 from stock.services.levels import stock_receive
 
 
@@ -41,6 +42,7 @@ def skus_hiding_refuse_reserved(*, sku_ids: list[int], **kwargs) -> None:
 def sku_create_with_stock(*, inventory_count: int = 0, user=None, **fields) -> SKU:
     """`catalog.services.sku_create`, then `inventory_count` units received into the default
     warehouse as a `receipt` movement, in the same transaction."""
+    quantity_check(inventory_count, field="inventory_count")
     sku = catalog_services.sku_create(user=user, **fields)
     stock_receive(sku=sku, quantity=inventory_count, user=user, reference=f"initial stock {sku.sku_code}")
     return sku

@@ -1,13 +1,43 @@
 """Warehouse writes: create, update (including switching the default), soft/hard delete, restore."""
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
+from inventory_site.exceptions import DomainError
+from inventory_site.validators import validate_name
 from stock.exceptions import Duplicate, HasDependents, InvalidInput
-from stock.models import ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.models import WAREHOUSE_CODE_VALIDATOR, ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.selectors import levels_holding_stock
+
+NAME_MAX_LENGTH = Warehouse._meta.get_field("name").max_length
 
 
 def _code_taken(code: str, *, exclude_pk: int | None = None) -> bool:
     return Warehouse.all_objects.filter(code=code.upper()).exclude(pk=exclude_pk).exists()
+
+
+def _checked(fields: dict) -> dict:
+    """`code` upper-cased and checked (1-20 of A-Z 0-9 _ -), `name` checked (1-100 characters, not
+    blank, no control characters); `InvalidInput` naming every bad field."""
+    errors = {}
+    if "code" in fields:
+        code = fields["code"].upper() if isinstance(fields["code"], str) else fields["code"]
+        try:
+            if not isinstance(code, str):
+                raise ValidationError("Must be text.")
+            WAREHOUSE_CODE_VALIDATOR(code)
+        except ValidationError as exc:
+            errors["code"] = exc.messages
+        fields = {**fields, "code": code}
+    if "name" in fields:
+        try:
+            validate_name(fields["name"])
+            if len(fields["name"]) > NAME_MAX_LENGTH:
+                raise ValidationError(f"Must be at most {NAME_MAX_LENGTH} characters.")
+        except ValidationError as exc:
+            errors["name"] = exc.messages
+    if errors:
+        raise InvalidInput(errors=errors)
+    return fields
 
 
 def _duplicate(code: str) -> Duplicate:
@@ -24,7 +54,8 @@ def _unset_default(*, keep_pk: int | None, user=None) -> None:
 @transaction.atomic
 def warehouse_create(*, code: str, name: str, is_active: bool = True, is_default: bool = False, user=None) -> Warehouse:
     """A new warehouse; `code` is stored upper case and must be unused (deleted ones included)."""
-    code = code.strip().upper()
+    checked = _checked({"code": code, "name": name})
+    code, name = checked["code"], checked["name"]
     if _code_taken(code):
         raise _duplicate(code)
     if is_default:
@@ -52,9 +83,8 @@ def warehouse_update(
         warehouse.pk, expected_version=expected_version, if_match=if_match, queryset=Warehouse.all_objects.all()
     )
     allowed = {"code", "name", "is_active", "is_default"}
-    changes = {k: v for k, v in changes.items() if k in allowed}
+    changes = _checked({k: v for k, v in changes.items() if k in allowed})
     if "code" in changes:
-        changes["code"] = changes["code"].strip().upper()
         if changes["code"] != warehouse.code and _code_taken(changes["code"], exclude_pk=warehouse.pk):
             raise _duplicate(changes["code"])
     if changes.get("is_default") is False and warehouse.is_default:
@@ -78,10 +108,33 @@ def warehouse_update(
 
 
 def _holding_stock(warehouse: Warehouse) -> dict | None:
-    held = StockLevel.objects.filter(Q(on_hand__gt=0) | Q(reserved__gt=0), warehouse=warehouse)
-    if not held.exists():
-        return None
-    return {"stock_levels": held.count()}
+    held = levels_holding_stock(StockLevel.objects.filter(warehouse=warehouse)).count()
+    return {"stock_levels": held} if held else None
+
+
+def warehouse_hard_delete_refusal(warehouse: Warehouse) -> DomainError | None:
+    """Why this warehouse may not be deleted for good, or None: the default one may not, nor one
+    the ledger still needs (levels holding units, movements, reservation lines). Empty levels
+    go with it. The one rule of `warehouse_hard_delete` and `purge_deleted`."""
+    if warehouse.is_default:
+        return InvalidInput(errors={"is_default": ["The default warehouse cannot be deleted."]})
+    refs = {
+        "stock_levels": levels_holding_stock(StockLevel.objects.filter(warehouse=warehouse)).count(),
+        "movements": StockMovement.objects.filter(warehouse=warehouse).count(),
+        "reservation_lines": ReservationLine.objects.filter(warehouse=warehouse).count(),
+    }
+    if any(refs.values()):
+        return HasDependents("The warehouse has stock history.", errors=refs)
+    return None
+
+
+def warehouse_delete_for_good(warehouse: Warehouse, *, user=None) -> int:
+    """Delete a locked warehouse that `warehouse_hard_delete_refusal` allows, with its empty
+    levels; returns how many levels went."""
+    levels, _ = StockLevel.objects.filter(warehouse=warehouse).delete()
+    warehouse._history_user = user
+    warehouse.delete()
+    return levels
 
 
 @transaction.atomic
@@ -125,16 +178,8 @@ def warehouse_restore(
 
 @transaction.atomic
 def warehouse_hard_delete(*, warehouse: Warehouse, user=None) -> None:
-    """Remove a warehouse for good; refused while any level, movement or reservation refers to it."""
+    """Remove a warehouse for good (see `warehouse_hard_delete_refusal`)."""
     warehouse = Warehouse.lock_for_write(warehouse.pk, queryset=Warehouse.all_objects.all())
-    if warehouse.is_default:
-        raise InvalidInput(errors={"is_default": ["The default warehouse cannot be deleted."]})
-    refs = {
-        "stock_levels": StockLevel.objects.filter(warehouse=warehouse).count(),
-        "movements": StockMovement.objects.filter(warehouse=warehouse).count(),
-        "reservation_lines": ReservationLine.objects.filter(warehouse=warehouse).count(),
-    }
-    if any(refs.values()):
-        raise HasDependents("The warehouse has stock history.", errors=refs)
-    warehouse._history_user = user
-    warehouse.delete()
+    if (refusal := warehouse_hard_delete_refusal(warehouse)) is not None:
+        raise refusal
+    warehouse_delete_for_good(warehouse, user=user)

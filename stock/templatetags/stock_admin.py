@@ -4,7 +4,8 @@ In `stock`, not the platform: the panel reads stock, and `inventory_site` import
 """
 from django import template
 
-from stock.selectors import stock_level_list, stock_levels_low
+from stock.selectors import stock_status
+from stock.selectors_reports import low_stock_report_levels
 
 register = template.Library()
 
@@ -13,12 +14,14 @@ LOW_STOCK_PANEL_ROWS = 15
 
 @register.inclusion_tag("admin/low_stock_panel.html", takes_context=True)
 def low_stock_panel(context):
-    """Levels at or below their threshold, emptiest first (for users who may see stock)."""
+    """The low-stock report's levels, emptiest first (for users who may see stock)."""
     user = context["request"].user
     if not user.has_perm("stock.view_stocklevel"):
         return {"visible": False}
-    low = stock_levels_low(stock_level_list().select_related("sku__product"))
-    rows = list(low.order_by("effective_available", "sku__sku_code")[: LOW_STOCK_PANEL_ROWS + 1])
+    low = low_stock_report_levels().order_by("effective_available", "sku__sku_code")
+    rows = list(low[: LOW_STOCK_PANEL_ROWS + 1])
+    for level in rows:
+        level.status = stock_status(level.effective_available, level.effective_is_low)
     return {
         "visible": True,
         "levels": rows[:LOW_STOCK_PANEL_ROWS],

@@ -1,12 +1,17 @@
 """Import and export through django-import-export: preview, confirm, all or nothing."""
+import csv as csv_module
+import html
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from catalog import services
 from catalog.models import SKU, Category, Product
+from tests.reliability.world import fingerprint
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +102,135 @@ def test_export(staff_client, catalog, fmt, check):
         rows = list(load_workbook(io.BytesIO(response.content)).active.values)
         assert rows[0] == ("sku_code", "category_path", "product", "price", "attributes")
         assert len(rows) == 3
+
+
+# --- issue 10: the admin import goes through the services; exports carry no formulas ---------
+
+SKU_HEADER = b"sku_code,category_path,product,price,attributes\n"
+
+
+def _preview_refuses(client, model, content: bytes, *, says: str, name="data.csv", fmt=0):
+    before = fingerprint()
+    preview = upload(client, model, content, name=name, fmt=fmt)
+    assert preview.status_code == 200
+    assert preview.context.get("confirm_form") is None
+    assert says in html.unescape(preview.content.decode())
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize("row,says", [
+    (b"HAS SPACE,Electronics/Phones,Phone X,1.00,", "must be 1-50 characters"),
+    (b"A/B,Electronics/Phones,Phone X,1.00,", "must be 1-50 characters"),
+    ("CAFÉ,Electronics/Phones,Phone X,1.00,".encode(), "must be 1-50 characters"),
+    (b",Electronics/Phones,Phone X,1.00,", "sku_code '' must be 1-50 characters"),
+    (b"NEW-1,Electronics/Phones,Phone X,1.005,", "price '1.005' has more than 2 decimal places"),
+    (b"NEW-1,Electronics/Phones,Phone X,-1,", "price '-1' is not between 0 and 99999999.99"),
+    (b"NEW-1,Electronics/Phones,Phone X,100000000,", "is not between 0 and 99999999.99"),
+    (b"NEW-1,Electronics/Phones,Phone X," + b"9" * 5001 + b",", "is not between 0 and 99999999.99"),
+    (b'NEW-1,Electronics/Phones,Phone X,1.00,"{""n"": ' + b"9" * 5001 + b'}"', "Not valid JSON: a number too long"),
+])
+def test_sku_import_rows_break_the_services_rules(staff_client, catalog, row, says):
+    _preview_refuses(staff_client, "sku", SKU_HEADER + row + b"\n", says=says)
+
+
+def test_sku_import_error_is_not_sql(staff_client, catalog):
+    preview = upload(staff_client, "sku", SKU_HEADER + b"NEW-1,Electronics/Phones,Phone X,-5,\n")
+    body = preview.content.decode()
+    assert "violates check constraint" not in body and "IntegrityError" not in body
+
+
+def test_sku_import_with_an_empty_code_moves_nothing(staff_client, catalog):
+    """An empty code names no SKU: never the one (if any) whose code is empty."""
+    other = Product.objects.create(name="Other", slug="other", category=catalog["phones"])
+    _preview_refuses(staff_client, "sku", SKU_HEADER + b",Electronics/Phones,Other,1.00,\n", says="sku_code ''")
+    assert not SKU.objects.filter(product=other).exists()
+
+
+def test_the_database_refuses_an_empty_or_malformed_code(catalog):
+    from django.db import IntegrityError, transaction
+
+    for code in ("", "HAS SPACE", "TRAILING\n"):
+        with pytest.raises(IntegrityError, match="sku_code_format"), transaction.atomic():
+            SKU.objects.filter(pk=catalog["red"].pk).update(sku_code=code)
+
+
+def test_product_and_category_import_rows_break_the_services_rules(staff_client, catalog):
+    _preview_refuses(staff_client, "product",
+                     b"category_path,name,description,attributes\nElectronics/Phones,Bad\x07name,,\n",
+                     says="must not contain control characters")
+    _preview_refuses(staff_client, "category", b"path,description,attributes\nElectronics/Bad\x1bname,,\n",
+                     says="must not contain control characters")
+
+
+def test_xlsx_import_of_a_bad_price_is_a_row_error(staff_client, catalog):
+    book = Workbook()
+    book.active.append(["sku_code", "category_path", "product", "price", "attributes"])
+    book.active.append(["NEW-1", "Electronics/Phones", "Phone X", 1.005, ""])
+    data = io.BytesIO()
+    book.save(data)
+    _preview_refuses(staff_client, "sku", data.getvalue(), name="s.xlsx", fmt=1,
+                     says="price '1.005' has more than 2 decimal places")
+
+
+@pytest.mark.parametrize("model", ["sku", "product", "category"])
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "tmpmadeup", ""])
+def test_confirm_with_a_made_up_file_name_sends_back_to_the_upload(staff_client, catalog, model, name):
+    before = fingerprint()
+    response = staff_client.post(reverse(f"admin:catalog_{model}_process_import"), {
+        "import_file_name": name, "original_file_name": "x.csv", "format": "0", "resource": "0",
+    })
+    assert response.status_code == 302
+    assert response["Location"] == reverse(f"admin:catalog_{model}_import")
+    page = staff_client.get(response["Location"])
+    assert "The file to import is gone" in page.content.decode()
+    assert fingerprint() == before
+
+
+FORMULAS = ["=1+2", "@SUM(A1)", "+1", "-1", "'=quoted", "'plain"]
+
+
+def _catalog_with_formula_names(catalog):
+    for i, name in enumerate(FORMULAS):
+        product = services.product_create(name=name, category_id=catalog["phones"].pk)
+        services.sku_create(sku_code=f"F-{i}", product_id=product.pk, price=Decimal("1.00"))
+
+
+def _export(client, model, fmt, fields):
+    response = client.post(reverse(f"admin:catalog_{model}_export"), {
+        "format": str(fmt), "resource": "0", **{f"{model}resource_{f}": "on" for f in fields},
+    })
+    assert response.status_code == 200
+    return response.content
+
+
+def test_xlsx_export_writes_formula_like_names_as_text(staff_client, catalog):
+    _catalog_with_formula_names(catalog)
+    content = _export(staff_client, "product", 1, ("category_path", "name", "description", "attributes"))
+    cells = [cell for row in load_workbook(io.BytesIO(content)).active.iter_rows() for cell in row]
+    names = {cell.value: cell.data_type for cell in cells if cell.value in FORMULAS}
+    assert names == {name: "s" for name in FORMULAS}  # text cells, not formulas ("f")
+
+
+def test_csv_export_escapes_formulas_and_imports_back_exactly(staff_client, catalog):
+    _catalog_with_formula_names(catalog)
+    content = _export(staff_client, "sku", 0, ("sku_code", "category_path", "product", "price", "attributes"))
+    rows = list(csv_module.reader(io.StringIO(content.decode())))
+    assert ["F-0", "Electronics/Phones", "'=1+2", "1.00", "{}"] in rows
+    assert ["F-1", "Electronics/Phones", "'@SUM(A1)", "1.00", "{}"] in rows
+    assert ["F-4", "Electronics/Phones", "''=quoted", "1.00", "{}"] in rows
+    assert ["F-5", "Electronics/Phones", "''plain", "1.00", "{}"] in rows
+    # Reading the file back: every row matches its SKU's product by the original name.
+    preview = upload(staff_client, "sku", content)
+    result = preview.context["result"]
+    assert not result.has_validation_errors() and not result.has_errors()
+    assert result.totals["update"] == len(FORMULAS) + 2
+
+
+def test_product_csv_action_escapes_formulas(staff_client, catalog):
+    _catalog_with_formula_names(catalog)
+    ids = list(Product.objects.values_list("pk", flat=True))
+    response = staff_client.post(reverse("admin:catalog_product_changelist"), {
+        "action": "export_csv", "_selected_action": ids,
+    })
+    names = [row[1] for row in csv_module.reader(io.StringIO(response.content.decode()))]
+    assert "'=1+2" in names and "'@SUM(A1)" in names and "=1+2" not in names

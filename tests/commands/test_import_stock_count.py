@@ -132,3 +132,13 @@ def test_argument_and_file_errors(run, skus, tmp_path):
         run("import_stock_count", str(tmp_path / "absent.csv"))
     with pytest.raises(CommandError):
         run("import_stock_count")
+
+
+def test_deleted_warehouse_option_is_an_error(run, skus, tmp_path):
+    gone = Warehouse.objects.create(code="GONE", name="Gone")
+    gone.mark_deleted()
+    gone.save()
+    before = StockMovement.objects.count()
+    with pytest.raises(CommandError, match="Warehouse 'GONE' is deleted"):
+        run("import_stock_count", sheet(tmp_path, "sku_code,counted\nA-1,1\n"), "--warehouse", "gone")
+    assert StockMovement.objects.count() == before

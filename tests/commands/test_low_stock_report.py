@@ -1,6 +1,11 @@
 """low_stock_report: levels whose available quantity is at or below the threshold, furthest below first."""
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.management import CommandError
+from django.db import connection
 
 from catalog.services import sku_soft_delete
 from stock.models import StockLevel, Warehouse
@@ -59,3 +64,27 @@ def test_warehouse_filter_and_bad_format(run, levels):
 def test_nothing_low(run, db):
     lines = run("low_stock_report").out.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("0 low stock levels (")
+
+
+@pytest.mark.parametrize("command", [["low_stock_report"], ["low_stock_report", "--format", "csv"]])
+def test_unknown_or_deleted_warehouse_is_an_error(run, levels, command):
+    with pytest.raises(CommandError, match="Unknown warehouse 'NOPE'"):
+        run(*command, "--warehouse", "nope")
+    gone = WarehouseFactory(code="GONE")
+    gone.mark_deleted()
+    gone.save()
+    with pytest.raises(CommandError, match="Warehouse 'GONE' is deleted"):
+        run(*command, "--warehouse", "GONE")
+
+
+@pytest.mark.postgres  # the command runs in another process, on the test database
+def test_unknown_warehouse_exits_non_zero(db):
+    """Through manage.py as cron runs it: a message naming the warehouse, and exit status 1."""
+    database = connection.settings_dict
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "low_stock_report", "--warehouse", "NOPE"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "DEBUG": "true", "DATABASE_URL": url},
+    )
+    assert done.returncode == 1
+    assert "Unknown warehouse 'NOPE'" in done.stderr and "low stock levels" not in done.stdout

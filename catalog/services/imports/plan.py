@@ -299,7 +299,7 @@ class ImportPlan:
         """PostgreSQL: the new products, then the new SKUs, each in one COPY of text made here.
 
         No dict per row: the cells are formatted straight into COPY's text format (a SKU
-        code matches SKU_CODE_RE, ids are ints and prices quantized Decimals: none needs
+        code passed `catalog.rules.sku_code_checked`, ids are ints and prices quantized Decimals: none needs
         escaping). Attribute dicts are shared by many rows and dumped once each.
         """
         json_cells: dict[int, str] = {}

@@ -4,18 +4,25 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
-
-from catalog.models import MAX_PRICE
-from inventory_site.exceptions import InvalidInput
-from inventory_site.validators import (
-    PATH_SEPARATOR, validate_attributes, validate_category_name, validate_name, validate_text,
+from catalog.rules import (
+    CATEGORY_DESCRIPTION_MAX_LENGTH,
+    PRODUCT_DESCRIPTION_MAX_LENGTH,
+    attributes_checked,
+    category_name_checked,
+    description_checked,
+    SKU_CODE_PATTERN,
+    price_checked,
+    product_name_checked,
+    sku_code_checked,
 )
+from inventory_site.exceptions import InvalidInput
+from inventory_site.spreadsheets import csv_cell_unescaped
+from inventory_site.validators import PATH_SEPARATOR
 
 CATALOG_COLUMNS = (
     "category_path", "category_description", "category_attributes",
@@ -27,7 +34,9 @@ REQUIRED_COLUMNS = ("category_path", "product_name", "sku_code", "price")
 # empty cell means the same.
 OPTIONAL_COLUMNS = ("category_description", "category_attributes", "product_description", "product_attributes")
 
-SKU_CODE_RE = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
+# Numbers in a JSON file longer than Python turns into an int (4,300 digits) are read as
+# Decimal, so the row's check reports them instead of the JSON reader failing.
+_JSON_INT_MAX_DIGITS = 4000
 
 
 class CatalogImportInvalid(InvalidInput):
@@ -107,7 +116,7 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict]]:
     """
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
-        header = next(reader, None) or []
+        header = [csv_cell_unescaped(cell) for cell in next(reader, None) or []]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
             raise InvalidInput(f"line 1: missing column(s) {', '.join(missing)}.")
@@ -119,7 +128,7 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict]]:
             if not "".join(row[:width] if cells > width else row).strip():
                 start = reader.line_num + 1
                 continue
-            record = dict(zip(header, row))
+            record = dict(zip(header, map(csv_cell_unescaped, row)))
             if cells > width:
                 record["__extra__"] = True
             elif cells < width:
@@ -129,12 +138,18 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict]]:
             start = reader.line_num + 1
 
 
+def _json_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= _JSON_INT_MAX_DIGITS else Decimal(text)
+
+
 def _json_records(path: Path) -> Iterator[tuple[int, dict]]:
     with path.open(encoding="utf-8-sig") as handle:
         try:
-            data = json.load(handle)
+            data = json.load(handle, parse_int=_json_int)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"line {exc.lineno}: not valid JSON ({exc.msg}).") from exc
+        except RecursionError:
+            raise InvalidInput("Not valid JSON: nested too deep.") from None
     if not isinstance(data, list):
         raise InvalidInput("The JSON file must hold a list of objects.")
     for index, record in enumerate(data, start=1):
@@ -152,22 +167,19 @@ def _text(value: Any) -> str:
     return value.strip()
 
 
-def _validated(validator: Callable[[Any], None], value: Any, label: str) -> Any:
+def _ruled(rule: Callable[..., Any], value: Any, *args: Any) -> Any:
+    """`rule(value, *args)` of `catalog.rules`, its refusal as the ValueError a row fault is."""
     try:
-        validator(value)
-    except ValidationError as exc:
-        raise ValueError(f"{label}: {' '.join(exc.messages)}") from None
-    return value
+        return rule(value, *args)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
 
 
 # The checks below are memoized: in a catalog file the same paths, names, descriptions
-# and attribute texts repeat on many rows, and each is checked by the shared validators.
+# and attribute texts repeat on many rows, and each is checked by the catalog's rules.
 @lru_cache(maxsize=100_000)
-def _name(value: str, label: str, max_length: int, validator: Callable[[Any], None] = validate_name) -> str:
-    _validated(validator, value, label)
-    if len(value) > max_length:
-        raise ValueError(f"{label}: Ensure this value has at most {max_length} characters.")
-    return value
+def _name(value: str, label: str) -> str:
+    return _ruled(product_name_checked, value, label)
 
 
 def _description(value: Any, label: str, max_length: int) -> str:
@@ -176,10 +188,7 @@ def _description(value: Any, label: str, max_length: int) -> str:
 
 @lru_cache(maxsize=100_000)
 def _checked_description(value: str, label: str, max_length: int) -> str:
-    _validated(validate_text, value, label)
-    if len(value) > max_length:
-        raise ValueError(f"{label}: Ensure this value has at most {max_length} characters.")
-    return value
+    return _ruled(description_checked, value, max_length, label)
 
 
 def _attributes(value: Any, label: str, *, empty_means_none: bool) -> dict | None:
@@ -187,7 +196,7 @@ def _attributes(value: Any, label: str, *, empty_means_none: bool) -> dict | Non
         return None if empty_means_none else {}
     if isinstance(value, str):
         return _attributes_text(value, label)
-    return _validated(validate_attributes, value, label)
+    return _ruled(attributes_checked, value, label)
 
 
 @lru_cache(maxsize=100_000)
@@ -195,9 +204,9 @@ def _attributes_text(value: str, label: str) -> dict:
     """Parsed and checked attributes; callers share the returned dict and never change it."""
     try:
         parsed = json.loads(value)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: also an integer of over 4,300 digits
         raise ValueError(f"{label}: Must be valid JSON.") from None
-    return _validated(validate_attributes, parsed, label)
+    return _ruled(attributes_checked, parsed, label)
 
 
 def _price(value: Any) -> Decimal:
@@ -208,20 +217,10 @@ def _price(value: Any) -> Decimal:
 
 @lru_cache(maxsize=100_000)
 def _price_text(value: str) -> Decimal:
-    try:
-        price = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"price {value!r} is not a number") from None
-    if not price.is_finite():
-        raise ValueError(f"price {value!r} is not a number")
-    if price.as_tuple().exponent < -2:
-        raise ValueError(f"price {value!r} has more than 2 decimal places")
-    if price < 0 or price > MAX_PRICE:
-        raise ValueError(f"price {value!r} is not between 0 and {MAX_PRICE}")
-    return price.quantize(Decimal("0.01"))
+    return _ruled(price_checked, value)
 
 
-# 0 to 99999999.99 with at most 2 decimals, written plainly: `_price_text` accepts every
+# 0 to 99999999.99 with at most 2 decimals, written plainly: `price_checked` accepts every
 # such text and returns it quantized, so these skip its checks. Anything else goes there.
 _PLAIN_PRICE_RE = re.compile(r"[0-9]{1,8}(?:\.[0-9]{1,2})?")
 _CENT = Decimal("0.01")
@@ -238,10 +237,14 @@ def _price_fast(value: str) -> Decimal:
 def _category_path(raw: str) -> tuple[str, ...]:
     if not raw:
         raise ValueError("category_path is empty")
-    return tuple(
-        _name(part.strip(), f"category name {part.strip()!r} in category_path", 100, validate_category_name)
-        for part in raw.split(PATH_SEPARATOR)
-    )
+    return tuple(_category_name(part.strip()) for part in raw.split(PATH_SEPARATOR))
+
+
+def _category_name(value: str) -> str:
+    try:
+        return category_name_checked(value, "category name")
+    except InvalidInput as exc:
+        raise ValueError(f"{exc.message} in category_path") from None
 
 
 def catalog_row_check(line: int, record: Any) -> CatalogRow:
@@ -262,7 +265,7 @@ def catalog_row_check(line: int, record: Any) -> CatalogRow:
     row = CatalogRow(line=line, category_path=attempt(lambda: _category_path(_text(record.get("category_path")))) or ())
     if "category_description" in record:
         row.category_description = attempt(
-            lambda: _description(record["category_description"], "category_description", 500)
+            lambda: _description(record["category_description"], "category_description", CATEGORY_DESCRIPTION_MAX_LENGTH)
         )
     row.category_attributes = attempt(
         lambda: _attributes(record.get("category_attributes"), "category_attributes", empty_means_none=True)
@@ -270,10 +273,10 @@ def catalog_row_check(line: int, record: Any) -> CatalogRow:
     product_name = attempt(lambda: _text(record.get("product_name")))
     sku_code = attempt(lambda: _text(record.get("sku_code")))
     if product_name:
-        row.product_name = attempt(lambda: _name(product_name, "product_name", 150))
+        row.product_name = attempt(lambda: _name(product_name, "product_name"))
         if "product_description" in record:
             row.product_description = attempt(
-                lambda: _description(record["product_description"], "product_description", 5000)
+                lambda: _description(record["product_description"], "product_description", PRODUCT_DESCRIPTION_MAX_LENGTH)
             )
         row.product_attributes = attempt(
             lambda: _attributes(record.get("product_attributes"), "product_attributes", empty_means_none=True)
@@ -281,8 +284,7 @@ def catalog_row_check(line: int, record: Any) -> CatalogRow:
     if sku_code:
         if not product_name:
             faults.append("product_name is empty")
-        if not SKU_CODE_RE.match(sku_code):
-            faults.append(f"sku_code {sku_code!r} must be 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
+        attempt(lambda: _sku_code(sku_code))
         row.sku_code = sku_code
         row.price = attempt(lambda: _price(record.get("price")))
         row.attributes = attempt(lambda: _attributes(record.get("attributes"), "attributes", empty_means_none=False))
@@ -343,7 +345,7 @@ class _RowChecker:
             value = self.category_descriptions.get(raw)
             if value is None:
                 value = cached(self.category_descriptions, raw,
-                               lambda v: _description(v, "category_description", 500))
+                               lambda v: _description(v, "category_description", CATEGORY_DESCRIPTION_MAX_LENGTH))
             row.category_description = value
         raw = get("category_attributes")
         value = self.category_attributes.get(raw, _MISSING)
@@ -355,7 +357,7 @@ class _RowChecker:
         product_name = self.product_names.get(raw)
         if product_name is None:
             product_name = cached(self.product_names, raw,
-                                  lambda v: _name(t, "product_name", 150) if (t := _text(v)) else "")
+                                  lambda v: _name(t, "product_name") if (t := _text(v)) else "")
         raw = get("sku_code")
         if raw is None:
             sku_code = ""
@@ -370,7 +372,7 @@ class _RowChecker:
                 value = self.product_descriptions.get(raw)
                 if value is None:
                     value = cached(self.product_descriptions, raw,
-                                   lambda v: _description(v, "product_description", 5000))
+                                   lambda v: _description(v, "product_description", PRODUCT_DESCRIPTION_MAX_LENGTH))
                 row.product_description = value
             raw = get("product_attributes")
             value = self.product_attributes.get(raw, _MISSING)
@@ -379,7 +381,7 @@ class _RowChecker:
                                lambda v: _attributes(v, "product_attributes", empty_means_none=True))
             row.product_attributes = value
         if sku_code:
-            if not product_name or not SKU_CODE_RE.match(sku_code):
+            if not product_name or not _SKU_CODE_FAST_RE.match(sku_code):
                 return None
             row.sku_code = sku_code
             raw = get("price")
@@ -403,6 +405,14 @@ class _RowChecker:
 
 
 _MISSING = object()
+# Codes `sku_code_checked` accepts (its pattern): the fast path's shortcut; any other code
+# goes to `catalog_row_check`, which asks the rule itself.
+_SKU_CODE_FAST_RE = re.compile(SKU_CODE_PATTERN)
+
+
+@lru_cache(maxsize=100_000)
+def _sku_code(value: str) -> str:
+    return _ruled(sku_code_checked, value)
 
 
 def catalog_rows_check(

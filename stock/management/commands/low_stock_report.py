@@ -2,9 +2,11 @@
 import csv
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from inventory_site.exceptions import DomainError
 from inventory_site.management.output import discard_after_broken_pipe
+from stock.selectors import warehouse_by_code
 from stock.selectors_reports import low_stock_report_levels
 
 COLUMNS = ("warehouse", "sku_code", "product", "on_hand", "reserved", "available", "threshold", "shortfall")
@@ -22,10 +24,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, format: str, warehouse: str | None, **options):
         started = time.monotonic()
+        try:
+            only = warehouse_by_code(warehouse) if warehouse is not None else None
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
         rows = (
             (level.warehouse.code, level.sku.sku_code, level.sku.product.name, level.on_hand,
              level.effective_reserved, level.effective_available, level.low_stock_threshold, level.shortfall)
-            for level in low_stock_report_levels(warehouse_code=warehouse).iterator(chunk_size=2000)
+            for level in low_stock_report_levels(warehouse=only).iterator(chunk_size=2000)
         )
         if format == "csv":
             writer = csv.writer(self.stdout._out, lineterminator="\n")

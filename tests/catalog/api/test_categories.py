@@ -283,3 +283,15 @@ def test_tree_queries_constant_in_tree_size(api):
     assert few == many <= 3  # token lookup, nodes, product counts
     root_id = Category.objects.filter(level=0).first().pk
     assert queries_of(lambda: api.get(URL + f"tree/?root_id={root_id}&max_depth=2")) <= 4
+
+
+def test_unpaginated_lists_have_a_meta_with_the_total(api):
+    """A list's `meta` is an object with `total` (ancestors and the tree were `meta: null`)."""
+    a = CategoryFactory(name="A")
+    b = CategoryFactory(name="B", parent=a)
+    c = CategoryFactory(name="C", parent=b)
+    CategoryFactory(name="Z")
+    body = api.get(detail(c.pk, "ancestors/")).json()
+    assert body["meta"] == {"total": 2}
+    assert api.get(detail(a.pk, "ancestors/")).json()["meta"] == {"total": 0}
+    assert api.get(URL + "tree/").json()["meta"] == {"total": 2}  # the top nodes

@@ -151,3 +151,60 @@ def test_permissions(client_with_perms, anon):
 def test_extreme_dates_are_not_500(api, query):
     ProductFactory()
     assert api.get(f"{URL}?{query}").status_code in (200, 400)
+
+
+class TestProductIdentity:
+    """A product is its name (any case) among the active products of its category: the API,
+    the admin and import_catalog (which matches rows by it) agree."""
+
+    def test_the_same_name_in_one_category_is_a_duplicate(self, api):
+        category = CategoryFactory()
+        assert api.post(URL, {"name": "Phone", "category_id": category.pk}, format="json").status_code == 201
+        before = Product.all_objects.count()
+        response = api.post(URL, {"name": "PHONE", "category_id": category.pk}, format="json")
+        assert response.status_code == 409
+        assert response.json()["code"] == "duplicate"
+        assert "already exists in this category" in response.json()["message"]
+        assert Product.all_objects.count() == before
+
+    def test_the_name_is_free_in_another_category_and_after_a_delete(self, api):
+        one, two = CategoryFactory(), CategoryFactory()
+        first = api.post(URL, {"name": "Phone", "category_id": one.pk}, format="json").json()["data"]
+        assert api.post(URL, {"name": "Phone", "category_id": two.pk}, format="json").status_code == 201
+        api.delete(f"{URL}{first['id']}/")
+        assert api.post(URL, {"name": "phone", "category_id": one.pk}, format="json").status_code == 201
+        # ... and the deleted one cannot come back while its name is taken.
+        response = api.post(f"{URL}{first['id']}/restore/")
+        assert response.status_code == 409 and response.json()["code"] == "duplicate"
+
+    def test_rename_or_move_onto_a_taken_name_is_a_duplicate(self, api):
+        one, two = CategoryFactory(), CategoryFactory()
+        services.product_create(name="Phone", category_id=one.pk)
+        other = services.product_create(name="Tablet", category_id=one.pk)
+        moving = services.product_create(name="Phone", category_id=two.pk)
+        assert api.patch(f"{URL}{other.pk}/", {"name": "phone"}, format="json").status_code == 409
+        assert api.patch(f"{URL}{moving.pk}/", {"category_id": one.pk}, format="json").status_code == 409
+        assert Product.objects.get(pk=moving.pk).category_id == two.pk
+
+    def test_the_database_holds_the_rule(self, db):
+        from django.db import IntegrityError
+
+        category = CategoryFactory()
+        Product.objects.create(name="Phone", slug="phone", category=category)
+        with pytest.raises(IntegrityError, match="product_unique_active_name_in_category"):
+            Product.objects.create(name="PHONE", slug="phone", category=category)
+
+
+def test_search_is_one_selector_for_the_api_and_the_admin(api, client, superuser):
+    """The admin's product search and the API's `search` find the same products."""
+    category = CategoryFactory()
+    by_code = services.product_create(name="Plain", category_id=category.pk)
+    services.sku_create(sku_code="ZEBRA-1", product_id=by_code.pk, price="1.00")
+    by_name = services.product_create(name="Zebra lamp", category_id=category.pk)
+    gone = services.product_create(name="Old", category_id=category.pk)
+    services.sku_soft_delete(sku_id=services.sku_create(sku_code="ZEBRA-OLD", product_id=gone.pk, price="1").pk)
+    api_found = {p["id"] for p in api.get(URL + "?search=zebra").json()["data"]}
+    client.force_login(superuser)
+    response = client.get("/admin/catalog/product/?q=zebra")
+    admin_found = {p.pk for p in response.context["cl"].result_list}
+    assert api_found == admin_found == {by_code.pk, by_name.pk}

@@ -1,6 +1,7 @@
 """/api/v1/stock/levels/ and /api/v1/stock/movements/."""
 import pytest
 
+from stock.models import StockLevel
 from stock.services import ReservationRequestLine, reservation_create, stock_adjust, stock_receive
 from tests.stock.factories import SKUFactory
 
@@ -113,3 +114,17 @@ def test_ledger_is_405_for_readers_too(client_with_perms, stocked):
     for method in (reader.put, reader.patch, reader.delete):
         assert method(f"{MOVEMENTS}{pk}/", {"delta": 1}).status_code == 405
     assert client_with_perms().delete(f"{MOVEMENTS}{pk}/").status_code == 403
+
+
+def test_patch_with_only_read_only_fields_is_ignored(api, stocked):
+    """Read-only fields are ignored (api.md): 200 with the level unchanged, not 400 "required"."""
+    level = api.get(LEVELS).json()["data"][0]
+    url = f"{LEVELS}{level['id']}/"
+    for body in ({"on_hand": 999, "reserved": 3, "sku_code": "OTHER", "is_low": True}, {}):
+        response = api.patch(url, body, format="json")
+        assert response.status_code == 200, response.json()
+        assert response.json()["data"] == level
+    assert StockLevel.objects.get(pk=level["id"]).version == level["version"]
+    # The version checks still apply to such a write.
+    response = api.patch(url, {"on_hand": 1, "version": level["version"] + 5}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "version_conflict"

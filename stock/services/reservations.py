@@ -46,6 +46,7 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
+            # on_hand - reserved never leaves int4 (0 <= reserved <= on_hand): no overflow for any n.
             " WHERE sku_id = %s AND warehouse_id = %s AND on_hand - reserved >= %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )

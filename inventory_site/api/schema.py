@@ -48,6 +48,10 @@ WRITE_ERRORS = READ_ERRORS + ["409", "412", "413", "415"]
 ALWAYS_NULL = {"enum": [None], "nullable": True}
 SUCCESS_STATUS = {"$ref": "#/components/schemas/SuccessStatus"}
 PAGE_META_REF = {"$ref": "#/components/schemas/PageMeta"}
+LIST_META = {  # an unpaginated list (tree, ancestors)
+    "type": "object", "required": ["total"],
+    "properties": {"total": {"type": "integer", "description": "Items in `data`."}},
+}
 ERROR_ENVELOPE = {
     "type": "object",
     "description": "The body of every 4xx and 5xx response.",
@@ -174,8 +178,8 @@ def _envelope_component(schema: dict) -> tuple[str, dict] | None:
             "status": SUCCESS_STATUS,
             "data": data,
             "message": {"type": "string", "description": "A human readable summary (`SKU created`)."},
-            "meta": PAGE_META_REF if paginated else {
-                **ALWAYS_NULL, "description": "Null unless the data is a page."},
+            "meta": PAGE_META_REF if paginated else LIST_META if kind == "List" else {
+                **ALWAYS_NULL, "description": "Null for one object."},
         },
     }
 

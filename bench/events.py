@@ -17,6 +17,7 @@ import argparse
 import http.server
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -114,8 +115,6 @@ def start_worker(concurrency: int) -> subprocess.Popen:
 
 
 def stop(process: subprocess.Popen) -> None:
-    import signal
-
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -216,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["drain", "reservation"], help="run one of the two")
     parser.add_argument("--json", default=str(ROOT / "bench" / ".work" / "events.json"))
     args = parser.parse_args(argv)
+    # `timeout` or Ctrl-C: unwind, so the worker started below is stopped (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     (ROOT / "bench" / ".work").mkdir(parents=True, exist_ok=True)
     os.environ.update(ENV)
     setup_database()

@@ -2,6 +2,7 @@
 from django import template
 
 from catalog.models import SKU
+from stock.models import StockMovement
 from stock.selectors_dashboard import attention_counts, reservations_expiring, sku_stock_series, warehouse_totals
 
 register = template.Library()
@@ -16,8 +17,9 @@ def stock_dashboard(context):
     code = request.GET.get("sku", "").strip()
     sku = SKU.objects.filter(sku_code__iexact=code).first() if code else None
     if sku is None and not code:
-        recent = SKU.objects.filter(movements__isnull=False).order_by("-movements__created_at").first()
-        sku = recent
+        # The latest movement by the ledger's time index, not a join over every movement.
+        latest = StockMovement.objects.order_by("-created_at", "-id").values_list("sku_id", flat=True).first()
+        sku = SKU.objects.filter(pk=latest).first() if latest else None
     totals = warehouse_totals()
     return {
         "visible": True,

@@ -5,6 +5,7 @@
   is configured, the broker answer; send it no traffic if not.
 - `/health/`: the contract's original check (the database), kept as it was.
 """
+import os
 import secrets
 import socket
 from urllib.parse import urlsplit
@@ -44,8 +45,12 @@ def cache_ok() -> bool:
 
 
 def broker_ok(url: str) -> bool:
-    """Redis brokers answer PING; others (AMQP) accept a TCP connection."""
+    """Redis brokers answer PING; the embedded file broker has its queue folder; others
+    (AMQP) accept a TCP connection."""
     parts = urlsplit(url)
+    if parts.scheme == "filesystem":
+        options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
+        return os.access(options.get("data_folder_in", "."), os.W_OK)
     try:
         if parts.scheme in ("redis", "rediss"):
             client = redis.Redis.from_url(url, socket_timeout=BROKER_TIMEOUT, socket_connect_timeout=BROKER_TIMEOUT)

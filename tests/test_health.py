@@ -46,7 +46,8 @@ def test_readiness_when_everything_answers(client, settings):
 
 
 @pytest.mark.django_db
-def test_readiness_without_database(client, database_down):
+def test_readiness_without_database(client, database_down, settings):
+    settings.CELERY_BROKER_URL = ""
     response = client.get("/health/ready")
     assert response.status_code == 503
     assert response.json() == {"status": "not_ready", "database": "unavailable", "cache": "ok",

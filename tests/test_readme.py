@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("manage.py", "inventory_site", "catalog", "stock", "templates", "static", "pyproject.toml")
+SOURCES = ("manage.py", "inventory_site", "catalog", "stock", "events", "templates", "static", "pyproject.toml")
 pytestmark = pytest.mark.slow
 
 

@@ -3,6 +3,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from events.models import Event
 from stock.models import Reservation, ReservationLine, StockLevel
 from stock.services import CodedLine, reservation_place, stock_receive
 from tests.stock.factories import SKUFactory
@@ -19,11 +20,16 @@ def statements(captured) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
 
 
-def test_one_line_is_one_statement(stocked, main):
+def test_one_line_is_one_statement_then_its_events(stocked, main):
     version = StockLevel.objects.get().version
+    before = Event.objects.count()
     with CaptureQueriesContext(connection) as captured:
         reservation = place(CodedLine(stocked.sku_code.lower(), 3))
-    assert len(statements(captured)) == 1
+    sql = statements(captured)
+    # The reservation in one statement; then, in its transaction, the levels read back and the outbox rows.
+    assert len(sql) == 3 and sql[0].startswith("WITH request AS") and sql[2].startswith('INSERT INTO "events_event"')
+    assert list(Event.objects.order_by("id").values_list("type", flat=True)[before:]) == [
+        "stock.level.changed", "reservation.created"]
     stored = Reservation.objects.get()
     assert reservation.pk == stored.pk and stored.status == "active" and stored.reference == "ORDER-1"
     assert abs((stored.expires_at - stored.created_at).total_seconds() - 900) < 1

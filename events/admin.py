@@ -10,18 +10,8 @@ from events import services
 from events.exceptions import UnsafeWebhookURL
 from events.models import Event, WebhookDelivery, WebhookSubscription
 from events.url_policy import webhook_target
+from inventory_site.admin import ReadOnlyAdminMixin
 from inventory_site.exceptions import DomainError
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Event)

@@ -305,3 +305,16 @@ class ImportConfirmMixin:
     def _upload_again(self, request):
         self.message_user(request, self.GONE_MESSAGE, messages.ERROR)
         return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import"))
+
+
+class ReadOnlyAdminMixin:
+    """An admin that shows rows and never adds, changes or deletes them (ledgers, logs)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

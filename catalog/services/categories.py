@@ -6,7 +6,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
 
 from catalog.events import emit_category
-from catalog.exceptions import Duplicate, HasDependents, InvalidInput, InvalidMove, NotFound, ParentDeleted
+from catalog.exceptions import Duplicate, HasDependents, InvalidInput, InvalidMove, ParentDeleted
 from catalog.models import Category, Product
 from catalog.rules import CATEGORY_DESCRIPTION_MAX_LENGTH, attributes_checked, category_name_checked, description_checked
 from catalog.services.base import UNSET, checked_fields, locked_for_write, stamp_history

@@ -28,7 +28,19 @@ COUNT_COLUMNS = ("sku_code", "counted")
 ADJUST_COLUMNS = ("sku_code", "change")
 
 
-class TransferForm(forms.Form):
+class SKUCodeFormMixin:
+    """A form whose `sku_code` (any case) names an active SKU; `cleaned_data["sku"]` is that SKU."""
+
+    def clean_sku_code(self):
+        code = self.cleaned_data["sku_code"].strip()
+        sku = SKU.objects.filter(sku_code__iexact=code).first()
+        if sku is None:
+            raise forms.ValidationError(f"No active SKU with code {code}.")
+        self.cleaned_data["sku"] = sku
+        return sku.sku_code
+
+
+class TransferForm(SKUCodeFormMixin, forms.Form):
     """Move available units of one SKU from one warehouse to another."""
 
     sku_code = forms.CharField(label="SKU code", max_length=50, widget=forms.TextInput(attrs={"list": "sku-codes",
@@ -39,13 +51,6 @@ class TransferForm(forms.Form):
     reference = forms.CharField(max_length=100, required=False, help_text="Transfer note or picking list number.")
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def clean_sku_code(self):
-        code = self.cleaned_data["sku_code"].strip()
-        sku = SKU.objects.filter(sku_code__iexact=code).first()
-        if sku is None:
-            raise forms.ValidationError(f"No active SKU with code {code}.")
-        self.cleaned_data["sku"] = sku
-        return sku.sku_code
 
     def clean(self):
         cleaned = super().clean()

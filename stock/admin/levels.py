@@ -8,12 +8,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from catalog.models import SKU
 from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
 from stock import services
-from stock.admin.clerk import ClerkViewsMixin
+from stock.admin.clerk import ClerkViewsMixin, SKUCodeFormMixin
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import stock_level_list, stock_levels_low, stock_status
 
@@ -48,7 +47,7 @@ class StockLevelForm(VersionedAdminForm):
         fields = ["low_stock_threshold"]
 
 
-class AdjustStockForm(forms.Form):
+class AdjustStockForm(SKUCodeFormMixin, forms.Form):
     """One adjustment: a signed change or a new count, with its reason and reference."""
 
     MODES = [("delta", "Change on hand by (+/-)"), ("count", "Set on hand to (cycle count)")]
@@ -66,14 +65,6 @@ class AdjustStockForm(forms.Form):
     )
     reference = forms.CharField(max_length=100, required=False, help_text="PO, order or count sheet number.")
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean_sku_code(self):
-        code = self.cleaned_data["sku_code"].strip()
-        sku = SKU.objects.filter(sku_code__iexact=code).first()
-        if sku is None:
-            raise forms.ValidationError(f"No active SKU with code {code!r}.")
-        self.cleaned_data["sku"] = sku
-        return sku.sku_code
 
     def add_service_error(self, exc: DomainError, *, where: str) -> None:
         """Show what `stock_adjust` refused: on the amount when it names the delta or the count,

@@ -4,12 +4,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from inventory_site.admin import ReadOnlyAdminMixin
 from stock.admin.levels import sku_link
 from stock.models import StockMovement
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only for everyone, superusers included: the ledger is append-only."""
 
     class Media:
@@ -27,15 +28,6 @@ class StockMovementAdmin(admin.ModelAdmin):
     fields = ("created_at", "sku_link", "warehouse", "delta", "reason", "balance_after", "reference", "note",
               "reservation_link", "created_by")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="when", ordering="created_at")
     def when(self, movement):

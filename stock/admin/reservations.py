@@ -2,7 +2,7 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from inventory_site.admin import run_service_per_row
+from inventory_site.admin import ReadOnlyAdminMixin, run_service_per_row
 from stock import services
 from stock.models import Reservation, ReservationLine, ReservationStatus
 from stock.selectors import reservation_status, reservations_with_status
@@ -41,7 +41,7 @@ class ReservationLineInline(admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 
@@ -58,15 +58,6 @@ class ReservationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("lines__sku", "lines__warehouse")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_release_permission(self, request):
         return request.user.has_perm("stock.release_reservation")

@@ -19,6 +19,9 @@ def _perms(app_label: str, actions: tuple[str, ...], models: tuple[str, ...]) ->
 
 CATALOG_VIEW = _perms("catalog", ("view",), CATALOG_MODELS)
 STOCK_VIEW = _perms("stock", ("view",), STOCK_MODELS)
+# Integrations read the event feed and manage their own webhook subscriptions
+# (ping, rotate-secret and redeliver need `change`, the delivery log `view`).
+EVENTS_INTEGRATION = ["events.view_event", *_perms("events", ("add", "change", "view", "delete"), ("webhooksubscription",))]
 
 # Group name -> permission names (`app_label.codename`); "*" means every permission of the app.
 ROLES: dict[str, list[str]] = {
@@ -39,8 +42,9 @@ ROLES: dict[str, list[str]] = {
         "stock.add_reservation",
         "stock.commit_reservation",
         "stock.release_reservation",
+        *EVENTS_INTEGRATION,
     ],
-    "Inventory manager": ["catalog.*", "stock.*"],
+    "Inventory manager": ["catalog.*", "stock.*", "events.*"],
 }
 
 

@@ -53,8 +53,9 @@ class WebhookViewSet(EnvelopeModelViewSet):
     """Webhook subscriptions: CRUD, ping, rotate-secret, the delivery log and redeliver."""
 
     serializer_class = WebhookSubscriptionSerializer
+    # `destroy`: a subscription has no soft delete, so `?force=true` needs no purge permission.
     action_permissions = {"ping": ["change"], "rotate_secret": ["change"], "deliveries": ["view"],
-                          "redeliver": ["change"]}
+                          "redeliver": ["change"], "destroy": ["delete"]}
 
     def get_queryset(self):
         return selectors.webhook_list()

@@ -2,6 +2,13 @@
 `World` data set; suites replace one field of a valid body at a time."""
 import re
 
+WEBHOOK_URL = "https://127.0.0.1:9/inventory"  # port 9 (discard): never contacted by these suites
+
+
+def allow_local_webhooks(settings) -> None:
+    """Let the webhook bodies above be saved: their host is a loopback IP literal."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+
 
 def base_bodies(w) -> list[tuple[str, str, callable]]:
     """A valid body per (method, path pattern): hostile values replace one field at a time."""
@@ -24,6 +31,10 @@ def base_bodies(w) -> list[tuple[str, str, callable]]:
         ("POST", r"stock/adjustments/bulk/$", lambda n: {"lines": [adjustment(n)]}),
         ("POST", r"stock/transfers/$", lambda n: {"sku_code": w.sku.sku_code, "from_warehouse": "MAIN", "to_warehouse": "WEST", "quantity": 1, "reference": f"T-{n}"}),
         ("POST", r"stock/reservations/$", lambda n: {"reference": f"ORDER-H{n}", "ttl_seconds": 900, "lines": [{"sku_code": w.sku.sku_code, "quantity": 1, "warehouse": "MAIN"}]}),
+        # An IP literal: saving checks the URL without a DNS look-up (needs WEBHOOK_ALLOW_PRIVATE_URLS,
+        # see `allow_local_webhooks`); nothing is ever sent to it.
+        ("POST", r"webhooks/$", lambda n: {"url": f"{WEBHOOK_URL}/{n}", "events": ["stock.*", "reservation.created"], "description": f"Hook {n}", "is_active": True}),
+        ("PUT|PATCH", r"webhooks/\d+/$", lambda n: {"url": f"{WEBHOOK_URL}/{n}", "events": ["stock.*"], "description": f"ERP {n}", "is_active": True}),
     ]
 
 
@@ -37,6 +48,7 @@ def base_body_for(method: str, path: str, w):
 def url_kwargs(route, w) -> dict:
     model = route.model
     obj = w.live_object(model) if model is not None else None
-    return {name: (obj.pk if obj is not None else 1) for name in route.kwargs}
+    special = {"delivery_id": w.delivery.pk}
+    return {name: special.get(name, obj.pk if obj is not None else 1) for name in route.kwargs}
 
 

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from tests.conftest import token_client
 from tests.factories import UserFactory
 from tests.reliability.conftest import once
-from tests.reliability.bodies import base_body_for, url_kwargs
+from tests.reliability.bodies import allow_local_webhooks, base_body_for, url_kwargs
 from tests.reliability.endpoints import api_routes
 from tests.reliability.world import build_world, fingerprint
 
@@ -42,13 +42,24 @@ SPEC_ROLES = {
     },
     "Integration": {
         "has": {f"catalog.view_{m}" for m in CATALOG} | {f"stock.view_{m}" for m in STOCK}
-        | {"stock.add_reservation", "stock.commit_reservation", "stock.release_reservation"},
+        | {"stock.add_reservation", "stock.commit_reservation", "stock.release_reservation"}
+        # events.md: integrations read the feed and subscribe (manage their webhooks).
+        | {"events.view_event"} | {f"events.{a}_webhooksubscription" for a in ("add", "change", "view", "delete")},
     },
     "Inventory manager": {"has": ALL},
 }
 
 # (method, path pattern) -> the permissions the spec requires. Checked in order.
 RULES = [
+    # events.md: the feed needs view_event; webhooks the usual model permissions; ping, rotate-secret
+    # and redeliver change a subscription, its delivery log is part of viewing it. A webhook delete
+    # is permanent already (no soft delete, no purge permission): `?force=true` asks for nothing more.
+    ("GET", r"^/api/v1/events/", ("events.view_event",)),
+    ("GET", r"^/api/v1/webhooks/", ("events.view_webhooksubscription",)),
+    ("POST", r"^/api/v1/webhooks/$", ("events.add_webhooksubscription",)),
+    ("POST", r"^/api/v1/webhooks/\d+/(?:ping|rotate-secret|deliveries/\d+/redeliver)/$", ("events.change_webhooksubscription",)),
+    ("PUT|PATCH", r"^/api/v1/webhooks/\d+/$", ("events.change_webhooksubscription",)),
+    ("DELETE", r"^/api/v1/webhooks/\d+/(?:\?force=true)?$", ("events.delete_webhooksubscription",)),
     ("DELETE", r"^/api/v1/(categories|products|skus|warehouses)/\d+/\?force=true$", ("{app}.delete_{model}", "{app}.purge_{model}")),
     ("GET", r"^/api/v1/categories/", ("catalog.view_category",)),
     ("GET", r"^/api/v1/products/", ("catalog.view_product",)),
@@ -126,6 +137,7 @@ def send(client, method, path, body):
 @pytest.fixture
 def world(settings):
     settings.RATE_LIMIT_REQUESTS_PER_MINUTE = 0
+    allow_local_webhooks(settings)
     return build_world()
 
 

@@ -17,7 +17,7 @@ from django.db import DatabaseError, transaction
 from tests.conftest import token_client
 from tests.factories import UserFactory
 from tests.reliability import hostile
-from tests.reliability.bodies import base_body_for, url_kwargs
+from tests.reliability.bodies import allow_local_webhooks, base_body_for, url_kwargs
 from tests.reliability.endpoints import header_params, request_fields, write_operations
 from tests.reliability.world import build_world, fingerprint
 
@@ -93,6 +93,7 @@ KNOWN_BREACHES: set[tuple[str, str, str]] = set()
 @pytest.fixture
 def hostile_setup(settings):
     settings.RATE_LIMIT_REQUESTS_PER_MINUTE = 0
+    allow_local_webhooks(settings)
     w = build_world()
     client = token_client(UserFactory(username="root", is_superuser=True))
     client.raise_request_exception = False
@@ -142,7 +143,7 @@ def test_write_endpoint_refuses_hostile_input(hostile_setup, route, method):
     if not fields and base:
         fields = {name: _infer(value) for name, value in base.items()}
     if not fields and not base:
-        # An action without a body (restore, commit, release) never reads one: the URL table only.
+        # An action without a body (restore, commit, release, ping, rotate-secret, redeliver) never reads one: the URL table only.
         assert not failures, "\n".join(failures)
         return
     for raw in hostile.whole_bodies(base):
@@ -209,7 +210,8 @@ def test_every_write_endpoint_is_known_here():
     w = build_world()
     missing = []
     for route, method in OPERATIONS:
-        if method == "DELETE" or route.path(**url_kwargs(route, w)).endswith(("/restore/", "/commit/", "/release/")):
+        if method == "DELETE" or route.path(**url_kwargs(route, w)).endswith(
+                ("/restore/", "/commit/", "/release/", "/ping/", "/rotate-secret/", "/redeliver/")):
             continue
         if base_body_for(method, route.path(**url_kwargs(route, w)), w) is None:
             missing.append(f"{method} {route}")

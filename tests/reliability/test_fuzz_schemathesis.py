@@ -31,7 +31,7 @@ def _live_ids(w) -> dict[str, int]:
     return {
         "categories": w.leaf.id, "products": w.product.id, "skus": w.sku.id, "warehouses": w.west.id,
         "stock/levels": w.level.id, "stock/movements": w.level.sku.movements.first().id,
-        "stock/reservations": w.reservation.id,
+        "stock/reservations": w.reservation.id, "webhooks": w.webhook.id,
     }
 
 

@@ -60,7 +60,8 @@ def bigint(expression) -> Cast:
 def _sum_of(rows: QuerySet, expression) -> Coalesce:
     """`COALESCE((SELECT SUM(expression) FROM rows), 0)` for rows filtered on outer references (a bigint)."""
     total = rows.order_by().annotate(_one=Value(1)).values("_one").annotate(
-        total=Sum(expression, output_field=BigIntegerField())
+        # SUM of bigint is numeric in PostgreSQL: cast back, or the figures read as Decimals.
+        total=Cast(Sum(expression), output_field=BigIntegerField())
     ).values("total")
     return Coalesce(Subquery(total, output_field=BigIntegerField()), Value(0), output_field=BigIntegerField())
 

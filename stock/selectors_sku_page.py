@@ -24,6 +24,7 @@ def _utc_text(column: str) -> str:
 
 
 def _statement() -> str:
+    # SUM of bigint is numeric in PostgreSQL: cast back, or the figures read as Decimals (60.0 in JSON).
     sku, level = SKU._meta.db_table, StockLevel._meta.db_table
     line, reservation = ReservationLine._meta.db_table, Reservation._meta.db_table
     return (
@@ -32,10 +33,10 @@ def _statement() -> str:
         " COALESCE(st.on_hand, 0), COALESCE(st.reserved, 0),"
         f" (SELECT count(*) FROM {sku} WHERE NOT is_deleted)"
         f" FROM (SELECT * FROM {sku} WHERE NOT is_deleted ORDER BY id LIMIT %(limit)s OFFSET %(offset)s) s"
-        " LEFT JOIN LATERAL (SELECT SUM(l.on_hand::bigint) AS on_hand, SUM(l.reserved::bigint - COALESCE(("
-        f"   SELECT SUM(rl.quantity::bigint) FROM {line} rl JOIN {reservation} r ON r.id = rl.reservation_id"
+        " LEFT JOIN LATERAL (SELECT SUM(l.on_hand::bigint)::bigint AS on_hand, SUM(l.reserved::bigint - COALESCE(("
+        f"   SELECT SUM(rl.quantity::bigint)::bigint FROM {line} rl JOIN {reservation} r ON r.id = rl.reservation_id"
         "    WHERE rl.sku_id = l.sku_id AND rl.warehouse_id = l.warehouse_id"
-        "    AND r.status = %(active)s AND r.expires_at <= %(now)s), 0)) AS reserved"
+        "    AND r.status = %(active)s AND r.expires_at <= %(now)s), 0))::bigint AS reserved"
         f" FROM {level} l WHERE l.sku_id = s.id) st ON true"
         " ORDER BY s.id"
     )

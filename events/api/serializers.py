@@ -89,3 +89,12 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 class DeliveryQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices, required=False)
+
+
+class EventSerializer(serializers.Serializer):
+    """An event as the feed lists it and a webhook body carries it (documentation of the shape)."""
+
+    id = serializers.CharField(help_text="`evt_` and 19 digits; increasing in feed order.")
+    type = serializers.CharField(help_text="e.g. `stock.level.changed`, `reservation.created`, `catalog.sku.updated`.")
+    created_at = serializers.DateTimeField()
+    data = serializers.DictField(help_text="The object as the API shows it (see the event catalogue).")

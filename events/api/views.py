@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from events import selectors, services
 from events.api.serializers import (
-    DeliveryQuerySerializer, FeedQuerySerializer, WebhookDeliverySerializer,
+    DeliveryQuerySerializer, EventSerializer, FeedQuerySerializer, WebhookDeliverySerializer,
     WebhookSubscriptionSerializer, WebhookWithSecretSerializer,
 )
 from events.models import Event, WebhookDelivery
@@ -30,11 +30,20 @@ class EventFeedViewSet(viewsets.GenericViewSet):
     serializer_class = FeedQuerySerializer
     pagination_class = None
     action_permissions = {"list": ["view"], None: ["view"]}
+    envelope_meta_schema = {
+        "type": "object", "required": ["size", "count", "next_after"],
+        "properties": {
+            "size": {"type": "integer", "description": "The page size asked for."},
+            "count": {"type": "integer", "description": "Events in `data`."},
+            "next_after": {"type": "string", "nullable": True,
+                           "description": "Pass as `after` to read on (the last id, or your own `after`)."},
+        },
+    }
 
     def get_queryset(self):
         return Event.objects.all()
 
-    @extend_schema(parameters=FEED_PARAMETERS)
+    @extend_schema(parameters=FEED_PARAMETERS, responses=EventSerializer(many=True))
     def list(self, request):
         query = FeedQuerySerializer(data={**request.query_params.dict(), "type": request.query_params.getlist("type")})
         query.is_valid(raise_exception=True)

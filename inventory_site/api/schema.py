@@ -97,8 +97,9 @@ def error_codes() -> list[str]:
     return sorted(codes)
 
 
-def success_envelope(schema: dict) -> dict:
-    """The envelope around one object (or an unpaginated list): `meta` is null."""
+def success_envelope(schema: dict, meta: dict = ALWAYS_NULL) -> dict:
+    """The envelope around one object (or an unpaginated list): `meta` is null unless the view
+    documents its own (`envelope_meta_schema`, e.g. the events feed's cursor)."""
     return {
         "type": "object",
         "required": ["status", "data", "message", "meta"],
@@ -106,7 +107,7 @@ def success_envelope(schema: dict) -> dict:
             "status": SUCCESS_STATUS,
             "data": schema,
             "message": {"type": "string"},
-            "meta": ALWAYS_NULL,
+            "meta": meta,
         },
     }
 
@@ -133,7 +134,7 @@ class EnvelopeAutoSchema(AutoSchema):
             return response
         for body in response.get("content", {}).values():
             if "schema" in body:
-                body["schema"] = success_envelope(body["schema"])
+                body["schema"] = success_envelope(body["schema"], getattr(self.view, "envelope_meta_schema", ALWAYS_NULL))
         return response
 
     def _get_response_bodies(self, direction="response"):
@@ -165,6 +166,7 @@ def _envelope_component(schema: dict) -> tuple[str, dict] | None:
     if props.get("status") != SUCCESS_STATUS:
         return None
     data, paginated = props["data"], props.get("meta") == PAGE_META_REF
+    own_meta = props.get("meta") if props.get("meta") not in (ALWAYS_NULL, PAGE_META_REF, None) else None
     if "$ref" in data:
         name, kind = data["$ref"].rsplit("/", 1)[1], "Envelope"
     elif data.get("type") == "array" and "$ref" in data.get("items", {}):
@@ -178,8 +180,8 @@ def _envelope_component(schema: dict) -> tuple[str, dict] | None:
             "status": SUCCESS_STATUS,
             "data": data,
             "message": {"type": "string", "description": "A human readable summary (`SKU created`)."},
-            "meta": PAGE_META_REF if paginated else LIST_META if kind == "List" else {
-                **ALWAYS_NULL, "description": "Null for one object."},
+            "meta": own_meta or (PAGE_META_REF if paginated else LIST_META if kind == "List" else {
+                **ALWAYS_NULL, "description": "Null for one object."}),
         },
     }
 

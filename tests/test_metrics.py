@@ -106,7 +106,7 @@ def test_requests_and_latency_per_route_and_status(api, client, stocked):
               for s in family.samples if "route" in s.labels}
     assert {"sku-list", "sku-detail"} <= routes
     assert not [r for r in routes if "/" in r or "no-such-thing" in r or "999999" in r]
-    assert delta("inventory_http_requests_total", route="inventory_site.errors.api_not_found", status="404") == 1
+    assert delta("inventory_http_requests_total", route="inventory_site.errors.api_not_found", method="GET", status="404") == 1
 
 
 @pytest.mark.django_db

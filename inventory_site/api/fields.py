@@ -1,10 +1,10 @@
-"""Serializer fields with the contract's strict input rules (types, ranges, names, attributes)."""
+"""Serializer fields with the contract's strict input rules (JSON types, ranges, free text, attributes)."""
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inventory_site.validators import validate_category_name, validate_name, validate_text
+from inventory_site.validators import validate_text
 
 MAX_INT = 2**31 - 1
 
@@ -32,16 +32,6 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-class NameField(StrictCharField):
-    """A display name, kept as sent: whitespace-only and control characters are refused."""
-
-    def __init__(self, *, category: bool = False, **kwargs):
-        kwargs.setdefault("trim_whitespace", False)
-        kwargs.setdefault("min_length", 1)
-        super().__init__(**kwargs)
-        self.validators.append(validate_category_name if category else validate_name)
 
 
 class TextField(StrictCharField):

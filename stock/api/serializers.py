@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
-from inventory_site.api.fields import LinesField, NameField, StrictCharField, StrictIntegerField, TextField
+from inventory_site.api.fields import LinesField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
 from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import attach_stock_totals, level_is_low, reservation_status
@@ -29,7 +29,8 @@ class QuantityField(StrictIntegerField):
 class WarehouseSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     code = StrictCharField(max_length=20, trim_whitespace=False,
                                  help_text="1-20 of A-Z, 0-9, '_', '-'; lowercase is uppercased.")
-    name = NameField(max_length=100)
+    name = StrictCharField(max_length=100, trim_whitespace=False,
+                           help_text="Up to 100 characters, not blank, no control characters (the warehouse service's rule).")
     is_active = serializers.BooleanField(required=False)
     is_default = serializers.BooleanField(required=False, help_text="Making one the default unsets the old one.")
 

@@ -2,7 +2,8 @@
 
 Rows are plain dicts of column values (`attname`s), so no model instances are built on
 the fast path; ids come from the table's sequence beforehand when other rows must point
-at them. Nothing here runs model `save()`, signals or django-simple-history.
+at them. Nothing here runs model `save()` or signals; `history_rows_insert` writes the
+django-simple-history rows that `save()` would have.
 """
 import datetime
 import json
@@ -10,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 BATCH_SIZE = 5000
 
@@ -124,3 +126,39 @@ def allocate_ids(model, count: int) -> Iterator[int]:
         cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")
         top = cursor.fetchone()[0] or 0
     return iter(range(top + 1, top + count + 1))
+
+
+HISTORY_COLUMNS = ("history_id", "history_date", "history_type", "history_user", "history_change_reason")
+
+
+def history_rows_insert(model, ids: Iterable[int], *, reason: str, user=None, history_type: str = "+",
+                        when: datetime.datetime | None = None) -> int:
+    """One django-simple-history row per given row of `model`, copied from its stored values.
+
+    Bulk writes skip `save()`, so the history would start at a row's first edit and that
+    edit could be neither shown as a change nor reverted. One `INSERT .. SELECT` per batch of
+    ids writes what `save()` would have recorded: "+" (created) or "~" (changed), with
+    `reason` as the change reason. Returns the number of history rows written.
+    """
+    historical = model.history.model
+    tracked = [f for f in historical._meta.concrete_fields if f.name not in HISTORY_COLUMNS]
+    quote = connection.ops.quote_name
+    target = ", ".join(quote(f.column) for f in tracked)
+    source = ", ".join(quote(model._meta.get_field(f.name).column) for f in tracked)
+    history_columns = ", ".join(quote(historical._meta.get_field(name).column) for name in HISTORY_COLUMNS[1:])
+    when = connection.ops.adapt_datetimefield_value(when or timezone.now())
+    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    ids = list(ids)
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), BATCH_SIZE):
+            batch = ids[start:start + BATCH_SIZE]
+            marks = ", ".join(["%s"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {quote(historical._meta.db_table)} ({target}, {history_columns}) "
+                f"SELECT {source}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
+                f"WHERE {quote(model._meta.pk.column)} IN ({marks})",
+                [when, history_type, user_id, reason, *batch],
+            )
+            written += cursor.rowcount
+    return written

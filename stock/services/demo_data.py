@@ -4,7 +4,9 @@ movements, and a few active reservations.
 
 Everything is written with `bulk_create` in batches inside one transaction, with the
 mptt numbers computed here, so a million SKUs take minutes. The output depends only
-on `skus` and `seed`. Bulk writes skip django-simple-history.
+on `skus` and `seed`. Bulk writes skip `save()`: each category, product and SKU gets its
+initial django-simple-history row from `history_rows_insert` ("Demo data" its reason),
+so its first edit shows as a change and can be reverted.
 
 It lives in `stock`, the app that builds on the catalog, since the demo is a catalog
 with stock; the catalog knows nothing of stock.
@@ -22,7 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import SKU, Category, Product
-from catalog.services.bulk_rows import RowWriter, allocate_ids
+from catalog.services.bulk_rows import RowWriter, allocate_ids, history_rows_insert
 from catalog.services.categories import category_tree_lock
 from inventory_site.exceptions import InvalidInput
 from stock.models import MovementReason, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
@@ -34,6 +36,7 @@ SECOND_WAREHOUSE = ("EAST", "East distribution centre")
 PRODUCTS_PER_LEAF = 25
 BATCH_PRODUCTS = 1000
 BATCH_SIZE = 5000
+HISTORY_REASON = "Demo data (load_demo_data)"
 
 COLOR_CODES = {
     "Black": "BLK", "White": "WHT", "Navy": "NVY", "Grey": "GRY", "Red": "RED", "Olive": "OLV",
@@ -238,8 +241,10 @@ def _leaves(roots: dict[str, _Node]) -> list[_Node]:
 class _Generator:
     """Products, SKUs and stock as plain rows, from one seeded random source."""
 
-    def __init__(self, *, rng: random.Random, leaves: list[_Node], main: Warehouse, second: Warehouse, now):
+    def __init__(self, *, rng: random.Random, leaves: list[_Node], main: Warehouse, second: Warehouse, now,
+                 user=None):
         self.rng = rng
+        self.user = user
         self.leaves = leaves
         self.main, self.second = main, second
         self.now = now
@@ -254,6 +259,7 @@ class _Generator:
             "created_by_id": None, "created_at": now,
         })
         self.sample_levels: list[tuple[int, int, int]] = []  # (sku_id, warehouse_id, on_hand)
+        self.batch_ids: dict[type, list[int]] = {Product: [], SKU: []}  # written since the last history rows
 
     def generate(self, total_skus: int, progress: Callable[[int], Any] | None) -> None:
         remaining = total_skus
@@ -271,6 +277,9 @@ class _Generator:
                 made += self._product(leaf, next(product_ids), sku_ids, count - made)
             for writer in (self.products, self.skus, self.levels, self.movements):
                 writer.flush()
+            for model, ids in self.batch_ids.items():
+                history_rows_insert(model, ids, reason=HISTORY_REASON, user=self.user, when=self.now)
+                ids.clear()
             remaining -= made
             if progress:
                 progress(made)
@@ -292,6 +301,7 @@ class _Generator:
             description=f"{name}: a {noun.lower()} from the {brand} {range_name} range.",
             attributes={"brand": brand, "department": leaf.department},
         )
+        self.batch_ids[Product].append(product_id)
         colors = rng.sample(COLORS, rng.randint(1, 3))
         start = rng.randrange(len(axis_values))
         sizes = axis_values[start:start + rng.randint(1, 4)]
@@ -305,6 +315,7 @@ class _Generator:
                 price = base_price + (Decimal(20 * axis_values.index(size)) if axis == "capacity" else 0)
                 self.skus.add(id=sku_id, sku_code=sku_code[:50], product_id=product_id, price=price,
                               attributes={"color": color.lower(), axis: size})
+                self.batch_ids[SKU].append(sku_id)
                 self._stock(sku_id, product_id)
                 made += 1
         return made
@@ -372,15 +383,17 @@ def demo_catalog_load(
                            "load the demo into a catalog without them.")
     first_tree_id = (Category.all_objects.aggregate(top=Max("tree_id"))["top"] or 0) + 1
     result = DemoResult()
+    now = timezone.now()
     for depth_rows in _number_tree(roots, first_tree_id):
         for category in depth_rows:
             category.parent_id = category.parent.pk if category.parent else None
         Category.all_objects.bulk_create(depth_rows, batch_size=BATCH_SIZE)
+        history_rows_insert(Category, [c.pk for c in depth_rows], reason=HISTORY_REASON, user=user, when=now)
         result.categories += len(depth_rows)
 
     main = Warehouse.objects.filter(is_default=True).first() or Warehouse.objects.get(code="MAIN")
     generator = _Generator(rng=rng, leaves=_leaves(roots), main=main, second=_second_warehouse(user),
-                           now=timezone.now())
+                           now=now, user=user)
     generator.generate(skus, progress)
     result.products = generator.products.written
     result.skus = generator.skus.written

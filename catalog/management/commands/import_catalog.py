@@ -17,7 +17,7 @@ class Command(BaseCommand):
         "the others are optional). Categories are matched by path ('A/B/C'), products by name within "
         "their category and SKUs by sku_code, all case-insensitively; missing ones are created, changed "
         "ones updated. Every row is checked first: one bad row and nothing is written (each bad row is "
-        "listed with its line). Bulk writes skip the change history (django-simple-history)."
+        "listed with its line). Each row created or changed gets a history record (reason 'Catalog import')."
     )
     # The system checks import every URLconf and admin (~0.5 s of CPU per run); `manage.py check`
     # and every other command still run them.

@@ -2,8 +2,9 @@
 products by name within their category and SKUs by code, all in one transaction.
 
 Rows are matched case-insensitively and never renamed: a path, product name or SKU
-code found in the database keeps its stored spelling. Bulk writes bypass
-django-simple-history (no history rows are written for imported changes).
+code found in the database keeps its stored spelling. Bulk writes skip `save()`; each
+row created or changed gets the django-simple-history row `save()` would have written
+(change reason "Catalog import"), so the history starts at the import.
 
 A row may leave `sku_code` (and `price`) empty to carry a product without SKUs, and
 also `product_name` to carry a category without products; `export_catalog` writes
@@ -53,5 +54,5 @@ def catalog_import(
                                    errors=dict(sorted(plan.errors.items(), key=lambda kv: int(kv[0].split()[1]))))
     plan.result.dry_run = dry_run
     if not dry_run:
-        plan.write(progress)
+        plan.write(progress, user=user)
     return plan.result

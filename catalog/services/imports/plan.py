@@ -14,9 +14,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import SKU, Category, Product
-from catalog.services.bulk_rows import BATCH_SIZE, RowWriter, allocate_ids, copy_cell, copy_text_rows
+from catalog.services.bulk_rows import (
+    BATCH_SIZE, RowWriter, allocate_ids, copy_cell, copy_text_rows, history_rows_insert,
+)
 from catalog.services.imports.rows import CatalogImportResult, CatalogRow
 from inventory_site.validators import PATH_SEPARATOR
+
+HISTORY_REASON = "Catalog import"
 
 
 def _chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
@@ -255,7 +259,7 @@ class ImportPlan:
 
     # --- writes, parents before children ---
 
-    def write(self, progress: Callable[[int], Any] | None) -> None:
+    def write(self, progress: Callable[[int], Any] | None, user=None) -> None:
         now = timezone.now()
         self._write_categories()
         _upsert(Category, list(self.changed_categories.values()), ["description", "attributes"])
@@ -268,6 +272,8 @@ class ImportPlan:
             product.pk = next(product_ids)
         # And SKUs in code order, for the same reason (the two code indexes).
         self.new_skus.sort(key=_code_order)
+        sku_ids = allocate_ids(SKU, len(self.new_skus))
+        self.new_sku_ids = [next(sku_ids) for _ in self.new_skus]
         sku_stamps = {**stamps, "deleted_with_product": False}
         if connection.vendor == "postgresql":
             self._copy_new_rows(new_products, stamps, sku_stamps, progress)
@@ -281,9 +287,9 @@ class ImportPlan:
         _upsert(Product, list(self.changed_products.values()), ["description", "attributes"])
         if connection.vendor != "postgresql":
             skus = RowWriter(SKU, sku_stamps)
-            for batch in _chunks(self.new_skus):
-                for row, product in batch:
-                    skus.add(sku_code=row.sku_code, product_id=product.pk, price=row.price,
+            for batch, ids in zip(_chunks(self.new_skus), _chunks(self.new_sku_ids)):
+                for (row, product), sku_id in zip(batch, ids):
+                    skus.add(id=sku_id, sku_code=row.sku_code, product_id=product.pk, price=row.price,
                              attributes=row.attributes)
                 if progress:
                     progress(len(batch))
@@ -293,6 +299,20 @@ class ImportPlan:
             for row, product, sku_id, code in self.changed_skus
         ]
         _upsert(SKU, changed, ["price", "attributes", "product"], progress=progress)
+        self._write_history(new_products, changed, user)
+
+    def _write_history(self, new_products: list[_NewProduct], changed_skus: list[_Row], user) -> None:
+        """The django-simple-history rows that `save()` would have written: "+" for each row
+        created, "~" for each row changed, all with the reason "Catalog import"."""
+        for model, history_type, ids in (
+            (Category, "+", [node.pk for _key, node in self.new_categories]),
+            (Category, "~", list(self.changed_categories)),
+            (Product, "+", [product.pk for product in new_products]),
+            (Product, "~", list(self.changed_products)),
+            (SKU, "+", self.new_sku_ids),
+            (SKU, "~", [sku.pk for sku in changed_skus]),
+        ):
+            history_rows_insert(model, ids, reason=HISTORY_REASON, user=user, history_type=history_type)
 
     def _copy_new_rows(self, new_products: list[_NewProduct], stamps: dict, sku_stamps: dict,
                        progress: Callable[[int], Any] | None) -> None:
@@ -322,15 +342,15 @@ class ImportPlan:
                        product_lines())
 
         def sku_lines() -> Iterator[list[str]]:
-            for batch in _chunks(self.new_skus):
+            for batch, ids in zip(_chunks(self.new_skus), _chunks(self.new_sku_ids)):
                 yield [
-                    f"{row.sku_code}\t{product.pk}\t{row.price}\t{json_cell(row.attributes)}\n"
-                    for row, product in batch
+                    f"{sku_id}\t{row.sku_code}\t{product.pk}\t{row.price}\t{json_cell(row.attributes)}\n"
+                    for (row, product), sku_id in zip(batch, ids)
                 ]
                 if progress:
                     progress(len(batch))
 
-        copy_text_rows(SKU, sku_stamps, ["sku_code", "product_id", "price", "attributes"], sku_lines())
+        copy_text_rows(SKU, sku_stamps, ["id", "sku_code", "product_id", "price", "attributes"], sku_lines())
 
     def _write_categories(self) -> None:
         """Insert new categories parents first. Trees that are new as a whole get their mptt

@@ -14,6 +14,7 @@ from import_export import fields, resources
 from catalog import services
 from catalog.models import SKU, Category, Product
 from inventory_site.exceptions import DomainError
+from inventory_site.refusals import refusal_text
 from inventory_site.validators import PATH_SEPARATOR
 
 
@@ -48,6 +49,16 @@ def _category_by_path(path: str, column: str) -> Category:
     return category
 
 
+def _row_error(exc: DomainError) -> ValidationError:
+    """A refused write as the row's error in words: the message alone when its detail only
+    repeats it field by field ("price '1.005' has more than 2 decimal places."), else the
+    message with its detail in words (never a dict)."""
+    errors = exc.errors
+    if isinstance(errors, dict) and errors and all(isinstance(v, (list, str)) for v in errors.values()):
+        return ValidationError(exc.message)
+    return ValidationError(refusal_text(exc))
+
+
 class JSONField(fields.Field):
     """A JSON object cell, exported compactly."""
 
@@ -62,8 +73,7 @@ class ServiceResource(resources.ModelResource):
         try:
             saved = self.write(instance, is_create, row, user=kwargs.get("user"))
         except DomainError as exc:
-            detail = f" {exc.errors}" if exc.errors else ""
-            raise ValidationError(f"{exc.message}{detail}") from exc
+            raise _row_error(exc) from exc
         instance.__dict__.update(saved.__dict__)
 
     def write(self, instance, is_create, row, *, user):  # pragma: no cover - overridden

@@ -234,3 +234,17 @@ def test_product_csv_action_escapes_formulas(staff_client, catalog):
     })
     names = [row[1] for row in csv_module.reader(io.StringIO(response.content.decode()))]
     assert "'=1+2" in names and "'@SUM(A1)" in names and "=1+2" not in names
+
+
+def test_row_errors_are_written_out_in_their_row(staff_client, catalog):
+    """Each bad row carries its errors as text in the row (no hover box, no Python dicts)."""
+    csv = (b"sku_code,category_path,product,price,attributes\n"
+           b"PHONE-X-GOLD,Electronics/Phones,Phone X,not-a-price,\n"
+           b"PHONE-X-RED,Electronics/Phones,Nope,450.00,\n")
+    body = upload(staff_client, "sku", csv).content.decode()
+    assert "validation-error-container" not in body
+    rows = body.split('class="row-errors"')[1:]
+    assert len(rows) == 2
+    assert "price &#x27;not-a-price&#x27; is not a price like 19.90.</li>" in rows[0]
+    assert "No active product &#x27;Nope&#x27; in Electronics/Phones." in rows[1]
+    assert "{" not in body.split("Some rows failed to validate")[1].split("</table>")[0]

@@ -5,7 +5,6 @@ low-stock panel. The shared pieces keep the admin thin: change forms carry the r
 version and refuse stale saves, soft-deleted rows are hidden by a default filter, and
 soft delete / restore are actions that call the app's services.
 """
-import json
 import os
 import tempfile
 
@@ -35,27 +34,6 @@ def object_id(value: str | None) -> int | None:
     if value and value.isascii() and value.isdigit() and len(value) <= 18:
         return int(value)
     return None
-
-
-class PrettyJSONWidget(forms.Textarea):
-    """A monospace textarea showing JSON indented; static/admin-ext checks the syntax as you type."""
-
-    template_name = "django/forms/widgets/textarea.html"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs={"class": "json-editor", "rows": 8, "cols": 60, "spellcheck": "false", **(attrs or {})})
-
-    def format_value(self, value):
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return value  # keep what the user typed so the error can be fixed
-        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
-
-    class Media:
-        css = {"all": ["admin-ext/admin-ext.css"]}
-        js = ["admin-ext/json-editor.js"]
 
 
 class VersionedAdminForm(forms.ModelForm):

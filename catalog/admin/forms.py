@@ -1,11 +1,12 @@
-"""Change forms of the catalog admin: version-checked, with readable JSON attributes.
+"""Change forms of the catalog admin: version-checked, attributes edited as name/value rows.
 
 They read the shape of the input only. The rules (names, codes, prices, sibling names,
 moves under itself) are the services'; `ServiceFormAdminMixin` shows a refused save
 as errors of this form.
 """
 from catalog.models import SKU, Category, Product
-from inventory_site.admin import PrettyJSONWidget, VersionedAdminForm
+from inventory_site.admin import VersionedAdminForm
+from inventory_site.attributes_widget import AttributesField, AttributesWidget
 
 
 class AttributesFormMixin:
@@ -26,25 +27,29 @@ class CategoryAdminForm(AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = Category
         fields = ["name", "parent", "description", "attributes"]
-        widgets = {"attributes": PrettyJSONWidget}
+        field_classes = {"attributes": AttributesField}
+        widgets = {"attributes": AttributesWidget}
 
 
 class ProductAdminForm(AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = Product
         fields = ["name", "category", "description", "attributes"]
-        widgets = {"attributes": PrettyJSONWidget}
+        field_classes = {"attributes": AttributesField}
+        widgets = {"attributes": AttributesWidget}
 
 
 class SKUAdminForm(AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = SKU
         fields = ["sku_code", "product", "price", "attributes"]
-        widgets = {"attributes": PrettyJSONWidget(attrs={"rows": 3, "cols": 40})}
+        field_classes = {"attributes": AttributesField}
+        widgets = {"attributes": AttributesWidget(rows=4)}
 
 
 class SKUInlineForm(AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = SKU
         fields = ["sku_code", "price", "attributes"]
-        widgets = {"attributes": PrettyJSONWidget(attrs={"rows": 3, "cols": 36})}
+        field_classes = {"attributes": AttributesField}
+        widgets = {"attributes": AttributesWidget(rows=4)}

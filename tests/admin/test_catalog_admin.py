@@ -114,11 +114,13 @@ class TestCategoryForm:
         phones.refresh_from_db()
         assert phones.version == 1
 
-    def test_attributes_shown_pretty_printed(self, staff_client, catalog):
+    def test_attributes_shown_as_rows_with_the_raw_json_behind_a_switch(self, staff_client, catalog):
         sku = catalog["red"]
-        response = staff_client.get(reverse("admin:catalog_sku_change", args=[sku.pk]))
-        assert 'class="json-editor"' in response.content.decode()
-        assert "{\n  &quot;color&quot;: &quot;red&quot;\n}" in response.content.decode()
+        body = staff_client.get(reverse("admin:catalog_sku_change", args=[sku.pk])).content.decode()
+        assert 'name="attributes__key" value="color"' in body
+        assert 'name="attributes__value" value="red"' in body
+        assert 'class="json-editor attribute-raw"' in body and 'name="attributes__mode" value="raw"' in body
+        assert "{\n  &quot;color&quot;: &quot;red&quot;\n}" in body
 
 
 class TestCategoryTree:

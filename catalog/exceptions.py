@@ -27,6 +27,16 @@ class ParentDeleted(DomainError):
 
 
 
+class BulkEditRefused(InvalidInput):
+    """A bulk edit wrote nothing: at least one of its rows was refused (`changes` says which)."""
+
+    def __init__(self, changes: list):
+        self.changes = changes
+        refused = [c for c in changes if c.error]
+        super().__init__(f"{len(refused)} of {len(changes)} rows refused; nothing was changed.",
+                         errors={str(c.pk): c.error for c in refused})
+
+
 class RuleBroken(InvalidInput):
     """A value breaks one of the catalog's input rules (`catalog.rules`); `field` and `problem` say which."""
 

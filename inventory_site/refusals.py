@@ -45,3 +45,12 @@ def refusal_text(exc: DomainError) -> str:
     detail = detail_text(exc.errors)
     message = exc.message.rstrip(".")
     return f"{message} ({detail})." if detail else f"{message}."
+
+
+def refusal_sentence(exc: DomainError) -> str:
+    """The message alone when its detail only repeats it field by field ("price '1.005' has
+    more than 2 decimal places."), else `refusal_text`."""
+    errors = exc.errors
+    if isinstance(errors, dict) and errors and all(isinstance(v, (list, str)) for v in errors.values()):
+        return exc.message
+    return refusal_text(exc)

@@ -10,6 +10,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from catalog.admin.bulk import BulkEditActionsMixin
 from catalog.admin.forms import ProductAdminForm, SKUInlineForm
 from catalog.admin.resources import ProductResource
 from catalog import selectors, services
@@ -73,7 +74,7 @@ class SKUInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
+class ProductAdmin(BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
@@ -95,10 +96,16 @@ class ProductAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, Sim
         ("Record", {"fields": ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at"),
                     "classes": ("collapse",)}),
     )
-    actions = ["soft_delete_selected", "restore_selected", "export_csv"]
+    actions = ["soft_delete_selected", "restore_selected", "export_csv", "move_to_category", "change_price"]
 
     def get_queryset(self, request):
         return selectors.product_list()
+
+    def bulk_targets(self, queryset, model) -> list[int]:
+        """The products ticked; for a price change, their active SKUs."""
+        if model is SKU:
+            return list(SKU.objects.filter(product__in=queryset.values("pk")).values_list("pk", flat=True))
+        return list(queryset.values_list("pk", flat=True))
 
     def get_search_results(self, request, queryset, search_term):
         if request.path.endswith("/autocomplete/"):

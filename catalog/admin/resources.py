@@ -14,7 +14,7 @@ from import_export import fields, resources
 from catalog import services
 from catalog.models import SKU, Category, Product
 from inventory_site.exceptions import DomainError
-from inventory_site.refusals import refusal_text
+from inventory_site.refusals import refusal_sentence
 from inventory_site.validators import PATH_SEPARATOR
 
 
@@ -50,13 +50,8 @@ def _category_by_path(path: str, column: str) -> Category:
 
 
 def _row_error(exc: DomainError) -> ValidationError:
-    """A refused write as the row's error in words: the message alone when its detail only
-    repeats it field by field ("price '1.005' has more than 2 decimal places."), else the
-    message with its detail in words (never a dict)."""
-    errors = exc.errors
-    if isinstance(errors, dict) and errors and all(isinstance(v, (list, str)) for v in errors.values()):
-        return ValidationError(exc.message)
-    return ValidationError(refusal_text(exc))
+    """A refused write as the row's error in words (never a dict)."""
+    return ValidationError(refusal_sentence(exc))
 
 
 class JSONField(fields.Field):

@@ -5,11 +5,12 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from catalog.admin.bulk import BulkEditActionsMixin
 from catalog.admin.forms import SKUAdminForm
 from catalog.admin.products import CategoryTreeFilter
 from catalog.admin.resources import SKUResource
 from catalog import services
-from catalog.models import SKU
+from catalog.models import SKU, Product
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX
 from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin
 
@@ -19,7 +20,7 @@ class SKUCategoryTreeFilter(CategoryTreeFilter):
 
 
 @admin.register(SKU)
-class SKUAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
+class SKUAdmin(BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
@@ -39,8 +40,16 @@ class SKUAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleH
                     "classes": ("collapse",)}),
     )
 
+    actions = ["soft_delete_selected", "restore_selected", "change_price", "move_to_category"]
+
     def get_queryset(self, request):
         return SKU.all_objects.all()
+
+    def bulk_targets(self, queryset, model) -> list[int]:
+        """The SKUs ticked; for a move, their products."""
+        if model is Product:
+            return list(queryset.values_list("product_id", flat=True).distinct())
+        return list(queryset.values_list("pk", flat=True))
 
     @admin.display(description="product", ordering="product__name")
     def product_link(self, sku):

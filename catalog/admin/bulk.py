@@ -1,4 +1,4 @@
-"""Bulk actions of the product and SKU lists: move to a category, change prices.
+"""Bulk actions of the catalog lists: move products to a category, change prices, move categories.
 
 Each opens a page of its own: the choice (which category, how much), a preview of every row
 (before, after, or why the service refuses it), then "Apply", all or nothing. The preview is
@@ -29,6 +29,22 @@ class MoveToCategoryForm(forms.Form):
         return services.products_move(product_ids=products, category_id=self.cleaned_data["category"].pk, **kwargs)
 
 
+class MoveCategoriesForm(forms.Form):
+    target = forms.ModelChoiceField(
+        queryset=Category.objects.all(), label="Next to",
+        widget=AutocompleteSelect(Category._meta.get_field("parent"), admin.site),
+        help_text="Type to search the category tree by name.",
+    )
+    position = forms.ChoiceField(choices=[
+        ("last-child", "inside it, as its last sub-category"), ("left", "before it, at its level"),
+        ("right", "after it, at its level"),
+    ], initial="last-child", widget=forms.RadioSelect, label="Put them")
+
+    def run(self, categories: list[int], **kwargs):
+        return services.categories_move(category_ids=categories, target_id=self.cleaned_data["target"].pk,
+                                        position=self.cleaned_data["position"], **kwargs)
+
+
 class PriceChangeForm(forms.Form):
     how = forms.ChoiceField(choices=[("amount", "by an amount"), ("percent", "by a percentage")],
                             initial="percent", widget=forms.RadioSelect, label="Change prices")
@@ -56,15 +72,21 @@ def _choice(form) -> str:
 
 
 class BulkEditActionsMixin:
-    """The two bulk actions; `bulk_targets` says which rows each edit writes (products or SKUs)."""
+    """The bulk actions (each admin lists those it offers); `bulk_targets` says which rows an
+    edit writes (the rows ticked, or for instance the SKUs of the products ticked)."""
 
-    def bulk_targets(self, queryset, model) -> list[int]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def bulk_targets(self, queryset, model) -> list[int]:
+        return list(queryset.values_list("pk", flat=True))
 
     @admin.action(description="Move to category… (previewed)", permissions=["change"])
     def move_to_category(self, request, queryset):
         return self._bulk_edit(request, queryset, "move_to_category", MoveToCategoryForm, Product,
                                title="Move products to a category")
+
+    @admin.action(description="Move to… (previewed; across pages and levels)", permissions=["change"])
+    def move_categories(self, request, queryset):
+        return self._bulk_edit(request, queryset, "move_categories", MoveCategoriesForm, Category,
+                               title="Move categories")
 
     @admin.action(description="Change price… (previewed)", permissions=["change"])
     def change_price(self, request, queryset):

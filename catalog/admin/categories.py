@@ -14,6 +14,7 @@ from import_export.admin import ImportExportMixin
 from mptt.admin import DraggableMPTTAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from catalog.admin.bulk import BulkEditActionsMixin
 from catalog.admin.forms import CategoryAdminForm
 from catalog.admin.resources import CategoryResource
 from catalog import services
@@ -67,7 +68,9 @@ class TreeLevelFilter(admin.SimpleListFilter):
 
 
 @admin.register(Category)
-class CategoryAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin, DraggableMPTTAdmin):
+class CategoryAdmin(
+    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin, DraggableMPTTAdmin,
+):
     form = CategoryAdminForm
     formats = [SafeCSV, SafeXLSX]
     resource_classes = [CategoryResource]
@@ -77,6 +80,7 @@ class CategoryAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, Si
     list_filter = (TreeLevelFilter, DeletedListFilter)
     list_per_page = 100
     search_fields = ("name", "path")
+    actions = ["soft_delete_selected", "restore_selected", "move_categories"]
     # A select of the whole tree takes seconds to render at 10k categories: search it instead.
     autocomplete_fields = ("parent",)
     readonly_fields = ("path", "version", "is_deleted", "deleted_at", "created_at", "updated_at")
@@ -114,7 +118,9 @@ class CategoryAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, Si
 
     @admin.display(description="products (incl. sub-categories)", ordering="active_product_count")
     def product_count(self, item):
-        return item.active_product_count
+        # The count is read by static/admin-ext/category-move-confirm.js before a drop.
+        return format_html('<span class="branch-products" data-count="{}">{}</span>',
+                           item.active_product_count, item.active_product_count)
 
     # -- writes, all through catalog.services ------------------------------------------
     def save_model(self, request, obj, form, change):

@@ -1,5 +1,11 @@
 """Catalog writes. Import from here: `from catalog.services import sku_create`."""
-from catalog.services.bulk_edits import RowChange, price_after, products_move, skus_reprice  # noqa: F401
+from catalog.services.bulk_edits import (  # noqa: F401
+    RowChange,
+    categories_move,
+    price_after,
+    products_move,
+    skus_reprice,
+)
 from catalog.services.categories import (  # noqa: F401
     category_create,
     category_hard_delete,

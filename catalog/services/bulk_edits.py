@@ -13,6 +13,7 @@ from django.db import transaction
 from catalog.exceptions import BulkEditRefused, DomainError, RuleBroken, VersionConflict
 from catalog.models import SKU, Category, Product
 from catalog.rules import price_checked
+from catalog.services.categories import category_move
 from catalog.services.products import product_update
 from catalog.services.skus import sku_update
 from inventory_site.refusals import refusal_sentence
@@ -90,6 +91,23 @@ def skus_reprice(*, sku_ids: Iterable[int], amount: Decimal | None = None, perce
         def write(expected, pk=sku.pk, price=new_price):
             price_checked(price)  # the service's rule, first: its refusal then names the new price as text
             sku_update(sku_id=pk, price=price, user=user, expected_version=expected)
+
+        rows.append((change, write))
+    return _run(rows, versions=versions, dry_run=dry_run)
+
+
+def categories_move(*, category_ids: Iterable[int], target_id: int, position: str = "last-child", user=None,
+                    versions: dict[int, int] | None = None, dry_run: bool = False) -> list[RowChange]:
+    """Move categories, each with its subtree, relative to `target_id` through `category_move`
+    (into it as the last child, or before/after it), all or nothing; `after` is the new path."""
+    rows = []
+    for category in Category.objects.filter(pk__in=list(category_ids)).order_by("tree_id", "lft"):
+        change = RowChange(pk=category.pk, label=category.name, before=category.path, after="", version=category.version)
+
+        def write(expected, pk=category.pk, change=change):
+            moved = category_move(category_id=pk, target_id=target_id, position=position, user=user,
+                                  expected_version=expected)
+            change.after = moved.path
 
         rows.append((change, write))
     return _run(rows, versions=versions, dry_run=dry_run)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from catalog import services
 from catalog.exceptions import BulkEditRefused
 from catalog.models import SKU, Product
-from tests.catalog.factories import CategoryFactory, ProductFactory, SKUFactory
+from tests.catalog.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +139,39 @@ class TestAdmin:
         client.force_login(viewer)
         body = client.get(reverse("admin:catalog_sku_changelist")).content.decode()
         assert "change_price" not in body and "move_to_category" not in body
+
+
+class TestMoveCategories:
+    def test_move_to_across_levels_preview_then_apply(self, staff_client, catalog):
+        from catalog.models import Category
+
+        garden = CategoryFactory(name="Garden")
+        tools = CategoryFactory(name="Tools", parent=garden)
+        phones = catalog["phones"]
+        preview = action(staff_client, "category", "move_categories", [phones.pk, garden.pk],
+                         target=catalog["electronics"].pk, position="last-child", bulk_step="preview")
+        body = preview.content.decode()
+        assert "<td>Garden</td><td>Electronics/Garden</td>" in body
+        assert Category.objects.get(pk=garden.pk).parent_id is None  # the preview moved nothing
+        versions = {f"version_{c.pk}": c.version for c in preview.context["changes"]}
+        done = action(staff_client, "category", "move_categories", [phones.pk, garden.pk],
+                      target=catalog["electronics"].pk, position="last-child", bulk_step="apply",
+                      previewed=preview.context["previewed"], **versions)
+        assert done.status_code == 302
+        tools.refresh_from_db()
+        assert tools.path == "Electronics/Garden/Tools"
+
+    def test_a_move_under_itself_is_refused_and_nothing_moves(self, staff_client, catalog):
+        from catalog.models import Category
+
+        garden = CategoryFactory(name="Garden")
+        preview = action(staff_client, "category", "move_categories", [garden.pk, catalog["electronics"].pk],
+                         target=catalog["phones"].pk, position="last-child", bulk_step="preview")
+        body = preview.content.decode()
+        assert "1 of 2 categories cannot be changed" in body and "under itself" in body
+        assert Category.objects.get(pk=garden.pk).parent_id is None
+
+    def test_the_tree_shows_each_branchs_product_count_for_the_drop_confirmation(self, staff_client, catalog):
+        body = staff_client.get(reverse("admin:catalog_category_changelist")).content.decode()
+        assert 'class="branch-products" data-count="1"' in body
+        assert "admin-ext/category-move-confirm.js" in body

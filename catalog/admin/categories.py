@@ -20,6 +20,7 @@ from catalog.admin.resources import CategoryResource
 from catalog import services
 from catalog.models import Category, Product
 from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
+from inventory_site.import_screens import ImportScreenMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX
 from inventory_site.exceptions import DomainError
 
@@ -69,7 +70,8 @@ class TreeLevelFilter(admin.SimpleListFilter):
 
 @admin.register(Category)
 class CategoryAdmin(
-    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin, DraggableMPTTAdmin,
+    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, ImportExportMixin,
+    SimpleHistoryAdmin, DraggableMPTTAdmin,
 ):
     form = CategoryAdminForm
     formats = [SafeCSV, SafeXLSX]

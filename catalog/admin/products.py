@@ -12,9 +12,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.bulk import BulkEditActionsMixin
 from catalog.admin.forms import ProductAdminForm, SKUInlineForm
-from catalog.admin.resources import ProductResource
+from catalog.admin.resources import ProductResource, ProductSKUExportResource
 from catalog import selectors, services
 from catalog.models import SKU, Category, Product
+from inventory_site.import_screens import ImportScreenMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX, csv_cell_escaped
 from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
 
@@ -74,13 +75,17 @@ class SKUInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
+class ProductAdmin(
+    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, ImportExportMixin, SimpleHistoryAdmin,
+):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
     form = ProductAdminForm
     formats = [SafeCSV, SafeXLSX]
     resource_classes = [ProductResource]
+    # Export: the products' own columns (these import back here), or one row per SKU with prices.
+    export_resource_classes = [ProductResource, ProductSKUExportResource]
     inlines = [SKUInline]
     list_display = ("name", "category_path", "sku_count", "is_deleted", "updated_at")
     list_filter = (CategoryTreeFilter, DeletedListFilter)
@@ -100,6 +105,9 @@ class ProductAdmin(BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, 
 
     def get_queryset(self, request):
         return selectors.product_list()
+
+    def get_export_resource_classes(self, request):
+        return self.export_resource_classes
 
     def bulk_targets(self, queryset, model) -> list[int]:
         """The products ticked; for a price change, their active SKUs."""

@@ -204,3 +204,29 @@ class SKUResource(ServiceResource):
                 sku_code=instance.sku_code, product_id=instance.product_id, user=user, **data
             )
         return services.sku_update(sku_id=instance.pk, product_id=instance.product_id, user=user, **data)
+
+
+class ProductSKUExportResource(resources.ModelResource):
+    """Export only: the exported products with their SKUs and prices, one row per active SKU,
+    in the columns of `import_catalog` (so the file loads back with the command)."""
+
+    category_path = fields.Field(attribute="product__category__path", column_name="category_path")
+    product_name = fields.Field(attribute="product__name", column_name="product_name")
+    product_description = fields.Field(attribute="product__description", column_name="product_description")
+    product_attributes = JSONField(attribute="product__attributes", column_name="product_attributes")
+    sku_code = fields.Field(attribute="sku_code", column_name="sku_code")
+    price = fields.Field(attribute="price", column_name="price")
+    attributes = JSONField(attribute="attributes", column_name="attributes")
+
+    class Meta:
+        model = SKU
+        name = "Products with their SKUs and prices (one row per SKU)"
+        fields = ("category_path", "product_name", "product_description", "product_attributes", "sku_code", "price",
+                  "attributes")
+
+    def export(self, queryset=None, **kwargs):
+        if queryset is None or queryset.model is Product:
+            products = Product.objects.all() if queryset is None else queryset
+            queryset = SKU.objects.filter(product__in=products.values("pk")).select_related(
+                "product__category").order_by("product__category__path", "product__name", "sku_code")
+        return super().export(queryset=queryset, **kwargs)

@@ -11,6 +11,7 @@ from catalog.admin.products import CategoryTreeFilter
 from catalog.admin.resources import SKUResource
 from catalog import services
 from catalog.models import SKU, Product
+from inventory_site.import_screens import ImportScreenMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX
 from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin
 
@@ -20,7 +21,9 @@ class SKUCategoryTreeFilter(CategoryTreeFilter):
 
 
 @admin.register(SKU)
-class SKUAdmin(BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleHistoryAdmin):
+class SKUAdmin(
+    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, ImportExportMixin, SimpleHistoryAdmin,
+):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 

@@ -248,3 +248,51 @@ def test_row_errors_are_written_out_in_their_row(staff_client, catalog):
     assert "price &#x27;not-a-price&#x27; is not a price like 19.90.</li>" in rows[0]
     assert "No active product &#x27;Nope&#x27; in Electronics/Phones." in rows[1]
     assert "{" not in body.split("Some rows failed to validate")[1].split("</table>")[0]
+
+
+@pytest.mark.parametrize("model, header", [
+    ("category", "path,description,attributes"),
+    ("product", "category_path,name,description,attributes"),
+    ("sku", "sku_code,category_path,product,price,attributes"),
+])
+def test_import_screen_has_csv_chosen_and_a_template(staff_client, catalog, model, header):
+    page = staff_client.get(reverse(f"admin:catalog_{model}_import"))
+    assert page.context["form"]["format"].value() == "0"
+    assert '<option value="0" selected>csv</option>' in page.content.decode()
+    url = reverse(f"admin:catalog_{model}_import_template")
+    assert url in page.content.decode()
+    template = staff_client.get(url)
+    assert template["Content-Type"].startswith("text/csv")
+    assert template.content.decode().strip() == header
+
+
+def test_the_template_needs_the_import_permission(client, catalog):
+    from django.contrib.auth.models import Permission
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_sku"))
+    client.force_login(viewer)
+    assert client.get(reverse("admin:catalog_sku_import_template")).status_code == 403
+
+
+def test_product_export_with_skus_and_prices_loads_back_with_import_catalog(staff_client, catalog, tmp_path):
+    from django.core.management import call_command
+
+    response = staff_client.post(reverse("admin:catalog_product_export"), {
+        "resource": "1", "format": "0", **{f"productskuexportresource_{name}": "on" for name in (
+            "category_path", "product_name", "product_description", "product_attributes", "sku_code", "price",
+            "attributes")},
+    })
+    assert response.status_code == 200, response.content.decode()[:2000]
+    rows = list(csv_module.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [(r["category_path"], r["product_name"], r["sku_code"], r["price"]) for r in rows] == [
+        ("Electronics/Phones", "Phone X", "PHONE-X-BLUE", "499.00"),
+        ("Electronics/Phones", "Phone X", "PHONE-X-RED", "499.00"),
+    ]
+    assert rows[1]["attributes"] == '{"color": "red"}'
+    sheet = tmp_path / "products.csv"
+    sheet.write_text(response.content.decode("utf-8-sig"))
+    before = fingerprint()
+    call_command("import_catalog", str(sheet), verbosity=0)
+    assert fingerprint() == before  # the export is the catalog as stored: nothing to change

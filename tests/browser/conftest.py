@@ -60,7 +60,7 @@ def new_page(chromium, live_server, admin_user):
     contexts = []
 
     def make():
-        context = chromium.new_context(viewport={"width": 1360, "height": 900}, base_url=live_server.url)
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
         context.set_default_timeout(15000)
         contexts.append(context)
         page = context.new_page()

@@ -55,11 +55,15 @@
     var target = e.target;
     if (!target.classList) return;
     if (target.classList.contains('attribute-add')) {
-      newRow(editorOf(target), '', '').querySelector('.attribute-key').focus();
-    } else if (target.classList.contains('attribute-remove')) {
       var editor = editorOf(target);
+      var blank = Array.prototype.find.call(editor.querySelectorAll('table.attribute-pairs tbody tr'), function (tr) {
+        return !tr.querySelector('.attribute-key').value && !tr.querySelector('.attribute-value').value;
+      });
+      (blank || newRow(editor, '', '')).querySelector('.attribute-key').focus();
+    } else if (target.classList.contains('attribute-remove')) {
+      var owner = editorOf(target);
       target.closest('tr').remove();
-      rowsToRaw(editor);
+      rowsToRaw(owner);
     }
   });
   document.addEventListener('input', function (e) {

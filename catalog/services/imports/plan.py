@@ -18,6 +18,7 @@ from catalog.services.bulk_rows import (
     BATCH_SIZE, RowWriter, allocate_ids, copy_cell, copy_text_rows, history_rows_insert,
 )
 from catalog.services.imports.rows import CatalogImportResult, CatalogRow
+from catalog.services.imports.updates import rows_update
 from inventory_site.validators import PATH_SEPARATOR
 
 HISTORY_REASON = "Catalog import"
@@ -262,7 +263,7 @@ class ImportPlan:
     def write(self, progress: Callable[[int], Any] | None, user=None) -> None:
         now = timezone.now()
         self._write_categories()
-        _upsert(Category, list(self.changed_categories.values()), ["description", "attributes"])
+        rows_update(Category, list(self.changed_categories.values()), ["description", "attributes"])
         stamps = {"created_at": now, "updated_at": now, "version": 1, "is_deleted": False, "deleted_at": None}
         product_ids = allocate_ids(Product, len(self.new_products))
         # In name order (ids still ascending): the five name and slug indexes then take
@@ -284,7 +285,7 @@ class ImportPlan:
                              category_id=product.category.pk,
                              description=product.description, attributes=product.attributes)
             products.flush()
-        _upsert(Product, list(self.changed_products.values()), ["description", "attributes"])
+        rows_update(Product, list(self.changed_products.values()), ["description", "attributes"])
         if connection.vendor != "postgresql":
             skus = RowWriter(SKU, sku_stamps)
             for batch, ids in zip(_chunks(self.new_skus), _chunks(self.new_sku_ids)):
@@ -298,7 +299,7 @@ class ImportPlan:
             _Row(pk=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes)
             for row, product, sku_id, code in self.changed_skus
         ]
-        _upsert(SKU, changed, ["price", "attributes", "product"], progress=progress)
+        rows_update(SKU, changed, ["price", "attributes", "product"], progress=progress)
         self._write_history(new_products, changed, user)
 
     def _write_history(self, new_products: list[_NewProduct], changed_skus: list[_Row], user) -> None:
@@ -444,58 +445,3 @@ def _category_slug(name: str) -> str:
 def _product_slug(name: str) -> str:
     """Products in different categories often share a name: slugify each name once."""
     return slugify(name, allow_unicode=True)[:170]
-
-
-def _upsert(model, objs: list, fields: list[str], progress: Callable[[int], Any] | None = None) -> None:
-    """Write these fields of existing rows (`objs` carry the new values), adding 1 to their version."""
-    write = _update_from_values if connection.vendor == "postgresql" else _update_by_upsert
-    for batch in _chunks(objs):
-        write(model, batch, fields)
-        if progress:
-            progress(len(batch))
-
-
-def _update_from_values(model, batch: list, fields: list[str]) -> None:
-    """PostgreSQL: one `UPDATE .. FROM (VALUES ..)` per batch; the UPDATE takes the row locks
-    and moves `version` itself, so concurrent writers are serialized by the database."""
-    quote = connection.ops.quote_name
-    columns = [model._meta.get_field(name) for name in fields]
-    names = ["id", *(f"v{i}" for i in range(len(columns)))]
-    casts = ["bigint", *(column.db_type(connection) for column in columns)]
-    is_json = [column.get_internal_type() == "JSONField" for column in columns]
-    row_sql = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
-    params = []
-    for obj in batch:
-        params.append(obj.pk)
-        for column, as_json in zip(columns, is_json):
-            value = getattr(obj, column.attname)
-            params.append(json.dumps(value) if as_json else value)
-    rows = [row_sql] * len(batch)
-    assignments = ", ".join(f"{quote(column.column)} = v.v{i}" for i, column in enumerate(columns))
-    table = quote(model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS t SET {assignments}, version = t.version + 1, updated_at = %s "
-            f"FROM (VALUES {', '.join(rows)}) AS v({', '.join(names)}) WHERE t.id = v.id",
-            [timezone.now(), *params],
-        )
-
-
-def _update_by_upsert(model, batch: list, fields: list[str]) -> None:
-    """Other databases: read the versions under lock, then `INSERT .. ON CONFLICT (id) DO UPDATE`.
-
-    Every other column of the objects only has to be valid; it is never stored.
-    """
-    locked = dict(
-        model._base_manager.select_for_update().filter(pk__in=[obj.pk for obj in batch])
-        .order_by("pk").values_list("pk", "version")
-    )
-    instances = [
-        obj if isinstance(obj, model) else model(id=obj.pk, **{k: v for k, v in vars(obj).items() if k != "pk"})
-        for obj in batch
-    ]
-    for obj in instances:
-        obj.version = locked[obj.pk] + 1
-    model._base_manager.bulk_create(
-        instances, update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "version", "updated_at"],
-    )

@@ -1,0 +1,69 @@
+"""Writing changed values into existing rows in bulk, adding 1 to their version."""
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from catalog.services.bulk_rows import BATCH_SIZE
+
+
+def _chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def rows_update(model, objs: list, fields: list[str], progress: Callable[[int], Any] | None = None) -> None:
+    """Write these fields of existing rows (`objs` carry the new values), adding 1 to their version."""
+    write = _update_from_values if connection.vendor == "postgresql" else _update_by_upsert
+    for batch in _chunks(objs):
+        write(model, batch, fields)
+        if progress:
+            progress(len(batch))
+
+
+def _update_from_values(model, batch: list, fields: list[str]) -> None:
+    """PostgreSQL: one `UPDATE .. FROM (VALUES ..)` per batch; the UPDATE takes the row locks
+    and moves `version` itself, so concurrent writers are serialized by the database."""
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    names = ["id", *(f"v{i}" for i in range(len(columns)))]
+    casts = ["bigint", *(column.db_type(connection) for column in columns)]
+    is_json = [column.get_internal_type() == "JSONField" for column in columns]
+    row_sql = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    params = []
+    for obj in batch:
+        params.append(obj.pk)
+        for column, as_json in zip(columns, is_json):
+            value = getattr(obj, column.attname)
+            params.append(json.dumps(value) if as_json else value)
+    rows = [row_sql] * len(batch)
+    assignments = ", ".join(f"{quote(column.column)} = v.v{i}" for i, column in enumerate(columns))
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments}, version = t.version + 1, updated_at = %s "
+            f"FROM (VALUES {', '.join(rows)}) AS v({', '.join(names)}) WHERE t.id = v.id",
+            [timezone.now(), *params],
+        )
+
+
+def _update_by_upsert(model, batch: list, fields: list[str]) -> None:
+    """Other databases: read the versions under lock, then `INSERT .. ON CONFLICT (id) DO UPDATE`.
+
+    Every other column of the objects only has to be valid; it is never stored.
+    """
+    locked = dict(
+        model._base_manager.select_for_update().filter(pk__in=[obj.pk for obj in batch])
+        .order_by("pk").values_list("pk", "version")
+    )
+    instances = [
+        obj if isinstance(obj, model) else model(id=obj.pk, **{k: v for k, v in vars(obj).items() if k != "pk"})
+        for obj in batch
+    ]
+    for obj in instances:
+        obj.version = locked[obj.pk] + 1
+    model._base_manager.bulk_create(
+        instances, update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "version", "updated_at"],
+    )

@@ -146,8 +146,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], *, workers: int, log_path: Path):
-    """Serve the project on a free port; yield its base URL; stop it afterwards."""
+def gunicorn(env: dict[str, str], *, workers: int, log_path: Path, server: str | None = None):
+    """Serve the project on a free port (gunicorn, or `server="granian"`); yield its base URL and
+    process group; stop it afterwards."""
     port = free_port()
     # The product's gunicorn.conf.py (picked up from the working directory) applies, as in
     # production; only the address, the worker count and the log file are set here, and
@@ -156,7 +157,7 @@ def gunicorn(env: dict[str, str], *, workers: int, log_path: Path):
     cmd = [sys.executable, "-m", "gunicorn", "inventory_site.wsgi:application",
            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--max-requests", "0",
            "--error-logfile", str(log_path)]
-    if SERVER == "granian":  # the alternative set-up compared in the README (BENCH_SERVER=granian)
+    if (server or SERVER) == "granian":  # the alternative set-up compared in the README (BENCH_SERVER=granian)
         cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--blocking-threads", env.get("GUNICORN_THREADS", "1"), "--no-ws",
                "--log-level", "warning", "--access-log", "--access-log-fmt",

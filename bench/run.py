@@ -104,6 +104,16 @@ def recreate_database(name: str, *, template: str | None = None) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def vacuum_analyze(name: str) -> None:
+    """What autovacuum does to a live database, now: statistics for the planner and the
+    visibility map that lets `COUNT(*)` of the list read an index only (a seq scan of every
+    SKU row before, ~2x the time). The peer's seed vacuums its tables the same way."""
+    import psycopg
+
+    with psycopg.connect(database_url(name), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
 def database_url(name: str) -> str:
     return f"{PG_ADMIN_URL}/{name}"
 
@@ -622,6 +632,7 @@ def _run(args, plan: Plan, only: set[str], started: float, workers: int, redis: 
     gen_seconds = time.perf_counter() - t0
     log(f"generated {catalog.categories} categories, {catalog.products} products, {catalog.skus} SKUs "
         f"in {gen_seconds:.1f} s")
+    vacuum_analyze(DB_NAME)
     token = create_api_user()
     root = catalog.root_category_id
     paths = {

@@ -18,18 +18,17 @@ from contextlib import ExitStack
 from bench import run as bench
 from bench.datagen import HOT_SKU_ID, OVERSELL_SKU_ID
 
-# name: (server, environment of the server)
+# name: (server, environment of the server); the rest is the product's defaults.
 SETUPS = {
     "sync": ("gunicorn", {"GUNICORN_THREADS": "1"}),
+    "sync-binding": ("gunicorn", {"GUNICORN_THREADS": "1", "DB_SERVER_SIDE_BINDING": "false"}),
+    "sync+pool": ("gunicorn", {"GUNICORN_THREADS": "1", "DB_POOL_SIZE": "1"}),
     "gthread": ("gunicorn", {"GUNICORN_THREADS": "4"}),
     "gthread8": ("gunicorn", {"GUNICORN_THREADS": "8"}),
     "granian": ("granian", {"GUNICORN_THREADS": "4"}),
     "gthread+pool": ("gunicorn", {"GUNICORN_THREADS": "4", "DB_POOL_SIZE": "4"}),
-    "gthread+binding": ("gunicorn", {"GUNICORN_THREADS": "4", "DB_SERVER_SIDE_BINDING": "true",
-                                     "CONN_HEALTH_CHECKS": "false"}),
+    "gthread-binding": ("gunicorn", {"GUNICORN_THREADS": "4", "DB_SERVER_SIDE_BINDING": "false"}),
     "gthread+nocheck": ("gunicorn", {"GUNICORN_THREADS": "4", "CONN_HEALTH_CHECKS": "false"}),
-    "gthread+pool+binding": ("gunicorn", {"GUNICORN_THREADS": "4", "DB_POOL_SIZE": "4",
-                                          "DB_SERVER_SIDE_BINDING": "true"}),
 }
 RESERVE = "/api/v1/stock/reservations/"
 

@@ -393,7 +393,9 @@ def pgbench(db_name: str, *, clients: int, seconds: float, sku_range: tuple[int,
            "-f", str(pgbench_script()),
            "-D", f"lo={sku_range[0]}", "-D", f"hi={sku_range[1]}", "-D", f"wh={warehouse_id}",
            "-l", f"--log-prefix={prefix}", "-h", "127.0.0.1", "-U", "postgres", db_name]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:  # e.g. the server's max_connections reached on a shared machine
+        raise RuntimeError(f"pgbench exited {out.returncode}: {(out.stdout + out.stderr)[-1500:]}")
     tps = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))
     failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
     latencies = []

@@ -75,6 +75,26 @@ def events_emit_many(*, events: list[EventDraft]) -> list[Event]:
     return rows
 
 
+def outbox_insert(rows: str) -> str:
+    """SQL inserting the events that the query `rows` yields, for a caller's data-modifying CTE step.
+
+    `rows` has the columns `seq, type, aggregate, data` (jsonb, plain JSON as `_plain` writes
+    it), `sku_code, reference, created_at`; ids are drawn in `seq` order (the INSERT's own
+    ORDER BY, applied before the identity default), as `events_emit_many` draws them in list
+    order. `position` stays NULL until the sequencer numbers the committed event, as for
+    every event. Call `events_written()` after it ran.
+    """
+    table = Event._meta.db_table
+    return (f"INSERT INTO {table} (type, aggregate, data, sku_code, reference, created_at)"
+            f" SELECT e.type, e.aggregate, e.data, left(e.sku_code, 50), left(e.reference, 255), e.created_at"
+            f" FROM ({rows}) e ORDER BY e.seq RETURNING id")
+
+
+def events_written() -> None:
+    """After the caller's own SQL wrote events (`outbox_insert`): the dispatch kick, as `events_emit_many` does."""
+    _kick_once()
+
+
 def event_emit(*, type: str, aggregate: str, data: dict, sku_code: str = "", reference: str = "") -> Event:
     """Write one event in the caller's transaction (call it while holding the aggregate's row lock)."""
     return events_emit_many(events=[EventDraft(type, aggregate, data, sku_code, reference)])[0]

@@ -2,10 +2,13 @@
 
 One data-modifying CTE resolves the SKU and warehouse codes, locks the levels in the
 fixed (sku_id, warehouse_id) order, moves `reserved` with the conditional
-`UPDATE ... WHERE on_hand - reserved >= n` (in bigint: never overflows), and inserts
-the reservation and its lines, so the hot level's row lock is taken and moved in one
-round trip. The events of the new reservation (`stock.level.changed` per level,
-`reservation.created`) are written in the same transaction right after it.
+`UPDATE ... WHERE on_hand - reserved >= n` (in bigint: never overflows), inserts the
+reservation and its lines, and writes the events of the new reservation to the outbox
+(`stock.level.changed` per level with its crossings, then `reservation.created`: the rows
+`stock.events.emit_reserved` writes on the general path), from the figures the `placed`
+step returns. Outside a caller's transaction the statement commits by itself, so the
+hot level's row lock is taken and released within one round trip. The events' `position`
+is not set here: the sequencer numbers them once committed, as every event.
 
 All or nothing: unless every line was placed, the statement's last step fails on
 purpose (a cast of `INCOMPLETE` to integer, sqlstate 22P02), which rolls back whatever
@@ -13,24 +16,27 @@ it had moved. `reservation_place` then returns None and the caller takes the gen
 path (`reservation_create`), which explains the refusal (unknown or deleted codes,
 shortages by line), falls back to other warehouses and records overdue reservations.
 
-`reservation_place(..., extra_steps=...)` appends more CTE steps to the statement (e.g.
-`outbox AS (INSERT INTO ... SELECT ... FROM reservation, lines, placed)`): the way to
-fold the event inserts into the one round trip as well.
+`reservation_place(..., extra_steps=...)` appends more CTE steps to the statement.
 """
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from contextlib import nullcontext
+
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DataError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import SKU
+from events.services import events_written, outbox_insert
 from inventory_site import metrics
-from stock.events import emit_reserved
+from stock.events import reserved_events_sql
 from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
 
 INCOMPLETE = "INCOMPLETE"
 INVALID_TEXT_REPRESENTATION = "22P02"
+_json_time = DjangoJSONEncoder().default  # a datetime as the API's JSON (and the events' payloads) write it
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,14 @@ def _statement(extra_steps: Sequence[str]) -> str:
         f" ON l.sku_id = t.sku_id AND l.warehouse_id = t.warehouse_id ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l)",
         f"placed AS (UPDATE {level} l SET reserved = l.reserved + k.quantity, version = l.version + 1,"
         f" updated_at = %(now)s FROM locked k WHERE l.id = k.id AND l.on_hand::bigint - l.reserved >= k.quantity"
-        f" RETURNING k.idx, l.id AS level_id, l.sku_id, l.warehouse_id, k.quantity, l.on_hand, l.reserved, l.version)",
+        f" RETURNING k.idx, l.id AS level_id, l.sku_id, l.warehouse_id, k.quantity, l.on_hand, l.reserved, l.version,"
+        f" l.low_stock_threshold)",
         f"reservation AS (INSERT INTO {reservation} (created_at, updated_at, reference, status, expires_at, created_by_id)"
         f" SELECT %(now)s, %(now)s, %(reference)s, %(status)s, %(expires_at)s, %(user_id)s"
         f" WHERE (SELECT count(*) FROM placed) = %(n)s RETURNING id)",
-        f"lines AS (INSERT INTO {line} (reservation_id, sku_id, warehouse_id, quantity)"
-        f" SELECT reservation.id, p.sku_id, p.warehouse_id, p.quantity FROM reservation, placed p ORDER BY p.idx"
+        # Every line placed from stock on hand: none of it waits on incoming stock (backordered 0).
+        f"lines AS (INSERT INTO {line} (reservation_id, sku_id, warehouse_id, quantity, backordered)"
+        f" SELECT reservation.id, p.sku_id, p.warehouse_id, p.quantity, 0 FROM reservation, placed p ORDER BY p.idx"
         f" RETURNING id, sku_id, warehouse_id, quantity)",
         *extra_steps,
     ]
@@ -80,6 +88,12 @@ def _statement(extra_steps: Sequence[str]) -> str:
         + f"\nFROM {check} LEFT JOIN reservation ON true LEFT JOIN lines ON true"
         + " LEFT JOIN target t ON t.sku_id = lines.sku_id AND t.warehouse_id = lines.warehouse_id ORDER BY t.idx"
     )
+
+
+def reservation_sql(extra_steps: Sequence[str] = ()) -> str:
+    """The statement `reservation_place` sends: the reservation, its lines and its events (the
+    `outbox` step), then `extra_steps`. Its parameters are those `reservation_place` binds."""
+    return _statement([f"outbox AS ({outbox_insert(reserved_events_sql())})", *extra_steps])
 
 
 def reservation_place(
@@ -100,24 +114,23 @@ def reservation_place(
         "idx": list(range(len(lines))), "codes": [line.sku_code for line in lines],
         "warehouses": [line.warehouse_code for line in lines], "quantities": [line.quantity for line in lines],
         "now": now, "expires_at": expires_at, "reference": reference, "status": ReservationStatus.ACTIVE,
-        "user_id": user_id, "n": len(lines),
+        "user_id": user_id, "n": len(lines), "now_text": _json_time(now), "expires_at_text": _json_time(expires_at),
     }
-    sql = _statement(extra_steps)
+    sql = reservation_sql(extra_steps)
+    # Alone, the statement is its own transaction (no BEGIN/COMMIT round trips while the row
+    # locks are held); inside a caller's, a savepoint, so that a refusal leaves it usable.
     try:
-        # One transaction (a savepoint inside a caller's): the statement, then the events of
-        # the new reservation, written while the statement's row locks are held.
-        with transaction.atomic():
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 rows = cursor.fetchall()
-            reservation = _placed(rows, reference=reference, expires_at=expires_at, user_id=user_id, now=now)
-            emit_reserved(reservation, list(reservation.lines.all()))
     except DataError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == INVALID_TEXT_REPRESENTATION and INCOMPLETE in str(exc):
             return None
         raise
+    events_written()
     metrics.reservation_outcome("created")
-    return reservation
+    return _placed(rows, reference=reference, expires_at=expires_at, user_id=user_id, now=now)
 
 
 def _placed(rows: list[tuple], *, reference: str, expires_at, user_id: int | None, now) -> Reservation:

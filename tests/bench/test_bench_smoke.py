@@ -133,3 +133,29 @@ def test_server_timings_read_the_json_access_log(tmp_path):
     log.write_text("\n".join(["not json", *lines, '{"logger": "gunicorn.error"}']) + "\n")
     assert bench_run.server_timings(log) == {"GET /a/": {"requests": 3, "p50": 3.0, "p90": 5.0}}
     assert bench_run.server_timings(tmp_path / "missing.log") == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_pgbench_runs_the_statement_the_service_sends():
+    """The B2 baseline is `reservation_sql()`, outbox step included; filled in as pgbench fills
+    it, it places the reservation and writes its events like the service."""
+    from django.db import connection
+
+    from events.models import Event
+    from stock.models import Reservation, StockLevel
+    from stock.services.reservation_statement import reservation_sql
+
+    generate_catalog(CatalogShape(categories=40, skus=12, skus_per_product=3, roots=2, fanout=2))
+    script = bench_run.pgbench_script().read_text()
+    sql = " ".join((reservation_sql() % bench_run.PGBENCH_PARAMS).split())
+    assert sql in script and "INSERT INTO events_event" in sql
+    before = StockLevel.objects.get(sku__sku_code="SKU-5").reserved
+    with connection.cursor() as cursor:
+        cursor.execute(sql.replace(":sku", "5").replace(":client_id", "3"))
+        assert cursor.fetchone()[0] == 0
+    assert StockLevel.objects.get(sku__sku_code="SKU-5").reserved == before + 1
+    reservation = Reservation.objects.get(reference="PGBENCH-3")
+    created = Event.objects.get(type="reservation.created")
+    assert created.data["id"] == reservation.pk and created.data["expires_at"].endswith("Z")
+    assert Event.objects.filter(type="stock.level.changed", sku_code="SKU-5").count() == 1

@@ -32,6 +32,9 @@ DB_NAME = os.environ.get("BENCH_EVENTS_DB", "inventory_bench_events")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 BROKER = os.environ.get("BENCH_EVENTS_BROKER", "redis://127.0.0.1:6379/5")
 KEY_PREFIX = "inv_events_bench:"
+# Listening ports: the receiver and the served app (0: any free port).
+RECEIVER_PORT = int(os.environ.get("BENCH_EVENTS_RECEIVER_PORT", "0"))
+SERVER_PORT = int(os.environ.get("BENCH_EVENTS_SERVER_PORT", "0"))
 ENV = {
     "DATABASE_URL": f"{PG_URL}/{DB_NAME}", "DEBUG": "false", "SECRET_KEY": "bench-only", "CONN_MAX_AGE": "600",
     "CELERY_BROKER_URL": BROKER, "CELERY_KEY_PREFIX": KEY_PREFIX, "WEBHOOK_ALLOW_HTTP": "true",
@@ -57,7 +60,7 @@ def setup_database() -> None:
 class CountingReceiver:
     """Answers 200 to every POST and counts them."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.count = 0
         self.lock = threading.Lock()
         receiver = self
@@ -76,7 +79,7 @@ class CountingReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
@@ -116,6 +119,27 @@ def start_worker(concurrency: int) -> subprocess.Popen:
     )
 
 
+def children(root_pid: int) -> int:
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nPPid:\t{root_pid}\n" in status.read_text():
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def wait_for_pool(worker: subprocess.Popen, concurrency: int, timeout: float = 120) -> None:
+    """Until the worker forked its pool (and beat): its processes are up, their imports done."""
+    deadline = time.monotonic() + timeout
+    while children(worker.pid) < concurrency + 1:
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the worker did not start its pool")
+        time.sleep(0.5)
+    time.sleep(3)  # the pool processes finish importing Django and the tasks
+
+
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -131,7 +155,7 @@ def drain(events: int, concurrency: int) -> dict:
     from events.models import Event, WebhookDelivery
     from events.services import EventDraft, events_emit_many, webhook_create
 
-    receiver = CountingReceiver()
+    receiver = CountingReceiver(RECEIVER_PORT)
     webhook_create(url=receiver.url, events=["stock.*"])
     log(f"writing {events} events")
     batch = 5000
@@ -144,11 +168,11 @@ def drain(events: int, concurrency: int) -> dict:
     connection.close()
     worker = start_worker(concurrency)
     samples = []
-    began = time.monotonic()
     try:
         from events.tasks import dispatch
 
-        time.sleep(2)
+        wait_for_pool(worker, concurrency)  # the clock and the memory samples start with a ready worker
+        began = time.monotonic()
         dispatch.apply_async()
         while True:
             done = WebhookDelivery.objects.filter(status="delivered").count()
@@ -158,8 +182,8 @@ def drain(events: int, concurrency: int) -> dict:
             if time.monotonic() - began > 1800:
                 raise RuntimeError(f"drain did not finish: {done}/{events}")
             time.sleep(2)
-    finally:
         elapsed = time.monotonic() - began
+    finally:
         stop(worker)
         connection.close()
     memory = [s[2] for s in samples if s[2]]
@@ -192,10 +216,11 @@ def reservation_cost(seconds: float, rounds: int, concurrency: int) -> dict:
     from django.db import connections
     from rest_framework.authtoken.models import Token
 
+    import bench.run
     from bench.run import Server, gunicorn, measured, merged_measured
     from catalog.models import SKU
-    from events.models import WebhookSubscription
-    from events.services import webhook_create
+    from events.models import WebhookDelivery
+    from events.services import webhook_create, webhook_delete
     from stock.services import stock_receive
     from tests.catalog.factories import SKUFactory
 
@@ -204,10 +229,12 @@ def reservation_cost(seconds: float, rounds: int, concurrency: int) -> dict:
         stock_receive(sku=sku, quantity=10_000_000, reference="bench")
     user = get_user_model().objects.create_superuser("bench-events", "bench@example.com", "x" * 20)
     token = Token.objects.create(user=user).key
-    receiver = CountingReceiver()
+    receiver = CountingReceiver(RECEIVER_PORT)
     connections.close_all()
     env = {**os.environ, **ENV, "RATE_LIMIT_REQUESTS_PER_MINUTE": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost",
            "GUNICORN_THREADS": "4"}
+    if SERVER_PORT:
+        bench.run.free_port = lambda: SERVER_PORT  # gunicorn() takes its port from there
     worker = start_worker(2)
     phases: dict[str, list[dict]] = {"without_subscribers": [], "with_subscriber": []}
     try:
@@ -216,11 +243,17 @@ def reservation_cost(seconds: float, rounds: int, concurrency: int) -> dict:
             load = dict(concurrency=concurrency, seconds=seconds, warmup=2.0, method="POST",
                         body_template=RESERVE_BODY, rand=(1, RESERVE_SKUS), rand_width=3)
             for r in range(rounds):
-                WebhookSubscription.objects.all().delete()
                 phases["without_subscribers"].append(measured(server, RESERVE_PATH, **load))
-                webhook_create(url=receiver.url, events=["stock.*", "reservation.*"])
+                subscription = webhook_create(url=receiver.url, events=["stock.*", "reservation.*"])
                 connections.close_all()
                 phases["with_subscriber"].append(measured(server, RESERVE_PATH, **load))
+                # Let the worker catch up, so the next phase without subscribers runs beside an idle worker.
+                settle_deadline = time.monotonic() + 300
+                while (WebhookDelivery.objects.filter(status="pending").exists()
+                       and time.monotonic() < settle_deadline):
+                    time.sleep(1)
+                webhook_delete(subscription=subscription)
+                connections.close_all()
                 log(f"reservation round {r + 1}/{rounds}: " + ", ".join(
                     f"{name} p50 {runs[-1]['p50_ms']} ms, {runs[-1]['server_cpu_ms_per_request']} ms CPU"
                     for name, runs in phases.items()))

@@ -1,6 +1,6 @@
 """Writes of the events app; see each module."""
 from events.services.deliveries import (
-    AttemptResult, Drained, deliveries_due, deliveries_send_due, deliveries_mark_queued, delivery_attempt, delivery_next_in_line,
+    AttemptResult, Drained, deliveries_due, deliveries_send_due, delivery_attempt, delivery_next_in_line,
     delivery_redeliver,
 )
 from events.services.emit import EventDraft, event_emit, events_emit_bulk, events_emit_many
@@ -11,7 +11,7 @@ from events.services.subscriptions import (
 )
 
 __all__ = [
-    "AttemptResult", "Drained", "EventDraft", "deliveries_send_due", "Sequenced", "deliveries_due", "deliveries_mark_queued", "delivery_attempt",
+    "AttemptResult", "Drained", "EventDraft", "deliveries_send_due", "Sequenced", "deliveries_due", "delivery_attempt",
     "delivery_next_in_line", "delivery_redeliver", "event_emit", "events_emit_bulk", "events_emit_many", "events_purge_old", "events_sequence",
     "webhook_create", "webhook_delete", "webhook_ping", "webhook_rotate_secret", "webhook_update",
 ]

@@ -124,7 +124,6 @@ def _record_failure(delivery: WebhookDelivery, answer: Answer, now: datetime.dat
         delivery.status = WebhookDelivery.Status.FAILED
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
-        delivery.queued_at = None
     subscriptions.filter(failing_since__lte=now - GIVE_UP_AFTER, is_active=True).update(
         is_active=False,
         deactivated_reason=f"Every delivery failed for 3 days (last: {delivery.last_error})"[:500],
@@ -186,7 +185,7 @@ class Drained:
 
 
 SAVED_FIELDS = ["status", "attempts", "last_status_code", "last_error", "next_attempt_at", "first_attempt_at",
-                "queued_at", "delivered_at"]
+                "delivered_at"]
 
 
 def _claim(*, limit: int) -> list[WebhookDelivery]:
@@ -266,19 +265,13 @@ def _save_outcomes(deliveries: list[WebhookDelivery]) -> None:
         )
 
 
-def deliveries_mark_queued(*, delivery_ids: list[int]) -> None:
-    """Note that these deliveries were handed to the broker (the sweep re-queues lost ones later)."""
-    WebhookDelivery.objects.filter(pk__in=delivery_ids).update(queued_at=timezone.now())
-
-
 def deliveries_due(*, limit: int = 5000) -> list[int]:
-    """Pending deliveries that are due, first in line, and not queued in the last minute."""
+    """Pending deliveries that are due and first in line (what the drains will send next)."""
     now = timezone.now()
     return list(
         WebhookDelivery.objects.filter(
             status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now, subscription__is_active=True,
-        ).filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - datetime.timedelta(seconds=settings.WEBHOOK_REQUEUE_AFTER_SECONDS)))
-        .exclude(Exists(_earlier_pending()))
+        ).exclude(Exists(_earlier_pending()))
         .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
     )
 
@@ -292,7 +285,6 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     delivery.status = WebhookDelivery.Status.PENDING
     delivery.next_attempt_at = timezone.now()
     delivery.first_attempt_at = None
-    delivery.queued_at = None
     delivery.delivered_at = None
     delivery.save()
     return delivery

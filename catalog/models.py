@@ -139,6 +139,13 @@ class ActiveSKUManager(models.Manager.from_queryset(SKUQuerySet)):
         return super().get_queryset().filter(is_deleted=False)
 
 
+class BackorderPolicy(models.TextChoices):
+    """Whether a SKU may be sold against stock that is on its way."""
+
+    DENY = "deny", "Deny"
+    ALLOW_INCOMING = "allow_incoming", "Allow against incoming stock"
+
+
 class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
     """A sellable variant of a product (size, colour...), with its own code and price."""
 
@@ -150,6 +157,11 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus", db_index=False)
     price = models.DecimalField(max_digits=10, decimal_places=2, help_text=f"{MIN_PRICE} to {MAX_PRICE}, at most 2 decimals.")
     attributes = models.JSONField(default=dict, blank=True, help_text='e.g. {"color": "red", "size": "M"}')
+    backorder_policy = models.CharField(
+        max_length=20, choices=BackorderPolicy.choices, default=BackorderPolicy.DENY,
+        db_default=BackorderPolicy.DENY,
+        help_text="Allow against incoming: reservations may take what is short from open inbound shipments.",
+    )
     # Set when the SKU was soft-deleted together with its product, so that restoring
     # the product brings back exactly those SKUs.
     deleted_with_product = models.BooleanField(default=False, editable=False)
@@ -180,6 +192,9 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
                 violation_error_message=f"The SKU code {SKU_CODE_PROBLEM}.",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="sku_version_positive"),
+            models.CheckConstraint(
+                condition=Q(backorder_policy__in=BackorderPolicy.values), name="sku_backorder_policy_known"
+            ),
         ]
         indexes = [
             models.Index(fields=["product", "is_deleted"], name="sku_product_active"),

@@ -186,6 +186,14 @@ DEFAULT_PAGE_SIZE = env.int("DEFAULT_PAGE_SIZE", default=20)
 MAX_PAGE_SIZE = env.int("MAX_PAGE_SIZE", default=100)
 RATE_LIMIT_REQUESTS_PER_MINUTE = env.int("RATE_LIMIT_REQUESTS_PER_MINUTE", default=100)
 RESERVATION_TTL_SECONDS = env.int("RESERVATION_TTL_SECONDS", default=900)
+# How a reservation line that names no warehouse is placed: `priority` (warehouses by their
+# priority, lower first, the default one first among equals; the first that has enough) or
+# `most_stock` (the warehouse with the most available).
+STOCK_ALLOCATION_STRATEGY = env.str("STOCK_ALLOCATION_STRATEGY", default="priority")
+if STOCK_ALLOCATION_STRATEGY not in ("priority", "most_stock"):
+    raise ImproperlyConfigured(
+        f"STOCK_ALLOCATION_STRATEGY must be 'priority' or 'most_stock', not {STOCK_ALLOCATION_STRATEGY!r}."
+    )
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # /metrics: served to these addresses or networks (REMOTE_ADDR), or to `Authorization: Bearer <METRICS_TOKEN>`.
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])

@@ -50,7 +50,7 @@ test-sqlite: install
 
 bench: install
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
-	$(BIN)/python -m bench.events $(if $(QUICK),--events 5000 --reservations 100,)
+	$(BIN)/python -m bench.events $(if $(QUICK),--events 5000 --seconds 5 --rounds 2,)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache staticfiles

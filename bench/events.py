@@ -1,15 +1,17 @@
 """Benchmarks of the outbox: drain a backlog to a local receiver, and what events add to a reservation.
 
-    python -m bench.events [--events 100000] [--reservations 400] [--json bench/.work/events.json]
+    python -m bench.events [--events 100000] [--seconds 15 --rounds 3 --clients 8] [--json bench/.work/events.json]
 
 1. (Re)creates the database `inventory_bench_events` and migrates it.
 2. Drain: writes N events (1,000 stock levels, in order) for one subscription to a receiver
    on 127.0.0.1, then starts `celery -A inventory_site worker` (prefork) and times how long
-   it takes until every delivery is `delivered`; samples the worker processes' memory.
-3. Reservation cost: `reservation_create` + `reservation_release` through the services,
-   rounds with and without a subscription taking turns (the outbox rows are written either
-   way; a subscriber adds its delivery rows, written by the worker, not the request).
-Redis DB 5 with the key prefix `inv_events_bench:` is the broker.
+   it takes until every delivery is `delivered`; samples the worker processes' memory
+   (RSS of the main process and its pool children, every 2 s: start, peak, end).
+3. Reservation cost: `POST /api/v1/stock/reservations/` over HTTP against gunicorn (200 SKUs,
+   8 kept connections), rounds without and with a subscription taking turns, the worker
+   running in both (the outbox rows are written either way; a subscriber adds its delivery
+   rows and the deliveries, done by the worker beside the server).
+Redis DB 5 with the key prefix `inv_events_bench:` is the broker (BENCH_EVENTS_BROKER).
 """
 from __future__ import annotations
 
@@ -30,6 +32,9 @@ DB_NAME = os.environ.get("BENCH_EVENTS_DB", "inventory_bench_events")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 BROKER = os.environ.get("BENCH_EVENTS_BROKER", "redis://127.0.0.1:6379/5")
 KEY_PREFIX = "inv_events_bench:"
+# Listening ports: the receiver and the served app (0: any free port).
+RECEIVER_PORT = int(os.environ.get("BENCH_EVENTS_RECEIVER_PORT", "0"))
+SERVER_PORT = int(os.environ.get("BENCH_EVENTS_SERVER_PORT", "0"))
 ENV = {
     "DATABASE_URL": f"{PG_URL}/{DB_NAME}", "DEBUG": "false", "SECRET_KEY": "bench-only", "CONN_MAX_AGE": "600",
     "CELERY_BROKER_URL": BROKER, "CELERY_KEY_PREFIX": KEY_PREFIX, "WEBHOOK_ALLOW_HTTP": "true",
@@ -55,7 +60,7 @@ def setup_database() -> None:
 class CountingReceiver:
     """Answers 200 to every POST and counts them."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.count = 0
         self.lock = threading.Lock()
         receiver = self
@@ -74,7 +79,7 @@ class CountingReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
@@ -114,6 +119,27 @@ def start_worker(concurrency: int) -> subprocess.Popen:
     )
 
 
+def children(root_pid: int) -> int:
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nPPid:\t{root_pid}\n" in status.read_text():
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def wait_for_pool(worker: subprocess.Popen, concurrency: int, timeout: float = 120) -> None:
+    """Until the worker forked its pool (and beat): its processes are up, their imports done."""
+    deadline = time.monotonic() + timeout
+    while children(worker.pid) < concurrency + 1:
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the worker did not start its pool")
+        time.sleep(0.5)
+    time.sleep(3)  # the pool processes finish importing Django and the tasks
+
+
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -129,7 +155,7 @@ def drain(events: int, concurrency: int) -> dict:
     from events.models import Event, WebhookDelivery
     from events.services import EventDraft, events_emit_many, webhook_create
 
-    receiver = CountingReceiver()
+    receiver = CountingReceiver(RECEIVER_PORT)
     webhook_create(url=receiver.url, events=["stock.*"])
     log(f"writing {events} events")
     batch = 5000
@@ -142,11 +168,11 @@ def drain(events: int, concurrency: int) -> dict:
     connection.close()
     worker = start_worker(concurrency)
     samples = []
-    began = time.monotonic()
     try:
         from events.tasks import dispatch
 
-        time.sleep(2)
+        wait_for_pool(worker, concurrency)  # the clock and the memory samples start with a ready worker
+        began = time.monotonic()
         dispatch.apply_async()
         while True:
             done = WebhookDelivery.objects.filter(status="delivered").count()
@@ -156,8 +182,8 @@ def drain(events: int, concurrency: int) -> dict:
             if time.monotonic() - began > 1800:
                 raise RuntimeError(f"drain did not finish: {done}/{events}")
             time.sleep(2)
-    finally:
         elapsed = time.monotonic() - began
+    finally:
         stop(worker)
         connection.close()
     memory = [s[2] for s in samples if s[2]]
@@ -165,6 +191,7 @@ def drain(events: int, concurrency: int) -> dict:
     return {
         "events": events, "seconds": round(elapsed, 1), "events_per_second": round(events / elapsed, 1),
         "receiver_requests": receiver.count, "worker_concurrency": concurrency,
+        "worker_rss_mib_start": round(memory[0] / 1024, 1), "worker_rss_mib_end": round(memory[-1] / 1024, 1),
         "worker_rss_mib_first_third": round(statistics.mean(memory[:third]) / 1024, 1),
         "worker_rss_mib_last_third": round(statistics.mean(memory[-third:]) / 1024, 1),
         "worker_rss_mib_max": round(max(memory) / 1024, 1), "samples": samples,
@@ -172,45 +199,93 @@ def drain(events: int, concurrency: int) -> dict:
     }
 
 
-def reservation_cost(reservations: int, rounds: int) -> dict:
+RESERVE_PATH = "/api/v1/stock/reservations/"
+RESERVE_BODY = '{"reference": "EV-$seq", "lines": [{"sku_code": "BENCH-EV-$rand", "quantity": 1}]}'
+RESERVE_SKUS = 200
+
+
+def reservation_cost(seconds: float, rounds: int, concurrency: int) -> dict:
+    """POST /api/v1/stock/reservations/ against gunicorn, rounds without and with a subscriber taking turns.
+
+    Served as in production (gunicorn.conf.py, 2 workers), with the Celery worker running in
+    both phases (the commit's kick to the broker is paid either way; with a subscriber the
+    worker also fans out and delivers, beside the server on the same cores). Figures per
+    phase: created reservations/s, latency percentiles, and the server's CPU per request.
+    """
+    from django.contrib.auth import get_user_model
+    from django.db import connections
+    from rest_framework.authtoken.models import Token
+
+    import bench.run
+    from bench.run import Server, gunicorn, measured, merged_measured
     from catalog.models import SKU
-    from events.models import WebhookSubscription
+    from events.models import WebhookDelivery
     from events.services import webhook_create, webhook_delete
-    from stock.services import ReservationRequestLine, reservation_create, reservation_release, stock_receive
+    from stock.services import stock_receive
     from tests.catalog.factories import SKUFactory
 
-    sku = SKU.objects.get(pk=SKUFactory(sku_code="BENCH-EV-1").pk)
-    stock_receive(sku=sku, quantity=1_000_000, reference="bench")
-    receiver = CountingReceiver()
-
-    def one_round(label: str) -> float:
-        began = time.perf_counter()
-        for n in range(reservations):
-            reservation = reservation_create(
-                reference=f"{label}-{n}", lines=[ReservationRequestLine(sku=sku, quantity=1)])
-            reservation_release(reservation=reservation)
-        return (time.perf_counter() - began) / reservations * 1000
-
-    one_round("warmup")
-    without, with_sub = [], []
-    for r in range(rounds):
-        WebhookSubscription.objects.all().delete()
-        without.append(one_round(f"none-{r}"))
-        subscription = webhook_create(url=receiver.url, events=["stock.*", "reservation.*"])
-        with_sub.append(one_round(f"sub-{r}"))
-        webhook_delete(subscription=subscription)
-    a, b = statistics.median(without), statistics.median(with_sub)
-    return {"reservations_per_round": reservations, "rounds": rounds,
-            "ms_per_create_and_release_without_subscribers": round(a, 3),
-            "ms_per_create_and_release_with_subscriber": round(b, 3),
-            "added_percent": round((b - a) / a * 100, 1)}
+    for n in range(1, RESERVE_SKUS + 1):
+        sku = SKU.objects.get(pk=SKUFactory(sku_code=f"BENCH-EV-{n:03d}").pk)
+        stock_receive(sku=sku, quantity=10_000_000, reference="bench")
+    user = get_user_model().objects.create_superuser("bench-events", "bench@example.com", "x" * 20)
+    token = Token.objects.create(user=user).key
+    receiver = CountingReceiver(RECEIVER_PORT)
+    connections.close_all()
+    env = {**os.environ, **ENV, "RATE_LIMIT_REQUESTS_PER_MINUTE": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+           "GUNICORN_THREADS": "4"}
+    if SERVER_PORT:
+        bench.run.free_port = lambda: SERVER_PORT  # gunicorn() takes its port from there
+    worker = start_worker(2)
+    phases: dict[str, list[dict]] = {"without_subscribers": [], "with_subscriber": []}
+    try:
+        with gunicorn(env, workers=2, log_path=ROOT / "bench" / ".work" / "events-gunicorn.log") as (base, pgid):
+            server = Server("service", base, token, pgid)
+            load = dict(concurrency=concurrency, seconds=seconds, warmup=2.0, method="POST",
+                        body_template=RESERVE_BODY, rand=(1, RESERVE_SKUS), rand_width=3)
+            for r in range(rounds):
+                phases["without_subscribers"].append(measured(server, RESERVE_PATH, **load))
+                subscription = webhook_create(url=receiver.url, events=["stock.*", "reservation.*"])
+                connections.close_all()
+                phases["with_subscriber"].append(measured(server, RESERVE_PATH, **load))
+                # Let the worker catch up, so the next phase without subscribers runs beside an idle worker.
+                settle_deadline = time.monotonic() + 300
+                while (WebhookDelivery.objects.filter(status="pending").exists()
+                       and time.monotonic() < settle_deadline):
+                    time.sleep(1)
+                webhook_delete(subscription=subscription)
+                connections.close_all()
+                log(f"reservation round {r + 1}/{rounds}: " + ", ".join(
+                    f"{name} p50 {runs[-1]['p50_ms']} ms, {runs[-1]['server_cpu_ms_per_request']} ms CPU"
+                    for name, runs in phases.items()))
+    finally:
+        stop(worker)
+        connections.close_all()
+    result = {"path": RESERVE_PATH, "clients": concurrency, "seconds_per_phase": seconds, "rounds": rounds,
+              "receiver_requests": receiver.count}
+    for name, runs in phases.items():
+        merged = merged_measured(runs)
+        statuses = merged["statuses"]
+        result[name] = {
+            "requests": merged["requests"], "statuses": statuses,
+            "created_per_second": round(statuses.get("201", 0) / merged["seconds"], 1) if merged["seconds"] else 0.0,
+            "p50_ms": merged["p50_ms"], "p90_ms": merged.get("p90_ms"), "p99_ms": merged["p99_ms"],
+            "server_cpu_ms_per_request": merged["server_cpu_ms_per_request"],
+        }
+    a, b = result["without_subscribers"], result["with_subscriber"]
+    result["added_percent_p50"] = round((b["p50_ms"] - a["p50_ms"]) / a["p50_ms"] * 100, 1)
+    result["added_percent_server_cpu"] = round(
+        (b["server_cpu_ms_per_request"] - a["server_cpu_ms_per_request"]) / a["server_cpu_ms_per_request"] * 100, 1)
+    result["added_percent_throughput"] = round(
+        (a["created_per_second"] - b["created_per_second"]) / a["created_per_second"] * 100, 1)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--reservations", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=15.0, help="per reservation phase and round")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients of the reservation phases")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=["drain", "reservation"], help="run one of the two")
     parser.add_argument("--json", default=str(ROOT / "bench" / ".work" / "events.json"))
@@ -226,10 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     if args.only != "reservation":
         results["drain"] = drain(args.events, args.concurrency)
-        log(f"drain: {results['drain']['events_per_second']} events/s, worker RSS "
-            f"{results['drain']['worker_rss_mib_first_third']} -> {results['drain']['worker_rss_mib_last_third']} MiB")
+        figures = results["drain"]
+        log(f"drain: {figures['events_per_second']} events/s, worker RSS start {figures['worker_rss_mib_start']}, "
+            f"peak {figures['worker_rss_mib_max']}, end {figures['worker_rss_mib_end']} MiB")
     if args.only != "drain":
-        results["reservation"] = reservation_cost(args.reservations, args.rounds)
+        results["reservation"] = reservation_cost(args.seconds, args.rounds, args.clients)
         log(f"reservation: {results['reservation']}")
     Path(args.json).write_text(json.dumps(results, indent=2))
     summary = {name: {k: v for k, v in figures.items() if k != "samples"} for name, figures in results.items()}

@@ -127,7 +127,6 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=500, blank=True, default="")
     next_attempt_at = models.DateTimeField(default=timezone.now)
     first_attempt_at = models.DateTimeField(null=True, blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker.")
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

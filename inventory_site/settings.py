@@ -290,8 +290,11 @@ WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 # For drills and tests only: shrink the retry schedule (0.01: 10 s becomes 0.1 s).
 WEBHOOK_BACKOFF_SCALE = env.float("WEBHOOK_BACKOFF_SCALE", default=1.0)
-# A delivery handed to the broker that has not run after this long is queued again (lost message).
-WEBHOOK_REQUEUE_AFTER_SECONDS = env.int("WEBHOOK_REQUEUE_AFTER_SECONDS", default=60)
+# Delivery batches: up to this many attempts per transaction, for at most this many seconds
+# (a row's lock is held until its batch commits), and this many drain tasks queued at once.
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=100)
+WEBHOOK_BATCH_SECONDS = env.float("WEBHOOK_BATCH_SECONDS", default=5.0)
+WEBHOOK_DRAIN_TASKS = env.int("WEBHOOK_DRAIN_TASKS", default=4)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 if not CELERY_BROKER_URL:
     # No Redis: an embedded broker in files, shared by the dev server, worker and beat.

@@ -5,7 +5,7 @@ reservation row is locked (so ids of one aggregate follow commit order).
 """
 from django.db.models import Q
 
-from events.services import EventDraft, events_emit_many
+from events.services import EventDraft, events_emit_bulk, events_emit_many
 from stock.models import StockLevel, StockMovement
 
 LEVEL_CHANGED = "stock.level.changed"
@@ -99,6 +99,32 @@ def emit_level_changed(
     cause = {"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id}
     events_emit_many(events=_level_drafts(level, available_before=available_before, sku_code=sku_code,
                                           warehouse=warehouse, cause=cause, reason=reason, reference=reference))
+
+
+READ_BATCH = 5000
+
+
+def emit_loaded_levels(*, sku_ids: list[int]) -> int:
+    """Events of levels a bulk load created from nothing, each with its one opening movement.
+
+    `stock.level.changed` (and `stock.back_in_stock`, as for any first receipt) per level,
+    in (sku, warehouse) order, in one COPY. Returns how many events were written.
+    """
+    def drafts():
+        for start in range(0, len(sku_ids), READ_BATCH):
+            chunk = sku_ids[start:start + READ_BATCH]
+            movements = {(m["sku_id"], m["warehouse_id"]): m for m in StockMovement.objects.filter(
+                sku_id__in=chunk).values("id", "sku_id", "warehouse_id", "reason", "reference")}
+            levels = (StockLevel.objects.filter(sku_id__in=chunk).select_related("sku", "warehouse")
+                      .order_by("sku_id", "warehouse_id"))
+            for level in levels:
+                movement = movements[(level.sku_id, level.warehouse_id)]
+                yield from _level_drafts(
+                    level, available_before=0, sku_code=level.sku.sku_code, warehouse=level.warehouse.code,
+                    cause={"movement_id": movement["id"]}, reason=movement["reason"], reference=movement["reference"],
+                )
+
+    return events_emit_bulk(events=drafts())
 
 
 def emit_reserved(reservation, lines) -> None:

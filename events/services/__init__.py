@@ -1,9 +1,11 @@
 """Writes of the events app; see each module."""
 from events.services.deliveries import (
-    AttemptResult, deliveries_due, deliveries_mark_queued, delivery_attempt, delivery_next_in_line,
+    AttemptResult, Drained, deliveries_due, deliveries_send_due, delivery_attempt, delivery_next_in_line,
     delivery_redeliver,
 )
-from events.services.emit import EventDraft, event_emit, events_emit_many, events_written, outbox_insert
+from events.services.emit import (
+    EventDraft, event_emit, events_emit_bulk, events_emit_many, events_written, outbox_insert,
+)
 from events.services.retention import events_purge_old
 from events.services.sequence import Sequenced, events_sequence
 from events.services.subscriptions import (
@@ -11,8 +13,8 @@ from events.services.subscriptions import (
 )
 
 __all__ = [
-    "AttemptResult", "EventDraft", "Sequenced", "deliveries_due", "deliveries_mark_queued", "delivery_attempt",
-    "delivery_next_in_line", "delivery_redeliver", "event_emit", "events_emit_many", "events_written", "events_purge_old", "events_sequence",
-    "outbox_insert",
+    "AttemptResult", "Drained", "EventDraft", "Sequenced", "deliveries_due", "deliveries_send_due",
+    "delivery_attempt", "delivery_next_in_line", "delivery_redeliver", "event_emit", "events_emit_bulk",
+    "events_emit_many", "events_purge_old", "events_sequence", "events_written", "outbox_insert",
     "webhook_create", "webhook_delete", "webhook_ping", "webhook_rotate_secret", "webhook_update",
 ]

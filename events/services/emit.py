@@ -1,12 +1,15 @@
 """Writing events into the outbox, inside the caller's transaction."""
+import itertools
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from celery import current_app
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from events.models import Event
 
@@ -93,6 +96,42 @@ def outbox_insert(rows: str) -> str:
 def events_written() -> None:
     """After the caller's own SQL wrote events (`outbox_insert`): the dispatch kick, as `events_emit_many` does."""
     _kick_once()
+
+
+BULK_BATCH = 5000
+
+
+def events_emit_bulk(*, events: Iterable[EventDraft]) -> int:
+    """Write many events in the caller's transaction, in order, for bulk writes (imports, loads).
+
+    PostgreSQL: a `COPY` per BULK_BATCH events (ids follow the order given); elsewhere
+    `bulk_create`. `events` may be a generator that reads the database: each batch is
+    drawn before its COPY starts. Returns how many were written; a rollback writes none.
+    """
+    now = timezone.now()
+    encoder = DjangoJSONEncoder(separators=(",", ":"))
+    table = connection.ops.quote_name(Event._meta.db_table)
+    written = 0
+    drafts = iter(events)
+    while batch := list(itertools.islice(drafts, BULK_BATCH)):
+        if connection.vendor == "postgresql":
+            rows = [(e.type, e.aggregate, encoder.encode(e.data), e.sku_code[:50], e.reference[:255], now)
+                    for e in batch]
+            with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {table} (type, aggregate, data, sku_code, reference, created_at) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            Event.objects.bulk_create([
+                Event(type=e.type, aggregate=e.aggregate, data=_plain(e.data), sku_code=e.sku_code[:50],
+                      reference=e.reference[:255], created_at=now)
+                for e in batch
+            ])
+        written += len(batch)
+    if written:
+        _kick_once()
+    return written
 
 
 def event_emit(*, type: str, aggregate: str, data: dict, sku_code: str = "", reference: str = "") -> Event:

@@ -36,13 +36,14 @@ def events_sequence(*, limit: int = BATCH_SIZE) -> Sequenced:
     many it numbered and the new deliveries that are first in line (for the caller to queue).
     """
     lock_sequencer()
-    events = list(Event.objects.filter(position__isnull=True).order_by("id")[:limit])
+    events = list(Event.objects.filter(position__isnull=True).order_by("id")
+                  .only("id", "type", "aggregate", "created_at", "subscription_id")[:limit])
     if not events:
         return Sequenced()
     start = (Event.objects.aggregate(top=Max("position"))["top"] or 0) + 1
     for offset, event in enumerate(events):
         event.position = start + offset
-    Event.objects.bulk_update(events, ["position"], batch_size=BATCH_SIZE)
+    _save_positions(events, start)
     subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
     deliveries = [
         WebhookDelivery(subscription_id=subscription.pk, event_id=event.pk, aggregate=event.aggregate,
@@ -53,6 +54,20 @@ def events_sequence(*, limit: int = BATCH_SIZE) -> Sequenced:
     ]
     WebhookDelivery.objects.bulk_create(deliveries, batch_size=BATCH_SIZE)
     return Sequenced(len(events), _first_in_line(deliveries, before=start))
+
+
+def _save_positions(events: list[Event], start: int) -> None:
+    if connection.vendor != "postgresql":
+        Event.objects.bulk_update(events, ["position"], batch_size=BATCH_SIZE)
+        return
+    # Django's bulk_update (a CASE per row) took over a second for 1,000 events; the ids
+    # are in order, so their positions are `start` + their rank.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Event._meta.db_table} AS e SET position = %s + v.rank - 1 "
+            "FROM unnest(%s::bigint[]) WITH ORDINALITY AS v(id, rank) WHERE e.id = v.id",
+            [start, [event.pk for event in events]],
+        )
 
 
 def _first_in_line(deliveries: list[WebhookDelivery], *, before: int) -> list[int]:

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from events.models import Event, WebhookSubscription
 from events.services.emit import event_emit
+from events.services.sequence import lock_sequencer
 from events.signing import generate_secret
 from events.url_policy import webhook_target
 from inventory_site.exceptions import InvalidInput
@@ -50,6 +51,9 @@ def webhook_update(*, subscription: WebhookSubscription, expected_version: int |
 def webhook_delete(*, subscription: WebhookSubscription, expected_version: int | None = None,
                    if_match: int | None = None, user=None) -> None:
     """Remove a subscription with its delivery log."""
+    # The sequencer's lock first: a sequencer running now could otherwise add deliveries for
+    # this subscription after the cascade collected them (a foreign key error at commit).
+    lock_sequencer()
     subscription = WebhookSubscription.lock_for_write(subscription.pk, expected_version=expected_version, if_match=if_match)
     subscription.delete()
 

@@ -3,10 +3,11 @@ colour/size SKU variants, stock in two warehouses received through `receipt`
 movements, and a few active reservations.
 
 Everything is written with `bulk_create` in batches inside one transaction, with the
-mptt numbers computed here, so a million SKUs take minutes. The output depends only
-on `skus` and `seed`. Bulk writes skip `save()`: each category, product and SKU gets its
-initial django-simple-history row from `history_rows_insert` ("Demo data" its reason),
-so its first edit shows as a change and can be reverted.
+mptt numbers computed here, so a million SKUs take minutes; the events of every object
+written follow in the same transaction, in bulk. The output depends only on `skus` and
+`seed`. Bulk writes skip `save()`: each category, product and SKU gets its initial
+django-simple-history row from `history_rows_insert` ("Demo data" its reason), so its
+first edit shows as a change and can be reverted.
 
 It lives in `stock`, the app that builds on the catalog, since the demo is a catalog
 with stock; the catalog knows nothing of stock.
@@ -23,10 +24,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from catalog.events import emit_bulk_writes
 from catalog.models import SKU, Category, Product
 from catalog.services.bulk_rows import RowWriter, allocate_ids, history_rows_insert
 from catalog.services.categories import category_tree_lock
 from inventory_site.exceptions import InvalidInput
+from stock.events import emit_loaded_levels
 from stock.models import MovementReason, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
 from stock.services.reservations import ReservationRequestLine, reservation_create
 from stock.services.warehouses import warehouse_create
@@ -150,6 +153,7 @@ class DemoResult:
     levels: int = 0
     movements: int = 0
     reservations: int = 0
+    events: int = 0  # of the bulk writes (the reservations write their own)
 
 
 @dataclass
@@ -260,6 +264,8 @@ class _Generator:
         })
         self.sample_levels: list[tuple[int, int, int]] = []  # (sku_id, warehouse_id, on_hand)
         self.batch_ids: dict[type, list[int]] = {Product: [], SKU: []}  # written since the last history rows
+        self.product_ids: list[int] = []
+        self.sku_ids: list[int] = []
 
     def generate(self, total_skus: int, progress: Callable[[int], Any] | None) -> None:
         remaining = total_skus
@@ -296,6 +302,7 @@ class _Generator:
         self.names_used.add((id(leaf), name.lower()))
         base_price = Decimal(rng.randint(low, high)) + rng.choice((Decimal("0.99"), Decimal("0.49"), Decimal("0.00")))
         range_name = leaf.name if leaf.name in LINES else "core"
+        self.product_ids.append(product_id)
         self.products.add(
             id=product_id, name=name, slug=slugify(name, allow_unicode=True)[:170], category_id=leaf.obj.pk,
             description=f"{name}: a {noun.lower()} from the {brand} {range_name} range.",
@@ -311,6 +318,7 @@ class _Generator:
                 if made == room:
                     return made
                 sku_id = next(sku_ids)
+                self.sku_ids.append(sku_id)
                 sku_code = f"{DEMO_SKU_PREFIX}{code}-{self.product_number:07d}-{COLOR_CODES[color]}-{size.upper()}"
                 price = base_price + (Decimal(20 * axis_values.index(size)) if axis == "capacity" else 0)
                 self.skus.add(id=sku_id, sku_code=sku_code[:50], product_id=product_id, price=price,
@@ -384,12 +392,14 @@ def demo_catalog_load(
     first_tree_id = (Category.all_objects.aggregate(top=Max("tree_id"))["top"] or 0) + 1
     result = DemoResult()
     now = timezone.now()
+    category_ids = []
     for depth_rows in _number_tree(roots, first_tree_id):
         for category in depth_rows:
             category.parent_id = category.parent.pk if category.parent else None
         Category.all_objects.bulk_create(depth_rows, batch_size=BATCH_SIZE)
         history_rows_insert(Category, [c.pk for c in depth_rows], reason=HISTORY_REASON, user=user, when=now)
         result.categories += len(depth_rows)
+        category_ids += [category.pk for category in depth_rows]
 
     main = Warehouse.objects.filter(is_default=True).first() or Warehouse.objects.get(code="MAIN")
     generator = _Generator(rng=rng, leaves=_leaves(roots), main=main, second=_second_warehouse(user),
@@ -399,6 +409,12 @@ def demo_catalog_load(
     result.skus = generator.skus.written
     result.levels = generator.levels.written
     result.movements = generator.movements.written
+    # The events of everything written in bulk, in the same transaction (one COPY each).
+    result.events = emit_bulk_writes(
+        categories=[(pk, "created") for pk in category_ids],
+        products=[(pk, "created") for pk in generator.product_ids],
+        skus=[(pk, "created") for pk in generator.sku_ids],
+    ) + emit_loaded_levels(sku_ids=generator.sku_ids)
     result.reservations = _reserve_a_few(generator.sample_levels, rng, min(8, max(2, skus // 25)), user)
     return result
 

@@ -24,6 +24,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 AGGREGATES = 8
 EVENTS_PER_AGGREGATE = 40
+# The writes span every fault below: a drain sends a backlog of 320 in well under a second.
+WRITE_PAUSE = 0.08
 COUNTS: dict[str, int] = {}
 
 
@@ -43,7 +45,7 @@ def _write_events(rolled_back: list[str], done: threading.Event) -> None:
                             raise RuntimeError("the change failed")
                     except RuntimeError:
                         rolled_back.append(marker)
-                time.sleep(0.004)
+                time.sleep(WRITE_PAUSE)
     finally:
         connection.close()
         done.set()
@@ -56,7 +58,7 @@ def test_every_committed_event_arrives_in_order_through_faults(transactional_db,
     proxy.start()
     db = connection.settings_dict
     worker_db = f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}"
-    env = {"WEBHOOK_BACKOFF_SCALE": "0.02", "WEBHOOK_REQUEUE_AFTER_SECONDS": "3", "DB_CONNECT_TIMEOUT": "2"}
+    env = {"WEBHOOK_BACKOFF_SCALE": "0.02", "DB_CONNECT_TIMEOUT": "2"}
     worker = Worker(database_url=worker_db, **env).start()
     rolled_back: list[str] = []
     done = threading.Event()

@@ -148,3 +148,45 @@ def test_deliveries_of_one_aggregate_wait_for_the_previous_one(api, settings):
         assert delivery_attempt(delivery_id=first).outcome == "delivered"
         assert delivery_next_in_line(delivery_id=first) == second
         assert delivery_attempt(delivery_id=second).outcome == "delivered"
+
+
+@pytest.mark.postgres
+def test_deleting_a_subscription_while_the_sequencer_fans_out_waits_for_it(transactional_db, allow_local_webhooks):
+    """The sequencer's new deliveries for the subscription are deleted with it (no foreign key error)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from events.services import webhook_create, webhook_delete
+
+    subscription = webhook_create(url="https://93.184.215.14/hook", events=["stock.*"])
+    event_emit(type="stock.level.changed", aggregate="stock_level:1", data={})
+    fanned_out, release, deleted = threading.Event(), threading.Event(), threading.Event()
+
+    def sequencer():
+        try:
+            with transaction.atomic():
+                assert events_sequence().delivery_ids
+                fanned_out.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def deleter():
+        try:
+            webhook_delete(subscription=subscription)
+            deleted.set()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sequencer)]
+    threads[0].start()
+    assert fanned_out.wait(10)
+    threads.append(threading.Thread(target=deleter))
+    threads[1].start()
+    assert not deleted.wait(1)  # waits for the sequencer's commit ...
+    release.set()
+    for thread in threads:
+        thread.join(15)
+    assert deleted.is_set()  # ... then deletes the subscription and the new delivery
+    assert not WebhookDelivery.objects.exists()

@@ -315,6 +315,22 @@ class ImportPlan:
         ):
             history_rows_insert(model, ids, reason=HISTORY_REASON, user=user, history_type=history_type)
 
+    def written(self) -> dict[str, list[tuple[int, str]]]:
+        """After `write`: `(id, "created"|"updated")` of every category, product and SKU written, in order."""
+        new_codes = [row.sku_code for row, _product in self.new_skus]
+        ids_by_code: dict[str, int] = {}
+        for start in range(0, len(new_codes), BATCH_SIZE):
+            ids_by_code.update(SKU._base_manager.filter(sku_code__in=new_codes[start:start + BATCH_SIZE])
+                               .values_list("sku_code", "id"))
+        return {
+            "categories": [(node.pk, "created") for _key, node in self.new_categories]
+            + [(pk, "updated") for pk in self.changed_categories],
+            "products": [(product.pk, "created") for product in self.new_products]
+            + [(pk, "updated") for pk in self.changed_products],
+            "skus": [(ids_by_code[code], "created") for code in new_codes]
+            + [(sku_id, "updated") for _row, _product, sku_id, _code in self.changed_skus],
+        }
+
     def _copy_new_rows(self, new_products: list[_NewProduct], stamps: dict, sku_stamps: dict,
                        progress: Callable[[int], Any] | None) -> None:
         """PostgreSQL: the new products, then the new SKUs, each in one COPY of text made here.

@@ -34,6 +34,17 @@ _SKU_CODE_RE = re.compile(SKU_CODE_PATTERN)
 _CENT = Decimal("0.01")
 
 
+def backorder_policy_checked(value: Any) -> str:
+    """`backorder_policy`: `deny` or `allow_incoming` (None: `deny`)."""
+    from catalog.models import BackorderPolicy  # the rules module loads before the models
+
+    if value is None:
+        return BackorderPolicy.DENY
+    if value not in BackorderPolicy.values:
+        raise RuleBroken("backorder_policy", value, f"is not one of {', '.join(BackorderPolicy.values)}")
+    return value
+
+
 def sku_code_checked(value: Any) -> str:
     """A SKU code: 1-50 characters of A-Z a-z 0-9 . _ - (no spaces, '/', accents, nor empty)."""
     if not isinstance(value, str) or not _SKU_CODE_RE.match(value):

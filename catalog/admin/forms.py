@@ -39,7 +39,7 @@ class ProductAdminForm(AttributesFormMixin, VersionedAdminForm):
 class SKUAdminForm(AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = SKU
-        fields = ["sku_code", "product", "price", "attributes"]
+        fields = ["sku_code", "product", "price", "attributes", "backorder_policy"]
         widgets = {"attributes": PrettyJSONWidget(attrs={"rows": 3, "cols": 40})}
 
 

@@ -26,7 +26,7 @@ class SKUAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleH
     form = SKUAdminForm
     formats = [SafeCSV, SafeXLSX]
     resource_classes = [SKUResource]
-    list_display = ("sku_code", "product_link", "price", "is_deleted")
+    list_display = ("sku_code", "product_link", "price", "backorder_policy", "is_deleted")
     list_filter = (SKUCategoryTreeFilter, DeletedListFilter)
     list_select_related = ("product",)
     list_per_page = 100
@@ -34,7 +34,7 @@ class SKUAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleH
     autocomplete_fields = ("product",)
     readonly_fields = ("version", "is_deleted", "deleted_at", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("sku_code", "product", "price", "attributes", "expected_version")}),
+        (None, {"fields": ("sku_code", "product", "price", "attributes", "backorder_policy", "expected_version")}),
         ("Record", {"fields": ("version", "is_deleted", "deleted_at", "created_at", "updated_at"),
                     "classes": ("collapse",)}),
     )
@@ -52,7 +52,7 @@ class SKUAdmin(ServiceAdminMixin, ImportConfirmMixin, ImportExportMixin, SimpleH
         data = form.cleaned_data
         fields = {
             "sku_code": data["sku_code"], "product_id": data["product"].pk, "price": data["price"],
-            "attributes": data.get("attributes") or {},
+            "attributes": data.get("attributes") or {}, "backorder_policy": data.get("backorder_policy") or None,
         }
         if change:
             saved = services.sku_update(

@@ -64,8 +64,8 @@ def _statement(extra_steps: Sequence[str]) -> str:
         f"reservation AS (INSERT INTO {reservation} (created_at, updated_at, reference, status, expires_at, created_by_id)"
         f" SELECT %(now)s, %(now)s, %(reference)s, %(status)s, %(expires_at)s, %(user_id)s"
         f" WHERE (SELECT count(*) FROM placed) = %(n)s RETURNING id)",
-        f"lines AS (INSERT INTO {line} (reservation_id, sku_id, warehouse_id, quantity)"
-        f" SELECT reservation.id, p.sku_id, p.warehouse_id, p.quantity FROM reservation, placed p ORDER BY p.idx"
+        f"lines AS (INSERT INTO {line} (reservation_id, sku_id, warehouse_id, quantity, backordered)"
+        f" SELECT reservation.id, p.sku_id, p.warehouse_id, p.quantity, 0 FROM reservation, placed p ORDER BY p.idx"
         f" RETURNING id, sku_id, warehouse_id, quantity)",
         *extra_steps,
     ]

@@ -260,3 +260,15 @@ def test_a_damaged_receipt_drops_the_backorders_it_no_longer_covers(preorder, ma
     line = reservation.lines.get()
     assert (line.quantity, line.backordered) == (2, 0)
     _invariants()
+
+
+def test_a_warehouse_or_sku_on_a_shipment_is_kept_by_hard_delete_and_purge(sku, main, other):
+    from stock.exceptions import HasDependents
+    from stock.services import warehouse_hard_delete
+    from stock.services.purge import _sku_holds_ledger
+
+    inbound_create(reference="PO-10", warehouse=other, lines=[InboundLineInput(sku=sku, quantity_expected=5)])
+    with pytest.raises(HasDependents) as refused:
+        warehouse_hard_delete(warehouse=other)
+    assert refused.value.errors["inbound_shipments"] == 1
+    assert type(sku).all_objects.filter(_sku_holds_ledger(), pk=sku.pk).exists()

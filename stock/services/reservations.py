@@ -47,8 +47,9 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
-            # on_hand - reserved never leaves int4 (0 <= reserved <= on_hand): no overflow for any n.
-            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand - reserved >= %s",
+            # What is available (in bigint: no overflow for any n); units in other states are not.
+            " WHERE sku_id = %s AND warehouse_id = %s"
+            " AND on_hand::bigint - reserved - damaged - quality_control - safety_stock >= %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )
         return cursor.rowcount == 1
@@ -59,7 +60,8 @@ def _fallback_warehouses(*, sku_id: int, quantity: int, exclude: int | None) -> 
     return list(
         StockLevel.objects.filter(
             sku_id=sku_id, warehouse__is_active=True, warehouse__is_deleted=False,
-            on_hand__gte=bigint("reserved") + quantity,
+            on_hand__gte=bigint("reserved") + bigint("damaged") + bigint("quality_control") + bigint("safety_stock")
+            + quantity,
         ).exclude(warehouse_id=exclude).order_by("warehouse_id").values_list("warehouse_id", flat=True)
     )
 
@@ -70,7 +72,7 @@ def _shortage(line: ReservationRequestLine, default: Warehouse | None) -> dict:
         levels = levels.filter(warehouse=line.warehouse)
     elif default is not None:
         levels = levels.filter(warehouse__is_active=True, warehouse__is_deleted=False) | levels.filter(warehouse=default)
-    available = max((lvl.on_hand - lvl.reserved for lvl in levels), default=0)
+    available = max((lvl.available for lvl in levels), default=0)
     return {"sku_code": line.sku.sku_code, "available": max(available, 0), "requested": line.quantity}
 
 

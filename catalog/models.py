@@ -159,6 +159,7 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
     attributes = models.JSONField(default=dict, blank=True, help_text='e.g. {"color": "red", "size": "M"}')
     backorder_policy = models.CharField(
         max_length=20, choices=BackorderPolicy.choices, default=BackorderPolicy.DENY,
+        db_default=BackorderPolicy.DENY,
         help_text="Allow against incoming: reservations may take what is short from open inbound shipments.",
     )
     # Set when the SKU was soft-deleted together with its product, so that restoring

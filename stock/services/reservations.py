@@ -47,9 +47,10 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
-            # What is available (in bigint: no overflow for any n); units in other states are not.
+            # What is available; units in other states are not. It never leaves int4: the states
+            # fit in on_hand (a database check), so only safety_stock can take it below 0.
             " WHERE sku_id = %s AND warehouse_id = %s"
-            " AND on_hand::bigint - reserved - damaged - quality_control - safety_stock >= %s",
+            " AND on_hand - reserved - damaged - quality_control - safety_stock >= %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )
         return cursor.rowcount == 1

@@ -272,3 +272,17 @@ def test_a_warehouse_or_sku_on_a_shipment_is_kept_by_hard_delete_and_purge(sku, 
         warehouse_hard_delete(warehouse=other)
     assert refused.value.errors["inbound_shipments"] == 1
     assert type(sku).all_objects.filter(_sku_holds_ledger(), pk=sku.pk).exists()
+
+
+def test_the_expiry_command_drops_backordered_units(preorder, main, later):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _open(preorder, main, 5)
+    _reserve(preorder, 6, ttl_seconds=60)
+    later(120)
+    call_command("release_expired_reservations", stdout=StringIO())
+    level = _level(preorder, main)
+    assert (level.reserved, level.backordered, level.incoming) == (0, 0, 5)
+    assert Reservation.objects.get().status == ReservationStatus.EXPIRED

@@ -170,3 +170,10 @@ def test_reorder_suggestions_and_drafts(api, preorder, main):
                      {"supplier": "Acme", "warehouse": "MAIN", "level_ids": [level.pk]}, format="json")
     assert wrong.status_code == 400
     assert other.pk
+
+
+def test_policy_values_of_the_rule_and_the_model_agree():
+    from catalog.models import BackorderPolicy
+    from catalog.rules import BACKORDER_POLICIES
+
+    assert BACKORDER_POLICIES == tuple(BackorderPolicy.values) and BACKORDER_POLICIES[0] == BackorderPolicy.DENY

@@ -232,10 +232,10 @@ def inbound_cancel(*, shipment: InboundShipment | int, expected_version: int | N
     return retry_on_deadlock(run)
 
 
-def _check_receipt(shipment: InboundShipment, lines: list[ReceiptLine], *, allow_over_receipt: bool) -> dict:
+def _check_receipt_lines(lines: list[ReceiptLine]) -> None:
+    """The lines' own rules, whatever the shipment: a quantity, a known state."""
     if not lines:
         raise InvalidInput(errors={"lines": ["Give at least one line."]})
-    expected = {line.sku_id: line for line in shipment.lines.all()}
     refused = {}
     for index, line in enumerate(lines):
         try:
@@ -245,8 +245,16 @@ def _check_receipt(shipment: InboundShipment, lines: list[ReceiptLine], *, allow
             continue
         if line.state not in StockState.values:
             refused[index] = InvalidInput(errors={"state": [f"Must be one of: {', '.join(StockState.values)}."]})
-        elif line.sku.pk not in expected:
-            refused[index] = InvalidInput(errors={"sku_code": ["This SKU is not on the shipment."]})
+        elif getattr(line.sku, "is_deleted", False):
+            refused[index] = InvalidInput(errors={"sku_code": ["This SKU is deleted."]})
+    if refused:
+        raise LinesRefused(refused)
+
+
+def _check_receipt(shipment: InboundShipment, lines: list[ReceiptLine], *, allow_over_receipt: bool) -> dict:
+    expected = {line.sku_id: line for line in shipment.lines.all()}
+    refused = {index: InvalidInput(errors={"sku_code": ["This SKU is not on the shipment."]})
+               for index, line in enumerate(lines) if line.sku.pk not in expected}
     if refused:
         raise LinesRefused(refused)
     totals = defaultdict(int)
@@ -308,6 +316,8 @@ def inbound_receive(
     Returns the shipment (`partially_received`, or `received` once every line is), the
     movements in line order and the levels they changed.
     """
+
+    _check_receipt_lines(lines)
 
     @transaction.atomic
     def run():

@@ -30,8 +30,19 @@ PRODUCT_DESCRIPTION_MAX_LENGTH = 5000
 # More characters than any price can be written with (a sign, 8 digits, a point, 2 places,
 # some zeros): refused before `Decimal` works through a 5,000-digit number.
 _PRICE_TEXT_MAX_LENGTH = 40
+BACKORDER_POLICIES = ("deny", "allow_incoming")  # the first is the default
 _SKU_CODE_RE = re.compile(SKU_CODE_PATTERN)
 _CENT = Decimal("0.01")
+
+
+def backorder_policy_checked(value: Any) -> str:
+    """`backorder_policy`: `deny` or `allow_incoming` (None: `deny`); `catalog.models.BackorderPolicy`
+    names the same values."""
+    if value is None:
+        return BACKORDER_POLICIES[0]
+    if value not in BACKORDER_POLICIES:
+        raise RuleBroken("backorder_policy", value, f"is not one of {', '.join(BACKORDER_POLICIES)}")
+    return value
 
 
 def sku_code_checked(value: Any) -> str:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 
 CATALOG_MODELS = ("category", "product", "sku")
-STOCK_MODELS = ("warehouse", "stocklevel", "stockmovement", "reservation", "reservationline")
+STOCK_MODELS = ("warehouse", "stocklevel", "stockmovement", "reservation", "reservationline", "inboundshipment")
 
 
 def _perms(app_label: str, actions: tuple[str, ...], models: tuple[str, ...]) -> list[str]:
@@ -35,6 +35,9 @@ ROLES: dict[str, list[str]] = {
         "stock.change_stocklevel",  # the low-stock threshold
         "stock.adjust_stock",
         "stock.transfer_stock",
+        "stock.add_inboundshipment",  # drafts, by hand or from reorder suggestions
+        "stock.change_inboundshipment",  # edit drafts, open, cancel
+        "stock.receive_inboundshipment",
     ],
     "Integration": [
         *CATALOG_VIEW,

@@ -133,8 +133,8 @@ def emit_reserved(reservation, lines) -> None:
     The reservation's conditional UPDATEs hold those levels' row locks until commit.
     """
     held: dict[tuple[int, int], int] = {}
-    for line in lines:
-        held[(line.sku_id, line.warehouse_id)] = held.get((line.sku_id, line.warehouse_id), 0) + line.quantity
+    for line in lines:  # allocated units only: backordered ones are not in `reserved`
+        held[(line.sku_id, line.warehouse_id)] = held.get((line.sku_id, line.warehouse_id), 0) + line.allocated
     condition = Q()
     for sku_id, warehouse_id in held:
         condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
@@ -154,10 +154,11 @@ def reservation_data(reservation, lines) -> dict:
     """The reservation as `GET /stock/reservations/{id}/` shows it (`lines` with SKU and warehouse loaded)."""
     return {
         "id": reservation.pk, "reference": reservation.reference, "status": reservation.status,
-        "expires_at": reservation.expires_at, "created_at": reservation.created_at,
-        "updated_at": reservation.updated_at,
+        "expires_at": reservation.expires_at, "backordered": any(line.backordered for line in lines),
+        "created_at": reservation.created_at, "updated_at": reservation.updated_at,
         "lines": [{"id": line.pk, "sku_id": line.sku_id, "sku_code": line.sku.sku_code,
-                   "warehouse": line.warehouse.code, "quantity": line.quantity} for line in lines],
+                   "warehouse": line.warehouse.code, "quantity": line.quantity, "allocated": line.allocated,
+                   "backordered": line.backordered} for line in lines],
     }
 
 
@@ -170,10 +171,15 @@ def _reservation_draft(reservation, action: str) -> EventDraft:
 
 
 def emit_reservation(reservation, *, status: str) -> None:
-    """Emit `reservation.<status>` (committed, released, expired) for a locked reservation."""
+    """Emit `reservation.<status>` (committed, released, expired, allocated) for a locked reservation."""
     if "lines" not in getattr(reservation, "_prefetched_objects_cache", {}):
         lines = list(reservation.lines.select_related("sku", "warehouse"))
         cached = reservation.lines.all()
         cached._result_cache, cached._prefetch_done = lines, True
         reservation._prefetched_objects_cache = {"lines": cached}
     events_emit_many(events=[_reservation_draft(reservation, status)])
+
+
+def emit_allocated(reservation) -> None:
+    """Emit `reservation.allocated` for a locked reservation whose backordered lines got units."""
+    emit_reservation(reservation, status="allocated")

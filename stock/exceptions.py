@@ -62,3 +62,24 @@ class LinesRefused(DomainError):
         first = errors[min(errors)]
         self.code = first.code
         super().__init__(first.message, errors={"lines": {str(i): e.errors for i, e in sorted(errors.items())}})
+
+
+class OverReceipt(DomainError):
+    """A receipt would take a line past what the shipment expects (without `allow_over_receipt`)."""
+
+    code = "over_receipt"
+    default_message = "More received than the shipment expects; send allow_over_receipt to accept it."
+
+
+class InboundNotOpen(DomainError):
+    """The inbound shipment's status does not allow this (receive a draft, edit an open one...)."""
+
+    code = "inbound_not_open"
+    default_message = "The inbound shipment is not open."
+
+
+class Backordered(DomainError):
+    """A reservation with backordered lines cannot be committed before every unit is allocated."""
+
+    code = "backordered"
+    default_message = "Some lines of the reservation still wait on incoming stock."

@@ -92,15 +92,16 @@ def sku_stock_series(*, sku, now: datetime | None = None) -> list[dict]:
         balances.setdefault(movement["warehouse_id"], movement["balance_after"] - movement["delta"])
     lines = ReservationLine.objects.filter(sku=sku).filter(
         Q(reservation__status=ReservationStatus.ACTIVE) | Q(reservation__updated_at__gte=start)
-    ).values("quantity", "reservation__created_at", "reservation__updated_at", "reservation__status",
+    ).values("quantity", "backordered", "reservation__created_at", "reservation__updated_at", "reservation__status",
              "reservation__expires_at")
     for line in lines:
         begin = line["reservation__created_at"]
         status = line["reservation__status"]
         end = line["reservation__expires_at"] if status == ReservationStatus.ACTIVE else line["reservation__updated_at"]
-        events.append((begin, 0, "hold", 0, line["quantity"]))
+        held_units = line["quantity"] - line["backordered"]  # as allocated now (backorders held nothing)
+        events.append((begin, 0, "hold", 0, held_units))
         if end <= now:
-            events.append((end, 0, "free", 0, line["quantity"]))
+            events.append((end, 0, "free", 0, held_units))
     events.sort(key=lambda event: (event[0], event[1]))
     held = 0
     points = []

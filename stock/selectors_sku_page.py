@@ -28,13 +28,13 @@ def _statement() -> str:
     sku, level = SKU._meta.db_table, StockLevel._meta.db_table
     line, reservation = ReservationLine._meta.db_table, Reservation._meta.db_table
     return (
-        f"SELECT s.id, s.sku_code, s.product_id, s.price::text, s.attributes, {_utc_text('created_at')},"
+        f"SELECT s.id, s.sku_code, s.product_id, s.price::text, s.attributes, s.backorder_policy, {_utc_text('created_at')},"
         f" {_utc_text('updated_at')}, s.version, s.is_deleted, {_utc_text('deleted_at')},"
         " COALESCE(st.on_hand, 0), COALESCE(st.reserved, 0),"
         f" (SELECT count(*) FROM {sku} WHERE NOT is_deleted)"
         f" FROM (SELECT * FROM {sku} WHERE NOT is_deleted ORDER BY id LIMIT %(limit)s OFFSET %(offset)s) s"
         " LEFT JOIN LATERAL (SELECT SUM(l.on_hand::bigint)::bigint AS on_hand, SUM(l.reserved::bigint - COALESCE(("
-        f"   SELECT SUM(rl.quantity::bigint)::bigint FROM {line} rl JOIN {reservation} r ON r.id = rl.reservation_id"
+        f"   SELECT SUM(rl.quantity::bigint - rl.backordered)::bigint FROM {line} rl JOIN {reservation} r ON r.id = rl.reservation_id"
         "    WHERE rl.sku_id = l.sku_id AND rl.warehouse_id = l.warehouse_id"
         "    AND r.status = %(active)s AND r.expires_at <= %(now)s), 0))::bigint AS reserved"
         f" FROM {level} l WHERE l.sku_id = s.id) st ON true"

@@ -42,7 +42,7 @@ class ProductAdminForm(AttributesFormMixin, VersionedAdminForm):
 class SKUAdminForm(AttributesFormMixin, VersionedAdminForm):
     class Meta:
         model = SKU
-        fields = ["sku_code", "product", "price", "attributes"]
+        fields = ["sku_code", "product", "price", "attributes", "backorder_policy"]
         field_classes = {"attributes": AttributesField}
         widgets = {"attributes": AttributesWidget(rows=4)}
 

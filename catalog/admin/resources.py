@@ -167,10 +167,11 @@ class SKUResource(ServiceResource):
     product = fields.Field(attribute="product__name", column_name="product")
     price = fields.Field(attribute="price", column_name="price")
     attributes = JSONField(attribute="attributes", column_name="attributes")
+    backorder_policy = fields.Field(attribute="backorder_policy", column_name="backorder_policy")
 
     class Meta:
         model = SKU
-        fields = ("sku_code", "category_path", "product", "price", "attributes")
+        fields = ("sku_code", "category_path", "product", "price", "attributes", "backorder_policy")
         import_id_fields = ("sku_code",)
         skip_unchanged = False
 
@@ -194,11 +195,15 @@ class SKUResource(ServiceResource):
         instance.price = _cell(row, "price")
         instance.sku_code = instance.sku_code or _cell(row, "sku_code")
         instance.attributes = _attributes(row)
+        # An absent or empty column keeps the SKU's policy (a new SKU: `deny`); the service checks the value.
+        instance.import_backorder_policy = _cell(row, "backorder_policy") or None
         if errors:
             raise ValidationError(errors)
 
     def write(self, instance, is_create, row, *, user):
         data = {"price": instance.price, "attributes": instance.attributes}
+        if instance.import_backorder_policy is not None:
+            data["backorder_policy"] = instance.import_backorder_policy
         if is_create:
             return services.sku_create(
                 sku_code=instance.sku_code, product_id=instance.product_id, user=user, **data

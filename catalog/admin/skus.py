@@ -30,7 +30,7 @@ class SKUAdmin(
     form = SKUAdminForm
     formats = [SafeCSV, SafeXLSX]
     resource_classes = [SKUResource]
-    list_display = ("sku_code", "product_link", "price", "is_deleted")
+    list_display = ("sku_code", "product_link", "price", "backorder_policy", "is_deleted")
     list_filter = (SKUCategoryTreeFilter, DeletedListFilter)
     list_select_related = ("product",)
     list_per_page = 100
@@ -38,7 +38,7 @@ class SKUAdmin(
     autocomplete_fields = ("product",)
     readonly_fields = ("version", "is_deleted", "deleted_at", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("sku_code", "product", "price", "attributes", "expected_version")}),
+        (None, {"fields": ("sku_code", "product", "price", "attributes", "backorder_policy", "expected_version")}),
         ("Record", {"fields": ("version", "is_deleted", "deleted_at", "created_at", "updated_at"),
                     "classes": ("collapse",)}),
     )
@@ -64,7 +64,7 @@ class SKUAdmin(
         data = form.cleaned_data
         fields = {
             "sku_code": data["sku_code"], "product_id": data["product"].pk, "price": data["price"],
-            "attributes": data.get("attributes") or {},
+            "attributes": data.get("attributes") or {}, "backorder_policy": data.get("backorder_policy") or None,
         }
         if change:
             saved = services.sku_update(

@@ -4,7 +4,7 @@ services' and answer the same 400 `validation_error` naming the field."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import SKU, Category, Product
+from catalog.models import SKU, BackorderPolicy, Category, Product
 from inventory_site.api.fields import AttributesField, PriceField, StrictCharField, StrictIntegerField
 from inventory_site.api.serializers import FastReadSerializerMixin
 
@@ -112,11 +112,15 @@ class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     price = PriceField()
     attributes = AttributesField(required=False, help_text='A JSON object, e.g. {"color": "red", "size": "M"}; '
                                  'at most 16 KiB serialized, 5 levels deep.')
+    backorder_policy = serializers.ChoiceField(
+        choices=BackorderPolicy.choices, required=False,
+        help_text="`deny` (default) or `allow_incoming`: reservations may take what is short from open inbound shipments.",
+    )
 
     class Meta:
         model = SKU
         fields = (
-            "id", "sku_code", "product_id", "price", "attributes",
+            "id", "sku_code", "product_id", "price", "attributes", "backorder_policy",
             "created_at", "updated_at", "version", "is_deleted", "deleted_at",
         )
         read_only_fields = READ_ONLY

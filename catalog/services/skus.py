@@ -7,7 +7,7 @@ from django.db.models import ProtectedError
 from catalog.events import emit_sku
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, ParentDeleted
 from catalog.models import SKU, Product
-from catalog.rules import attributes_checked, price_checked, sku_code_checked
+from catalog.rules import attributes_checked, backorder_policy_checked, price_checked, sku_code_checked
 from catalog.services.base import UNSET, checked_fields, locked_for_write, stamp_history
 from catalog.signals import skus_hiding
 
@@ -58,15 +58,18 @@ def sku_create(
     product_id: int,
     price: Decimal,
     attributes: dict | None = None,
+    backorder_policy: str | None = None,
     user=None,
 ) -> SKU:
     """Create a SKU of an active product."""
-    sku_code, price, attributes = checked_fields(
+    sku_code, price, attributes, backorder_policy = checked_fields(
         (sku_code_checked, sku_code), (price_checked, price), (attributes_checked, attributes),
+        (backorder_policy_checked, backorder_policy),
     )
     product = _product_for_sku(product_id)
     _check_code_free(sku_code)
-    sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes)
+    sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes,
+              backorder_policy=backorder_policy)
     stamp_history(sku, user)
     _save_unique(sku)
     emit_sku(sku, "created")
@@ -81,13 +84,16 @@ def sku_update(
     product_id: int = _UNSET,
     price: Decimal = _UNSET,
     attributes: dict = _UNSET,
+    backorder_policy: str = _UNSET,
     user=None,
     expected_version: int | None = None,
     if_match: int | None = None,
 ) -> SKU:
-    """Change a SKU's code, product, price or attributes (stock changes go through the stock services)."""
-    sku_code, price, attributes = checked_fields(
+    """Change a SKU's code, product, price, attributes or backorder policy (stock changes go
+    through the stock services)."""
+    sku_code, price, attributes, backorder_policy = checked_fields(
         (sku_code_checked, sku_code), (price_checked, price), (attributes_checked, attributes),
+        (backorder_policy_checked, backorder_policy),
     )
     sku = locked_for_write(SKU.objects.all(), sku_id, expected_version=expected_version, if_match=if_match)
     if product_id is not _UNSET and product_id != sku.product_id:
@@ -99,6 +105,8 @@ def sku_update(
         sku.price = price
     if attributes is not _UNSET:
         sku.attributes = attributes
+    if backorder_policy is not _UNSET:
+        sku.backorder_policy = backorder_policy
     stamp_history(sku, user)
     _save_unique(sku)
     emit_sku(sku, "updated")

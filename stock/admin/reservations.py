@@ -23,12 +23,34 @@ class ReservationStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class BackorderedFilter(admin.SimpleListFilter):
+    """Reservations with some line waiting on incoming stock."""
+
+    title = "backordered"
+    parameter_name = "backordered"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Waiting on incoming stock"), ("no", "Fully allocated")]
+
+    def queryset(self, request, queryset):
+        waiting = ReservationLine.objects.filter(backordered__gt=0).values("reservation_id")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=waiting)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=waiting)
+        return queryset
+
+
 class ReservationLineInline(admin.TabularInline):
     model = ReservationLine
-    fields = ("sku", "warehouse", "quantity")
+    fields = ("sku", "warehouse", "quantity", "allocated", "backordered")
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description="allocated")
+    def allocated(self, line):
+        return line.allocated
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("sku", "warehouse")
@@ -45,8 +67,8 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 
-    list_display = ("reference", "status_now", "expires_at", "lines_summary", "created_at", "created_by")
-    list_filter = (ReservationStatusFilter,)
+    list_display = ("reference", "status_now", "expires_at", "lines_summary", "backordered", "created_at", "created_by")
+    list_filter = (ReservationStatusFilter, BackorderedFilter)
     search_fields = ("reference",)
     list_select_related = ("created_by",)
     list_per_page = 100
@@ -74,6 +96,11 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ", ", "{} &times; {} @ {}",
             ((line.quantity, line.sku.sku_code, line.warehouse.code) for line in reservation.lines.all()),
         )
+
+    @admin.display(description="backordered")
+    def backordered(self, reservation):
+        """Units still waiting on incoming stock (empty when fully allocated)."""
+        return sum(line.backordered for line in reservation.lines.all()) or ""
 
     @admin.action(description="Release selected (give the units back)", permissions=["release"])
     def release_selected(self, request, queryset):

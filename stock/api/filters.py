@@ -4,7 +4,7 @@ import django_filters
 from catalog.api.filters import SKUFilter
 from catalog.models import SKU
 from inventory_site.api.filters import IdFilter, InclusiveDateTimeFilter, SoftDeleteFilterSet, StrictBooleanFilter
-from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse
+from stock.models import InboundShipment, InboundStatus, MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse
 from stock.selectors import (
     reservations_with_status, skus_in_stock, skus_low_stock, stock_levels_low, with_stock_totals,
 )
@@ -107,3 +107,23 @@ class SKUStockFilter(SKUFilter):
         if "available" in ordering and "stock_available" not in queryset.query.annotations:
             queryset = with_stock_totals(queryset)
         return queryset
+
+
+class InboundFilter(SkuAndWarehouseFilterSet):
+    status = django_filters.ChoiceFilter(choices=InboundStatus.choices)
+    warehouse = django_filters.CharFilter(method="filter_warehouse", help_text="A warehouse code, any case.")
+    reference = django_filters.CharFilter(field_name="reference")
+    supplier = django_filters.CharFilter(field_name="supplier", lookup_expr="icontains", help_text="Part of the name, any case.")
+
+    class Meta:
+        model = InboundShipment
+        fields = []
+
+
+class ReorderSuggestionFilter(SkuAndWarehouseFilterSet):
+    sku_code = django_filters.CharFilter(method="filter_sku_code", help_text="The exact code, any case.")
+    warehouse = django_filters.CharFilter(method="filter_warehouse", help_text="A warehouse code, any case.")
+
+    class Meta:
+        model = StockLevel
+        fields = []

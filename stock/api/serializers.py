@@ -10,6 +10,7 @@ from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
 from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import attach_stock_totals, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
+from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
 from stock.services.reservations import MAX_TTL_SECONDS
 
 
@@ -86,20 +87,26 @@ class ReservationLineSerializer(serializers.Serializer):
     sku_id = serializers.IntegerField(read_only=True)
     sku_code = serializers.CharField(source="sku.sku_code", read_only=True)
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
-    quantity = serializers.IntegerField(read_only=True)
+    quantity = serializers.IntegerField(read_only=True, help_text="Units asked for: allocated + backordered.")
+    allocated = serializers.IntegerField(read_only=True, help_text="Units held in the level's reserved.")
+    backordered = serializers.IntegerField(read_only=True, help_text="Units waiting on incoming stock.")
 
 
 class ReservationSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     status = serializers.SerializerMethodField(help_text="active, committed, released or expired (from expires_at on).")
+    backordered = serializers.SerializerMethodField(help_text="Whether some line still waits on incoming stock.")
     lines = ReservationLineSerializer(many=True, read_only=True)
 
     class Meta:
         model = Reservation
-        fields = ["id", "reference", "status", "expires_at", "lines", "created_at", "updated_at"]
+        fields = ["id", "reference", "status", "expires_at", "backordered", "lines", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_status(self, reservation) -> str:
         return reservation_status(reservation)
+
+    def get_backordered(self, reservation) -> bool:
+        return any(line.backordered for line in reservation.lines.all())
 
 
 def reservation_representation(reservation: Reservation) -> dict:
@@ -109,9 +116,10 @@ def reservation_representation(reservation: Reservation) -> dict:
     return {
         "id": reservation.pk, "reference": reservation.reference, "status": reservation_status(reservation),
         "expires_at": iso_datetime(reservation.expires_at),
+        "backordered": any(line.backordered for line in reservation.lines.all()),
         "lines": [
             {"id": line.pk, "sku_id": line.sku_id, "sku_code": line.sku.sku_code, "warehouse": line.warehouse.code,
-             "quantity": line.quantity}
+             "quantity": line.quantity, "allocated": line.allocated, "backordered": line.backordered}
             for line in reservation.lines.all()
         ],
         "created_at": iso_datetime(reservation.created_at), "updated_at": iso_datetime(reservation.updated_at),
@@ -257,8 +265,10 @@ class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serialize
 class ReservationCreateSerializer(serializers.Serializer):
     reference = StrictCharField(max_length=100)
     ttl_seconds = QuantityField(
-        minimum=1, maximum=MAX_TTL_SECONDS, required=False,
-        help_text=f"1..{MAX_TTL_SECONDS}; default RESERVATION_TTL_SECONDS ({settings.RESERVATION_TTL_SECONDS}).",
+        minimum=1, maximum=MAX_BACKORDER_TTL_SECONDS, required=False,
+        help_text=f"1..{MAX_TTL_SECONDS} (up to {MAX_BACKORDER_TTL_SECONDS} when a line may be backordered; capped at "
+        f"{MAX_TTL_SECONDS} from when every line is allocated); default RESERVATION_TTL_SECONDS "
+        f"({settings.RESERVATION_TTL_SECONDS}).",
     )
     lines = LinesField(ReservationLineInputSerializer, min_length=1, max_length=1000)
 
@@ -329,7 +339,7 @@ class SKUStockSerializer(SKUSerializer):
 
     class Meta(SKUSerializer.Meta):
         fields = (
-            "id", "sku_code", "product_id", "price", "attributes", "inventory_count",
+            "id", "sku_code", "product_id", "price", "attributes", "backorder_policy", "inventory_count",
             "on_hand", "reserved", "available",
             "created_at", "updated_at", "version", "is_deleted", "deleted_at",
         )

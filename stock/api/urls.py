@@ -1,7 +1,7 @@
 """API routes of this app, mounted under /api/v1/; `skus/` too, the catalog's SKUs with their stock."""
 from rest_framework.routers import DefaultRouter
 
-from stock.api import views
+from stock.api import views, views_inbound
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -12,5 +12,7 @@ router.register("stock/movements", views.MovementViewSet, basename="stockmovemen
 router.register("stock/adjustments", views.AdjustmentViewSet, basename="adjustment")
 router.register("stock/transfers", views.TransferViewSet, basename="transfer")
 router.register("stock/reservations", views.ReservationViewSet, basename="reservation")
+router.register("stock/inbound", views_inbound.InboundShipmentViewSet, basename="inboundshipment")
+router.register("stock/reorder-suggestions", views_inbound.ReorderSuggestionViewSet, basename="reordersuggestion")
 
 urlpatterns = router.urls

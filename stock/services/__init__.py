@@ -3,11 +3,16 @@ from stock.services.idempotency import (
     idempotency_abandon, idempotency_begin, idempotency_complete, idempotency_hold, idempotency_purge_expired,
     request_fingerprint,
 )
+from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
+from stock.services.inbound import (
+    InboundLineInput, ReceiptLine, inbound_cancel, inbound_create, inbound_open, inbound_receive, inbound_update,
+)
 from stock.services.ledger import MAX_QUANTITY
 from stock.services.levels import (
     ADJUSTMENT_REASONS, AdjustmentLine, stock_adjust, stock_adjust_bulk, stock_level_update_threshold,
     stock_receive, stock_transfer,
 )
+from stock.services.reorder import reorder_drafts_create
 from stock.services.reservation_statement import CodedLine, reservation_place
 from stock.services.reservations import (
     ReservationRequestLine, reservation_commit, reservation_create, reservation_release, reservations_expire,
@@ -18,7 +23,9 @@ from stock.services.warehouses import (
 )
 
 __all__ = [
-    "ADJUSTMENT_REASONS", "MAX_QUANTITY", "AdjustmentLine", "CodedLine", "ReservationRequestLine",
+    "InboundLineInput", "MAX_BACKORDER_TTL_SECONDS", "ReceiptLine",
+    "inbound_cancel", "inbound_create", "inbound_open", "inbound_receive", "inbound_update",
+    "reorder_drafts_create", "ADJUSTMENT_REASONS", "MAX_QUANTITY", "AdjustmentLine", "CodedLine", "ReservationRequestLine",
     "idempotency_abandon", "idempotency_begin", "idempotency_complete", "idempotency_hold", "idempotency_purge_expired",
     "request_fingerprint",
     "reservation_commit", "reservation_create", "reservation_place", "reservation_release", "reservations_expire",

@@ -52,17 +52,25 @@ def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int,
 def apply_change(
     level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, reason: str | None = None,
     reference: str = "", note: str = "", reservation: Reservation | None = None, user=None,
+    backordered_delta: int = 0, incoming_delta: int = 0,
 ) -> StockMovement | None:
     """Move a locked level's counters and write the ledger row for a non-zero `delta` (and its events)."""
     available_before = level.on_hand - level.reserved
     now = timezone.now()
+    counters = {}
+    if backordered_delta:
+        counters["backordered"] = F("backordered") + backordered_delta
+    if incoming_delta:
+        counters["incoming"] = F("incoming") + incoming_delta
     StockLevel.objects.filter(pk=level.pk).update(
         on_hand=F("on_hand") + delta, reserved=F("reserved") + reserved_delta,
-        version=F("version") + 1, updated_at=now,
+        version=F("version") + 1, updated_at=now, **counters,
     )
     # The row is locked, so the values we hold are the stored ones.
     level.on_hand += delta
     level.reserved += reserved_delta
+    level.backordered += backordered_delta
+    level.incoming += incoming_delta
     level.version += 1
     level.updated_at = now
     movement = StockMovement.objects.create(

@@ -2,8 +2,8 @@
 leaf first, then warehouses.
 
 A row is kept while the ledger needs it: a SKU or warehouse with a stock level that
-holds units (on hand or reserved), or that appears in a movement or a reservation
-line; a product that still has SKUs; a category that still has children or products.
+holds units (on hand or reserved), or that appears in a movement, a reservation line or
+an inbound shipment; a product that still has SKUs; a category that still has children or products.
 Empty stock levels of purged SKUs and warehouses go with them. History rows
 (django-simple-history) are kept.
 
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from catalog.models import SKU, Category, Product
 from catalog.services.categories import category_tree_lock
-from stock.models import ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.models import InboundLine, ReservationLine, StockLevel, StockMovement, Warehouse
 from stock.selectors import levels_holding_stock
 from stock.services.warehouses import warehouse_delete_for_good, warehouse_hard_delete_refusal
 
@@ -49,6 +49,7 @@ def _sku_holds_ledger() -> Q:
         Q(Exists(levels_holding_stock(StockLevel.objects.filter(**ref))))
         | Q(Exists(StockMovement.objects.filter(**ref)))
         | Q(Exists(ReservationLine.objects.filter(**ref)))
+        | Q(Exists(InboundLine.objects.filter(**ref)))
     )
 
 

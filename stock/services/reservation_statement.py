@@ -65,7 +65,8 @@ def _statement(extra_steps: Sequence[str]) -> str:
         f"locked AS (SELECT l.id, t.idx, t.quantity FROM {level} l JOIN target t"
         f" ON l.sku_id = t.sku_id AND l.warehouse_id = t.warehouse_id ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l)",
         f"placed AS (UPDATE {level} l SET reserved = l.reserved + k.quantity, version = l.version + 1,"
-        f" updated_at = %(now)s FROM locked k WHERE l.id = k.id AND l.on_hand::bigint - l.reserved >= k.quantity"
+        f" updated_at = %(now)s FROM locked k WHERE l.id = k.id"
+        f" AND l.on_hand::bigint - l.reserved - l.damaged - l.quality_control - l.safety_stock >= k.quantity"
         f" RETURNING k.idx, l.id AS level_id, l.sku_id, l.warehouse_id, k.quantity, l.on_hand, l.reserved, l.version,"
         f" l.low_stock_threshold)",
         f"reservation AS (INSERT INTO {reservation} (created_at, updated_at, reference, status, expires_at, created_by_id)"

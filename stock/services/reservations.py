@@ -19,10 +19,11 @@ from inventory_site.exceptions import DomainError
 from inventory_site.transactions import retry_on_deadlock
 from stock.events import emit_reservation, emit_reserved
 from stock.exceptions import (
-    InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
+    Backordered, InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
 )
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
 from stock.selectors import bigint, reservation_status, warehouse_default
+from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS, backorder_try, backorders_allowed
 from stock.services.ledger import apply_change, lock_levels, quantity_check
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
@@ -46,8 +47,10 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
         cursor.execute(
             f"UPDATE {StockLevel._meta.db_table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
-            # on_hand - reserved never leaves int4 (0 <= reserved <= on_hand): no overflow for any n.
-            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand - reserved >= %s",
+            # What is available; units in other states are not. It never leaves int4: the states
+            # fit in on_hand (a database check), so only safety_stock can take it below 0.
+            " WHERE sku_id = %s AND warehouse_id = %s"
+            " AND on_hand - reserved - damaged - quality_control - safety_stock >= %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )
         return cursor.rowcount == 1
@@ -58,7 +61,8 @@ def _fallback_warehouses(*, sku_id: int, quantity: int, exclude: int | None) -> 
     return list(
         StockLevel.objects.filter(
             sku_id=sku_id, warehouse__is_active=True, warehouse__is_deleted=False,
-            on_hand__gte=bigint("reserved") + quantity,
+            on_hand__gte=bigint("reserved") + bigint("damaged") + bigint("quality_control") + bigint("safety_stock")
+            + quantity,
         ).exclude(warehouse_id=exclude).order_by("warehouse_id").values_list("warehouse_id", flat=True)
     )
 
@@ -69,7 +73,7 @@ def _shortage(line: ReservationRequestLine, default: Warehouse | None) -> dict:
         levels = levels.filter(warehouse=line.warehouse)
     elif default is not None:
         levels = levels.filter(warehouse__is_active=True, warehouse__is_deleted=False) | levels.filter(warehouse=default)
-    available = max((lvl.on_hand - lvl.reserved for lvl in levels), default=0)
+    available = max((lvl.available for lvl in levels), default=0)
     return {"sku_code": line.sku.sku_code, "available": max(available, 0), "requested": line.quantity}
 
 
@@ -82,7 +86,9 @@ def _quantity_error(quantity) -> InvalidInput | None:
 
 
 def _validate(lines: list[ReservationRequestLine], ttl_seconds: int) -> None:
-    quantity_check(ttl_seconds, field="ttl_seconds", minimum=1, maximum=MAX_TTL_SECONDS)
+    # Up to 90 days when a line may be backordered; a fully allocated reservation is capped at 7.
+    longest = MAX_BACKORDER_TTL_SECONDS if any(backorders_allowed(line.sku) for line in lines) else MAX_TTL_SECONDS
+    quantity_check(ttl_seconds, field="ttl_seconds", minimum=1, maximum=longest)
     if not lines:
         raise InvalidInput(errors={"lines": ["Give at least one line."]})
     refused = {}
@@ -103,7 +109,10 @@ def reservation_create(
     """Hold every line's quantity, or none: `InsufficientStock` names each short line by index.
 
     A line without a warehouse takes the default warehouse, else the first active
-    warehouse that has enough.
+    warehouse that has enough. A line of a SKU that allows backorders, short everywhere,
+    takes what its first warehouse has and backorders the rest against that warehouse's
+    incoming stock (`backordered` on the line). `ttl_seconds` beyond 7 days is kept only
+    while some line is backordered.
     """
     ttl_seconds = settings.RESERVATION_TTL_SECONDS if ttl_seconds is None else ttl_seconds
     _validate(lines, ttl_seconds)
@@ -122,6 +131,7 @@ def reservation_create(
             created_by=user if user is not None and user.is_authenticated else None,
         )
         placed: dict[int, int] = {}
+        waiting: dict[int, int] = {}
         short: dict[int, InsufficientStock] = {}
         order = sorted(range(len(lines)), key=lambda i: (lines[i].sku.pk, (lines[i].warehouse or default).pk))
         for index in order:
@@ -135,12 +145,20 @@ def reservation_create(
                     if _try_reserve(sku_id=line.sku.pk, warehouse_id=warehouse_id, quantity=line.quantity, now=now):
                         placed[index] = warehouse_id
                         break
+            if index not in placed and backorders_allowed(line.sku):
+                rest = backorder_try(sku_id=line.sku.pk, warehouse_id=first, quantity=line.quantity, now=now)
+                if rest is not None:
+                    placed[index], waiting[index] = first, rest
             if index not in placed:
                 short[index] = InsufficientStock(errors=_shortage(line, default))
         if short:
             raise LinesRefused(short)
+        if not any(waiting.values()) and ttl_seconds > MAX_TTL_SECONDS:
+            reservation.expires_at = now + timedelta(seconds=MAX_TTL_SECONDS)
+            reservation.save(update_fields=["expires_at"])
         made = ReservationLine.objects.bulk_create([
-            ReservationLine(reservation=reservation, sku=line.sku, warehouse_id=placed[i], quantity=line.quantity)
+            ReservationLine(reservation=reservation, sku=line.sku, warehouse_id=placed[i], quantity=line.quantity,
+                            backordered=waiting.get(i, 0))
             for i, line in enumerate(lines)
         ])
         _attach_lines(reservation, made, known=[default, *(line.warehouse for line in lines)])
@@ -178,13 +196,15 @@ def _lock_reservation(reservation: Reservation | int) -> Reservation:
 
 
 def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> None:
-    """Drop the held units of a locked reservation (and on-hand too for a sale), then set its status."""
+    """Drop the held units of a locked reservation (and on-hand too for a sale) and its
+    backordered ones, then set its status."""
     lines = list(reservation.lines.all())
     levels = lock_levels({(line.sku_id, line.warehouse_id) for line in lines})
     for line in sorted(lines, key=lambda ln: (ln.sku_id, ln.warehouse_id, ln.pk)):
         level = levels[(line.sku_id, line.warehouse_id)]
         apply_change(
-            level, delta=-line.quantity if sale else 0, reserved_delta=-line.quantity,
+            level, delta=-line.allocated if sale else 0, reserved_delta=-line.allocated,
+            backordered_delta=-line.backordered,
             reason=MovementReason.SALE, reference=reservation.reference, reservation=reservation, user=user,
         )
     reservation.status = status
@@ -194,8 +214,20 @@ def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> 
 
 
 def _finish(reservation: Reservation | int, *, status: str, user=None) -> Reservation:
+    # Retried: a receipt may lock a reservation that began waiting after the levels (see
+    # stock.services.backorders.lock_waiting), the one place the lock order bends.
+    return retry_on_deadlock(lambda: _finish_once(reservation, status=status, user=user))
+
+
+def _finish_once(reservation: Reservation | int, *, status: str, user=None) -> Reservation:
     with transaction.atomic():
         reservation = _lock_reservation(reservation)
+        if (status == ReservationStatus.COMMITTED and reservation_status(reservation) == ReservationStatus.ACTIVE
+                and reservation.lines.filter(backordered__gt=0).exists()):
+            raise Backordered(errors={"lines": {
+                str(line.pk): {"sku_code": line.sku.sku_code, "backordered": line.backordered}
+                for line in reservation.lines.filter(backordered__gt=0).select_related("sku").order_by("pk")
+            }})
         if reservation_status(reservation) == ReservationStatus.ACTIVE:
             _settle(reservation, status=status, sale=status == ReservationStatus.COMMITTED, user=user)
             return reservation
@@ -212,13 +244,14 @@ def reservation_commit(*, reservation: Reservation | int, user=None) -> Reservat
     """The goods left: each line becomes a `sale` movement; on-hand and reserved drop together.
 
     `ReservationNotActive` unless the reservation is active; `ReservationExpired` (after
-    recording the expiry) once `expires_at` has passed.
+    recording the expiry) once `expires_at` has passed; `Backordered` while a line still
+    waits on incoming stock.
     """
     return _finish(reservation, status=ReservationStatus.COMMITTED, user=user)
 
 
 def reservation_release(*, reservation: Reservation | int, user=None) -> Reservation:
-    """Give the held units back; `ReservationNotActive` unless the reservation is active."""
+    """Give the held units back (and drop backordered ones); `ReservationNotActive` unless the reservation is active."""
     return _finish(reservation, status=ReservationStatus.RELEASED, user=user)
 
 
@@ -245,15 +278,19 @@ def reservations_expire(
     for pk in ids:
         if progress is not None:
             progress(0)
-        with transaction.atomic():
-            reservation = Reservation.objects.select_for_update().filter(
-                pk=pk, status=ReservationStatus.ACTIVE, expires_at__lte=now
-            ).first()
-            if reservation is None:
-                continue
-            _settle(reservation, status=ReservationStatus.EXPIRED, sale=False)
-            count += 1
+        count += retry_on_deadlock(lambda: _expire_one(pk, now=now))
     return count
+
+
+@transaction.atomic
+def _expire_one(pk: int, *, now: datetime) -> int:
+    reservation = Reservation.objects.select_for_update().filter(
+        pk=pk, status=ReservationStatus.ACTIVE, expires_at__lte=now
+    ).first()
+    if reservation is None:
+        return 0
+    _settle(reservation, status=ReservationStatus.EXPIRED, sale=False)
+    return 1
 
 
 def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int]) -> T:

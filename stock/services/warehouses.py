@@ -5,7 +5,9 @@ from django.db import IntegrityError, transaction
 from inventory_site.exceptions import DomainError
 from inventory_site.validators import validate_name
 from stock.exceptions import Duplicate, HasDependents, InvalidInput
-from stock.models import WAREHOUSE_CODE_VALIDATOR, ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.models import (
+    WAREHOUSE_CODE_VALIDATOR, InboundShipment, ReservationLine, StockLevel, StockMovement, Warehouse,
+)
 from stock.selectors import levels_holding_stock
 
 NAME_MAX_LENGTH = Warehouse._meta.get_field("name").max_length
@@ -114,7 +116,7 @@ def _holding_stock(warehouse: Warehouse) -> dict | None:
 
 def warehouse_hard_delete_refusal(warehouse: Warehouse) -> DomainError | None:
     """Why this warehouse may not be deleted for good, or None: the default one may not, nor one
-    the ledger still needs (levels holding units, movements, reservation lines). Empty levels
+    the ledger still needs (levels holding units, movements, reservation lines, inbound shipments). Empty levels
     go with it. The one rule of `warehouse_hard_delete` and `purge_deleted`."""
     if warehouse.is_default:
         return InvalidInput(errors={"is_default": ["The default warehouse cannot be deleted."]})
@@ -122,6 +124,7 @@ def warehouse_hard_delete_refusal(warehouse: Warehouse) -> DomainError | None:
         "stock_levels": levels_holding_stock(StockLevel.objects.filter(warehouse=warehouse)).count(),
         "movements": StockMovement.objects.filter(warehouse=warehouse).count(),
         "reservation_lines": ReservationLine.objects.filter(warehouse=warehouse).count(),
+        "inbound_shipments": InboundShipment.objects.filter(warehouse=warehouse).count(),
     }
     if any(refs.values()):
         return HasDependents("The warehouse has stock history.", errors=refs)

@@ -296,3 +296,17 @@ def test_product_export_with_skus_and_prices_loads_back_with_import_catalog(staf
     before = fingerprint()
     call_command("import_catalog", str(sheet), verbosity=0)
     assert fingerprint() == before  # the export is the catalog as stored: nothing to change
+
+
+def test_sku_import_sets_the_backorder_policy_and_refuses_an_unknown_one(staff_client, catalog):
+    csv = (b"sku_code,category_path,product,price,attributes,backorder_policy\n"
+           b"PHONE-X-RED,Electronics/Phones,Phone X,499.00,,allow_incoming\n")
+    confirm(staff_client, "sku", upload(staff_client, "sku", csv))
+    assert SKU.objects.get(pk=catalog["red"].pk).backorder_policy == "allow_incoming"
+    # A file without the column keeps the policy.
+    csv = b"sku_code,category_path,product,price,attributes\nPHONE-X-RED,Electronics/Phones,Phone X,450.00,\n"
+    confirm(staff_client, "sku", upload(staff_client, "sku", csv))
+    assert SKU.objects.get(pk=catalog["red"].pk).backorder_policy == "allow_incoming"
+    _preview_refuses(staff_client, "sku", b"sku_code,category_path,product,price,attributes,backorder_policy\n"
+                     b"PHONE-X-RED,Electronics/Phones,Phone X,499.00,,maybe\n", says="is not one of deny, allow_incoming")
+    assert SKU.objects.get(pk=catalog["red"].pk).backorder_policy == "allow_incoming"

@@ -112,7 +112,7 @@ def test_reservations_emit_their_status_changes_and_levels(api, catalog, main):
     assert created.reference == "ORDER-1" and created.sku_code == sku_code
     assert created.data["status"] == "active"
     assert created.data["lines"] == [{"id": one["lines"][0]["id"], "sku_id": catalog["sku"]["id"], "sku_code": sku_code,
-                                      "warehouse": "MAIN", "quantity": 2}]
+                                      "warehouse": "MAIN", "quantity": 2, "allocated": 2, "backordered": 0}]
     held = _events(type="stock.level.changed", pk__gt=start)[0]
     assert held.data["reserved"] == 2 and held.data["cause"] == {"reservation_id": one["id"]}
     assert _events(type="reservation.committed")[0].data["status"] == "committed"

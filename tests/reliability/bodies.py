@@ -31,6 +31,10 @@ def base_bodies(w) -> list[tuple[str, str, callable]]:
         ("POST", r"stock/adjustments/bulk/$", lambda n: {"lines": [adjustment(n)]}),
         ("POST", r"stock/transfers/$", lambda n: {"sku_code": w.sku.sku_code, "from_warehouse": "MAIN", "to_warehouse": "WEST", "quantity": 1, "reference": f"T-{n}"}),
         ("POST", r"stock/reservations/$", lambda n: {"reference": f"ORDER-H{n}", "ttl_seconds": 900, "lines": [{"sku_code": w.sku.sku_code, "quantity": 1, "warehouse": "MAIN"}]}),
+        ("POST", r"stock/inbound/$", lambda n: {"reference": f"PO-H{n}", "supplier": "Acme", "warehouse": "MAIN", "expected_at": "2027-01-01T00:00:00Z", "note": "", "lines": [{"sku_code": w.sku.sku_code, "quantity_expected": 5}]}),
+        ("PUT|PATCH", r"stock/inbound/\d+/$", lambda n: {"reference": f"PO-E{n}", "supplier": "Acme", "warehouse": "MAIN", "note": "edited", "lines": [{"sku_code": w.sku.sku_code, "quantity_expected": 4}]}),
+        ("POST", r"stock/inbound/\d+/receive/$", lambda n: {"lines": [{"sku_code": w.sku.sku_code, "quantity": 1, "state": "sellable"}], "allow_over_receipt": False, "note": ""}),
+        ("POST", r"stock/reorder-suggestions/create-drafts/$", lambda n: {"supplier": "Acme", "warehouse": "MAIN", "level_ids": [w.level.pk], "reference": f"RO-H{n}"}),
         # An IP literal: saving checks the URL without a DNS look-up (needs WEBHOOK_ALLOW_PRIVATE_URLS,
         # see `allow_local_webhooks`); nothing is ever sent to it.
         ("POST", r"webhooks/$", lambda n: {"url": f"{WEBHOOK_URL}/{n}", "events": ["stock.*", "reservation.created"], "description": f"Hook {n}", "is_active": True}),

@@ -28,21 +28,25 @@ COUNTS = {"checks": 0}
 
 CATALOG = ("category", "product", "sku")
 STOCK = ("warehouse", "stocklevel", "stockmovement", "reservation")
+# stock-depth.md names no role for inbound shipments: viewing them goes with viewing stock, the
+# clerk may or may not draft, open, cancel and receive them.
+INBOUND = {"stock.view_inboundshipment"}
+CLERK_INBOUND = {"stock.add_inboundshipment", "stock.change_inboundshipment", "stock.receive_inboundshipment"}
 ALL = "everything"
 # The roles of the spec. A permission listed under `either` may go both ways (the spec does not say).
 SPEC_ROLES = {
     "Merchandiser": {
         "has": {f"catalog.{a}_{m}" for a in ("add", "change", "view", "delete") for m in CATALOG}
-        | {f"stock.view_{m}" for m in STOCK},
+        | {f"stock.view_{m}" for m in STOCK} | INBOUND,
     },
     "Stock clerk": {
         "has": {f"catalog.view_{m}" for m in CATALOG} | {f"stock.view_{m}" for m in STOCK}
-        | {"stock.adjust_stock", "stock.transfer_stock"},
-        "either": {"stock.change_stocklevel"},  # the low-stock threshold: part of "adjust"?
+        | {"stock.adjust_stock", "stock.transfer_stock"} | INBOUND,
+        "either": {"stock.change_stocklevel"} | CLERK_INBOUND,  # the low-stock threshold: part of "adjust"?
     },
     "Integration": {
         "has": {f"catalog.view_{m}" for m in CATALOG} | {f"stock.view_{m}" for m in STOCK}
-        | {"stock.add_reservation", "stock.commit_reservation", "stock.release_reservation"}
+        | {"stock.add_reservation", "stock.commit_reservation", "stock.release_reservation"} | INBOUND
         # events.md: integrations read the feed and subscribe (manage their webhooks).
         | {"events.view_event"} | {f"events.{a}_webhooksubscription" for a in ("add", "change", "view", "delete")},
     },
@@ -68,6 +72,13 @@ RULES = [
     ("GET", r"^/api/v1/stock/levels/", ("stock.view_stocklevel",)),
     ("GET", r"^/api/v1/stock/movements/", ("stock.view_stockmovement",)),
     ("GET", r"^/api/v1/stock/reservations/", ("stock.view_reservation",)),
+    ("GET", r"^/api/v1/stock/inbound/", ("stock.view_inboundshipment",)),
+    ("POST", r"^/api/v1/stock/inbound/$", ("stock.add_inboundshipment",)),
+    ("PUT|PATCH", r"^/api/v1/stock/inbound/\d+/$", ("stock.change_inboundshipment",)),
+    ("POST", r"^/api/v1/stock/inbound/\d+/(?:open|cancel)/$", ("stock.change_inboundshipment",)),
+    ("POST", r"^/api/v1/stock/inbound/\d+/receive/$", ("stock.receive_inboundshipment",)),
+    ("GET", r"^/api/v1/stock/reorder-suggestions/", ("stock.view_stocklevel",)),
+    ("POST", r"^/api/v1/stock/reorder-suggestions/create-drafts/$", ("stock.add_inboundshipment",)),
     ("POST", r"^/api/v1/stock/adjustments/", ("stock.adjust_stock",)),
     ("POST", r"^/api/v1/stock/transfers/", ("stock.transfer_stock",)),
     ("POST", r"^/api/v1/stock/reservations/$", ("stock.add_reservation",)),

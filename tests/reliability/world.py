@@ -17,7 +17,7 @@ from django.utils import timezone
 from catalog.models import SKU, Category, Product
 from events.models import Event, WebhookDelivery, WebhookSubscription
 from stock.models import (
-    MovementReason, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse,
+    InboundLine, InboundShipment, MovementReason, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse,
 )
 
 # Every table of the project's own apps (found, not listed: a new app is covered) and the tokens.
@@ -52,13 +52,14 @@ class World:
     webhook: WebhookSubscription
     event: Event
     delivery: WebhookDelivery
+    inbound: InboundShipment | None = None
 
     def live_object(self, model):
         """The row a detail URL of `model` points at: an ordinary, non-deleted one."""
         return {
             Category: self.leaf, Product: self.product, SKU: self.sku, Warehouse: self.west,
             StockLevel: self.level, Reservation: self.reservation, WebhookSubscription: self.webhook,
-            Event: self.event, WebhookDelivery: self.delivery,
+            Event: self.event, WebhookDelivery: self.delivery, InboundShipment: self.inbound,
         }.get(model) or model._base_manager.order_by("pk").first()
 
     def deleted_object(self, model):
@@ -128,8 +129,11 @@ def build_world() -> World:
         status=WebhookDelivery.Status.DELIVERED, attempts=1, last_status_code=200,
         first_attempt_at=timezone.now(), delivered_at=timezone.now(),
     )
+    # A draft purchase order: editable; receiving it is refused (409) after the body is checked.
+    inbound = InboundShipment.objects.create(reference="PO-SEED", supplier="Acme", warehouse=main)
+    InboundLine.objects.create(shipment=inbound, sku=sku, quantity_expected=5)
     return World(
-        root=root, leaf=leaf, spare=spare, deleted_category=old, product=product,
+        inbound=inbound, root=root, leaf=leaf, spare=spare, deleted_category=old, product=product,
         spare_product=spare_product, deleted_product=deleted_product, sku=sku, spare_sku=spare_sku,
         deleted_sku=deleted_sku, main=main, west=west, deleted_warehouse=gone, level=level,
         reservation=reservation, webhook=webhook, event=event, delivery=delivery,

@@ -19,7 +19,8 @@ def test_create(api, stocked, main):
     data = body["data"]
     assert data["status"] == "active" and data["reference"] == "ORDER-1001" and data["expires_at"]
     assert data["lines"] == [{"id": data["lines"][0]["id"], "sku_id": stocked.pk, "sku_code": stocked.sku_code,
-                              "warehouse": "MAIN", "quantity": 2}]
+                              "warehouse": "MAIN", "quantity": 2, "allocated": 2, "backordered": 0}]
+    assert data["backordered"] is False
     assert StockLevel.objects.get().reserved == 2
 
 

@@ -1,0 +1,247 @@
+"""Inbound shipments: drafts with their lines, open/cancel actions, a receive screen, history;
+and the reorder suggestions screen that makes drafts. Every write goes through
+`stock.services` (`inbound_*`, `reorder_drafts_create`), as the API's do."""
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from catalog.models import SKU
+from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm, run_service_per_row
+from inventory_site.exceptions import DomainError
+from inventory_site.refusals import refusal_text
+from stock import services
+from stock.models import InboundLine, InboundShipment, InboundStatus, StockState, Warehouse
+from stock.selectors_reorder import reorder_suggestions
+
+
+class InboundShipmentForm(VersionedAdminForm):
+    class Meta:
+        model = InboundShipment
+        fields = ["reference", "supplier", "warehouse", "expected_at", "note"]
+
+
+class InboundLineInline(admin.TabularInline):
+    """The expected lines: editable while the shipment is a draft."""
+
+    model = InboundLine
+    fields = ("sku", "quantity_expected", "quantity_received")
+    readonly_fields = ("quantity_received",)
+    autocomplete_fields = ("sku",)
+    extra = 1
+
+    def _draft(self, obj) -> bool:
+        return obj is None or obj.status == InboundStatus.DRAFT
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if self._draft(obj) else 0
+
+    def has_add_permission(self, request, obj=None):
+        return self._draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._draft(obj) and super().has_delete_permission(request, obj)
+
+
+class ReceiveForm(forms.Form):
+    """Codes and quantities as a scanner types them: one line per SKU, `CODE QUANTITY [STATE]`."""
+
+    lines = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 60, "autofocus": True}),
+        help_text="One line each: SKU code, quantity, and optionally damaged or quality_control "
+        "(e.g. \"TSHIRT-RED-M 12\" or \"TSHIRT-RED-M 2 damaged\"). A code alone counts 1 (a scan).",
+    )
+    allow_over_receipt = forms.BooleanField(required=False, label="Accept more than expected")
+    note = forms.CharField(max_length=500, required=False)
+
+    def clean_lines(self):
+        parsed, errors = [], []
+        for number, text in enumerate(self.cleaned_data["lines"].splitlines(), start=1):
+            parts = text.split()
+            if not parts:
+                continue
+            quantity, state = 1, StockState.SELLABLE
+            if len(parts) > 3:
+                errors.append(f"Line {number}: write CODE QUANTITY [STATE].")
+                continue
+            if len(parts) >= 2:
+                if not parts[1].isdigit() or not 1 <= int(parts[1]) <= services.MAX_QUANTITY:
+                    errors.append(f"Line {number}: {parts[1]!r} is not a quantity.")
+                    continue
+                quantity = int(parts[1])
+            if len(parts) == 3:
+                state = parts[2].lower()
+                if state not in StockState.values:
+                    errors.append(f"Line {number}: the state is one of {', '.join(StockState.values)}.")
+                    continue
+            sku = SKU.objects.filter(sku_code__iexact=parts[0]).first()
+            if sku is None:
+                errors.append(f"Line {number}: no active SKU with code {parts[0]}.")
+                continue
+            parsed.append(services.ReceiptLine(sku=sku, quantity=quantity, state=state))
+        if errors:
+            raise forms.ValidationError(errors)
+        if not parsed:
+            raise forms.ValidationError("Type or scan at least one code.")
+        return parsed
+
+
+@admin.register(InboundShipment)
+class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
+    form = InboundShipmentForm
+    inlines = [InboundLineInline]
+    list_display = ("reference", "supplier", "warehouse", "status", "expected_at", "lines_summary", "receive_link")
+    list_filter = ("status", "warehouse")
+    search_fields = ("reference", "supplier")
+    list_select_related = ("warehouse",)
+    readonly_fields = ("status", "version", "created_at", "updated_at")
+    actions = ["open_selected", "cancel_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lines__sku")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != InboundStatus.DRAFT:
+            return ("reference", "supplier", "warehouse", "expected_at", "note", *self.readonly_fields)
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancel instead: the ledger refers to received shipments
+
+    def has_receive_permission(self, request, obj=None):
+        return request.user.has_perm("stock.receive_inboundshipment")
+
+    @admin.display(description="lines")
+    def lines_summary(self, shipment):
+        return format_html_join(", ", "{} {}/{}", ((ln.sku.sku_code, ln.quantity_received, ln.quantity_expected)
+                                                   for ln in shipment.lines.all()))
+
+    @admin.display(description="")
+    def receive_link(self, shipment):
+        if shipment.status not in (InboundStatus.OPEN, InboundStatus.PARTIALLY_RECEIVED):
+            return ""
+        return format_html('<a href="{}">Receive</a>', reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]))
+
+    # -- writes, all through stock.services ----------------------------------------------
+    def save_model(self, request, obj, form, change):
+        pass  # saved with its lines in save_related, through one service call
+
+    def save_formset(self, request, form, formset, change):
+        pass  # the lines are part of the service call in save_related
+
+    def save_related(self, request, form, formsets, change):
+        data = form.cleaned_data
+        fields = {name: data[name] for name in ("reference", "supplier", "warehouse", "expected_at", "note")
+                  if name in data}
+        lines = None
+        for formset in formsets:
+            # What formset.save() would leave for the admin's change message: the service saves the lines.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if formset.model is InboundLine:
+                lines = [services.InboundLineInput(sku=row["sku"], quantity_expected=row["quantity_expected"])
+                         for row in formset.cleaned_data if row and not row.get("DELETE") and row.get("sku")]
+        if change:
+            if form.instance.status != InboundStatus.DRAFT:
+                return
+            saved = services.inbound_update(shipment=form.instance.pk, expected_version=data.get("expected_version"),
+                                            lines=lines, user=request.user, **fields)
+        else:
+            saved = services.inbound_create(lines=lines or [], user=request.user, **fields)
+        form.instance.__dict__.update(saved.__dict__)
+
+    @admin.action(description="Open selected (count them as incoming)", permissions=["change"])
+    def open_selected(self, request, queryset):
+        run_service_per_row(self, request, queryset,
+                            lambda user, obj: services.inbound_open(shipment=obj, user=user), "Opened")
+
+    @admin.action(description="Cancel selected", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        run_service_per_row(self, request, queryset,
+                            lambda user, obj: services.inbound_cancel(shipment=obj, user=user), "Cancelled")
+
+    # -- the receive and reorder screens -------------------------------------------------
+    def get_urls(self):
+        extra = [
+            path("<int:pk>/receive/", self.admin_site.admin_view(self.receive_view), name="stock_inboundshipment_receive"),
+            path("reorder/", self.admin_site.admin_view(self.reorder_view), name="stock_inboundshipment_reorder"),
+        ]
+        return extra + super().get_urls()
+
+    def _context(self, request, title, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **extra}
+
+    def receive_view(self, request, pk):
+        """Calls `inbound_receive`: all lines or none; a refusal is shown on the form."""
+        if not self.has_receive_permission(request):
+            raise PermissionDenied("stock.receive_inboundshipment")
+        shipment = get_object_or_404(InboundShipment.objects.select_related("warehouse"), pk=pk)
+        form = ReceiveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                shipment, movements, _levels = services.inbound_receive(
+                    shipment=shipment, lines=data["lines"], allow_over_receipt=data["allow_over_receipt"],
+                    note=data["note"], user=request.user,
+                )
+            except DomainError as exc:
+                form.add_error(None, f"Nothing received: {_receipt_refusal(exc, data['lines'])}")
+            else:
+                units = sum(m.delta for m in movements)
+                self.log_change(request, shipment, f"Received {units} units ({len(movements)} lines).")
+                self.message_user(request, f"Received {units} units into {shipment.warehouse.name}; "
+                                           f"{shipment.reference} is now {shipment.get_status_display().lower()}.",
+                                  messages.SUCCESS)
+                return redirect(reverse("admin:stock_inboundshipment_change", args=[shipment.pk]))
+        lines = list(shipment.lines.select_related("sku").order_by("sku__sku_code"))
+        return TemplateResponse(request, "admin/stock/inboundshipment/receive.html", self._context(
+            request, f"Receive {shipment.reference}", form=form, shipment=shipment, lines=lines, media=self.media))
+
+    def reorder_view(self, request):
+        """Reorder suggestions; the selected ones of one warehouse become a draft (`reorder_drafts_create`)."""
+        if not request.user.has_perm("stock.add_inboundshipment"):
+            raise PermissionDenied("stock.add_inboundshipment")
+        suggestions = list(reorder_suggestions())
+        form = ReorderForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            level_ids = [int(pk) for pk in request.POST.getlist("level") if pk.isdigit()] or None
+            try:
+                shipment = services.reorder_drafts_create(
+                    supplier=data["supplier"], warehouse=data["warehouse"], level_ids=level_ids, user=request.user,
+                )
+            except DomainError as exc:
+                form.add_error(None, f"No draft made: {refusal_text(exc)}")
+            else:
+                self.log_addition(request, shipment, "Made from reorder suggestions.")
+                self.message_user(request, f"Draft {shipment.reference} made; check it, then open it.", messages.SUCCESS)
+                return redirect(reverse("admin:stock_inboundshipment_change", args=[shipment.pk]))
+        return TemplateResponse(request, "admin/stock/inboundshipment/reorder.html", self._context(
+            request, "Reorder suggestions", form=form, suggestions=suggestions, media=self.media))
+
+
+class ReorderForm(forms.Form):
+    supplier = forms.CharField(max_length=200)
+    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.all(), empty_label=None)
+
+
+def _receipt_refusal(exc: DomainError, lines) -> str:
+    """The service's refusal, with refused lines named by their SKU code."""
+    per_line = (exc.errors or {}).get("lines") if isinstance(exc.errors, dict) else None
+    if not isinstance(per_line, dict):
+        return refusal_text(exc)
+    named = []
+    for index, detail in sorted(per_line.items(), key=lambda item: int(item[0])):
+        line = lines[int(index)]
+        if isinstance(detail, dict) and "quantity_expected" in detail:
+            named.append(f"{line.sku.sku_code}: {detail['requested']} more would pass the "
+                         f"{detail['quantity_expected']} expected ({detail['quantity_received']} received)")
+        else:
+            named.append(f"{line.sku.sku_code}: {detail}")
+    return f"{exc.message} " + "; ".join(named)

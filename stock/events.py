@@ -65,8 +65,11 @@ def reserved_events_sql() -> str:
     reservation_data = (
         "jsonb_build_object('id', r.id, 'reference', %(reference)s::text, 'status', %(status)s::text,"
         " 'expires_at', %(expires_at_text)s::text, 'created_at', %(now_text)s::text, 'updated_at', %(now_text)s::text,"
+        # The statement places lines from stock on hand only: nothing of them is backordered.
+        " 'backordered', false,"
         " 'lines', (SELECT jsonb_agg(jsonb_build_object('id', ln.id, 'sku_id', ln.sku_id, 'sku_code', lt.sku_code,"
-        f" 'warehouse', lt.warehouse, 'quantity', ln.quantity) ORDER BY ln.id) FROM {line_codes}))"
+        f" 'warehouse', lt.warehouse, 'quantity', ln.quantity, 'allocated', ln.quantity, 'backordered', 0)"
+        f" ORDER BY ln.id) FROM {line_codes}))"
     )
     one_code = f"(SELECT CASE WHEN count(DISTINCT lt.sku_code) = 1 THEN min(lt.sku_code) ELSE '' END FROM {line_codes})"
     return (

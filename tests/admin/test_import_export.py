@@ -253,7 +253,7 @@ def test_row_errors_are_written_out_in_their_row(staff_client, catalog):
 @pytest.mark.parametrize("model, header", [
     ("category", "path,description,attributes"),
     ("product", "category_path,name,description,attributes"),
-    ("sku", "sku_code,category_path,product,price,attributes"),
+    ("sku", "sku_code,category_path,product,price,attributes,backorder_policy"),
 ])
 def test_import_screen_has_csv_chosen_and_a_template(staff_client, catalog, model, header):
     page = staff_client.get(reverse(f"admin:catalog_{model}_import"))

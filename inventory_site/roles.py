@@ -32,9 +32,10 @@ ROLES: dict[str, list[str]] = {
     "Stock clerk": [
         *CATALOG_VIEW,
         *STOCK_VIEW,
-        "stock.change_stocklevel",  # the low-stock threshold
+        "stock.change_stocklevel",  # the low-stock threshold, safety stock and reorder settings
         "stock.adjust_stock",
         "stock.transfer_stock",
+        "stock.move_stock_state",
     ],
     "Integration": [
         *CATALOG_VIEW,

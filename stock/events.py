@@ -12,10 +12,13 @@ LEVEL_CHANGED = "stock.level.changed"
 
 
 def _level_data(level: StockLevel, *, sku_code: str, warehouse: str, cause: dict, reason: str | None) -> dict:
-    available = level.on_hand - level.reserved
+    available = level.available
     return {
         "id": level.pk, "sku_id": level.sku_id, "sku_code": sku_code, "warehouse": warehouse,
-        "on_hand": level.on_hand, "reserved": level.reserved, "available": available,
+        "on_hand": level.on_hand, "reserved": level.reserved, "damaged": level.damaged,
+        "quality_control": level.quality_control, "safety_stock": level.safety_stock,
+        "incoming": level.incoming, "backordered": level.backordered,
+        "sellable": level.sellable, "available": available,
         "low_stock_threshold": level.low_stock_threshold, "is_low": available <= level.low_stock_threshold,
         "version": level.version, "cause": cause, "reason": reason,
     }
@@ -65,9 +68,9 @@ def emit_reserved(reservation, lines) -> None:
         condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
     drafts = []
     for level in StockLevel.objects.filter(condition).select_related("sku", "warehouse").order_by("sku_id", "warehouse_id"):
-        after = level.on_hand - level.reserved
+        before = max(0, level.sellable + held[(level.sku_id, level.warehouse_id)] - level.safety_stock)
         drafts += _level_drafts(
-            level, available_before=after + held[(level.sku_id, level.warehouse_id)], sku_code=level.sku.sku_code,
+            level, available_before=before, sku_code=level.sku.sku_code,
             warehouse=level.warehouse.code, cause={"reservation_id": reservation.pk}, reason=None,
             reference=reservation.reference,
         )

@@ -32,7 +32,7 @@ class Warehouse(TimeStampedModel, VersionedModel, SoftDeleteModel):
     is_active = models.BooleanField(default=True, help_text="Inactive warehouses are not picked for reservations.")
     is_default = models.BooleanField(default=False, help_text="Used when a request names no warehouse.")
     priority = models.PositiveIntegerField(
-        default=100,
+        default=100, db_default=100,
         help_text="Order in which reservations that name no warehouse try warehouses: lower first, "
         "the default warehouse first among equals.",
     )
@@ -64,13 +64,13 @@ class StockLevel(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
     on_hand = models.IntegerField(default=0, help_text="Units physically present.")
     reserved = models.IntegerField(default=0, help_text="Units held for active reservations (allocated units only).")
-    damaged = models.IntegerField(default=0, help_text="Units on hand that are broken: not sellable.")
-    quality_control = models.IntegerField(default=0, help_text="Units on hand waiting for inspection: not sellable.")
-    safety_stock = models.IntegerField(default=0, help_text="Units held back from sale (a setting, not a state).")
+    damaged = models.IntegerField(default=0, db_default=0, help_text="Units on hand that are broken: not sellable.")
+    quality_control = models.IntegerField(default=0, db_default=0, help_text="Units on hand waiting for inspection: not sellable.")
+    safety_stock = models.IntegerField(default=0, db_default=0, help_text="Units held back from sale (a setting, not a state).")
     incoming = models.IntegerField(
-        default=0, help_text="Units expected on open inbound shipments (expected minus received, per line)."
+        default=0, db_default=0, help_text="Units expected on open inbound shipments (expected minus received, per line)."
     )
-    backordered = models.IntegerField(default=0, help_text="Units reserved against incoming stock.")
+    backordered = models.IntegerField(default=0, db_default=0, help_text="Units reserved against incoming stock.")
     low_stock_threshold = models.IntegerField(
         default=0, help_text="The level counts as low when available is at or below this."
     )
@@ -180,11 +180,11 @@ class StockMovement(models.Model):
     )
     balance_after = models.IntegerField(help_text="On-hand of the level after this movement.")
     state_from = models.CharField(
-        max_length=20, choices=StockState.choices, blank=True, default="",
+        max_length=20, choices=StockState.choices, blank=True, default="", db_default="",
         help_text="The state the units left (empty: from outside the level's states).",
     )
     state_to = models.CharField(
-        max_length=20, choices=StockState.choices, blank=True, default="",
+        max_length=20, choices=StockState.choices, blank=True, default="", db_default="",
         help_text="The state the units went into (empty: out of the level's states).",
     )
     quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Units moved between states.")
@@ -267,7 +267,7 @@ class ReservationLine(models.Model):
     sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="reservation_lines")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservation_lines")
     quantity = models.PositiveIntegerField()
-    backordered = models.PositiveIntegerField(default=0, help_text="Units of the line waiting on incoming stock.")
+    backordered = models.PositiveIntegerField(default=0, db_default=0, help_text="Units of the line waiting on incoming stock.")
 
     class Meta:
         constraints = [

@@ -11,6 +11,7 @@ router.register("stock/levels", views.StockLevelViewSet, basename="stocklevel")
 router.register("stock/movements", views.MovementViewSet, basename="stockmovement")
 router.register("stock/adjustments", views.AdjustmentViewSet, basename="adjustment")
 router.register("stock/transfers", views.TransferViewSet, basename="transfer")
+router.register("stock/state-moves", views.StateMoveViewSet, basename="statemove")
 router.register("stock/reservations", views.ReservationViewSet, basename="reservation")
 
 urlpatterns = router.urls

@@ -1,9 +1,10 @@
 """Reservations: hold stock for an order, then commit (sold), release, or let it expire.
 
-`reserved` moves with one conditional `UPDATE ... WHERE on_hand >= reserved + n` per
-line, so a reservation transaction is a handful of round trips and never oversells,
-whatever the number of concurrent clients or processes. Lines are applied in the
-fixed (sku_id, warehouse_id) order used for every level lock.
+`reserved` moves with one conditional `UPDATE ... WHERE available >= n` per line (the one
+`available`: safety stock is never reserved), so a reservation transaction is a handful of
+round trips and never oversells, whatever the number of concurrent clients or processes.
+Lines are placed by `stock.services.allocation` and applied in the fixed
+(sku_id, warehouse_id) order used for every level lock.
 """
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from stock.exceptions import (
     InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
 )
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
-from stock.selectors import bigint, reservation_status, warehouse_default
+from stock.selectors import level_available_sql, reservation_status, warehouse_default
+from stock.services import allocation
 from stock.services.ledger import apply_change, lock_levels, quantity_check
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
@@ -42,35 +44,27 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
     # The conditional UPDATE written out: built through the ORM (F() expressions) it cost
     # about 1 ms of CPU, several times what PostgreSQL spends running it, on the one path
     # every reservation takes.
+    table = StockLevel._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {StockLevel._meta.db_table}"
+            f"UPDATE {table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
-            # on_hand - reserved never leaves int4 (0 <= reserved <= on_hand): no overflow for any n.
-            " WHERE sku_id = %s AND warehouse_id = %s AND on_hand - reserved >= %s",
+            # The one `available` (in bigint: no overflow for any n); reservations never take safety stock.
+            f" WHERE sku_id = %s AND warehouse_id = %s AND {level_available_sql(table, vendor=connection.vendor)} >= %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )
         return cursor.rowcount == 1
 
 
-def _fallback_warehouses(*, sku_id: int, quantity: int, exclude: int | None) -> list[int]:
-    """Active warehouses that hold enough of this SKU, first (lowest id) first."""
-    return list(
-        StockLevel.objects.filter(
-            sku_id=sku_id, warehouse__is_active=True, warehouse__is_deleted=False,
-            on_hand__gte=bigint("reserved") + quantity,
-        ).exclude(warehouse_id=exclude).order_by("warehouse_id").values_list("warehouse_id", flat=True)
-    )
+def _shortage(line: ReservationRequestLine, available: int) -> dict:
+    return {"sku_code": line.sku.sku_code, "available": available, "requested": line.quantity}
 
 
-def _shortage(line: ReservationRequestLine, default: Warehouse | None) -> dict:
-    levels = StockLevel.objects.filter(sku_id=line.sku.pk)
-    if line.warehouse is not None:
-        levels = levels.filter(warehouse=line.warehouse)
-    elif default is not None:
-        levels = levels.filter(warehouse__is_active=True, warehouse__is_deleted=False) | levels.filter(warehouse=default)
-    available = max((lvl.on_hand - lvl.reserved for lvl in levels), default=0)
-    return {"sku_code": line.sku.sku_code, "available": max(available, 0), "requested": line.quantity}
+class _StalePlan(Exception):
+    """A planned chunk found less available than the plan read: plan again."""
+
+
+PLAN_ATTEMPTS = 3
 
 
 def _quantity_error(quantity) -> InvalidInput | None:
@@ -99,11 +93,13 @@ def _validate(lines: list[ReservationRequestLine], ttl_seconds: int) -> None:
 
 def reservation_create(
     *, reference: str, lines: list[ReservationRequestLine], ttl_seconds: int | None = None, user=None,
+    allow_split: bool = False,
 ) -> Reservation:
     """Hold every line's quantity, or none: `InsufficientStock` names each short line by index.
 
-    A line without a warehouse takes the default warehouse, else the first active
-    warehouse that has enough.
+    A line without a warehouse is placed by `STOCK_ALLOCATION_STRATEGY` (see
+    `stock.services.allocation`); with `allow_split`, a line no single warehouse covers is
+    split over several, one reservation line per warehouse used.
     """
     ttl_seconds = settings.RESERVATION_TTL_SECONDS if ttl_seconds is None else ttl_seconds
     _validate(lines, ttl_seconds)
@@ -112,8 +108,7 @@ def reservation_create(
         raise InvalidInput(errors={"warehouse": ["There is no default warehouse; name one."]})
 
     @transaction.atomic
-    def run() -> Reservation:
-        now = timezone.now()
+    def place(now: datetime, *, last: bool) -> Reservation:
         # The order row first: a level's row lock, taken by the first UPDATE below, is then
         # held only for the UPDATEs, the lines' INSERT and the COMMIT (a hot SKU serializes
         # every reservation on that lock). A refusal rolls the row back with the rest.
@@ -121,31 +116,40 @@ def reservation_create(
             reference=reference, expires_at=now + timedelta(seconds=ttl_seconds),
             created_by=user if user is not None and user.is_authenticated else None,
         )
-        placed: dict[int, int] = {}
-        short: dict[int, InsufficientStock] = {}
-        order = sorted(range(len(lines)), key=lambda i: (lines[i].sku.pk, (lines[i].warehouse or default).pk))
-        for index in order:
-            line = lines[index]
-            first = (line.warehouse or default).pk
-            if _try_reserve(sku_id=line.sku.pk, warehouse_id=first, quantity=line.quantity, now=now):
-                placed[index] = first
-                continue
-            if line.warehouse is None:
-                for warehouse_id in _fallback_warehouses(sku_id=line.sku.pk, quantity=line.quantity, exclude=first):
-                    if _try_reserve(sku_id=line.sku.pk, warehouse_id=warehouse_id, quantity=line.quantity, now=now):
-                        placed[index] = warehouse_id
-                        break
-            if index not in placed:
-                short[index] = InsufficientStock(errors=_shortage(line, default))
-        if short:
-            raise LinesRefused(short)
+        placing = allocation.plan(lines, default_id=default.pk if default else None, allow_split=allow_split)
+        chunks, failed = placing.chunks, set(placing.short)
+        if placing.short:
+            raise LinesRefused({i: InsufficientStock(errors=_shortage(lines[i], available))
+                                for i, available in sorted(placing.short.items())})
+        if not failed:
+            # Every UPDATE in the one lock order, (sku_id, warehouse_id), whatever the strategy.
+            for chunk in sorted(chunks, key=lambda c: (c.sku_id, c.warehouse_id, c.index)):
+                if not _try_reserve(sku_id=chunk.sku_id, warehouse_id=chunk.warehouse_id,
+                                    quantity=chunk.quantity, now=now):
+                    failed.add(chunk.index)
+            if failed and not last:
+                raise _StalePlan
+        if failed:  # the plan's figures went stale three times: tell what the levels hold now
+            ranked = [w.pk for w in allocation.candidate_warehouses()]
+            raise LinesRefused({i: InsufficientStock(errors=_shortage(lines[i], allocation.shortage_available(
+                lines[i], ranked))) for i in sorted(failed)})
         made = ReservationLine.objects.bulk_create([
-            ReservationLine(reservation=reservation, sku=line.sku, warehouse_id=placed[i], quantity=line.quantity)
-            for i, line in enumerate(lines)
+            ReservationLine(reservation=reservation, sku=lines[c.index].sku, warehouse_id=c.warehouse_id,
+                            quantity=c.quantity)
+            for c in sorted(chunks, key=lambda c: c.index)
         ])
         _attach_lines(reservation, made, known=[default, *(line.warehouse for line in lines)])
         emit_reserved(reservation, made)
         return reservation
+
+    def run() -> Reservation:
+        now = timezone.now()
+        for attempt in range(PLAN_ATTEMPTS):
+            try:
+                return place(now, last=attempt == PLAN_ATTEMPTS - 1)
+            except _StalePlan:
+                continue
+        raise AssertionError("unreachable: the last attempt raises or returns")
 
     try:
         reservation = retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})

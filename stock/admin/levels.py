@@ -48,6 +48,10 @@ class StockLevelForm(VersionedAdminForm):
         model = StockLevel
         fields = ["low_stock_threshold", "safety_stock", "reorder_point", "reorder_quantity"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["safety_stock"].required = False  # empty: unchanged
+
 
 class AdjustStockForm(SKUCodeFormMixin, forms.Form):
     """One adjustment: a signed change or a new count, with its reason and reference."""

@@ -9,7 +9,7 @@ from inventory_site.api.fields import LinesField, StrictCharField, StrictInteger
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
 from stock.models import Reservation, StockLevel, StockMovement, StockState, Warehouse
 from stock.selectors import attach_stock_totals, level_available, level_is_low, reservation_status
-from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY, STATE_MOVE_REASONS
+from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.reservations import MAX_TTL_SECONDS
 
 
@@ -251,36 +251,6 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     )
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")
-
-
-class StateMoveSerializer(SkuAndWarehouseMixin, serializers.Serializer):
-    """`quantity` units of one level from one state to another; on_hand does not change."""
-
-    sku_code = StrictCharField(max_length=50, required=False)
-    sku_id = StrictIntegerField(min_value=1, required=False)
-    warehouse = StrictCharField(max_length=20, required=False, help_text="Default: the default warehouse.")
-    quantity = QuantityField(minimum=1, help_text="Not more than the source state holds (409 insufficient_stock).")
-    # `from` is a Python keyword: the fields are named in `get_fields`.
-    reason = serializers.ChoiceField(choices=[str(r) for r in STATE_MOVE_REASONS])
-    reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    note = TextField(max_length=500, required=False, default="")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        states = [str(s) for s in StockState]
-        fields["from"] = serializers.ChoiceField(
-            choices=states, help_text="sellable (on hand in no other state; may take safety stock), damaged "
-            "or quality_control.",
-        )
-        fields["to"] = serializers.ChoiceField(choices=states, help_text="Another state than from.")
-        return fields
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        attrs["from_state"], attrs["to_state"] = attrs.pop("from"), attrs.pop("to")
-        if attrs["from_state"] == attrs["to_state"]:
-            raise serializers.ValidationError({"to": ["Must differ from from."]})
-        return attrs
 
 
 class BulkAdjustmentSerializer(serializers.Serializer):

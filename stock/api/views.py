@@ -20,10 +20,11 @@ from stock import selectors, services
 from stock.api import filters
 from stock.api.idempotency import idempotent
 from stock.api.plain import plain_reservation
+from stock.api.serializers_states import StateMoveSerializer
 from stock.api.sku_page import plain_page, sku_page_envelope
 from stock.api.serializers import (
     AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
-    MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, SKUStockSerializer, StateMoveSerializer,
+    MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, SKUStockSerializer,
     StockLevelSerializer, StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer, reservation_representation,
 )
 from stock.models import Reservation, StockMovement, Warehouse

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
 
 from stock.models import StockLevel, Warehouse
 
@@ -31,21 +30,34 @@ class Chunk:
     quantity: int
 
 
+def _eligible(warehouse: Warehouse) -> bool:
+    """Whether a line without a warehouse may take from it: active and not deleted, or the
+    default one even when inactive (as it always could)."""
+    return not warehouse.is_deleted and (warehouse.is_active or warehouse.is_default)
+
+
+def _priority_key(warehouse: Warehouse) -> tuple:
+    return warehouse.priority, not warehouse.is_default, warehouse.pk
+
+
 def candidate_warehouses() -> list[Warehouse]:
-    """Warehouses a line without a warehouse may take from, in the priority order: active and
-    not deleted, and the default one even when inactive (as it always could)."""
-    return list(
-        Warehouse.objects.filter(Q(is_active=True) | Q(is_default=True))
-        .order_by("priority", "-is_default", "pk")
-    )
+    """Every warehouse a line without a warehouse may take from, in the priority order."""
+    return sorted((w for w in Warehouse.objects.all() if _eligible(w)), key=_priority_key)
 
 
-def level_availability(sku_ids: Iterable[int]) -> dict[tuple[int, int], int]:
-    """`{(sku_id, warehouse_id): available}` by the stored figures, for planning."""
-    levels = StockLevel.objects.filter(sku_id__in=set(sku_ids)).only(
+def level_availability(sku_ids: Iterable[int]) -> tuple[dict[tuple[int, int], int], dict[int, list[int]]]:
+    """`{(sku_id, warehouse_id): available}` by the stored figures, and per SKU the warehouses it
+    may be placed in, in the priority order: one query for planning."""
+    levels = StockLevel.objects.filter(sku_id__in=set(sku_ids)).select_related("warehouse").only(
         "sku_id", "warehouse_id", "on_hand", "reserved", "damaged", "quality_control", "safety_stock",
+        "warehouse__priority", "warehouse__is_default", "warehouse__is_active", "warehouse__is_deleted",
     )
-    return {(level.sku_id, level.warehouse_id): level.available for level in levels}
+    available, ranked = {}, {}
+    for level in levels:
+        available[(level.sku_id, level.warehouse_id)] = level.available
+        if _eligible(level.warehouse):
+            ranked.setdefault(level.sku_id, []).append(level.warehouse)
+    return available, {sku_id: [w.pk for w in sorted(found, key=_priority_key)] for sku_id, found in ranked.items()}
 
 
 def strategy_order(ranked: list[int], available: dict[int, int], strategy: str) -> list[int]:
@@ -96,14 +108,11 @@ class Plan:
     short: dict[int, int]
 
 
-def plan(lines: list, *, default_id: int | None, allow_split: bool = False, strategy: str | None = None) -> Plan:
+def plan(lines: list, *, allow_split: bool = False, strategy: str | None = None) -> Plan:
     """Place every line (a named warehouse as named; else by the strategy). Earlier lines' chunks
     count against later lines' stock."""
     strategy = strategy or settings.STOCK_ALLOCATION_STRATEGY
-    available = level_availability(line.sku.pk for line in lines)
-    ranked = [w.pk for w in candidate_warehouses()] if any(line.warehouse is None for line in lines) else []
-    if default_id is not None and default_id not in ranked and ranked:
-        ranked.insert(0, default_id)
+    available, ranked_by_sku = level_availability(line.sku.pk for line in lines)
     chunks, short = [], {}
     for index, line in enumerate(lines):
         sku_id = line.sku.pk
@@ -113,6 +122,7 @@ def plan(lines: list, *, default_id: int | None, allow_split: bool = False, stra
                 short[index] = max(available.get((sku_id, line.warehouse.pk), 0), 0)
                 continue
         else:
+            ranked = ranked_by_sku.get(sku_id, [])
             here = {pk: available.get((sku_id, pk), 0) for pk in ranked}
             order = strategy_order(ranked, here, strategy)
             whole = next((pk for pk in order if here[pk] >= line.quantity), None)

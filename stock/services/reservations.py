@@ -116,7 +116,7 @@ def reservation_create(
             reference=reference, expires_at=now + timedelta(seconds=ttl_seconds),
             created_by=user if user is not None and user.is_authenticated else None,
         )
-        placing = allocation.plan(lines, default_id=default.pk if default else None, allow_split=allow_split)
+        placing = allocation.plan(lines, allow_split=allow_split)
         chunks, failed = placing.chunks, set(placing.short)
         if placing.short:
             raise LinesRefused({i: InsufficientStock(errors=_shortage(lines[i], available))

@@ -158,7 +158,8 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
     price = models.DecimalField(max_digits=10, decimal_places=2, help_text=f"{MIN_PRICE} to {MAX_PRICE}, at most 2 decimals.")
     attributes = models.JSONField(default=dict, blank=True, help_text='e.g. {"color": "red", "size": "M"}')
     backorder_policy = models.CharField(
-        max_length=20, choices=BackorderPolicy.choices, default=BackorderPolicy.DENY, db_default=BackorderPolicy.DENY,
+        max_length=20, choices=BackorderPolicy.choices, default=BackorderPolicy.DENY,
+        db_default=BackorderPolicy.DENY,
         help_text="Allow against incoming: reservations may take what is short from open inbound shipments.",
     )
     # Set when the SKU was soft-deleted together with its product, so that restoring

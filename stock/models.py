@@ -64,11 +64,18 @@ class StockLevel(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
     on_hand = models.IntegerField(default=0, help_text="Units physically present.")
     reserved = models.IntegerField(default=0, help_text="Units held for active reservations (allocated units only).")
+    # The new columns also have database defaults, so that raw SQL and COPY paths that do
+    # not name them (bulk loads, the reservation statement) write the same rows.
     damaged = models.IntegerField(default=0, db_default=0, help_text="Units on hand that are broken: not sellable.")
-    quality_control = models.IntegerField(default=0, db_default=0, help_text="Units on hand waiting for inspection: not sellable.")
-    safety_stock = models.IntegerField(default=0, db_default=0, help_text="Units held back from sale (a setting, not a state).")
+    quality_control = models.IntegerField(
+        default=0, db_default=0, help_text="Units on hand waiting for inspection: not sellable."
+    )
+    safety_stock = models.IntegerField(
+        default=0, db_default=0, help_text="Units held back from sale (a setting, not a state)."
+    )
     incoming = models.IntegerField(
-        default=0, db_default=0, help_text="Units expected on open inbound shipments (expected minus received, per line)."
+        default=0, db_default=0,
+        help_text="Units expected on open inbound shipments (expected minus received, per line).",
     )
     backordered = models.IntegerField(default=0, db_default=0, help_text="Units reserved against incoming stock.")
     low_stock_threshold = models.IntegerField(
@@ -267,7 +274,9 @@ class ReservationLine(models.Model):
     sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="reservation_lines")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservation_lines")
     quantity = models.PositiveIntegerField()
-    backordered = models.PositiveIntegerField(default=0, db_default=0, help_text="Units of the line waiting on incoming stock.")
+    backordered = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Units of the line waiting on incoming stock."
+    )
 
     class Meta:
         constraints = [

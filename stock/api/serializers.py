@@ -370,7 +370,8 @@ class SKUStockSerializer(SKUSerializer):
     )
     on_hand = SKUStockField("on_hand", help_text="Units on hand, all warehouses.")
     reserved = SKUStockField("reserved", help_text="Units held by active, unexpired reservations, all warehouses.")
-    available = SKUStockField("available", help_text="on_hand - reserved.")
+    available = SKUStockField("available", help_text="The sum over warehouses of each level's available: "
+                              "max(0, on_hand - reserved - damaged - quality_control - safety_stock).")
 
     class Meta(SKUSerializer.Meta):
         fields = (

@@ -109,3 +109,15 @@ def test_a_plain_adjustment_cannot_take_units_in_another_state(stocked, main):
     assert refused.value.code == "insufficient_stock" and refused.value.errors["available"] == 6
     stock_adjust(sku=stocked, warehouse=main, delta=-6, reason="loss")
     assert (level(stocked, main).on_hand, level(stocked, main).quality_control) == (4, 4)
+
+
+def test_a_count_below_the_units_in_other_states_is_refused_by_line(stocked, main):
+    from stock.services.counts import CountLine, stock_count_apply
+
+    stock_state_move(sku=stocked, warehouse=main, quantity=4, from_state="sellable", to_state="damaged", reason="damage")
+    with pytest.raises(DomainError) as refused:
+        stock_count_apply(lines=[CountLine(line=2, sku_code=stocked.sku_code, counted="3")])
+    assert "counted 3 is below the 4 units" in refused.value.errors["line 2"]
+    assert level(stocked, main).on_hand == 10
+    stock_count_apply(lines=[CountLine(line=2, sku_code=stocked.sku_code, counted="4")])
+    assert (level(stocked, main).on_hand, level(stocked, main).damaged) == (4, 4)

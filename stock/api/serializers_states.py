@@ -21,7 +21,7 @@ class StateMoveSerializer(SkuAndWarehouseMixin, serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        states = [str(s) for s in StockState]
+        states = StockState.choices  # one component for both (ENUM_NAME_OVERRIDES: StockStateEnum)
         fields["from"] = serializers.ChoiceField(
             choices=states, help_text="sellable (on hand in no other state; may take safety stock), damaged "
             "or quality_control.",

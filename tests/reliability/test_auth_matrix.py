@@ -37,7 +37,7 @@ SPEC_ROLES = {
     },
     "Stock clerk": {
         "has": {f"catalog.view_{m}" for m in CATALOG} | {f"stock.view_{m}" for m in STOCK}
-        | {"stock.adjust_stock", "stock.transfer_stock"},
+        | {"stock.adjust_stock", "stock.transfer_stock", "stock.move_stock_state"},
         "either": {"stock.change_stocklevel"},  # the low-stock threshold: part of "adjust"?
     },
     "Integration": {
@@ -70,6 +70,7 @@ RULES = [
     ("GET", r"^/api/v1/stock/reservations/", ("stock.view_reservation",)),
     ("POST", r"^/api/v1/stock/adjustments/", ("stock.adjust_stock",)),
     ("POST", r"^/api/v1/stock/transfers/", ("stock.transfer_stock",)),
+    ("POST", r"^/api/v1/stock/state-moves/", ("stock.move_stock_state",)),  # stock-depth.md: state moves
     ("POST", r"^/api/v1/stock/reservations/$", ("stock.add_reservation",)),
     ("POST", r"^/api/v1/stock/reservations/\d+/commit/$", ("stock.commit_reservation",)),
     ("POST", r"^/api/v1/stock/reservations/\d+/release/$", ("stock.release_reservation",)),

@@ -51,6 +51,7 @@ test-sqlite: install
 bench: install
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
 	$(BIN)/python -m bench.events $(if $(QUICK),--events 5000 --seconds 5 --rounds 2,)
+	$(BIN)/python -m bench.depth $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache staticfiles

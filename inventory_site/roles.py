@@ -32,12 +32,13 @@ ROLES: dict[str, list[str]] = {
     "Stock clerk": [
         *CATALOG_VIEW,
         *STOCK_VIEW,
-        "stock.change_stocklevel",  # the low-stock threshold
+        "stock.change_stocklevel",  # the low-stock threshold, safety stock and reorder settings
         "stock.adjust_stock",
         "stock.transfer_stock",
         "stock.add_inboundshipment",  # drafts, by hand or from reorder suggestions
         "stock.change_inboundshipment",  # edit drafts, open, cancel
         "stock.receive_inboundshipment",
+        "stock.move_stock_state",
     ],
     "Integration": [
         *CATALOG_VIEW,

@@ -249,7 +249,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "displayOperationId": True},
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # `from` and `to` of a state move share one choice set: one component, not FromEnum/ToEnum.
+    "ENUM_NAME_OVERRIDES": {"StockStateEnum": "stock.models.StockState"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "inventory_site.api.schema.postprocess_shared_components",

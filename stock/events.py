@@ -7,15 +7,19 @@ from django.db.models import Q
 
 from events.services import EventDraft, events_emit_bulk, events_emit_many
 from stock.models import StockLevel, StockMovement
+from stock.selectors import level_available_sql
 
 LEVEL_CHANGED = "stock.level.changed"
 
 
 def _level_data(level: StockLevel, *, sku_code: str, warehouse: str, cause: dict, reason: str | None) -> dict:
-    available = level.on_hand - level.reserved
+    available = level.available
     return {
         "id": level.pk, "sku_id": level.sku_id, "sku_code": sku_code, "warehouse": warehouse,
-        "on_hand": level.on_hand, "reserved": level.reserved, "available": available,
+        "on_hand": level.on_hand, "reserved": level.reserved, "damaged": level.damaged,
+        "quality_control": level.quality_control, "safety_stock": level.safety_stock,
+        "incoming": level.incoming, "backordered": level.backordered,
+        "sellable": level.sellable, "available": available,
         "low_stock_threshold": level.low_stock_threshold, "is_low": available <= level.low_stock_threshold,
         "version": level.version, "cause": cause, "reason": reason,
     }
@@ -45,7 +49,9 @@ _LEVEL_TYPES_SQL = (
 )
 _LEVEL_DATA_SQL = (
     "jsonb_build_object('id', p.level_id, 'sku_id', p.sku_id, 'sku_code', t.sku_code, 'warehouse', t.warehouse,"
-    " 'on_hand', p.on_hand, 'reserved', p.reserved, 'available', a.after,"
+    " 'on_hand', p.on_hand, 'reserved', p.reserved, 'damaged', p.damaged, 'quality_control', p.quality_control,"
+    " 'safety_stock', p.safety_stock, 'incoming', p.incoming, 'backordered', p.backordered,"
+    " 'sellable', p.on_hand::bigint - p.reserved - p.damaged - p.quality_control, 'available', a.after,"
     " 'low_stock_threshold', p.low_stock_threshold, 'is_low', a.after <= p.low_stock_threshold,"
     " 'version', p.version, 'cause', jsonb_build_object('reservation_id', r.id), 'reason', NULL)"
 )
@@ -76,8 +82,8 @@ def reserved_events_sql() -> str:
         "SELECT ARRAY[0, p.sku_id, p.warehouse_id, k.ord]::bigint[] AS seq, k.type, 'stock_level:' || p.level_id AS aggregate,"
         f" {_LEVEL_DATA_SQL} AS data, t.sku_code, %(reference)s::text AS reference, %(now)s::timestamptz AS created_at"
         " FROM placed p JOIN target t ON t.idx = p.idx CROSS JOIN reservation r"
-        " CROSS JOIN LATERAL (SELECT p.on_hand::bigint - p.reserved AS after,"
-        " p.on_hand::bigint - p.reserved + p.quantity AS before) a"
+        f" CROSS JOIN LATERAL (SELECT {level_available_sql('p', vendor='postgresql')} AS after,"
+        f" {level_available_sql('p', vendor='postgresql', reserved='p.reserved - p.quantity')} AS before) a"
         f" CROSS JOIN LATERAL {_LEVEL_TYPES_SQL} WHERE k.applies"
         " UNION ALL"
         " SELECT ARRAY[1, 0, 0, 0]::bigint[], 'reservation.created', 'reservation:' || r.id,"
@@ -143,9 +149,9 @@ def emit_reserved(reservation, lines) -> None:
         condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
     drafts = []
     for level in StockLevel.objects.filter(condition).select_related("sku", "warehouse").order_by("sku_id", "warehouse_id"):
-        after = level.on_hand - level.reserved
+        before = max(0, level.sellable + held[(level.sku_id, level.warehouse_id)] - level.safety_stock)
         drafts += _level_drafts(
-            level, available_before=after + held[(level.sku_id, level.warehouse_id)], sku_code=level.sku.sku_code,
+            level, available_before=before, sku_code=level.sku.sku_code,
             warehouse=level.warehouse.code, cause={"reservation_id": reservation.pk}, reason=None,
             reference=reservation.reference,
         )

@@ -3,6 +3,10 @@
 A reservation stops holding stock at `expires_at` even before anything records the
 expiry: the stored `StockLevel.reserved` still includes the lines of overdue active
 reservations, so every read subtracts them ("effective reserved").
+
+`available` has one definition, `available_sql`, which every read, filter, ordering,
+report and reservation condition compiles (see ../shared/spec/stock-depth.md):
+`max(0, on_hand - reserved - damaged - quality_control - safety_stock)`, in bigint.
 """
 from collections import defaultdict
 from collections.abc import Iterable
@@ -10,12 +14,11 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import (
-    BigIntegerField, Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    BigIntegerField, Case, Exists, Expression, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from catalog.models import Category
 from stock.exceptions import InvalidInput
 from stock.models import (
     Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse,
@@ -77,17 +80,84 @@ def overdue_reserved_for_level(*, now: datetime | None = None) -> Coalesce:
     return _sum_of(lines, allocated())
 
 
+def available_sql(
+    *, on_hand: str, reserved: str, damaged: str, quality_control: str, safety_stock: str, vendor: str,
+) -> str:
+    """THE definition of `available`, as SQL over the given column expressions:
+    `max(0, on_hand - reserved - damaged - quality_control - safety_stock)`.
+
+    In bigint from the first term on, so five int4 values never overflow. `reserved` may be
+    the effective reserved (stored minus overdue). The ORM form is `LevelAvailable`; raw
+    statements (reservations, the SKU page, stock totals) call this directly.
+    """
+    greatest = "MAX" if vendor == "sqlite" else "GREATEST"  # SQLite's two-argument MAX is GREATEST
+    return (f"{greatest}(0, CAST({on_hand} AS bigint) - ({reserved}) - ({damaged}) - ({quality_control})"
+            f" - ({safety_stock}))")
+
+
+def level_available_sql(alias: str, *, vendor: str, reserved: str | None = None) -> str:
+    """`available_sql` over the columns of the level table aliased `alias` (`reserved` overrides its reserved)."""
+    return available_sql(
+        on_hand=f"{alias}.on_hand", reserved=reserved or f"{alias}.reserved", damaged=f"{alias}.damaged",
+        quality_control=f"{alias}.quality_control", safety_stock=f"{alias}.safety_stock", vendor=vendor,
+    )
+
+
+class LevelAvailable(Expression):
+    """`available_sql` in the ORM, over a `StockLevel`'s columns (`prefix`: a relation to one, e.g.
+    `"stock_levels__"`); `reserved` replaces the stored reserved (the effective one)."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, *, reserved=None, prefix: str = ""):
+        super().__init__()
+        self.parts = [F(f"{prefix}{name}") for name in ("on_hand", "reserved", "damaged", "quality_control", "safety_stock")]
+        if reserved is not None:
+            self.parts[1] = reserved
+
+    def get_source_expressions(self):
+        return self.parts
+
+    def set_source_expressions(self, exprs):
+        self.parts = list(exprs)
+
+    def as_sql(self, compiler, connection):
+        sqls, params = [], []
+        for part in self.parts:
+            sql, part_params = compiler.compile(part)
+            sqls.append(sql)
+            params.extend(part_params)
+        on_hand, reserved, damaged, quality_control, safety_stock = sqls
+        return available_sql(on_hand=on_hand, reserved=reserved, damaged=damaged, quality_control=quality_control,
+                             safety_stock=safety_stock, vendor=connection.vendor), params
+
+
+def level_available(level: StockLevel) -> int:
+    """A loaded level's available as of now: with its `effective_reserved` when it has one."""
+    reserved = getattr(level, "effective_reserved", level.reserved)
+    return max(0, level.on_hand - reserved - level.damaged - level.quality_control - level.safety_stock)
+
+
 def with_effective_quantities(levels: QuerySet, *, now: datetime | None = None) -> QuerySet:
     """Annotate `effective_reserved`, `effective_available` and `effective_is_low` (the rule of
     `level_is_low`, in SQL)."""
     return levels.annotate(
         effective_reserved=bigint("reserved") - overdue_reserved_for_level(now=now),
     ).annotate(
-        effective_available=bigint("on_hand") - F("effective_reserved"),
+        effective_available=LevelAvailable(reserved=F("effective_reserved")),
+    ).annotate(
         effective_is_low=Case(
             When(effective_available__lte=F("low_stock_threshold"), then=Value(True)), default=Value(False),
         ),
     )
+
+
+def not_held_back(levels: QuerySet, *, at_most: str | None = None) -> QuerySet:
+    """Levels whose stored-reserved available is 0 (or at most the column `at_most`): the cheap
+    prefilter of every "low"/"empty" test. Overdue reservations only add to what is
+    available, so a level low as of now is low by its stored figures too."""
+    held = bigint("reserved") + bigint("damaged") + bigint("quality_control") + bigint("safety_stock")
+    return levels.filter(on_hand__lte=held + bigint(at_most) if at_most else held)
 
 
 def level_is_low(*, available: int, threshold: int) -> bool:
@@ -111,10 +181,17 @@ def stock_levels_low(levels: QuerySet, low: bool = True, *, now: datetime | None
     skip the overdue-reservations subquery for every level that is clearly not low.
     """
     if low:
-        levels = levels.filter(on_hand__lte=bigint("reserved") + bigint("low_stock_threshold"))
+        levels = not_held_back(levels, at_most="low_stock_threshold")
     if "effective_available" not in levels.query.annotations:
         levels = with_effective_quantities(levels, now=now)
     return levels.filter(effective_is_low=low)
+
+
+def stock_levels_in_stock(levels: QuerySet, in_stock: bool = True, *, now: datetime | None = None) -> QuerySet:
+    """Levels with something available as of now (`in_stock=False`: nothing)."""
+    if "effective_available" not in levels.query.annotations:
+        levels = with_effective_quantities(levels, now=now)
+    return levels.filter(effective_available__gt=0) if in_stock else levels.filter(effective_available__lte=0)
 
 
 def movement_list() -> QuerySet:
@@ -147,7 +224,7 @@ def reservations_with_status(reservations: QuerySet, status: str, *, now: dateti
 
 # --- SKU stock totals ---------------------------------------------------------------
 
-def _sku_level_sum(field: str) -> Coalesce:
+def _sku_level_sum(field) -> Coalesce:
     return _sum_of(StockLevel.objects.filter(sku_id=OuterRef("pk")), field)
 
 
@@ -162,7 +239,13 @@ def with_stock_totals(skus: QuerySet, *, now: datetime | None = None) -> QuerySe
     return skus.annotate(
         stock_on_hand=_sku_level_sum("on_hand"),
         stock_reserved=_sku_level_sum("reserved") - overdue,
-    ).annotate(stock_available=F("stock_on_hand") - F("stock_reserved"))
+        stock_available=_sku_level_sum(_effective_available(now=now)),
+    )
+
+
+def _effective_available(*, now: datetime | None = None) -> LevelAvailable:
+    """A level's available as of now, per level (each floored at 0), for sums over levels."""
+    return LevelAvailable(reserved=bigint("reserved") - overdue_reserved_for_level(now=now))
 
 
 def skus_in_stock(skus: QuerySet, in_stock: bool = True, *, now: datetime | None = None) -> QuerySet:
@@ -187,9 +270,8 @@ def skus_with_stock_status(skus: QuerySet, *, now: datetime | None = None) -> Qu
 def products_with_stock_status(products: QuerySet, *, now: datetime | None = None) -> QuerySet:
     """Products with `available_total` and `has_low_level`, over their active SKUs."""
     levels = StockLevel.objects.filter(sku__product=OuterRef("pk"), sku__is_deleted=False)
-    overdue = overdue_lines(now=now).filter(sku__product=OuterRef("pk"), sku__is_deleted=False)
     return products.annotate(
-        available_total=_sum_of(levels, bigint("on_hand") - bigint("reserved")) + _sum_of(overdue, allocated()),
+        available_total=_sum_of(levels, _effective_available(now=now)),
         has_low_level=Exists(stock_levels_low(levels, now=now)),
     )
 
@@ -223,24 +305,35 @@ def sku_stock_totals(sku_ids: Iterable[int], *, now: datetime | None = None) -> 
     # The same query as `StockLevel.objects.filter(sku_id__in=ids).annotate(overdue=
     # overdue_reserved_for_level())`, written out: building and compiling that correlated
     # subquery cost about 4 ms of CPU on every page of SKUs, several times the query itself.
+    vendor = connection.vendor
+    when = [ReservationStatus.ACTIVE, connection.ops.adapt_datetimefield_value(now or timezone.now())]
+    if vendor == "postgresql":
+        join, reserved, params = f"CROSS JOIN LATERAL (SELECT {overdue_sql('l')} AS overdue) o", "l.reserved - o.overdue", when
+    else:  # no LATERAL: the subquery twice
+        join, reserved, params = "", f"l.reserved - {overdue_sql('l')}", when * 2
     sql = (
-        "SELECT l.sku_id, l.on_hand, l.reserved - COALESCE(("
-        f"SELECT SUM(rl.quantity - rl.backordered) FROM {ReservationLine._meta.db_table} rl"
-        f" JOIN {Reservation._meta.db_table} r ON r.id = rl.reservation_id"
-        " WHERE rl.sku_id = l.sku_id AND rl.warehouse_id = l.warehouse_id"
-        " AND r.status = %s AND r.expires_at <= %s), 0)"
-        f" FROM {StockLevel._meta.db_table} l WHERE l.sku_id IN ({', '.join(['%s'] * len(ids))})"
+        f"SELECT l.sku_id, l.on_hand, {reserved}, {level_available_sql('l', vendor=vendor, reserved=reserved)}"
+        f" FROM {StockLevel._meta.db_table} l {join} WHERE l.sku_id IN ({', '.join(['%s'] * len(ids))})"
     )
-    params = [ReservationStatus.ACTIVE, connection.ops.adapt_datetimefield_value(now or timezone.now()), *ids]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for sku_id, on_hand, reserved in cursor.fetchall():
+        cursor.execute(sql, [*params, *ids])
+        for sku_id, on_hand, reserved, available in cursor.fetchall():
             figures = totals[sku_id]
             figures["on_hand"] += on_hand
             figures["reserved"] += reserved
-    for figures in totals.values():
-        figures["available"] = figures["on_hand"] - figures["reserved"]
+            figures["available"] += available
     return totals
+
+
+def overdue_sql(alias: str, *, status: str = "%s", now: str = "%s") -> str:
+    """A scalar subquery: units of the level aliased `alias` held by overdue active reservations,
+    in bigint (`status`, `now`: the placeholders of the active status and of now)."""
+    return (
+        f"(SELECT COALESCE(SUM(CAST(rl.quantity AS bigint) - rl.backordered), 0) FROM {ReservationLine._meta.db_table} rl"
+        f" JOIN {Reservation._meta.db_table} r ON r.id = rl.reservation_id"
+        f" WHERE rl.sku_id = {alias}.sku_id AND rl.warehouse_id = {alias}.warehouse_id"
+        f" AND r.status = {status} AND r.expires_at <= {now})"
+    )
 
 
 def attach_stock_totals(skus: Iterable, *, now: datetime | None = None) -> list:
@@ -266,98 +359,12 @@ def attach_effective_reserved(levels: Iterable[StockLevel], *, now: datetime | N
     for sku_id, warehouse_id in pairs:
         condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
     overdue = defaultdict(int)
-    rows = overdue_lines(now=now).filter(condition).order_by().values("sku_id", "warehouse_id").annotate(total=Sum(allocated()))
+    rows = (
+        overdue_lines(now=now).filter(condition).order_by().values("sku_id", "warehouse_id")
+        .annotate(total=Sum(allocated()))
+    )
     for row in rows:
         overdue[(row["sku_id"], row["warehouse_id"])] = row["total"]
     for level in levels:
         level.effective_reserved = level.reserved - overdue[(level.sku_id, level.warehouse_id)]
     return levels
-
-
-# --- Integrity (check_integrity) -------------------------------------------------------
-
-def _level_label(level: dict) -> str:
-    return f"stock level {level['id']} (sku {level['sku_id']}, warehouse {level['warehouse_id']})"
-
-
-def ledger_drifts() -> list[str]:
-    """Levels whose `on_hand` differs from the sum of their movements, and ledgers without a level.
-
-    Compared in the database (one correlated sum per level over the ledger index), so
-    only drifting rows come back.
-    """
-    ledger = StockMovement.objects.filter(sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"))
-    levels = (
-        StockLevel.objects.annotate(ledger=_sum_of(ledger, "delta"))
-        .exclude(on_hand=F("ledger")).order_by("sku_id", "warehouse_id")
-    )
-    drifts = [f"{_level_label(lvl)}: on_hand {lvl['on_hand']} != ledger sum {lvl['ledger']}"
-              for lvl in levels.values("id", "sku_id", "warehouse_id", "on_hand", "ledger")]
-    has_level = StockLevel.objects.filter(sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"))
-    orphans = (
-        StockMovement.objects.filter(~Exists(has_level)).order_by("sku_id", "warehouse_id")
-        .values("sku_id", "warehouse_id").annotate(total=Sum("delta")).exclude(total=0)
-    )
-    drifts += [f"sku {row['sku_id']}, warehouse {row['warehouse_id']}: ledger sum {row['total']} but no stock level"
-               for row in orphans]
-    return drifts
-
-
-def reserved_drifts() -> list[str]:
-    """Levels whose stored `reserved` differs from the lines of reservations stored as active.
-
-    Overdue reservations not yet recorded as expired still count in both, so they are
-    not drift.
-    """
-    active = ReservationLine.objects.filter(
-        reservation__status=ReservationStatus.ACTIVE, sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"),
-    )
-    levels = (
-        StockLevel.objects.annotate(held=_sum_of(active, allocated()))
-        .exclude(reserved=F("held")).order_by("sku_id", "warehouse_id")
-    )
-    drifts = [f"{_level_label(lvl)}: reserved {lvl['reserved']} != active reservations {lvl['held']}"
-              for lvl in levels.values("id", "sku_id", "warehouse_id", "reserved", "held")]
-    has_level = StockLevel.objects.filter(sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"))
-    orphans = (
-        ReservationLine.objects.filter(~Exists(has_level), reservation__status=ReservationStatus.ACTIVE)
-        .order_by("sku_id", "warehouse_id").values("sku_id", "warehouse_id").annotate(total=Sum(allocated()))
-    )
-    drifts += [f"sku {row['sku_id']}, warehouse {row['warehouse_id']}: {row['total']} reserved by active "
-               "reservations but no stock level" for row in orphans]
-    return drifts
-
-
-def category_tree_drifts() -> list[str]:
-    """Problems of the django-mptt intervals: per tree, the (lft, rght) pairs must nest
-    exactly as the parent links say, numbered 1..2n without gaps, with `level` the depth."""
-    rows = Category.all_objects.order_by("tree_id", "lft").values_list("id", "parent_id", "tree_id", "lft", "rght", "level")
-    by_id = {row[0]: row for row in rows}
-    drifts: list[str] = []
-    trees: dict[int, list[tuple]] = defaultdict(list)
-    for row in rows:
-        trees[row[2]].append(row)
-    for tree_id, nodes in trees.items():
-        numbers = sorted([n[3] for n in nodes] + [n[4] for n in nodes])
-        if numbers != list(range(1, 2 * len(nodes) + 1)):
-            drifts.append(f"category tree {tree_id}: lft/rght are not exactly 1..{2 * len(nodes)}")
-        stack: list[tuple] = []
-        for node in nodes:  # in lft order
-            pk, parent_id, _tree, lft, rght, level = node
-            while stack and stack[-1][4] < lft:
-                stack.pop()
-            expected_parent = stack[-1][0] if stack else None
-            if lft >= rght or (stack and rght >= stack[-1][4]):
-                drifts.append(f"category {pk}: interval ({lft}, {rght}) does not nest in tree {tree_id}")
-            if parent_id != expected_parent:
-                drifts.append(f"category {pk}: parent is {parent_id} but the tree puts it under {expected_parent}")
-            if level != len(stack):
-                drifts.append(f"category {pk}: level {level} but depth {len(stack)}")
-            stack.append(node)
-        roots = [n for n in nodes if n[1] is None]
-        if len(roots) != 1:
-            drifts.append(f"category tree {tree_id}: {len(roots)} roots")
-    for pk, parent_id, tree_id, *_ in rows:
-        if parent_id is not None and parent_id in by_id and by_id[parent_id][2] != tree_id:
-            drifts.append(f"category {pk}: in tree {tree_id} but its parent {parent_id} is in tree {by_id[parent_id][2]}")
-    return drifts

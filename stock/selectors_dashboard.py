@@ -14,8 +14,8 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from catalog.models import SKU
-from stock.models import Reservation, ReservationLine, ReservationStatus, StockMovement, Warehouse
-from stock.selectors import skus_in_stock, stock_level_list, stock_levels_low
+from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, StockState, Warehouse
+from stock.selectors import not_held_back, skus_in_stock, stock_level_list, stock_levels_low
 
 SERIES_MOVEMENTS = 500
 
@@ -53,7 +53,7 @@ def attention_counts() -> dict[str, int]:
     levels = stock_level_list().filter(sku__is_deleted=False)
     return {
         "low_levels": stock_levels_low(levels).count(),
-        "empty_levels": levels.filter(on_hand__lte=F("reserved"), effective_available__lte=0).count(),
+        "empty_levels": not_held_back(levels).filter(effective_available__lte=0).count(),
         "out_skus": skus_in_stock(SKU.objects.all(), in_stock=False).count(),
     }
 
@@ -78,14 +78,26 @@ def sku_stock_series(*, sku, now: datetime | None = None) -> list[dict]:
     now = now or timezone.now()
     movements = list(
         StockMovement.objects.filter(sku=sku).order_by("-created_at", "-id")
-        .values("created_at", "warehouse_id", "balance_after", "delta")[:SERIES_MOVEMENTS]
+        .values("created_at", "warehouse_id", "balance_after", "delta", "state_from", "state_to", "quantity")[:SERIES_MOVEMENTS]
     )[::-1]
     if not movements:
         return []
     start = movements[0]["created_at"]
     events: list[tuple[datetime, int, str, int, int]] = []  # at, order, kind, key, amount
+    # Units in a state that is not sellable (damaged, quality control), from the state moves;
+    # the safety stock is a setting without history: today's is held back all along.
+    current = StockLevel.objects.filter(sku=sku).aggregate(
+        unsellable=Coalesce(Sum(Cast("damaged", BigIntegerField()) + Cast("quality_control", BigIntegerField())), 0,
+                            output_field=BigIntegerField()),
+        safety=Coalesce(Sum(Cast("safety_stock", BigIntegerField())), 0, output_field=BigIntegerField()),
+    )
+    unsellable = current["unsellable"]
     for movement in movements:
         events.append((movement["created_at"], 1, "move", movement["warehouse_id"], movement["balance_after"]))
+        change = _unsellable_change(movement)
+        if change:
+            events.append((movement["created_at"], 1, "state", 0, change))
+            unsellable -= change  # back to the figure before the window
     # The balance of each warehouse just before the window opened.
     balances = {}
     for movement in movements:
@@ -98,20 +110,30 @@ def sku_stock_series(*, sku, now: datetime | None = None) -> list[dict]:
         begin = line["reservation__created_at"]
         status = line["reservation__status"]
         end = line["reservation__expires_at"] if status == ReservationStatus.ACTIVE else line["reservation__updated_at"]
-        held_units = line["quantity"] - line["backordered"]  # as allocated now (backorders held nothing)
-        events.append((begin, 0, "hold", 0, held_units))
+        allocated = line["quantity"] - line["backordered"]  # backordered units are not on hand
+        events.append((begin, 0, "hold", 0, allocated))
         if end <= now:
-            events.append((end, 0, "free", 0, held_units))
+            events.append((end, 0, "free", 0, allocated))
     events.sort(key=lambda event: (event[0], event[1]))
     held = 0
     points = []
     for at, _order, kind, key, amount in events:
         if kind == "move":
             balances[key] = amount
+        elif kind == "state":
+            unsellable += amount
         elif kind == "hold":
             held += amount
         else:
             held -= amount
         on_hand = sum(balances.values())
-        points.append({"at": at.isoformat(), "on_hand": on_hand, "available": on_hand - held})
+        available = max(0, on_hand - held - unsellable - current["safety"])
+        points.append({"at": at.isoformat(), "on_hand": on_hand, "available": available})
     return [point for point in points if point["at"] >= start.isoformat()]
+
+
+def _unsellable_change(movement: dict) -> int:
+    """Units a movement put into (+) or took out of (-) the states that are not sellable."""
+    unsellable = (StockState.DAMAGED, StockState.QUALITY_CONTROL)
+    quantity = movement["quantity"] or 0
+    return quantity * ((movement["state_to"] in unsellable) - (movement["state_from"] in unsellable))

@@ -12,7 +12,8 @@ from datetime import datetime
 from django.db import connection
 
 from catalog.models import SKU
-from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel
+from stock.models import ReservationStatus, StockLevel
+from stock.selectors import level_available_sql, overdue_sql
 
 # ISO 8601 in UTC with microseconds, as Python's isoformat() writes them (its `.000000`
 # is dropped by the caller, like isoformat() does).
@@ -26,18 +27,18 @@ def _utc_text(column: str) -> str:
 def _statement() -> str:
     # SUM of bigint is numeric in PostgreSQL: cast back, or the figures read as Decimals (60.0 in JSON).
     sku, level = SKU._meta.db_table, StockLevel._meta.db_table
-    line, reservation = ReservationLine._meta.db_table, Reservation._meta.db_table
+    reserved = "l.reserved::bigint - o.overdue"
+    available = level_available_sql("l", vendor="postgresql", reserved=reserved)
     return (
         f"SELECT s.id, s.sku_code, s.product_id, s.price::text, s.attributes, s.backorder_policy, {_utc_text('created_at')},"
         f" {_utc_text('updated_at')}, s.version, s.is_deleted, {_utc_text('deleted_at')},"
-        " COALESCE(st.on_hand, 0), COALESCE(st.reserved, 0),"
+        " COALESCE(st.on_hand, 0), COALESCE(st.reserved, 0), COALESCE(st.available, 0),"
         f" (SELECT count(*) FROM {sku} WHERE NOT is_deleted)"
         f" FROM (SELECT * FROM {sku} WHERE NOT is_deleted ORDER BY id LIMIT %(limit)s OFFSET %(offset)s) s"
-        " LEFT JOIN LATERAL (SELECT SUM(l.on_hand::bigint)::bigint AS on_hand, SUM(l.reserved::bigint - COALESCE(("
-        f"   SELECT SUM(rl.quantity::bigint - rl.backordered)::bigint FROM {line} rl JOIN {reservation} r ON r.id = rl.reservation_id"
-        "    WHERE rl.sku_id = l.sku_id AND rl.warehouse_id = l.warehouse_id"
-        "    AND r.status = %(active)s AND r.expires_at <= %(now)s), 0))::bigint AS reserved"
-        f" FROM {level} l WHERE l.sku_id = s.id) st ON true"
+        f" LEFT JOIN LATERAL (SELECT SUM(l.on_hand::bigint)::bigint AS on_hand, SUM({reserved})::bigint AS reserved,"
+        f" SUM({available})::bigint AS available"
+        f" FROM {level} l CROSS JOIN LATERAL (SELECT {overdue_sql('l', status='%(active)s', now='%(now)s')} AS overdue) o"
+        " WHERE l.sku_id = s.id) st ON true"
         " ORDER BY s.id"
     )
 
@@ -47,7 +48,7 @@ def sku_page(*, offset: int, limit: int, now: datetime) -> tuple[list[tuple], in
 
     Each row: id, sku_code, product_id, price (text, 2 places), attributes, created_at,
     updated_at (UTC ISO text), version, is_deleted, deleted_at, on_hand, reserved (without
-    overdue reservations, as every read counts them). PostgreSQL only.
+    overdue reservations, as every read counts them), available (summed per level). PostgreSQL only.
     """
     with connection.cursor() as cursor:
         cursor.execute(_statement(), {"limit": limit, "offset": offset, "active": ReservationStatus.ACTIVE, "now": now})

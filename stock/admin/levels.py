@@ -1,5 +1,6 @@
-"""Stock levels: quantities read-only, the threshold editable, and the "Adjust stock" form
-that calls `stock_adjust` as the API does, so every change writes a movement."""
+"""Stock levels: every quantity state read-only, the settings (threshold, safety stock, reorder
+point and quantity) editable through `stock_level_update_settings`, and the "Adjust stock"
+form that calls `stock_adjust` as the API does, so every change writes a movement."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
 from stock import services
 from stock.admin.clerk import ClerkViewsMixin, SKUCodeFormMixin
+from stock.admin.states import StateMoveViewsMixin
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import stock_level_list, stock_levels_low, stock_status
 
@@ -40,11 +42,15 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 class StockLevelForm(VersionedAdminForm):
-    """Only the low-stock threshold is edited here; quantities change through adjustments."""
+    """Only the settings are edited here; quantities change through adjustments and state moves."""
 
     class Meta:
         model = StockLevel
-        fields = ["low_stock_threshold"]
+        fields = ["low_stock_threshold", "safety_stock", "reorder_point", "reorder_quantity"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["safety_stock"].required = False  # empty: unchanged
 
 
 class AdjustStockForm(SKUCodeFormMixin, forms.Form):
@@ -78,24 +84,26 @@ class AdjustStockForm(SKUCodeFormMixin, forms.Form):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
+class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
     form = StockLevelForm
     change_list_template = "admin/stock/stocklevel/change_list.html"
     list_display = (
-        "sku_link", "product", "warehouse", "on_hand", "reserved_now", "available_now",
-        "low_stock_threshold", "status", "adjust_link",
+        "sku_link", "product", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control",
+        "safety_stock", "available_now", "incoming", "backordered", "low_stock_threshold", "status", "adjust_link",
     )
     list_filter = (LowStockFilter, "warehouse")
     list_select_related = ("sku__product", "warehouse")
     search_fields = ("sku__sku_code", "sku__product__name")
     list_per_page = 100
     show_full_result_count = False
-    fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "available_now", "low_stock_threshold",
-              "expected_version", "movements_link")
-    readonly_fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "available_now", "movements_link")
+    fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control", "sellable_now",
+              "available_now", "incoming", "backordered", "low_stock_threshold", "safety_stock", "reorder_point",
+              "reorder_quantity", "expected_version", "movements_link")
+    readonly_fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control",
+                       "sellable_now", "available_now", "incoming", "backordered", "movements_link")
 
     def get_queryset(self, request):
         return stock_level_list().select_related("sku__product")
@@ -125,6 +133,11 @@ class StockLevelAdmin(ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
     def available_now(self, level):
         return level.effective_available
 
+    @admin.display(description="sellable")
+    def sellable_now(self, level):
+        """On hand in no other state (what state moves and write-offs may take)."""
+        return level.on_hand - level.effective_reserved - level.damaged - level.quality_control
+
     @admin.display(description="stock")
     def status(self, level):
         status = stock_status(level.effective_available, level.effective_is_low)
@@ -133,7 +146,9 @@ class StockLevelAdmin(ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
     @admin.display(description="")
     def adjust_link(self, level):
         url = reverse("admin:stock_stocklevel_adjust_level", args=[level.pk])
-        return format_html('<a class="button" href="{}">Adjust</a>', url)
+        move = reverse("admin:stock_stocklevel_state_move_level", args=[level.pk])
+        return format_html('<a class="button" href="{}">Adjust</a> <a class="button" href="{}">Move state</a>',
+                           url, move)
 
     @admin.display(description="movements")
     def movements_link(self, level):
@@ -143,9 +158,11 @@ class StockLevelAdmin(ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
         return format_html('<a href="{}">ledger of this level &rsaquo;</a>', url)
 
     def save_model(self, request, obj, form, change):
-        services.stock_level_update_threshold(
-            level=obj, low_stock_threshold=form.cleaned_data["low_stock_threshold"],
-            expected_version=form.cleaned_data["expected_version"], user=request.user,
+        data = form.cleaned_data
+        services.stock_level_update_settings(
+            level=obj, low_stock_threshold=data["low_stock_threshold"], safety_stock=data["safety_stock"],
+            reorder_point=data["reorder_point"], reorder_quantity=data["reorder_quantity"],
+            expected_version=data["expected_version"], user=request.user,
         )
         obj.refresh_from_db()
 
@@ -164,7 +181,8 @@ class StockLevelAdmin(ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request),
-                         "can_transfer": request.user.has_perm("stock.transfer_stock")}
+                         "can_transfer": request.user.has_perm("stock.transfer_stock"),
+                         "can_move_state": self.has_move_state_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def adjust_view(self, request, level_id=None):

@@ -1,4 +1,4 @@
-"""Warehouses: codes, the default one, soft delete and restore, through `stock.services`."""
+"""Warehouses: codes, the default one, the allocation priority, soft delete and restore, through `stock.services`."""
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -12,10 +12,18 @@ from stock.models import Warehouse
 class WarehouseForm(VersionedAdminForm):
     class Meta:
         model = Warehouse
-        fields = ["code", "name", "is_active", "is_default"]
+        fields = ["code", "name", "is_active", "is_default", "priority"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["priority"].required = False  # empty: the model's default
 
     def clean_code(self):
         return self.cleaned_data["code"].strip().upper()
+
+    def clean_priority(self):
+        value = self.cleaned_data.get("priority")
+        return Warehouse._meta.get_field("priority").default if value is None else value
 
 
 @admin.register(Warehouse)
@@ -24,11 +32,11 @@ class WarehouseAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
         css = {"all": ["admin-ext/admin-ext.css"]}
 
     form = WarehouseForm
-    list_display = ("code", "name", "is_active", "is_default", "levels_link", "is_deleted")
+    list_display = ("code", "name", "is_active", "is_default", "priority", "levels_link", "is_deleted")
     list_filter = (DeletedListFilter, "is_active")
     search_fields = ("code", "name")
     readonly_fields = ("version", "is_deleted", "deleted_at", "created_at", "updated_at")
-    fields = ("code", "name", "is_active", "is_default", "expected_version", *readonly_fields)
+    fields = ("code", "name", "is_active", "is_default", "priority", "expected_version", *readonly_fields)
 
     def get_queryset(self, request):
         return Warehouse.all_objects.all()
@@ -39,7 +47,7 @@ class WarehouseAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
         return format_html('<a href="{}">levels &rsaquo;</a>', url)
 
     def save_model(self, request, obj, form, change):
-        data = {k: form.cleaned_data[k] for k in ("code", "name", "is_active", "is_default")}
+        data = {k: form.cleaned_data[k] for k in ("code", "name", "is_active", "is_default", "priority")}
         if change:
             current = Warehouse.all_objects.get(pk=obj.pk)
             saved = services.warehouse_update(

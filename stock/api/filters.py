@@ -6,7 +6,7 @@ from catalog.models import SKU
 from inventory_site.api.filters import IdFilter, InclusiveDateTimeFilter, SoftDeleteFilterSet, StrictBooleanFilter
 from stock.models import InboundShipment, InboundStatus, MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse
 from stock.selectors import (
-    reservations_with_status, skus_in_stock, skus_low_stock, stock_levels_low, with_stock_totals,
+    reservations_with_status, skus_in_stock, skus_low_stock, stock_levels_in_stock, stock_levels_low, with_stock_totals,
 )
 
 
@@ -39,6 +39,7 @@ class StockLevelFilter(SkuAndWarehouseFilterSet):
     warehouse = django_filters.CharFilter(method="filter_warehouse", help_text="A warehouse code, any case.")
     product_id = IdFilter(field_name="sku__product_id")
     low_stock = StrictBooleanFilter(method="filter_low_stock", help_text="available <= low_stock_threshold.")
+    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true: available > 0; false: available = 0.")
 
     class Meta:
         model = StockLevel
@@ -46,6 +47,9 @@ class StockLevelFilter(SkuAndWarehouseFilterSet):
 
     def filter_low_stock(self, queryset, name, value):
         return queryset if value is None else stock_levels_low(queryset, value)
+
+    def filter_in_stock(self, queryset, name, value):
+        return queryset if value is None else stock_levels_in_stock(queryset, value)
 
 
 class MovementFilter(SkuAndWarehouseFilterSet):
@@ -88,7 +92,7 @@ class ReservationFilter(django_filters.FilterSet):
 class SKUStockFilter(SKUFilter):
     """The catalog's SKU filters, plus `in_stock` and `low_stock`; `?ordering=available` sorts on stock."""
 
-    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true: available > 0; false: available <= 0.")
+    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true: available > 0; false: available = 0 (available: on hand not reserved, damaged, in quality control or safety stock).")
     low_stock = StrictBooleanFilter(method="filter_low_stock", help_text="Some stock level at or below its threshold.")
 
     class Meta(SKUFilter.Meta):

@@ -7,8 +7,8 @@ from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
 from inventory_site.api.fields import LinesField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
-from stock.models import Reservation, StockLevel, StockMovement, Warehouse
-from stock.selectors import attach_stock_totals, level_is_low, reservation_status
+from stock.models import Reservation, StockLevel, StockMovement, StockState, Warehouse
+from stock.selectors import attach_stock_totals, level_available, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
 from stock.services.reservations import MAX_TTL_SECONDS
@@ -34,10 +34,14 @@ class WarehouseSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
                            help_text="Up to 100 characters, not blank, no control characters (the warehouse service's rule).")
     is_active = serializers.BooleanField(required=False)
     is_default = serializers.BooleanField(required=False, help_text="Making one the default unsets the old one.")
+    priority = QuantityField(
+        required=False, help_text="Reservations that name no warehouse try warehouses by priority: lower first, "
+        "the default first among equals (STOCK_ALLOCATION_STRATEGY=priority). Default 100.",
+    )
 
     class Meta:
         model = Warehouse
-        fields = ["id", "code", "name", "is_active", "is_default", "version", "created_at", "updated_at",
+        fields = ["id", "code", "name", "is_active", "is_default", "priority", "version", "created_at", "updated_at",
                   "is_deleted", "deleted_at"]
         read_only_fields = ["version", "created_at", "updated_at", "is_deleted", "deleted_at"]
 
@@ -47,22 +51,38 @@ class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer)
     sku_id = serializers.IntegerField(read_only=True)
     sku_code = serializers.CharField(source="sku.sku_code", read_only=True)
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
-    reserved = serializers.SerializerMethodField(help_text="Held by active, unexpired reservations.")
-    available = serializers.SerializerMethodField(help_text="on_hand - reserved.")
+    reserved = serializers.SerializerMethodField(help_text="Held by active, unexpired reservations (allocated units).")
+    sellable = serializers.SerializerMethodField(
+        help_text="on_hand - reserved - damaged - quality_control: what state moves and write-offs may take from.",
+    )
+    available = serializers.SerializerMethodField(
+        help_text="max(0, on_hand - reserved - damaged - quality_control - safety_stock): what can be reserved.",
+    )
     is_low = serializers.SerializerMethodField(help_text="available <= low_stock_threshold.")
     low_stock_threshold = StrictIntegerField()
+    safety_stock = StrictIntegerField(help_text="Units held back from sale (a setting, writable).")
+    reorder_point = StrictIntegerField(
+        allow_null=True, help_text="Suggest a reorder when available + incoming - backordered <= this; null: off.",
+    )
+    reorder_quantity = StrictIntegerField(
+        allow_null=True, help_text="Units to suggest; null: enough to reach twice the reorder point.",
+    )
 
     class Meta:
         model = StockLevel
-        fields = ["id", "sku_id", "sku_code", "warehouse", "on_hand", "reserved", "available",
-                  "low_stock_threshold", "is_low", "version", "updated_at"]
-        read_only_fields = ["on_hand", "version", "updated_at"]
+        fields = ["id", "sku_id", "sku_code", "warehouse", "on_hand", "reserved", "damaged", "quality_control",
+                  "sellable", "safety_stock", "available", "incoming", "backordered", "low_stock_threshold", "is_low",
+                  "reorder_point", "reorder_quantity", "version", "updated_at"]
+        read_only_fields = ["on_hand", "damaged", "quality_control", "incoming", "backordered", "version", "updated_at"]
 
     def get_reserved(self, level) -> int:
         return getattr(level, "effective_reserved", level.reserved)
 
+    def get_sellable(self, level) -> int:
+        return level.on_hand - self.get_reserved(level) - level.damaged - level.quality_control
+
     def get_available(self, level) -> int:
-        return level.on_hand - self.get_reserved(level)
+        return level_available(level)
 
     def get_is_low(self, level) -> bool:
         return level_is_low(available=self.get_available(level), threshold=level.low_stock_threshold)
@@ -73,12 +93,21 @@ class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     sku_code = serializers.CharField(source="sku.sku_code", read_only=True)
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
     reservation_id = serializers.IntegerField(read_only=True, allow_null=True)
+    state_from = serializers.CharField(
+        read_only=True, help_text="State the units left: sellable, damaged, quality_control; empty: from outside.",
+    )
+    state_to = serializers.CharField(
+        read_only=True, help_text="State the units went into; empty: out of the level (or plain sellable stock).",
+    )
+    quantity = serializers.IntegerField(read_only=True, allow_null=True, help_text="Units moved between states.")
+    inbound_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="The inbound shipment received.")
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = StockMovement
         fields = ["id", "sku_id", "sku_code", "warehouse", "delta", "reason", "reference", "note",
-                  "reservation_id", "balance_after", "created_by", "created_at"]
+                  "reservation_id", "balance_after", "state_from", "state_to", "quantity", "inbound_id",
+                  "created_by", "created_at"]
         read_only_fields = fields
 
 
@@ -148,9 +177,14 @@ class MovementAndLevelSerializer(serializers.Serializer):
 
 
 class StockLevelUpdateSerializer(serializers.Serializer):
-    """What a PATCH may change: only the threshold. Read-only fields sent along are ignored."""
+    """What a PATCH may change: the settings (threshold, safety stock, reorder point and quantity).
+    Read-only fields sent along are ignored."""
 
     low_stock_threshold = QuantityField(required=False)
+    safety_stock = QuantityField(required=False, help_text="Units held back from sale.")
+    reorder_point = QuantityField(required=False, allow_null=True, help_text="null: off.")
+    reorder_quantity = QuantityField(minimum=1, required=False, allow_null=True,
+                                     help_text="null: enough to reach twice the reorder point.")
     version = StrictIntegerField(min_value=1, required=False)
 
 
@@ -218,6 +252,11 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     quantity = QuantityField(required=False, help_text="Set on-hand to this (a count) instead of a delta.")
     expected_on_hand = QuantityField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
     reason = serializers.ChoiceField(choices=[str(r) for r in ADJUSTMENT_REASONS])
+    from_state = serializers.ChoiceField(
+        choices=[str(StockState.DAMAGED)], required=False,
+        help_text="`damaged` with reason `damage` and a negative delta: write damaged units off "
+        "(on_hand and damaged drop together).",
+    )
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")
 
@@ -258,7 +297,8 @@ class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serialize
     quantity = QuantityField(minimum=1)
     warehouse = StrictCharField(
         max_length=20, required=False,
-        help_text="Default: the default warehouse, else the first active one with enough.",
+        help_text="Default: placed by STOCK_ALLOCATION_STRATEGY (priority: the first warehouse by priority "
+        "with enough; most_stock: the one with the most available).",
     )
 
 
@@ -271,6 +311,11 @@ class ReservationCreateSerializer(serializers.Serializer):
         f"({settings.RESERVATION_TTL_SECONDS}).",
     )
     lines = LinesField(ReservationLineInputSerializer, min_length=1, max_length=1000)
+    allow_split = serializers.BooleanField(
+        required=False, default=False,
+        help_text="A line without a warehouse that no single warehouse covers is split over several "
+        "(fewest first): one response line per warehouse used.",
+    )
 
     def validate_lines(self, lines):
         validated, errors = [], {}
@@ -335,7 +380,8 @@ class SKUStockSerializer(SKUSerializer):
     )
     on_hand = SKUStockField("on_hand", help_text="Units on hand, all warehouses.")
     reserved = SKUStockField("reserved", help_text="Units held by active, unexpired reservations, all warehouses.")
-    available = SKUStockField("available", help_text="on_hand - reserved.")
+    available = SKUStockField("available", help_text="The sum over warehouses of each level's available: "
+                              "max(0, on_hand - reserved - damaged - quality_control - safety_stock).")
 
     class Meta(SKUSerializer.Meta):
         fields = (

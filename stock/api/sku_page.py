@@ -52,11 +52,11 @@ def sku_page_envelope(*, page: int, size: int) -> dict:
     data = [
         {"id": pk, "sku_code": code, "product_id": product_id, "price": price,
          "attributes": None if attributes is None else json.loads(attributes), "backorder_policy": backorder_policy,
-         "inventory_count": on_hand, "on_hand": on_hand, "reserved": reserved, "available": on_hand - reserved,
+         "inventory_count": on_hand, "on_hand": on_hand, "reserved": reserved, "available": available,
          "created_at": _iso(created), "updated_at": _iso(updated), "version": version, "is_deleted": deleted,
          "deleted_at": _iso(deleted_at)}
         for (pk, code, product_id, price, attributes, backorder_policy, created, updated, version, deleted, deleted_at, on_hand,
-             reserved, _total) in rows
+             reserved, available, _total) in rows
     ]
     meta = {"page": page, "size": size, "total": total, "pages": math.ceil(total / size) if total else 0}
     return success(data, meta=meta)

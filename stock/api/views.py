@@ -20,6 +20,7 @@ from stock import selectors, services
 from stock.api import filters
 from stock.api.idempotency import idempotent
 from stock.api.plain import plain_reservation
+from stock.api.serializers_states import StateMoveSerializer
 from stock.api.sku_page import plain_page, sku_page_envelope
 from stock.api.serializers import (
     AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
@@ -120,13 +121,15 @@ class WarehouseViewSet(EnvelopeModelViewSet):
 
 class StockLevelViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
-    """One row per (SKU, warehouse); only `low_stock_threshold` is writable."""
+    """One row per (SKU, warehouse) with its quantity states; the settings (`low_stock_threshold`,
+    `safety_stock`, `reorder_point`, `reorder_quantity`) are writable."""
 
     serializer_class = StockLevelSerializer
     filterset_class = filters.StockLevelFilter
     filter_backends = FILTERS
     ordering_map = {"sku_code": ["sku__sku_code"], "warehouse": ["warehouse__code"], "on_hand": ["on_hand"],
-                    "available": ["effective_available"], "updated_at": ["updated_at"]}
+                    "available": ["effective_available"], "damaged": ["damaged"],
+                    "quality_control": ["quality_control"], "updated_at": ["updated_at"]}
     ordering = ["pk"]
     http_method_names = ["get", "patch", "head", "options"]
     action_permissions = {None: ["view"]}  # a method without an action is a 405, not a 403
@@ -139,9 +142,10 @@ class StockLevelViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.Retr
         level = self.get_object()
         serializer = StockLevelUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.stock_level_update_threshold(
-            level=level, low_stock_threshold=serializer.validated_data.get("low_stock_threshold"),
-            **write_preconditions(request, current_version=level.version), user=request.user,
+        settings_given = {field: value for field, value in serializer.validated_data.items() if field != "version"}
+        services.stock_level_update_settings(
+            level=level, **settings_given, **write_preconditions(request, current_version=level.version),
+            user=request.user,
         )
         level = self.get_queryset().get(pk=level.pk)
         return respond(self.get_serializer(level).data, message="Stock level updated", headers={"ETag": etag_for(level)})
@@ -212,6 +216,23 @@ class TransferViewSet(viewsets.GenericViewSet):
         return respond(data, message="Stock transferred", status=status.HTTP_201_CREATED)
 
 
+class StateMoveViewSet(viewsets.GenericViewSet):
+    """`POST` a state move: units of one level between sellable, damaged and quality control."""
+
+    queryset = StockMovement.objects.none()
+    serializer_class = StateMoveSerializer
+    required_permissions = ["stock.move_stock_state"]
+
+    @extend_schema(request=StateMoveSerializer, responses={201: MovementAndLevelSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
+    def create(self, request):
+        serializer = StateMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        movement, level = services.stock_state_move(**serializer.validated_data, user=request.user)
+        data = {"movement": MovementSerializer(movement).data, "level": _levels_data([level])[0]}
+        return respond(data, message="Stock state moved", status=status.HTTP_201_CREATED)
+
+
 class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Hold stock for an order; commit or release it."""
 
@@ -253,6 +274,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data = serializer.validated_data
         reservation = services.reservation_create(
             reference=data["reference"], ttl_seconds=data.get("ttl_seconds"), user=request.user,
+            allow_split=data["allow_split"],
             lines=[services.ReservationRequestLine(sku=line["sku"], quantity=line["quantity"],
                                                    warehouse=line["warehouse"]) for line in data["lines"]],
         )

@@ -152,6 +152,13 @@ def stock_count_apply(
                 "commit or release those reservations first"
             )
             continue
+        unsellable = (level.damaged + level.quality_control) if level else 0
+        if counted < reserved + unsellable:
+            errors[f"line {line.line}"] = (
+                f"counted {counted} is below the {reserved + unsellable} units of {sku.sku_code} in {warehouse.code} "
+                f"reserved, damaged or in quality control; move or write those off first"
+            )
+            continue
         if counted == on_hand:
             result.unchanged += 1
             continue

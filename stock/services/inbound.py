@@ -16,19 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
 
 from inventory_site import metrics
 from inventory_site.transactions import retry_on_deadlock
-from stock.events import emit_level_changed
 from stock.exceptions import Duplicate, InboundNotOpen, InvalidInput, LinesRefused, OverReceipt
 from stock.models import (
     INBOUND_OPEN_STATUSES, InboundLine, InboundShipment, InboundStatus, MovementReason, StockLevel, StockMovement,
     StockState, Warehouse,
 )
 from stock.services.backorders import backorders_settle, lock_waiting
-from stock.services.ledger import MAX_QUANTITY, lock_levels, quantity_check
+from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels, quantity_check
 
 EDITABLE_FIELDS = ("reference", "supplier", "warehouse", "expected_at", "note")
 FIELD_LENGTHS = {name: InboundShipment._meta.get_field(name).max_length for name in ("reference", "supplier", "note")}
@@ -166,18 +163,9 @@ def inbound_update(
 
 def _move_incoming(levels: dict, changes: dict[tuple[int, int], int], *, shipment: InboundShipment, user=None) -> None:
     """Add `changes[pair]` (signed) to each locked level's `incoming`, and emit its event."""
-    now = timezone.now()
     for pair in sorted(changes):
-        change, level = changes[pair], levels[pair]
-        if not change:
-            continue
-        available_before = level.on_hand - level.reserved
-        StockLevel.objects.filter(pk=level.pk).update(
-            incoming=F("incoming") + change, version=F("version") + 1, updated_at=now,
-        )
-        level.incoming += change
-        level.version += 1
-        emit_level_changed(level, available_before=available_before, reference=shipment.reference)
+        if changes[pair]:
+            apply_change(levels[pair], incoming_delta=changes[pair], reference=shipment.reference, user=user)
 
 
 def inbound_open(*, shipment: InboundShipment | int, expected_version: int | None = None,
@@ -281,25 +269,12 @@ def _receipt_movement(level: StockLevel, line: ReceiptLine, *, shipment: Inbound
     """One receipt on a locked level: on-hand up (into a state, when not sellable)."""
     if level.on_hand + line.quantity > MAX_QUANTITY:
         raise InvalidInput(errors={"quantity": [f"On hand would exceed {MAX_QUANTITY}."]})
-    available_before = level.on_hand - level.reserved
-    now = timezone.now()
-    counters = {"on_hand": F("on_hand") + line.quantity}
-    if line.state != StockState.SELLABLE:
-        counters[line.state] = F(line.state) + line.quantity
-    StockLevel.objects.filter(pk=level.pk).update(**counters, version=F("version") + 1, updated_at=now)
-    level.on_hand += line.quantity
-    if line.state != StockState.SELLABLE:
-        setattr(level, line.state, getattr(level, line.state) + line.quantity)
-    level.version += 1
     in_state = line.state != StockState.SELLABLE
-    movement = StockMovement.objects.create(
-        sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=line.quantity, reason=MovementReason.RECEIPT,
-        reference=shipment.reference, note=note, inbound=shipment, balance_after=level.on_hand,
-        state_to=line.state if in_state else "", quantity=line.quantity if in_state else None,
-        created_by=user if user is not None and user.is_authenticated else None,
+    movement = apply_change(
+        level, delta=line.quantity, reason=MovementReason.RECEIPT, reference=shipment.reference, note=note,
+        user=user, inbound=shipment, state_to=line.state if in_state else "",
+        quantity=line.quantity if in_state else None,
     )
-    emit_level_changed(level, available_before=available_before, movement=movement,
-                       reference=shipment.reference, reason=MovementReason.RECEIPT)
     metrics.stock_adjusted(reason=MovementReason.RECEIPT)
     return movement
 

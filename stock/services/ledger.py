@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from stock.events import emit_level_changed
 from stock.exceptions import InvalidInput
-from stock.models import Reservation, StockLevel, StockMovement
+from stock.models import Reservation, StockLevel, StockMovement, StockState
 
 MAX_QUANTITY = 2**31 - 1
+# The states with a counter on the level; `sellable` is what on-hand holds in no other state.
+STATE_COUNTERS = (StockState.DAMAGED, StockState.QUALITY_CONTROL)
 
 
 def quantity_check(value, *, field: str, minimum: int = 0, maximum: int = MAX_QUANTITY) -> int:
@@ -53,31 +55,38 @@ def apply_change(
     level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, reason: str | None = None,
     reference: str = "", note: str = "", reservation: Reservation | None = None, user=None,
     backordered_delta: int = 0, incoming_delta: int = 0,
+    state_from: str = "", state_to: str = "", quantity: int | None = None, inbound=None,
 ) -> StockMovement | None:
-    """Move a locked level's counters and write the ledger row for a non-zero `delta` (and its events)."""
-    available_before = level.on_hand - level.reserved
+    """Move a locked level's counters and write the ledger row for a non-zero `delta` or a move of
+    `quantity` units between states (and its events).
+
+    `state_from`/`state_to` name `damaged` or `quality_control` (their counters move by
+    `quantity`), `sellable` (no counter: on hand in no other state) or nothing (from or to
+    outside the level).
+    """
+    available_before = level.available
     now = timezone.now()
-    counters = {}
-    if backordered_delta:
-        counters["backordered"] = F("backordered") + backordered_delta
-    if incoming_delta:
-        counters["incoming"] = F("incoming") + incoming_delta
+    counters = {"on_hand": delta, "reserved": reserved_delta, "backordered": backordered_delta,
+                "incoming": incoming_delta}
+    for state, sign in ((state_from, -1), (state_to, 1)):
+        if state in STATE_COUNTERS:
+            counters[str(state)] = counters.get(str(state), 0) + sign * quantity
     StockLevel.objects.filter(pk=level.pk).update(
-        on_hand=F("on_hand") + delta, reserved=F("reserved") + reserved_delta,
-        version=F("version") + 1, updated_at=now, **counters,
+        **{field: F(field) + change for field, change in counters.items() if change or field == "on_hand"},
+        version=F("version") + 1, updated_at=now,
     )
     # The row is locked, so the values we hold are the stored ones.
-    level.on_hand += delta
-    level.reserved += reserved_delta
-    level.backordered += backordered_delta
-    level.incoming += incoming_delta
+    for field, change in counters.items():
+        setattr(level, field, getattr(level, field) + change)
     level.version += 1
     level.updated_at = now
     movement = StockMovement.objects.create(
         sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=delta, reason=reason,
         reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
+        state_from=state_from, state_to=state_to, quantity=quantity, inbound=inbound,
         created_by=user if user is not None and user.is_authenticated else None,
-    ) if delta else None
+    ) if delta or quantity else None
     emit_level_changed(level, available_before=available_before, movement=movement, reference=reference,
-                       reservation_id=reservation.pk if reservation else None, reason=reason if delta else None)
+                       reservation_id=reservation.pk if reservation else None,
+                       reason=reason if movement is not None else None)
     return movement

@@ -14,8 +14,9 @@ from django.utils import timezone
 from inventory_site import metrics
 from inventory_site.exceptions import DomainError, VersionConflict, PreconditionFailed
 from stock.exceptions import InsufficientStock, InvalidInput, LinesRefused, OnHandConflict
-from stock.models import MovementReason, StockLevel, StockMovement, Warehouse
+from stock.models import MovementReason, StockLevel, StockMovement, StockState, Warehouse
 from stock.selectors import warehouse_default
+from stock.events import emit_level_changed
 from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels, quantity_check
 from stock.services.reservations import retry_after_expiry
 
@@ -35,6 +36,7 @@ class AdjustmentLine:
     expected_on_hand: int | None = None
     reference: str = ""
     note: str = ""
+    from_state: str = ""
 
 
 def _default_warehouse() -> Warehouse:
@@ -47,7 +49,8 @@ def _default_warehouse() -> Warehouse:
 def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, DomainError | None]:
     """The signed change this line makes to `level`, or the error that refuses it."""
     on_hand = level.on_hand if level else 0
-    reserved = level.reserved if level else 0
+    # Units on hand in another state stay: reserved, damaged, in quality control.
+    held = (level.reserved + level.damaged + level.quality_control) if level else 0
     if line.quantity is not None:
         if line.expected_on_hand is not None and line.expected_on_hand != on_hand:
             return 0, OnHandConflict(on_hand)
@@ -55,8 +58,12 @@ def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, Do
     else:
         delta = line.delta
     result = on_hand + delta
-    if result < 0 or result < reserved:
-        return delta, InsufficientStock(errors={"available": on_hand - reserved, "requested": -delta})
+    if line.from_state == StockState.DAMAGED:  # a write-off: on_hand and damaged drop together
+        damaged = level.damaged if level else 0
+        if -delta > damaged:
+            return delta, InsufficientStock(errors={"damaged": damaged, "requested": -delta})
+    elif result < held:
+        return delta, InsufficientStock(errors={"available": on_hand - held, "requested": -delta})
     if result > MAX_QUANTITY:
         return delta, InvalidInput(errors={"delta": [f"On hand would exceed {MAX_QUANTITY}."]})
     return delta, None
@@ -76,8 +83,9 @@ def _adjust_lines(lines: list[AdjustmentLine], *, user=None) -> tuple[list, list
             continue
         movement = None
         if delta:
+            write_off = {"state_from": line.from_state, "quantity": -delta} if line.from_state else {}
             movement = apply_change(
-                level, delta=delta, reason=line.reason, reference=line.reference, note=line.note, user=user
+                level, delta=delta, reason=line.reason, reference=line.reference, note=line.note, user=user, **write_off,
             )
             metrics.stock_adjusted(reason=line.reason)
             movement.sku, movement.warehouse = line.sku, line.warehouse
@@ -106,6 +114,13 @@ def _prepare(line: AdjustmentLine) -> AdjustmentLine:
         quantity_check(line.quantity, field="quantity")
         if line.expected_on_hand is not None:
             quantity_check(line.expected_on_hand, field="expected_on_hand")
+    if line.from_state:
+        if line.from_state != StockState.DAMAGED:
+            raise InvalidInput(errors={"from_state": ["Only damaged units are written off (from_state: damaged)."]})
+        if line.reason != MovementReason.DAMAGE:
+            raise InvalidInput(errors={"reason": ["A write-off of damaged units has reason damage."]})
+        if line.delta is None or line.delta >= 0:
+            raise InvalidInput(errors={"delta": ["A write-off is a negative delta."]})
     if line.warehouse is None:
         line.warehouse = _default_warehouse()
     elif line.warehouse.is_deleted:
@@ -115,18 +130,21 @@ def _prepare(line: AdjustmentLine) -> AdjustmentLine:
 
 def stock_adjust(
     *, sku, warehouse: Warehouse | None = None, delta: int | None = None, quantity: int | None = None,
-    expected_on_hand: int | None = None, reason: str, reference: str = "", note: str = "", user=None,
+    expected_on_hand: int | None = None, reason: str, reference: str = "", note: str = "", from_state: str = "",
+    user=None,
 ) -> tuple[StockMovement | None, StockLevel]:
     """Change one level's on-hand by `delta`, or set it to `quantity` (a count).
 
-    Returns the movement (None when a count matched on-hand) and the level after it.
-    Raises `InsufficientStock` when on-hand would drop below zero or below what is
-    reserved, `OnHandConflict` when `expected_on_hand` is stale, `InvalidInput` for a
-    zero delta, an unknown reason or a deleted SKU or warehouse.
+    `from_state="damaged"` (reason `damage`, a negative delta) writes damaged units off:
+    `on_hand` and `damaged` drop together. Returns the movement (None when a count matched
+    on-hand) and the level after it. Raises `InsufficientStock` when on-hand would drop
+    below what is reserved, damaged or in quality control (or a write-off exceeds the damaged
+    units), `OnHandConflict` when `expected_on_hand` is stale, `InvalidInput` for a zero
+    delta, an unknown reason or a deleted SKU or warehouse.
     """
     line = _prepare(AdjustmentLine(
         sku=sku, warehouse=warehouse, delta=delta, quantity=quantity, expected_on_hand=expected_on_hand,
-        reason=reason, reference=reference, note=note,
+        reason=reason, reference=reference, note=note, from_state=from_state or "",
     ))
 
     def run():
@@ -214,25 +232,43 @@ def stock_transfer(
     return retry_after_expiry(run, sku_ids=[sku.pk])
 
 
+UNSET = object()
+
+
 @transaction.atomic
-def stock_level_update_threshold(
-    *, level: StockLevel, low_stock_threshold: int | None = None, expected_version: int | None = None,
+def stock_level_update_settings(
+    *, level: StockLevel, low_stock_threshold: int | None = None, safety_stock: int | None = None,
+    reorder_point=UNSET, reorder_quantity=UNSET, expected_version: int | None = None,
     if_match: int | None = None, user=None,
 ) -> StockLevel:
-    """Set a level's `low_stock_threshold` (compare-and-set on `version` when given).
+    """Set a level's settings: `low_stock_threshold`, `safety_stock` (None: unchanged),
+    `reorder_point`, `reorder_quantity` (None: off/default; not given: unchanged). A
+    compare-and-set on `version` when `expected_version`/`if_match` is given.
 
-    Without a threshold nothing changes (the preconditions are still checked): a write that
+    Without a setting nothing changes (the preconditions are still checked): a write that
     names only read-only fields is not an error.
     """
-    if low_stock_threshold is not None:
-        quantity_check(low_stock_threshold, field="low_stock_threshold")
+    changes = {}
+    for field, value in (("low_stock_threshold", low_stock_threshold), ("safety_stock", safety_stock)):
+        if value is not None:
+            changes[field] = quantity_check(value, field=field)
+    for field, value, minimum in (("reorder_point", reorder_point, 0), ("reorder_quantity", reorder_quantity, 1)):
+        if value is not UNSET:
+            changes[field] = None if value is None else quantity_check(value, field=field, minimum=minimum)
     locked = StockLevel.objects.select_for_update().get(pk=level.pk)
     if if_match is not None and if_match != locked.version:
         raise PreconditionFailed(locked.version)
     if expected_version is not None and expected_version != locked.version:
         raise VersionConflict(locked.version)
-    if low_stock_threshold is not None:
-        StockLevel.objects.filter(pk=level.pk).update(
-            low_stock_threshold=low_stock_threshold, version=F("version") + 1, updated_at=timezone.now()
-        )
+    if changes:
+        StockLevel.objects.filter(pk=level.pk).update(**changes, version=F("version") + 1, updated_at=timezone.now())
+        if "safety_stock" in changes and changes["safety_stock"] != locked.safety_stock:
+            # What is available moved: the level's event (and any low/out crossing) says so.
+            after = StockLevel.objects.get(pk=level.pk)
+            emit_level_changed(after, available_before=locked.available, reason=None)
     return StockLevel.objects.select_related("sku", "warehouse").get(pk=level.pk)
+
+
+def stock_level_update_threshold(*, level: StockLevel, low_stock_threshold: int | None = None, **kwargs) -> StockLevel:
+    """Set a level's `low_stock_threshold` (`stock_level_update_settings` with that one setting)."""
+    return stock_level_update_settings(level=level, low_stock_threshold=low_stock_threshold, **kwargs)

@@ -2,7 +2,8 @@
 
 One data-modifying CTE resolves the SKU and warehouse codes, locks the levels in the
 fixed (sku_id, warehouse_id) order, moves `reserved` with the conditional
-`UPDATE ... WHERE on_hand - reserved >= n` (in bigint: never overflows), inserts the
+`UPDATE ... WHERE available >= n` (the one `available` of `stock.selectors.available_sql`,
+in bigint: never overflows; safety stock is never reserved), inserts the
 reservation and its lines, and writes the events of the new reservation to the outbox
 (`stock.level.changed` per level with its crossings, then `reservation.created`: the rows
 `stock.events.emit_reserved` writes on the general path), from the figures the `placed`
@@ -19,11 +20,11 @@ shortages by line), falls back to other warehouses and records overdue reservati
 `reservation_place(..., extra_steps=...)` appends more CTE steps to the statement.
 """
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contextlib import nullcontext
-
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DataError, connection, transaction
 from django.utils import timezone
@@ -33,6 +34,7 @@ from events.services import events_written, outbox_insert
 from inventory_site import metrics
 from stock.events import reserved_events_sql
 from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
+from stock.selectors import level_available_sql
 
 INCOMPLETE = "INCOMPLETE"
 INVALID_TEXT_REPRESENTATION = "22P02"
@@ -60,15 +62,18 @@ def _statement(extra_steps: Sequence[str]) -> str:
         f"target AS (SELECT r.idx, r.quantity, s.id AS sku_id, s.sku_code, w.id AS warehouse_id, w.code AS warehouse"
         f" FROM request r JOIN {sku} s ON lower(s.sku_code) = lower(r.sku_code) AND NOT s.is_deleted"
         f" JOIN {warehouse} w ON NOT w.is_deleted AND"
-        f" (CASE WHEN r.warehouse_code IS NULL THEN w.is_default ELSE w.code = upper(r.warehouse_code) END))",
+        # No warehouse named: the first by the `priority` strategy (lower priority, the default
+        # among equals, then id); if it has too little, the general path tries the others.
+        f" (CASE WHEN r.warehouse_code IS NULL THEN w.id = (SELECT f.id FROM {warehouse} f"
+        f" WHERE NOT f.is_deleted AND (f.is_active OR f.is_default) ORDER BY f.priority, f.is_default DESC, f.id LIMIT 1)"
+        f" ELSE w.code = upper(r.warehouse_code) END))",
         # Every lock in the one order used for levels everywhere: no deadlock with other writers.
         f"locked AS (SELECT l.id, t.idx, t.quantity FROM {level} l JOIN target t"
         f" ON l.sku_id = t.sku_id AND l.warehouse_id = t.warehouse_id ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l)",
         f"placed AS (UPDATE {level} l SET reserved = l.reserved + k.quantity, version = l.version + 1,"
-        f" updated_at = %(now)s FROM locked k WHERE l.id = k.id"
-        f" AND l.on_hand::bigint - l.reserved - l.damaged - l.quality_control - l.safety_stock >= k.quantity"
+        f" updated_at = %(now)s FROM locked k WHERE l.id = k.id AND {level_available_sql('l', vendor='postgresql')} >= k.quantity"
         f" RETURNING k.idx, l.id AS level_id, l.sku_id, l.warehouse_id, k.quantity, l.on_hand, l.reserved, l.version,"
-        f" l.low_stock_threshold)",
+        f" l.low_stock_threshold, l.damaged, l.quality_control, l.safety_stock, l.incoming, l.backordered)",
         f"reservation AS (INSERT INTO {reservation} (created_at, updated_at, reference, status, expires_at, created_by_id)"
         f" SELECT %(now)s, %(now)s, %(reference)s, %(status)s, %(expires_at)s, %(user_id)s"
         f" WHERE (SELECT count(*) FROM placed) = %(n)s RETURNING id)",
@@ -108,6 +113,8 @@ def reservation_place(
     """
     if connection.vendor != "postgresql" or not lines:
         return None
+    if settings.STOCK_ALLOCATION_STRATEGY != "priority" and any(line.warehouse_code is None for line in lines):
+        return None  # placing by most stock reads every warehouse first: the general path does
     now = timezone.now()
     expires_at = now + timedelta(seconds=ttl_seconds)
     user_id = user.pk if user is not None and user.is_authenticated else None

@@ -1,9 +1,10 @@
 """Reservations: hold stock for an order, then commit (sold), release, or let it expire.
 
-`reserved` moves with one conditional `UPDATE ... WHERE on_hand >= reserved + n` per
-line, so a reservation transaction is a handful of round trips and never oversells,
-whatever the number of concurrent clients or processes. Lines are applied in the
-fixed (sku_id, warehouse_id) order used for every level lock.
+`reserved` moves with one conditional `UPDATE ... WHERE available >= n` per line (the one
+`available`: safety stock is never reserved), so a reservation transaction is a handful of
+round trips and never oversells, whatever the number of concurrent clients or processes.
+Lines are placed by `stock.services.allocation` and applied in the fixed
+(sku_id, warehouse_id) order used for every level lock.
 """
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from stock.exceptions import (
     Backordered, InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
 )
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
-from stock.selectors import bigint, reservation_status, warehouse_default
+from stock.selectors import level_available_sql, reservation_status, warehouse_default
+from stock.services import allocation
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS, backorder_try, backorders_allowed
 from stock.services.ledger import apply_change, lock_levels, quantity_check
 
@@ -43,38 +45,27 @@ def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime
     # The conditional UPDATE written out: built through the ORM (F() expressions) it cost
     # about 1 ms of CPU, several times what PostgreSQL spends running it, on the one path
     # every reservation takes.
+    table = StockLevel._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {StockLevel._meta.db_table}"
+            f"UPDATE {table}"
             " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
-            # What is available; units in other states are not. It never leaves int4: the states
-            # fit in on_hand (a database check), so only safety_stock can take it below 0.
-            " WHERE sku_id = %s AND warehouse_id = %s"
-            " AND on_hand - reserved - damaged - quality_control - safety_stock >= %s",
+            # The one `available` (in bigint: no overflow for any n); reservations never take safety stock.
+            f" WHERE sku_id = %s AND warehouse_id = %s AND {level_available_sql(table, vendor=connection.vendor)} >= %s",
             [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
         )
         return cursor.rowcount == 1
 
 
-def _fallback_warehouses(*, sku_id: int, quantity: int, exclude: int | None) -> list[int]:
-    """Active warehouses that hold enough of this SKU, first (lowest id) first."""
-    return list(
-        StockLevel.objects.filter(
-            sku_id=sku_id, warehouse__is_active=True, warehouse__is_deleted=False,
-            on_hand__gte=bigint("reserved") + bigint("damaged") + bigint("quality_control") + bigint("safety_stock")
-            + quantity,
-        ).exclude(warehouse_id=exclude).order_by("warehouse_id").values_list("warehouse_id", flat=True)
-    )
+def _shortage(line: ReservationRequestLine, available: int) -> dict:
+    return {"sku_code": line.sku.sku_code, "available": available, "requested": line.quantity}
 
 
-def _shortage(line: ReservationRequestLine, default: Warehouse | None) -> dict:
-    levels = StockLevel.objects.filter(sku_id=line.sku.pk)
-    if line.warehouse is not None:
-        levels = levels.filter(warehouse=line.warehouse)
-    elif default is not None:
-        levels = levels.filter(warehouse__is_active=True, warehouse__is_deleted=False) | levels.filter(warehouse=default)
-    available = max((lvl.available for lvl in levels), default=0)
-    return {"sku_code": line.sku.sku_code, "available": max(available, 0), "requested": line.quantity}
+class _StalePlan(Exception):
+    """A planned chunk found less available than the plan read: plan again."""
+
+
+PLAN_ATTEMPTS = 3
 
 
 def _quantity_error(quantity) -> InvalidInput | None:
@@ -105,14 +96,17 @@ def _validate(lines: list[ReservationRequestLine], ttl_seconds: int) -> None:
 
 def reservation_create(
     *, reference: str, lines: list[ReservationRequestLine], ttl_seconds: int | None = None, user=None,
+    allow_split: bool = False,
 ) -> Reservation:
     """Hold every line's quantity, or none: `InsufficientStock` names each short line by index.
 
-    A line without a warehouse takes the default warehouse, else the first active
-    warehouse that has enough. A line of a SKU that allows backorders, short everywhere,
-    takes what its first warehouse has and backorders the rest against that warehouse's
-    incoming stock (`backordered` on the line). `ttl_seconds` beyond 7 days is kept only
-    while some line is backordered.
+    A line without a warehouse is placed by `STOCK_ALLOCATION_STRATEGY` (see
+    `stock.services.allocation`); with `allow_split`, a line no single warehouse covers is
+    split over several, one reservation line per warehouse used. A line of a SKU that
+    allows backorders that cannot be placed takes what its warehouse (the named one, else
+    the default) has available and backorders the rest against that warehouse's incoming
+    stock (`backordered` on the line). `ttl_seconds` beyond 7 days is kept only while some
+    line is backordered.
     """
     ttl_seconds = settings.RESERVATION_TTL_SECONDS if ttl_seconds is None else ttl_seconds
     _validate(lines, ttl_seconds)
@@ -121,8 +115,7 @@ def reservation_create(
         raise InvalidInput(errors={"warehouse": ["There is no default warehouse; name one."]})
 
     @transaction.atomic
-    def run() -> Reservation:
-        now = timezone.now()
+    def place(now: datetime, *, last: bool) -> Reservation:
         # The order row first: a level's row lock, taken by the first UPDATE below, is then
         # held only for the UPDATEs, the lines' INSERT and the COMMIT (a hot SKU serializes
         # every reservation on that lock). A refusal rolls the row back with the rest.
@@ -130,40 +123,60 @@ def reservation_create(
             reference=reference, expires_at=now + timedelta(seconds=ttl_seconds),
             created_by=user if user is not None and user.is_authenticated else None,
         )
-        placed: dict[int, int] = {}
+        placing = allocation.plan(lines, allow_split=allow_split)
+        # Short lines of SKUs that allow backorders wait on incoming stock at their warehouse.
+        waiting_at = {i: (lines[i].warehouse or default).pk for i in placing.short if backorders_allowed(lines[i].sku)}
+        refused = {i: available for i, available in placing.short.items() if i not in waiting_at}
+        if refused:
+            raise LinesRefused({i: InsufficientStock(errors=_shortage(lines[i], available))
+                                for i, available in sorted(refused.items())})
+        failed: set[int] = set()
+        short: dict[int, int] = {}
         waiting: dict[int, int] = {}
-        short: dict[int, InsufficientStock] = {}
-        order = sorted(range(len(lines)), key=lambda i: (lines[i].sku.pk, (lines[i].warehouse or default).pk))
-        for index in order:
-            line = lines[index]
-            first = (line.warehouse or default).pk
-            if _try_reserve(sku_id=line.sku.pk, warehouse_id=first, quantity=line.quantity, now=now):
-                placed[index] = first
+        steps = [(c.sku_id, c.warehouse_id, c.index, c) for c in placing.chunks]
+        steps += [(lines[i].sku.pk, warehouse_id, i, None) for i, warehouse_id in waiting_at.items()]
+        # Every UPDATE in the one lock order, (sku_id, warehouse_id), whatever the strategy.
+        for sku_id, warehouse_id, index, chunk in sorted(steps, key=lambda step: step[:3]):
+            if chunk is not None:
+                if not _try_reserve(sku_id=sku_id, warehouse_id=warehouse_id, quantity=chunk.quantity, now=now):
+                    failed.add(index)
                 continue
-            if line.warehouse is None:
-                for warehouse_id in _fallback_warehouses(sku_id=line.sku.pk, quantity=line.quantity, exclude=first):
-                    if _try_reserve(sku_id=line.sku.pk, warehouse_id=warehouse_id, quantity=line.quantity, now=now):
-                        placed[index] = warehouse_id
-                        break
-            if index not in placed and backorders_allowed(line.sku):
-                rest = backorder_try(sku_id=line.sku.pk, warehouse_id=first, quantity=line.quantity, now=now)
-                if rest is not None:
-                    placed[index], waiting[index] = first, rest
-            if index not in placed:
-                short[index] = InsufficientStock(errors=_shortage(line, default))
-        if short:
-            raise LinesRefused(short)
+            rest = backorder_try(sku_id=sku_id, warehouse_id=warehouse_id, quantity=lines[index].quantity, now=now)
+            if rest is None:  # read under the level's lock: a shortage, not a stale plan
+                short[index] = placing.short[index]
+            else:
+                waiting[index] = rest
+        if failed and not last:
+            raise _StalePlan
+        if failed or short:  # (failed: the plan's figures went stale three times; tell what the levels hold now)
+            errors = {i: InsufficientStock(errors=_shortage(lines[i], available)) for i, available in short.items()}
+            if failed:
+                ranked = [w.pk for w in allocation.candidate_warehouses()]
+                errors.update({i: InsufficientStock(errors=_shortage(lines[i], allocation.shortage_available(
+                    lines[i], ranked))) for i in failed})
+            raise LinesRefused(dict(sorted(errors.items())))
         if not any(waiting.values()) and ttl_seconds > MAX_TTL_SECONDS:
             reservation.expires_at = now + timedelta(seconds=MAX_TTL_SECONDS)
             reservation.save(update_fields=["expires_at"])
+        rows = [(c.index, c.warehouse_id, c.quantity, 0) for c in placing.chunks]
+        rows += [(i, waiting_at[i], lines[i].quantity, rest) for i, rest in waiting.items()]
         made = ReservationLine.objects.bulk_create([
-            ReservationLine(reservation=reservation, sku=line.sku, warehouse_id=placed[i], quantity=line.quantity,
-                            backordered=waiting.get(i, 0))
-            for i, line in enumerate(lines)
+            ReservationLine(reservation=reservation, sku=lines[index].sku, warehouse_id=warehouse_id,
+                            quantity=quantity, backordered=backordered)
+            for index, warehouse_id, quantity, backordered in sorted(rows, key=lambda row: row[0])
         ])
         _attach_lines(reservation, made, known=[default, *(line.warehouse for line in lines)])
         emit_reserved(reservation, made)
         return reservation
+
+    def run() -> Reservation:
+        now = timezone.now()
+        for attempt in range(PLAN_ATTEMPTS):
+            try:
+                return place(now, last=attempt == PLAN_ATTEMPTS - 1)
+            except _StalePlan:
+                continue
+        raise AssertionError("unreachable: the last attempt raises or returns")
 
     try:
         reservation = retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})

@@ -9,6 +9,7 @@ from stock.models import (
     WAREHOUSE_CODE_VALIDATOR, InboundShipment, ReservationLine, StockLevel, StockMovement, Warehouse,
 )
 from stock.selectors import levels_holding_stock
+from stock.services.ledger import quantity_check
 
 NAME_MAX_LENGTH = Warehouse._meta.get_field("name").max_length
 
@@ -30,6 +31,11 @@ def _checked(fields: dict) -> dict:
         except ValidationError as exc:
             errors["code"] = exc.messages
         fields = {**fields, "code": code}
+    if "priority" in fields:
+        try:
+            quantity_check(fields["priority"], field="priority")
+        except InvalidInput as exc:
+            errors.update(exc.errors)
     if "name" in fields:
         try:
             validate_name(fields["name"])
@@ -54,15 +60,18 @@ def _unset_default(*, keep_pk: int | None, user=None) -> None:
 
 
 @transaction.atomic
-def warehouse_create(*, code: str, name: str, is_active: bool = True, is_default: bool = False, user=None) -> Warehouse:
-    """A new warehouse; `code` is stored upper case and must be unused (deleted ones included)."""
-    checked = _checked({"code": code, "name": name})
+def warehouse_create(
+    *, code: str, name: str, is_active: bool = True, is_default: bool = False, priority: int = 100, user=None,
+) -> Warehouse:
+    """A new warehouse; `code` is stored upper case and must be unused (deleted ones included).
+    `priority`: where reservations that name no warehouse try it (lower first)."""
+    checked = _checked({"code": code, "name": name, "priority": priority})
     code, name = checked["code"], checked["name"]
     if _code_taken(code):
         raise _duplicate(code)
     if is_default:
         _unset_default(keep_pk=None, user=user)
-    warehouse = Warehouse(code=code, name=name, is_active=is_active, is_default=is_default)
+    warehouse = Warehouse(code=code, name=name, is_active=is_active, is_default=is_default, priority=priority)
     warehouse._history_user = user
     try:
         with transaction.atomic():
@@ -77,14 +86,14 @@ def warehouse_update(
     *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None,
     user=None, **changes,
 ) -> Warehouse:
-    """Change `code`, `name`, `is_active` or `is_default`; making it the default unsets the old one.
+    """Change `code`, `name`, `is_active`, `is_default` or `priority`; making it the default unsets the old one.
 
     The default cannot be unset directly: make another warehouse the default instead.
     """
     warehouse = Warehouse.lock_for_write(
         warehouse.pk, expected_version=expected_version, if_match=if_match, queryset=Warehouse.all_objects.all()
     )
-    allowed = {"code", "name", "is_active", "is_default"}
+    allowed = {"code", "name", "is_active", "is_default", "priority"}
     changes = _checked({k: v for k, v in changes.items() if k in allowed})
     if "code" in changes:
         if changes["code"] != warehouse.code and _code_taken(changes["code"], exclude_pk=warehouse.pk):

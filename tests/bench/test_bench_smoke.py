@@ -159,3 +159,28 @@ def test_pgbench_runs_the_statement_the_service_sends():
     created = Event.objects.get(type="reservation.created")
     assert created.data["id"] == reservation.pk and created.data["expires_at"].endswith("Z")
     assert Event.objects.filter(type="stock.level.changed", sku_code="SKU-5").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_depth_baseline_statement_still_runs_on_todays_schema():
+    """bench.depth's literal of the f0866fd statement reserves on today's tables (their new
+    columns have database defaults), so the pgbench comparison measures a working statement."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.depth import BASELINE_STATEMENT
+    from stock.models import Reservation, StockLevel
+    from stock.services import stock_receive
+    from tests.stock.factories import SKUFactory
+
+    sku = SKUFactory(sku_code="DEPTH-1")
+    stock_receive(sku=sku, quantity=3)
+    now = timezone.now()
+    params = {"idx": [0], "codes": ["DEPTH-1"], "warehouses": [None], "quantities": [2], "now": now,
+              "expires_at": now, "reference": "B", "status": "active", "user_id": None, "n": 1}
+    with connection.cursor() as cursor:
+        cursor.execute(BASELINE_STATEMENT, params)
+        assert cursor.fetchall()[0][0] == 0
+    assert StockLevel.objects.get(sku=sku).reserved == 2
+    assert Reservation.objects.get(reference="B").lines.get().backordered == 0

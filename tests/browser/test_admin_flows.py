@@ -149,7 +149,6 @@ def test_product_with_two_skus_then_adjust_stock(new_page):
 
 def test_stale_save_from_two_browsers(new_page):
     from catalog import services
-    from catalog.models import Product
 
     category = services.category_create(name="Garden")
     product = services.product_create(name="Hose", category_id=category.pk)

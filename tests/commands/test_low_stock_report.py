@@ -37,19 +37,20 @@ def test_table_lists_low_levels_furthest_below_first(run, levels):
     output = run("low_stock_report")
     lines = output.out.splitlines()
 
-    assert lines[0].split() == ["warehouse", "sku_code", "product", "on_hand", "reserved", "available",
+    assert lines[0].split() == ["warehouse", "sku_code", "product", "on_hand", "reserved", "damaged",
+                                "quality_control", "safety_stock", "available", "incoming", "backordered",
                                 "threshold", "shortfall"]
     assert [line.split()[1] for line in lines[2:-1]] == ["LOW-1", "HELD-1", "EDGE-1"]
-    assert lines[3].split()[-4:] == ["4", "2", "3", "1"]
+    assert lines[3].split()[-9:] == ["4", "0", "0", "0", "2", "0", "0", "3", "1"]
     assert output.summary.startswith("3 low stock levels")
 
 
 def test_csv(run, levels):
     output = run("low_stock_report", "--format", "csv")
 
-    assert output.out.splitlines()[0] == "warehouse,sku_code,product,on_hand,reserved,available,threshold,shortfall"
+    assert output.out.splitlines()[0] == "warehouse,sku_code,product,on_hand,reserved,damaged,quality_control,safety_stock,available,incoming,backordered,threshold,shortfall"
     assert output.out.splitlines()[1].startswith("MAIN,LOW-1,")
-    assert output.out.splitlines()[1].endswith(",1,0,1,10,9")
+    assert output.out.splitlines()[1].endswith(",1,0,0,0,0,1,0,0,10,9")
     assert len(output.out.splitlines()) == 4
     assert "3 low stock levels" in output.err
 
@@ -88,3 +89,14 @@ def test_unknown_warehouse_exits_non_zero(db):
     )
     assert done.returncode == 1
     assert "Unknown warehouse 'NOPE'" in done.stderr and "low stock levels" not in done.stdout
+
+
+def test_every_state_counts_in_available(run, db):
+    """10 on hand, 2 damaged, 1 in quality control, 5 safety stock: 2 available, at a threshold of 2."""
+    sku = SKUFactory(sku_code="STATES-1")
+    stock_receive(sku=sku, quantity=10)
+    StockLevel.objects.filter(sku=sku).update(damaged=2, quality_control=1, safety_stock=5, low_stock_threshold=2)
+    rows = run("low_stock_report", "--format", "csv").out.splitlines()
+    assert rows[1].split(",")[1:] == ["STATES-1", sku.product.name, "10", "0", "2", "1", "5", "2", "0", "0", "2", "0"]
+    StockLevel.objects.filter(sku=sku).update(safety_stock=4)  # 3 available: above the threshold
+    assert len(run("low_stock_report", "--format", "csv").out.splitlines()) == 1

@@ -2,7 +2,7 @@
 import http.server
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass

@@ -1,7 +1,6 @@
 """Delivery outcomes on /metrics: each attempt counted once its outcome is committed."""
 import datetime
 
-import pytest
 from django.utils import timezone
 
 from events.models import WebhookDelivery

@@ -18,7 +18,7 @@ from events.models import Event, WebhookDelivery
 from events.services import event_emit, webhook_create
 from tests.events.receiver import wait_for
 from tests.events.worker import Worker, purge_broker
-from tests.reliability.server import TcpProxy, database_url
+from tests.reliability.server import TcpProxy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -41,7 +41,7 @@ SPEC_ROLES = {
     },
     "Stock clerk": {
         "has": {f"catalog.view_{m}" for m in CATALOG} | {f"stock.view_{m}" for m in STOCK}
-        | {"stock.adjust_stock", "stock.transfer_stock"} | INBOUND,
+        | {"stock.adjust_stock", "stock.transfer_stock", "stock.move_stock_state"} | INBOUND,
         "either": {"stock.change_stocklevel"} | CLERK_INBOUND,  # the low-stock threshold: part of "adjust"?
     },
     "Integration": {
@@ -81,6 +81,7 @@ RULES = [
     ("POST", r"^/api/v1/stock/reorder-suggestions/create-drafts/$", ("stock.add_inboundshipment",)),
     ("POST", r"^/api/v1/stock/adjustments/", ("stock.adjust_stock",)),
     ("POST", r"^/api/v1/stock/transfers/", ("stock.transfer_stock",)),
+    ("POST", r"^/api/v1/stock/state-moves/", ("stock.move_stock_state",)),  # stock-depth.md: state moves
     ("POST", r"^/api/v1/stock/reservations/$", ("stock.add_reservation",)),
     ("POST", r"^/api/v1/stock/reservations/\d+/commit/$", ("stock.commit_reservation",)),
     ("POST", r"^/api/v1/stock/reservations/\d+/release/$", ("stock.release_reservation",)),

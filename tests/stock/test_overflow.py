@@ -62,8 +62,8 @@ def test_low_stock_report(huge_threshold):
     out = StringIO()
     call_command("low_stock_report", "--format", "csv", stdout=out, stderr=StringIO())
     rows = out.getvalue().splitlines()
-    assert rows[1].split(",")[1:] == [huge_threshold.sku_code, huge_threshold.product.name, "10", "1", "9",
-                                      str(MAX), str(MAX - 9)]
+    assert rows[1].split(",")[1:] == [huge_threshold.sku_code, huge_threshold.product.name, "10", "1", "0", "0", "0",
+                                      "9", "0", "0", str(MAX), str(MAX - 9)]
 
 
 def test_reserving_the_largest_quantity_on_top_of_a_reservation_is_insufficient_stock(api, huge_threshold):

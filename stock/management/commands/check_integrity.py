@@ -1,16 +1,18 @@
-"""`manage.py check_integrity [--fix]`: ledger sums, reserved quantities and the category tree."""
+"""`manage.py check_integrity [--fix]`: every quantity state of every level, and the category tree."""
 from django.core.management.base import BaseCommand
 
 from catalog.models import Category
-from stock.selectors import category_tree_drifts, ledger_drifts, reserved_drifts
+from stock.selectors_integrity import category_tree_drifts, stock_drifts
 
 
 class Command(BaseCommand):
     help = (
-        "Check that every stock level's on_hand equals the sum of its movements, that reserved "
-        "equals the lines of reservations stored as active (overdue ones not yet recorded are "
-        "not drift), and that the category tree (django-mptt) is sound. Prints each drift and "
-        "exits 1 if there is any. --fix rebuilds the category tree; stock is never changed."
+        "Check that every stock level's on_hand equals the sum of its movements; damaged and "
+        "quality_control the units moved into minus out of them; reserved the allocated units and "
+        "backordered the backordered units of lines of reservations stored as active (overdue ones "
+        "not yet recorded are not drift); incoming what open inbound lines still expect; and that "
+        "the category tree (django-mptt) is sound. Prints each drift and exits 1 if there is any. "
+        "--fix rebuilds the category tree; stock is never changed."
     )
 
     def add_arguments(self, parser):
@@ -22,10 +24,10 @@ class Command(BaseCommand):
             Category.all_objects.rebuild()
             self.stdout.write(f"Rebuilt the category tree ({len(tree)} problem(s) found before).")
             tree = category_tree_drifts()
-        drifts = ledger_drifts() + reserved_drifts() + tree
+        drifts = stock_drifts() + tree
         for drift in drifts:
             self.stdout.write(f"DRIFT {drift}")
         if drifts:
             self.stderr.write(f"{len(drifts)} drift(s) found.")
             raise SystemExit(1)
-        self.stdout.write("OK: ledger, reserved quantities and category tree agree.")
+        self.stdout.write("OK: ledger, quantity states, reserved, backordered and incoming quantities and category tree agree.")

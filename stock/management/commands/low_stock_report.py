@@ -9,13 +9,15 @@ from inventory_site.management.output import discard_after_broken_pipe
 from stock.selectors import warehouse_by_code
 from stock.selectors_reports import low_stock_report_levels
 
-COLUMNS = ("warehouse", "sku_code", "product", "on_hand", "reserved", "available", "threshold", "shortfall")
+COLUMNS = ("warehouse", "sku_code", "product", "on_hand", "reserved", "damaged", "quality_control", "safety_stock",
+           "available", "incoming", "backordered", "threshold", "shortfall")
 
 
 class Command(BaseCommand):
     help = (
-        "List stock levels whose available quantity (on hand minus reserved) is at or below their "
-        "low-stock threshold, the furthest below first. Table for people, CSV for scripts."
+        "List stock levels whose available quantity (on hand minus reserved, damaged, in quality "
+        "control and safety stock, never below 0) is at or below their low-stock threshold, the "
+        "furthest below first, with every quantity state. Table for people, CSV for scripts."
     )
 
     def add_arguments(self, parser):
@@ -30,7 +32,8 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         rows = (
             (level.warehouse.code, level.sku.sku_code, level.sku.product.name, level.on_hand,
-             level.effective_reserved, level.effective_available, level.low_stock_threshold, level.shortfall)
+             level.effective_reserved, level.damaged, level.quality_control, level.safety_stock,
+             level.effective_available, level.incoming, level.backordered, level.low_stock_threshold, level.shortfall)
             for level in low_stock_report_levels(warehouse=only).iterator(chunk_size=2000)
         )
         if format == "csv":

@@ -1,7 +1,7 @@
 """The browsable API (session login, HTML) renders the catalog endpoints without errors."""
 import pytest
 
-from tests.catalog.factories import CategoryFactory, SKUFactory
+from tests.catalog.factories import SKUFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,8 @@ def test_receipt_creates_level(api, sku, main):
     assert body["status"] == "success" and body["message"] == "Stock adjusted"
     assert body["data"]["movement"] | {"id": 0, "created_at": ""} == {
         "id": 0, "sku_id": sku.pk, "sku_code": sku.sku_code, "warehouse": "MAIN", "delta": 40, "reason": "receipt",
-        "reference": "PO-1", "note": "", "reservation_id": None, "balance_after": 40, "created_by": "admin",
+        "reference": "PO-1", "note": "", "reservation_id": None, "balance_after": 40,
+        "state_from": "", "state_to": "", "quantity": None, "inbound_id": None, "created_by": "admin",
         "created_at": ""}
     level = body["data"]["level"]
     assert (level["on_hand"], level["reserved"], level["available"], level["warehouse"]) == (40, 0, 40, "MAIN")

@@ -17,7 +17,9 @@ def test_level_fields(api, stocked):
     level = response.json()["data"][0]
     assert level | {"id": 0, "updated_at": ""} == {
         "id": 0, "sku_id": stocked.pk, "sku_code": stocked.sku_code, "warehouse": "MAIN", "on_hand": 10,
-        "reserved": 3, "available": 7, "low_stock_threshold": 0, "is_low": False, "version": 3, "updated_at": ""}
+        "reserved": 3, "damaged": 0, "quality_control": 0, "sellable": 7, "safety_stock": 0, "available": 7,
+        "incoming": 0, "backordered": 0, "low_stock_threshold": 0, "is_low": False, "reorder_point": None,
+        "reorder_quantity": None, "version": 3, "updated_at": ""}
 
 
 def test_level_filters(api, stocked, other):

@@ -1,0 +1,102 @@
+"""The quantity states in the admin: every state on the level list and page, the settings saved
+through the service, the state-move screen (form -> service -> message), warehouse priority."""
+import html as html_lib
+import re
+
+import pytest
+from django.urls import reverse
+
+from stock.models import StockLevel, StockMovement, Warehouse
+from tests.conftest import grant
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+MOVE = "admin:stock_stocklevel_state_move"
+
+
+def text_of(response) -> str:
+    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
+
+
+@pytest.fixture
+def level(catalog):
+    level = StockLevel.objects.get(sku=catalog["red"])
+    StockLevel.objects.filter(pk=level.pk).update(safety_stock=2)
+    level.refresh_from_db()
+    return level
+
+
+def test_the_level_list_and_page_show_every_state(staff_client, level):
+    StockLevel.objects.filter(pk=level.pk).update(damaged=1, quality_control=3)
+    listing = staff_client.get(reverse("admin:stock_stocklevel_changelist"))
+    headers = text_of(listing)
+    for column in ("damaged", "quality control", "safety stock", "available", "incoming", "backordered"):
+        assert column in headers.lower()
+    row = next(r for r in listing.context["cl"].result_list if r.pk == level.pk)
+    assert row.effective_available == level.on_hand - 1 - 3 - 2
+    page = staff_client.get(reverse("admin:stock_stocklevel_change", args=[level.pk]))
+    content = page.content.decode()
+    assert 'name="safety_stock"' in content and 'name="reorder_point"' in content and 'name="damaged"' not in content
+    assert reverse("admin:stock_stocklevel_state_move_level", args=[level.pk]) in content
+
+
+def test_settings_are_saved_through_the_service_and_checked(staff_client, level):
+    url = reverse("admin:stock_stocklevel_change", args=[level.pk])
+    data = {"low_stock_threshold": 1, "safety_stock": 5, "reorder_point": 4, "reorder_quantity": 20,
+            "expected_version": level.version}
+    assert staff_client.post(url, data).status_code == 302
+    level.refresh_from_db()
+    assert (level.safety_stock, level.reorder_point, level.reorder_quantity) == (5, 4, 20)
+    refused = staff_client.post(url, {**data, "reorder_quantity": 0, "expected_version": level.version})
+    assert refused.status_code == 200
+    level.refresh_from_db()
+    assert level.reorder_quantity == 20
+
+
+def test_a_state_move_from_the_level_page(staff_client, level):
+    url = reverse("admin:stock_stocklevel_state_move_level", args=[level.pk])
+    assert staff_client.get(url).status_code == 200
+    response = staff_client.post(url, {
+        "sku_code": level.sku.sku_code, "warehouse": level.warehouse.pk, "quantity": 2,
+        "from_state": "sellable", "to_state": "quality_control", "reason": "inspection", "reference": "QC-1",
+    }, follow=True)
+    assert response.status_code == 200
+    assert f"Moved 2 × {level.sku.sku_code}" in text_of(response) and "2 in quality control" in text_of(response)
+    level.refresh_from_db()
+    assert level.quality_control == 2
+    movement = StockMovement.objects.get(delta=0)
+    assert (movement.state_from, movement.state_to, movement.quantity, movement.reference) == (
+        "sellable", "quality_control", 2, "QC-1")
+
+
+def test_a_refused_state_move_shows_why_and_writes_nothing(staff_client, level):
+    response = staff_client.post(reverse(MOVE), {
+        "sku_code": level.sku.sku_code, "warehouse": level.warehouse.pk, "quantity": 1,
+        "from_state": "damaged", "to_state": "sellable", "reason": "correction",
+    })
+    assert response.status_code == 200
+    assert "Not moved" in text_of(response) and "0 unit(s) are damaged" in text_of(response)
+    same = staff_client.post(reverse(MOVE), {
+        "sku_code": level.sku.sku_code, "warehouse": level.warehouse.pk, "quantity": 1,
+        "from_state": "damaged", "to_state": "damaged", "reason": "correction",
+    })
+    assert "Must differ from from." in text_of(same)
+    assert not StockMovement.objects.filter(delta=0).exists()
+
+
+def test_the_state_move_screen_needs_its_permission(client, level):
+    user = UserFactory(is_staff=True)
+    grant(user, "stock.view_stocklevel", "stock.adjust_stock")
+    client.force_login(user)
+    assert client.get(reverse(MOVE)).status_code == 403
+    grant(user, "stock.move_stock_state")
+    assert client.get(reverse(MOVE)).status_code == 200
+
+
+def test_warehouse_priority_in_the_admin(staff_client, main_warehouse):
+    response = staff_client.post(reverse("admin:stock_warehouse_add"), {
+        "code": "north", "name": "North", "is_active": "on", "priority": 3,
+    })
+    assert response.status_code == 302 and Warehouse.objects.get(code="NORTH").priority == 3
+    listing = text_of(staff_client.get(reverse("admin:stock_warehouse_changelist")))
+    assert "priority" in listing.lower()

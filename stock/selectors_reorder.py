@@ -3,15 +3,7 @@ from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, QueryS
 from django.db.models.functions import Greatest
 
 from stock.models import StockLevel
-from stock.selectors import bigint
-
-
-def _available():
-    # The spec's `available`, stored figures (what a reservation may take now).
-    return Greatest(
-        bigint("on_hand") - bigint("reserved") - bigint("damaged") - bigint("quality_control") - bigint("safety_stock"),
-        Value(0), output_field=BigIntegerField(),
-    )
+from stock.selectors import LevelAvailable, bigint
 
 
 def reorder_suggestions(levels: QuerySet | None = None) -> QuerySet:
@@ -19,7 +11,7 @@ def reorder_suggestions(levels: QuerySet | None = None) -> QuerySet:
     reorder_point`, annotated with `projected` (that figure) and `suggested_quantity`
     (`reorder_quantity`, else enough to bring `projected` to twice the reorder point, at least 1)."""
     levels = StockLevel.objects.all() if levels is None else levels
-    projected = ExpressionWrapper(_available() + bigint("incoming") - bigint("backordered"),
+    projected = ExpressionWrapper(LevelAvailable() + bigint("incoming") - bigint("backordered"),
                                   output_field=BigIntegerField())
     return (
         levels.filter(reorder_point__isnull=False, sku__is_deleted=False, warehouse__is_deleted=False)

@@ -85,6 +85,11 @@ def test_split_reservations_over_warehouses_race_without_deadlock_or_oversell(wa
     for sku in skus:
         for warehouse in warehouses:
             stock_receive(sku=sku, warehouse=warehouse, quantity=10)  # 40 per SKU
+    # One split before the race, so the race starts from levels a split already touched
+    # (which reservations of the race win, and how they split, is up to the scheduler).
+    first = reservation_create(reference="S-first", lines=[ReservationRequestLine(sku=skus[0], quantity=25)],
+                               allow_split=True)
+    assert sorted(line.quantity for line in first.lines.all()) == [5, 10, 10]
 
     def work(i):
         rnd = random.Random(i)
@@ -96,7 +101,7 @@ def test_split_reservations_over_warehouses_race_without_deadlock_or_oversell(wa
     assert None not in results
     assert {r.code for r in results if isinstance(r, DomainError)} <= {"insufficient_stock"}
     won = [r for r in results if isinstance(r, Reservation)]
-    assert won and any(len({ln.warehouse_id for ln in r.lines.all()}) > 2 for r in won)  # some split
+    assert won
     for sku in skus:
         reserved = StockLevel.objects.filter(sku=sku).aggregate(total=Sum("reserved"))["total"]
         lines = ReservationLine.objects.filter(sku=sku).aggregate(total=Sum("quantity"))["total"] or 0

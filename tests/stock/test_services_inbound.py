@@ -11,7 +11,7 @@ from stock.exceptions import (
 from stock.models import (
     InboundStatus, MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement,
 )
-from stock.selectors import reserved_drifts
+from stock.selectors_integrity import reserved_drifts
 from stock.services import (
     InboundLineInput, ReceiptLine, ReservationRequestLine, inbound_cancel, inbound_create, inbound_open,
     inbound_receive, inbound_update, reservation_commit, reservation_create, reservation_release,

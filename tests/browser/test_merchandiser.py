@@ -165,7 +165,7 @@ def test_import_screen_csv_template_and_errors_in_rows(page):
         page.click("a:has-text('Download a CSV template')")
     path = download.value.path()
     with open(path, encoding="utf-8") as f:
-        assert f.read().strip() == "sku_code,category_path,product,price,attributes"
+        assert f.read().strip() == "sku_code,category_path,product,price,attributes,backorder_policy"
     csv = b"sku_code,category_path,product,price,attributes\nNEW-1,No/Such,Thing,1.00,\nNEW-2,No/Such,Thing,abc,\n"
     page.set_input_files("#id_import_file", {"name": "skus.csv", "mimeType": "text/csv", "buffer": csv})
     page.click("input[type=submit]")

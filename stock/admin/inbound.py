@@ -11,11 +11,23 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.models import SKU
-from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm, run_service_per_row
-from inventory_site.exceptions import DomainError
-from inventory_site.refusals import refusal_text
+from inventory_site.admin import (
+    ServiceFormAdminMixin,
+    VersionedAdminForm,
+    run_service_per_row,
+)
+from inventory_site.exceptions import DomainError, InvalidInput
+from inventory_site.refusals import detail_text, refusal_text
 from stock import services
-from stock.models import InboundLine, InboundShipment, InboundStatus, StockState, Warehouse
+from stock.exceptions import InboundNotOpen
+from stock.models import (
+    InboundLine,
+    InboundShipment,
+    InboundStatus,
+    StockLevel,
+    StockState,
+    Warehouse,
+)
 from stock.selectors_reorder import reorder_suggestions
 
 
@@ -159,12 +171,14 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     @admin.action(description="Open selected (count them as incoming)", permissions=["change"])
     def open_selected(self, request, queryset):
         run_service_per_row(self, request, queryset,
-                            lambda user, obj: services.inbound_open(shipment=obj, user=user), "Opened")
+                            lambda user, obj: services.inbound_open(shipment=obj, user=user), "Opened",
+                            describe=refusal_words)
 
     @admin.action(description="Cancel selected", permissions=["change"])
     def cancel_selected(self, request, queryset):
         run_service_per_row(self, request, queryset,
-                            lambda user, obj: services.inbound_cancel(shipment=obj, user=user), "Cancelled")
+                            lambda user, obj: services.inbound_cancel(shipment=obj, user=user), "Cancelled",
+                            describe=refusal_words)
 
     # -- the receive and reorder screens -------------------------------------------------
     def get_urls(self):
@@ -217,7 +231,7 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
                     supplier=data["supplier"], warehouse=data["warehouse"], level_ids=level_ids, user=request.user,
                 )
             except DomainError as exc:
-                form.add_error(None, f"No draft made: {refusal_text(exc)}")
+                form.add_error(None, f"No draft made: {_reorder_refusal(exc, level_ids, data['warehouse'], suggestions)}")
             else:
                 self.log_addition(request, shipment, "Made from reorder suggestions.")
                 self.message_user(request, f"Draft {shipment.reference} made; check it, then open it.", messages.SUCCESS)
@@ -231,17 +245,52 @@ class ReorderForm(forms.Form):
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.all(), empty_label=None)
 
 
+def _field_texts(errors) -> list[str]:
+    """The sentences of a `{"field": ["sentence", ...]}` detail, or [] when it is not one."""
+    if not isinstance(errors, dict) or not errors:
+        return []
+    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in errors.values()):
+        return []
+    return [text for texts in errors.values() for text in texts]
+
+
+def refusal_words(exc: DomainError) -> str:
+    """A refusal as staff read it: the rule's own sentences, never a status value or a dict."""
+    if isinstance(exc, InboundNotOpen):
+        return exc.message  # "A received shipment cannot be cancelled."
+    return " ".join(_field_texts(exc.errors)) or refusal_text(exc)
+
+
 def _receipt_refusal(exc: DomainError, lines) -> str:
     """The service's refusal, with refused lines named by their SKU code."""
     per_line = (exc.errors or {}).get("lines") if isinstance(exc.errors, dict) else None
     if not isinstance(per_line, dict):
-        return refusal_text(exc)
-    named = []
+        return refusal_words(exc)
+    named, over = [], False
     for index, detail in sorted(per_line.items(), key=lambda item: int(item[0])):
-        line = lines[int(index)]
+        code = lines[int(index)].sku.sku_code
         if isinstance(detail, dict) and "quantity_expected" in detail:
-            named.append(f"{line.sku.sku_code}: {detail['requested']} more would pass the "
-                         f"{detail['quantity_expected']} expected ({detail['quantity_received']} received)")
+            over = True
+            text = (f"{code}: {detail['requested']} more would pass the {detail['quantity_expected']} expected "
+                    f"({detail['quantity_received']} received)")
         else:
-            named.append(f"{line.sku.sku_code}: {detail}")
-    return f"{exc.message} " + "; ".join(named)
+            text = f"{code}: {' '.join(_field_texts(detail)) or detail_text(detail)}".rstrip(".")
+        if text not in named:
+            named.append(text)
+    head = 'More than the shipment expects (tick "Accept more than expected" to take it). ' if over else ""
+    return head + "; ".join(named) + "."
+
+
+def _reorder_refusal(exc: DomainError, level_ids, warehouse, suggestions) -> str:
+    """Why no draft was made, naming ticked levels by SKU and warehouse (never by id)."""
+    if level_ids and isinstance(exc, InvalidInput):
+        ours = {level.pk for level in suggestions if level.warehouse_id == warehouse.pk}
+        others = [pk for pk in level_ids if pk not in ours]
+        if others:
+            named = [str(level) for level in StockLevel.objects.select_related("sku", "warehouse").filter(pk__in=others)
+                     .order_by("sku__sku_code")]
+            if named:
+                return (f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} not a reorder suggestion for "
+                        f"{warehouse.name}. Tick the suggestions of one warehouse (or none: all of it).")
+            return "A ticked line is no longer a reorder suggestion; reload the page and tick again."
+    return refusal_words(exc)

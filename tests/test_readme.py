@@ -87,6 +87,12 @@ def test_make_run_then_the_readme_tours_run_as_written(project, tmp_path):
     env_file = (project / ".env").read_text()
     assert "DEBUG=true" in env_file and re.search(r"^SECRET_KEY=\S{40,}$", env_file, re.M)
     assert f"Admin: http://127.0.0.1:{port}/admin/  login: admin  password: " in printed
+    # A re-run of `make run` prints the login again and the README's command to reset the password.
+    rerun = subprocess.run(steps[-2], shell=True, cwd=project, env=first_terminal, capture_output=True, text=True,
+                           check=False, timeout=120)
+    reset = ".venv/bin/python manage.py changepassword admin"
+    assert f"Admin: http://127.0.0.1:{port}/admin/  login: admin" in rerun.stdout and reset in rerun.stdout, rerun
+    assert f"`{reset}`" in ROOT.joinpath("README.md").read_text()
 
     log = open(tmp_path / "server.log", "w+")
     server = subprocess.Popen(steps[-1], shell=True, cwd=project, env=first_terminal, stdout=log,

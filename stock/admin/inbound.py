@@ -62,12 +62,17 @@ class InboundLineInline(admin.TabularInline):
         return self._draft(obj) and super().has_delete_permission(request, obj)
 
 
+# The state words a receipt line may end with ("qc" is quicker to type than quality_control).
+RECEIPT_STATES = {"sellable": StockState.SELLABLE, "damaged": StockState.DAMAGED, "qc": StockState.QUALITY_CONTROL,
+                  "quality_control": StockState.QUALITY_CONTROL}
+
+
 class ReceiveForm(forms.Form):
     """Codes and quantities as a scanner types them: one line per SKU, `CODE QUANTITY [STATE]`."""
 
     lines = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "cols": 60, "autofocus": True}),
-        help_text="One line each: SKU code, quantity, and optionally damaged or quality_control "
+        help_text="One line each: SKU code, quantity, and optionally damaged or qc (quality control) "
         "(e.g. \"TSHIRT-RED-M 12\" or \"TSHIRT-RED-M 2 damaged\"). A code alone counts 1 (a scan).",
     )
     allow_over_receipt = forms.BooleanField(required=False, label="Accept more than expected")
@@ -89,9 +94,10 @@ class ReceiveForm(forms.Form):
                     continue
                 quantity = int(parts[1])
             if len(parts) == 3:
-                state = parts[2].lower()
-                if state not in StockState.values:
-                    errors.append(f"Line {number}: the state is one of {', '.join(StockState.values)}.")
+                state = RECEIPT_STATES.get(parts[2].lower())
+                if state is None:
+                    errors.append(f"Line {number}: {parts[2]!r} is not a state; write damaged, qc (quality "
+                                  "control) or sellable.")
                     continue
             sku = SKU.objects.filter(sku_code__iexact=parts[0]).first()
             if sku is None:

@@ -125,6 +125,11 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("lines__sku")
 
+    def changelist_view(self, request, extra_context=None):
+        """A "Reorder suggestions" button for those who may make drafts from them."""
+        extra_context = {**(extra_context or {}), "can_reorder": request.user.has_perm("stock.add_inboundshipment")}
+        return super().changelist_view(request, extra_context)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != InboundStatus.DRAFT:
             return ("reference", "supplier", "warehouse", "expected_at", "note", *self.readonly_fields)

@@ -199,3 +199,12 @@ class TestLevelRowButtons:
         page = text_of(staff_client.get(reverse("admin:stock_inboundshipment_changelist")))
         assert "Partially received" in page and "PHONE-X-RED 1/4" in page and "Receive" in page
         assert not INTERNAL.search(page)
+
+
+def test_the_inbound_list_leads_to_the_reorder_suggestions(client, staff_client, catalog):
+    url = reverse("admin:stock_inboundshipment_changelist")
+    reorder = reverse("admin:stock_inboundshipment_reorder")
+    assert reorder in staff_client.get(url).content.decode()
+    viewer = grant(UserFactory(is_staff=True), "stock.view_inboundshipment")
+    client.force_login(viewer)
+    assert reorder not in client.get(url).content.decode()

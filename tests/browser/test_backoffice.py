@@ -129,15 +129,35 @@ def last_column_right(page) -> float:
     return page.evaluate("Math.max(...[...document.querySelectorAll('#result_list thead th')].map(th => th.getBoundingClientRect().right)) - document.querySelector('#changelist .results').getBoundingClientRect().right")
 
 
+def backordered_reservation():
+    """A reservation of a preorder SKU, part of it waiting on an open inbound shipment to MAIN."""
+    from catalog.models import SKU
+    from stock.models import StockLevel, Warehouse
+    from stock.services import (
+        InboundLineInput, ReservationRequestLine, inbound_create, inbound_open, reservation_create,
+    )
+
+    level = StockLevel.objects.filter(warehouse__code="MAIN", reserved=0).select_related("sku").order_by("pk").first()
+    SKU.objects.filter(pk=level.sku_id).update(backorder_policy="allow_incoming")
+    sku = SKU.objects.get(pk=level.sku_id)
+    inbound_open(shipment=inbound_create(reference="PO-PREORDER", warehouse=Warehouse.objects.get(code="MAIN"),
+                                         lines=[InboundLineInput(sku=sku, quantity_expected=50)]))
+    return reservation_create(reference="PREORDER-BROWSER", ttl_seconds=86400, lines=[
+        ReservationRequestLine(sku=sku, warehouse=level.warehouse, quantity=level.on_hand + 5)]), sku
+
+
 def test_ledger_and_reservations_fit_1280(page):
+    _reservation, sku = backordered_reservation()
     page.goto("/admin/stock/stockmovement/")
     page.wait_for_selector("#result_list")
     assert fits(page) and last_column_right(page) <= 0.5
     screenshot(page, "07-movements", full_page=False)
     page.goto("/admin/stock/reservation/")
     page.wait_for_selector("#result_list")
-    assert fits(page) and last_column_right(page) <= 0.5
+    row = page.locator("#result_list tbody tr:has-text('PREORDER-BROWSER')").inner_text()
+    assert f"{sku.sku_code} @ MAIN (5 waiting)" in row
     screenshot(page, "16-reservations", full_page=False)
+    assert fits(page) and last_column_right(page) <= 0.5
 
 
 def test_permission_page_names_what_is_missing(chromium, live_server, demo):

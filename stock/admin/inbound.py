@@ -125,6 +125,13 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("lines__sku")
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A "Receive" button on an open shipment's page, for those who may receive."""
+        shipment = self.get_object(request, object_id)
+        open_now = shipment is not None and shipment.status in (InboundStatus.OPEN, InboundStatus.PARTIALLY_RECEIVED)
+        extra_context = {**(extra_context or {}), "can_receive": open_now and self.has_receive_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def changelist_view(self, request, extra_context=None):
         """A "Reorder suggestions" button for those who may make drafts from them."""
         extra_context = {**(extra_context or {}), "can_reorder": request.user.has_perm("stock.add_inboundshipment")}

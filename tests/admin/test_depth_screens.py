@@ -208,3 +208,17 @@ def test_the_inbound_list_leads_to_the_reorder_suggestions(client, staff_client,
     viewer = grant(UserFactory(is_staff=True), "stock.view_inboundshipment")
     client.force_login(viewer)
     assert reorder not in client.get(url).content.decode()
+
+
+def test_an_open_shipment_s_page_has_a_receive_button(client, staff_client, shipment, red, main_warehouse):
+    receive_url = reverse("admin:stock_inboundshipment_receive", args=[shipment.pk])
+    page = staff_client.get(reverse("admin:stock_inboundshipment_change", args=[shipment.pk])).content.decode()
+    assert f'href="{receive_url}" class="receive-link"' in page
+    draft = inbound_create(reference="PO-80", warehouse=main_warehouse,
+                           lines=[InboundLineInput(sku=red, quantity_expected=1)])
+    page = staff_client.get(reverse("admin:stock_inboundshipment_change", args=[draft.pk])).content.decode()
+    assert "receive-link" not in page
+    viewer = grant(UserFactory(is_staff=True), "stock.view_inboundshipment")
+    client.force_login(viewer)
+    page = client.get(reverse("admin:stock_inboundshipment_change", args=[shipment.pk])).content.decode()
+    assert "receive-link" not in page

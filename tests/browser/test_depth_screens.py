@@ -70,7 +70,11 @@ def test_receive_an_inbound_shipment_by_typing_codes(page):
     page.wait_for_selector("#result_list")
     assert f"{sku.sku_code} 0/10" in page.inner_text("#result_list")
     assert fits(page) and last_column_right(page) <= 0.5
-    page.click("#result_list a:has-text('Receive')")
+    assert page.locator("#result_list a:has-text('Receive')").count() == 1
+    page.click("#result_list a:has-text('PO-BROWSER')")  # the shipment's page: lines read-only once open
+    page.wait_for_selector("a.receive-link")
+    assert fits(page)
+    page.click("a.receive-link")
     page.wait_for_selector("#receive-form")
     page.fill("#id_lines", f"{sku.sku_code} 12")
     page.click("input[name=_receive]")

@@ -36,13 +36,25 @@ def chart_points(page, canvas_id) -> int:
     return page.evaluate(f"Chart.getChart(document.getElementById('{canvas_id}')).data.datasets[0].data.length")
 
 
-def test_dashboard_and_sku_chart(page):
-    from catalog.models import SKU
+def a_week_of_movements():
+    """A SKU whose ledger has a shape: goods in, sales, a reservation, damage, a count."""
+    from stock.models import StockLevel
+    from stock.services import ReservationRequestLine, reservation_create, stock_adjust
 
+    level = StockLevel.objects.filter(warehouse__code="MAIN", reserved=0).select_related("sku", "warehouse").order_by("pk").first()
+    for delta, reason in ((40, "receipt"), (-12, "loss"), (-6, "damage"), (25, "receipt")):
+        stock_adjust(sku=level.sku, warehouse=level.warehouse, delta=delta, reason=reason, reference="CHART")
+    reservation_create(reference="CHART-ORDER", lines=[ReservationRequestLine(sku=level.sku, quantity=10)])
+    stock_adjust(sku=level.sku, warehouse=level.warehouse, delta=-3, reason="correction", reference="CHART")
+    return level.sku
+
+
+def test_dashboard_and_sku_chart(page):
+    sku = a_week_of_movements()
     page.goto("/admin/")
     page.wait_for_selector("#stock-dashboard")
     assert page.locator(".dash-warehouses tbody tr").count() >= 3  # MAIN, EAST, total
-    assert chart_points(page, "dashboard-chart") >= 1
+    assert chart_points(page, "dashboard-chart") >= 6  # the SKU with the latest movement
     assert fits(page)
     # The low-stock table stays inside its panel: no scrolling inside it either.
     assert page.locator("#low-stock-panel tbody tr").count() >= 1
@@ -55,9 +67,8 @@ def test_dashboard_and_sku_chart(page):
     page.wait_for_selector("#result_list")
     assert "low=yes" in page.url
 
-    sku = SKU.objects.filter(movements__isnull=False).first()
     page.goto(f"/admin/catalog/sku/{sku.pk}/change/")
-    assert chart_points(page, "sku-stock-chart") >= 1
+    assert chart_points(page, "sku-stock-chart") >= 6
     assert page.locator("table.wh-stock tr").count() >= 1
     screenshot(page, "13-sku-page-chart")
 

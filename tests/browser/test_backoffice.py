@@ -145,7 +145,11 @@ def backordered_reservation():
     from catalog.models import SKU
     from stock.models import StockLevel, Warehouse
     from stock.services import (
-        InboundLineInput, ReservationRequestLine, inbound_create, inbound_open, reservation_create,
+        InboundLineInput,
+        ReservationRequestLine,
+        inbound_create,
+        inbound_open,
+        reservation_create,
     )
 
     level = StockLevel.objects.filter(warehouse__code="MAIN", reserved=0).select_related("sku").order_by("pk").first()

@@ -50,8 +50,19 @@ def a_week_of_movements():
 
 
 def test_dashboard_and_sku_chart(page):
+    from stock.models import StockLevel
+
     sku = a_week_of_movements()
+    # One adjustment through the admin form: "Recent actions" lists it.
+    level = StockLevel.objects.get(sku=sku, warehouse__code="MAIN")
+    page.goto(f"/admin/stock/stocklevel/{level.pk}/adjust/")
+    page.fill("#id_amount", "5")
+    page.select_option("#id_reason", "receipt")
+    page.fill("#id_reference", "PO-INDEX")
+    page.click("input[name=_adjust]")
+    page.wait_for_selector("ul.messagelist li.success")
     page.goto("/admin/")
+    assert f"{sku.sku_code} at Main warehouse" in page.inner_text("#recent-actions-module")
     page.wait_for_selector("#stock-dashboard")
     assert page.locator(".dash-warehouses tbody tr").count() >= 3  # MAIN, EAST, total
     assert chart_points(page, "dashboard-chart") >= 6  # the SKU with the latest movement

@@ -121,10 +121,11 @@ class DeletedListFilter(admin.SimpleListFilter):
         return queryset.filter(is_deleted=False)
 
 
-def run_service_per_row(modeladmin, request, queryset, service, verb: str) -> None:
+def run_service_per_row(modeladmin, request, queryset, service, verb: str, describe=refusal_text) -> None:
     """Call `service(user=..., obj)` for each selected row, each in its own transaction.
 
-    A refused row (a `DomainError`) is reported and does not stop the others.
+    A refused row (a `DomainError`) is reported, in the words of `describe(exc)`, and does
+    not stop the others.
     """
     done, refused = 0, []
     for obj in queryset.order_by("pk"):
@@ -132,7 +133,7 @@ def run_service_per_row(modeladmin, request, queryset, service, verb: str) -> No
             with transaction.atomic():
                 service(request.user, obj)
         except DomainError as exc:
-            refused.append(f"{obj}: {refusal_text(exc)}")
+            refused.append(f"{obj}: {describe(exc)}")
         else:
             done += 1
     if done:

@@ -232,7 +232,11 @@ class StockMovement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.delta:+d} {self.reason} ({self.reference})"
+        if self.delta == 0 and self.state_from and self.state_to:
+            change = f"{self.quantity} {self.get_state_from_display().lower()} → {self.get_state_to_display().lower()}"
+        else:
+            change = f"{self.delta:+d}"
+        return f"{self.get_reason_display()} {change}" + (f" ({self.reference})" if self.reference else "")
 
 
 class ReservationStatus(models.TextChoices):
@@ -337,7 +341,7 @@ class InboundShipment(TimeStampedModel, VersionedModel):
         permissions = [("receive_inboundshipment", "Can receive inbound shipments")]
 
     def __str__(self) -> str:
-        return f"{self.reference} ({self.status})"
+        return f"{self.reference} ({self.get_status_display().lower()})"
 
 
 class InboundLine(models.Model):

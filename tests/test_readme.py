@@ -1,5 +1,6 @@
 """The README's first steps, run as written: `make run`'s steps in a copy of the project, then
 the API tour's shell blocks from a "second terminal" that has only the `.env` it left."""
+import csv
 import os
 import re
 import shutil
@@ -32,6 +33,22 @@ def readme_blocks(first: str, last: str) -> list[str]:
     text = ROOT.joinpath("README.md").read_text()
     section = text[text.index(first):text.index(last)]
     return re.findall(r"```bash\n(.*?)```", section, re.S)
+
+
+def readme_commands() -> dict[str, str]:
+    """The examples of the README's commands table (`python manage.py ...`), by their command line."""
+    text = ROOT.joinpath("README.md").read_text()
+    section = text[text.index("## manage.py commands"):text.index("## Events and webhooks")]
+    found = re.findall(r"`python manage\.py ([^`]+)`", section)
+    assert len(found) >= 7, found
+    return {line: f".venv/bin/python manage.py {line}" for line in found}
+
+
+def run_example(command: str, cwd: Path, env: dict) -> None:
+    done = subprocess.run(command, shell=True, cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, (command, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr, (command, done.stderr)
 
 
 def expected_statuses(script: str) -> list[int]:
@@ -87,6 +104,12 @@ def test_make_run_then_the_readme_tours_run_as_written(project, tmp_path):
     env_file = (project / ".env").read_text()
     assert "DEBUG=true" in env_file and re.search(r"^SECRET_KEY=\S{40,}$", env_file, re.M)
     assert f"Admin: http://127.0.0.1:{port}/admin/  login: admin  password: " in printed
+    # A re-run of `make run` prints the login again and the README's command to reset the password.
+    rerun = subprocess.run(steps[-2], shell=True, cwd=project, env=first_terminal, capture_output=True, text=True,
+                           check=False, timeout=120)
+    reset = ".venv/bin/python manage.py changepassword admin"
+    assert f"Admin: http://127.0.0.1:{port}/admin/  login: admin" in rerun.stdout and reset in rerun.stdout, rerun
+    assert f"`{reset}`" in ROOT.joinpath("README.md").read_text()
 
     log = open(tmp_path / "server.log", "w+")
     server = subprocess.Popen(steps[-1], shell=True, cwd=project, env=first_terminal, stdout=log,
@@ -112,6 +135,17 @@ def test_make_run_then_the_readme_tours_run_as_written(project, tmp_path):
         answered = [int(code) for code in re.findall(r"^HTTP (\d{3})$", done.stderr, re.M)]
         assert answered == expected_statuses(script), done.stdout + done.stderr
         assert "Traceback" not in done.stderr and "SECRET_KEY" not in done.stderr
+        # The commands table, in the same second terminal: each example as written (run with the
+        # project's interpreter), files it reads made first by the README's own export.
+        examples = readme_commands()
+        second = clean_env()
+        run_example(examples["export_catalog > catalog.csv"], project, second)
+        with open(project / "catalog.csv", newline="", encoding="utf-8") as exported:
+            code = next(row["sku_code"] for row in csv.DictReader(exported) if row["sku_code"])
+        (project / "count.csv").write_text(f"sku_code,counted\n{code},5\n")
+        for command in examples.values():
+            run_example(command, project, second)
+        assert (project / "low.csv").read_text().startswith("warehouse,sku_code,")
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/readme-no-such-page/", timeout=5)
         time.sleep(0.5)

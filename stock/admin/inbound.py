@@ -11,11 +11,23 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.models import SKU
-from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm, run_service_per_row
-from inventory_site.exceptions import DomainError
-from inventory_site.refusals import refusal_text
+from inventory_site.admin import (
+    ServiceFormAdminMixin,
+    VersionedAdminForm,
+    run_service_per_row,
+)
+from inventory_site.exceptions import DomainError, InvalidInput
+from inventory_site.refusals import detail_text, refusal_text
 from stock import services
-from stock.models import InboundLine, InboundShipment, InboundStatus, StockState, Warehouse
+from stock.exceptions import InboundNotOpen
+from stock.models import (
+    InboundLine,
+    InboundShipment,
+    InboundStatus,
+    StockLevel,
+    StockState,
+    Warehouse,
+)
 from stock.selectors_reorder import reorder_suggestions
 
 
@@ -50,12 +62,17 @@ class InboundLineInline(admin.TabularInline):
         return self._draft(obj) and super().has_delete_permission(request, obj)
 
 
+# The state words a receipt line may end with ("qc" is quicker to type than quality_control).
+RECEIPT_STATES = {"sellable": StockState.SELLABLE, "damaged": StockState.DAMAGED, "qc": StockState.QUALITY_CONTROL,
+                  "quality_control": StockState.QUALITY_CONTROL}
+
+
 class ReceiveForm(forms.Form):
     """Codes and quantities as a scanner types them: one line per SKU, `CODE QUANTITY [STATE]`."""
 
     lines = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "cols": 60, "autofocus": True}),
-        help_text="One line each: SKU code, quantity, and optionally damaged or quality_control "
+        help_text="One line each: SKU code, quantity, and optionally damaged or qc (quality control) "
         "(e.g. \"TSHIRT-RED-M 12\" or \"TSHIRT-RED-M 2 damaged\"). A code alone counts 1 (a scan).",
     )
     allow_over_receipt = forms.BooleanField(required=False, label="Accept more than expected")
@@ -77,9 +94,10 @@ class ReceiveForm(forms.Form):
                     continue
                 quantity = int(parts[1])
             if len(parts) == 3:
-                state = parts[2].lower()
-                if state not in StockState.values:
-                    errors.append(f"Line {number}: the state is one of {', '.join(StockState.values)}.")
+                state = RECEIPT_STATES.get(parts[2].lower())
+                if state is None:
+                    errors.append(f"Line {number}: {parts[2]!r} is not a state; write damaged, qc (quality "
+                                  "control) or sellable.")
                     continue
             sku = SKU.objects.filter(sku_code__iexact=parts[0]).first()
             if sku is None:
@@ -106,6 +124,18 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("lines__sku")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A "Receive" button on an open shipment's page, for those who may receive."""
+        shipment = self.get_object(request, object_id)
+        open_now = shipment is not None and shipment.status in (InboundStatus.OPEN, InboundStatus.PARTIALLY_RECEIVED)
+        extra_context = {**(extra_context or {}), "can_receive": open_now and self.has_receive_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        """A "Reorder suggestions" button for those who may make drafts from them."""
+        extra_context = {**(extra_context or {}), "can_reorder": request.user.has_perm("stock.add_inboundshipment")}
+        return super().changelist_view(request, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != InboundStatus.DRAFT:
@@ -159,12 +189,14 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     @admin.action(description="Open selected (count them as incoming)", permissions=["change"])
     def open_selected(self, request, queryset):
         run_service_per_row(self, request, queryset,
-                            lambda user, obj: services.inbound_open(shipment=obj, user=user), "Opened")
+                            lambda user, obj: services.inbound_open(shipment=obj, user=user), "Opened",
+                            describe=refusal_words)
 
     @admin.action(description="Cancel selected", permissions=["change"])
     def cancel_selected(self, request, queryset):
         run_service_per_row(self, request, queryset,
-                            lambda user, obj: services.inbound_cancel(shipment=obj, user=user), "Cancelled")
+                            lambda user, obj: services.inbound_cancel(shipment=obj, user=user), "Cancelled",
+                            describe=refusal_words)
 
     # -- the receive and reorder screens -------------------------------------------------
     def get_urls(self):
@@ -217,7 +249,7 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
                     supplier=data["supplier"], warehouse=data["warehouse"], level_ids=level_ids, user=request.user,
                 )
             except DomainError as exc:
-                form.add_error(None, f"No draft made: {refusal_text(exc)}")
+                form.add_error(None, f"No draft made: {_reorder_refusal(exc, level_ids, data['warehouse'], suggestions)}")
             else:
                 self.log_addition(request, shipment, "Made from reorder suggestions.")
                 self.message_user(request, f"Draft {shipment.reference} made; check it, then open it.", messages.SUCCESS)
@@ -231,17 +263,52 @@ class ReorderForm(forms.Form):
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.all(), empty_label=None)
 
 
+def _field_texts(errors) -> list[str]:
+    """The sentences of a `{"field": ["sentence", ...]}` detail, or [] when it is not one."""
+    if not isinstance(errors, dict) or not errors:
+        return []
+    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in errors.values()):
+        return []
+    return [text for texts in errors.values() for text in texts]
+
+
+def refusal_words(exc: DomainError) -> str:
+    """A refusal as staff read it: the rule's own sentences, never a status value or a dict."""
+    if isinstance(exc, InboundNotOpen):
+        return exc.message  # "A received shipment cannot be cancelled."
+    return " ".join(_field_texts(exc.errors)) or refusal_text(exc)
+
+
 def _receipt_refusal(exc: DomainError, lines) -> str:
     """The service's refusal, with refused lines named by their SKU code."""
     per_line = (exc.errors or {}).get("lines") if isinstance(exc.errors, dict) else None
     if not isinstance(per_line, dict):
-        return refusal_text(exc)
-    named = []
+        return refusal_words(exc)
+    named, over = [], False
     for index, detail in sorted(per_line.items(), key=lambda item: int(item[0])):
-        line = lines[int(index)]
+        code = lines[int(index)].sku.sku_code
         if isinstance(detail, dict) and "quantity_expected" in detail:
-            named.append(f"{line.sku.sku_code}: {detail['requested']} more would pass the "
-                         f"{detail['quantity_expected']} expected ({detail['quantity_received']} received)")
+            over = True
+            text = (f"{code}: {detail['requested']} more would pass the {detail['quantity_expected']} expected "
+                    f"({detail['quantity_received']} received)")
         else:
-            named.append(f"{line.sku.sku_code}: {detail}")
-    return f"{exc.message} " + "; ".join(named)
+            text = f"{code}: {' '.join(_field_texts(detail)) or detail_text(detail)}".rstrip(".")
+        if text not in named:
+            named.append(text)
+    head = 'More than the shipment expects (tick "Accept more than expected" to take it). ' if over else ""
+    return head + "; ".join(named) + "."
+
+
+def _reorder_refusal(exc: DomainError, level_ids, warehouse, suggestions) -> str:
+    """Why no draft was made, naming ticked levels by SKU and warehouse (never by id)."""
+    if level_ids and isinstance(exc, InvalidInput):
+        ours = {level.pk for level in suggestions if level.warehouse_id == warehouse.pk}
+        others = [pk for pk in level_ids if pk not in ours]
+        if others:
+            named = [str(level) for level in StockLevel.objects.select_related("sku", "warehouse").filter(pk__in=others)
+                     .order_by("sku__sku_code")]
+            if named:
+                return (f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} not a reorder suggestion for "
+                        f"{warehouse.name}. Tick the suggestions of one warehouse (or none: all of it).")
+            return "A ticked line is no longer a reorder suggestion; reload the page and tick again."
+    return refusal_words(exc)

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
@@ -18,7 +18,6 @@ from stock.admin.states import StateMoveViewsMixin
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import stock_level_list, stock_levels_low, stock_status
 
-
 LEVEL_STATUS_LABELS = {"out": "Out", "low": "Low", "in": "OK"}
 
 
@@ -26,6 +25,16 @@ def sku_link(sku):
     """The SKU's code, linked to its change form."""
     url = reverse("admin:catalog_sku_change", args=[sku.pk])
     return format_html('<a href="{}">{}</a>', url, sku.sku_code)
+
+
+def level_buttons(level, *, adjust: bool, move_state: bool):
+    """A level row's "Adjust" and "Move state" buttons (those the user may use)."""
+    buttons = []
+    if adjust:
+        buttons.append(('Adjust', reverse("admin:stock_stocklevel_adjust_level", args=[level.pk])))
+    if move_state:
+        buttons.append(('Move state', reverse("admin:stock_stocklevel_state_move_level", args=[level.pk])))
+    return format_html_join(" ", '<a class="button" href="{1}">{0}</a>', buttons)
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -91,7 +100,7 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
     form = StockLevelForm
     change_list_template = "admin/stock/stocklevel/change_list.html"
     list_display = (
-        "sku_link", "product", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control",
+        "sku_and_product", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control",
         "safety_stock", "available_now", "incoming", "backordered", "low_stock_threshold", "status", "adjust_link",
     )
     list_filter = (LowStockFilter, "warehouse")
@@ -121,9 +130,11 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
     def sku_link(self, level):
         return sku_link(level.sku)
 
-    @admin.display(description="product", ordering="sku__product__name")
-    def product(self, level):
-        return level.sku.product.name
+    @admin.display(description="SKU / product", ordering="sku__sku_code")
+    def sku_and_product(self, level):
+        """The level's SKU code (linked to the level's page by the list) over its product's name."""
+        return format_html('<span class="code">{}</span><br><span class="quiet">{}</span>', level.sku.sku_code,
+                           level.sku.product.name)
 
     @admin.display(description="reserved", ordering="effective_reserved")
     def reserved_now(self, level):
@@ -145,10 +156,18 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
 
     @admin.display(description="")
     def adjust_link(self, level):
-        url = reverse("admin:stock_stocklevel_adjust_level", args=[level.pk])
-        move = reverse("admin:stock_stocklevel_state_move_level", args=[level.pk])
-        return format_html('<a class="button" href="{}">Adjust</a> <a class="button" href="{}">Move state</a>',
-                           url, move)
+        return level_buttons(level, adjust=True, move_state=True)
+
+    def get_list_display(self, request):
+        """The row buttons the user may use ("Adjust", "Move state"), or none."""
+        can_adjust, can_move = self.has_adjust_permission(request), self.has_move_state_permission(request)
+        columns = [c for c in super().get_list_display(request) if c != "adjust_link"]
+        if can_adjust or can_move:
+            @admin.display(description="")
+            def buttons(level):
+                return level_buttons(level, adjust=can_adjust, move_state=can_move)
+            columns.append(buttons)
+        return columns
 
     @admin.display(description="movements")
     def movements_link(self, level):

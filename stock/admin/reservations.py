@@ -1,6 +1,8 @@
 """Reservations: filtered by the status as read (overdue ones are expired); release as an action."""
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from inventory_site.admin import ReadOnlyAdminMixin, run_service_per_row
 from stock import services
@@ -67,7 +69,7 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 
-    list_display = ("reference", "status_now", "expires_at", "lines_summary", "backordered", "created_at", "created_by")
+    list_display = ("reference", "status_now", "expires", "lines_summary", "backordered", "created")
     list_filter = (ReservationStatusFilter, BackorderedFilter)
     search_fields = ("reference",)
     list_select_related = ("created_by",)
@@ -92,10 +94,23 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="lines")
     def lines_summary(self, reservation):
+        """One line each: "2 × CODE @ MAIN", and how many of them wait on incoming stock."""
         return format_html_join(
-            ", ", "{} &times; {} @ {}",
-            ((line.quantity, line.sku.sku_code, line.warehouse.code) for line in reservation.lines.all()),
+            mark_safe("<br>"), '<span class="line">{} &times; {} @ {}</span>{}',
+            ((line.quantity, line.sku.sku_code, line.warehouse.code,
+              format_html(' <span class="quiet">({} waiting)</span>', line.backordered) if line.backordered else "")
+             for line in reservation.lines.all()),
         )
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, reservation):
+        return timezone.localtime(reservation.expires_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, reservation):
+        by = reservation.created_by.get_username() if reservation.created_by_id else "system"
+        return format_html('{}<br><span class="quiet">by {}</span>',
+                           timezone.localtime(reservation.created_at).strftime("%Y-%m-%d %H:%M"), by)
 
     @admin.display(description="backordered")
     def backordered(self, reservation):

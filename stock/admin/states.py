@@ -11,6 +11,7 @@ from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
 from stock import services
 from stock.admin.clerk import SKUCodeFormMixin
+from stock.exceptions import InsufficientStock
 from stock.models import MovementReason, StockState, Warehouse
 from stock.selectors import stock_level_list
 
@@ -31,9 +32,21 @@ class StateMoveForm(SKUCodeFormMixin, forms.Form):
     reference = forms.CharField(max_length=100, required=False, help_text="Inspection or damage report number.")
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("from_state") and cleaned.get("from_state") == cleaned.get("to_state"):
+            self.add_error("to_state", "Choose a state other than the one the units leave.")
+        return cleaned
+
     def add_service_error(self, exc: DomainError, *, where: str) -> None:
         """What `stock_state_move` refused: on the field it names, else as a sentence."""
         fields = exc.errors if isinstance(exc.errors, dict) else {}
+        if isinstance(exc, InsufficientStock) and "in_state" in fields:
+            state = StockState(fields["state"]).label.lower()
+            self.add_error(None, f"Not moved ({where}): only {fields['in_state']} {_units(fields['in_state'])} "
+                                 f"{'in ' if fields['state'] == StockState.QUALITY_CONTROL else ''}{state} "
+                                 f"({fields['requested']} requested).")
+            return
         named = {"quantity": "quantity", "from": "from_state", "to": "to_state", "reason": "reason"}
         placed = False
         for key, field in named.items():
@@ -42,6 +55,10 @@ class StateMoveForm(SKUCodeFormMixin, forms.Form):
                 placed = True
         if not placed:
             self.add_error(None, f"Not moved ({where}): {refusal_text(exc)}")
+
+
+def _units(count: int) -> str:
+    return "unit is" if count == 1 else "units are"
 
 
 class StateMoveViewsMixin:

@@ -128,7 +128,8 @@ def _lock(shipment: InboundShipment | int, **versions) -> InboundShipment:
 
 
 def _not_in(shipment: InboundShipment, allowed, action: str) -> InboundNotOpen:
-    return InboundNotOpen(f"A {shipment.get_status_display().lower()} shipment cannot be {action}.",
+    status = shipment.get_status_display().lower()
+    return InboundNotOpen(f"{'An' if status[0] in 'aeiou' else 'A'} {status} shipment cannot be {action}.",
                           errors={"status": shipment.status, "allowed": [str(s) for s in allowed]})
 
 

@@ -63,6 +63,8 @@ def test_sku_page_and_dashboard_chart_data(staff_client, catalog):
     assert 'data-sku="PHONE-X-BLUE"' in html
     assert "No SKU with code NOPE" in text_of(staff_client.get(reverse("admin:index"), {"sku": "NOPE"}))
     assert finders.find("vendor/chartjs/chart.umd.min.js")
+    assert 'src="/static/vendor/chartjs/chart.umd.min.js"' in html
+    assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', html)  # no CDN
 
 
 def test_dashboard_hidden_without_stock_view(client, catalog):

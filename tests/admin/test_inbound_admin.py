@@ -114,5 +114,6 @@ def test_backordered_reservations_are_shown_and_filtered(staff_client, red, main
     url = reverse("admin:stock_reservation_changelist")
     page = staff_client.get(url + "?backordered=yes").content.decode()
     assert "WAITING-1" in page and "PLAIN-1" not in page
+    assert 'PHONE-X-RED @ MAIN</span> <span class="quiet">(4 waiting)</span>' in page
     page = staff_client.get(url + "?backordered=no").content.decode()
     assert "PLAIN-1" in page and "WAITING-1" not in page

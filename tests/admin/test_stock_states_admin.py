@@ -75,12 +75,12 @@ def test_a_refused_state_move_shows_why_and_writes_nothing(staff_client, level):
         "from_state": "damaged", "to_state": "sellable", "reason": "correction",
     })
     assert response.status_code == 200
-    assert "Not moved" in text_of(response) and "0 unit(s) are damaged" in text_of(response)
+    assert "Not moved (PHONE-X-RED at Main warehouse): only 0 units are damaged (1 requested)." in text_of(response)
     same = staff_client.post(reverse(MOVE), {
         "sku_code": level.sku.sku_code, "warehouse": level.warehouse.pk, "quantity": 1,
         "from_state": "damaged", "to_state": "damaged", "reason": "correction",
     })
-    assert "Must differ from from." in text_of(same)
+    assert "Choose a state other than the one the units leave." in text_of(same)
     assert not StockMovement.objects.filter(delta=0).exists()
 
 

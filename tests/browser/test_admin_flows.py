@@ -118,7 +118,6 @@ def test_product_with_two_skus_then_adjust_stock(new_page):
     assert "+25" in row.inner_text() and "PO-1001" in row.inner_text()
     movement = StockMovement.objects.get(reference="PO-1001")
     assert (movement.delta, movement.reason, movement.created_by.username) == (25, "receipt", "admin")
-    screenshot(page, "07-movements")
 
     # A second adjustment from the level's own form: a count that sets on-hand.
     from stock.models import StockLevel
@@ -137,14 +136,8 @@ def test_product_with_two_skus_then_adjust_stock(new_page):
     page.goto("/admin/")
     page.wait_for_selector("#low-stock-panel")
     assert "PHONE-X-RED" in page.locator("#low-stock-panel").inner_text()
-    screenshot(page, "01-index-low-stock")
-    page.goto("/admin/catalog/product/")
-    screenshot(page, "03-products")
     page.goto("/admin/catalog/sku/")
     assert page.locator("tr:has-text('PHONE-X-RED') .stock-status.low").count() == 1
-    screenshot(page, "05-skus")
-    page.goto("/admin/stock/stocklevel/")
-    screenshot(page, "08-stock-levels")
 
 
 def test_stale_save_from_two_browsers(new_page):
@@ -171,7 +164,6 @@ def test_stale_save_from_two_browsers(new_page):
 
     alice.goto(f"/admin/catalog/product/{product.pk}/history/")
     assert "Alice's text" in alice.locator("#change-history").inner_text()
-    screenshot(alice, "12-history")
 
 
 def test_import_with_one_bad_row_imports_nothing(new_page):

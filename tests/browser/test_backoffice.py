@@ -36,22 +36,50 @@ def chart_points(page, canvas_id) -> int:
     return page.evaluate(f"Chart.getChart(document.getElementById('{canvas_id}')).data.datasets[0].data.length")
 
 
-def test_dashboard_and_sku_chart(page):
-    from catalog.models import SKU
+def a_week_of_movements():
+    """A SKU whose ledger has a shape: goods in, sales, a reservation, damage, a count."""
+    from stock.models import StockLevel
+    from stock.services import ReservationRequestLine, reservation_create, stock_adjust
 
+    level = StockLevel.objects.filter(warehouse__code="MAIN", reserved=0).select_related("sku", "warehouse").order_by("pk").first()
+    for delta, reason in ((40, "receipt"), (-12, "loss"), (-6, "damage"), (25, "receipt")):
+        stock_adjust(sku=level.sku, warehouse=level.warehouse, delta=delta, reason=reason, reference="CHART")
+    reservation_create(reference="CHART-ORDER", lines=[ReservationRequestLine(sku=level.sku, quantity=10)])
+    stock_adjust(sku=level.sku, warehouse=level.warehouse, delta=-3, reason="correction", reference="CHART")
+    return level.sku
+
+
+def test_dashboard_and_sku_chart(page):
+    from stock.models import StockLevel
+
+    sku = a_week_of_movements()
+    # One adjustment through the admin form: "Recent actions" lists it.
+    level = StockLevel.objects.get(sku=sku, warehouse__code="MAIN")
+    page.goto(f"/admin/stock/stocklevel/{level.pk}/adjust/")
+    page.fill("#id_amount", "5")
+    page.select_option("#id_reason", "receipt")
+    page.fill("#id_reference", "PO-INDEX")
+    page.click("input[name=_adjust]")
+    page.wait_for_selector("ul.messagelist li.success")
     page.goto("/admin/")
+    assert f"{sku.sku_code} at Main warehouse" in page.inner_text("#recent-actions-module")
     page.wait_for_selector("#stock-dashboard")
     assert page.locator(".dash-warehouses tbody tr").count() >= 3  # MAIN, EAST, total
-    assert chart_points(page, "dashboard-chart") >= 1
+    assert chart_points(page, "dashboard-chart") >= 6  # the SKU with the latest movement
     assert fits(page)
+    # The low-stock table stays inside its panel: no scrolling inside it either.
+    assert page.locator("#low-stock-panel tbody tr").count() >= 1
+    assert page.evaluate("""(() => { const panel = document.querySelector('#low-stock-panel');
+        const table = panel.querySelector('table');
+        return table.getBoundingClientRect().right <= panel.getBoundingClientRect().right + 0.5
+            && panel.scrollWidth <= panel.clientWidth; })()""")
     screenshot(page, "01-index-low-stock")
     page.click("a.dash-low")
     page.wait_for_selector("#result_list")
     assert "low=yes" in page.url
 
-    sku = SKU.objects.filter(movements__isnull=False).first()
     page.goto(f"/admin/catalog/sku/{sku.pk}/change/")
-    assert chart_points(page, "sku-stock-chart") >= 1
+    assert chart_points(page, "sku-stock-chart") >= 6
     assert page.locator("table.wh-stock tr").count() >= 1
     screenshot(page, "13-sku-page-chart")
 
@@ -123,18 +151,39 @@ def last_column_right(page) -> float:
     return page.evaluate("Math.max(...[...document.querySelectorAll('#result_list thead th')].map(th => th.getBoundingClientRect().right)) - document.querySelector('#changelist .results').getBoundingClientRect().right")
 
 
+def backordered_reservation():
+    """A reservation of a preorder SKU, part of it waiting on an open inbound shipment to MAIN."""
+    from catalog.models import SKU
+    from stock.models import StockLevel, Warehouse
+    from stock.services import (
+        InboundLineInput,
+        ReservationRequestLine,
+        inbound_create,
+        inbound_open,
+        reservation_create,
+    )
+
+    level = StockLevel.objects.filter(warehouse__code="MAIN", reserved=0).select_related("sku").order_by("pk").first()
+    SKU.objects.filter(pk=level.sku_id).update(backorder_policy="allow_incoming")
+    sku = SKU.objects.get(pk=level.sku_id)
+    inbound_open(shipment=inbound_create(reference="PO-PREORDER", warehouse=Warehouse.objects.get(code="MAIN"),
+                                         lines=[InboundLineInput(sku=sku, quantity_expected=50)]))
+    return reservation_create(reference="PREORDER-BROWSER", ttl_seconds=86400, lines=[
+        ReservationRequestLine(sku=sku, warehouse=level.warehouse, quantity=level.on_hand + 5)]), sku
+
+
 def test_ledger_and_reservations_fit_1280(page):
+    _reservation, sku = backordered_reservation()
     page.goto("/admin/stock/stockmovement/")
     page.wait_for_selector("#result_list")
     assert fits(page) and last_column_right(page) <= 0.5
     screenshot(page, "07-movements", full_page=False)
     page.goto("/admin/stock/reservation/")
     page.wait_for_selector("#result_list")
-    assert fits(page) and last_column_right(page) <= 0.5
+    row = page.locator("#result_list tbody tr:has-text('PREORDER-BROWSER')").inner_text()
+    assert f"{sku.sku_code} @ MAIN (5 waiting)" in row
     screenshot(page, "16-reservations", full_page=False)
-    page.goto("/admin/stock/stocklevel/")
-    assert fits(page)
-    screenshot(page, "08-stock-levels", full_page=False)
+    assert fits(page) and last_column_right(page) <= 0.5
 
 
 def test_permission_page_names_what_is_missing(chromium, live_server, demo):

@@ -58,7 +58,10 @@ def _walk(patterns, prefix=""):
 def _methods(callback) -> tuple[tuple[str, ...], dict]:
     actions = getattr(callback, "actions", None)
     if actions:
-        return tuple(sorted(m.upper() for m in actions)), dict(actions)
+        # DRF's viewset view adds "head" to its own `actions` on the first HEAD request: leave it out,
+        # or the routes depend on which tests ran before.
+        actions = {m: name for m, name in actions.items() if m not in ("options", "head")}
+        return tuple(sorted(m.upper() for m in actions)), actions
     view_cls = callback.cls
     methods = [m.upper() for m in view_cls.http_method_names if m not in ("options", "head") and hasattr(view_cls, m)]
     return tuple(sorted(methods)), {}

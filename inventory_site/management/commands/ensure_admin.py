@@ -1,6 +1,7 @@
 """`manage.py ensure_admin`: make sure a superuser exists, for a first login (idempotent)."""
 import os
 import secrets
+import sys
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         user_model = get_user_model()
-        reset = "python manage.py changepassword {}"
+        reset = f"{_python()} manage.py changepassword {{}}"
         existing = user_model.objects.filter(is_superuser=True).order_by("pk").first()
         if existing is not None:
             self.stdout.write(
@@ -38,3 +39,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f'Created superuser "{username}".'))
         self.stdout.write(f"Admin: {options['url']}  login: {username}  password: {shown}")
         self.stdout.write(f"To set another password later: {reset.format(username)}")
+
+
+def _python() -> str:
+    """The interpreter as a second terminal types it: `.venv/bin/python` beside manage.py (as
+    `make run` uses it), else `python`."""
+    here = os.path.abspath(sys.executable)
+    relative = os.path.relpath(here, os.getcwd())
+    return relative if not relative.startswith("..") and os.sep in relative else "python"

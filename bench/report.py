@@ -109,13 +109,14 @@ def _peer_rows(results: dict) -> list[list[str]]:
             f"{e['ratio']:.2f}x" if e.get("ratio") is not None else "-",
             f"{_num(e.get('p50_ms'))} / {_num(e.get('p99_ms'))}", f"{_num(e.get('peer_p50_ms'))} / {_num(e.get('peer_p99_ms'))}",
             f"{_num(e.get('cpu_ms_per_request'))} / {_num(e.get('peer_cpu_ms_per_request'))}",
+            f"{_num(e.get('db_cpu_ms_per_request'))} / {_num(e.get('peer_db_cpu_ms_per_request'))}",
             e.get("target") or "-", met,
         ])
     return rows
 
 
 PEER_HEADER = ["this service vs the peer", "service req/s", "peer req/s", "ratio", "p50/p99 ms", "peer p50/p99 ms",
-               "server CPU ms/req (service / peer)", "target", "met"]
+               "server CPU ms/req (service / peer)", "PostgreSQL CPU ms/req (service / peer)", "target", "met"]
 
 
 def format_peer_table(results: dict) -> str:

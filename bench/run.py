@@ -264,23 +264,47 @@ def process_group_cpu_seconds(pgid: int) -> float:
     return total / tick
 
 
+def database_cpu_seconds(db_name: str) -> float:
+    """User + system CPU seconds of the live PostgreSQL backends connected to `db_name` (their
+    process title is `postgres: <cluster>: <user> <db> <client> <state>`), from /proc; 0.0 where
+    /proc is not there. Both servers keep their connections, so few backends end mid-round."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+            if len(title) < 5 or title[0] != "postgres:" or title[3] != db_name:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 @dataclass
 class Server:
-    """A server under load: where it answers, the token its client sends, its process group."""
+    """A server under load: where it answers, the token its client sends, its process group, and
+    the database its backends are connected to."""
 
     name: str
     base: str
     token: str
     pgid: int
+    database: str = DB_NAME
 
 
 def measured(server: Server, path: str, **kwargs) -> dict:
-    """`loadgen` against `server`, with the CPU its processes spent per request sent (warm-up included)."""
-    cpu0 = process_group_cpu_seconds(server.pgid)
+    """`loadgen` against `server`, with the CPU its processes and its database's backends spent per
+    request sent (warm-up included)."""
+    cpu0, db0 = process_group_cpu_seconds(server.pgid), database_cpu_seconds(server.database)
     report = loadgen(server.base + path, token=server.token, keepalive=True, raw=True, **kwargs)
     cpu = process_group_cpu_seconds(server.pgid) - cpu0
-    report["server_cpu_seconds"] = round(cpu, 3)
-    report["server_cpu_ms_per_request"] = round(1000 * cpu / report["sent"], 2) if report.get("sent") else None
+    db = database_cpu_seconds(server.database) - db0
+    sent = report.get("sent")
+    report["server_cpu_seconds"], report["db_cpu_seconds"] = round(cpu, 3), round(db, 3)
+    report["server_cpu_ms_per_request"] = round(1000 * cpu / sent, 2) if sent else None
+    report["db_cpu_ms_per_request"] = round(1000 * db / sent, 2) if sent else None
     return report
 
 
@@ -288,9 +312,11 @@ def merged_measured(reports: list[dict]) -> dict:
     """Rounds of `measured` as one report, CPU per request over all of them."""
     report = merged(reports)
     cpu = sum(r["server_cpu_seconds"] for r in reports)
+    db = sum(r.get("db_cpu_seconds") or 0 for r in reports)
     sent = sum(r.get("sent") or 0 for r in reports)
-    report["server_cpu_seconds"] = round(cpu, 3)
+    report["server_cpu_seconds"], report["db_cpu_seconds"] = round(cpu, 3), round(db, 3)
     report["server_cpu_ms_per_request"] = round(1000 * cpu / sent, 2) if sent else None
+    report["db_cpu_ms_per_request"] = round(1000 * db / sent, 2) if sent else None
     return report
 
 
@@ -329,7 +355,7 @@ def wait_for_peer(proc: subprocess.Popen | None, *, timeout: float = 600) -> Ser
             try:
                 with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
                     if response.status == 200:
-                        return Server("peer", base, token, proc.pid)
+                        return Server("peer", base, token, proc.pid, database=PEER_DB)
             except OSError:
                 pass
         if time.monotonic() > deadline:
@@ -756,6 +782,8 @@ def peer_entry(name: str, path: str, ours: dict, theirs: dict | None, *, target:
         peer_p50_ms=theirs["p50_ms"] if theirs else None, peer_p99_ms=theirs["p99_ms"] if theirs else None,
         cpu_ms_per_request=ours.get("server_cpu_ms_per_request"),
         peer_cpu_ms_per_request=theirs.get("server_cpu_ms_per_request") if theirs else None,
+        db_cpu_ms_per_request=ours.get("db_cpu_ms_per_request"),
+        peer_db_cpu_ms_per_request=theirs.get("db_cpu_ms_per_request") if theirs else None,
         statuses=ours["statuses"], peer_statuses=theirs["statuses"] if theirs else None,
         p99_target_ms=P99_TARGET_MS, p99_met=ours["p99_ms"] is not None and ours["p99_ms"] <= P99_TARGET_MS, **extra,
     )
@@ -780,7 +808,7 @@ def run_list_vs_peer(results: dict, service: Server, peer: Server | None, plan: 
     mine = merged_measured(ours)
     other = merged_measured(theirs) if theirs else None
     results["details"]["peer_list"] = {"service": mine, "peer": other}
-    log(f"list vs peer: {mine['rps']} req/s ({mine['server_cpu_ms_per_request']} ms CPU) vs "
+    log(f"list vs peer: {mine['rps']} req/s ({mine['server_cpu_ms_per_request']} ms CPU, {mine['db_cpu_ms_per_request']} ms in PostgreSQL) vs "
         f"{other['rps'] if other else '-'} req/s ({other['server_cpu_ms_per_request'] if other else '-'} ms CPU)")
     results["benchmarks"].append(peer_entry(
         "list, page=random, 32 kept connections", path, mine, other, target=1.5,

@@ -3,6 +3,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from itertools import accumulate
 
+from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -12,6 +13,10 @@ from catalog.models import SKU, Category, Product
 # A tree node carries the fields needed to navigate; `GET /categories/{id}/` has the rest.
 # (Timestamps and JSON attributes would triple the cost of a 10k-node tree.)
 TREE_NODE_FIELDS = ("id", "name", "slug", "parent_id", "path", "level")
+
+# The number of active SKUs as statement triggers keep it, in the same transaction as each
+# SKU write (PostgreSQL; catalog migration 0005): 16 rows to sum instead of a count of all.
+ACTIVE_SKU_COUNT_SQL = "(SELECT SUM(skus)::bigint FROM catalog_sku_active_count)"
 
 
 def subtree_filter(category: Category, prefix: str = "") -> Q:
@@ -177,3 +182,22 @@ def products_with_price_range(queryset: QuerySet) -> QuerySet:
         price_min=Subquery(prices.order_by("price").values("price")[:1]),
         price_max=Subquery(prices.order_by("-price").values("price")[:1]),
     )
+
+
+def sku_count_drifts() -> list[str]:
+    """The kept number of active SKUs against a count of them (PostgreSQL only)."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {ACTIVE_SKU_COUNT_SQL}")
+        kept = cursor.fetchone()[0]
+    counted = SKU.objects.count()
+    return [] if kept == counted else [f"active SKU count: {kept} kept, {counted} counted"]
+
+
+def sku_count_repair() -> None:
+    """Set the kept number of active SKUs to a count of them (what `check_integrity --fix` does)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE catalog_sku_active_count SET skus = CASE WHEN slot = 0"
+                           " THEN (SELECT count(*) FROM catalog_sku WHERE NOT is_deleted) ELSE 0 END")

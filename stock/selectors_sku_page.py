@@ -3,15 +3,18 @@
 `GET /api/v1/skus/?page=&size=` without filters or ordering is the catalog's hottest read.
 Through the ORM it cost a count, a page of model instances and a query of stock sums,
 each built and compiled per request, and a psycopg timestamp loader per value. Here one
-statement cuts the page of ids first (LIMIT/OFFSET on the primary key), sums stock for
-those ids only, counts the active SKUs once, and lets PostgreSQL write the timestamps
-and prices as the API writes them.
+statement cuts the page of ids first (LIMIT/OFFSET on the partial index `sku_active_id`,
+an index-only scan), sums stock for those ids only, reads the number of active SKUs from
+`catalog_sku_active_count` (kept exact by the database's triggers, see catalog migration
+0005: it costs 16 rows where a count cost 100,000), and lets PostgreSQL write the
+timestamps and prices as the API writes them.
 """
 from datetime import datetime
 
 from django.db import connection
 
 from catalog.models import SKU
+from catalog.selectors import ACTIVE_SKU_COUNT_SQL
 from stock.models import ReservationStatus, StockLevel
 from stock.selectors import level_available_sql, overdue_sql
 
@@ -33,8 +36,9 @@ def _statement() -> str:
         f"SELECT s.id, s.sku_code, s.product_id, s.price::text, s.attributes, s.backorder_policy, {_utc_text('created_at')},"
         f" {_utc_text('updated_at')}, s.version, s.is_deleted, {_utc_text('deleted_at')},"
         " COALESCE(st.on_hand, 0), COALESCE(st.reserved, 0), COALESCE(st.available, 0),"
-        f" (SELECT count(*) FROM {sku} WHERE NOT is_deleted)"
-        f" FROM (SELECT * FROM {sku} WHERE NOT is_deleted ORDER BY id LIMIT %(limit)s OFFSET %(offset)s) s"
+        f" {ACTIVE_SKU_COUNT_SQL}"
+        f" FROM (SELECT id FROM {sku} WHERE NOT is_deleted ORDER BY id LIMIT %(limit)s OFFSET %(offset)s) page"
+        f" JOIN {sku} s ON s.id = page.id"
         f" LEFT JOIN LATERAL (SELECT SUM(l.on_hand::bigint)::bigint AS on_hand, SUM({reserved})::bigint AS reserved,"
         f" SUM({available})::bigint AS available"
         f" FROM {level} l CROSS JOIN LATERAL (SELECT {overdue_sql('l', status='%(active)s', now='%(now)s')} AS overdue) o"
@@ -55,5 +59,5 @@ def sku_page(*, offset: int, limit: int, now: datetime) -> tuple[list[tuple], in
         rows = cursor.fetchall()
         if rows:
             return rows, rows[0][-1]
-        cursor.execute(f"SELECT count(*) FROM {SKU._meta.db_table} WHERE NOT is_deleted")
+        cursor.execute(f"SELECT {ACTIVE_SKU_COUNT_SQL}")
         return [], cursor.fetchone()[0]

@@ -46,7 +46,8 @@ class SKUAdmin(
     actions = ["soft_delete_selected", "restore_selected", "change_price", "move_to_category"]
 
     def get_queryset(self, request):
-        return SKU.all_objects.all()
+        # Ordered for the SKU code autocomplete (its pages); the change list sorts by its own columns.
+        return SKU.all_objects.order_by("sku_code")
 
     def bulk_targets(self, queryset, model) -> list[int]:
         """The SKUs ticked; for a move, their products."""

@@ -284,6 +284,11 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # their model permissions: importing needs `add_<model>`, exporting `view_<model>`.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Imports and exports of more rows than this run on the Celery worker as background jobs
+# (inventory_site.jobs), whose page in the admin shows their progress and result.
+ADMIN_SYNC_IMPORT_ROWS = env.int("ADMIN_SYNC_IMPORT_ROWS", default=2000)
+# Files of the background jobs (uploads, exports); served only through the job's page.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
 # --- Events, webhooks and background work (Celery) ---------------------------------
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)

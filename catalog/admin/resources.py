@@ -229,9 +229,18 @@ class ProductSKUExportResource(resources.ModelResource):
         fields = ("category_path", "product_name", "product_description", "product_attributes", "sku_code", "price",
                   "attributes")
 
-    def export(self, queryset=None, **kwargs):
+    @staticmethod
+    def skus_of(queryset):
+        """The active SKUs of the exported products (the rows of this export)."""
         if queryset is None or queryset.model is Product:
             products = Product.objects.all() if queryset is None else queryset
             queryset = SKU.objects.filter(product__in=products.values("pk")).select_related(
                 "product__category").order_by("product__category__path", "product__name", "sku_code")
-        return super().export(queryset=queryset, **kwargs)
+        return queryset
+
+    def export_rows_count(self, queryset) -> int:
+        """The rows an export of these products writes (for the admin's background export threshold)."""
+        return self.skus_of(queryset).count()
+
+    def export(self, queryset=None, **kwargs):
+        return super().export(queryset=self.skus_of(queryset), **kwargs)

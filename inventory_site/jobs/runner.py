@@ -69,6 +69,8 @@ def tracked(resource_class, progress: ProgressWriter):
             return values
 
     Tracked.__name__ = Tracked.__qualname__ = resource_class.__name__
+    # No preview to show: skip the copy of each row's instance and its HTML diff.
+    Tracked._meta.skip_diff = True
     return Tracked
 
 

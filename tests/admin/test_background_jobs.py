@@ -38,21 +38,16 @@ def small_threshold(settings, media_root):
     settings.MEDIA_ROOT = str(media_root)
 
 
-@pytest.fixture(scope="module")
-def job_worker(django_db_setup, django_db_blocker, media_root):
-    """One worker for the module, with the same threshold and file storage as the tests."""
-    with django_db_blocker.unblock():
-        purge_broker()
-        with Worker(database_url=database_url(), concurrency=2,
-                    ADMIN_SYNC_IMPORT_ROWS=str(THRESHOLD), MEDIA_ROOT=str(media_root)) as worker:
-            yield worker
-        purge_broker()
-
-
 @pytest.fixture
-def worker(job_worker, transactional_db, small_threshold):
-    """Tests that use the worker are transactional: it sees only committed rows."""
-    return job_worker
+def worker(transactional_db, small_threshold, media_root):
+    """A worker process with the same threshold and file storage as the test; the tests that use
+    it are transactional (it sees only committed rows). One per test: a transactional test's
+    flush gives the content types new ids, which a worker kept from an earlier test has cached."""
+    purge_broker()
+    with Worker(database_url=database_url(), concurrency=2,
+                ADMIN_SYNC_IMPORT_ROWS=str(THRESHOLD), MEDIA_ROOT=str(media_root)) as w:
+        yield w
+    purge_broker()
 
 
 def upload(client, model, text: str, name="big.csv"):

@@ -2,7 +2,8 @@
 progress (refreshed from `status.json`), result, row errors and, for an export, the file.
 
 A job is seen by its user (a superuser sees all) while they may still import or export
-that model, as the job itself needed."""
+that model, as the job itself needed; the list, by those who may import or export something."""
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
 from django.core.exceptions import PermissionDenied
@@ -27,6 +28,18 @@ def may_see(request, job: AdminJob) -> bool:
     if job.kind == AdminJob.Kind.IMPORT:
         return model_admin.has_import_permission(request)
     return model_admin.has_export_permission(request)
+
+
+def may_import_or_export(request) -> bool:
+    """Whether the user may import or export anything at all (the admins of the registry say)."""
+    for model in apps.get_models():
+        if not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
+        for check in ("has_import_permission", "has_export_permission"):
+            if getattr(model_admin, check, None) and getattr(model_admin, check)(request):
+                return True
+    return False
 
 
 def status_data(job: AdminJob) -> dict:
@@ -54,7 +67,7 @@ class AdminJobAdmin(admin.ModelAdmin):
         return queryset if request.user.is_superuser else queryset.filter(user=request.user)
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        return request.user.is_active and request.user.is_staff and may_import_or_export(request)
 
     def has_view_permission(self, request, obj=None):
         if obj is None:

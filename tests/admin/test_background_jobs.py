@@ -305,3 +305,11 @@ def test_progress_is_visible_while_the_jobs_transaction_is_open(staff):
         assert connection.vendor == "postgresql"
     finally:
         reader.close()
+
+
+def test_the_job_list_is_for_those_who_may_import_or_export_something(client, db):
+    listing = reverse("admin:inventory_site_adminjob_changelist")
+    client.force_login(UserFactory(username="nobody", is_staff=True))
+    assert client.get(listing).status_code == 403
+    client.force_login(grant(UserFactory(username="merch", is_staff=True), "catalog.view_sku"))
+    assert client.get(listing).status_code == 200

@@ -10,11 +10,12 @@ job finished and imports nothing twice.
 """
 import io
 import logging
+from contextlib import contextmanager
 
 from django.apps import apps
 from django.contrib import admin
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from import_export.formats.base_formats import BINARY_FORMATS
@@ -74,6 +75,29 @@ def tracked(resource_class, progress: ProgressWriter):
     return Tracked
 
 
+JOB_LOCK_NAMESPACE = 0x4A4F42  # "JOB": the first key of the two-key advisory locks of running jobs
+
+
+@contextmanager
+def running_alone(job_id: int):
+    """Yield whether this worker alone runs the job. A message is delivered again when the
+    broker thinks its worker lost (Redis: after the visibility timeout), possibly while the
+    first run is still going: a session advisory lock on PostgreSQL lets only one run, and a
+    worker that dies drops its lock with its connection. SQLite has one writer anyway."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCK_NAMESPACE, job_id])
+        alone = cursor.fetchone()[0]
+    try:
+        yield alone
+    finally:
+        if alone:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_NAMESPACE, job_id])
+
+
 def claim(job_id: int) -> AdminJob | None:
     """Mark the job running; None when it is finished already (a task delivered twice)."""
     claimed = AdminJob.objects.filter(pk=job_id, status__in=[AdminJob.Status.QUEUED, AdminJob.Status.RUNNING]).update(
@@ -92,6 +116,12 @@ def finish(job: AdminJob, status: str, summary: str, **fields) -> None:
 
 def run(job_id: int) -> None:
     """Run the job; any failure ends it `failed` with a sentence (the traceback goes to the log)."""
+    with running_alone(job_id) as alone:
+        if alone:
+            _run(job_id)
+
+
+def _run(job_id: int) -> None:
     job = claim(job_id)
     if job is None:
         return

@@ -313,3 +313,29 @@ def test_the_job_list_is_for_those_who_may_import_or_export_something(client, db
     assert client.get(listing).status_code == 403
     client.force_login(grant(UserFactory(username="merch", is_staff=True), "catalog.view_sku"))
     assert client.get(listing).status_code == 200
+
+
+@pytest.mark.postgres
+def test_a_job_running_elsewhere_is_not_run_again(staff, catalog, small_threshold):
+    """A message delivered again while the first run goes on (the broker thought its worker
+    lost) finds the job's lock taken and leaves the job alone."""
+    from inventory_site.jobs import runner
+
+    job = AdminJob.objects.create(kind="export", model_label="catalog.sku", file_format="csv", user=staff,
+                                  params={"query": "", "post": {"format": ["0"], "resource": ["0"],
+                                                                "skuresource_sku_code": ["on"]}})
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [runner.JOB_LOCK_NAMESPACE, job.pk])
+        runner.run(job.pk)
+        job.refresh_from_db()
+        assert (job.status, job.started_at) == ("queued", None)
+    finally:
+        other.close()  # its lock goes with it
+    runner.run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.summary) == ("succeeded", "Export finished: 2 rows, ready to download.")
+    with job.file.open("rb") as written:
+        lines = written.read().decode().split()
+    assert lines[0] == "sku_code" and sorted(lines[1:]) == ["PHONE-X-BLUE", "PHONE-X-RED"]

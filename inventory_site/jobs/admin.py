@@ -85,7 +85,7 @@ class AdminJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="job", ordering="pk")
     def job(self, job):
-        return f"{job.get_kind_display().capitalize()} #{job.pk} of {job.model_label}"
+        return f"{job.get_kind_display().capitalize()} #{job.pk} of {job.model_name_plural}"
 
     @admin.display(description="progress")
     def progress(self, job):

@@ -1,4 +1,5 @@
 """`AdminJob`: one background import or export of the admin, its progress and its result."""
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -54,7 +55,15 @@ class AdminJob(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display().capitalize()} #{self.pk} of {self.model_label} ({self.status})"
+        return f"{self.get_kind_display().capitalize()} #{self.pk} of {self.model_name_plural} ({self.status})"
+
+    @property
+    def model_name_plural(self) -> str:
+        """The model's name as the admin shows it ("SKUs"), or its label when it is gone."""
+        try:
+            return str(apps.get_model(self.model_label)._meta.verbose_name_plural)
+        except LookupError:
+            return self.model_label
 
     @property
     def is_finished(self) -> bool:

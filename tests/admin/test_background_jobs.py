@@ -255,11 +255,11 @@ def test_only_the_jobs_user_or_a_superuser_sees_it(client, finished_export, staf
     client.force_login(other)
     assert [client.get(url).status_code for url in _urls(finished_export)] == [404, 404, 404]
     listed = client.get(reverse("admin:inventory_site_adminjob_changelist"))
-    assert listed.status_code == 200 and f"Export #{finished_export.pk} of catalog.sku" not in listed.content.decode()
+    assert listed.status_code == 200 and f"Export #{finished_export.pk} of SKUs" not in listed.content.decode()
     client.force_login(staff)  # the superuser who made it
     assert [client.get(url).status_code for url in _urls(finished_export)] == [200, 200, 200]
     listed = client.get(reverse("admin:inventory_site_adminjob_changelist")).content.decode()
-    assert f"Export #{finished_export.pk} of catalog.sku" in listed
+    assert f"Export #{finished_export.pk} of SKUs" in listed
 
 
 def test_a_user_who_may_no_longer_export_cannot_download(client, finished_export):

@@ -339,3 +339,17 @@ def test_a_job_running_elsewhere_is_not_run_again(staff, catalog, small_threshol
     with job.file.open("rb") as written:
         lines = written.read().decode().split()
     assert lines[0] == "sku_code" and sorted(lines[1:]) == ["PHONE-X-BLUE", "PHONE-X-RED"]
+
+
+def test_a_running_jobs_page_refreshes_itself_and_a_finished_one_does_not(staff_client, staff, small_threshold):
+    job = AdminJob.objects.create(kind="import", model_label="catalog.sku", file_format="csv", user=staff,
+                                  status="running", rows_total=200, rows_done=50, file_name="big.csv")
+    body = page(staff_client, job)
+    assert 'data-status-url="{}"'.format(reverse("admin:inventory_site_adminjob_status", args=[job.pk])) in body
+    assert "admin-ext/job-progress.js" in body and '<meta http-equiv="refresh" content="3">' in body
+    assert 'value="25"' in body and "50 of 200 rows (25%)" in body and "Import of SKUs – big.csv" in body
+    assert staff_client.get(reverse("admin:inventory_site_adminjob_status", args=[job.pk])).json() == {
+        "status": "running", "finished": False, "rows_done": 50, "rows_total": 200, "percent": 25, "summary": ""}
+    AdminJob.objects.filter(pk=job.pk).update(status="succeeded", rows_done=200, summary="Import finished: ...")
+    body = page(staff_client, job)
+    assert "job-progress.js" not in body and 'http-equiv="refresh"' not in body

@@ -353,3 +353,28 @@ def test_a_running_jobs_page_refreshes_itself_and_a_finished_one_does_not(staff_
     AdminJob.objects.filter(pk=job.pk).update(status="succeeded", rows_done=200, summary="Import finished: ...")
     body = page(staff_client, job)
     assert "job-progress.js" not in body and 'http-equiv="refresh"' not in body
+
+
+def test_an_xlsx_upload_over_the_threshold_is_read_and_imported_as_the_request_would(staff_client, catalog,
+                                                                                     small_threshold):
+    """The job's runner in this process (the worker's part without the broker): XLSX cells,
+    numbers included, reach the services as the request path gives them."""
+    from openpyxl import Workbook
+
+    from inventory_site.jobs import runner
+
+    book = Workbook()
+    book.active.append(["sku_code", "category_path", "product", "price", "attributes"])
+    for i in range(6):
+        book.active.append([f"XL-{i}", "Electronics/Phones", "Phone X", 12.5, '{"size": "M"}'])
+    data = io.BytesIO()
+    book.save(data)
+    response = staff_client.post(reverse("admin:catalog_sku_import"), {
+        "resource": "0", "format": "1", "import_file": SimpleUploadedFile("big.xlsx", data.getvalue())})
+    job = queued_job(response)
+    assert (job.file_format, job.rows_total, job.file_name) == ("xlsx", 6, "big.xlsx")
+    runner.run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done) == ("succeeded", 6), job.summary
+    assert {(s.sku_code, str(s.price), s.attributes["size"]) for s in SKU.objects.filter(sku_code__startswith="XL-")} == {
+        (f"XL-{i}", "12.50", "M") for i in range(6)}

@@ -37,8 +37,8 @@ class AdminJob(models.Model):
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
     summary = models.TextField(blank=True, help_text="The result in words.")
-    row_errors = models.JSONField(default=dict, blank=True,
-                                  help_text="Bad rows of an import: headers, rows (number, errors in words, cells), count.")
+    row_errors = models.JSONField(
+        default=dict, blank=True, help_text="Bad rows of an import: headers, rows (number, errors in words, cells), count.")
     row_errors_count = models.PositiveIntegerField(default=0)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="admin_jobs")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -50,8 +50,10 @@ class AdminJob(models.Model):
         verbose_name = "background import or export"
         verbose_name_plural = "background imports and exports"
         constraints = [
-            models.CheckConstraint(condition=models.Q(rows_total__isnull=True) | models.Q(rows_done__lte=models.F("rows_total")),
-                                   name="admin_job_rows_done_within_total"),
+            models.CheckConstraint(
+                condition=models.Q(rows_total__isnull=True) | models.Q(rows_done__lte=models.F("rows_total")),
+                name="admin_job_rows_done_within_total",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -191,7 +191,8 @@ def import_errors(result) -> dict:
     for number, errors in result.row_errors():
         rows.append({"number": number, "errors": [_text(e.error) for e in errors], "values": []})
     for row in result.invalid_rows:
-        errors = [f"{field}: {message}" for field, messages in row.field_specific_errors.items() for message in messages]
+        errors = [f"{field}: {message}"
+                  for field, messages in row.field_specific_errors.items() for message in messages]
         errors += [_text(message) for message in row.non_field_specific_errors]
         rows.append({"number": row.number, "errors": errors, "values": [_text(v) for v in row.values]})
     rows.sort(key=lambda r: r["number"] or 0)

@@ -42,6 +42,9 @@ class AdminJob(models.Model):
     row_errors_count = models.PositiveIntegerField(default=0)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="admin_jobs")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    queued_at = models.DateTimeField(
+        default=timezone.now, help_text="When the job was last handed to the worker (the recovery sweep sends it again).")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started, a worker's death included.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -16,6 +16,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.db.models import F
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from import_export.formats.base_formats import BINARY_FORMATS
@@ -101,7 +102,7 @@ def running_alone(job_id: int):
 def claim(job_id: int) -> AdminJob | None:
     """Mark the job running; None when it is finished already (a task delivered twice)."""
     claimed = AdminJob.objects.filter(pk=job_id, status__in=[AdminJob.Status.QUEUED, AdminJob.Status.RUNNING]).update(
-        status=AdminJob.Status.RUNNING, started_at=timezone.now(), rows_done=0)
+        status=AdminJob.Status.RUNNING, started_at=timezone.now(), rows_done=0, attempts=F("attempts") + 1)
     return AdminJob.objects.select_related("user").get(pk=job_id) if claimed else None
 
 

@@ -4,6 +4,7 @@ Real PostgreSQL, Redis and worker process; the sweeps are called as the beat cal
 # ruff: noqa: F811 - the fixtures of the job tests, imported, are the tests' parameters
 import datetime
 import socket
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from tests.admin.test_background_jobs import (  # noqa: F401 - fixtures among th
     wait_finished,
     worker,
 )
+from tests.events.worker import Worker
+from tests.reliability.server import database_url
 from tests.reliability.world import row_counts
 
 EXPORT_FORM = {"query": "", "post": {"format": ["0"], "resource": ["0"], "skuresource_sku_code": ["on"]}}
@@ -127,6 +130,38 @@ def test_an_import_whose_worker_died_is_run_again_from_the_start(worker, staff_c
     died.refresh_from_db()
     assert died.attempts == 2
     assert SKU.objects.filter(sku_code__startswith="DIED-").count() == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_an_import_whose_worker_was_killed_mid_run_is_imported_once_by_the_next(worker, staff_client, staff, catalog,
+                                                                                media_root):
+    """SIGKILL the worker in the middle of an import (its message stays unacknowledged in Redis
+    for the visibility timeout, an hour): the job shows running, its lock went with the worker's
+    connection, nothing of it committed. The sweep sends it again and a new worker imports it."""
+    codes = [f"KILL-{i:04d}" for i in range(1500)]
+    job = queued_job(upload(staff_client, "sku", sku_rows(codes)))
+    deadline = time.monotonic() + 60
+    while AdminJob.objects.get(pk=job.pk).rows_done < 50:
+        assert time.monotonic() < deadline, worker.output()
+        time.sleep(0.1)
+    worker.kill()
+    job.refresh_from_db()
+    assert job.status == "running" and job.attempts == 1
+    assert not SKU.objects.filter(sku_code__startswith="KILL-").exists()  # the open transaction died with it
+
+    deadline = time.monotonic() + 10
+    while (outcome := admin_jobs_recover()) == {"requeued": 0, "failed": 0}:  # the server drops the dead session
+        assert time.monotonic() < deadline, "the killed worker's lock was never released"
+        time.sleep(0.2)
+    assert outcome == {"requeued": 1, "failed": 0}
+    with Worker(database_url=database_url(), concurrency=2,
+                ADMIN_SYNC_IMPORT_ROWS=str(THRESHOLD), MEDIA_ROOT=str(media_root)) as second:
+        status = wait_finished(staff_client, job, second, timeout=240)
+    assert status["status"] == "succeeded", second.output()
+    assert status["summary"] == "Import finished: 1500 new, 0 updated, 0 deleted and 0 skipped SKUs."
+    assert SKU.objects.filter(sku_code__startswith="KILL-").count() == 1500
+    assert AdminJob.objects.get(pk=job.pk).attempts == 2
 
 
 @pytest.mark.postgres

@@ -90,7 +90,7 @@ class ServiceResource(resources.ModelResource):
         """The category of a path cell (for the resources that do not create categories)."""
         category = self.looked_up(("category", path), lambda: _category_or_error(path, column))
         if isinstance(category, ValidationError):
-            raise category
+            raise ValidationError(category.message_dict)  # a new one each row: the import adds to it
         return category
 
     def save_instance(self, instance, is_create, row, **kwargs):

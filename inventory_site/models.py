@@ -1,4 +1,5 @@
-"""Abstract model mixins shared by the catalog and stock apps: timestamps, version, soft delete."""
+"""Abstract model mixins shared by the catalog and stock apps: timestamps, version, soft delete;
+and the platform's one concrete model, `AdminJob` (the admin's background imports and exports)."""
 from django.db import models
 from django.utils import timezone
 
@@ -109,3 +110,6 @@ class SoftDeleteModel(models.Model):
         """Clear the soft-delete flags on this instance; the caller saves."""
         self.is_deleted = False
         self.deleted_at = None
+
+
+from inventory_site.jobs.models import AdminJob  # noqa: E402,F401  (the model of this app)

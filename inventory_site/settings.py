@@ -284,6 +284,17 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # their model permissions: importing needs `add_<model>`, exporting `view_<model>`.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Imports and exports of more rows than this run on the Celery worker as background jobs
+# (inventory_site.jobs), whose page in the admin shows their progress and result.
+ADMIN_SYNC_IMPORT_ROWS = env.int("ADMIN_SYNC_IMPORT_ROWS", default=2000)
+# Finished jobs (and their files) are deleted this many days after they ended.
+ADMIN_JOB_RETENTION_DAYS = env.int("ADMIN_JOB_RETENTION_DAYS", default=7)
+# A job queued this long is sent to the worker again (its message was lost); a running job whose
+# worker died is run again from the start, up to this many runs, then fails with a sentence.
+ADMIN_JOB_REQUEUE_MINUTES = env.int("ADMIN_JOB_REQUEUE_MINUTES", default=5)
+ADMIN_JOB_MAX_ATTEMPTS = env.int("ADMIN_JOB_MAX_ATTEMPTS", default=3)
+# Files of the background jobs (uploads, exports); served only through the job's page.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
 # --- Events, webhooks and background work (Celery) ---------------------------------
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
@@ -328,4 +339,6 @@ CELERY_BEAT_SCHEDULE = {
     "reservations-expire": {"task": "stock.expire_reservations", "schedule": 60.0},
     "events-purge": {"task": "events.purge", "schedule": 86400.0},
     "idempotency-purge": {"task": "stock.purge_idempotency_keys", "schedule": 86400.0},
+    "admin-jobs-recover": {"task": "inventory_site.admin_jobs_recover", "schedule": 60.0},
+    "admin-jobs-purge": {"task": "inventory_site.admin_jobs_purge", "schedule": 86400.0},
 }

@@ -21,6 +21,7 @@ from catalog import services
 from catalog.models import Category, Product
 from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
 from inventory_site.import_screens import ImportScreenMixin
+from inventory_site.jobs.screens import BackgroundImportExportMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX
 from inventory_site.exceptions import DomainError
 
@@ -70,7 +71,8 @@ class TreeLevelFilter(admin.SimpleListFilter):
 
 @admin.register(Category)
 class CategoryAdmin(
-    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, ImportExportMixin,
+    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
+    ImportExportMixin,
     SimpleHistoryAdmin, DraggableMPTTAdmin,
 ):
     form = CategoryAdminForm

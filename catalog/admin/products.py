@@ -16,6 +16,7 @@ from catalog.admin.resources import ProductResource, ProductSKUExportResource
 from catalog import selectors, services
 from catalog.models import SKU, Category, Product
 from inventory_site.import_screens import ImportScreenMixin
+from inventory_site.jobs.screens import BackgroundImportExportMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX, csv_cell_escaped
 from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
 
@@ -76,7 +77,8 @@ class SKUInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(
-    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, ImportExportMixin, SimpleHistoryAdmin,
+    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
+    ImportExportMixin, SimpleHistoryAdmin,
 ):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}

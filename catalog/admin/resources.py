@@ -49,6 +49,13 @@ def _category_by_path(path: str, column: str) -> Category:
     return category
 
 
+def _category_or_error(path: str, column: str) -> Category | ValidationError:
+    try:
+        return _category_by_path(path, column)
+    except ValidationError as exc:
+        return exc
+
+
 def _row_error(exc: DomainError) -> ValidationError:
     """A refused write as the row's error in words (never a dict)."""
     return ValidationError(refusal_sentence(exc))
@@ -62,7 +69,29 @@ class JSONField(fields.Field):
 
 
 class ServiceResource(resources.ModelResource):
-    """Rows are saved through services; domain errors become row validation errors."""
+    """Rows are saved through services; domain errors become row validation errors.
+
+    Lookups of rows that the import does not write (a SKU file's categories and products, a
+    product file's categories) are kept for the import: a file of 50,000 SKUs of a few products
+    finds each product once. The services still check and lock what they write."""
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._lookups = {}
+
+    def looked_up(self, key: tuple, find):
+        """`find()` once per key during one import."""
+        lookups = self.__dict__.setdefault("_lookups", {})
+        if key not in lookups:
+            lookups[key] = find()
+        return lookups[key]
+
+    def category_by_path(self, path: str, column: str) -> Category:
+        """The category of a path cell (for the resources that do not create categories)."""
+        category = self.looked_up(("category", path), lambda: _category_or_error(path, column))
+        if isinstance(category, ValidationError):
+            raise ValidationError(category.message_dict)  # a new one each row: the import adds to it
+        return category
 
     def save_instance(self, instance, is_create, row, **kwargs):
         try:
@@ -143,11 +172,11 @@ class ProductResource(ServiceResource):
         return Product.objects.select_related("category").order_by("pk")
 
     def get_instance(self, instance_loader, row):
-        category = _category_by_path(_cell(row, "category_path"), "category_path")
+        category = self.category_by_path(_cell(row, "category_path"), "category_path")
         return Product.objects.filter(category=category, name__iexact=_cell(row, "name")).first()
 
     def import_instance(self, instance, row, **kwargs):
-        instance.category = _category_by_path(_cell(row, "category_path"), "category_path")
+        instance.category = self.category_by_path(_cell(row, "category_path"), "category_path")
         instance.name = _cell(row, "name")
         instance.description = _cell(row, "description")
         instance.attributes = _attributes(row)
@@ -185,8 +214,10 @@ class SKUResource(ServiceResource):
 
     def import_instance(self, instance, row, **kwargs):
         errors = {}
-        category = _category_by_path(_cell(row, "category_path"), "category_path")
-        product = Product.objects.filter(category=category, name__iexact=_cell(row, "product")).first()
+        category = self.category_by_path(_cell(row, "category_path"), "category_path")
+        name = _cell(row, "product")
+        product = self.looked_up(("product", category.pk, name.casefold()), lambda: Product.objects.filter(
+            category=category, name__iexact=name).select_related("category").first())
         if product is None:
             errors["product"] = f"No active product {_cell(row, 'product')!r} in {category.path}."
         else:
@@ -205,10 +236,13 @@ class SKUResource(ServiceResource):
         if instance.import_backorder_policy is not None:
             data["backorder_policy"] = instance.import_backorder_policy
         if is_create:
-            return services.sku_create(
-                sku_code=instance.sku_code, product_id=instance.product_id, user=user, **data
-            )
-        return services.sku_update(sku_id=instance.pk, product_id=instance.product_id, user=user, **data)
+            saved = services.sku_create(sku_code=instance.sku_code, product_id=instance.product_id, user=user, **data)
+        else:
+            saved = services.sku_update(sku_id=instance.pk, product_id=instance.product_id, user=user, **data)
+        if saved.product_id == instance.product_id and Product.category.is_cached(instance.product):
+            # The preview's `category_path` of the saved SKU: the category this import looked up, not a query per row.
+            saved.product.category = instance.product.category
+        return saved
 
 
 class ProductSKUExportResource(resources.ModelResource):
@@ -229,9 +263,18 @@ class ProductSKUExportResource(resources.ModelResource):
         fields = ("category_path", "product_name", "product_description", "product_attributes", "sku_code", "price",
                   "attributes")
 
-    def export(self, queryset=None, **kwargs):
+    @staticmethod
+    def skus_of(queryset):
+        """The active SKUs of the exported products (the rows of this export)."""
         if queryset is None or queryset.model is Product:
             products = Product.objects.all() if queryset is None else queryset
             queryset = SKU.objects.filter(product__in=products.values("pk")).select_related(
                 "product__category").order_by("product__category__path", "product__name", "sku_code")
-        return super().export(queryset=queryset, **kwargs)
+        return queryset
+
+    def export_rows_count(self, queryset) -> int:
+        """The rows an export of these products writes (for the admin's background export threshold)."""
+        return self.skus_of(queryset).count()
+
+    def export(self, queryset=None, **kwargs):
+        return super().export(queryset=self.skus_of(queryset), **kwargs)

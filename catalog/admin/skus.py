@@ -12,6 +12,7 @@ from catalog.admin.resources import SKUResource
 from catalog import services
 from catalog.models import SKU, Product
 from inventory_site.import_screens import ImportScreenMixin
+from inventory_site.jobs.screens import BackgroundImportExportMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX
 from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin
 
@@ -22,7 +23,8 @@ class SKUCategoryTreeFilter(CategoryTreeFilter):
 
 @admin.register(SKU)
 class SKUAdmin(
-    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, ImportExportMixin, SimpleHistoryAdmin,
+    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
+    ImportExportMixin, SimpleHistoryAdmin,
 ):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}

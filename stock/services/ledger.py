@@ -7,7 +7,7 @@ the database, not Python, does the arithmetic.
 """
 from collections.abc import Iterable
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from stock.events import emit_level_changed
@@ -51,6 +51,11 @@ def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int,
     return {(lvl.sku_id, lvl.warehouse_id): lvl for lvl in locked}
 
 
+def lock_levels_of(levels: QuerySet) -> None:
+    """Lock these levels in the fixed order (before a DELETE, which would lock them in scan order)."""
+    list(levels.select_for_update().order_by("sku_id", "warehouse_id").values_list("pk", flat=True))
+
+
 def apply_change(
     level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, reason: str | None = None,
     reference: str = "", note: str = "", reservation: Reservation | None = None, user=None,
@@ -90,3 +95,4 @@ def apply_change(
                        reservation_id=reservation.pk if reservation else None,
                        reason=reason if movement is not None else None)
     return movement
+

@@ -13,6 +13,7 @@ from catalog.rules import (
     CATEGORY_DESCRIPTION_MAX_LENGTH,
     PRODUCT_DESCRIPTION_MAX_LENGTH,
     attributes_checked,
+    backorder_policy_checked,
     category_name_checked,
     description_checked,
     SKU_CODE_PATTERN,
@@ -27,12 +28,13 @@ from inventory_site.validators import PATH_SEPARATOR
 CATALOG_COLUMNS = (
     "category_path", "category_description", "category_attributes",
     "product_name", "product_description", "product_attributes",
-    "sku_code", "price", "attributes",
+    "sku_code", "price", "attributes", "backorder_policy",
 )
 REQUIRED_COLUMNS = ("category_path", "product_name", "sku_code", "price")
-# Optional columns: absent means "leave as stored"; for the *_attributes ones an
-# empty cell means the same.
-OPTIONAL_COLUMNS = ("category_description", "category_attributes", "product_description", "product_attributes")
+# Optional columns: absent means "leave as stored"; for the *_attributes ones and
+# backorder_policy an empty cell means the same (a new SKU then gets `deny`).
+OPTIONAL_COLUMNS = ("category_description", "category_attributes", "product_description", "product_attributes",
+                    "backorder_policy")
 
 # Numbers in a JSON file longer than Python turns into an int (4,300 digits) are read as
 # Decimal, so the row's check reports them instead of the JSON reader failing.
@@ -57,6 +59,7 @@ class CatalogRow:
     sku_code: str | None = None
     price: Decimal | None = None
     attributes: dict | None = None
+    backorder_policy: str | None = None  # None: as stored (`deny` for a new SKU)
 
 
 @dataclass
@@ -233,6 +236,14 @@ def _price_fast(value: str) -> Decimal:
     return _price(value)
 
 
+def _backorder_policy(value: Any) -> str | None:
+    """`backorder_policy` by `catalog.rules.backorder_policy_checked`; an empty cell is None (as stored)."""
+    text = _text(value) if value is None or isinstance(value, str) else None
+    if text is None:
+        raise ValueError("backorder_policy must be text")
+    return _ruled(backorder_policy_checked, text) if text else None
+
+
 @lru_cache(maxsize=100_000)
 def _category_path(raw: str) -> tuple[str, ...]:
     if not raw:
@@ -288,8 +299,12 @@ def catalog_row_check(line: int, record: Any) -> CatalogRow:
         row.sku_code = sku_code
         row.price = attempt(lambda: _price(record.get("price")))
         row.attributes = attempt(lambda: _attributes(record.get("attributes"), "attributes", empty_means_none=False))
-    elif str(record.get("price") or "").strip():
-        faults.append("price is given without a sku_code")
+        row.backorder_policy = attempt(lambda: _backorder_policy(record.get("backorder_policy")))
+    else:
+        if str(record.get("price") or "").strip():
+            faults.append("price is given without a sku_code")
+        if str(record.get("backorder_policy") or "").strip():
+            faults.append("backorder_policy is given without a sku_code")
     if faults:
         raise ValueError("; ".join(faults))
     return row
@@ -314,6 +329,7 @@ class _RowChecker:
         self.product_attributes: dict[str | None, dict | None] = {}
         self.prices: dict[str, Decimal] = {}
         self.attributes: dict[str | None, dict] = {}
+        self.backorder_policies: dict[str | None, str | None] = {}
 
     def check(self, line: int, record: Any) -> CatalogRow:
         try:
@@ -397,10 +413,16 @@ class _RowChecker:
                 value = cached(self.attributes, raw,
                                lambda v: _attributes(v, "attributes", empty_means_none=False))
             row.attributes = value
+            raw = get("backorder_policy")
+            value = self.backorder_policies.get(raw, _MISSING)
+            if value is _MISSING:
+                value = cached(self.backorder_policies, raw, _backorder_policy)
+            row.backorder_policy = value
         else:
-            raw = get("price")
-            if raw is not None and (type(raw) is not str or raw.strip()):
-                return None  # a price without a sku_code (or not text)
+            for name in ("price", "backorder_policy"):
+                raw = get(name)
+                if raw is not None and (type(raw) is not str or raw.strip()):
+                    return None  # a price or policy without a sku_code (or not text)
         return row
 
 

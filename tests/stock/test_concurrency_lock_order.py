@@ -10,7 +10,7 @@ import time
 import pytest
 from django.db import connection
 
-from stock.models import InboundShipment, Reservation, StockLevel, Warehouse
+from stock.models import InboundShipment, Reservation, ReservationLine, StockLevel, Warehouse
 from stock.selectors_integrity import stock_drifts
 from stock.services import (
     CodedLine, InboundLineInput, ReceiptLine, ReservationRequestLine, inbound_cancel, inbound_create, inbound_open,
@@ -45,7 +45,8 @@ def deadlocks_broken() -> int:
 
 @pytest.fixture
 def world(monkeypatch):
-    """Two SKUs in two warehouses (four levels of 1,000 units), open shipments to both."""
+    """Two SKUs in two warehouses (four levels of 1,000 units), a preorder SKU with nothing on hand,
+    open shipments of all three to both warehouses."""
     main, _ = Warehouse.objects.get_or_create(code="MAIN", defaults={"name": "Main", "is_default": True})
     east = Warehouse.objects.create(code="EAST", name="East", priority=200)
     skus = [SKUFactory(sku_code=f"ORDER-{n}") for n in range(2)]
@@ -54,12 +55,13 @@ def world(monkeypatch):
             stock_receive(sku=sku, warehouse=warehouse, quantity=1000)
     # Backwards: every list below names the levels in the reverse of the lock order.
     levels = sorted(((sku, w) for sku in skus for w in (main, east)), key=lambda p: (p[0].pk, p[1].pk), reverse=True)
+    preorder = SKUFactory(sku_code="ORDER-PRE", backorder_policy="allow_incoming")
     shipments = [inbound_open(shipment=inbound_create(
         reference=f"PO-{warehouse.code}-{n}", warehouse=warehouse,
-        lines=[InboundLineInput(sku=sku, quantity_expected=500) for sku in skus[::-1]]))
+        lines=[InboundLineInput(sku=sku, quantity_expected=500) for sku in [preorder, *skus[::-1]]]))
         for n in range(3) for warehouse in (main, east)]
     monkeypatch.setattr(counts, "ADJUST_CHUNK", 1)  # a sheet of several chunks in one transaction
-    return {"main": main, "east": east, "skus": skus, "levels": levels, "shipments": shipments}
+    return {"main": main, "east": east, "skus": skus, "levels": levels, "shipments": shipments, "preorder": preorder}
 
 
 def test_every_multi_level_path_races_on_the_same_levels_without_a_deadlock(world):
@@ -67,7 +69,12 @@ def test_every_multi_level_path_races_on_the_same_levels_without_a_deadlock(worl
     held = [reservation_create(reference=f"HELD-{n}", ttl_seconds=3600, lines=[
         ReservationRequestLine(sku=sku, warehouse=warehouse, quantity=1) for sku, warehouse in levels])
         for n in range(40)]
-    kinds = (["place"] * 40 + ["reserve"] * 40 + ["receive"] * 30 + ["transfer"] * 30 + ["bulk"] * 30
+    preorder = world["preorder"]
+    # Waiting on the shipments: each receipt allocates to them, oldest first, in the race.
+    for n in range(20):
+        reservation_create(reference=f"WAIT-{n}", ttl_seconds=3600, lines=[ReservationRequestLine(
+            sku=preorder, warehouse=(world["main"], world["east"])[n % 2], quantity=3)])
+    kinds = (["place"] * 40 + ["preorder"] * 20 + ["reserve"] * 40 + ["receive"] * 30 + ["transfer"] * 30 + ["bulk"] * 30
              + ["count"] * 20 + ["commit"] * 20 + ["release"] * 20 + ["cancel"] * 2)
     random.Random(14).shuffle(kinds)
     before = deadlocks_broken()
@@ -80,9 +87,12 @@ def test_every_multi_level_path_races_on_the_same_levels_without_a_deadlock(worl
         if kind == "reserve":
             return reservation_create(reference=f"R{i}", ttl_seconds=600, lines=[
                 ReservationRequestLine(sku=sku, warehouse=warehouse, quantity=1) for sku, warehouse in levels])
+        if kind == "preorder":  # takes what is there, backorders the rest against the shipments
+            return reservation_create(reference=f"PRE{i}", ttl_seconds=3600, lines=[ReservationRequestLine(
+                sku=preorder, warehouse=(world["main"], world["east"])[i % 2], quantity=2)])
         if kind == "receive":
             return inbound_receive(shipment=shipments[i % 4], allow_over_receipt=True, lines=[
-                ReceiptLine(sku=sku, quantity=1) for sku in skus[::-1]])
+                ReceiptLine(sku=sku, quantity=1) for sku in [preorder, *skus[::-1]]])
         if kind == "transfer":
             sku = rnd.choice(skus)
             source, target = (world["east"], world["main"]) if i % 2 else (world["main"], world["east"])
@@ -114,6 +124,9 @@ def test_every_multi_level_path_races_on_the_same_levels_without_a_deadlock(worl
     assert sum(isinstance(r, Reservation) for r, kind in zip(results, kinds) if kind == "reserve") > 0
     assert sum(isinstance(r, tuple) for r, kind in zip(results, kinds) if kind in ("receive", "transfer", "bulk")) > 60
     assert InboundShipment.objects.filter(status="cancelled").count() == 2
+    # Receipts allocated waiting lines on the way, oldest reservation first.
+    assert ReservationLine.objects.filter(sku=preorder, reservation__reference__startswith="WAIT-",
+                                          backordered=0).exists()
     assert stock_drifts() == []
     code, out = integrity()
     assert code == 0, out

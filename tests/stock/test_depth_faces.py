@@ -1,10 +1,12 @@
 """Issue 14 through the faces where it lacked a test: the admin level list ordered and filtered by
 the one `available` (states and safety stock included), the `most_stock` strategy over HTTP (by
-available, not on hand), a backordered reservation released from the admin."""
+available, not on hand), a backordered reservation released from the admin, the admin's receive
+screen allocating backorders with their events."""
 import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from events.models import Event
 from stock.models import Reservation, StockLevel
 from stock.services import (
     InboundLineInput, ReservationRequestLine, inbound_create, inbound_open, reservation_create, stock_receive,
@@ -75,3 +77,29 @@ def test_a_backordered_reservation_is_released_from_the_admin(staff_client, main
     assert Reservation.objects.get(pk=waiting.pk).status == "released"
     level.refresh_from_db()
     assert (level.on_hand, level.reserved, level.backordered, level.incoming) == (2, 0, 0, 10)
+
+
+def test_a_receipt_on_the_admin_screen_allocates_backorders_with_their_events(staff_client, main):
+    sku = SKUFactory(sku_code="FACE-RCV", backorder_policy="allow_incoming")
+    shipment = inbound_open(shipment=inbound_create(reference="PO-RCV", warehouse=main,
+                                                    lines=[InboundLineInput(sku=sku, quantity_expected=10)]))
+    older = reservation_create(reference="FACE-OLD", ttl_seconds=30 * 24 * 3600,
+                               lines=[ReservationRequestLine(sku=sku, quantity=4)])
+    newer = reservation_create(reference="FACE-NEW", lines=[ReservationRequestLine(sku=sku, quantity=3)])
+    last_event = Event.objects.order_by("-id").values_list("id", flat=True).first()
+
+    response = staff_client.post(reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]),
+                                 {"lines": "face-rcv 5"})
+
+    assert response.status_code == 302
+    lines = {r.reference: r.lines.get() for r in Reservation.objects.filter(pk__in=[older.pk, newer.pk])}
+    assert (lines["FACE-OLD"].backordered, lines["FACE-NEW"].backordered) == (0, 2)  # oldest first
+    level = StockLevel.objects.get(sku=sku)
+    assert (level.on_hand, level.reserved, level.backordered, level.incoming, level.available) == (5, 5, 2, 5, 0)
+    since = Event.objects.filter(id__gt=last_event)
+    assert set(since.filter(type="reservation.allocated").values_list("reference", flat=True)) == {
+        "FACE-OLD", "FACE-NEW"}
+    changed = since.filter(type="stock.level.changed").order_by("id")
+    assert [e.data["reserved"] for e in changed] == [0, 4, 5, 5]  # receipt, two allocations, incoming down
+    assert changed.last().data["incoming"] == 5 and changed.last().data["available"] == 0
+    assert Reservation.objects.get(pk=older.pk).expires_at < older.expires_at  # capped once allocated

@@ -136,9 +136,14 @@ def run(args: argparse.Namespace) -> dict:
                              "failed": sum(r["failed"] for r in runs)} for label, runs in pg.items()}
         statement["latency_ratio"] = _ratio(statement["now"]["latency_ms"], statement["before"]["latency_ms"])
         statement["tps_ratio"] = _ratio(statement["now"]["tps"], statement["before"]["tps"])
+        # Each round's two runs back to back: their ratio feels less of the box's drift over
+        # the whole run (other work starting or stopping) than the ratio of the means does.
+        statement["round_latency_ratios"] = [_ratio(now["latency_ms"], before["latency_ms"])
+                                             for before, now in zip(pg["before"], pg["now"])]
+        statement["median_round_latency_ratio"] = round(statistics.median(statement["round_latency_ratios"]), 3)
         results["statement"] = statement
         log(f"depth statement: before {statement['before']['tps']} tps, now {statement['now']['tps']} tps "
-            f"(latency ratio {statement['latency_ratio']})")
+            f"(latency ratio {statement['latency_ratio']}; by round {statement['round_latency_ratios']})")
     else:
         results["statement"] = None
         log("depth statement: pgbench not found, skipped")

@@ -31,6 +31,7 @@ _FIELDS = {
     "sku_code": "active_sku__sku_code",
     "price": "active_sku__price",
     "attributes": "active_sku__attributes",
+    "backorder_policy": "active_sku__backorder_policy",
 }
 
 
@@ -65,6 +66,7 @@ def catalog_export_rows() -> Iterator[dict[str, str]]:
             "sku_code": row["sku_code"] or "",
             "price": f"{Decimal(row['price']):.2f}" if has_sku else "",
             "attributes": _json_text(row["attributes"]) if has_sku else "",
+            "backorder_policy": row["backorder_policy"] or "",
         }
 
 

@@ -91,8 +91,9 @@ def reserved_events_sql() -> str:
     )
 
 
-def _level_drafts(level: StockLevel, *, available_before: int, sku_code: str, warehouse: str, cause: dict,
-                  reason: str | None, reference: str) -> list[EventDraft]:
+def level_drafts(level: StockLevel, *, available_before: int, sku_code: str, warehouse: str, cause: dict,
+                 reason: str | None, reference: str) -> list[EventDraft]:
+    """`stock.level.changed` of a level holding its new values, and any crossing, as drafts to write."""
     data = _level_data(level, sku_code=sku_code, warehouse=warehouse, cause=cause, reason=reason)
     types = [LEVEL_CHANGED, *crossings(available_before=available_before, available_after=data["available"],
                                        threshold=level.low_stock_threshold)]
@@ -106,8 +107,8 @@ def emit_level_changed(
     """Emit `stock.level.changed` for a locked level (holding its new values), and any crossing."""
     sku_code, warehouse = StockLevel.objects.filter(pk=level.pk).values_list("sku__sku_code", "warehouse__code").get()
     cause = {"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id}
-    events_emit_many(events=_level_drafts(level, available_before=available_before, sku_code=sku_code,
-                                          warehouse=warehouse, cause=cause, reason=reason, reference=reference))
+    events_emit_many(events=level_drafts(level, available_before=available_before, sku_code=sku_code,
+                                         warehouse=warehouse, cause=cause, reason=reason, reference=reference))
 
 
 READ_BATCH = 5000
@@ -128,7 +129,7 @@ def emit_loaded_levels(*, sku_ids: list[int]) -> int:
                       .order_by("sku_id", "warehouse_id"))
             for level in levels:
                 movement = movements[(level.sku_id, level.warehouse_id)]
-                yield from _level_drafts(
+                yield from level_drafts(
                     level, available_before=0, sku_code=level.sku.sku_code, warehouse=level.warehouse.code,
                     cause={"movement_id": movement["id"]}, reason=movement["reason"], reference=movement["reference"],
                 )
@@ -150,12 +151,12 @@ def emit_reserved(reservation, lines) -> None:
     drafts = []
     for level in StockLevel.objects.filter(condition).select_related("sku", "warehouse").order_by("sku_id", "warehouse_id"):
         before = max(0, level.sellable + held[(level.sku_id, level.warehouse_id)] - level.safety_stock)
-        drafts += _level_drafts(
+        drafts += level_drafts(
             level, available_before=before, sku_code=level.sku.sku_code,
             warehouse=level.warehouse.code, cause={"reservation_id": reservation.pk}, reason=None,
             reference=reservation.reference,
         )
-    drafts.append(_reservation_draft(reservation, "created"))
+    drafts.append(reservation_draft(reservation, "created"))
     events_emit_many(events=drafts)
 
 
@@ -171,7 +172,8 @@ def reservation_data(reservation, lines) -> dict:
     }
 
 
-def _reservation_draft(reservation, action: str) -> EventDraft:
+def reservation_draft(reservation, action: str) -> EventDraft:
+    """`reservation.<action>` of a reservation whose lines are prefetched (with SKU and warehouse), as a draft."""
     lines = sorted(reservation.lines.all(), key=lambda line: line.pk)  # prefetched by reservation_create
     data = reservation_data(reservation, lines)
     codes = sorted({line["sku_code"] for line in data["lines"]})
@@ -186,7 +188,7 @@ def emit_reservation(reservation, *, status: str) -> None:
         cached = reservation.lines.all()
         cached._result_cache, cached._prefetch_done = lines, True
         reservation._prefetched_objects_cache = {"lines": cached}
-    events_emit_many(events=[_reservation_draft(reservation, status)])
+    events_emit_many(events=[reservation_draft(reservation, status)])
 
 
 def emit_allocated(reservation) -> None:

@@ -261,22 +261,29 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     note = TextField(max_length=500, required=False, default="")
 
 
+def validated_lines(raw, line_serializer) -> list[dict]:
+    """Each line of a request's `lines` through `line_serializer`: the validated lines, or one
+    `ValidationError` naming every bad line by its index (a line that is not an object included)."""
+    validated, errors = [], {}
+    for index, line in enumerate(raw):
+        if not isinstance(line, dict):
+            errors[str(index)] = {"non_field_errors": ["Must be an object."]}
+            continue
+        serializer = line_serializer(data=line)
+        if serializer.is_valid():
+            validated.append(serializer.validated_data)
+        else:
+            errors[str(index)] = serializer.errors
+    if errors:
+        raise serializers.ValidationError(errors)
+    return validated
+
+
 class BulkAdjustmentSerializer(serializers.Serializer):
     lines = LinesField(AdjustmentSerializer, min_length=1, max_length=1000)
 
     def validate_lines(self, lines):
-        validated, errors = [], {}
-        for index, line in enumerate(lines):
-            serializer = AdjustmentSerializer(data=line)
-            if not isinstance(line, dict):
-                errors[str(index)] = {"non_field_errors": ["Must be an object."]}
-            elif serializer.is_valid():
-                validated.append(serializer.validated_data)
-            else:
-                errors[str(index)] = serializer.errors
-        if errors:
-            raise serializers.ValidationError(errors)
-        return validated
+        return validated_lines(lines, AdjustmentSerializer)
 
 
 class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
@@ -318,19 +325,7 @@ class ReservationCreateSerializer(serializers.Serializer):
     )
 
     def validate_lines(self, lines):
-        validated, errors = [], {}
-        for index, line in enumerate(lines):
-            if not isinstance(line, dict):
-                errors[str(index)] = {"non_field_errors": ["Must be an object."]}
-                continue
-            serializer = ReservationLineInputSerializer(data=line)
-            if serializer.is_valid():
-                validated.append(serializer.validated_data)
-            else:
-                errors[str(index)] = serializer.errors
-        if errors:
-            raise serializers.ValidationError(errors)
-        return validated
+        return validated_lines(lines, ReservationLineInputSerializer)
 
 
 # --- The catalog's SKUs with their stock figures -------------------------------------

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from catalog.models import SKU
 from inventory_site.api.fields import LinesField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
-from stock.api.serializers import MovementSerializer, QuantityField, StockLevelSerializer
+from stock.api.serializers import MovementSerializer, QuantityField, StockLevelSerializer, validated_lines
 from stock.models import InboundLine, InboundShipment, InboundStatus, StockLevel, StockState, Warehouse
 
 # --- Read shapes ---------------------------------------------------------------------
@@ -95,22 +95,6 @@ class ReceiptLineInputSerializer(serializers.Serializer):
         return attrs
 
 
-def _lines(raw, line_serializer) -> list[dict]:
-    validated, errors = [], {}
-    for index, line in enumerate(raw):
-        if not isinstance(line, dict):
-            errors[str(index)] = {"non_field_errors": ["Must be an object."]}
-            continue
-        serializer = line_serializer(data=line)
-        if serializer.is_valid():
-            validated.append(serializer.validated_data)
-        else:
-            errors[str(index)] = serializer.errors
-    if errors:
-        raise serializers.ValidationError(errors)
-    return validated
-
-
 class InboundWriteSerializer(serializers.Serializer):
     """Create (`reference`, `warehouse`, `lines` required) or edit a draft (any of them)."""
 
@@ -127,7 +111,7 @@ class InboundWriteSerializer(serializers.Serializer):
         return warehouse_from_code(value)
 
     def validate_lines(self, lines):
-        return _lines(lines, InboundLineInputSerializer)
+        return validated_lines(lines, InboundLineInputSerializer)
 
 
 class ReceiveSerializer(serializers.Serializer):
@@ -136,7 +120,7 @@ class ReceiveSerializer(serializers.Serializer):
     note = TextField(max_length=500, required=False, default="")
 
     def validate_lines(self, lines):
-        return _lines(lines, ReceiptLineInputSerializer)
+        return validated_lines(lines, ReceiptLineInputSerializer)
 
 
 class CreateDraftsSerializer(serializers.Serializer):

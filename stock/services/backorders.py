@@ -12,13 +12,15 @@ Lock order, as everywhere: reservations (by pk), then levels (by sku_id, warehou
 """
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import BackorderPolicy
-from stock.events import emit_allocated, emit_reservation
+from events.services import events_emit_many
+from stock.events import reservation_draft
 from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel
-from stock.services.ledger import apply_change, lock_levels
+from stock.services.ledger import LevelChanges, lock_levels
 
 # A reservation's TTL while some line waits on incoming stock (90 days), and once every
 # line is allocated (the ordinary maximum, 7 days).
@@ -89,21 +91,28 @@ def backorders_settle(
     what is available, oldest reservation first, then drop what `incoming` no longer covers,
     newest (and overdue) reservations first. `incoming_changes` are what the caller is about
     to add to `incoming` (negative): backorders are dropped against the figure after them,
-    since the database holds `backordered <= incoming` at every statement.
+    since the database holds `backordered <= incoming`.
 
     Emits `stock.level.changed` per change and `reservation.allocated` per reservation that
     got units; a reservation left without lines is released, one fully allocated has its
-    `expires_at` capped at 7 days from now.
+    `expires_at` capped at 7 days from now. Set-based: the same dozen statements whatever the
+    number of lines and reservations (see `LevelChanges`).
     """
     now = now or timezone.now()
+    if not reservations:
+        return
     lines = list(
         _waiting_lines(levels.keys()).filter(reservation_id__in=list(reservations))
         .order_by("reservation__created_at", "reservation_id", "pk")
     )
+    if not lines:
+        return
     for line in lines:
         line.reservation = reservations[line.reservation_id]
-    allocated_to: dict[int, Reservation] = {}
-    touched: dict[int, Reservation] = {}
+    changes = LevelChanges(user=user)
+    allocated_to: set[int] = set()
+    touched: set[int] = set()
+    changed_lines: dict[int, ReservationLine] = {}
     for pair in sorted(levels):
         level = levels[pair]
         waiting = [line for line in lines if (line.sku_id, line.warehouse_id) == pair]
@@ -114,10 +123,11 @@ def backorders_settle(
             if take <= 0:
                 continue
             line.backordered -= take
-            line.save(update_fields=["backordered"])
-            apply_change(level, reserved_delta=take, backordered_delta=-take, reservation=line.reservation,
-                         reference=line.reservation.reference, user=user)
-            allocated_to[line.reservation_id] = touched[line.reservation_id] = line.reservation
+            changed_lines[line.pk] = line
+            changes.add(level, reserved_delta=take, backordered_delta=-take, reservation=line.reservation,
+                        reference=line.reservation.reference)
+            allocated_to.add(line.reservation_id)
+            touched.add(line.reservation_id)
         excess = level.backordered - level.incoming - (incoming_changes or {}).get(pair, 0)
         newest_first = waiting[::-1]
         drop_order = [ln for ln in newest_first if ln.reservation.expires_at <= now] + [
@@ -130,30 +140,68 @@ def backorders_settle(
                 continue
             line.quantity -= dropped
             line.backordered -= dropped
-            if line.quantity:
-                line.save(update_fields=["quantity", "backordered"])
-            else:
-                line.delete()
-            apply_change(level, backordered_delta=-dropped, reservation=line.reservation,
-                         reference=line.reservation.reference, user=user)
-            touched[line.reservation_id] = line.reservation
+            changed_lines[line.pk] = line
+            changes.add(level, backordered_delta=-dropped, reservation=line.reservation,
+                        reference=line.reservation.reference)
+            touched.add(line.reservation_id)
             excess -= dropped
-    for pk in sorted(touched):
-        _after_change(touched[pk], allocated=pk in allocated_to, now=now)
+    _lines_write(list(changed_lines.values()))
+    changes.write()
+    _after_changes([reservations[pk] for pk in sorted(touched)], allocated=allocated_to, now=now)
 
 
-def _after_change(reservation: Reservation, *, allocated: bool, now: datetime) -> None:
-    reservation.__dict__.pop("_prefetched_objects_cache", None)
-    lines = list(reservation.lines.all())
-    if not lines:
-        reservation.status = ReservationStatus.RELEASED
-        reservation.save(update_fields=["status", "updated_at"])
-        emit_reservation(reservation, status=ReservationStatus.RELEASED)
+def _lines_write(lines: list[ReservationLine]) -> None:
+    """Store the lines' new quantity and backordered (one UPDATE), and delete those left with none (one DELETE)."""
+    ReservationLine.objects.filter(pk__in=[line.pk for line in lines if not line.quantity]).delete()
+    kept = [line for line in lines if line.quantity]
+    if not kept:
         return
-    fields = ["updated_at"]
-    if not any(line.backordered for line in lines) and reservation.expires_at > now + ALLOCATED_TTL:
-        reservation.expires_at = now + ALLOCATED_TTL
-        fields.append("expires_at")
-    reservation.save(update_fields=fields)
-    if allocated:
-        emit_allocated(reservation)
+    if connection.vendor != "postgresql":
+        for line in kept:
+            ReservationLine.objects.filter(pk=line.pk).update(quantity=line.quantity, backordered=line.backordered)
+        return
+    table = ReservationLine._meta.db_table
+    rows = ", ".join(["(%s::bigint, %s::int, %s::int)"] * len(kept))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} t SET quantity = v.quantity, backordered = v.backordered"
+            f" FROM (VALUES {rows}) v(id, quantity, backordered) WHERE t.id = v.id",
+            [value for line in kept for value in (line.pk, line.quantity, line.backordered)],
+        )
+
+
+def _after_changes(touched: list[Reservation], *, allocated: set[int], now: datetime) -> None:
+    """Reservations whose lines changed: released when none is left, `expires_at` capped once
+    nothing waits, `updated_at` moved, and their events (a few statements for all of them)."""
+    if not touched:
+        return
+    by_reservation: dict[int, list[ReservationLine]] = {reservation.pk: [] for reservation in touched}
+    for line in ReservationLine.objects.filter(reservation_id__in=list(by_reservation)).select_related(
+            "sku", "warehouse").order_by("pk"):
+        by_reservation[line.reservation_id].append(line)
+    released, capped, others, drafts = [], [], [], []
+    for reservation in touched:
+        lines = by_reservation[reservation.pk]
+        reservation.updated_at = now
+        if not lines:
+            reservation.status = ReservationStatus.RELEASED
+            released.append(reservation.pk)
+        elif not any(line.backordered for line in lines) and reservation.expires_at > now + ALLOCATED_TTL:
+            reservation.expires_at = now + ALLOCATED_TTL
+            capped.append(reservation.pk)
+        else:
+            others.append(reservation.pk)
+        cached = reservation.lines.all()
+        cached._result_cache, cached._prefetch_done = lines, True
+        reservation._prefetched_objects_cache = {"lines": cached}
+        if not lines:
+            drafts.append(reservation_draft(reservation, ReservationStatus.RELEASED))
+        elif reservation.pk in allocated:
+            drafts.append(reservation_draft(reservation, "allocated"))
+    if released:
+        Reservation.objects.filter(pk__in=released).update(status=ReservationStatus.RELEASED, updated_at=now)
+    if capped:
+        Reservation.objects.filter(pk__in=capped).update(expires_at=now + ALLOCATED_TTL, updated_at=now)
+    if others:
+        Reservation.objects.filter(pk__in=others).update(updated_at=now)
+    events_emit_many(events=drafts)

@@ -180,6 +180,11 @@ def stock_count_apply(
         )
     if dry_run or not adjustments:
         return result
+    # The chunks share one transaction: in the one lock order across chunks, not only within
+    # each (a sheet lists SKUs in any order; a later chunk must not lock a level before an earlier one's).
+    order = sorted(range(len(adjustments)), key=lambda i: (adjustments[i]["sku"].pk, adjustments[i]["warehouse"].pk))
+    adjustments = [adjustments[i] for i in order]
+    adjusted_lines = [adjusted_lines[i] for i in order]
     with transaction.atomic():  # all chunks or none
         for start in range(0, len(adjustments), ADJUST_CHUNK):
             chunk = adjustments[start:start + ADJUST_CHUNK]

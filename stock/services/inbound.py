@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from inventory_site import metrics
 from inventory_site.transactions import retry_on_deadlock
@@ -25,7 +25,7 @@ from stock.models import (
     StockState, Warehouse,
 )
 from stock.services.backorders import backorders_settle, lock_waiting
-from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels, quantity_check
+from stock.services.ledger import MAX_QUANTITY, LevelChanges, lock_levels, quantity_check
 
 EDITABLE_FIELDS = ("reference", "supplier", "warehouse", "expected_at", "note")
 FIELD_LENGTHS = {name: InboundShipment._meta.get_field(name).max_length for name in ("reference", "supplier", "note")}
@@ -163,10 +163,12 @@ def inbound_update(
 
 
 def _move_incoming(levels: dict, changes: dict[tuple[int, int], int], *, shipment: InboundShipment, user=None) -> None:
-    """Add `changes[pair]` (signed) to each locked level's `incoming`, and emit its event."""
+    """Add `changes[pair]` (signed) to each locked level's `incoming`, and emit its event (a few statements for all)."""
+    moved = LevelChanges(user=user)
     for pair in sorted(changes):
         if changes[pair]:
-            apply_change(levels[pair], incoming_delta=changes[pair], reference=shipment.reference, user=user)
+            moved.add(levels[pair], incoming_delta=changes[pair], reference=shipment.reference)
+    moved.write()
 
 
 def inbound_open(*, shipment: InboundShipment | int, expected_version: int | None = None,
@@ -265,19 +267,37 @@ def _check_receipt(shipment: InboundShipment, lines: list[ReceiptLine], *, allow
     return expected
 
 
-def _receipt_movement(level: StockLevel, line: ReceiptLine, *, shipment: InboundShipment, note: str,
-                      user=None) -> StockMovement:
-    """One receipt on a locked level: on-hand up (into a state, when not sellable)."""
+def _receipt_movement(receipts: LevelChanges, level: StockLevel, line: ReceiptLine, *, shipment: InboundShipment,
+                      note: str) -> StockMovement:
+    """One receipt on a locked level, added to `receipts`: on-hand up (into a state, when not sellable)."""
     if level.on_hand + line.quantity > MAX_QUANTITY:
         raise InvalidInput(errors={"quantity": [f"On hand would exceed {MAX_QUANTITY}."]})
     in_state = line.state != StockState.SELLABLE
-    movement = apply_change(
+    movement = receipts.add(
         level, delta=line.quantity, reason=MovementReason.RECEIPT, reference=shipment.reference, note=note,
-        user=user, inbound=shipment, state_to=line.state if in_state else "",
-        quantity=line.quantity if in_state else None,
+        inbound=shipment, state_to=line.state if in_state else "", quantity=line.quantity if in_state else None,
     )
+    movement.sku, movement.warehouse = line.sku, shipment.warehouse  # what the receipt's response shows
     metrics.stock_adjusted(reason=MovementReason.RECEIPT)
     return movement
+
+
+def _received_write(expected: dict[int, InboundLine]) -> None:
+    """Store each shipment line's new `quantity_received` (one UPDATE for all)."""
+    received = [shipped for shipped in expected.values() if shipped.quantity_received]
+    if not received:
+        return
+    if connection.vendor != "postgresql":
+        for shipped in received:
+            InboundLine.objects.filter(pk=shipped.pk).update(quantity_received=shipped.quantity_received)
+        return
+    rows = ", ".join(["(%s::bigint, %s::int)"] * len(received))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {InboundLine._meta.db_table} t SET quantity_received = v.received"
+            f" FROM (VALUES {rows}) v(id, received) WHERE t.id = v.id",
+            [value for shipped in received for value in (shipped.pk, shipped.quantity_received)],
+        )
 
 
 def inbound_receive(
@@ -303,6 +323,9 @@ def inbound_receive(
         expected = _check_receipt(locked, lines, allow_over_receipt=allow_over_receipt)
         pairs = [(line.sku.pk, locked.warehouse_id) for line in lines]
         reservations, levels = lock_waiting(pairs, create=pairs)
+        # A constant number of statements per receipt, whatever its lines: the movements, the
+        # levels and the events each in one statement, then the backorders and incoming likewise.
+        receipts = LevelChanges(user=user)
         movements, changes = [], defaultdict(int)
         for line in lines:
             shipped = expected[line.sku.pk]
@@ -310,10 +333,9 @@ def inbound_receive(
             shipped.quantity_received += line.quantity
             changes[(line.sku.pk, locked.warehouse_id)] += shipped.quantity_outstanding - outstanding_before
             level = levels[(line.sku.pk, locked.warehouse_id)]
-            movements.append(_receipt_movement(level, line, shipment=locked, note=note, user=user))
-        for shipped in expected.values():
-            if shipped.quantity_received:
-                InboundLine.objects.filter(pk=shipped.pk).update(quantity_received=shipped.quantity_received)
+            movements.append(_receipt_movement(receipts, level, line, shipment=locked, note=note))
+        receipts.write()
+        _received_write(expected)
         # Waiting lines first (before the units become available), then incoming down.
         backorders_settle(levels=levels, reservations=reservations, incoming_changes=changes, user=user)
         _move_incoming(levels, changes, shipment=locked, user=user)

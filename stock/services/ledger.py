@@ -5,16 +5,20 @@ Levels are locked `FOR UPDATE` in one fixed order, (sku_id, warehouse_id), every
 so concurrent writers never deadlock on them; counters move with `F()` expressions so
 the database, not Python, does the arithmetic.
 """
+import copy
 from collections.abc import Iterable
 
-from django.db.models import F, Q
+from django.db import connection
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from stock.events import emit_level_changed
+from events.services import events_emit_many
+from stock.events import level_drafts, emit_level_changed
 from stock.exceptions import InvalidInput
 from stock.models import Reservation, StockLevel, StockMovement, StockState
 
 MAX_QUANTITY = 2**31 - 1
+COUNTERS = ("on_hand", "reserved", "damaged", "quality_control", "backordered", "incoming")
 # The states with a counter on the level; `sellable` is what on-hand holds in no other state.
 STATE_COUNTERS = (StockState.DAMAGED, StockState.QUALITY_CONTROL)
 
@@ -49,6 +53,11 @@ def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int,
         condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
     locked = StockLevel.objects.select_for_update().filter(condition).order_by("sku_id", "warehouse_id")
     return {(lvl.sku_id, lvl.warehouse_id): lvl for lvl in locked}
+
+
+def lock_levels_of(levels: QuerySet) -> None:
+    """Lock these levels in the fixed order (before a DELETE, which would lock them in scan order)."""
+    list(levels.select_for_update().order_by("sku_id", "warehouse_id").values_list("pk", flat=True))
 
 
 def apply_change(
@@ -90,3 +99,88 @@ def apply_change(
                        reservation_id=reservation.pk if reservation else None,
                        reason=reason if movement is not None else None)
     return movement
+
+
+class LevelChanges:
+    """`apply_change` for many changes of locked levels, written in a constant number of statements.
+
+    `add()` moves the level's counters in memory at once (so the next change sees them) and
+    returns its movement, unsaved; `write()` then inserts every movement (one INSERT), moves
+    every level's counters by their sums and its version by its number of changes (one
+    UPDATE), and writes each change's events, in the order added (one INSERT): the rows,
+    ledger and events `apply_change` writes one change at a time. The database checks each
+    level's final figures, so the changes may pass through no state it would refuse.
+    """
+
+    def __init__(self, *, user=None):
+        self.user = user if user is not None and user.is_authenticated else None
+        self.now = timezone.now()
+        self.changes: list[tuple[StockLevel, int, StockMovement | None, int | None, str | None, str]] = []
+        self.totals: dict[int, dict[str, int]] = {}
+
+    def add(
+        self, level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, backordered_delta: int = 0,
+        incoming_delta: int = 0, reason: str | None = None, reference: str = "", note: str = "",
+        reservation: Reservation | None = None, state_from: str = "", state_to: str = "",
+        quantity: int | None = None, inbound=None,
+    ) -> StockMovement | None:
+        available_before = level.available
+        counters = {"on_hand": delta, "reserved": reserved_delta, "backordered": backordered_delta,
+                    "incoming": incoming_delta}
+        for state, sign in ((state_from, -1), (state_to, 1)):
+            if state in STATE_COUNTERS:
+                counters[str(state)] = counters.get(str(state), 0) + sign * quantity
+        total = self.totals.setdefault(level.pk, {name: 0 for name in (*COUNTERS, "changes")})
+        for field, change in counters.items():
+            setattr(level, field, getattr(level, field) + change)
+            total[field] += change
+        total["changes"] += 1
+        level.version += 1
+        level.updated_at = self.now
+        movement = StockMovement(
+            sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=delta, reason=reason,
+            reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
+            state_from=state_from, state_to=state_to, quantity=quantity, inbound=inbound, created_by=self.user,
+        ) if delta or quantity else None
+        self.changes.append((copy.copy(level), available_before, movement, reservation.pk if reservation else None,
+                             reason if movement is not None else None, reference))
+        return movement
+
+    def write(self) -> None:
+        if not self.changes:
+            return
+        movements = [change[2] for change in self.changes if change[2] is not None]
+        if movements:
+            StockMovement.objects.bulk_create(movements)
+        self._update_levels()
+        codes = {pk: (sku_code, warehouse) for pk, sku_code, warehouse in StockLevel.objects.filter(
+            pk__in=list(self.totals)).values_list("pk", "sku__sku_code", "warehouse__code")}
+        drafts = []
+        for level, available_before, movement, reservation_id, reason, reference in self.changes:
+            sku_code, warehouse = codes[level.pk]
+            cause = {"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id}
+            drafts += level_drafts(level, available_before=available_before, sku_code=sku_code, warehouse=warehouse,
+                                    cause=cause, reason=reason, reference=reference)
+        events_emit_many(events=drafts)
+        self.changes, self.totals = [], {}
+
+    def _update_levels(self) -> None:
+        if connection.vendor != "postgresql":  # (SQLite: one UPDATE per level; its writes are serialized)
+            for pk, total in sorted(self.totals.items()):
+                StockLevel.objects.filter(pk=pk).update(
+                    **{field: F(field) + total[field] for field in COUNTERS if total[field]},
+                    version=F("version") + total["changes"], updated_at=self.now,
+                )
+            return
+        table = StockLevel._meta.db_table
+        assignments = ", ".join(f"{field} = l.{field} + v.{field}" for field in COUNTERS)
+        rows = ", ".join(["(" + ", ".join(["%s::bigint"] * (len(COUNTERS) + 2)) + ")"] * len(self.totals))
+        params = [self.now]
+        for pk, total in sorted(self.totals.items()):  # in id order, on rows the caller holds locked
+            params += [pk, *(total[field] for field in COUNTERS), total["changes"]]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} l SET {assignments}, version = l.version + v.changes, updated_at = %s"
+                f" FROM (VALUES {rows}) v(id, {', '.join(COUNTERS)}, changes) WHERE l.id = v.id",
+                params,
+            )

@@ -21,6 +21,7 @@ from catalog.models import SKU, Category, Product
 from catalog.services.categories import category_tree_lock
 from stock.models import InboundLine, ReservationLine, StockLevel, StockMovement, Warehouse
 from stock.selectors import levels_holding_stock
+from stock.services.ledger import lock_levels_of
 from stock.services.warehouses import warehouse_delete_for_good, warehouse_hard_delete_refusal
 
 MAX_LISTED = 1000
@@ -71,6 +72,7 @@ def _purge_skus(cutoff: datetime, result: PurgeResult) -> None:
         _record(result, "SKU", sku.sku_code, sku.pk)
     for start in range(0, len(ids), 1000):
         batch = ids[start:start + 1000]
+        lock_levels_of(StockLevel.objects.filter(sku_id__in=batch))
         result.purged["stock_levels"] += StockLevel.objects.filter(sku_id__in=batch).delete()[0]
         SKU.all_objects.filter(pk__in=batch, is_deleted=True).delete()
     result.purged["skus"] = len(ids)

@@ -25,7 +25,7 @@ def skus_with_reserved_stock(sku_ids: list[int]) -> list[str]:
         return []
     levels = (
         with_effective_quantities(StockLevel.objects.select_for_update(of=("self",)).filter(sku_id__in=sku_ids))
-        .order_by("pk")
+        .order_by("sku_id", "warehouse_id")  # the one lock order of levels
         .values_list("sku__sku_code", "effective_reserved")
     )
     return sorted({code for code, reserved in levels if reserved > 0})

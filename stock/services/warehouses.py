@@ -9,7 +9,7 @@ from stock.models import (
     WAREHOUSE_CODE_VALIDATOR, InboundShipment, ReservationLine, StockLevel, StockMovement, Warehouse,
 )
 from stock.selectors import levels_holding_stock
-from stock.services.ledger import quantity_check
+from stock.services.ledger import lock_levels_of, quantity_check
 
 NAME_MAX_LENGTH = Warehouse._meta.get_field("name").max_length
 
@@ -143,6 +143,7 @@ def warehouse_hard_delete_refusal(warehouse: Warehouse) -> DomainError | None:
 def warehouse_delete_for_good(warehouse: Warehouse, *, user=None) -> int:
     """Delete a locked warehouse that `warehouse_hard_delete_refusal` allows, with its empty
     levels; returns how many levels went."""
+    lock_levels_of(StockLevel.objects.filter(warehouse=warehouse))
     levels, _ = StockLevel.objects.filter(warehouse=warehouse).delete()
     warehouse._history_user = user
     warehouse.delete()

@@ -248,9 +248,9 @@ def test_export_csv_rows(run, catalog):
     lines = output.out.splitlines()
 
     assert lines[0] == ("category_path,category_description,category_attributes,product_name,product_description,"
-                        "product_attributes,sku_code,price,attributes")
-    assert lines[1] == 'Schuhe & Stiefel,Alles für die Füße,"{""season"":{""from"":""autumn""}}",,,,,,'
-    assert "ALP-41,0.50,{}" in output.out
+                        "product_attributes,sku_code,price,attributes,backorder_policy")
+    assert lines[1] == 'Schuhe & Stiefel,Alles für die Füße,"{""season"":{""from"":""autumn""}}",,,,,,,'
+    assert "ALP-41,0.50,{},deny\n" in output.out
     assert ",Insoles,,{},,," in output.out
     assert "Schuhe & Stiefel/Empty corner,,{},,,,,," in output.out
     assert "Exported 6 rows" in output.err
@@ -358,6 +358,13 @@ CHECK_CASES = [
     {"category_path": "A", "product_name": "P", "sku_code": "", "price": 0},
     {"category_path": "A", "product_name": "P", "sku_code": "", "price": 5},
     {"category_path": "A", "product_name": 7, "sku_code": "S-13", "price": "1"},
+    # backorder_policy: a policy, empty (as stored), unknown, not text, without a SKU.
+    {"category_path": "A", "product_name": "P", "sku_code": "BP-1", "price": "1", "backorder_policy": "allow_incoming"},
+    {"category_path": "A", "product_name": "P", "sku_code": "BP-2", "price": "1", "backorder_policy": " deny "},
+    {"category_path": "A", "product_name": "P", "sku_code": "BP-3", "price": "1", "backorder_policy": ""},
+    {"category_path": "A", "product_name": "P", "sku_code": "BP-4", "price": "1", "backorder_policy": "Allow"},
+    {"category_path": "A", "product_name": "P", "sku_code": "BP-5", "price": "1", "backorder_policy": 1},
+    {"category_path": "A", "product_name": "P", "sku_code": "", "price": "", "backorder_policy": "deny"},
     {"category_path": ["A"], "product_name": "P"},
     {"category_path": "A", "product_name": "P", "sku_code": "S-14", "price": "1", "attributes": {"a": "\x00"}},
     {"category_path": "A", "product_name": "P", "sku_code": "S-15", "price": "1", "__extra__": False},
@@ -468,3 +475,93 @@ def test_a_huge_number_in_a_json_file_is_a_row_error(tmp_path, db):
     assert err.getvalue().startswith("row 1: price ")
     assert "is not between 0 and 99999999.99" in err.getvalue()
     assert not Category.objects.exists()
+
+
+# --- issue 14: backorder_policy both ways ---------------------------------------------------
+
+POLICY_HEADER = "category_path,product_name,sku_code,price,backorder_policy\n"
+
+
+def test_import_sets_backorder_policy_and_an_empty_cell_keeps_the_stored_one(run, tmp_path):
+    kept = SKUFactory(sku_code="KEPT-1", backorder_policy="allow_incoming", price=Decimal("5.00"))
+    changed = SKUFactory(sku_code="CHANGED-1", product=kept.product, price=Decimal("5.00"))
+    path = kept.product.category.path
+    sheet = write(tmp_path, POLICY_HEADER + (
+        f"{path},{kept.product.name},KEPT-1,5.00,\n"                      # empty: as stored
+        f"{path},{kept.product.name},CHANGED-1,5.00,allow_incoming\n"     # deny -> allow_incoming
+        "Books,Novel,NEW-PRE,9.00,allow_incoming\n"                        # a preorder from the start
+        "Books,Novel,NEW-PLAIN,9.00,\n"                                    # a new SKU: deny
+    ))
+
+    output = run("import_catalog", sheet)
+
+    assert "skus: 2 created, 1 updated, 1 unchanged" in output.out
+    policies = dict(SKU.objects.values_list("sku_code", "backorder_policy"))
+    assert policies == {"KEPT-1": "allow_incoming", "CHANGED-1": "allow_incoming", "NEW-PRE": "allow_incoming",
+                        "NEW-PLAIN": "deny"}
+    changed.refresh_from_db()
+    assert changed.version == 2
+    assert changed.history.latest().history_change_reason == "Catalog import"
+
+
+def test_an_unknown_backorder_policy_is_a_row_error_and_nothing_is_written(tmp_path, db):
+    from io import StringIO
+
+    sku = SKUFactory(sku_code="STAY-1")
+    sheet = write(tmp_path, POLICY_HEADER + (
+        "Books,Novel,NEW-1,9.00,allow_incoming\n"
+        f"{sku.product.category.path},{sku.product.name},STAY-1,{sku.price},allow_incoming\n"
+        "Books,Novel,NEW-2,9.00,sometimes\n"    # line 4
+        "Books,Novel,NEW-3,9.00,DENY\n"         # line 5: the values are lower case
+        "Books,Novel,,,deny\n"                  # line 6: a policy without a SKU
+    ))
+    err = StringIO()
+    with pytest.raises(CommandError, match="3 invalid row"):
+        call_command("import_catalog", sheet, stdout=StringIO(), stderr=err)
+
+    assert err.getvalue().splitlines() == [
+        "line 4: backorder_policy 'sometimes' is not one of deny, allow_incoming",
+        "line 5: backorder_policy 'DENY' is not one of deny, allow_incoming",
+        "line 6: backorder_policy is given without a sku_code",
+    ]
+    assert not SKU.all_objects.filter(sku_code__startswith="NEW").exists()
+    sku.refresh_from_db()
+    assert (sku.backorder_policy, sku.version) == ("deny", 1)
+
+
+def test_the_database_refuses_a_policy_the_rows_check_did_not_see(db):
+    """The write path's last guard: the table's check constraint, whatever reaches it (PostgreSQL's
+    COPY runs on psycopg's own cursor, so its error is psycopg's; elsewhere Django's)."""
+    import psycopg
+    from django.db import IntegrityError
+
+    from catalog.services.imports import catalog_import, catalog_rows_check
+
+    rows = catalog_rows_check([(2, {"category_path": "Books", "product_name": "Novel", "sku_code": "RAW-1",
+                                    "price": "1"})])
+    rows[0].backorder_policy = "whenever"
+    with pytest.raises((psycopg.errors.CheckViolation, IntegrityError), match="sku_backorder_policy_known"):
+        catalog_import(rows=rows)
+    assert not SKU.all_objects.filter(sku_code="RAW-1").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_backorder_policy_exports_and_round_trips(run, tmp_path, fmt):
+    SKUFactory(sku_code="PRE-1", backorder_policy="allow_incoming")
+    SKUFactory(sku_code="PLAIN-1")
+    first = tmp_path / f"first.{fmt}"
+    run("export_catalog", str(first))
+    text = first.read_text(encoding="utf-8")
+    if fmt == "csv":
+        records = list(csv.DictReader(io.StringIO(text)))
+    else:
+        records = json.loads(text)
+    assert {r["sku_code"]: r["backorder_policy"] for r in records} == {"PRE-1": "allow_incoming", "PLAIN-1": "deny"}
+
+    wipe_catalog()
+    run("import_catalog", str(first))
+    assert dict(SKU.objects.values_list("sku_code", "backorder_policy")) == {
+        "PRE-1": "allow_incoming", "PLAIN-1": "deny"}
+    second = tmp_path / f"second.{fmt}"
+    run("export_catalog", str(second))
+    assert second.read_bytes() == first.read_bytes()

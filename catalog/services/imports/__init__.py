@@ -11,7 +11,7 @@ A row may leave `sku_code` (and `price`) empty to carry a product without SKUs, 
 also `product_name` to carry a category without products; `export_catalog` writes
 such rows so that a file round-trips the whole active catalog.
 
-`rows` reads a file and checks every row with the API's rules; `plan` matches the rows to
+`files` reads a file, `rows` checks every row with the API's rules; `plan` matches the rows to
 the stored catalog and writes the differences in bulk.
 """
 from collections.abc import Callable
@@ -21,13 +21,13 @@ from django.db import transaction
 
 from catalog.events import emit_bulk_writes
 from catalog.services.categories import category_tree_lock
+from catalog.services.imports.files import catalog_file_records
 from catalog.services.imports.plan import ImportPlan
 from catalog.services.imports.rows import (
     CATALOG_COLUMNS,
     CatalogImportInvalid,
     CatalogImportResult,
     CatalogRow,
-    catalog_file_records,
     catalog_row_check,
     catalog_rows_check,
 )

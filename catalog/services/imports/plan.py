@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
-from catalog.models import SKU, Category, Product
+from catalog.models import SKU, BackorderPolicy, Category, Product
 from catalog.services.bulk_rows import (
     BATCH_SIZE, RowWriter, allocate_ids, copy_cell, copy_text_rows, history_rows_insert,
 )
@@ -22,6 +22,7 @@ from catalog.services.imports.updates import rows_update
 from inventory_site.validators import PATH_SEPARATOR
 
 HISTORY_REASON = "Catalog import"
+DEFAULT_POLICY = BackorderPolicy.DENY.value  # a new SKU whose row leaves backorder_policy empty
 
 
 def _chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
@@ -232,10 +233,12 @@ class ImportPlan:
                 )
             else:
                 query = SKU.all_objects.annotate(code_ci=Lower("sku_code")).filter(code_ci__in=batch)
-            for values in query.values_list("id", "sku_code", "product_id", "price", "attributes", "is_deleted"):
+            for values in query.values_list("id", "sku_code", "product_id", "price", "attributes", "is_deleted",
+                                            "backorder_policy"):
                 stored[values[1].lower()] = values
         self.new_skus: list[tuple[CatalogRow, _NewProduct | _Row]] = []
-        self.changed_skus: list[tuple[CatalogRow, _NewProduct | _Row, int, str]] = []  # row, product, id, stored code
+        # row, product, id, stored code, the policy to store (the row's, else the stored one)
+        self.changed_skus: list[tuple[CatalogRow, _NewProduct | _Row, int, str, str]] = []
         counts = self.result.skus
         for row in sku_rows:
             product = self.product_of_row.get(row.line)
@@ -245,16 +248,17 @@ class ImportPlan:
             if found is None:
                 self.new_skus.append((row, product))
                 continue
-            sku_id, code, product_id, price, attributes, is_deleted = found
+            sku_id, code, product_id, price, attributes, is_deleted, stored_policy = found
             if is_deleted:
                 self.error(row, f"sku_code {row.sku_code!r} belongs to a deleted SKU (id {sku_id}); "
                                 "restore or purge it first")
                 continue
+            policy = stored_policy if row.backorder_policy is None else row.backorder_policy
             if price == row.price and attributes == row.attributes and product_id == product.pk \
-                    and product.pk is not None:
+                    and product.pk is not None and policy == stored_policy:
                 counts.unchanged += 1
                 continue
-            self.changed_skus.append((row, product, sku_id, code))
+            self.changed_skus.append((row, product, sku_id, code, policy))
         counts.created = len(self.new_skus)
         counts.updated = len(self.changed_skus)
 
@@ -291,15 +295,16 @@ class ImportPlan:
             for batch, ids in zip(_chunks(self.new_skus), _chunks(self.new_sku_ids)):
                 for (row, product), sku_id in zip(batch, ids):
                     skus.add(id=sku_id, sku_code=row.sku_code, product_id=product.pk, price=row.price,
-                             attributes=row.attributes)
+                             attributes=row.attributes, backorder_policy=row.backorder_policy or DEFAULT_POLICY)
                 if progress:
                     progress(len(batch))
             skus.flush()
         changed = [
-            _Row(pk=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes)
-            for row, product, sku_id, code in self.changed_skus
+            _Row(pk=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes,
+                 backorder_policy=policy)
+            for row, product, sku_id, code, policy in self.changed_skus
         ]
-        rows_update(SKU, changed, ["price", "attributes", "product"], progress=progress)
+        rows_update(SKU, changed, ["price", "attributes", "product", "backorder_policy"], progress=progress)
         self._write_history(new_products, changed, user)
 
     def _write_history(self, new_products: list[_NewProduct], changed_skus: list[_Row], user) -> None:
@@ -328,7 +333,7 @@ class ImportPlan:
             "products": [(product.pk, "created") for product in self.new_products]
             + [(pk, "updated") for pk in self.changed_products],
             "skus": [(ids_by_code[code], "created") for code in new_codes]
-            + [(sku_id, "updated") for _row, _product, sku_id, _code in self.changed_skus],
+            + [(sku_id, "updated") for _row, _product, sku_id, _code, _policy in self.changed_skus],
         }
 
     def _copy_new_rows(self, new_products: list[_NewProduct], stamps: dict, sku_stamps: dict,
@@ -336,8 +341,9 @@ class ImportPlan:
         """PostgreSQL: the new products, then the new SKUs, each in one COPY of text made here.
 
         No dict per row: the cells are formatted straight into COPY's text format (a SKU
-        code passed `catalog.rules.sku_code_checked`, ids are ints and prices quantized Decimals: none needs
-        escaping). Attribute dicts are shared by many rows and dumped once each.
+        code passed `catalog.rules.sku_code_checked`, ids are ints, prices quantized Decimals and policies
+        `catalog.rules.backorder_policy_checked`'s words: none needs escaping; the table's check constraint
+        refuses any other policy all the same). Attribute dicts are shared by many rows and dumped once each.
         """
         json_cells: dict[int, str] = {}
 
@@ -361,13 +367,15 @@ class ImportPlan:
         def sku_lines() -> Iterator[list[str]]:
             for batch, ids in zip(_chunks(self.new_skus), _chunks(self.new_sku_ids)):
                 yield [
-                    f"{sku_id}\t{row.sku_code}\t{product.pk}\t{row.price}\t{json_cell(row.attributes)}\n"
+                    f"{sku_id}\t{row.sku_code}\t{product.pk}\t{row.price}\t{json_cell(row.attributes)}\t"
+                    f"{row.backorder_policy or DEFAULT_POLICY}\n"
                     for (row, product), sku_id in zip(batch, ids)
                 ]
                 if progress:
                     progress(len(batch))
 
-        copy_text_rows(SKU, sku_stamps, ["id", "sku_code", "product_id", "price", "attributes"], sku_lines())
+        copy_text_rows(SKU, sku_stamps, ["id", "sku_code", "product_id", "price", "attributes", "backorder_policy"],
+                       sku_lines())
 
     def _write_categories(self) -> None:
         """Insert new categories parents first. Trees that are new as a whole get their mptt

@@ -1,18 +1,17 @@
-"""Reading a catalog file and checking its rows with the API's rules (every bad row, with its line)."""
-import csv
+"""Checking the rows of a catalog file with the API's rules (every bad row, with its line)."""
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from catalog.rules import (
     CATEGORY_DESCRIPTION_MAX_LENGTH,
     PRODUCT_DESCRIPTION_MAX_LENGTH,
     attributes_checked,
+    backorder_policy_checked,
     category_name_checked,
     description_checked,
     SKU_CODE_PATTERN,
@@ -21,22 +20,19 @@ from catalog.rules import (
     sku_code_checked,
 )
 from inventory_site.exceptions import InvalidInput
-from inventory_site.spreadsheets import csv_cell_unescaped
 from inventory_site.validators import PATH_SEPARATOR
 
 CATALOG_COLUMNS = (
     "category_path", "category_description", "category_attributes",
     "product_name", "product_description", "product_attributes",
-    "sku_code", "price", "attributes",
+    "sku_code", "price", "attributes", "backorder_policy",
 )
 REQUIRED_COLUMNS = ("category_path", "product_name", "sku_code", "price")
-# Optional columns: absent means "leave as stored"; for the *_attributes ones an
-# empty cell means the same.
-OPTIONAL_COLUMNS = ("category_description", "category_attributes", "product_description", "product_attributes")
+# Optional columns: absent means "leave as stored"; for the *_attributes ones and
+# backorder_policy an empty cell means the same (a new SKU then gets `deny`).
+OPTIONAL_COLUMNS = ("category_description", "category_attributes", "product_description", "product_attributes",
+                    "backorder_policy")
 
-# Numbers in a JSON file longer than Python turns into an int (4,300 digits) are read as
-# Decimal, so the row's check reports them instead of the JSON reader failing.
-_JSON_INT_MAX_DIGITS = 4000
 
 
 class CatalogImportInvalid(InvalidInput):
@@ -57,6 +53,7 @@ class CatalogRow:
     sku_code: str | None = None
     price: Decimal | None = None
     attributes: dict | None = None
+    backorder_policy: str | None = None  # None: as stored (`deny` for a new SKU)
 
 
 @dataclass
@@ -87,73 +84,6 @@ class CatalogImportResult:
     @property
     def unchanged(self) -> int:
         return self.categories.unchanged + self.products.unchanged + self.skus.unchanged
-
-
-# --- reading files -------------------------------------------------------------------
-
-
-def catalog_file_records(path: str | Path) -> tuple[str, Iterator[tuple[int, dict]]]:
-    """Open a `.csv` or `.json` file and return its kind and `(line, record)` pairs.
-
-    CSV line numbers count the header as line 1; a JSON file is a list of objects and
-    its "line" is the object's position (1-based), which is its line in an exported file
-    minus one.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "line", _csv_records(path)
-    if suffix == ".json":
-        return "row", _json_records(path)
-    raise InvalidInput(f"{path.name}: use a .csv or .json file.")
-
-
-def _csv_records(path: Path) -> Iterator[tuple[int, dict]]:
-    """`(first line, record)` per CSV record, skipping blank ones.
-
-    A plain `csv.reader` with `dict(zip())` (DictReader costs several times more per row);
-    cells missing at the end of a short row are None, as DictReader gives them.
-    """
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = [csv_cell_unescaped(cell) for cell in next(reader, None) or []]
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise InvalidInput(f"line 1: missing column(s) {', '.join(missing)}.")
-        width = len(header)
-        start = reader.line_num + 1
-        for row in reader:
-            cells = len(row)
-            # Blank: no cell (an empty line) or only whitespace in the header's columns.
-            if not "".join(row[:width] if cells > width else row).strip():
-                start = reader.line_num + 1
-                continue
-            record = dict(zip(header, map(csv_cell_unescaped, row)))
-            if cells > width:
-                record["__extra__"] = True
-            elif cells < width:
-                for name in header[cells:]:
-                    record[name] = None
-            yield start, record
-            start = reader.line_num + 1
-
-
-def _json_int(text: str) -> int | Decimal:
-    return int(text) if len(text) <= _JSON_INT_MAX_DIGITS else Decimal(text)
-
-
-def _json_records(path: Path) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding="utf-8-sig") as handle:
-        try:
-            data = json.load(handle, parse_int=_json_int)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"line {exc.lineno}: not valid JSON ({exc.msg}).") from exc
-        except RecursionError:
-            raise InvalidInput("Not valid JSON: nested too deep.") from None
-    if not isinstance(data, list):
-        raise InvalidInput("The JSON file must hold a list of objects.")
-    for index, record in enumerate(data, start=1):
-        yield index, record
 
 
 # --- checking rows -------------------------------------------------------------------
@@ -233,6 +163,14 @@ def _price_fast(value: str) -> Decimal:
     return _price(value)
 
 
+def _backorder_policy(value: Any) -> str | None:
+    """`backorder_policy` by `catalog.rules.backorder_policy_checked`; an empty cell is None (as stored)."""
+    text = _text(value) if value is None or isinstance(value, str) else None
+    if text is None:
+        raise ValueError("backorder_policy must be text")
+    return _ruled(backorder_policy_checked, text) if text else None
+
+
 @lru_cache(maxsize=100_000)
 def _category_path(raw: str) -> tuple[str, ...]:
     if not raw:
@@ -288,8 +226,12 @@ def catalog_row_check(line: int, record: Any) -> CatalogRow:
         row.sku_code = sku_code
         row.price = attempt(lambda: _price(record.get("price")))
         row.attributes = attempt(lambda: _attributes(record.get("attributes"), "attributes", empty_means_none=False))
-    elif str(record.get("price") or "").strip():
-        faults.append("price is given without a sku_code")
+        row.backorder_policy = attempt(lambda: _backorder_policy(record.get("backorder_policy")))
+    else:
+        if str(record.get("price") or "").strip():
+            faults.append("price is given without a sku_code")
+        if str(record.get("backorder_policy") or "").strip():
+            faults.append("backorder_policy is given without a sku_code")
     if faults:
         raise ValueError("; ".join(faults))
     return row
@@ -314,6 +256,7 @@ class _RowChecker:
         self.product_attributes: dict[str | None, dict | None] = {}
         self.prices: dict[str, Decimal] = {}
         self.attributes: dict[str | None, dict] = {}
+        self.backorder_policies: dict[str | None, str | None] = {}
 
     def check(self, line: int, record: Any) -> CatalogRow:
         try:
@@ -397,10 +340,16 @@ class _RowChecker:
                 value = cached(self.attributes, raw,
                                lambda v: _attributes(v, "attributes", empty_means_none=False))
             row.attributes = value
+            raw = get("backorder_policy")
+            value = self.backorder_policies.get(raw, _MISSING)
+            if value is _MISSING:
+                value = cached(self.backorder_policies, raw, _backorder_policy)
+            row.backorder_policy = value
         else:
-            raw = get("price")
-            if raw is not None and (type(raw) is not str or raw.strip()):
-                return None  # a price without a sku_code (or not text)
+            for name in ("price", "backorder_policy"):
+                raw = get(name)
+                if raw is not None and (type(raw) is not str or raw.strip()):
+                    return None  # a price or policy without a sku_code (or not text)
         return row
 
 

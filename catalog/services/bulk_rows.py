@@ -16,6 +16,12 @@ from django.utils import timezone
 BATCH_SIZE = 5000
 
 
+def chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
+    """`items` in consecutive slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 class RowWriter:
     """Buffers plain rows of one model and writes them in batches: `COPY` on PostgreSQL
     (no model instances, the fast path for millions of rows), `bulk_create` elsewhere."""

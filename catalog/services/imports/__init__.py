@@ -12,7 +12,8 @@ also `product_name` to carry a category without products; `export_catalog` write
 such rows so that a file round-trips the whole active catalog.
 
 `files` reads a file, `rows` checks every row with the API's rules; `plan` matches the rows to
-the stored catalog and writes the differences in bulk.
+the stored catalog (`categories`, `products`, `skus`) and writes the differences in bulk
+(`inserts`, `updates`).
 """
 from collections.abc import Callable
 from typing import Any

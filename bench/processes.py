@@ -62,13 +62,7 @@ def gunicorn(env: dict[str, str], *, workers: int, log_path: Path, server: str |
             time.sleep(0.3)
         yield base, proc.pid
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop(proc)
 
 
 def loadgen(url: str, *, token: str | None = None, concurrency: int, seconds: float | None = None,
@@ -189,6 +183,7 @@ def merged_measured(reports: list[dict]) -> dict:
 
 
 def stop(proc: subprocess.Popen | None) -> None:
+    """End a started process group: SIGTERM, then SIGKILL after 20 s."""
     if proc is None or proc.poll() is not None:
         return
     os.killpg(proc.pid, signal.SIGTERM)

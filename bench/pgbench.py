@@ -11,6 +11,9 @@ from bench.config import WORK
 
 # What pgbench puts where the service binds a parameter: one line of 1 unit of SKU-:sku.
 PGBENCH_PARAMS = {
+    "lines": """json_build_array(json_build_object('idx', 0, 'sku_code', 'SKU-' || :sku, 'warehouse_code', NULL,"""
+             """ 'quantity', 1))::text""",
+    # The statement of f0866fd (bench.depth's "before") took the lines as arrays.
     "idx": "ARRAY[0]", "codes": "ARRAY['SKU-' || :sku]", "warehouses": "ARRAY[NULL]",
     "quantities": "ARRAY[1]", "now": "now()", "expires_at": "(now() + interval '1 day')",
     "reference": "('PGBENCH-' || :client_id)", "status": "'active'", "user_id": "NULL::integer", "n": "1",

@@ -126,12 +126,11 @@ def process_group_cpu_seconds(pgid: int) -> float:
     return total / tick
 
 
-def database_cpu_seconds(db_name: str) -> float:
-    """User + system CPU seconds of the live PostgreSQL backends connected to `db_name` (their
-    process title is `postgres: <cluster>: <user> <db> <client> <state>`), from /proc; 0.0 where
-    /proc is not there. Both servers keep their connections, so few backends end mid-round."""
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total = 0
+def database_cpu_ticks(db_name: str) -> dict[int, int]:
+    """User + system CPU ticks of each live PostgreSQL backend connected to `db_name` (their
+    process title is `postgres: <cluster>: <user> <db> <client> <state>`), by pid, from /proc;
+    empty where /proc is not there."""
+    ticks = {}
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
@@ -140,8 +139,17 @@ def database_cpu_seconds(db_name: str) -> float:
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+        ticks[int(proc.name)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def database_cpu_seconds_since(before: dict[int, int], db_name: str) -> float:
+    """CPU seconds the backends of `db_name` spent since `before` (a `database_cpu_ticks`): each
+    live backend's ticks less its own earlier ones (a new backend's all of them). A backend
+    that ended in between is not counted: both servers keep their connections, so few do."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    now = database_cpu_ticks(db_name)
+    return sum(ticks - before.get(pid, 0) for pid, ticks in now.items()) / tick
 
 
 @dataclass
@@ -159,10 +167,10 @@ class Server:
 def measured(server: Server, path: str, **kwargs) -> dict:
     """`loadgen` against `server`, with the CPU its processes and its database's backends spent per
     request sent (warm-up included)."""
-    cpu0, db0 = process_group_cpu_seconds(server.pgid), database_cpu_seconds(server.database)
+    cpu0, db0 = process_group_cpu_seconds(server.pgid), database_cpu_ticks(server.database)
     report = loadgen(server.base + path, token=server.token, keepalive=True, raw=True, **kwargs)
     cpu = process_group_cpu_seconds(server.pgid) - cpu0
-    db = database_cpu_seconds(server.database) - db0
+    db = database_cpu_seconds_since(db0, server.database)
     sent = report.get("sent")
     report["server_cpu_seconds"], report["db_cpu_seconds"] = round(cpu, 3), round(db, 3)
     report["server_cpu_ms_per_request"] = round(1000 * cpu / sent, 2) if sent else None

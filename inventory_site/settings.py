@@ -90,12 +90,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast instead of hanging a worker when the database is unreachable.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
-    # Server-side binding: psycopg prepares a statement run 5 times on a connection, so the
-    # hot statements are parsed and planned once per connection, not per request (measured:
-    # ~17% more requests/s on the list and reservations, README "Performance"). Off behind a
-    # PgBouncer in transaction pooling mode older than 1.21 (prepared statements per server connection).
+    # Server-side binding, and prepared statements: psycopg prepares a statement run
+    # DB_PREPARE_THRESHOLD times on a connection, so the hot statements are parsed and planned
+    # once per connection, not per request (Django leaves preparing off unless asked: README
+    # "Performance" has the figures). Both off behind a PgBouncer in transaction pooling mode
+    # older than 1.21 (prepared statements live in one server connection).
     if env.bool("DB_SERVER_SIDE_BINDING", default=True):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env.int("DB_PREPARE_THRESHOLD", default=5) or None
     # psycopg's connection pool, per worker process (DB_POOL_SIZE connections at most).
     if env.int("DB_POOL_SIZE", default=0) > 0:
         DATABASES["default"]["CONN_MAX_AGE"] = 0

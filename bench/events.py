@@ -216,7 +216,7 @@ def reservation_cost(seconds: float, rounds: int, concurrency: int) -> dict:
     from django.db import connections
     from rest_framework.authtoken.models import Token
 
-    import bench.run
+    import bench.processes
     from bench.run import Server, gunicorn, measured, merged_measured
     from catalog.models import SKU
     from events.models import WebhookDelivery
@@ -234,7 +234,7 @@ def reservation_cost(seconds: float, rounds: int, concurrency: int) -> dict:
     env = {**os.environ, **ENV, "RATE_LIMIT_REQUESTS_PER_MINUTE": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost",
            "GUNICORN_THREADS": "4"}
     if SERVER_PORT:
-        bench.run.free_port = lambda: SERVER_PORT  # gunicorn() takes its port from there
+        bench.processes.free_port = lambda: SERVER_PORT  # gunicorn() takes its port from there
     worker = start_worker(2)
     phases: dict[str, list[dict]] = {"without_subscribers": [], "with_subscriber": []}
     try:

@@ -26,6 +26,12 @@ class ParentDeleted(DomainError):
     default_message = "Its parent is deleted; restore the parent first."
 
 
+class CatalogChanged(DomainError):
+    """A bulk write lost a race: another writer took a code (or removed a row) it relied on."""
+
+    code = "catalog_changed"
+    default_message = "The catalog changed while importing; nothing was imported, run it again."
+
 
 class BulkEditRefused(InvalidInput):
     """A bulk edit wrote nothing: at least one of its rows was refused (`changes` says which)."""

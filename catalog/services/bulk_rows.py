@@ -16,6 +16,12 @@ from django.utils import timezone
 BATCH_SIZE = 5000
 
 
+def chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
+    """`items` in consecutive slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 class RowWriter:
     """Buffers plain rows of one model and writes them in batches: `COPY` on PostgreSQL
     (no model instances, the fast path for millions of rows), `bulk_create` elsewhere."""
@@ -45,7 +51,8 @@ class RowWriter:
         self.rows.clear()
 
     def _copy(self) -> None:
-        """One `COPY .. FROM STDIN` of the buffered rows, written as COPY text by hand.
+        """One `COPY .. FROM STDIN` of the buffered rows, written as COPY text by hand
+        (database errors raised as Django's, like `copy_text_rows`).
 
         The default columns are the same on every row: their text is made once. Every row
         has the keys of the first one (without "id" the database numbers the rows).
@@ -69,7 +76,8 @@ class RowWriter:
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         names = ", ".join(quote(c) for c in (*constant, *given))
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        with connection.wrap_database_errors, connection.cursor() as cursor, \
+                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             copy.write(text)
 
 
@@ -96,14 +104,17 @@ def copy_text_rows(model, defaults: dict[str, Any], columns: list[str], chunks: 
 
     Each line holds the cells of `columns` (each made with `copy_cell`, or known to need no
     escaping), tab-separated and ending in a newline; every other column of `defaults`
-    takes that value on every row. Returns the number of rows written.
+    takes that value on every row. Returns the number of rows written; a refused row raises
+    Django's `IntegrityError` (not psycopg's).
     """
     constant = [c for c in defaults if c not in columns]
     prefix = "".join(f"{copy_cell(defaults[c])}\t" for c in constant)
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in (*constant, *columns))
     written = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(
+    # psycopg's own cursor runs the COPY, outside Django's error translation: a refused row
+    # (a code taken meanwhile) must still raise Django's `IntegrityError`, as `execute` would.
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
     ) as copy:
         for lines in chunks:

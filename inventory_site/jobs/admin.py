@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from inventory_site.admin import ReadOnlyAdminMixin
 from inventory_site.jobs.models import AdminJob
 from inventory_site.jobs.runner import model_admin_for
 
@@ -53,7 +54,7 @@ def status_data(job: AdminJob) -> dict:
 
 
 @admin.register(AdminJob)
-class AdminJobAdmin(admin.ModelAdmin):
+class AdminJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: jobs are made by the import and export screens and run by the worker."""
 
     list_display = ("job", "file_name", "status", "progress", "user", "created_at", "finished_at")
@@ -73,15 +74,6 @@ class AdminJobAdmin(admin.ModelAdmin):
         if obj is None:
             return self.has_module_permission(request)
         return may_see(request, obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="job", ordering="pk")
     def job(self, job):

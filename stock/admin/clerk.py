@@ -28,6 +28,12 @@ COUNT_COLUMNS = ("sku_code", "counted")
 ADJUST_COLUMNS = ("sku_code", "change")
 
 
+def sku_code_field() -> forms.CharField:
+    """The SKU code box of the clerk's forms: free text with the codes suggested (sku-autocomplete.js)."""
+    return forms.CharField(label="SKU code", max_length=50, widget=forms.TextInput(attrs={
+        "list": "sku-codes", "autocomplete": "off", "class": "sku-autocomplete"}))
+
+
 class SKUCodeFormMixin:
     """A form whose `sku_code` (any case) names an active SKU; `cleaned_data["sku"]` is that SKU."""
 
@@ -43,8 +49,7 @@ class SKUCodeFormMixin:
 class TransferForm(SKUCodeFormMixin, forms.Form):
     """Move available units of one SKU from one warehouse to another."""
 
-    sku_code = forms.CharField(label="SKU code", max_length=50, widget=forms.TextInput(attrs={"list": "sku-codes",
-                               "autocomplete": "off", "class": "sku-autocomplete"}))
+    sku_code = sku_code_field()
     from_warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True), empty_label=None)
     to_warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True), empty_label=None)
     quantity = forms.IntegerField(min_value=1, max_value=services.MAX_QUANTITY)

@@ -13,7 +13,7 @@ from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
 from stock import services
-from stock.admin.clerk import ClerkViewsMixin, SKUCodeFormMixin
+from stock.admin.clerk import ClerkViewsMixin, SKUCodeFormMixin, sku_code_field
 from stock.admin.states import StateMoveViewsMixin
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import stock_level_list, stock_levels_low, stock_status
@@ -67,8 +67,7 @@ class AdjustStockForm(SKUCodeFormMixin, forms.Form):
 
     MODES = [("delta", "Change on hand by (+/-)"), ("count", "Set on hand to (cycle count)")]
 
-    sku_code = forms.CharField(label="SKU code", max_length=50, widget=forms.TextInput(attrs={
-        "list": "sku-codes", "autocomplete": "off", "class": "sku-autocomplete"}))
+    sku_code = sku_code_field()
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.filter(is_active=True), empty_label=None)
     mode = forms.ChoiceField(choices=MODES, widget=forms.RadioSelect, initial="delta")
     amount = forms.IntegerField(

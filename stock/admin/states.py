@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
 from stock import services
-from stock.admin.clerk import SKUCodeFormMixin
+from stock.admin.clerk import SKUCodeFormMixin, sku_code_field
 from stock.exceptions import InsufficientStock
 from stock.models import MovementReason, StockState, Warehouse
 from stock.selectors import stock_level_list
@@ -19,8 +19,7 @@ from stock.selectors import stock_level_list
 class StateMoveForm(SKUCodeFormMixin, forms.Form):
     """Units of one SKU at one warehouse from one state to another; on hand does not change."""
 
-    sku_code = forms.CharField(label="SKU code", max_length=50, widget=forms.TextInput(attrs={
-        "list": "sku-codes", "autocomplete": "off", "class": "sku-autocomplete"}))
+    sku_code = sku_code_field()
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.all(), empty_label=None)
     quantity = forms.IntegerField(min_value=1, max_value=services.MAX_QUANTITY)
     from_state = forms.ChoiceField(label="From", choices=StockState.choices, initial=StockState.SELLABLE,

@@ -1,4 +1,6 @@
-"""Fixtures of the admin tests: a logged-in staff client and a small catalog with stock."""
+"""Fixtures of the admin tests: a logged-in staff client and a small catalog with stock; a page's text."""
+import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -40,3 +42,8 @@ def catalog(db, main_warehouse):
     stock_receive(sku=blue, quantity=1, reference="PO-1")
     catalog_services  # noqa: B018 - imported for the factories' services
     return {"electronics": electronics, "phones": phones, "product": product, "red": red, "blue": blue}
+
+
+def text_of(response) -> str:
+    """A page as its reader sees the words: tags dropped, entities decoded, white space collapsed."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))

@@ -12,15 +12,12 @@ from django.urls import reverse
 
 from stock.models import StockLevel, StockMovement
 from stock.services.warehouses import warehouse_create
+from tests.admin.conftest import text_of
 from tests.conftest import grant
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 UPLOAD = "admin:stock_stocklevel_upload"
-
-
-def text_of(response) -> str:
-    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The stock-depth screens (state moves, inbound shipments and their receive screen, reorder
 suggestions, the ledger of states) in words: no dicts, no status values, no ids; a 403 that
 names the permission; row buttons only for what the user may do."""
-import html as html_lib
 import re
 
 import pytest
@@ -19,16 +18,13 @@ from stock.services import (
     stock_state_move,
 )
 from stock.services.warehouses import warehouse_create
+from tests.admin.conftest import text_of
 from tests.conftest import grant
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 # A Python dict or list in the page, an internal status value, an "id@id" pair.
 INTERNAL = re.compile(r"\{'|\['|partially_received|quality_control|level ids|\d+@\d+")
-
-
-def text_of(response) -> str:
-    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
 
 
 def messages_of(response) -> list[str]:

@@ -1,21 +1,16 @@
 """The quantity states in the admin: every state on the level list and page, the settings saved
 through the service, the state-move screen (form -> service -> message), warehouse priority."""
-import html as html_lib
-import re
 
 import pytest
 from django.urls import reverse
 
 from stock.models import StockLevel, StockMovement, Warehouse
+from tests.admin.conftest import text_of
 from tests.conftest import grant
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 MOVE = "admin:stock_stocklevel_state_move"
-
-
-def text_of(response) -> str:
-    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
 
 
 @pytest.fixture

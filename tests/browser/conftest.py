@@ -88,3 +88,31 @@ def screenshot(page, name: str, full_page: bool = True) -> None:
         folder = Path(tempfile.gettempdir()) / "inventory-admin-screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+def pick(page, field, search, option_text):
+    """Choose in an autocomplete (select2) field: open it, type, click the option."""
+    page.click(f".field-{field} .select2-selection, #id_{field} + .select2 .select2-selection")
+    page.fill(".select2-search__field", search)
+    page.click(f".select2-results__option:has-text('{option_text}')")
+
+
+def drag_row_onto(page, cut_pk, target_pk, *, posts: bool = False):
+    """Drag a tree row by its handle and drop it in the middle third of the target row (as child).
+
+    `posts`: wait for the move's POST too (there is none when a confirmation is declined).
+    """
+    handle = page.locator(f'tr:has(.tree-node[data-pk="{cut_pk}"]) .drag-handle')
+    target = page.locator(f'tr:has(.tree-node[data-pk="{target_pk}"])')
+    start, box = handle.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    middle_y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 200, middle_y - 10, steps=8)
+    page.mouse.move(box["x"] + 200, middle_y, steps=4)
+    if posts:
+        with page.expect_response(lambda r: r.request.method == "POST"):
+            page.mouse.up()
+    else:
+        page.mouse.up()
+    page.wait_for_load_state("load")

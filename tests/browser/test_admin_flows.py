@@ -3,18 +3,11 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import drag_row_onto, pick, screenshot
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),
 ]
-
-
-def pick(page, field, search, option_text):
-    """Choose in an autocomplete (select2) field: open it, type, click the option."""
-    page.click(f".field-{field} .select2-selection")
-    page.fill(".select2-search__field", search)
-    page.click(f".select2-results__option:has-text('{option_text}')")
 
 
 def add_category(page, name, parent=None):
@@ -24,21 +17,6 @@ def add_category(page, name, parent=None):
         pick(page, "parent", parent.name, parent.path)
     page.click("input[name=_save]")
     page.wait_for_selector("ul.messagelist li.success")
-
-
-def drag_row_onto(page, cut_pk, target_pk):
-    """Drag a row by its handle and drop it in the middle third of the target row (as child)."""
-    handle = page.locator(f'tr:has(.tree-node[data-pk="{cut_pk}"]) .drag-handle')
-    target = page.locator(f'tr:has(.tree-node[data-pk="{target_pk}"])')
-    start, box = handle.bounding_box(), target.bounding_box()
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-    page.mouse.down()
-    middle_y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + 200, middle_y - 10, steps=8)
-    page.mouse.move(box["x"] + 200, middle_y, steps=4)
-    with page.expect_response(lambda r: r.request.method == "POST"):
-        page.mouse.up()
-    page.wait_for_load_state("load")
 
 
 def test_category_tree_create_and_drag(new_page):
@@ -60,7 +38,7 @@ def test_category_tree_create_and_drag(new_page):
 
     page.goto("/admin/catalog/category/")
     page.wait_for_selector(".drag-handle")
-    drag_row_onto(page, accessories.pk, electronics.pk)
+    drag_row_onto(page, accessories.pk, electronics.pk, posts=True)
     page.wait_for_selector("ul.messagelist li")
     accessories.refresh_from_db()
     assert accessories.parent_id == electronics.pk

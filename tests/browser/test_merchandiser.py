@@ -5,18 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import drag_row_onto, pick, screenshot
 from tests.browser.test_backoffice import WIDTH, demo, fits, page  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),
 ]
-
-
-def pick(page, field, search, option_text):
-    page.click(f".field-{field} .select2-selection, #id_{field} + .select2 .select2-selection")
-    page.fill(".select2-search__field", search)
-    page.click(f".select2-results__option:has-text('{option_text}')")
 
 
 def tick(page, pks):
@@ -93,19 +87,6 @@ def test_move_products_to_category(page):
     page.wait_for_selector("ul.messagelist li.success")
     product.refresh_from_db()
     assert product.category_id == target.pk
-
-
-def drag_row_onto(page, cut_pk, target_pk):
-    handle = page.locator(f'tr:has(.tree-node[data-pk="{cut_pk}"]) .drag-handle')
-    target = page.locator(f'tr:has(.tree-node[data-pk="{target_pk}"])')
-    start, box = handle.bounding_box(), target.bounding_box()
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-    page.mouse.down()
-    middle_y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + 200, middle_y - 10, steps=8)
-    page.mouse.move(box["x"] + 200, middle_y, steps=4)
-    page.mouse.up()
-    page.wait_for_load_state("load")
 
 
 def test_dropping_a_branch_with_products_asks_first(page):

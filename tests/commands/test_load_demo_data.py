@@ -6,8 +6,15 @@ from django.core.management import CommandError
 from django.db.models import Sum
 
 from catalog.models import SKU, Category, Product
-from stock.services.demo_data import _leaf_paths
-from stock.models import MovementReason, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
+from stock.models import (
+    MovementReason,
+    Reservation,
+    ReservationLine,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
+from stock.services.demo_data.tree import leaf_paths
 from tests.commands.conftest import assert_tree_sound
 
 
@@ -49,8 +56,8 @@ def test_same_seed_same_catalog_and_second_run_does_nothing(run, db):
 
 def test_larger_catalogs_get_a_fourth_level():
     """Big catalogs need more leaves than the three-level vocabulary has (a real run is too slow here)."""
-    assert {len(path) for path in _leaf_paths(2000, random.Random(1))} == {4}
-    assert {len(path) for path in _leaf_paths(10, random.Random(1))} == {3}
+    assert {len(path) for path in leaf_paths(2000, random.Random(1))} == {4}
+    assert {len(path) for path in leaf_paths(10, random.Random(1))} == {3}
 
 
 def test_bad_arguments(run, db):

@@ -1,7 +1,9 @@
-"""Fixtures of the stock tests: the default warehouse, a SKU with stock, time travel."""
+"""Fixtures of the stock tests: the default warehouse, a SKU with stock, time travel; `check_integrity`'s verdict."""
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from stock.models import Warehouse
@@ -43,3 +45,13 @@ def later(monkeypatch):
         return moment
 
     return travel
+
+
+def integrity_check() -> tuple[int, str]:
+    """`manage.py check_integrity` as cron runs it: its exit status and what it printed."""
+    out = StringIO()
+    try:
+        call_command("check_integrity", stdout=out, stderr=StringIO())
+    except SystemExit as exc:
+        return exc.code, out.getvalue()
+    return 0, out.getvalue()

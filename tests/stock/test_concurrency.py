@@ -3,10 +3,8 @@ import queue
 import random
 import threading
 import time
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 
@@ -18,6 +16,7 @@ from stock.services import (
 )
 from tests.conftest import token_client
 from tests.factories import UserFactory
+from tests.stock.conftest import integrity_check
 from tests.stock.factories import SKUFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -63,15 +62,6 @@ def in_threads(work, count: int, workers: int = 16) -> list:
     return results
 
 
-def integrity() -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("check_integrity", stdout=out, stderr=StringIO())
-    except SystemExit as exc:
-        return exc.code, out.getvalue()
-    return 0, out.getvalue()
-
-
 def test_200_reservations_race_for_100_units(warehouses):
     sku = SKUFactory()
     stock_receive(sku=sku, quantity=100)
@@ -86,7 +76,7 @@ def test_200_reservations_race_for_100_units(warehouses):
     level = StockLevel.objects.get(sku=sku)
     assert (level.on_hand, level.reserved) == (100, 100)
     assert ReservationLine.objects.aggregate(total=Sum("quantity"))["total"] == 100
-    assert integrity()[0] == 0
+    assert integrity_check()[0] == 0
 
 
 def test_commits_and_releases_race(warehouses):
@@ -103,7 +93,7 @@ def test_commits_and_releases_race(warehouses):
     level = StockLevel.objects.get(sku=sku)
     committed = Reservation.objects.filter(status="committed").count()
     assert (level.on_hand, level.reserved) == (50 - committed, 0)
-    assert integrity()[0] == 0
+    assert integrity_check()[0] == 0
 
 
 def test_adjustments_transfers_and_reservations_keep_invariants(warehouses):
@@ -136,7 +126,7 @@ def test_adjustments_transfers_and_reservations_keep_invariants(warehouses):
         held = ReservationLine.objects.filter(
             sku=sku, warehouse=level.warehouse, reservation__status="active").aggregate(total=Sum("quantity"))["total"]
         assert level.reserved == (held or 0)
-    code, out = integrity()
+    code, out = integrity_check()
     assert code == 0, out
 
 
@@ -176,15 +166,15 @@ def test_expiry_restores_availability_under_load(warehouses):
     level = StockLevel.objects.get(sku=sku)
     assert (level.on_hand, level.reserved) == (100, 100)
     assert Reservation.objects.filter(reference__startswith="OLD", status="expired").count() == 10
-    assert integrity()[0] == 0
+    assert integrity_check()[0] == 0
 
 
 def test_check_integrity_detects_injected_drift(warehouses):
     sku = SKUFactory()
     stock_receive(sku=sku, quantity=10)
-    assert integrity()[0] == 0
+    assert integrity_check()[0] == 0
     StockLevel.objects.filter(sku=sku).update(on_hand=11)
-    code, out = integrity()
+    code, out = integrity_check()
     assert code == 1 and "ledger sum 10" in out
 
 

@@ -1,24 +1,14 @@
 """check_integrity knows every state: damaged and quality control against their movements,
 reserved and backordered against active lines, incoming against open inbound lines."""
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from stock.models import InboundLine, InboundShipment, ReservationLine, StockLevel
 from stock.selectors_integrity import stock_drifts
 from stock.services import ReservationRequestLine, reservation_create, stock_state_move
+from tests.stock.conftest import integrity_check
 
 pytestmark = pytest.mark.django_db
-
-
-def check() -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("check_integrity", stdout=out, stderr=StringIO())
-    except SystemExit as exc:
-        return exc.code, out.getvalue()
-    return 0, out.getvalue()
 
 
 @pytest.fixture
@@ -32,7 +22,7 @@ def moved(stocked, main):
 
 
 def test_a_sound_level_with_every_state_is_ok(moved):
-    assert check() == (0, "OK: ledger, quantity states, reserved, backordered and incoming quantities and category tree agree.\n")
+    assert integrity_check() == (0, "OK: ledger, quantity states, reserved, backordered and incoming quantities and category tree agree.\n")
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
@@ -41,7 +31,7 @@ def test_a_sound_level_with_every_state_is_ok(moved):
 ])
 def test_a_state_that_differs_from_its_movements_is_drift(moved, changes, expected):
     StockLevel.objects.filter(sku=moved).update(**changes)
-    code, out = check()
+    code, out = integrity_check()
     assert code == 1 and expected in out
 
 

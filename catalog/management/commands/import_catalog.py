@@ -3,7 +3,6 @@ import gc
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import IntegrityError
 
 from catalog.services.imports import CATALOG_COLUMNS, catalog_file_records, catalog_import, catalog_rows_check
 from inventory_site.exceptions import DomainError
@@ -61,10 +60,6 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: no such file.") from None
         except UnicodeDecodeError as exc:
             raise CommandError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
-        except IntegrityError as exc:
-            # Another writer created one of the same SKU codes meanwhile; the transaction rolled back.
-            raise CommandError(f"The catalog changed while importing; nothing was imported, run it again ({exc}).") \
-                from None
         except DomainError as exc:
             for where, reason in (exc.errors or {}).items():
                 self.stderr.write(f"{where}: {reason}")

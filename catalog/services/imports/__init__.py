@@ -12,14 +12,16 @@ also `product_name` to carry a category without products; `export_catalog` write
 such rows so that a file round-trips the whole active catalog.
 
 `files` reads a file, `rows` checks every row with the API's rules; `plan` matches the rows to
-the stored catalog and writes the differences in bulk.
+the stored catalog (`categories`, `products`, `skus`) and writes the differences in bulk
+(`inserts`, `updates`).
 """
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from catalog.events import emit_bulk_writes
+from catalog.exceptions import CatalogChanged
 from catalog.services.categories import category_tree_lock
 from catalog.services.imports.files import catalog_file_records
 from catalog.services.imports.plan import ImportPlan
@@ -33,12 +35,11 @@ from catalog.services.imports.rows import (
 )
 
 __all__ = [
-    "CATALOG_COLUMNS", "CatalogImportInvalid", "CatalogImportResult", "CatalogRow", "catalog_file_records",
+    "CATALOG_COLUMNS", "CatalogChanged", "CatalogImportInvalid", "CatalogImportResult", "CatalogRow", "catalog_file_records",
     "catalog_import", "catalog_row_check", "catalog_rows_check",
 ]
 
 
-@transaction.atomic
 def catalog_import(
     *, rows: list[CatalogRow], unit: str = "line", dry_run: bool = False, user=None,
     progress: Callable[[int], Any] | None = None,
@@ -46,8 +47,24 @@ def catalog_import(
     """Upsert checked rows in one transaction; on any row error write nothing.
 
     Raises `CatalogImportInvalid` with every row that cannot be applied (a deleted SKU
-    holding the code, an ambiguous product name, conflicting values for one product).
+    holding the code, an ambiguous product name, conflicting values for one product), and
+    `CatalogChanged` when another writer took one of its SKU codes (or removed a row it
+    relied on) after the rows were matched: the database refused the write, nothing is kept.
     """
+    try:
+        return _catalog_import(rows=rows, unit=unit, dry_run=dry_run, user=user, progress=progress)
+    except IntegrityError as exc:
+        # Outside the transaction: a deferred foreign key is checked only at its commit.
+        reason = " ".join(str(exc).split())  # the database's message, with its DETAIL, on one line
+        raise CatalogChanged(
+            f"The catalog changed while importing; nothing was imported, run it again ({reason})."
+        ) from exc
+
+
+@transaction.atomic
+def _catalog_import(
+    *, rows: list[CatalogRow], unit: str, dry_run: bool, user, progress: Callable[[int], Any] | None,
+) -> CatalogImportResult:
     category_tree_lock()
     plan = ImportPlan(rows, unit)
     plan.build()

@@ -1,23 +1,18 @@
 """Writing changed values into existing rows in bulk, adding 1 to their version."""
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
-from catalog.services.bulk_rows import BATCH_SIZE
-
-
-def _chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+from catalog.services.bulk_rows import chunks
 
 
 def rows_update(model, objs: list, fields: list[str], progress: Callable[[int], Any] | None = None) -> None:
     """Write these fields of existing rows (`objs` carry the new values), adding 1 to their version."""
     write = _update_from_values if connection.vendor == "postgresql" else _update_by_upsert
-    for batch in _chunks(objs):
+    for batch in chunks(objs):
         write(model, batch, fields)
         if progress:
             progress(len(batch))

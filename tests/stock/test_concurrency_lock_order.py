@@ -19,8 +19,9 @@ from stock.services import (
 )
 from stock.services import counts
 from stock.services.counts import CountLine, stock_count_apply
+from tests.stock.conftest import integrity_check
 from tests.stock.factories import SKUFactory
-from tests.stock.test_concurrency import in_threads, integrity
+from tests.stock.test_concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -128,7 +129,7 @@ def test_every_multi_level_path_races_on_the_same_levels_without_a_deadlock(worl
     assert ReservationLine.objects.filter(sku=preorder, reservation__reference__startswith="WAIT-",
                                           backordered=0).exists()
     assert stock_drifts() == []
-    code, out = integrity()
+    code, out = integrity_check()
     assert code == 0, out
     for level in StockLevel.objects.all():
         assert level.reserved + level.damaged + level.quality_control <= level.on_hand

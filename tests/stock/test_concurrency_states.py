@@ -12,8 +12,9 @@ from stock.models import Reservation, ReservationLine, StockLevel, StockMovement
 from stock.services import (
     ReservationRequestLine, reservation_create, reservation_release, stock_adjust, stock_receive, stock_state_move,
 )
+from tests.stock.conftest import integrity_check
 from tests.stock.factories import SKUFactory
-from tests.stock.test_concurrency import in_threads, integrity
+from tests.stock.test_concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -75,7 +76,7 @@ def test_state_moves_and_reservations_on_one_level_keep_every_invariant(warehous
     assert level.reserved == (held or 0)
     assert StockMovement.objects.filter(sku=sku, delta=0).count() == sum(
         1 for r in results if isinstance(r, tuple) and r[0].delta == 0)
-    code, out = integrity()
+    code, out = integrity_check()
     assert code == 0, out
     assert deadlocks == []
 
@@ -107,6 +108,6 @@ def test_split_reservations_over_warehouses_race_without_deadlock_or_oversell(wa
         lines = ReservationLine.objects.filter(sku=sku).aggregate(total=Sum("quantity"))["total"] or 0
         assert reserved == lines <= 40
         assert all(0 <= lvl.reserved <= lvl.on_hand for lvl in StockLevel.objects.filter(sku=sku))
-    code, out = integrity()
+    code, out = integrity_check()
     assert code == 0, out
     assert deadlocks == []

@@ -13,9 +13,7 @@ from bench.config import WORK
 PGBENCH_PARAMS = {
     "lines": """json_build_array(json_build_object('idx', 0, 'sku_code', 'SKU-' || :sku, 'warehouse_code', NULL,"""
              """ 'quantity', 1))::text""",
-    # The statement of f0866fd (bench.depth's "before") took the lines as arrays.
-    "idx": "ARRAY[0]", "codes": "ARRAY['SKU-' || :sku]", "warehouses": "ARRAY[NULL]",
-    "quantities": "ARRAY[1]", "now": "now()", "expires_at": "(now() + interval '1 day')",
+    "now": "now()", "expires_at": "(now() + interval '1 day')",
     "reference": "('PGBENCH-' || :client_id)", "status": "'active'", "user_id": "NULL::integer", "n": "1",
     # The events' timestamps, as the service's JSON writes them (2026-12-03T07:25:24.123Z).
     "now_text": """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')""",

@@ -178,8 +178,9 @@ def test_the_depth_baseline_statement_still_runs_on_todays_schema():
     sku = SKUFactory(sku_code="DEPTH-1")
     stock_receive(sku=sku, quantity=3)
     now = timezone.now()
-    params = {"idx": [0], "codes": ["DEPTH-1"], "warehouses": [None], "quantities": [2], "now": now,
-              "expires_at": now, "reference": "B", "status": "active", "user_id": None, "n": 1}
+    lines = '[{"idx": 0, "sku_code": "DEPTH-1", "warehouse_code": null, "quantity": 2}]'
+    params = {"lines": lines, "now": now, "expires_at": now, "reference": "B", "status": "active", "user_id": None,
+              "n": 1}
     with connection.cursor() as cursor:
         cursor.execute(BASELINE_STATEMENT, params)
         assert cursor.fetchall()[0][0] == 0

@@ -38,9 +38,11 @@ STATES = (10_001, 19_000)  # SKU ids whose levels get damaged = 2, quality_contr
 PATH = "/api/v1/stock/reservations/"
 
 # `reservation_place`'s statement as of commit f0866fd (the schema commit, before the states
-# were read): `placed` tests `on_hand - reserved`, `target` takes the default warehouse.
+# were read): `placed` tests `on_hand - reserved`, `target` takes the default warehouse. Its
+# lines come as today's statement takes them (one JSON record set instead of the arrays of
+# then, a change made for prepared statements), so that the two differ by the states alone.
 BASELINE_STATEMENT = (
-    'WITH request AS (SELECT * FROM unnest(%(idx)s::int[], %(codes)s::text[], %(warehouses)s::text[], %(quantities)s::bigint[]) AS r(idx, sku_code, warehouse_code, quantity)),\n'
+    'WITH request AS (SELECT * FROM json_to_recordset(%(lines)s::json) AS r(idx int, sku_code text, warehouse_code text, quantity bigint)),\n'
     'target AS (SELECT r.idx, r.quantity, s.id AS sku_id, s.sku_code, w.id AS warehouse_id, w.code AS warehouse FROM request r JOIN catalog_sku s ON lower(s.sku_code) = lower(r.sku_code) AND NOT s.is_deleted JOIN stock_warehouse w ON NOT w.is_deleted AND (CASE WHEN r.warehouse_code IS NULL THEN w.is_default ELSE w.code = upper(r.warehouse_code) END)),\n'
     'locked AS (SELECT l.id, t.idx, t.quantity FROM stock_stocklevel l JOIN target t ON l.sku_id = t.sku_id AND l.warehouse_id = t.warehouse_id ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l),\n'
     'placed AS (UPDATE stock_stocklevel l SET reserved = l.reserved + k.quantity, version = l.version + 1, updated_at = %(now)s FROM locked k WHERE l.id = k.id AND l.on_hand::bigint - l.reserved >= k.quantity RETURNING k.idx, l.id AS level_id, l.sku_id, l.warehouse_id, k.quantity, l.on_hand, l.reserved, l.version),\n'

@@ -51,7 +51,7 @@ class CodedLine:
     warehouse_code: str | None = None
 
 
-def _statement(extra_steps: Sequence[str]) -> str:
+def _statement(extra_steps: Sequence[str], *, single_line: bool = False) -> str:
     sku, warehouse = SKU._meta.db_table, Warehouse._meta.db_table
     level, reservation, line = StockLevel._meta.db_table, Reservation._meta.db_table, ReservationLine._meta.db_table
     steps = [
@@ -72,13 +72,7 @@ def _statement(extra_steps: Sequence[str]) -> str:
         f" JOIN LATERAL (SELECT f.id, f.code FROM {warehouse} f WHERE NOT f.is_deleted AND (CASE WHEN"
         f" r.warehouse_code IS NULL THEN f.is_active OR f.is_default ELSE f.code = upper(r.warehouse_code) END)"
         f" ORDER BY f.priority, f.is_default DESC, f.id LIMIT 1) w ON true)",
-        # Every lock in the one order used for levels everywhere: no deadlock with other writers.
-        f"locked AS (SELECT l.id, t.idx, t.quantity FROM {level} l JOIN target t"
-        f" ON l.sku_id = t.sku_id AND l.warehouse_id = t.warehouse_id ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l)",
-        f"placed AS (UPDATE {level} l SET reserved = l.reserved + k.quantity, version = l.version + 1,"
-        f" updated_at = %(now)s FROM locked k WHERE l.id = k.id AND {level_available_sql('l', vendor='postgresql')} >= k.quantity"
-        f" RETURNING k.idx, l.id AS level_id, l.sku_id, l.warehouse_id, k.quantity, l.on_hand, l.reserved, l.version,"
-        f" l.low_stock_threshold, l.damaged, l.quality_control, l.safety_stock, l.incoming, l.backordered)",
+        *_placed_steps(level, single_line=single_line),
         f"reservation AS (INSERT INTO {reservation} (created_at, updated_at, reference, status, expires_at, created_by_id)"
         f" SELECT %(now)s, %(now)s, %(reference)s, %(status)s, %(expires_at)s, %(user_id)s"
         f" WHERE (SELECT count(*) FROM placed) = %(n)s RETURNING id)",
@@ -101,10 +95,35 @@ def _statement(extra_steps: Sequence[str]) -> str:
     )
 
 
-def reservation_sql(extra_steps: Sequence[str] = ()) -> str:
+def _placed_steps(level: str, *, single_line: bool) -> list[str]:
+    """The step that moves `reserved` (`placed`), after the one that locks the levels in order.
+
+    Several lines lock their levels first, in the one order used for levels everywhere (no
+    deadlock with other writers); the UPDATE then finds them locked. One line takes one lock,
+    which cannot be out of order: its UPDATE takes it, and the hot level's lock is held for
+    one step less (a locking SELECT, its sort and a second visit of the row).
+    """
+    available = level_available_sql("l", vendor="postgresql")
+    returning = (
+        " RETURNING k.idx, l.id AS level_id, l.sku_id, l.warehouse_id, k.quantity, l.on_hand, l.reserved, l.version,"
+        " l.low_stock_threshold, l.damaged, l.quality_control, l.safety_stock, l.incoming, l.backordered"
+    )
+    move = f"UPDATE {level} l SET reserved = l.reserved + k.quantity, version = l.version + 1, updated_at = %(now)s"
+    if single_line:
+        return [f"placed AS ({move} FROM target k WHERE l.sku_id = k.sku_id AND l.warehouse_id = k.warehouse_id"
+                f" AND {available} >= k.quantity{returning})"]
+    return [
+        f"locked AS (SELECT l.id, t.idx, t.quantity FROM {level} l JOIN target t"
+        f" ON l.sku_id = t.sku_id AND l.warehouse_id = t.warehouse_id ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l)",
+        f"placed AS ({move} FROM locked k WHERE l.id = k.id AND {available} >= k.quantity{returning})",
+    ]
+
+
+def reservation_sql(extra_steps: Sequence[str] = (), *, single_line: bool = False) -> str:
     """The statement `reservation_place` sends: the reservation, its lines and its events (the
-    `outbox` step), then `extra_steps`. Its parameters are those `reservation_place` binds."""
-    return _statement([f"outbox AS ({outbox_insert(reserved_events_sql())})", *extra_steps])
+    `outbox` step), then `extra_steps`; `single_line` for a reservation of one line. Its
+    parameters are those `reservation_place` binds."""
+    return _statement([f"outbox AS ({outbox_insert(reserved_events_sql())})", *extra_steps], single_line=single_line)
 
 
 def reservation_place(
@@ -131,7 +150,7 @@ def reservation_place(
         "now": now, "expires_at": expires_at, "reference": reference, "status": ReservationStatus.ACTIVE,
         "user_id": user_id, "n": len(lines), "now_text": _json_time(now), "expires_at_text": _json_time(expires_at),
     }
-    sql = reservation_sql(extra_steps)
+    sql = reservation_sql(extra_steps, single_line=len(lines) == 1)
     # Alone, the statement is its own transaction (no BEGIN/COMMIT round trips while the row
     # locks are held); inside a caller's, a savepoint, so that a refusal leaves it usable.
     try:

@@ -138,8 +138,9 @@ def test_server_timings_read_the_json_access_log(tmp_path):
 @pytest.mark.django_db
 @pytest.mark.postgres
 def test_pgbench_runs_the_statement_the_service_sends():
-    """The B2 baseline is `reservation_sql()`, outbox step included; filled in as pgbench fills
-    it, it places the reservation and writes its events like the service."""
+    """The B2 baseline is `reservation_sql(single_line=True)` (what one line sends), outbox step
+    included; filled in as pgbench fills it, it places the reservation and writes its events like
+    the service."""
     from django.db import connection
 
     from events.models import Event
@@ -148,7 +149,7 @@ def test_pgbench_runs_the_statement_the_service_sends():
 
     generate_catalog(CatalogShape(categories=40, skus=12, skus_per_product=3, roots=2, fanout=2))
     script = bench_run.pgbench_script().read_text()
-    sql = " ".join((reservation_sql() % bench_run.PGBENCH_PARAMS).split())
+    sql = " ".join((reservation_sql(single_line=True) % bench_run.PGBENCH_PARAMS).split())
     assert sql in script and "INSERT INTO events_event" in sql
     before = StockLevel.objects.get(sku__sku_code="SKU-5").reserved
     with connection.cursor() as cursor:
@@ -177,8 +178,9 @@ def test_the_depth_baseline_statement_still_runs_on_todays_schema():
     sku = SKUFactory(sku_code="DEPTH-1")
     stock_receive(sku=sku, quantity=3)
     now = timezone.now()
-    params = {"idx": [0], "codes": ["DEPTH-1"], "warehouses": [None], "quantities": [2], "now": now,
-              "expires_at": now, "reference": "B", "status": "active", "user_id": None, "n": 1}
+    lines = '[{"idx": 0, "sku_code": "DEPTH-1", "warehouse_code": null, "quantity": 2}]'
+    params = {"lines": lines, "now": now, "expires_at": now, "reference": "B", "status": "active", "user_id": None,
+              "n": 1}
     with connection.cursor() as cursor:
         cursor.execute(BASELINE_STATEMENT, params)
         assert cursor.fetchall()[0][0] == 0

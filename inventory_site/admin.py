@@ -298,5 +298,3 @@ class ReadOnlyAdminMixin:
     def has_delete_permission(self, request, obj=None):
         return False
 
-
-from inventory_site.jobs import admin as _jobs_admin  # noqa: E402,F401  (registers the background jobs' admin)

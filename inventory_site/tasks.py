@@ -3,9 +3,10 @@ and their purge."""
 from celery import shared_task
 
 from inventory_site.jobs import recovery, retention, runner
+from inventory_site.jobs.queue import RUN_TASK
 
 
-@shared_task(name="inventory_site.admin_job_run")
+@shared_task(name=RUN_TASK)
 def admin_job_run(job_id: int) -> None:
     """Run an `AdminJob` (an import or export over `ADMIN_SYNC_IMPORT_ROWS` rows)."""
     runner.run(job_id)

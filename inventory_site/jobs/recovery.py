@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from inventory_site.jobs.models import AdminJob
+from inventory_site.jobs.queue import send
 from inventory_site.jobs.runner import finish, running_alone
 
 logger = logging.getLogger(__name__)
@@ -23,18 +24,6 @@ logger = logging.getLogger(__name__)
 WORKER_LOST = ("The worker stopped while running this {kind} ({attempts} times); nothing was written. "
                "{again} If it stops again, tell the administrator.")
 AGAIN = {AdminJob.Kind.IMPORT: "Upload the file again.", AdminJob.Kind.EXPORT: "Export again."}
-
-
-def send(job_id: int) -> bool:
-    """Hand the job to the worker; False when the broker cannot be reached (the next sweep tries again)."""
-    from inventory_site.tasks import admin_job_run
-
-    try:
-        admin_job_run.delay(job_id)
-    except Exception:  # the broker's errors are many; all mean "not queued"
-        logger.warning("admin job %s could not be queued again", job_id, exc_info=True)
-        return False
-    return True
 
 
 def admin_jobs_recover(*, now: datetime.datetime | None = None) -> dict:

@@ -1,8 +1,6 @@
 """The admin's import and export screens, with the files too large for a request handed to the
 worker: over `ADMIN_SYNC_IMPORT_ROWS` rows an upload or an export becomes an `AdminJob` and the
 user is sent to its page. Below that nothing changes (django-import-export's own flow)."""
-import logging
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.files.base import ContentFile
@@ -12,9 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from inventory_site.jobs.models import AdminJob
+from inventory_site.jobs.queue import send
 from inventory_site.jobs.runner import dataset_from_bytes, export_rows_count, finish
-
-logger = logging.getLogger(__name__)
 
 QUEUE_DOWN = ("The background queue could not be reached, so the {kind} was not started and nothing was "
               "written. Try again in a few minutes.")
@@ -26,16 +23,11 @@ def job_url(job: AdminJob) -> str:
 
 def queue(job: AdminJob) -> None:
     """Send the job to the worker once it is committed; a broker that cannot be reached fails the job."""
-    from inventory_site.tasks import admin_job_run
-
-    def send():
-        try:
-            admin_job_run.delay(job.pk)
-        except Exception:  # the broker's errors are many (connection, timeout, auth): all mean "not queued"
-            logger.exception("admin job %s could not be queued", job.pk)
+    def send_or_fail():
+        if not send(job.pk):
             finish(job, AdminJob.Status.FAILED, QUEUE_DOWN.format(kind=job.kind))
 
-    transaction.on_commit(send)
+    transaction.on_commit(send_or_fail)
 
 
 def queued_response(model_admin, request, job: AdminJob, what: str):

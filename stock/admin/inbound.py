@@ -21,6 +21,7 @@ from inventory_site.refusals import detail_text, refusal_text
 from stock import services
 from stock.exceptions import InboundNotOpen
 from stock.models import (
+    INBOUND_OPEN_STATUSES,
     InboundLine,
     InboundShipment,
     InboundStatus,
@@ -128,7 +129,7 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """A "Receive" button on an open shipment's page, for those who may receive."""
         shipment = self.get_object(request, object_id)
-        open_now = shipment is not None and shipment.status in (InboundStatus.OPEN, InboundStatus.PARTIALLY_RECEIVED)
+        open_now = shipment is not None and shipment.status in INBOUND_OPEN_STATUSES
         extra_context = {**(extra_context or {}), "can_receive": open_now and self.has_receive_permission(request)}
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -155,7 +156,7 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
 
     @admin.display(description="")
     def receive_link(self, shipment):
-        if shipment.status not in (InboundStatus.OPEN, InboundStatus.PARTIALLY_RECEIVED):
+        if shipment.status not in INBOUND_OPEN_STATUSES:
             return ""
         return format_html('<a href="{}">Receive</a>', reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]))
 

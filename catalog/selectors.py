@@ -194,10 +194,3 @@ def sku_count_drifts() -> list[str]:
     counted = SKU.objects.count()
     return [] if kept == counted else [f"active SKU count: {kept} kept, {counted} counted"]
 
-
-def sku_count_repair() -> None:
-    """Set the kept number of active SKUs to a count of them (what `check_integrity --fix` does)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE catalog_sku_active_count SET skus = CASE WHEN slot = 0"
-                           " THEN (SELECT count(*) FROM catalog_sku WHERE NOT is_deleted) ELSE 0 END")

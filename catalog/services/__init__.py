@@ -25,6 +25,7 @@ from catalog.services.products import (  # noqa: F401
 from catalog.services.skus import (  # noqa: F401
     sku_create,
     sku_hard_delete,
+    sku_count_repair,
     sku_restore,
     sku_soft_delete,
     sku_update,

@@ -1,7 +1,7 @@
 """Writes to SKUs. Codes are unique in any case, and stay taken while a SKU is soft-deleted."""
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from catalog.events import emit_sku
@@ -156,3 +156,11 @@ def sku_hard_delete(*, sku_id: int, user=None, if_match: int | None = None) -> N
         raise HasDependents(
             "The SKU has stock history (levels, movements or reservations) that the ledger needs."
         ) from exc
+
+
+def sku_count_repair() -> None:
+    """Set the kept number of active SKUs to a count of them (what `check_integrity --fix` does)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE catalog_sku_active_count SET skus = CASE WHEN slot = 0"
+                           " THEN (SELECT count(*) FROM catalog_sku WHERE NOT is_deleted) ELSE 0 END")

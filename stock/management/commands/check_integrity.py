@@ -3,7 +3,8 @@ the kept number of active SKUs."""
 from django.core.management.base import BaseCommand
 
 from catalog.models import Category
-from catalog.selectors import sku_count_drifts, sku_count_repair
+from catalog.selectors import sku_count_drifts
+from catalog.services import sku_count_repair
 from stock.selectors_integrity import category_tree_drifts, stock_drifts
 
 

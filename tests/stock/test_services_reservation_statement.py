@@ -151,3 +151,20 @@ def test_one_sku_on_the_reservation_event_and_nothing_written_on_refusal(stocked
     created = Event.objects.get(id__gt=top, type="reservation.created")
     assert created.sku_code == stocked.sku_code and created.data["lines"][0]["sku_code"] == stocked.sku_code
     assert _shape(Event.objects.filter(id__gt=top).order_by("id")) == written_by_the_general_path(reservation.pk)
+
+
+def test_the_statement_is_prepared_once_and_keeps_a_generic_plan(stocked, main):
+    """With DB_PREPARE_THRESHOLD (5) the statement is prepared on the connection, and PostgreSQL
+    switches it to a generic plan instead of planning each reservation anew (README "Performance"):
+    psycopg prepares it at its 5th run, PostgreSQL plans the first 5 runs of a prepared statement
+    for their values, and then keeps the generic plan (as it did not for `unnest()` of arrays)."""
+    stock_receive(sku=stocked, quantity=20)
+    for n in range(15):
+        assert place(CodedLine(stocked.sku_code, 1), reference=f"PREP-{n}") is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                       " WHERE statement LIKE 'WITH request AS%%'")
+        plans = cursor.fetchall()
+    assert len(plans) == 1, plans
+    generic, custom = plans[0]
+    assert (generic, custom) == (5, 5), plans

@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inventory
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres test-sqlite install bench migrate demo clean browsers
+.PHONY: run test test-postgres test-sqlite install bench migrate demo clean browsers lint docs docs-serve
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -53,5 +53,19 @@ bench: install
 	$(BIN)/python -m bench.events $(if $(QUICK),--events 5000 --seconds 5 --rounds 2,)
 	$(BIN)/python -m bench.depth $(if $(QUICK),--quick,)
 
+## make lint: ruff (lint and format check) and mypy, as CI and pre-commit run them
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## make docs: the documentation site in site/, strict (a broken link or a page missing from the nav fails);
+## the API reference is rendered from the schema `manage.py spectacular` writes during the build
+docs: install
+	$(BIN)/mkdocs build --strict
+
+docs-serve: install
+	$(BIN)/mkdocs serve
+
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache staticfiles
+	rm -rf $(VENV) db.sqlite3 .pytest_cache staticfiles site

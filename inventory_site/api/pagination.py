@@ -9,6 +9,11 @@ from rest_framework.response import Response
 from inventory_site.api.envelope import success
 
 
+def one_page_meta(total: int) -> dict:
+    """The `meta` of an unpaginated list: one page holding every row (`pages` is 0 without rows)."""
+    return {"page": 1, "size": total, "total": total, "pages": 1 if total else 0}
+
+
 class PageSizePagination(BasePagination):
     """Pages numbered from 1. Out-of-range `page`/`size` is a 400; a page past the end is empty."""
 

@@ -48,10 +48,6 @@ WRITE_ERRORS = READ_ERRORS + ["409", "412", "413", "415"]
 ALWAYS_NULL = {"enum": [None], "nullable": True}
 SUCCESS_STATUS = {"$ref": "#/components/schemas/SuccessStatus"}
 PAGE_META_REF = {"$ref": "#/components/schemas/PageMeta"}
-LIST_META = {  # an unpaginated list (tree, ancestors)
-    "type": "object", "required": ["total"],
-    "properties": {"total": {"type": "integer", "description": "Items in `data`."}},
-}
 ERROR_ENVELOPE = {
     "type": "object",
     "description": "The body of every 4xx and 5xx response.",
@@ -76,7 +72,7 @@ PAGE_META = {
     "required": ["page", "size", "total", "pages"],
     "properties": {
         "page": {"type": "integer", "description": "This page, from 1."},
-        "size": {"type": "integer", "description": "Rows per page."},
+        "size": {"type": "integer", "description": "Rows per page (an unpaginated list: one page of all its rows)."},
         "total": {"type": "integer", "description": "Rows in all pages."},
         "pages": {"type": "integer", "description": "ceil(total / size); 0 without rows."},
     },
@@ -180,7 +176,7 @@ def _envelope_component(schema: dict) -> tuple[str, dict] | None:
             "status": SUCCESS_STATUS,
             "data": data,
             "message": {"type": "string", "description": "A human readable summary (`SKU created`)."},
-            "meta": own_meta or (PAGE_META_REF if paginated else LIST_META if kind == "List" else {
+            "meta": own_meta or (PAGE_META_REF if paginated or kind == "List" else {
                 **ALWAYS_NULL, "description": "Null for one object."}),
         },
     }

@@ -6,6 +6,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from inventory_site.api.envelope import success
+from inventory_site.api.pagination import one_page_meta
 from inventory_site.exceptions import PreconditionFailed
 
 ID_PATTERN = r"[0-9]{1,18}"  # longer ids cannot exist (bigint) and would overflow the query
@@ -18,10 +19,11 @@ def etag_for(obj: Model) -> str:
 
 
 def respond(data, *, message: str = "OK", status: int = 200, headers: dict | None = None) -> Response:
-    """A success response whose envelope carries `message`; a list (not paginated) gets
-    `meta: {"total": n}`, as every list answer has a `meta` object."""
+    """A success response whose envelope carries `message`; a list (not paginated) gets the
+    page `meta` of one page holding everything, as every list answer has `page`, `size`,
+    `total` and `pages`."""
     if isinstance(data, list):
-        data = success(data, message=message, meta={"total": len(data)})
+        data = success(data, message=message, meta=one_page_meta(len(data)))
     response = Response(data, status=status, headers=headers)
     response.message = message
     return response

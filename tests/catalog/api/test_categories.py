@@ -285,13 +285,15 @@ def test_tree_queries_constant_in_tree_size(api):
     assert queries_of(lambda: api.get(URL + f"tree/?root_id={root_id}&max_depth=2")) <= 4
 
 
-def test_unpaginated_lists_have_a_meta_with_the_total(api):
-    """A list's `meta` is an object with `total` (ancestors and the tree were `meta: null`)."""
+def test_unpaginated_lists_have_the_page_meta_of_one_page_holding_everything(api):
+    """Every list's `meta` carries `page`, `size`, `total`, `pages` (api.md, "Success, a list"): an
+    unpaginated list (ancestors, the tree) is one page holding every row; it was `{"total": n}`."""
     a = CategoryFactory(name="A")
     b = CategoryFactory(name="B", parent=a)
     c = CategoryFactory(name="C", parent=b)
     CategoryFactory(name="Z")
     body = api.get(detail(c.pk, "ancestors/")).json()
-    assert body["meta"] == {"total": 2}
-    assert api.get(detail(a.pk, "ancestors/")).json()["meta"] == {"total": 0}
-    assert api.get(URL + "tree/").json()["meta"] == {"total": 2}  # the top nodes
+    assert [row["name"] for row in body["data"]] == ["A", "B"]
+    assert body["meta"] == {"page": 1, "size": 2, "total": 2, "pages": 1}
+    assert api.get(detail(a.pk, "ancestors/")).json()["meta"] == {"page": 1, "size": 0, "total": 0, "pages": 0}
+    assert api.get(URL + "tree/").json()["meta"] == {"page": 1, "size": 2, "total": 2, "pages": 1}  # the top nodes

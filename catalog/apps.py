@@ -6,3 +6,9 @@ class CatalogConfig(AppConfig):
 
     name = "catalog"
     verbose_name = "Catalog"
+
+    def ready(self) -> None:
+        from catalog.events import EVENT_TYPES
+        from events.catalogue import event_types_register
+
+        event_types_register(EVENT_TYPES)

@@ -11,6 +11,9 @@ from catalog.models import SKU, Category, Product
 from events.services import EventDraft, events_emit_bulk, events_emit_many
 
 TIMESTAMPS = ("created_at", "updated_at", "version", "is_deleted", "deleted_at")
+ACTIONS = ("created", "updated", "deleted", "restored")
+EVENT_TYPES = (*(f"catalog.{kind}.{action}" for kind in ("category", "product", "sku") for action in ACTIONS),
+               "catalog.category.moved")
 
 
 def category_data(category: Category) -> dict:

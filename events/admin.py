@@ -7,11 +7,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from events import services
+from events.catalogue import event_patterns_check
 from events.exceptions import UnsafeWebhookURL
 from events.models import Event, WebhookDelivery, WebhookSubscription
 from events.url_policy import webhook_target
 from inventory_site.admin import ReadOnlyAdminMixin
-from inventory_site.exceptions import DomainError
+from inventory_site.exceptions import DomainError, InvalidInput
 
 
 @admin.register(Event)
@@ -40,6 +41,10 @@ class WebhookSubscriptionForm(forms.ModelForm):
         values = [v.strip() for v in self.cleaned_data["events"].split(",") if v.strip()]
         if not values:
             raise forms.ValidationError("Name at least one event type or prefix.")
+        try:
+            event_patterns_check(values)
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from exc
         return values
 
     def clean_url(self):

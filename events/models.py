@@ -4,6 +4,7 @@ import datetime
 from django.db import models
 from django.utils import timezone
 
+from events.catalogue import pattern_matches
 from inventory_site.models import TimeStampedModel, VersionedModel
 
 EVENT_ID_PREFIX = "evt_"
@@ -102,11 +103,7 @@ class WebhookSubscription(TimeStampedModel, VersionedModel):
 
     def wants(self, event_type: str) -> bool:
         """Whether this subscription's `events` names the type or a prefix of it."""
-        return any(
-            pattern == event_type or (pattern.endswith(".*") and event_type.startswith(pattern[:-1]))
-            or pattern == "*"
-            for pattern in self.events
-        )
+        return any(pattern_matches(pattern, event_type) for pattern in self.events)
 
 
 class WebhookDelivery(models.Model):

@@ -15,6 +15,9 @@ class StockConfig(AppConfig):
 
     def ready(self):
         # Django's documented place to connect receivers: models are loaded only now.
+        from events.catalogue import event_types_register
+        from stock.events import EVENT_TYPES
         from stock.services.skus import skus_hiding_refuse_reserved
 
+        event_types_register(EVENT_TYPES)
         skus_hiding.connect(skus_hiding_refuse_reserved, dispatch_uid="stock.skus_hiding_refuse_reserved")

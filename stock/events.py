@@ -10,6 +10,8 @@ from stock.models import StockLevel, StockMovement
 from stock.selectors import level_available_sql
 
 LEVEL_CHANGED = "stock.level.changed"
+EVENT_TYPES = (LEVEL_CHANGED, "stock.low", "stock.out", "stock.back_in_stock",
+               *(f"reservation.{action}" for action in ("created", "committed", "released", "expired", "allocated")))
 
 
 def _level_data(level: StockLevel, *, sku_code: str, warehouse: str, cause: dict, reason: str | None) -> dict:

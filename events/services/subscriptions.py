@@ -4,6 +4,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from events.catalogue import event_patterns_check
 from events.models import Event, WebhookSubscription
 from events.services.emit import event_emit
 from events.services.sequence import lock_sequencer
@@ -24,6 +25,7 @@ def webhook_create(*, url: str, events: list[str], description: str = "", is_act
                    secret: str | None = None, user=None) -> WebhookSubscription:
     """A new subscription; the secret is generated when not given."""
     _check(url)
+    event_patterns_check(events)
     return WebhookSubscription.objects.create(
         url=url, events=events, description=description, is_active=is_active, secret=secret or generate_secret(),
     )
@@ -36,6 +38,8 @@ def webhook_update(*, subscription: WebhookSubscription, expected_version: int |
     subscription = WebhookSubscription.lock_for_write(subscription.pk, expected_version=expected_version, if_match=if_match)
     if "url" in changes:
         _check(changes["url"])
+    if "events" in changes:
+        event_patterns_check(changes["events"])
     if changes.get("is_active") and not subscription.is_active:
         subscription.failing_since = None
         subscription.deactivated_reason = ""

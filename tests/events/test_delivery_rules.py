@@ -79,6 +79,14 @@ def test_admin_refuses_a_private_url(admin_client):
     assert not WebhookSubscription.objects.exists()
 
 
+def test_admin_refuses_an_event_type_that_matches_nothing(admin_client):
+    response = admin_client.post("/admin/events/webhooksubscription/add/", {
+        "url": "https://93.184.215.14/hook", "events": "stock.*, no.such.event", "description": "", "is_active": "on"})
+    assert response.status_code == 200
+    assert "Matches no event type: &#x27;no.such.event&#x27;" in response.content.decode()
+    assert not WebhookSubscription.objects.exists()
+
+
 def test_admin_creates_through_the_service_and_shows_the_secret_once(admin_client):
     response = admin_client.post("/admin/events/webhooksubscription/add/", {
         "url": "https://93.184.215.14/hook", "events": "stock.*, catalog.sku.*", "description": "", "is_active": "on"},

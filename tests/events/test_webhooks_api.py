@@ -36,6 +36,31 @@ def test_events_must_name_types_or_prefixes(api, events):
     assert "events" in response.json()["errors"]
 
 
+@pytest.mark.parametrize("events", [["no.such.event"], ["stock.*", "nosuch.*"], ["catalog.sku.renamed"],
+                                    ["stock.level"]])
+def test_a_type_or_prefix_that_matches_no_event_type_is_refused(api, events):
+    """events.md: `events` lists types or prefixes of the catalogue; one that matches none is a
+    400 validation_error on `events` naming it, and nothing is saved (it was a 201)."""
+    response = api.post("/api/v1/webhooks/", {"url": PUBLIC_URL, "events": events}, format="json")
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert events[-1] in body["errors"]["events"][0]
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_every_type_of_the_catalogue_and_its_prefixes_are_accepted(api):
+    events = ["*", "stock.*", "catalog.*", "catalog.category.*", "reservation.*", "webhook.ping", "stock.level.changed",
+              "stock.low", "stock.out", "stock.back_in_stock", "catalog.category.moved", "catalog.product.restored",
+              "catalog.sku.deleted", "reservation.allocated", "reservation.expired"]
+    response = api.post("/api/v1/webhooks/", {"url": PUBLIC_URL, "events": events}, format="json")
+    assert response.status_code == 201, response.json()
+    url = f"/api/v1/webhooks/{response.json()['data']['id']}/"
+    refused = api.patch(url, {"events": ["stock.*", "no.such.*"]}, format="json")
+    assert refused.status_code == 400 and "no.such.*" in refused.json()["errors"]["events"][0]
+    assert WebhookSubscription.objects.get().events == events
+
+
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1:{port}/hook", "https://127.0.0.1:{port}/hook", "https://localhost:{port}/",
     "https://10.0.0.8/", "https://192.168.1.1/", "https://172.16.0.1/", "https://169.254.169.254/latest",

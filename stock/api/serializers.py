@@ -9,7 +9,7 @@ from inventory_site.api.fields import LinesField, StrictCharField, StrictInteger
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
 from stock.models import Reservation, StockLevel, StockMovement, StockState, Warehouse
 from stock.selectors import attach_stock_totals, level_available, level_is_low, reservation_status
-from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
+from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY, adjustment_lines_refused
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
 from stock.services.reservations import MAX_TTL_SECONDS
 
@@ -261,29 +261,42 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     note = TextField(max_length=500, required=False, default="")
 
 
-def validated_lines(raw, line_serializer) -> list[dict]:
-    """Each line of a request's `lines` through `line_serializer`: the validated lines, or one
-    `ValidationError` naming every bad line by its index (a line that is not an object included)."""
-    validated, errors = [], {}
+def checked_lines(raw, line_serializer) -> tuple[dict[int, dict], dict[str, dict]]:
+    """Each line of a request's `lines` through `line_serializer`: the valid lines and the errors
+    of the others, both by index (a line that is not an object included)."""
+    validated, errors = {}, {}
     for index, line in enumerate(raw):
         if not isinstance(line, dict):
             errors[str(index)] = {"non_field_errors": ["Must be an object."]}
             continue
         serializer = line_serializer(data=line)
         if serializer.is_valid():
-            validated.append(serializer.validated_data)
+            validated[index] = serializer.validated_data
         else:
             errors[str(index)] = serializer.errors
+    return validated, errors
+
+
+def validated_lines(raw, line_serializer) -> list[dict]:
+    """The validated lines, or one `ValidationError` naming every bad line by its index."""
+    validated, errors = checked_lines(raw, line_serializer)
     if errors:
         raise serializers.ValidationError(errors)
-    return validated
+    return list(validated.values())
 
 
 class BulkAdjustmentSerializer(serializers.Serializer):
     lines = LinesField(AdjustmentSerializer, min_length=1, max_length=1000)
 
     def validate_lines(self, lines):
-        return validated_lines(lines, AdjustmentSerializer)
+        validated, errors = checked_lines(lines, AdjustmentSerializer)
+        if errors:
+            # One answer names every failing line: the lines of the right shape go through the
+            # service's rules too (a refusal there is a field error of its line).
+            refused = adjustment_lines_refused(lines=validated)
+            errors |= {str(index): exc.errors or {"non_field_errors": [exc.message]} for index, exc in refused.items()}
+            raise serializers.ValidationError(dict(sorted(errors.items(), key=lambda item: int(item[0]))))
+        return list(validated.values())
 
 
 class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):

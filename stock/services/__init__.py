@@ -9,7 +9,7 @@ from stock.services.inbound import (
 )
 from stock.services.ledger import MAX_QUANTITY
 from stock.services.levels import (
-    ADJUSTMENT_REASONS, AdjustmentLine, stock_adjust, stock_adjust_bulk, stock_level_update_settings,
+    ADJUSTMENT_REASONS, AdjustmentLine, adjustment_lines_refused, stock_adjust, stock_adjust_bulk, stock_level_update_settings,
     stock_level_update_threshold, stock_receive, stock_transfer,
 )
 from stock.services.reorder import reorder_drafts_create
@@ -24,6 +24,7 @@ from stock.services.warehouses import (
 )
 
 __all__ = [
+    "adjustment_lines_refused",
     "InboundLineInput", "MAX_BACKORDER_TTL_SECONDS", "ReceiptLine",
     "inbound_cancel", "inbound_create", "inbound_open", "inbound_receive", "inbound_update",
     "reorder_drafts_create", "ADJUSTMENT_REASONS", "MAX_QUANTITY", "STATE_MOVE_REASONS", "AdjustmentLine", "CodedLine", "ReservationRequestLine",

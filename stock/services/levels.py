@@ -156,18 +156,30 @@ def stock_adjust(
     return retry_after_expiry(run, sku_ids=[sku.pk])
 
 
+def _prepared(lines: dict[int, dict]) -> tuple[list[AdjustmentLine], dict[int, DomainError]]:
+    """The lines that pass the adjustment rules, and the refusal of each other line by its index."""
+    prepared, invalid = [], {}
+    for index, raw in lines.items():
+        try:
+            prepared.append(_prepare(AdjustmentLine(**raw)))
+        except DomainError as exc:
+            invalid[index] = exc
+    return prepared, invalid
+
+
+def adjustment_lines_refused(*, lines: dict[int, dict]) -> dict[int, DomainError]:
+    """The rules of each adjustment line (no stock read, nothing written), by the line's index:
+    a request with other bad lines names these too, so that one answer names every failing line."""
+    return _prepared(lines)[1]
+
+
 def stock_adjust_bulk(*, lines: list[dict], user=None) -> tuple[list[StockMovement | None], list[StockLevel]]:
     """Apply every adjustment or none. Lines are dicts of `stock_adjust` arguments.
 
     A refused line is reported under its index: `errors: {"lines": {"2": {...}}}`; the
     error's code is that of the first refused line.
     """
-    prepared, invalid = [], {}
-    for index, raw in enumerate(lines):
-        try:
-            prepared.append(_prepare(AdjustmentLine(**raw)))
-        except DomainError as exc:
-            invalid[index] = exc
+    prepared, invalid = _prepared(dict(enumerate(lines)))
     if invalid:
         raise LinesRefused(invalid)
 

@@ -134,6 +134,26 @@ def test_bulk_validation_named_by_index(api, stocked):
     assert set(errors) == {"1", "2"} and "sku_code" in errors["1"]
 
 
+def test_bulk_names_every_failing_line_field_and_rule_errors_alike(api, stocked, main):
+    """A line the service's rules refuse (delta 0) and a line missing a field (reason) are named in
+    one answer; only the line missing `reason` was named before, and nothing is applied."""
+    response = api.post(BULK, {"lines": [
+        {"sku_code": stocked.sku_code, "delta": 0, "reason": "receipt"},
+        {"sku_code": stocked.sku_code, "delta": 2},
+        {"sku_code": stocked.sku_code, "delta": 3, "reason": "receipt"},
+        {"sku_code": stocked.sku_code, "delta": 1, "quantity": 4, "reason": "count"},
+    ]})
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["errors"]["lines"] == {
+        "0": {"delta": ["Must not be zero."]},
+        "1": {"reason": ["This field is required."]},
+        "3": {"delta": ["Give either delta or quantity."]},
+    }
+    assert on_hand(stocked, main) == 10 and StockMovement.objects.filter(sku=stocked).count() == 1
+
+
 @pytest.mark.parametrize("lines", [[], [{"sku_code": "X", "delta": 1, "reason": "receipt"}] * 1001, "x"])
 def test_bulk_size(api, lines):
     response = api.post(BULK, {"lines": lines})

@@ -62,10 +62,10 @@ lint: install
 ## make docs: the documentation site in site/, strict (a broken link or a page missing from the nav fails);
 ## the API reference is rendered from the schema `manage.py spectacular` writes during the build
 docs: install
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 docs-serve: install
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache staticfiles site

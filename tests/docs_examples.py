@@ -132,7 +132,7 @@ def parse(pages: list[str]) -> tuple[str, list[Call]]:
                     script.append(
                         f"__out=$({command}\n)\nprintf '%s\\n' \"$__out\"\n"
                         f"[[ \"$__out\" == *{json.dumps(expected)}* ]] || "
-                        f"{{ echo {json.dumps(f'{where}: expected the output to contain {expected!r}')} >&2; exit 3; }}"
+                        f"{{ echo {json.dumps(f'{where}: expected the output to contain {expected!r}, it was:')} \"$__out\" >&2; exit 3; }}"
                     )
                 else:
                     script.append(line)

@@ -1,4 +1,5 @@
 """Token authentication with the token and its user read by one written-out query."""
+
 from functools import cache
 
 from django.contrib.auth import get_user_model

@@ -4,6 +4,7 @@ Views return plain data; `EnvelopeJSONRenderer` wraps it. Code that has already 
 whole envelope (pagination, the exception handler) returns an `Envelope`, which the
 renderer passes through untouched.
 """
+
 from typing import Any
 
 

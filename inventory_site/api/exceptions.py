@@ -1,4 +1,5 @@
 """The one place that turns errors into HTTP responses: status, envelope and `code`."""
+
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -57,6 +58,7 @@ def _first_message(detail) -> str:
 
 def _drf_error_response(exc: exceptions.APIException, context) -> Response:
     response = drf_exception_handler(exc, context)  # sets WWW-Authenticate, Retry-After
+    assert response is not None  # DRF answers every APIException
     code = getattr(exc, "envelope_code", None) or next(
         (c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), exc.default_code
     )
@@ -97,6 +99,4 @@ def envelope_exception_handler(exc, context) -> Response:
             headers={"Retry-After": "5"},
         )
     logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
-    return Response(
-        error("server_error", "Internal server error."), status=status.HTTP_500_INTERNAL_SERVER_ERROR
-    )
+    return Response(error("server_error", "Internal server error."), status=status.HTTP_500_INTERNAL_SERVER_ERROR)

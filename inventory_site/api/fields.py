@@ -1,4 +1,5 @@
 """Serializer fields with the contract's strict input rules (JSON types, ranges, free text, attributes)."""
+
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
@@ -68,7 +69,9 @@ class PriceField(serializers.DecimalField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 10)
         kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("help_text", 'Decimal >= 0 and <= 99999999.99 with at most 2 places; read as a string, e.g. "19.99".')
+        kwargs.setdefault(
+            "help_text", 'Decimal >= 0 and <= 99999999.99 with at most 2 places; read as a string, e.g. "19.99".'
+        )
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):

@@ -1,5 +1,6 @@
 """Query-string filters with the contract's rules: strict booleans, bounded ids, inclusive
 date ranges, `include_deleted`, and `?ordering=` on named keys (400 for unknown ones)."""
+
 import datetime
 
 import django_filters
@@ -89,9 +90,9 @@ class DateOrDateTimeField(forms.Field):
             parsed = datetime.datetime.fromisoformat(text)
             if timezone.is_naive(parsed):
                 parsed = timezone.make_aware(parsed)
-            parsed.astimezone(datetime.timezone.utc)  # out of range near year 1 or 9999
-        except (ValueError, OverflowError):
-            raise forms.ValidationError("Use an ISO 8601 date or date-time, e.g. 2026-11-26T10:00:00Z.")
+            parsed.astimezone(datetime.UTC)  # out of range near year 1 or 9999
+        except (ValueError, OverflowError) as exc:
+            raise forms.ValidationError("Use an ISO 8601 date or date-time, e.g. 2026-11-26T10:00:00Z.") from exc
         if len(text) == 10:  # a bare date
             return parsed.date()
         return parsed
@@ -142,7 +143,8 @@ class NamedOrderingFilter(OrderingFilter):
         raw = request.query_params.get(self.ordering_param)
         if not raw:
             return self._with_tiebreak(list(getattr(view, "ordering", None) or ["pk"]))
-        ordering, unknown = [], []
+        ordering: list[str] = []
+        unknown: list[str] = []
         for term in (t.strip() for t in raw.split(",")):
             if not term:
                 continue
@@ -166,8 +168,12 @@ class NamedOrderingFilter(OrderingFilter):
 
     def get_schema_operation_parameters(self, view):
         keys = ", ".join(getattr(view, "ordering_map", {}))
-        return [{
-            "name": self.ordering_param, "required": False, "in": "query",
-            "description": f"Comma-separated keys, `-` for descending: {keys}.",
-            "schema": {"type": "string"},
-        }]
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": f"Comma-separated keys, `-` for descending: {keys}.",
+                "schema": {"type": "string"},
+            }
+        ]

@@ -6,6 +6,7 @@ header the action runs as usual. With it, the key is claimed (per user) before t
 action runs; a completed response below 500 is stored and replayed with
 `Idempotent-Replayed: true`; a 5xx frees the key so that a retry runs again.
 """
+
 import json
 import logging
 import re
@@ -15,7 +16,6 @@ from functools import wraps
 from typing import Any
 
 from django.db import DatabaseError, transaction
-
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -57,9 +57,7 @@ def idempotency_key(request) -> str | None:
     if key is None:
         return None
     if not _KEY.match(key) or not key.strip():
-        raise serializers.ValidationError(
-            {HEADER: ["Must be 1-255 printable ASCII characters."]}
-        )
+        raise serializers.ValidationError({HEADER: ["Must be 1-255 printable ASCII characters."]})
     return key
 
 
@@ -128,8 +126,9 @@ def idempotent_with(store: KeyStore) -> Callable:
             fingerprint = store.fingerprint(method=request.method, path=request.path, body=_body_bytes(request))
             record, run = store.begin(user=request.user, key=key, fingerprint=fingerprint)
             if not run:
-                return Response(Envelope(record.response_body), status=record.response_status,
-                                headers={REPLAYED_HEADER: "true"})
+                return Response(
+                    Envelope(record.response_body), status=record.response_status, headers={REPLAYED_HEADER: "true"}
+                )
             try:
                 return retry_on_deadlock(lambda: _run_and_store(store, self, record, action, request, args, kwargs))
             except _ServerErrorResponse as failed:

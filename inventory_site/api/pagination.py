@@ -1,4 +1,5 @@
 """`?page=&size=` pagination with the envelope's `meta`."""
+
 import math
 
 from django.conf import settings
@@ -34,7 +35,9 @@ class PageSizePagination(BasePagination):
         return value
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.size = self._positive_int(request, self.size_query_param, settings.DEFAULT_PAGE_SIZE, settings.MAX_PAGE_SIZE)
+        self.size = self._positive_int(
+            request, self.size_query_param, settings.DEFAULT_PAGE_SIZE, settings.MAX_PAGE_SIZE
+        )
         self.page = self._positive_int(request, self.page_query_param, 1)
         self.total = queryset.count()
         offset = (self.page - 1) * self.size
@@ -68,9 +71,20 @@ class PageSizePagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "page", "required": False, "in": "query", "description": "Page number, from 1.",
-             "schema": {"type": "integer", "minimum": 1}},
-            {"name": "size", "required": False, "in": "query",
-             "description": f"Rows per page (default {settings.DEFAULT_PAGE_SIZE}, at most {settings.MAX_PAGE_SIZE}).",
-             "schema": {"type": "integer", "minimum": 1, "maximum": settings.MAX_PAGE_SIZE}},
+            {
+                "name": "page",
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": "size",
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Rows per page (default {settings.DEFAULT_PAGE_SIZE}, at most {settings.MAX_PAGE_SIZE})."
+                ),
+                "schema": {"type": "integer", "minimum": 1, "maximum": settings.MAX_PAGE_SIZE},
+            },
         ]

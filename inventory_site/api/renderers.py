@@ -1,4 +1,5 @@
 """Renderers that put every API response in the envelope."""
+
 import orjson
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
@@ -54,4 +55,6 @@ class EnvelopeBrowsableAPIRenderer(BrowsableAPIRenderer):
     def get_content(self, renderer, data, accepted_media_type, renderer_context):
         if isinstance(renderer, EnvelopeJSONRenderer):
             return super().get_content(renderer, data, accepted_media_type, renderer_context)
-        return super().get_content(renderer, envelope_for(data, renderer_context), accepted_media_type, renderer_context)
+        return super().get_content(
+            renderer, envelope_for(data, renderer_context), accepted_media_type, renderer_context
+        )

@@ -6,6 +6,7 @@ the contract's error codes) behind one response component per error status, one 
 envelope per resource (`SKUEnvelope`, `PaginatedSKUList`, `CategoryList`), `PageMeta`, and
 readable operation ids (`sku_list`, `reservation_commit`).
 """
+
 import json
 import re
 
@@ -18,11 +19,30 @@ from inventory_site.exceptions import DomainError
 # The codes of the API contract (spec/api.md) and the two the platform adds for 406 and
 # 503. Codes of the apps' domain errors are added when the schema is built.
 CONTRACT_ERROR_CODES = (
-    "validation_error", "parse_error", "not_authenticated", "permission_denied", "not_found",
-    "method_not_allowed", "not_acceptable", "unsupported_media_type", "throttled", "duplicate",
-    "version_conflict", "precondition_failed", "has_dependents", "invalid_move", "insufficient_stock",
-    "reservation_not_active", "reservation_expired", "idempotency_key_reused", "idempotency_key_in_use",
-    "payload_too_large", "parent_deleted", "has_reserved_stock", "server_error", "service_unavailable",
+    "validation_error",
+    "parse_error",
+    "not_authenticated",
+    "permission_denied",
+    "not_found",
+    "method_not_allowed",
+    "not_acceptable",
+    "unsupported_media_type",
+    "throttled",
+    "duplicate",
+    "version_conflict",
+    "precondition_failed",
+    "has_dependents",
+    "invalid_move",
+    "insufficient_stock",
+    "reservation_not_active",
+    "reservation_expired",
+    "idempotency_key_reused",
+    "idempotency_key_in_use",
+    "payload_too_large",
+    "parent_deleted",
+    "has_reserved_stock",
+    "server_error",
+    "service_unavailable",
 )
 
 ERROR_RESPONSES = {  # status -> (response component, description)
@@ -31,8 +51,11 @@ ERROR_RESPONSES = {  # status -> (response component, description)
     "403": ("Forbidden", "The user lacks the permission (`permission_denied`)."),
     "404": ("NotFound", "No such object (`not_found`)."),
     "405": ("MethodNotAllowed", "Method not allowed (`method_not_allowed`)."),
-    "409": ("Conflict", "A business rule refused the change (`duplicate`, `version_conflict`, "
-            "`has_dependents`, `insufficient_stock`, `idempotency_key_in_use`, ...)."),
+    "409": (
+        "Conflict",
+        "A business rule refused the change (`duplicate`, `version_conflict`, "
+        "`has_dependents`, `insufficient_stock`, `idempotency_key_in_use`, ...).",
+    ),
     "412": ("PreconditionFailed", "`If-Match` does not match the current version (`precondition_failed`)."),
     "413": ("PayloadTooLarge", "Body over 2 MiB (`payload_too_large`)."),
     "415": ("UnsupportedMediaType", "Only `application/json` is accepted (`unsupported_media_type`)."),
@@ -58,12 +81,14 @@ ERROR_ENVELOPE = {
         "message": {"type": "string", "description": "A human readable summary."},
         "code": {"$ref": "#/components/schemas/ErrorCode"},
         "errors": {
-            "type": "object", "nullable": True, "additionalProperties": True,
-            "description": "For `validation_error`: field name -> list of messages (`{\"price\": [\"...\"]}`); "
-            "lines of a request are named by index (`{\"lines\": {\"0\": {\"quantity\": [\"...\"]}}}`). "
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": True,
+            "description": 'For `validation_error`: field name -> list of messages (`{"price": ["..."]}`); '
+            'lines of a request are named by index (`{"lines": {"0": {"quantity": ["..."]}}}`). '
             "Else null, or the detail of the refusal: `insufficient_stock` gives "
-            "`{\"lines\": {\"0\": {\"sku_code\": \"...\", \"available\": 1, \"requested\": 2}}}` (one adjustment: "
-            "`{\"available\": 1, \"requested\": 2}`), `version_conflict` gives `{\"current_version\": 4}`.",
+            '`{"lines": {"0": {"sku_code": "...", "available": 1, "requested": 2}}}` (one adjustment: '
+            '`{"available": 1, "requested": 2}`), `version_conflict` gives `{"current_version": 4}`.',
         },
     },
 }
@@ -120,8 +145,10 @@ class EnvelopeAutoSchema(AutoSchema):
         action = getattr(self.view, "action", None)
         if not action:
             return super().get_operation_id()
-        resource = getattr(self.view, "operation_id_base", None) or _CAMEL_BOUNDARY.sub(
-            "_", type(self.view).__name__.removesuffix("ViewSet")).lower()
+        resource = (
+            getattr(self.view, "operation_id_base", None)
+            or _CAMEL_BOUNDARY.sub("_", type(self.view).__name__.removesuffix("ViewSet")).lower()
+        )
         return f"{resource}_{ACTION_NAMES.get(action, action)}"
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
@@ -130,7 +157,9 @@ class EnvelopeAutoSchema(AutoSchema):
             return response
         for body in response.get("content", {}).values():
             if "schema" in body:
-                body["schema"] = success_envelope(body["schema"], getattr(self.view, "envelope_meta_schema", ALWAYS_NULL))
+                body["schema"] = success_envelope(
+                    body["schema"], getattr(self.view, "envelope_meta_schema", ALWAYS_NULL)
+                )
         return response
 
     def _get_response_bodies(self, direction="response"):
@@ -176,8 +205,10 @@ def _envelope_component(schema: dict) -> tuple[str, dict] | None:
             "status": SUCCESS_STATUS,
             "data": data,
             "message": {"type": "string", "description": "A human readable summary (`SKU created`)."},
-            "meta": own_meta or (PAGE_META_REF if paginated or kind == "List" else {
-                **ALWAYS_NULL, "description": "Null for one object."}),
+            "meta": own_meta
+            or (
+                PAGE_META_REF if paginated or kind == "List" else {**ALWAYS_NULL, "description": "Null for one object."}
+            ),
         },
     }
 
@@ -192,7 +223,8 @@ def _normalized(schema: dict) -> dict:
 def _without_orphans(result: dict) -> None:
     """Drops schema components that no operation reaches (left by inlined envelopes)."""
     schemas = result["components"]["schemas"]
-    reached, text = set(), json.dumps([result["paths"], result["components"].get("responses", {})], default=str)
+    reached: set[str] = set()
+    text = json.dumps([result["paths"], result["components"].get("responses", {})], default=str)
     while True:
         found = set(re.findall(r'"#/components/schemas/([^"]+)"', text)) - reached
         if not found:
@@ -223,17 +255,24 @@ def postprocess_shared_components(result, generator, request, public):
     """drf-spectacular postprocessing hook: inline envelopes and errors become components."""
     components = result.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    schemas.update({
-        "ErrorEnvelope": ERROR_ENVELOPE,
-        "ErrorCode": {"type": "string", "enum": error_codes(),
-                      "description": "What went wrong, for programs; the HTTP status says how bad."},
-        "ErrorStatus": {"type": "string", "enum": ["error"]},
-        "SuccessStatus": {"type": "string", "enum": ["success"]},
-        "PageMeta": PAGE_META,
-    })
+    schemas.update(
+        {
+            "ErrorEnvelope": ERROR_ENVELOPE,
+            "ErrorCode": {
+                "type": "string",
+                "enum": error_codes(),
+                "description": "What went wrong, for programs; the HTTP status says how bad.",
+            },
+            "ErrorStatus": {"type": "string", "enum": ["error"]},
+            "SuccessStatus": {"type": "string", "enum": ["success"]},
+            "PageMeta": PAGE_META,
+        }
+    )
     components["responses"] = {
-        name: {"description": description,
-               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+        name: {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+        }
         for name, description in ERROR_RESPONSES.values()
     }
     for operations in result.get("paths", {}).values():

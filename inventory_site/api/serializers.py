@@ -1,4 +1,7 @@
 """Serializer building blocks shared by the apps' APIs."""
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone
@@ -7,8 +10,13 @@ from rest_framework.fields import Field, SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
+if TYPE_CHECKING:
+    _SerializerBase = serializers.Serializer
+else:
+    _SerializerBase = object
 
-class FastReadSerializerMixin:
+
+class FastReadSerializerMixin(_SerializerBase):
     """DRF's `to_representation` without its per-row bookkeeping, for model serializers
     that present pages of up to 100 rows.
 

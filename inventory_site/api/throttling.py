@@ -1,4 +1,5 @@
 """Per-user (per-IP when anonymous) rate limit of `RATE_LIMIT_REQUESTS_PER_MINUTE`."""
+
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 

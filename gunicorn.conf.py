@@ -29,7 +29,7 @@ bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_env_int('PORT', 8000)}"
 workers = _env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())
 # Threaded workers by default: they keep connections alive (sync workers close each one after
 # its response) and overlap one request's database waits with another's Python. Measured with
-# bench.servers (README "Performance"): as many or more requests/s than sync workers on every hot
+# bench.servers (docs/performance.md): as many or more requests/s than sync workers on every hot
 # endpoint. 4 threads: each thread keeps its own database connection (CONN_MAX_AGE), so a
 # server holds workers x 4 of them; 8 threads measured no better within the noise.
 # GUNICORN_THREADS=1 gives sync workers.

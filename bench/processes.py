@@ -35,7 +35,7 @@ def gunicorn(env: dict[str, str], *, workers: int, log_path: Path, server: str |
     cmd = [sys.executable, "-m", "gunicorn", "inventory_site.wsgi:application",
            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--max-requests", "0",
            "--error-logfile", str(log_path)]
-    if (server or SERVER) == "granian":  # the alternative set-up compared in the README (BENCH_SERVER=granian)
+    if (server or SERVER) == "granian":  # the alternative set-up compared in docs/performance.md (BENCH_SERVER=granian)
         cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--blocking-threads", env.get("GUNICORN_THREADS", "1"), "--no-ws",
                "--log-level", "warning", "--access-log", "--access-log-fmt",

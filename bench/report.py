@@ -134,7 +134,7 @@ def format_peer_table(results: dict) -> str:
 
 
 def format_markdown(results: dict) -> str:
-    """The same figures as a Markdown table (for the README)."""
+    """The same figures as a Markdown table (for docs/performance.md)."""
     rows = ["| bench | what | figure | baseline | ratio | target | met | p50 / p99 ms | queries (size 10/100) | app CPU ms |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for e in results.get("benchmarks", []):

@@ -1,6 +1,7 @@
 """The catalogue of event types. `events` knows no domain: each app registers the types it
 emits from its `AppConfig.ready()`, and a subscription may only name types of the catalogue
 or prefixes (`stock.*`, `*`) that match at least one of them."""
+
 from collections.abc import Iterable
 
 from inventory_site.exceptions import InvalidInput

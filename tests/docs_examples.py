@@ -13,6 +13,7 @@ Fields shown are a subset of the answer: an object matches when each key shown m
 list when it has the items shown (a last item "..." allows more), a string ending in "..."
 matches any string that starts the same way.
 """
+
 import json
 import re
 from dataclasses import dataclass, field
@@ -129,10 +130,11 @@ def parse(pages: list[str]) -> tuple[str, list[Call]]:
                 if prints:
                     command = line.replace(head, head[: prints.start()], 1)
                     expected = prints.group(1).strip()
+                    complaint = json.dumps(f"{where}: expected the output to contain {expected!r}, it was:")
                     script.append(
                         f"__out=$({command}\n)\nprintf '%s\\n' \"$__out\"\n"
-                        f"[[ \"$__out\" == *{json.dumps(expected)}* ]] || "
-                        f"{{ echo {json.dumps(f'{where}: expected the output to contain {expected!r}, it was:')} \"$__out\" >&2; exit 3; }}"
+                        f'[[ "$__out" == *{json.dumps(expected)}* ]] || '
+                        f'{{ echo {complaint} "$__out" >&2; exit 3; }}'
                     )
                 else:
                     script.append(line)
@@ -147,8 +149,10 @@ def matches(shown, actual) -> bool:
         if not isinstance(actual, list):
             return False
         if shown and shown[-1] == ANY:
-            return len(actual) >= len(shown) - 1 and all(matches(s, a) for s, a in zip(shown[:-1], actual))
-        return len(shown) == len(actual) and all(matches(s, a) for s, a in zip(shown, actual))
+            return len(actual) >= len(shown) - 1 and all(
+                matches(s, a) for s, a in zip(shown[:-1], actual, strict=False)
+            )
+        return len(shown) == len(actual) and all(matches(s, a) for s, a in zip(shown, actual, strict=True))
     if isinstance(shown, str) and shown.endswith(ANY):
         return isinstance(actual, str) and actual.startswith(shown[: -len(ANY)])
     if isinstance(shown, bool) or isinstance(actual, bool):
@@ -167,7 +171,7 @@ def split_answer(raw: str) -> tuple[dict[str, str], str]:
     return headers, raw
 
 
-CURL_WRAPPER = r'''
+CURL_WRAPPER = r"""
 # The docs' curl, with each answer kept for the test: status and body, in call order.
 curl() {
   local n
@@ -178,7 +182,7 @@ curl() {
 }
 trap 'echo "docs example failed (status $?): $BASH_COMMAND" >&2' ERR
 set -eo pipefail
-'''
+"""
 
 
 def check_calls(calls: list[Call], log: Path) -> list[str]:
@@ -192,13 +196,19 @@ def check_calls(calls: list[Call], log: Path) -> list[str]:
         status = int(status_file.read_text() or 0)
         headers, body = split_answer((log / f"{number}.out").read_text())
         if status != call.status:
-            problems.append(f"{call.where}: {call.command}\n  answered {status}, the docs say {call.status}: {body[:800]}")
+            problems.append(
+                f"{call.where}: {call.command}\n  answered {status}, the docs say {call.status}: {body[:800]}"
+            )
             continue
         shown = call.shown_body()
         if shown is not None and not matches(shown, json.loads(body)):
-            problems.append(f"{call.where}: {call.command}\n  the docs show {json.dumps(shown)}\n  the answer: {body[:2000]}")
+            problems.append(
+                f"{call.where}: {call.command}\n  the docs show {json.dumps(shown)}\n  the answer: {body[:2000]}"
+            )
         for name, value in call.headers.items():
             if headers.get(name.lower()) != value:
-                problems.append(f"{call.where}: {call.command}\n  header {name}: {headers.get(name.lower())!r}, "
-                                f"the docs show {value!r}")
+                problems.append(
+                    f"{call.where}: {call.command}\n  header {name}: {headers.get(name.lower())!r}, "
+                    f"the docs show {value!r}"
+                )
     return problems

@@ -2,6 +2,7 @@
 PostgreSQL database, then every ```bash block of the docs site (pages in nav order) from a
 "second terminal" that has only the `.env` it left, each answer checked against what the docs
 show (status, the fields and headers shown, `prints:`). The conventions: tests/docs_examples.py."""
+
 import os
 import re
 import shutil
@@ -57,7 +58,11 @@ def project(tmp_path):
 
 def clean_env(**extra) -> dict:
     """A terminal's environment: none of the settings the test suite itself runs with."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
     env.pop("ADMIN_PASSWORD", None)
     env.update(PYTHONUNBUFFERED="1", **extra)
     return env
@@ -68,8 +73,14 @@ def fresh_database():
     """A new, empty PostgreSQL database on the test server, dropped afterwards."""
     server = settings.DATABASES["default"]
     name = f"{server['NAME'].removeprefix('test_')}_docs_examples"[:63]
-    admin = psycopg.connect(host=server["HOST"] or "127.0.0.1", port=server["PORT"] or 5432, user=server["USER"],
-                            password=server["PASSWORD"] or None, dbname="postgres", autocommit=True)
+    admin = psycopg.connect(
+        host=server["HOST"] or "127.0.0.1",
+        port=server["PORT"] or 5432,
+        user=server["USER"],
+        password=server["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')
     user = server["USER"] + (f":{server['PASSWORD']}" if server["PASSWORD"] else "")
@@ -96,8 +107,9 @@ def test_make_run_then_every_docs_example_runs_as_written(project, tmp_path, fre
     first_terminal = clean_env(DATABASE_URL=fresh_database)
     printed = ""
     for step in steps[:-1]:
-        done = subprocess.run(step, shell=True, cwd=project, env=first_terminal, capture_output=True, text=True,
-                              timeout=300, check=False)
+        done = subprocess.run(
+            step, shell=True, cwd=project, env=first_terminal, capture_output=True, text=True, timeout=300, check=False
+        )
         assert done.returncode == 0, (step, done.stdout, done.stderr)
         printed += done.stdout
     env_file = (project / ".env").read_text()
@@ -105,16 +117,24 @@ def test_make_run_then_every_docs_example_runs_as_written(project, tmp_path, fre
     assert f"DATABASE_URL={fresh_database}" in env_file
     assert f"Admin: http://127.0.0.1:{port}/admin/  login: admin  password: " in printed
     # A re-run of `make run` prints the login again and the documented command to reset the password.
-    rerun = subprocess.run(steps[-2], shell=True, cwd=project, env=first_terminal, capture_output=True, text=True,
-                           check=False, timeout=120)
+    rerun = subprocess.run(
+        steps[-2], shell=True, cwd=project, env=first_terminal, capture_output=True, text=True, check=False, timeout=120
+    )
     reset = ".venv/bin/python manage.py changepassword admin"
     assert f"Admin: http://127.0.0.1:{port}/admin/  login: admin" in rerun.stdout and reset in rerun.stdout, rerun
     assert f"`{reset}`" in (ROOT / "docs" / "getting-started.md").read_text()
 
     server_log = tmp_path / "server.log"
     with open(server_log, "w+") as log:
-        server = subprocess.Popen(steps[-1], shell=True, cwd=project, env=first_terminal, stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            steps[-1],
+            shell=True,
+            cwd=project,
+            env=first_terminal,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_for(f"http://127.0.0.1:{port}/health/", server, server_log)
         # The second terminal: nothing but the .env that `make run` left.
@@ -124,8 +144,15 @@ def test_make_run_then_every_docs_example_runs_as_written(project, tmp_path, fre
         docs_log.mkdir()
         (docs_log / "count").write_text("0")
         script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
-        done = subprocess.run(["bash", "-c", CURL_WRAPPER + script], cwd=project, capture_output=True, text=True,
-                              timeout=600, env=clean_env(DOCS_LOG=str(docs_log)), check=False)
+        done = subprocess.run(
+            ["bash", "-c", CURL_WRAPPER + script],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=clean_env(DOCS_LOG=str(docs_log)),
+            check=False,
+        )
         problems = check_calls(calls, docs_log)
         assert not problems and done.returncode == 0, "\n".join(problems) + "\n" + done.stderr[-3000:]
         assert "Traceback" not in done.stderr and "SECRET_KEY" not in done.stderr, done.stderr

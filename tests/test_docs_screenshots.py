@@ -1,4 +1,5 @@
 """The docs show screenshots that exist, and every screenshot is shown somewhere (README or docs)."""
+
 import re
 from pathlib import Path
 

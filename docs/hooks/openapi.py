@@ -5,6 +5,7 @@ the schema to the site as `api/openapi.json` with a ReDoc page (`api/redoc.html`
 sidecar's bundled ReDoc: no CDN), and writes the table of operations into `api/reference.md`
 where it says `<!-- operations -->`. Nothing of the schema is committed.
 """
+
 import json
 import os
 import subprocess
@@ -34,7 +35,11 @@ def _generate() -> dict:
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inventory")
     done = subprocess.run(
         [sys.executable, "manage.py", "spectacular", "--format", "openapi-json", "--validate", "--fail-on-warn"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise PluginError(f"manage.py spectacular failed:\n{done.stderr[-3000:]}")
@@ -71,8 +76,10 @@ def operations_table() -> str:
             summary = operation.get("summary") or operation.get("description", "").split("\n")[0]
             row = f"| `{method.upper()}` | `{path}` | `{operation['operationId']}` | {_cell(summary)} |"
             by_tag.setdefault((operation.get("tags") or ["other"])[0], []).append(row)
-    parts = [f"Generated from the schema of version {_schema['info']['version']}: "
-             f"{sum(map(len, by_tag.values()))} operations, {len(_schema['components']['schemas'])} schemas."]
+    parts = [
+        f"Generated from the schema of version {_schema['info']['version']}: "
+        f"{sum(map(len, by_tag.values()))} operations, {len(_schema['components']['schemas'])} schemas."
+    ]
     for tag, rows in by_tag.items():
         parts += [f"\n### {tag}\n", "| method | path | operation | what it does |", "| --- | --- | --- | --- |", *rows]
     return "\n".join(parts)

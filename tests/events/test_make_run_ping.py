@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from tests.events.receiver import Receiver, wait_for
-from tests.test_readme import ROOT, clean_env, project  # noqa: F401 (a fixture)
+from tests.test_docs_examples import ROOT, clean_env, project  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 PORT = int(os.environ.get("TEST_MAKE_RUN_PORT", "8220"))

@@ -5,6 +5,7 @@ The client is generated from the schema the server serves, so a schema change th
 client cannot follow (a renamed operation, a field the server no longer sends, an error
 body that no longer matches) fails here.
 """
+
 import importlib
 import re
 import subprocess
@@ -57,9 +58,22 @@ def client_package(schema, tmp_path_factory):
     config = tmp_path / "config.yaml"
     config.write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n")
     result = subprocess.run(
-        [str(GENERATOR), "generate", "--path", str(path), "--meta", "none", "--config", str(config),
-         "--output-path", str(tmp_path / PACKAGE), "--fail-on-warning"],
-        capture_output=True, text=True, timeout=120,
+        [
+            str(GENERATOR),
+            "generate",
+            "--path",
+            str(path),
+            "--meta",
+            "none",
+            "--config",
+            str(config),
+            "--output-path",
+            str(tmp_path / PACKAGE),
+            "--fail-on-warning",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     sys.path.insert(0, str(tmp_path))
@@ -112,7 +126,9 @@ def test_order_flow_with_the_generated_client(client_package, live_server):
     assert [(ln.sku_code, ln.quantity) for ln in created.data.lines] == [("MUG-BLUE", 2)]
 
     too_many = models.ReservationLineInputRequest(sku_code="MUG-BLUE", quantity=4)
-    refused = create.sync_detailed(client=client, body=models.ReservationCreateRequest(reference="ORDER-2", lines=[too_many]))
+    refused = create.sync_detailed(
+        client=client, body=models.ReservationCreateRequest(reference="ORDER-2", lines=[too_many])
+    )
     assert refused.status_code == 409
     assert isinstance(refused.parsed, models.ErrorEnvelope)
     assert refused.parsed.code is models.ErrorCode.INSUFFICIENT_STOCK
@@ -126,6 +142,7 @@ def test_order_flow_with_the_generated_client(client_package, live_server):
     ledger = _module("api.stock.movement_list").sync(client=client, sku_code="MUG-BLUE", ordering="created_at")
     assert isinstance(ledger, models.PaginatedMovementList)
     assert [(m.reason, m.delta, m.balance_after) for m in ledger.data] == [
-        (models.MovementReasonEnum.RECEIPT, 5, 5), (models.MovementReasonEnum.SALE, -2, 3),
+        (models.MovementReasonEnum.RECEIPT, 5, 5),
+        (models.MovementReasonEnum.SALE, -2, 3),
     ]
     assert ledger.data[1].reservation_id == created.data.id

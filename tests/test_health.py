@@ -1,15 +1,23 @@
 """Liveness (`/health/live/`) and readiness (`/health/ready/`: database, cache, broker).
 `/health/` itself is tested in tests/test_platform.py; the same checks against a real
 database outage under gunicorn are in tests/reliability/test_metrics_gunicorn.py."""
+
 import pytest
 from django.db import connection
 
 REDIS_DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-BROKEN_CACHE = {"default": {
-    "BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_DOWN,
-    "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 0.2,
-                "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
-}}
+BROKEN_CACHE = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_DOWN,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": 0.2,
+            "SOCKET_TIMEOUT": 0.2,
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+}
 
 
 @pytest.fixture
@@ -50,8 +58,12 @@ def test_readiness_without_database(client, database_down, settings):
     settings.CELERY_BROKER_URL = ""
     response = client.get("/health/ready")
     assert response.status_code == 503
-    assert response.json() == {"status": "not_ready", "database": "unavailable", "cache": "ok",
-                               "broker": "not_configured"}
+    assert response.json() == {
+        "status": "not_ready",
+        "database": "unavailable",
+        "cache": "ok",
+        "broker": "not_configured",
+    }
 
 
 @pytest.mark.django_db
@@ -65,13 +77,16 @@ def test_readiness_with_redis_cache(client, settings):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url, expected", [
-    ("redis://127.0.0.1:6379/13", "ok"),
-    (REDIS_DOWN, "unavailable"),
-    ("amqp://guest:guest@127.0.0.1:6379//", "ok"),  # something accepts TCP there
-    ("amqp://guest:guest@127.0.0.1:1//", "unavailable"),
-    ("redis://127.0.0.1:notaport/0", "unavailable"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("redis://127.0.0.1:6379/13", "ok"),
+        (REDIS_DOWN, "unavailable"),
+        ("amqp://guest:guest@127.0.0.1:6379//", "ok"),  # something accepts TCP there
+        ("amqp://guest:guest@127.0.0.1:1//", "unavailable"),
+        ("redis://127.0.0.1:notaport/0", "unavailable"),
+    ],
+)
 def test_readiness_checks_the_broker_when_configured(client, settings, url, expected):
     settings.CELERY_BROKER_URL = url
     response = client.get("/health/ready/")

@@ -1,6 +1,7 @@
 """`/metrics`: who may read it, and what it counts (requests per route, latency, queries,
 reservations, adjustments, the webhook seam). Multiprocess mode under gunicorn is in
 tests/reliability/test_metrics_gunicorn.py."""
+
 from datetime import timedelta
 
 import pytest
@@ -102,11 +103,18 @@ def test_requests_and_latency_per_route_and_status(api, client, stocked):
     assert delta("inventory_http_request_duration_seconds_count", route="sku-list", method="GET") == 2
     assert delta("inventory_http_request_duration_seconds_sum", route="sku-list", method="GET") > 0
     # Raw paths never become labels (an attacker could make any number of them).
-    routes = {s.labels["route"] for family in text_string_to_metric_families(scrape(client))
-              for s in family.samples if "route" in s.labels}
+    routes = {
+        s.labels["route"]
+        for family in text_string_to_metric_families(scrape(client))
+        for s in family.samples
+        if "route" in s.labels
+    }
     assert {"sku-list", "sku-detail"} <= routes
     assert not [r for r in routes if "/" in r or "no-such-thing" in r or "999999" in r]
-    assert delta("inventory_http_requests_total", route="inventory_site.errors.api_not_found", method="GET", status="404") == 1
+    assert (
+        delta("inventory_http_requests_total", route="inventory_site.errors.api_not_found", method="GET", status="404")
+        == 1
+    )
 
 
 @pytest.mark.django_db
@@ -125,15 +133,19 @@ def test_database_queries_per_request(api, client, stocked):
 
 
 @pytest.mark.django_db
-def test_reservations_created_refused_committed_released_expired(api, client, stocked, monkeypatch,
-                                                                  django_capture_on_commit_callbacks):
+def test_reservations_created_refused_committed_released_expired(
+    api, client, stocked, monkeypatch, django_capture_on_commit_callbacks
+):
     delta = Delta(client)
     url = "/api/v1/stock/reservations/"
     with django_capture_on_commit_callbacks(execute=True):
         one = api.post(url, {"reference": "O-1", "lines": [{"sku_code": "MUG-BLUE", "quantity": 1}]}, format="json")
         two = api.post(url, {"reference": "O-2", "lines": [{"sku_code": "MUG-BLUE", "quantity": 1}]}, format="json")
-        three = api.post(url, {"reference": "O-3", "ttl_seconds": 60,
-                               "lines": [{"sku_code": "MUG-BLUE", "quantity": 1}]}, format="json")
+        three = api.post(
+            url,
+            {"reference": "O-3", "ttl_seconds": 60, "lines": [{"sku_code": "MUG-BLUE", "quantity": 1}]},
+            format="json",
+        )
         short = api.post(url, {"reference": "O-4", "lines": [{"sku_code": "MUG-BLUE", "quantity": 50}]}, format="json")
         bad = api.post(url, {"reference": "O-5", "lines": [{"sku_code": "NOPE", "quantity": 1}]}, format="json")
         assert [r.status_code for r in (one, two, three, short, bad)] == [201, 201, 201, 409, 400]
@@ -154,9 +166,15 @@ def test_stock_adjustments_by_reason(api, client, stocked, django_capture_on_com
     delta = Delta(client)
     url = "/api/v1/stock/adjustments/"
     with django_capture_on_commit_callbacks(execute=True):
-        assert api.post(url, {"sku_code": "MUG-BLUE", "delta": -1, "reason": "damage"}, format="json").status_code == 201
-        bulk = {"lines": [{"sku_code": "MUG-BLUE", "delta": 4, "reason": "receipt"},
-                          {"sku_code": "MUG-BLUE", "quantity": 7, "reason": "count"}]}
+        assert (
+            api.post(url, {"sku_code": "MUG-BLUE", "delta": -1, "reason": "damage"}, format="json").status_code == 201
+        )
+        bulk = {
+            "lines": [
+                {"sku_code": "MUG-BLUE", "delta": 4, "reason": "receipt"},
+                {"sku_code": "MUG-BLUE", "quantity": 7, "reason": "count"},
+            ]
+        }
         assert api.post(f"{url}bulk/", bulk, format="json").status_code == 201
         refused = {"sku_code": "MUG-BLUE", "delta": -100, "reason": "loss"}
         assert api.post(url, refused, format="json").status_code == 409

@@ -1,4 +1,5 @@
 """The models and their migrations agree: a model change without its migration fails here."""
+
 import pytest
 from django.core.management import call_command
 
@@ -23,11 +24,18 @@ def test_rules_migration_keeps_existing_data_valid(request):
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     Category, Product, SKU = (old.get_model("catalog", name) for name in ("Category", "Product", "SKU"))
-    shelf = Category._default_manager.create(name="Shelf", slug="shelf", path="Shelf", lft=1, rght=2, tree_id=1, level=0)
-    phones = [Product._default_manager.create(name=name, slug="p", category=shelf) for name in ("Phone", "PHONE", "phone")]
+    shelf = Category._default_manager.create(
+        name="Shelf", slug="shelf", path="Shelf", lft=1, rght=2, tree_id=1, level=0
+    )
+    phones = [
+        Product._default_manager.create(name=name, slug="p", category=shelf) for name in ("Phone", "PHONE", "phone")
+    ]
     Product._default_manager.create(name="Phone (2)", slug="p", category=shelf)  # the first suffix is taken
     deleted = Product._default_manager.create(name="Phone", slug="p", category=shelf, is_deleted=True)
-    codes = [SKU._default_manager.create(sku_code=code, product=phones[0], price=1) for code in ("", "HAS SPACE", "A/B", "OK-1")]
+    codes = [
+        SKU._default_manager.create(sku_code=code, product=phones[0], price=1)
+        for code in ("", "HAS SPACE", "A/B", "OK-1")
+    ]
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
@@ -39,4 +47,3 @@ def test_rules_migration_keeps_existing_data_valid(request):
     assert names[deleted.pk] == "Phone"  # deleted rows do not take part
     fixed = dict(SKU._default_manager.values_list("pk", "sku_code"))
     assert [fixed[s.pk] for s in codes] == [f"SKU-{codes[0].pk}", "HAS-SPACE", "A-B", "OK-1"]
-

@@ -1,4 +1,5 @@
 """Keeps the benchmark harness (bench/) importable and working on tiny data; `make bench` runs it for real."""
+
 import asyncio
 import json
 import socket
@@ -32,11 +33,32 @@ def test_floor_view_refuses_anonymous():
 def test_report_ratios_and_table():
     results = {
         "benchmarks": [
-            make_entry("B1", "GET /api/v1/skus/?size=100", 600.0, "req/s", 1000.0, "floor", target=0.5, ok=True,
-                       p50_ms=12.5, p99_ms=40.0, queries={"size_10": {"queries": 3}, "size_100": {"queries": 3}},
-                       app_cpu_ratio=0.25),
-            make_entry("B4", "GET /api/v1/categories/tree/", 80.0, "ms p50", 20.0, "floor", target=None, ok=False,
-                       lower_is_better=True, target_text="<= 3 queries"),
+            make_entry(
+                "B1",
+                "GET /api/v1/skus/?size=100",
+                600.0,
+                "req/s",
+                1000.0,
+                "floor",
+                target=0.5,
+                ok=True,
+                p50_ms=12.5,
+                p99_ms=40.0,
+                queries={"size_10": {"queries": 3}, "size_100": {"queries": 3}},
+                app_cpu_ratio=0.25,
+            ),
+            make_entry(
+                "B4",
+                "GET /api/v1/categories/tree/",
+                80.0,
+                "ms p50",
+                20.0,
+                "floor",
+                target=None,
+                ok=False,
+                lower_is_better=True,
+                target_text="<= 3 queries",
+            ),
         ],
         "machine": {"nproc": 2, "memory_gb": 1.0, "python": "3.11", "postgres": "15", "git_commit": "abc"},
         "client_ceiling": {"rps": 2000.0},
@@ -55,11 +77,18 @@ def test_percentiles_and_merge():
     assert percentile([], 0.5) is None
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0
     assert percentile([float(i) for i in range(1, 101)], 0.99) == 99.0
-    merged = merge([
-        {"latencies_ms": [1.0, 2.0], "statuses": {"200": 2}, "errors": {}, "seconds": 1.0, "client_cpu_pct": 10.0},
-        {"latencies_ms": [3.0, 4.0], "statuses": {"200": 1, "503": 1}, "errors": {"OSError": 1}, "seconds": 1.0,
-         "client_cpu_pct": 30.0},
-    ])
+    merged = merge(
+        [
+            {"latencies_ms": [1.0, 2.0], "statuses": {"200": 2}, "errors": {}, "seconds": 1.0, "client_cpu_pct": 10.0},
+            {
+                "latencies_ms": [3.0, 4.0],
+                "statuses": {"200": 1, "503": 1},
+                "errors": {"OSError": 1},
+                "seconds": 1.0,
+                "client_cpu_pct": 30.0,
+            },
+        ]
+    )
     assert merged["requests"] == 4 and merged["rps"] == 2.0 and merged["server_errors"] == 1
     assert merged["p50_ms"] == 2.0 and merged["max_ms"] == 4.0
     assert merged["statuses"] == {"200": 3, "503": 1} and merged["client_cpu_pct"] == 20.0
@@ -68,8 +97,14 @@ def test_percentiles_and_merge():
 def test_request_template_fills_seq_and_rand():
     import random
 
-    target = Target.from_url("http://127.0.0.1:9/api/v1/x/?a=1", method="post", headers=["Authorization: Token t"],
-                             body_template='{"ref": "R-$seq", "sku": "SKU-$rand"}', rand_min=5, rand_max=5)
+    target = Target.from_url(
+        "http://127.0.0.1:9/api/v1/x/?a=1",
+        method="post",
+        headers=["Authorization: Token t"],
+        body_template='{"ref": "R-$seq", "sku": "SKU-$rand"}',
+        rand_min=5,
+        rand_max=5,
+    )
     raw = target.request_bytes(7, random.Random(1))
     head, body = raw.split(b"\r\n\r\n")
     assert head.startswith(b"POST /api/v1/x/?a=1 HTTP/1.1") and b"Authorization: Token t" in head
@@ -129,7 +164,9 @@ def test_generate_catalog_writes_a_consistent_catalog():
 
 def test_server_timings_read_the_json_access_log(tmp_path):
     log = tmp_path / "gunicorn.log"
-    lines = [json.dumps({"logger": "gunicorn.access", "method": "GET", "path": "/a/", "duration_ms": ms}) for ms in (5, 1, 3)]
+    lines = [
+        json.dumps({"logger": "gunicorn.access", "method": "GET", "path": "/a/", "duration_ms": ms}) for ms in (5, 1, 3)
+    ]
     log.write_text("\n".join(["not json", *lines, '{"logger": "gunicorn.error"}']) + "\n")
     assert bench_run.server_timings(log) == {"GET /a/": {"requests": 3, "p50": 3.0, "p90": 5.0}}
     assert bench_run.server_timings(tmp_path / "missing.log") == {}
@@ -179,8 +216,15 @@ def test_the_depth_baseline_statement_still_runs_on_todays_schema():
     stock_receive(sku=sku, quantity=3)
     now = timezone.now()
     lines = '[{"idx": 0, "sku_code": "DEPTH-1", "warehouse_code": null, "quantity": 2}]'
-    params = {"lines": lines, "now": now, "expires_at": now, "reference": "B", "status": "active", "user_id": None,
-              "n": 1}
+    params = {
+        "lines": lines,
+        "now": now,
+        "expires_at": now,
+        "reference": "B",
+        "status": "active",
+        "user_id": None,
+        "n": 1,
+    }
     with connection.cursor() as cursor:
         cursor.execute(BASELINE_STATEMENT, params)
         assert cursor.fetchall()[0][0] == 0

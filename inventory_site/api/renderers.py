@@ -5,6 +5,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
 from inventory_site.api.envelope import Envelope, success
+from inventory_site.api.pagination import one_page_meta
 
 DEFAULT_MESSAGES = {200: "OK", 201: "Created", 202: "Accepted"}
 
@@ -16,7 +17,9 @@ def envelope_for(data, renderer_context) -> Envelope | None:
     if isinstance(data, Envelope):
         return data
     message = getattr(response, "message", None) or DEFAULT_MESSAGES.get(response.status_code, "OK")
-    return success(data, message=message)
+    # A list that is not paginated (ancestors, the tree) is one page holding everything: every
+    # list answer carries `page`, `size`, `total` and `pages`.
+    return success(data, message=message, meta=one_page_meta(len(data)) if isinstance(data, list) else None)
 
 
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME

@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
-from inventory_site.api.envelope import success
-from inventory_site.api.pagination import one_page_meta
 from inventory_site.exceptions import PreconditionFailed
 from inventory_site.models import VersionedModel
 
@@ -32,11 +30,7 @@ class MessageResponse(Response):
 
 
 def respond(data, *, message: str = "OK", status: int = 200, headers: dict | None = None) -> Response:
-    """A success response whose envelope carries `message`; a list (not paginated) gets the
-    page `meta` of one page holding everything, as every list answer has `page`, `size`,
-    `total` and `pages`."""
-    if isinstance(data, list):
-        data = success(data, message=message, meta=one_page_meta(len(data)))
+    """A success response whose envelope (made by the renderer) carries `message`."""
     response = MessageResponse(data, status=status, headers=headers)
     response.message = message
     return response

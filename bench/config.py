@@ -16,8 +16,8 @@ SETTINGS = "bench.settings"
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/15"
 # The application server: gunicorn with the project's gunicorn.conf.py (production), or granian.
 SERVER = os.environ.get("BENCH_SERVER", "gunicorn")
-# Threads per worker (gthread: connections kept alive, a worker overlaps its requests' waits).
-THREADS = os.environ.get("BENCH_THREADS") or os.environ.get("GUNICORN_THREADS") or "4"
+# Threads per worker: gunicorn.conf.py's (GUNICORN_THREADS, as shipped) unless BENCH_THREADS says otherwise.
+THREADS = os.environ.get("BENCH_THREADS")
 RESERVE_BODY = '{"reference": "B2-%s-$seq", "lines": [{"sku_code": "%s", "quantity": 1}]}'
 # The seed's stack (FastAPI + SQLAlchemy async + asyncpg + uvicorn), served beside the project
 # when the shared folder is there (../shared/peer from the repository's root).

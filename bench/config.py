@@ -45,7 +45,7 @@ class Plan:
     @classmethod
     def for_mode(cls, quick: bool) -> "Plan":
         if quick:
-            return cls(quick=True, seconds=2, rounds=2, warmup=0.5, tree_requests=8, oversell_requests=200, ceiling_seconds=1,
+            return cls(quick=True, seconds=2, rounds=3, warmup=0.5, tree_requests=8, oversell_requests=200, ceiling_seconds=1,
                        import_rows=20_000)
         return cls(quick=False, seconds=5, rounds=3, warmup=1, tree_requests=40, oversell_requests=400, ceiling_seconds=4,
                    import_rows=None)

@@ -101,9 +101,13 @@ def test_one_query_and_one_statement_text_for_every_page(api, catalog):
         texts.append(captured.captured_queries[-1]["sql"])
     # LIMIT and OFFSET are parameters: PostgreSQL plans the page once, whatever its number.
     assert texts[0].split("LIMIT")[0] == texts[1].split("LIMIT")[0] == texts[2].split("LIMIT")[0]
+    # The active SKUs are not counted: their number is read from the slots the triggers keep.
+    assert "catalog_sku_active_count" in texts[0] and "count(*)" not in texts[0]
     with CaptureQueriesContext(connection) as captured:
         assert api.get(URL, {"ordering": "-available", "in_stock": "true"}).status_code == 200
     assert len(captured.captured_queries) == 2
+    assert "count(*)" in captured.captured_queries[-1]["sql"]
+    assert "catalog_sku_active_count" not in captured.captured_queries[-1]["sql"]
 
 
 def test_the_pages_without_filters_follow_the_catalog(api, catalog):

@@ -6,6 +6,7 @@ the one statement) and each single SKU (`SKUStockSerializer.to_representation`: 
 detail and the answers to writes).
 """
 import json
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -13,27 +14,32 @@ from django.utils import timezone
 
 from catalog.models import SKU
 from inventory_site.api.pagination import PageSizePagination
+from inventory_site.api.serializers import iso_datetime
 from stock.selectors_sku_page import sku_page
 
 PAGE_PARAMETERS = frozenset({"page", "size"})
 
 
-def _iso(text: str | None) -> str | None:
-    """PostgreSQL's UTC text as Python's isoformat() + `Z` writes it (no `.000000`)."""
-    if text is not None and text.endswith(".000000Z"):
-        return text[:-8] + "Z"
-    return text
+def _iso(text: str | None, utc: bool) -> str | None:
+    """PostgreSQL's UTC text as the API writes timestamps (`iso_datetime`): in UTC, Python's
+    isoformat() + `Z` (no `.000000`); in another current time zone, converted to it."""
+    if text is None:
+        return None
+    if not utc:
+        return iso_datetime(datetime.fromisoformat(text))
+    return text[:-8] + "Z" if text.endswith(".000000Z") else text
 
 
 def sku_stock_rows(skus: QuerySet, *, offset: int = 0, limit: int) -> tuple[list[dict], int]:
     """The SKUs of `skus` from `offset` (at most `limit`) as the API presents them, and how many `skus` has."""
     rows, total = sku_page(skus, offset=offset, limit=limit, now=timezone.now())
+    utc = timezone.get_current_timezone_name() == "UTC"
     data = [
         {"id": pk, "sku_code": code, "product_id": product_id, "price": price,
          "attributes": None if attributes is None else json.loads(attributes), "backorder_policy": backorder_policy,
          "inventory_count": on_hand, "on_hand": on_hand, "reserved": reserved, "available": available,
-         "created_at": _iso(created), "updated_at": _iso(updated), "version": version, "is_deleted": deleted,
-         "deleted_at": _iso(deleted_at)}
+         "created_at": _iso(created, utc), "updated_at": _iso(updated, utc), "version": version,
+         "is_deleted": deleted, "deleted_at": _iso(deleted_at, utc)}
         for (pk, code, product_id, price, attributes, backorder_policy, created, updated, version, deleted, deleted_at,
              on_hand, reserved, available) in rows
     ]

@@ -83,6 +83,15 @@ def test_a_deleted_sku_shows_its_deletion(api, catalog):
     assert (row["is_deleted"], row["deleted_at"], row["on_hand"]) == (True, "2026-03-01T00:00:00Z", 13)
 
 
+def test_timestamps_in_another_time_zone_are_written_as_every_endpoint_writes_them(api, catalog, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    row = api.get(URL, {"include_deleted": "true", "sku_code": "S-3"}).json()["data"][0]
+    assert (row["created_at"], row["updated_at"], row["deleted_at"]) == (
+        "2026-01-02T04:04:03.003000+01:00", "2026-02-02T04:04:03+01:00", "2026-03-01T01:00:00+01:00")
+    warehouse = api.get("/api/v1/warehouses/").json()["data"][0]
+    assert warehouse["created_at"].endswith("+01:00")
+
+
 def test_the_detail_and_the_answer_to_a_write_are_the_list_row(api, catalog):
     row = api.get(URL, {"sku_code": "S-1"}).json()["data"][0]
     detail = api.get(f"{URL}{catalog[1].pk}/")

@@ -16,8 +16,8 @@ SETTINGS = "bench.settings"
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/15"
 # The application server: gunicorn with the project's gunicorn.conf.py (production), or granian.
 SERVER = os.environ.get("BENCH_SERVER", "gunicorn")
-# Threads per worker (gthread: connections kept alive, a worker overlaps its requests' waits).
-THREADS = os.environ.get("BENCH_THREADS") or os.environ.get("GUNICORN_THREADS") or "4"
+# Threads per worker: gunicorn.conf.py's (GUNICORN_THREADS, as shipped) unless BENCH_THREADS says otherwise.
+THREADS = os.environ.get("BENCH_THREADS")
 RESERVE_BODY = '{"reference": "B2-%s-$seq", "lines": [{"sku_code": "%s", "quantity": 1}]}'
 # The seed's stack (FastAPI + SQLAlchemy async + asyncpg + uvicorn), served beside the project
 # when the shared folder is there (../shared/peer from the repository's root).
@@ -45,7 +45,7 @@ class Plan:
     @classmethod
     def for_mode(cls, quick: bool) -> "Plan":
         if quick:
-            return cls(quick=True, seconds=2, rounds=2, warmup=0.5, tree_requests=8, oversell_requests=200, ceiling_seconds=1,
+            return cls(quick=True, seconds=2, rounds=3, warmup=0.5, tree_requests=8, oversell_requests=200, ceiling_seconds=1,
                        import_rows=20_000)
         return cls(quick=False, seconds=5, rounds=3, warmup=1, tree_requests=40, oversell_requests=400, ceiling_seconds=4,
                    import_rows=None)

@@ -49,8 +49,16 @@ def redis_reachable() -> bool:
 
 
 def server_environment(db_name: str, *, redis: bool) -> dict[str, str]:
-    """The environment of the server and of manage.py: production-like, rate limit off."""
-    env = dict(os.environ)
+    """The environment of the server and of manage.py: the product's defaults, with what a deployment
+    must set (its database, secret key, hosts, Redis) and the rate limit off.
+
+    The rate limit (100 requests a minute per user by default) is a deployment's number, and one
+    client sending hundreds a second is what it refuses: with it, every figure would be a 429.
+    Everything else is as shipped: the server's settings from gunicorn.conf.py (workers, threads,
+    worker recycling), the log level, the connection settings. BENCH_THREADS and BENCH_LOG_LEVEL
+    change those for an experiment.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("GUNICORN_", "WEB_CONCURRENCY"))}
     env.update({
         "DJANGO_SETTINGS_MODULE": SETTINGS,
         "DATABASE_URL": database_url(db_name),
@@ -58,10 +66,13 @@ def server_environment(db_name: str, *, redis: bool) -> dict[str, str]:
         "SECRET_KEY": env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
         "RATE_LIMIT_REQUESTS_PER_MINUTE": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": env.get("BENCH_LOG_LEVEL", "WARNING"),
-        "GUNICORN_THREADS": THREADS,
         "PYTHONUNBUFFERED": "1",
     })
+    env.pop("LOG_LEVEL", None)
+    if env.get("BENCH_LOG_LEVEL"):
+        env["LOG_LEVEL"] = env["BENCH_LOG_LEVEL"]
+    if THREADS:
+        env["GUNICORN_THREADS"] = THREADS
     env.pop("REDIS_URL", None)
     if redis:
         env["REDIS_URL"] = REDIS_BENCH_URL

@@ -104,9 +104,8 @@ def run(args: argparse.Namespace) -> dict:
     connections.close_all()
 
     results: dict = {"quick": args.quick, "rounds": rounds, "seconds": seconds, "target": TARGET}
-    workers = 2 * (os.cpu_count() or 1)
     http: dict[str, list[dict]] = {"plain": [], "states": []}
-    with gunicorn(env, workers=workers, log_path=WORK / "gunicorn-depth.log") as (base, pgid):
+    with gunicorn(env, log_path=WORK / "gunicorn-depth.log") as (base, pgid):
         service = Server("service", base, token, pgid)
         for i in range(rounds):
             # Taking turns, and the order swapped every round: drift of the machine hits both.

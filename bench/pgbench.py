@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from bench.config import WORK
@@ -53,8 +54,14 @@ def pgbench(db_name: str, *, clients: int, seconds: float, sku_range: tuple[int,
            "-f", str(pgbench_script()),
            "-D", f"lo={sku_range[0]}", "-D", f"hi={sku_range[1]}", "-D", f"wh={warehouse_id}",
            "-l", f"--log-prefix={prefix}", "-h", "127.0.0.1", "-U", "postgres", db_name]
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode != 0:  # e.g. the server's max_connections reached on a shared machine
+    for attempt in range(4):
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        # Both servers keep their connections, and on a shared machine others hold some too: when
+        # the server's max_connections is reached, wait for idle ones to close and try again.
+        if out.returncode == 0 or "too many clients" not in out.stderr or attempt == 3:
+            break
+        time.sleep(5)
+    if out.returncode != 0:
         raise RuntimeError(f"pgbench exited {out.returncode}: {(out.stdout + out.stderr)[-1500:]}")
     tps = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))
     failed = re.search(r"number of failed transactions: (\d+)", out.stdout)

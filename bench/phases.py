@@ -6,22 +6,16 @@ import time
 from pathlib import Path
 
 from bench.config import (
-    DB_NAME,
     IMPORT_DB_NAME,
-    LIST_PAGES,
-    PEER_HOT_SKU,
-    PEER_SKUS,
-    RESERVE_BODY,
     WORK,
     Plan,
     log,
 )
 from bench.databases import database_url
 from bench.inprocess import has_command, integrity_report, setup_django, tree_floor_ms
-from bench.peer import peer_entry
-from bench.pgbench import pgbench
-from bench.processes import Server, loadgen, manage, measured, merged, merged_measured
+from bench.processes import Server, loadgen, manage, merged, merged_measured
 from bench.report import make_entry
+from bench.versus import RESERVE_PATH
 
 
 def cpu_ratio(floor: dict | None, endpoint: dict | None) -> float | None:
@@ -33,9 +27,9 @@ def cpu_ratio(floor: dict | None, endpoint: dict | None) -> float | None:
         return None
 
 
-def run_b1(results: dict, service: Server, peer: Server | None, plan: Plan, paths: dict[str, str],
+def run_b1(results: dict, service: Server, plan: Plan, paths: dict[str, str],
            queries: dict) -> None:
-    """The lists and the bare DRF floor over HTTP, rounds taking turns; then the list against the peer."""
+    """The lists and the bare DRF floor over HTTP, rounds taking turns (the list against the peer: bench.versus)."""
     base, token = service.base, service.token
     bench_entries = results["benchmarks"]
     rounds: dict[str, list[dict]] = {"floor": [], "skus": [], "products": []}
@@ -58,7 +52,6 @@ def run_b1(results: dict, service: Server, peer: Server | None, plan: Plan, path
             ok=run_["server_errors"] == 0 and set(run_["statuses"]) == {"200"},
             app_cpu_ratio=cpu_ratio(queries.get("floor"), queries.get(name)),
         ))
-    run_list_vs_peer(results, service, peer, plan)
 
 
 def run_b4(results: dict, service: Server, env: dict[str, str], plan: Plan, paths: dict[str, str],
@@ -82,58 +75,13 @@ def run_b4(results: dict, service: Server, env: dict[str, str], plan: Plan, path
     ))
 
 
-def run_list_vs_peer(results: dict, service: Server, peer: Server | None, plan: Plan) -> None:
-    """`GET /api/v1/skus/?size=100&page=random` on both, 32 kept connections, rounds taking turns."""
-    path = "/api/v1/skus/?size=100&page=$rand"
-    ours, theirs = [], []
-    for _ in range(plan.rounds):
-        ours.append(measured(service, path, concurrency=32, seconds=plan.seconds, warmup=plan.warmup, rand=LIST_PAGES))
-        if peer is not None:
-            theirs.append(measured(peer, path, concurrency=32, seconds=plan.seconds, warmup=plan.warmup,
-                                   rand=LIST_PAGES))
-    mine = merged_measured(ours)
-    other = merged_measured(theirs) if theirs else None
-    results["details"]["peer_list"] = {"service": mine, "peer": other}
-    log(f"list vs peer: {mine['rps']} req/s ({mine['server_cpu_ms_per_request']} ms CPU, {mine['db_cpu_ms_per_request']} ms in PostgreSQL) vs "
-        f"{other['rps'] if other else '-'} req/s ({other['server_cpu_ms_per_request'] if other else '-'} ms CPU)")
-    results["benchmarks"].append(peer_entry(
-        "list, page=random, 32 kept connections", path, mine, other, target=1.5,
-        ok=set(mine["statuses"]) == {"200"} and (other is None or set(other["statuses"]) == {"200"}),
-    ))
-
-
-def run_b2(results: dict, service: Server, peer: Server | None, catalog, plan: Plan, *, hot: int, oversell: int,
-           env: dict[str, str]) -> None:
-    """Reservations over HTTP (hot SKU, random SKUs, then a sell-out race) against pgbench, and the
-    same loads on the peer, the three taking turns round by round."""
+def run_b2(results: dict, service: Server, runs: dict[str, dict[str, list[dict]]], plan: Plan, *, oversell: int,
+           hot: int, env: dict[str, str]) -> int:
+    """Reservations over HTTP (hot SKU, random SKUs: the rounds of bench.versus) against pgbench in
+    the same rounds, then a sell-out race and the integrity check. Returns the oversold levels."""
     from django.db import connections
 
-    path = "/api/v1/stock/reservations/"
-    runs = {}
-    for label, sku_template, sku_range, peer_template, peer_range in (
-            ("hot", f"SKU-{hot}", (hot, hot), PEER_HOT_SKU, (1, 1)),
-            ("random", "SKU-$rand", (oversell + 1, catalog.skus), "SKU-$rand", (1, PEER_SKUS))):
-        body = RESERVE_BODY % (label.upper(), sku_template)
-        peer_body = RESERVE_BODY % (label.upper(), peer_template)
-        http_rounds, peer_rounds, pg_rounds = [], [], []
-        for i in range(plan.rounds):
-            http_rounds.append(measured(service, path, concurrency=32, seconds=plan.seconds, warmup=plan.warmup,
-                                        method="POST", body_template=body, rand=sku_range))
-            if peer is not None:
-                peer_rounds.append(measured(peer, path, concurrency=32, seconds=plan.seconds, warmup=plan.warmup,
-                                            method="POST", body_template=peer_body, rand=peer_range, rand_width=6))
-            pg_rounds.append(pgbench(DB_NAME, clients=32, seconds=plan.seconds, sku_range=sku_range,
-                                     warehouse_id=catalog.warehouse_id, label=f"{label}{i}"))
-        http, pg = merged_measured(http_rounds), merged(pg_rounds)
-        other = merged_measured(peer_rounds) if peer_rounds else None
-        created = http["statuses"].get("201", 0)
-        rate = round(created / http["seconds"], 1) if http["seconds"] else 0.0
-        log(f"B2 {label}: {rate} reservations/s {http['statuses']} ({http['server_cpu_ms_per_request']} ms CPU) "
-            f"vs pgbench {pg['rps']} tps vs peer {other['rps'] if other else '-'} req/s "
-            f"({other['server_cpu_ms_per_request'] if other else '-'} ms CPU)")
-        results["details"][f"b2_{label}"] = {"http": http, "pgbench": pg, "peer": other}
-        runs[label] = (http, pg, rate, other)
-    race = loadgen(service.base + path, token=service.token, concurrency=32, requests=plan.oversell_requests,
+    race = loadgen(service.base + RESERVE_PATH, token=service.token, concurrency=32, requests=plan.oversell_requests,
                    method="POST", keepalive=True,
                    body_template='{"reference": "B2-RACE-$seq", "lines": [{"sku_code": "SKU-%d", "quantity": 1}]}' % oversell)
     log(f"B2 sell-out race on SKU-{oversell}: {race['statuses']}")
@@ -149,7 +97,14 @@ def run_b2(results: dict, service: Server, peer: Server | None, catalog, plan: P
     clean = (integrity["oversold_levels"] == 0 and integrity["reserved_drift_levels"] == 0
              and integrity["ledger_drift_levels"] == 0 and (check is None or check["exit_code"] == 0))
     results["details"]["b2"] = {"race": race, "integrity": integrity, "check_integrity": check}
-    for label, (http, pg, rate, other) in runs.items():
+    for label, kept in runs.items():
+        if not kept["pgbench"]:
+            continue
+        http, pg = merged_measured(kept["service"]), merged(kept["pgbench"])
+        rate = round(http["statuses"].get("201", 0) / http["seconds"], 1) if http["seconds"] else 0.0
+        log(f"B2 {label}: {rate} reservations/s {http['statuses']} ({http['server_cpu_ms_per_request']} ms CPU) "
+            f"vs pgbench {pg['rps']} tps")
+        results["details"][f"b2_{label}"] = {"http": http, "pgbench": pg}
         errors = http["server_errors"] + race["server_errors"] + sum(http["errors"].values())
         results["benchmarks"].append(make_entry(
             "B2", f"POST reservation, 32 clients, {label} SKU{'s' if label == 'random' else ''}", rate,
@@ -160,15 +115,7 @@ def run_b2(results: dict, service: Server, peer: Server | None, catalog, plan: P
             queries=results["details"]["queries"].get("reserve"),
             oversell=integrity["oversold_levels"], sold_out_race=race["statuses"],
         ))
-    for label, (http, pg, rate, other) in runs.items():
-        created = lambda report: round(report["statuses"].get("201", 0) / report["seconds"], 1) if report["seconds"] else 0.0  # noqa: E731
-        results["benchmarks"].append(peer_entry(
-            f"reserve 1 unit, {label} SKU{'s' if label == 'random' else ''}, 32 kept connections", path, http, other,
-            target=2.0 if label == "hot" else 1.5, rate_of=created,
-            ok=set(http["statuses"]) == {"201"} and (other is None or set(other["statuses"]) == {"201"})
-            and integrity["oversold_levels"] == 0,
-            oversell=integrity["oversold_levels"],
-        ))
+    return integrity["oversold_levels"]
 
 
 def run_b3(results: dict, env: dict[str, str], catalog, plan: Plan) -> None:

@@ -23,25 +23,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def gunicorn(env: dict[str, str], *, workers: int, log_path: Path, server: str | None = None):
-    """Serve the project on a free port (gunicorn, or `server="granian"`); yield its base URL and
-    process group; stop it afterwards."""
-    port = free_port()
-    # The product's gunicorn.conf.py (picked up from the working directory) applies, as in
-    # production; only the address, the worker count and the log file are set here, and
-    # worker recycling is off: a worker restarting mid-phase (imports, a new connection)
-    # would cost the phase with the most requests, the baseline, the most.
-    cmd = [sys.executable, "-m", "gunicorn", "inventory_site.wsgi:application",
-           "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--max-requests", "0",
-           "--error-logfile", str(log_path)]
+def server_command(port: int, *, log_path: Path, workers: int | None = None, server: str | None = None) -> list[str]:
+    """The command serving the project on `port`. The product's gunicorn.conf.py (picked up from the
+    working directory) applies as shipped: its workers, threads, timeouts and worker recycling.
+    Only the address and the log file are set here (and `workers` when a caller compares set-ups)."""
     if (server or SERVER) == "granian":  # the alternative set-up compared in docs/performance.md (BENCH_SERVER=granian)
-        cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--blocking-threads", env.get("GUNICORN_THREADS", "1"), "--no-ws",
-               "--log-level", "warning", "--access-log", "--access-log-fmt",
-               '{"logger": "granian.access", "method": "%(method)s", "path": "%(path)s", "status": %(status)d, '
-               '"duration_ms": %(dt_ms).1f}',
-               "inventory_site.wsgi:application"]
+        return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers or 2 * (os.cpu_count() or 1)), "--blocking-threads",
+                os.environ.get("GUNICORN_THREADS", "4"), "--no-ws",
+                "--log-level", "warning", "--access-log", "--access-log-fmt",
+                '{"logger": "granian.access", "method": "%(method)s", "path": "%(path)s", "status": %(status)d, '
+                '"duration_ms": %(dt_ms).1f}',
+                "inventory_site.wsgi:application"]
+    cmd = [sys.executable, "-m", "gunicorn", "inventory_site.wsgi:application",
+           "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log_path)]
+    return cmd if workers is None else [*cmd, "--workers", str(workers)]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], *, log_path: Path, workers: int | None = None, server: str | None = None):
+    """Serve the project on a free port (`server_command`); yield its base URL and process group;
+    stop it afterwards."""
+    port = free_port()
+    cmd = server_command(port, log_path=log_path, workers=workers, server=server)
     log_path.write_bytes(b"")  # this run's log only; both gunicorn and we then append
     with open(log_path, "ab") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)

@@ -96,6 +96,14 @@ def format_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def ratio_text(entry: dict) -> str:
+    """`2.41x [2.36-2.51]`: the median of the rounds' ratios, their min and max."""
+    rounds = entry.get("ratio_rounds")
+    if rounds:
+        return f"{rounds['median']:.2f}x [{rounds['min']:.2f}-{rounds['max']:.2f}]"
+    return f"{entry['ratio']:.2f}x" if entry.get("ratio") is not None else "-"
+
+
 def _peer_rows(results: dict) -> list[list[str]]:
     rows = []
     for e in results.get("benchmarks", []):
@@ -105,18 +113,18 @@ def _peer_rows(results: dict) -> list[list[str]]:
         if not e.get("ok", True):
             met += " (errors)"
         rows.append([
-            e["name"], _num(e.get("figure")), _num(e.get("baseline")),
-            f"{e['ratio']:.2f}x" if e.get("ratio") is not None else "-",
-            f"{_num(e.get('p50_ms'))} / {_num(e.get('p99_ms'))}", f"{_num(e.get('peer_p50_ms'))} / {_num(e.get('peer_p99_ms'))}",
+            e.get("endpoint") or e["name"], ratio_text(e), _num(e.get("figure")), _num(e.get("baseline")),
+            f"{_num(e.get('p99_ms'))} / {_num(e.get('peer_p99_ms'))}",
+            f"{_num(e.get('server_errors'))} / {_num(e.get('peer_server_errors'))}",
+            _num(e.get("oversell")),
             f"{_num(e.get('cpu_ms_per_request'))} / {_num(e.get('peer_cpu_ms_per_request'))}",
-            f"{_num(e.get('db_cpu_ms_per_request'))} / {_num(e.get('peer_db_cpu_ms_per_request'))}",
             e.get("target") or "-", met,
         ])
     return rows
 
 
-PEER_HEADER = ["this service vs the peer", "service req/s", "peer req/s", "ratio", "p50/p99 ms", "peer p50/p99 ms",
-               "server CPU ms/req (service / peer)", "PostgreSQL CPU ms/req (service / peer)", "target", "met"]
+PEER_HEADER = ["vs the peer", "ratio, median [min-max] of rounds", "service/s", "peer/s", "p99 ms (service / peer)",
+               "5xx (service / peer)", "oversold", "server CPU ms/req (service / peer)", "target", "met"]
 
 
 def format_peer_table(results: dict) -> str:

@@ -6,11 +6,15 @@ and the hot endpoints side by side with the seed's stack (../shared/peer).
 1. Starts the peer (../shared/peer/serve.sh; skipped with a printed line when absent).
 2. (Re)creates the PostgreSQL database `inventory_bench` (and `inventory_bench_import`
    for B3), migrates, and writes 10k categories and 100k SKUs with COPY (bench.datagen).
-3. Serves the project with gunicorn (gunicorn.conf.py, 2 workers per core x BENCH_THREADS
-   threads; BENCH_SERVER=granian for the other set-up), DEBUG off, access log on, rate limit
-   off, on a free port of 127.0.0.1, settings `bench.settings` (the product plus the floor route).
+3. Serves the project with gunicorn and gunicorn.conf.py as shipped (its workers, threads and
+   worker recycling; BENCH_SERVER=granian for the other set-up), DEBUG off, access log on, the
+   rate limit off (a deployment's number), on a free port of 127.0.0.1, settings `bench.settings`
+   (the product plus the floor route).
 4. Drives both over HTTP from a separate process (bench.loadgen, kept connections) and
    PostgreSQL with pgbench (the reservation's own statement); CPU per request from /proc.
+   The list, hot and random reservations run against the peer in interleaved rounds (this
+   service, the peer, pgbench; next endpoint; next round: bench.versus): each ratio is the
+   median of the rounds' ratios, with their min and max.
 5. Writes bench/results.json and prints the tables.
 """
 from __future__ import annotations
@@ -63,6 +67,7 @@ from bench.processes import (
     stop,
 )
 from bench.report import format_markdown, format_table
+from bench.versus import loads, run_rounds, versus_entry
 
 # The harness's parts live in the modules above; bench.events, bench.depth, bench.servers and
 # tests/bench import these names from here.
@@ -143,26 +148,37 @@ def _run(args, plan: Plan, only: set[str], started: float, workers: int, redis: 
     results = {"quick": plan.quick, "machine": info, "dataset": {
         "categories": catalog.categories, "products": catalog.products, "skus": catalog.skus,
         "generation_seconds": round(gen_seconds, 1)}, "server": {
-        "workers": workers, "threads": int(THREADS), "server": SERVER, "max_requests": 0, "redis_cache": redis,
+        "workers": "gunicorn.conf.py", "threads": THREADS or "gunicorn.conf.py", "server": SERVER,
+        "max_requests": "gunicorn.conf.py", "redis_cache": redis,
         "gunicorn_conf": "gunicorn.conf.py" if (ROOT / "gunicorn.conf.py").exists() else None},
         "benchmarks": [], "details": {"queries": queries}}
 
     log("client ceiling (load generator against a do-nothing server)")
     results["client_ceiling"] = client_ceiling(plan)
 
-    with gunicorn(env, workers=workers, log_path=WORK / "gunicorn.log") as (base, pgid):
-        log(f"{SERVER}: {workers} workers x {THREADS} threads at {base}")
+    with gunicorn(env, log_path=WORK / "gunicorn.log") as (base, pgid):
+        log(f"{SERVER} as gunicorn.conf.py ships it ({THREADS or 'its'} threads, its workers and recycling) at {base}")
         service = Server("service", base, token, pgid)
         peer = wait_for_peer(peer_proc)
         results["peer"] = {"served": peer is not None, "dir": str(PEER_DIR), "database": PEER_DB, "workers": workers}
         if peer is not None:
             log(f"peer (FastAPI + SQLAlchemy async + uvicorn, {workers} workers) at {peer.base}")
         if "B1" in only:
-            run_b1(results, service, peer, plan, paths, queries)
+            run_b1(results, service, plan, paths, queries)
         if "B4" in only:
             run_b4(results, service, env, plan, paths, queries)
+        # Both stacks up at once, driven back to back round after round (bench.versus).
+        endpoints = loads(skus=catalog.skus, hot=HOT_SKU_ID, oversell=OVERSELL_SKU_ID,
+                          names=({"list"} if "B1" in only else set()) | ({"hot", "random"} if "B2" in only else set()))
+        runs = run_rounds(service, peer, plan, endpoints, warehouse_id=catalog.warehouse_id) if endpoints else {}
+        oversold = None
         if "B2" in only:
-            run_b2(results, service, peer, catalog, plan, hot=HOT_SKU_ID, oversell=OVERSELL_SKU_ID, env=env)
+            oversold = run_b2(results, service, runs, plan, hot=HOT_SKU_ID, oversell=OVERSELL_SKU_ID, env=env)
+        for load in endpoints:
+            results["benchmarks"].append(versus_entry(load, runs[load.name],
+                                                      oversold=oversold if load.method == "POST" else None))
+        results["details"]["versus"] = {name: {stack: [_without_latencies(r) for r in reports]
+                                               for stack, reports in kept.items()} for name, kept in runs.items()}
 
     results["details"]["server_ms"] = server_timings(WORK / "gunicorn.log")
     if "B3" in only:
@@ -170,6 +186,9 @@ def _run(args, plan: Plan, only: set[str], started: float, workers: int, redis: 
     results["elapsed_seconds"] = round(time.time() - started, 1)
     return results
 
+
+def _without_latencies(report: dict) -> dict:
+    return {key: value for key, value in report.items() if key != "latencies_ms"}
 
 
 def main(argv: list[str] | None = None) -> int:

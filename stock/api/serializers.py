@@ -8,7 +8,8 @@ from catalog.models import SKU
 from inventory_site.api.fields import LinesField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
 from stock.models import Reservation, StockLevel, StockMovement, StockState, Warehouse
-from stock.selectors import attach_stock_totals, level_available, level_is_low, reservation_status
+from stock.api.sku_page import sku_stock_representation
+from stock.selectors import level_available, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY, adjustment_lines_refused
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
 from stock.services.reservations import MAX_TTL_SECONDS
@@ -344,51 +345,30 @@ class ReservationCreateSerializer(serializers.Serializer):
 # --- The catalog's SKUs with their stock figures -------------------------------------
 
 
-def _stock_figure(sku, figure: str) -> int:
-    if not hasattr(sku, "stock_available"):
-        attach_stock_totals([sku])
-    return getattr(sku, f"stock_{figure}")
-
-
 class SKUStockField(serializers.IntegerField):
-    """A read-only stock figure of a SKU summed over warehouses: `on_hand`, `reserved` or `available`."""
+    """A read-only stock figure of a SKU summed over warehouses (presented by `stock.api.sku_page`)."""
 
-    def __init__(self, figure: str, **kwargs):
-        self.figure = figure
+    def __init__(self, **kwargs):
         kwargs["read_only"] = True
         super().__init__(**kwargs)
-
-    def get_attribute(self, instance):
-        return _stock_figure(instance, self.figure)
-
-
-class InventoryCountField(QuantityField):
-    """`inventory_count`: units to receive on create; reads as the total on-hand."""
-
-    def get_attribute(self, instance):
-        return _stock_figure(instance, "on_hand")
-
-
-class SKUStockListSerializer(serializers.ListSerializer):
-    """Sums the stock of the SKUs shown (a page), in two queries, before presenting them."""
-
-    def to_representation(self, data):
-        skus = attach_stock_totals(data.all() if hasattr(data, "all") else data)
-        return super().to_representation(skus)
 
 
 @extend_schema_serializer(component_name="SKU")
 class SKUStockSerializer(SKUSerializer):
-    """A sellable variant. `inventory_count` may be given on create only."""
+    """A sellable variant. `inventory_count` may be given on create only.
 
-    inventory_count = InventoryCountField(
+    Its fields check the input and name the schema's; a SKU is presented by
+    `stock.api.sku_page`, the one presentation of the list and of every single SKU.
+    """
+
+    inventory_count = QuantityField(
         required=False,
         help_text="Create only: units received into the default warehouse (a `receipt` movement). "
         "Reads as the total on-hand. Writing it on update is a 400; stock changes go through the stock API.",
     )
-    on_hand = SKUStockField("on_hand", help_text="Units on hand, all warehouses.")
-    reserved = SKUStockField("reserved", help_text="Units held by active, unexpired reservations, all warehouses.")
-    available = SKUStockField("available", help_text="The sum over warehouses of each level's available: "
+    on_hand = SKUStockField(help_text="Units on hand, all warehouses.")
+    reserved = SKUStockField(help_text="Units held by active, unexpired reservations, all warehouses.")
+    available = SKUStockField(help_text="The sum over warehouses of each level's available: "
                               "max(0, on_hand - reserved - damaged - quality_control - safety_stock).")
 
     class Meta(SKUSerializer.Meta):
@@ -397,7 +377,9 @@ class SKUStockSerializer(SKUSerializer):
             "on_hand", "reserved", "available",
             "created_at", "updated_at", "version", "is_deleted", "deleted_at",
         )
-        list_serializer_class = SKUStockListSerializer
+
+    def to_representation(self, instance: SKU) -> dict:
+        return sku_stock_representation(instance)
 
     def validate(self, attrs):
         if self.context.get("for_update") and "inventory_count" in (self.initial_data or {}):

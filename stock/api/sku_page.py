@@ -1,62 +1,63 @@
-"""The SKU list's plain pages (`?page=&size=` and nothing else) without a FilterSet or serializer.
+"""The SKUs of the API with their stock, as JSON: the rows of `stock.selectors_sku_page.sku_page`.
 
-`plain_page` accepts only what the paginator would accept unchanged (and a UTC time
-zone, the one the timestamps are written in); anything else returns None and the
-viewset's usual path answers, filters, ordering and 400s included. The rows are
-presented field by field as `SKUStockSerializer` presents them (a test compares both).
+Every SKU the API shows goes through here: the pages of `GET /api/v1/skus/` (the
+FilterSet and ordering choose the rows, `SKUPagePagination` cuts and counts the page in
+the one statement) and each single SKU (`SKUStockSerializer.to_representation`: the
+detail and the answers to writes).
 """
 import json
-import math
+from datetime import datetime
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from inventory_site.api.envelope import success
+from catalog.models import SKU
+from inventory_site.api.pagination import PageSizePagination
+from inventory_site.api.serializers import iso_datetime
 from stock.selectors_sku_page import sku_page
 
-PLAIN_PARAMS = frozenset({"page", "size"})
+PAGE_PARAMETERS = frozenset({"page", "size"})
 
 
-def _whole(raw: str | None, default: int, maximum: int) -> int | None:
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+def _iso(text: str | None, utc: bool) -> str | None:
+    """PostgreSQL's UTC text as the API writes timestamps (`iso_datetime`): in UTC, Python's
+    isoformat() + `Z` (no `.000000`); in another current time zone, converted to it."""
+    if text is None:
         return None
-    return int(raw)
+    if not utc:
+        return iso_datetime(datetime.fromisoformat(text))
+    return text[:-8] + "Z" if text.endswith(".000000Z") else text
 
 
-def plain_page(request) -> tuple[int, int] | None:
-    """(page, size) of a request the fast path may answer, else None."""
-    params = request.query_params
-    if not params.keys() <= PLAIN_PARAMS or any(len(params.getlist(key)) != 1 for key in params):
-        return None
-    if timezone.get_current_timezone_name() != "UTC":
-        return None
-    size = _whole(params.get("size"), settings.DEFAULT_PAGE_SIZE, settings.MAX_PAGE_SIZE)
-    page = _whole(params.get("page"), 1, 2**31 - 1)
-    if size is None or page is None:
-        return None
-    return page, size
-
-
-def _iso(text: str | None) -> str | None:
-    """PostgreSQL's UTC text as Python's isoformat() + `Z` writes it (no `.000000`)."""
-    if text is not None and text.endswith(".000000Z"):
-        return text[:-8] + "Z"
-    return text
-
-
-def sku_page_envelope(*, page: int, size: int) -> dict:
-    """The envelope of one plain page: rows, and `meta` as `PageSizePagination` writes it."""
-    rows, total = sku_page(offset=(page - 1) * size, limit=size, now=timezone.now())
+def sku_stock_rows(skus: QuerySet, *, offset: int = 0, limit: int) -> tuple[list[dict], int]:
+    """The SKUs of `skus` from `offset` (at most `limit`) as the API presents them, and how many `skus` has."""
+    rows, total = sku_page(skus, offset=offset, limit=limit, now=timezone.now())
+    utc = timezone.get_current_timezone_name() == "UTC"
     data = [
         {"id": pk, "sku_code": code, "product_id": product_id, "price": price,
          "attributes": None if attributes is None else json.loads(attributes), "backorder_policy": backorder_policy,
          "inventory_count": on_hand, "on_hand": on_hand, "reserved": reserved, "available": available,
-         "created_at": _iso(created), "updated_at": _iso(updated), "version": version, "is_deleted": deleted,
-         "deleted_at": _iso(deleted_at)}
-        for (pk, code, product_id, price, attributes, backorder_policy, created, updated, version, deleted, deleted_at, on_hand,
-             reserved, available, _total) in rows
+         "created_at": _iso(created, utc), "updated_at": _iso(updated, utc), "version": version,
+         "is_deleted": deleted, "deleted_at": _iso(deleted_at, utc)}
+        for (pk, code, product_id, price, attributes, backorder_policy, created, updated, version, deleted, deleted_at,
+             on_hand, reserved, available) in rows
     ]
-    meta = {"page": page, "size": size, "total": total, "pages": math.ceil(total / size) if total else 0}
-    return success(data, meta=meta)
+    return data, total
+
+
+def sku_stock_representation(sku: SKU) -> dict:
+    """One SKU (deleted or not) as the list presents it, its stock read now."""
+    rows, _total = sku_stock_rows(SKU.all_objects.filter(pk=sku.pk), limit=1)
+    return rows[0]
+
+
+class SKUPagePagination(PageSizePagination):
+    """The paginator's `page` and `size` rules and `meta`; the page is the presented rows of `sku_stock_rows`."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.size = self._positive_int(request, self.size_query_param, settings.DEFAULT_PAGE_SIZE,
+                                       settings.MAX_PAGE_SIZE)
+        self.page = self._positive_int(request, self.page_query_param, 1)
+        rows, self.total = sku_stock_rows(queryset, offset=(self.page - 1) * self.size, limit=self.size)
+        return rows

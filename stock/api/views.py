@@ -1,6 +1,6 @@
 """Stock endpoints: validate the request, call one service, present the result."""
 from django.conf import settings
-from django.db import connection
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -21,7 +21,7 @@ from stock.api import filters
 from stock.api.idempotency import idempotent
 from stock.api.plain import plain_reservation
 from stock.api.serializers_states import StateMoveSerializer
-from stock.api.sku_page import plain_page, sku_page_envelope
+from stock.api.sku_page import PAGE_PARAMETERS, SKUPagePagination
 from stock.api.serializers import (
     AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
     MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, SKUStockSerializer,
@@ -48,15 +48,21 @@ class SKUStockViewSet(SKUViewSet):
     filterset_class = filters.SKUStockFilter
     ordering_map = {**SKUViewSet.ordering_map, "available": ["stock_available"]}
     create_service = services.sku_create_with_stock
+    pagination_class = SKUPagePagination
+    _unfiltered: QuerySet | None = None
+
+    def filter_queryset(self, queryset):
+        # A list without filters (the storefront's pages: `page` and `size` only) is the same rows
+        # every time: what the FilterSet and the ordering make of no parameters, made once per process.
+        if self.action != "list" or not self.request.query_params.keys() <= PAGE_PARAMETERS:
+            return super().filter_queryset(queryset)
+        if SKUStockViewSet._unfiltered is None:
+            SKUStockViewSet._unfiltered = super().filter_queryset(queryset)
+        return SKUStockViewSet._unfiltered
 
     def list(self, request, *args, **kwargs):
-        # A plain page (the storefront's hot read) in one query; filters, ordering and
-        # every refusal take the FilterSet, paginator and serializer as before.
-        plain = plain_page(request) if connection.vendor == "postgresql" else None
-        if plain is None:
-            return super().list(request, *args, **kwargs)
-        page, size = plain
-        return Response(sku_page_envelope(page=page, size=size))
+        # DRF's list without the serializer: the paginator's rows are presented already (stock.api.sku_page).
+        return self.get_paginated_response(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
 
 
 class WarehouseViewSet(EnvelopeModelViewSet):

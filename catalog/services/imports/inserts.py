@@ -1,17 +1,16 @@
-"""Inserting an import's new rows: one COPY of text made here on PostgreSQL, bulk writes elsewhere.
+"""Inserting an import's new rows: one COPY of text made here per table.
 
-No dict per row on PostgreSQL: the cells are formatted straight into COPY's text format.
+No dict per row: the cells are formatted straight into COPY's text format.
 Attribute dicts are shared by many rows and dumped once each.
 """
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from catalog.models import SKU, Category, Product
-from catalog.services.bulk_rows import RowWriter, chunks, copy_cell, copy_text_rows
+from catalog.services.bulk_rows import chunks, copy_cell, copy_text_rows
 from catalog.services.imports.products import NewProduct, product_slug
 from catalog.services.imports.rows import CatalogRow
 from catalog.services.imports.skus import DEFAULT_POLICY
@@ -35,14 +34,6 @@ def categories_insert(nodes: list, columns: tuple[str, ...]) -> None:
     `pk`), parents before children."""
     now = timezone.now()
     stamps = {"created_at": now, "updated_at": now, "version": 1, "is_deleted": False, "deleted_at": None}
-    if connection.vendor != "postgresql":
-        for batch in chunks(nodes):
-            Category.all_objects.bulk_create([
-                Category(**stamps, **{"id" if c == "id" else c: getattr(n, "pk" if c == "id" else c)
-                                      for c in columns})
-                for n in batch
-            ])
-        return
     json_cell = _json_cells()
 
     def cell(value: Any) -> str:
@@ -62,7 +53,7 @@ def categories_insert(nodes: list, columns: tuple[str, ...]) -> None:
 
 def new_rows_copy(new_products: list[NewProduct], new_skus: list[tuple[CatalogRow, Any]], new_sku_ids: list[int],
                   stamps: dict, sku_stamps: dict, progress: Callable[[int], Any] | None) -> None:
-    """PostgreSQL: the new products, then the new SKUs, each in one COPY of text made here.
+    """The new products, then the new SKUs, each in one COPY of text made here.
 
     A SKU code passed `catalog.rules.sku_code_checked`, ids are ints, prices quantized Decimals
     and policies `catalog.rules.backorder_policy_checked`'s words: none needs escaping (the
@@ -93,26 +84,3 @@ def new_rows_copy(new_products: list[NewProduct], new_skus: list[tuple[CatalogRo
 
     copy_text_rows(SKU, sku_stamps, ["id", "sku_code", "product_id", "price", "attributes", "backorder_policy"],
                    sku_lines())
-
-
-def products_bulk_insert(new_products: list[NewProduct], stamps: dict) -> None:
-    """Other databases: the new products (ids set) in batches."""
-    products = RowWriter(Product, stamps)
-    for product in new_products:
-        products.add(id=product.pk, name=product.name, slug=product_slug(product.name),
-                     category_id=product.category.pk,
-                     description=product.description, attributes=product.attributes)
-    products.flush()
-
-
-def skus_bulk_insert(new_skus: list[tuple[CatalogRow, Any]], new_sku_ids: list[int], stamps: dict,
-                     progress: Callable[[int], Any] | None) -> None:
-    """Other databases: the new SKUs with the given ids, in batches."""
-    skus = RowWriter(SKU, stamps)
-    for batch, ids in zip(chunks(new_skus), chunks(new_sku_ids)):
-        for (row, product), sku_id in zip(batch, ids):
-            skus.add(id=sku_id, sku_code=row.sku_code, product_id=product.pk, price=row.price,
-                     attributes=row.attributes, backorder_policy=row.backorder_policy or DEFAULT_POLICY)
-        if progress:
-            progress(len(batch))
-    skus.flush()

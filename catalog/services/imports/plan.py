@@ -6,7 +6,6 @@ new rows in `inserts`, the updating of changed ones in `updates`.
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from catalog.models import SKU, Category, Product
@@ -17,11 +16,7 @@ from catalog.services.bulk_rows import (
     history_rows_insert,
 )
 from catalog.services.imports.categories import CategoryPlanning
-from catalog.services.imports.inserts import (
-    new_rows_copy,
-    products_bulk_insert,
-    skus_bulk_insert,
-)
+from catalog.services.imports.inserts import new_rows_copy
 from catalog.services.imports.products import NewProduct, ProductPlanning, StoredRow
 from catalog.services.imports.rows import CatalogImportResult, CatalogRow
 from catalog.services.imports.skus import SkuPlanning
@@ -66,14 +61,8 @@ class ImportPlan(CategoryPlanning, ProductPlanning, SkuPlanning):
         sku_ids = allocate_ids(SKU, len(self.new_skus))
         self.new_sku_ids = [next(sku_ids) for _ in self.new_skus]
         sku_stamps = {**stamps, "deleted_with_product": False}
-        postgres = connection.vendor == "postgresql"
-        if postgres:
-            new_rows_copy(new_products, self.new_skus, self.new_sku_ids, stamps, sku_stamps, progress)
-        else:
-            products_bulk_insert(new_products, stamps)
+        new_rows_copy(new_products, self.new_skus, self.new_sku_ids, stamps, sku_stamps, progress)
         rows_update(Product, list(self.changed_products.values()), ["description", "attributes"])
-        if not postgres:
-            skus_bulk_insert(self.new_skus, self.new_sku_ids, sku_stamps, progress)
         changed = [
             StoredRow(pk=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes,
                       backorder_policy=policy)

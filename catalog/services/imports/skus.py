@@ -1,8 +1,6 @@
 """Import planning of SKUs: matched by code, case-insensitively, after their products."""
-from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
 
 from catalog.models import SKU, BackorderPolicy
 from catalog.services.bulk_rows import chunks
@@ -21,17 +19,13 @@ class SkuPlanning:
         # update are locked (and their version read) just before writing.
         stored: dict[str, tuple] = {}
         codes = [row.sku_code.lower() for row in sku_rows]
-        postgres = connection.vendor == "postgresql"
         if not SKU.all_objects.exists():
             codes = []  # an empty catalog (a first load): nothing to match
-        for batch in chunks(codes, 20000 if postgres else 5000):
-            if postgres:
-                # One array parameter instead of 20,000: far cheaper to send and to plan.
-                query = SKU.all_objects.filter(
-                    RawSQL('LOWER("catalog_sku"."sku_code") = ANY(%s)', (batch,), output_field=BooleanField())
-                )
-            else:
-                query = SKU.all_objects.annotate(code_ci=Lower("sku_code")).filter(code_ci__in=batch)
+        for batch in chunks(codes, 20000):
+            # One array parameter instead of 20,000: far cheaper to send and to plan.
+            query = SKU.all_objects.filter(
+                RawSQL('LOWER("catalog_sku"."sku_code") = ANY(%s)', (batch,), output_field=BooleanField())
+            )
             for values in query.values_list("id", "sku_code", "product_id", "price", "attributes", "is_deleted",
                                             "backorder_policy"):
                 stored[values[1].lower()] = values

@@ -11,15 +11,14 @@ from catalog.services.bulk_rows import chunks
 
 def rows_update(model, objs: list, fields: list[str], progress: Callable[[int], Any] | None = None) -> None:
     """Write these fields of existing rows (`objs` carry the new values), adding 1 to their version."""
-    write = _update_from_values if connection.vendor == "postgresql" else _update_by_upsert
     for batch in chunks(objs):
-        write(model, batch, fields)
+        _update_from_values(model, batch, fields)
         if progress:
             progress(len(batch))
 
 
 def _update_from_values(model, batch: list, fields: list[str]) -> None:
-    """PostgreSQL: one `UPDATE .. FROM (VALUES ..)` per batch; the UPDATE takes the row locks
+    """One `UPDATE .. FROM (VALUES ..)` per batch; the UPDATE takes the row locks
     and moves `version` itself, so concurrent writers are serialized by the database."""
     quote = connection.ops.quote_name
     columns = [model._meta.get_field(name) for name in fields]
@@ -42,23 +41,3 @@ def _update_from_values(model, batch: list, fields: list[str]) -> None:
             f"FROM (VALUES {', '.join(rows)}) AS v({', '.join(names)}) WHERE t.id = v.id",
             [timezone.now(), *params],
         )
-
-
-def _update_by_upsert(model, batch: list, fields: list[str]) -> None:
-    """Other databases: read the versions under lock, then `INSERT .. ON CONFLICT (id) DO UPDATE`.
-
-    Every other column of the objects only has to be valid; it is never stored.
-    """
-    locked = dict(
-        model._base_manager.select_for_update().filter(pk__in=[obj.pk for obj in batch])
-        .order_by("pk").values_list("pk", "version")
-    )
-    instances = [
-        obj if isinstance(obj, model) else model(id=obj.pk, **{k: v for k, v in vars(obj).items() if k != "pk"})
-        for obj in batch
-    ]
-    for obj in instances:
-        obj.version = locked[obj.pk] + 1
-    model._base_manager.bulk_create(
-        instances, update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "version", "updated_at"],
-    )

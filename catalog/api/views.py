@@ -1,4 +1,8 @@
 """Catalog endpoints: validate the input, call one service, present the result."""
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -62,10 +66,15 @@ class CatalogViewSet(EnvelopeModelViewSet):
     action_permissions = {"restore": ["change"]}
     id_argument: str
     label: str
-    list_selector = staticmethod(lambda: None)
-    create_service = update_service = soft_delete_service = restore_service = hard_delete_service = None
+    # Set by each subclass: its list selector and its services (called through the class).
+    list_selector: Callable[[], QuerySet[Any]]
+    create_service: Callable[..., Any]
+    update_service: Callable[..., Any]
+    soft_delete_service: Callable[..., Any]
+    restore_service: Callable[..., Any]
+    hard_delete_service: Callable[..., Any]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Any]:
         return self.list_selector()
 
     def _pk(self) -> int:

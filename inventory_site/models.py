@@ -35,9 +35,22 @@ class VersionedModel(models.Model):
     # history row); only declared here, for the type checker.
     _history_user: Any
 
-
     class Meta:
         abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A plain increment is safe because every writer holds the row lock
+        # (`lock_for_write`); an F() expression would break django-simple-history,
+        # which copies field values into its own INSERT.
+        if not self._state.adding:
+            self.version += 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "version", *self._auto_update_fields()}
+        super().save(*args, **kwargs)
+
+    def _auto_update_fields(self) -> set[str]:
+        return {"updated_at"} if any(f.name == "updated_at" for f in self._meta.concrete_fields) else set()
 
     @classmethod
     def lock_for_write(
@@ -60,20 +73,6 @@ class VersionedModel(models.Model):
         if expected_version is not None and expected_version != obj.version:
             raise VersionConflict(obj.version)
         return obj
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # A plain increment is safe because every writer holds the row lock
-        # (`lock_for_write`); an F() expression would break django-simple-history,
-        # which copies field values into its own INSERT.
-        if not self._state.adding:
-            self.version += 1
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "version", *self._auto_update_fields()}
-        super().save(*args, **kwargs)
-
-    def _auto_update_fields(self) -> set[str]:
-        return {"updated_at"} if any(f.name == "updated_at" for f in self._meta.concrete_fields) else set()
 
 
 class SoftDeleteQuerySet(models.QuerySet[_M]):

@@ -192,7 +192,8 @@ class CategoryViewSet(CatalogViewSet):
             "cascade", OpenApiTypes.BOOL, description="`true`: also soft-delete its active SKUs "
             "(refused with 409 `has_reserved_stock` if one has reserved stock); restore brings them back.")],
         responses={204: NO_CONTENT},
-        description="Soft delete; with active SKUs 409 `has_dependents` unless `cascade=true`; `force=true` deletes for good.",
+        description="Soft delete; with active SKUs 409 `has_dependents` unless `cascade=true`; "
+        "`force=true` deletes for good.",
     ),
     **{k: v for k, v in CRUD_DOCS.items() if k != "destroy"},
 )

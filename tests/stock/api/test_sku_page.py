@@ -1,5 +1,5 @@
 """/api/v1/skus/?page=&size=: the plain page in one query answers what the general path answers."""
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -21,7 +21,7 @@ def catalog(main, other):
     stock_receive(sku=skus[1], quantity=5, warehouse=other)
     reservation_create(reference="O", lines=[ReservationRequestLine(sku=skus[1], quantity=3)], ttl_seconds=60)
     reservation_create(reference="P", lines=[ReservationRequestLine(sku=skus[2], quantity=2)], ttl_seconds=60)
-    SKU.all_objects.filter(pk=skus[2].pk).update(created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt_timezone.utc))
+    SKU.all_objects.filter(pk=skus[2].pk).update(created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     skus[3].is_deleted = True
     skus[3].save()
     return skus
@@ -35,7 +35,7 @@ def test_plain_page_is_the_general_page(api, catalog, later, params):
     fast = api.get(URL, params)
     general = api.get(URL, {**params, "include_deleted": "false"})  # a filter: the FilterSet path
     assert fast.status_code == general.status_code == 200
-    for a, b in zip(fast.json()["data"], general.json()["data"]):
+    for a, b in zip(fast.json()["data"], general.json()["data"], strict=True):
         assert a == b
     assert fast.json() == general.json()
     assert fast.content.count(b"S-") == general.content.count(b"S-")

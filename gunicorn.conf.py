@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gunicorn.glogging import Logger
@@ -88,7 +88,7 @@ class JsonAccessLogger(Logger):
         try:
             status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
             record = {
-                "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 "level": "INFO", "logger": "gunicorn.access",
                 "remote_addr": environ.get("REMOTE_ADDR") or "-",
                 "method": environ.get("REQUEST_METHOD") or None,

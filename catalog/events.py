@@ -3,9 +3,12 @@
 Computed read-outs that need other queries (`product_count`, `sku_count`, and the SKU's
 stock totals, which `stock.level.changed` carries) are not in the payload.
 """
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
+
+from django.db import models
 
 from catalog.models import SKU, Category, Product
 from events.services import EventDraft, events_emit_bulk, events_emit_many
@@ -42,7 +45,7 @@ def emit_sku(sku: SKU, action: str) -> None:
     events_emit_many(events=[sku_draft(sku, action)])
 
 
-def emit_skus(skus, action: str) -> None:
+def emit_skus(skus: Iterable[SKU], action: str) -> None:
     """One event per SKU, in order (bulk writes: cascades, imports, purges)."""
     events_emit_many(events=[sku_draft(sku, action) for sku in skus])
 
@@ -59,14 +62,16 @@ def emit_category(category: Category, action: str) -> None:
 
 
 READ_BATCH = 5000
-_BULK = (  # model, payload, aggregate prefix, type prefix, SKU code of the payload
+# Model, payload, aggregate prefix, type prefix, SKU code of the payload. The payload functions
+# read attributes only, so they also take the plain rows of `_stored`.
+_BULK: tuple[tuple[type[models.Model], Callable[[Any], dict[str, Any]], str, str, str | None], ...] = (
     (Category, category_data, "category", "catalog.category", None),
     (Product, product_data, "product", "catalog.product", None),
     (SKU, sku_data, "sku", "catalog.sku", "sku_code"),
 )
 
 
-def _stored(model, ids: list[int]) -> Iterator[SimpleNamespace]:
+def _stored(model: type[models.Model], ids: list[int]) -> Iterator[SimpleNamespace]:
     """The rows as stored now, in the order of `ids` (plain values: 100k model instances cost seconds)."""
     for start in range(0, len(ids), READ_BATCH):
         chunk = ids[start:start + READ_BATCH]
@@ -75,17 +80,22 @@ def _stored(model, ids: list[int]) -> Iterator[SimpleNamespace]:
             yield SimpleNamespace(pk=pk, **rows[pk])
 
 
-def emit_bulk_writes(*, categories=(), products=(), skus=()) -> int:
+def emit_bulk_writes(
+    *,
+    categories: Iterable[tuple[int, str]] = (),
+    products: Iterable[tuple[int, str]] = (),
+    skus: Iterable[tuple[int, str]] = (),
+) -> int:
     """One event per written object of a bulk write, read back after the write, in one COPY.
 
     Each argument lists `(id, action)` pairs, in the order they were written; categories
     come first, then products, then SKUs (parents before children).
     """
     def drafts() -> Iterator[EventDraft]:
-        for (model, payload, aggregate, prefix, code), pairs in zip(_BULK, (categories, products, skus)):
+        for (model, payload, aggregate, prefix, code), pairs in zip(_BULK, (categories, products, skus), strict=True):
             pairs = list(pairs)
             actions = [action for _, action in pairs]
-            for row, action in zip(_stored(model, [pk for pk, _ in pairs]), actions):
+            for row, action in zip(_stored(model, [pk for pk, _ in pairs]), actions, strict=True):
                 yield EventDraft(f"{prefix}.{action}", f"{aggregate}:{row.pk}", payload(row),
                                  getattr(row, code) if code else "")
 

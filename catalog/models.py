@@ -1,4 +1,6 @@
 """The catalog: a category tree, products in categories, and SKUs (sellable variants)."""
+from typing import Any, ClassVar
+
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce, Lower
@@ -11,11 +13,15 @@ from catalog.rules import MAX_PRICE, MIN_PRICE, SKU_CODE_PATTERN, SKU_CODE_PROBL
 from inventory_site.models import SoftDeleteModel, SoftDeleteQuerySet, TimeStampedModel, VersionedModel
 
 
-class CategoryQuerySet(TreeQuerySet, SoftDeleteQuerySet):
+class CategoryQuerySet(TreeQuerySet, SoftDeleteQuerySet["Category"]):
     """Tree queries that know about soft-deleted rows."""
 
 
-class CategoryTreeManager(TreeManager.from_queryset(CategoryQuerySet)):
+# django-mptt has no type information: this base is `Any` to the type checker.
+_CategoryTreeManagerBase: Any = TreeManager.from_queryset(CategoryQuerySet)
+
+
+class CategoryTreeManager(_CategoryTreeManagerBase):
     """All categories, deleted included. django-mptt does its tree arithmetic through
     this manager, so it must never hide rows."""
 
@@ -23,7 +29,7 @@ class CategoryTreeManager(TreeManager.from_queryset(CategoryQuerySet)):
 class ActiveCategoryManager(CategoryTreeManager):
     """Non-deleted categories, in tree order."""
 
-    def get_queryset(self):
+    def get_queryset(self) -> CategoryQuerySet:
         return super().get_queryset().filter(is_deleted=False)
 
 
@@ -42,8 +48,8 @@ class Category(MPTTModel, TimeStampedModel, VersionedModel, SoftDeleteModel):
     )
     attributes = models.JSONField(default=dict, blank=True, help_text="A JSON object, at most 5 levels deep.")
 
-    all_objects = CategoryTreeManager()
-    objects = ActiveCategoryManager()
+    all_objects: ClassVar[CategoryTreeManager] = CategoryTreeManager()
+    objects: ClassVar[ActiveCategoryManager] = ActiveCategoryManager()
     history = HistoricalRecords(excluded_fields=["lft", "rght", "tree_id", "level"])
 
     class MPTTMeta:
@@ -77,12 +83,15 @@ class Category(MPTTModel, TimeStampedModel, VersionedModel, SoftDeleteModel):
         return self.path or self.name
 
 
-class ProductQuerySet(SoftDeleteQuerySet):
+class ProductQuerySet(SoftDeleteQuerySet["Product"]):
     """Product queries."""
 
 
-class ActiveProductManager(models.Manager.from_queryset(ProductQuerySet)):
-    def get_queryset(self):
+ProductManager = models.Manager.from_queryset(ProductQuerySet)
+
+
+class ActiveProductManager(ProductManager["Product"]):
+    def get_queryset(self) -> models.QuerySet["Product"]:
         return super().get_queryset().filter(is_deleted=False)
 
 
@@ -96,8 +105,9 @@ class Product(TimeStampedModel, VersionedModel, SoftDeleteModel):
     category = TreeForeignKey(Category, on_delete=models.PROTECT, related_name="products", db_index=False)
     attributes = models.JSONField(default=dict, blank=True, help_text="A JSON object, at most 5 levels deep.")
 
-    objects = ActiveProductManager()
-    all_objects = models.Manager.from_queryset(ProductQuerySet)()
+    # Its own queryset's manager (hiding deleted rows too) in place of SoftDeleteModel's.
+    objects: ClassVar[ActiveProductManager] = ActiveProductManager()  # type: ignore[assignment]
+    all_objects: ClassVar[ProductManager["Product"]] = ProductManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -123,10 +133,10 @@ class Product(TimeStampedModel, VersionedModel, SoftDeleteModel):
         return self.name
 
 
-class SKUQuerySet(SoftDeleteQuerySet):
+class SKUQuerySet(SoftDeleteQuerySet["SKU"]):
     """SKU queries."""
 
-    def with_code(self, code: str):
+    def with_code(self, code: str) -> "SKUQuerySet":
         """SKUs whose code is `code` in any case, found through the unique index on LOWER(sku_code).
 
         (`sku_code__iexact` compares UPPER() on PostgreSQL, which that index cannot serve.)
@@ -134,8 +144,11 @@ class SKUQuerySet(SoftDeleteQuerySet):
         return self.alias(sku_code_lower=Lower("sku_code")).filter(sku_code_lower=code.lower())
 
 
-class ActiveSKUManager(models.Manager.from_queryset(SKUQuerySet)):
-    def get_queryset(self):
+SKUManager = models.Manager.from_queryset(SKUQuerySet)
+
+
+class ActiveSKUManager(SKUManager["SKU"]):
+    def get_queryset(self) -> models.QuerySet["SKU"]:
         return super().get_queryset().filter(is_deleted=False)
 
 
@@ -166,8 +179,9 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
     # the product brings back exactly those SKUs.
     deleted_with_product = models.BooleanField(default=False, editable=False)
 
-    objects = ActiveSKUManager()
-    all_objects = models.Manager.from_queryset(SKUQuerySet)()
+    # Its own queryset's manager (hiding deleted rows too) in place of SoftDeleteModel's.
+    objects: ClassVar[ActiveSKUManager] = ActiveSKUManager()  # type: ignore[assignment]
+    all_objects: ClassVar[SKUManager["SKU"]] = SKUManager()
     history = HistoricalRecords()
 
     class Meta:

@@ -7,6 +7,7 @@ returns the value to store and raises `RuleBroken` (an `InvalidInput`) naming th
 its message reads "<field> <value> <problem>" and the field's error is the problem alone.
 """
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -67,12 +68,13 @@ def price_checked(value: Any) -> Decimal:
         raise RuleBroken("price", value, "is not a price like 19.90")
     if not MIN_PRICE <= price <= MAX_PRICE:
         raise RuleBroken("price", value, f"is not between {MIN_PRICE} and {MAX_PRICE}")
-    if price.as_tuple().exponent < -PRICE_PLACES:
+    exponent = price.as_tuple().exponent  # an int: the price is finite
+    if isinstance(exponent, int) and exponent < -PRICE_PLACES:
         raise RuleBroken("price", value, f"has more than {PRICE_PLACES} decimal places")
     return price.quantize(_CENT)
 
 
-def _django_rule(validator, field: str, value: Any) -> None:
+def _django_rule(validator: Callable[[Any], None], field: str, value: Any) -> None:
     try:
         validator(value)
     except ValidationError as exc:

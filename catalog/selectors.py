@@ -1,14 +1,18 @@
 """Reads of the catalog with business meaning, shaped so query counts stay flat."""
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from itertools import accumulate
+from typing import TypeVar
 
 from django.db import connection
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from catalog.exceptions import NotFound
 from catalog.models import SKU, Category, Product
+
+_M = TypeVar("_M", bound=Model)
 
 # A tree node carries the fields needed to navigate; `GET /categories/{id}/` has the rest.
 # (Timestamps and JSON attributes would triple the cost of a 10k-node tree.)
@@ -49,7 +53,7 @@ def category_list() -> QuerySet:
     return Category.all_objects.annotate(product_count=product_count_in_subtree()).order_by("tree_id", "lft")
 
 
-def _one(queryset: QuerySet, pk: int, *, include_deleted: bool, label: str):
+def _one(queryset: QuerySet[_M], pk: int, *, include_deleted: bool, label: str) -> _M:
     """The row `pk` of `queryset` (deleted ones only when asked for), or `NotFound`."""
     if not include_deleted:
         queryset = queryset.filter(is_deleted=False)
@@ -76,7 +80,7 @@ def category_descendants(*, category: Category) -> QuerySet:
     )
 
 
-def _subtree_product_counter(scope: Q):
+def _subtree_product_counter(scope: Q) -> Callable[[int, int, int], int]:
     """A function giving, for a (tree_id, lft, rght) node, the active products in its subtree.
 
     One aggregate query counts the products per category position; sums over a node's
@@ -130,7 +134,7 @@ def category_tree(*, root_id: int | None = None, max_depth: int | None = None) -
     for *values, tree_id, lft, rght in nodes.order_by("tree_id", "lft").values_list(
         *TREE_NODE_FIELDS, "tree_id", "lft", "rght"
     ):
-        node = dict(zip(TREE_NODE_FIELDS, values))
+        node = dict(zip(TREE_NODE_FIELDS, values, strict=True))
         node["product_count"] = count(tree_id, lft, rght)
         node["children"] = []
         by_id[node["id"]] = node

@@ -53,7 +53,7 @@ def catalog_export_rows() -> Iterator[dict[str, str]]:
         .values_list(*_FIELDS.values())
     )
     for values in query.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        row = dict(zip(_FIELDS, values))
+        row = dict(zip(_FIELDS, values, strict=True))
         has_product = row["product_name"] is not None
         has_sku = row["sku_code"] is not None
         yield {

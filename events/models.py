@@ -71,7 +71,7 @@ class Event(models.Model):
 
     def envelope(self) -> dict:
         """The event as the feed and a webhook body show it."""
-        created = self.created_at.astimezone(datetime.timezone.utc)
+        created = self.created_at.astimezone(datetime.UTC)
         return {
             "id": self.public_id,
             "type": self.type,

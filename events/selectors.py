@@ -14,6 +14,8 @@ def event_feed(*, after: str | None = None, types: list[str] | None = None, sku_
     events = Event.objects.filter(position__isnull=False, subscription__isnull=True)
     if after:
         pk = parse_event_id(after)
+        if pk is None:  # the API checks the cursor first
+            raise ValueError(f"Not an event id: {after!r}")
         start = Event.objects.filter(pk=pk).values_list("position", flat=True).first()
         # A purged or never-sequenced cursor: every event numbered after it.
         events = events.filter(position__gt=start) if start is not None else events.filter(pk__gt=pk)

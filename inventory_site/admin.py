@@ -7,6 +7,7 @@ soft delete / restore are actions that call the app's services.
 """
 import os
 import tempfile
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,6 +18,12 @@ from django.urls import reverse
 
 from inventory_site.exceptions import DomainError, VersionConflict
 from inventory_site.refusals import refusal_text
+
+if TYPE_CHECKING:
+    # The mixins below are only ever mixed into a ModelAdmin: let the type checker see its methods.
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
 
 admin.site.site_header = "Inventory"
 admin.site.site_title = "Inventory admin"
@@ -59,7 +66,8 @@ class VersionedAdminForm(forms.ModelForm):
             self.fields["expected_version"].required = True
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.service_error is not None:
             self._add_service_error(self.service_error)
         lockable = hasattr(self._meta.model, "lock_for_write") and self.instance.pk is not None
@@ -67,7 +75,7 @@ class VersionedAdminForm(forms.ModelForm):
             try:
                 self._meta.model.lock_for_write(self.instance.pk, expected_version=cleaned["expected_version"])
             except VersionConflict as exc:
-                raise ValidationError(self.stale_message(exc.current_version), code="version_conflict")
+                raise ValidationError(self.stale_message(exc.current_version), code="version_conflict") from None
         return cleaned
 
     def _add_service_error(self, exc: DomainError) -> None:
@@ -142,7 +150,7 @@ def run_service_per_row(modeladmin, request, queryset, service, verb: str, descr
         modeladmin.message_user(request, f"Not {verb.lower()}: {line}", messages.ERROR)
 
 
-class ServiceFormAdminMixin:
+class ServiceFormAdminMixin(_AdminBase):
     """Change forms saved through a service: a refused save shows the form again with the error."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -159,7 +167,7 @@ class ServiceFormAdminMixin:
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         """A revert (django-simple-history) is a change like any other: one transaction, the
         update service, its refusals shown on the form."""
-        return self._service_view(request, lambda: super(ServiceFormAdminMixin, self).history_form_view(
+        return self._service_view(request, lambda: super(ServiceFormAdminMixin, self).history_form_view(  # type: ignore[misc]  # simple-history's admin (no stubs)
             request, object_id, version_id, extra_context))
 
     @staticmethod
@@ -227,8 +235,8 @@ class ServiceAdminMixin(ServiceFormAdminMixin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            func, name, _ = actions["delete_selected"]
+        if (delete_selected := actions.get("delete_selected")) is not None:
+            func, name, _ = delete_selected
             actions["delete_selected"] = (func, name, "Purge selected (permanent)")
         return actions
 
@@ -251,7 +259,8 @@ class ServiceAdminMixin(ServiceFormAdminMixin):
             self.message_user(request, f"Not purged: {' '.join(exc.messages)}", messages.ERROR)
             return HttpResponseRedirect(request.path)
 
-    def response_action(self, request, queryset):
+    # The stubs give every Django version 6.0's `action_location` argument here; Django 5.2 has none.
+    def response_action(self, request, queryset):  # type: ignore[override]
         try:
             return super().response_action(request, queryset)
         except ValidationError as exc:
@@ -267,7 +276,7 @@ def _is_kept_upload(name: str) -> bool:
     return os.path.dirname(path) == folder and os.path.basename(path).startswith("tmp") and os.path.isfile(path)
 
 
-class ImportConfirmMixin:
+class ImportConfirmMixin(_AdminBase):
     """The confirm step of an import names the file the preview kept; a made-up, expired or
     already imported name sends the user back to the upload with a message (not a 500)."""
 
@@ -277,7 +286,7 @@ class ImportConfirmMixin:
         if request.method == "POST" and not _is_kept_upload(request.POST.get("import_file_name", "")):
             return self._upload_again(request)
         try:
-            return super().process_import(request, **kwargs)
+            return super().process_import(request, **kwargs)  # type: ignore[misc]  # import-export's ImportMixin (no stubs)
         except FileNotFoundError:  # removed by a concurrent confirm of the same file
             return self._upload_again(request)
 
@@ -286,7 +295,7 @@ class ImportConfirmMixin:
         return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import"))
 
 
-class ReadOnlyAdminMixin:
+class ReadOnlyAdminMixin(_AdminBase):
     """An admin that shows rows and never adds, changes or deletes them (ledgers, logs)."""
 
     def has_add_permission(self, request):

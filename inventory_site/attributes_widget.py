@@ -48,7 +48,8 @@ def cell_text(value: Any) -> str:
 def pairs_from_rows(keys: list[str], values: list[str]) -> AttributePairs:
     """The rows of the table as a dict; a value without a name or a name used twice is a problem."""
     pairs, problems = AttributePairs(), []
-    for number, (key, text) in enumerate(zip(keys, values), start=1):
+    # The two lists come from a form post: a tampered one may be shorter, and its extra rows are dropped.
+    for number, (key, text) in enumerate(zip(keys, values, strict=False), start=1):
         key = key.strip()
         if not key:
             if text.strip():

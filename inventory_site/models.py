@@ -1,9 +1,13 @@
 """Abstract model mixins shared by the catalog and stock apps: timestamps, version, soft delete;
 and the platform's one concrete model, `AdminJob` (the admin's background imports and exports)."""
+from typing import Any, Self, TypeVar
+
 from django.db import models
 from django.utils import timezone
 
 from inventory_site.exceptions import PreconditionFailed, VersionConflict
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class TimeStampedModel(models.Model):
@@ -27,33 +31,14 @@ class VersionedModel(models.Model):
     """
 
     version = models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change.")
+    # Set by writers before `save()` (django-simple-history reads it for the author of the
+    # history row); only declared here, for the type checker.
+    _history_user: Any
 
     class Meta:
         abstract = True
 
-    @classmethod
-    def lock_for_write(
-        cls,
-        pk: int,
-        *,
-        expected_version: int | None = None,
-        if_match: int | None = None,
-        queryset: models.QuerySet | None = None,
-    ):
-        """Return the row locked `FOR UPDATE`, after checking the caller's version.
-
-        Raises `DoesNotExist` when the row is gone, `VersionConflict` when the body's
-        version is stale and `PreconditionFailed` when the `If-Match` version is.
-        """
-        qs = queryset if queryset is not None else cls._base_manager.all()
-        obj = qs.select_for_update().get(pk=pk)
-        if if_match is not None and if_match != obj.version:
-            raise PreconditionFailed(obj.version)
-        if expected_version is not None and expected_version != obj.version:
-            raise VersionConflict(obj.version)
-        return obj
-
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # A plain increment is safe because every writer holds the row lock
         # (`lock_for_write`); an F() expression would break django-simple-history,
         # which copies field values into its own INSERT.
@@ -67,25 +52,47 @@ class VersionedModel(models.Model):
     def _auto_update_fields(self) -> set[str]:
         return {"updated_at"} if any(f.name == "updated_at" for f in self._meta.concrete_fields) else set()
 
+    @classmethod
+    def lock_for_write(
+        cls,
+        pk: int,
+        *,
+        expected_version: int | None = None,
+        if_match: int | None = None,
+        queryset: models.QuerySet[Any] | None = None,
+    ) -> Self:
+        """Return the row locked `FOR UPDATE`, after checking the caller's version.
 
-class SoftDeleteQuerySet(models.QuerySet):
+        Raises `DoesNotExist` when the row is gone, `VersionConflict` when the body's
+        version is stale and `PreconditionFailed` when the `If-Match` version is.
+        """
+        qs = queryset if queryset is not None else cls._base_manager.all()
+        obj = qs.select_for_update().get(pk=pk)
+        if if_match is not None and if_match != obj.version:
+            raise PreconditionFailed(obj.version)
+        if expected_version is not None and expected_version != obj.version:
+            raise VersionConflict(obj.version)
+        return obj
+
+
+class SoftDeleteQuerySet(models.QuerySet[_M]):
     """Queries that know about soft-deleted rows."""
 
-    def active(self):
+    def active(self) -> Self:
         return self.filter(is_deleted=False)
 
-    def deleted(self):
+    def deleted(self) -> Self:
         return self.filter(is_deleted=True)
 
 
-class ActiveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+AllObjectsManager = models.Manager.from_queryset(SoftDeleteQuerySet)
+
+
+class ActiveManager(AllObjectsManager[_M]):
     """Hides soft-deleted rows."""
 
-    def get_queryset(self):
+    def get_queryset(self) -> models.QuerySet[_M]:
         return super().get_queryset().filter(is_deleted=False)
-
-
-AllObjectsManager = models.Manager.from_queryset(SoftDeleteQuerySet)
 
 
 class SoftDeleteModel(models.Model):

@@ -1,13 +1,13 @@
 """URL map: admin, the JSON API under /api/v1/, its schema and docs, /health/ and /metrics."""
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 
 from inventory_site import errors, health, metrics
 from inventory_site.api.docs import RedocView, SwaggerView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("catalog.api.urls")),
     path("", include("stock.api.urls")),
     path("", include("events.api.urls")),

@@ -48,7 +48,7 @@ def validate_text(value: str) -> None:
         raise ValidationError("Must not contain control characters.", code="control_characters")
 
 
-def _depth_and_check(value, depth: int) -> int:
+def _depth_and_check(value: object, depth: int) -> int:
     """Nesting depth of `value` (an object or list counts one level), refusing NUL characters.
 
     Stops descending past the limit so a hostile document cannot exhaust the stack.
@@ -70,7 +70,7 @@ def _depth_and_check(value, depth: int) -> int:
     return depth
 
 
-def validate_attributes(value) -> None:
+def validate_attributes(value: object) -> None:
     """`attributes`: a JSON object, at most 16 KiB serialized and nested at most 5 deep.
 
     `{"a": 1}` is depth 1, `{"a": {"b": 1}}` depth 2; a list inside counts as a level.

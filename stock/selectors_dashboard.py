@@ -5,11 +5,13 @@ Every sum of a quantity column is cast to bigint first: 1M levels of 2^31-1 unit
 would overflow PostgreSQL's int4 `SUM`... which returns bigint anyway, but `on_hand * price`
 and SQLite's arithmetic would not be safe without the cast.
 """
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import BigIntegerField, Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import BigIntegerField, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
@@ -58,7 +60,9 @@ def attention_counts() -> dict[str, int]:
     }
 
 
-def reservations_expiring(*, within: timedelta = timedelta(hours=1), limit: int = 10, now: datetime | None = None):
+def reservations_expiring(
+    *, within: timedelta = timedelta(hours=1), limit: int = 10, now: datetime | None = None
+) -> QuerySet[Reservation]:
     """Active reservations whose `expires_at` falls in the next `within`, soonest first."""
     now = now or timezone.now()
     return (
@@ -68,7 +72,7 @@ def reservations_expiring(*, within: timedelta = timedelta(hours=1), limit: int 
     )
 
 
-def sku_stock_series(*, sku, now: datetime | None = None) -> list[dict]:
+def sku_stock_series(*, sku: SKU | int, now: datetime | None = None) -> list[dict[str, Any]]:
     """`[{"at", "on_hand", "available"}]`: the SKU over all warehouses, one point per event.
 
     On-hand comes from the ledger (`balance_after` of each level's movement); what is reserved
@@ -99,7 +103,7 @@ def sku_stock_series(*, sku, now: datetime | None = None) -> list[dict]:
             events.append((movement["created_at"], 1, "state", 0, change))
             unsellable -= change  # back to the figure before the window
     # The balance of each warehouse just before the window opened.
-    balances = {}
+    balances: dict[int, int] = {}
     for movement in movements:
         balances.setdefault(movement["warehouse_id"], movement["balance_after"] - movement["delta"])
     lines = ReservationLine.objects.filter(sku=sku).filter(
@@ -132,7 +136,7 @@ def sku_stock_series(*, sku, now: datetime | None = None) -> list[dict]:
     return [point for point in points if point["at"] >= start.isoformat()]
 
 
-def _unsellable_change(movement: dict) -> int:
+def _unsellable_change(movement: Mapping[str, Any]) -> int:
     """Units a movement put into (+) or took out of (-) the states that are not sellable."""
     unsellable = (StockState.DAMAGED, StockState.QUALITY_CONTROL)
     quantity = movement["quantity"] or 0

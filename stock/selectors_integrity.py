@@ -5,8 +5,10 @@ Each check compares in the database (one correlated sum per level), so only drif
 come back.
 """
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db.models import Exists, Expression, F, Model, OuterRef, QuerySet, Sum
 
 from catalog.models import Category
 from stock.models import (
@@ -14,19 +16,21 @@ from stock.models import (
 )
 from stock.selectors import _sum_of, allocated
 
+_M = TypeVar("_M", bound=Model)
 
-def _level_label(level: dict) -> str:
+
+def _level_label(level: Mapping[str, Any]) -> str:
     return f"stock level {level['id']} (sku {level['sku_id']}, warehouse {level['warehouse_id']})"
 
 
-def _drifting(field: str, expected, describe: str) -> list[str]:
+def _drifting(field: str, expected: Expression, describe: str) -> list[str]:
     """Levels whose stored `field` differs from `expected` (a bigint expression over the level)."""
     levels = StockLevel.objects.annotate(expected=expected).exclude(**{field: F("expected")}).order_by("sku_id", "warehouse_id")
     return [f"{_level_label(lvl)}: {field} {lvl[field]} != {describe} {lvl['expected']}"
             for lvl in levels.values("id", "sku_id", "warehouse_id", field, "expected")]
 
 
-def _of_level(rows):
+def _of_level(rows: QuerySet[_M]) -> QuerySet[_M]:
     return rows.filter(sku_id=OuterRef("sku_id"), warehouse_id=OuterRef("warehouse_id"))
 
 
@@ -55,7 +59,7 @@ def state_drifts() -> list[str]:
     return drifts
 
 
-def _active_lines():
+def _active_lines() -> QuerySet[ReservationLine]:
     return ReservationLine.objects.filter(reservation__status=ReservationStatus.ACTIVE)
 
 

@@ -66,7 +66,7 @@ def test_every_error_response_is_the_shared_envelope(schema):
 
 def test_success_bodies_are_shared_components(schema):
     schemas = schema["components"]["schemas"]
-    for path, method, operation in operations(schema):
+    for _path, _method, operation in operations(schema):
         for status, response in operation["responses"].items():
             for body in response.get("content", {}).values():
                 if status.startswith("2"):

@@ -58,7 +58,7 @@ def test_same_output_as_drf_with_and_without_annotations():
 
 def test_timestamps_naive_and_aware_match_drf():
     user_model = get_user_model()
-    aware = user_model(id=1, username="a", date_joined=datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc))
+    aware = user_model(id=1, username="a", date_joined=datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC))
     naive = user_model(id=2, username="b", date_joined=datetime.datetime(2026, 1, 2, 3, 4, 5))
     assert render(FastUserShape, [aware, naive]) == render(UserShape, [aware, naive])
     assert render(FastUserShape, [aware])[0]["date_joined"] == "2026-01-02T03:04:05.000006Z"

@@ -173,7 +173,7 @@ def test_json_renderer_writes_what_drf_writes_and_falls_back_for_what_orjson_can
 
     from inventory_site.api.renderers import EnvelopeJSONRenderer
 
-    body = {"text": "x\u2028y é", "at": datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc),
+    body = {"text": "x\u2028y é", "at": datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC),
             "price": decimal.Decimal("1.50"), 0: [1, None, True], "huge": 2**70, "deep": [[[[1]]]]}
     assert EnvelopeJSONRenderer().render(body) == JSONRenderer().render(body)
     del body["huge"]

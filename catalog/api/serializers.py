@@ -114,7 +114,8 @@ class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
                                  'at most 16 KiB serialized, 5 levels deep.')
     backorder_policy = serializers.ChoiceField(
         choices=BackorderPolicy.choices, required=False,
-        help_text="`deny` (default) or `allow_incoming`: reservations may take what is short from open inbound shipments.",
+        help_text="`deny` (default) or `allow_incoming`: reservations may take what is short from "
+        "open inbound shipments.",
     )
 
     class Meta:

@@ -1,4 +1,8 @@
 """Catalog endpoints: validate the input, call one service, present the result."""
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -62,10 +66,15 @@ class CatalogViewSet(EnvelopeModelViewSet):
     action_permissions = {"restore": ["change"]}
     id_argument: str
     label: str
-    list_selector = staticmethod(lambda: None)
-    create_service = update_service = soft_delete_service = restore_service = hard_delete_service = None
+    # Set by each subclass: its list selector and its services (called through the class).
+    list_selector: Callable[[], QuerySet[Any]]
+    create_service: Callable[..., Any]
+    update_service: Callable[..., Any]
+    soft_delete_service: Callable[..., Any]
+    restore_service: Callable[..., Any]
+    hard_delete_service: Callable[..., Any]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Any]:
         return self.list_selector()
 
     def _pk(self) -> int:
@@ -183,7 +192,8 @@ class CategoryViewSet(CatalogViewSet):
             "cascade", OpenApiTypes.BOOL, description="`true`: also soft-delete its active SKUs "
             "(refused with 409 `has_reserved_stock` if one has reserved stock); restore brings them back.")],
         responses={204: NO_CONTENT},
-        description="Soft delete; with active SKUs 409 `has_dependents` unless `cascade=true`; `force=true` deletes for good.",
+        description="Soft delete; with active SKUs 409 `has_dependents` unless `cascade=true`; "
+        "`force=true` deletes for good.",
     ),
     **{k: v for k, v in CRUD_DOCS.items() if k != "destroy"},
 )

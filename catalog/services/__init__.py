@@ -23,9 +23,9 @@ from catalog.services.products import (  # noqa: F401
     product_update,
 )
 from catalog.services.skus import (  # noqa: F401
+    sku_count_repair,
     sku_create,
     sku_hard_delete,
-    sku_count_repair,
     sku_restore,
     sku_soft_delete,
     sku_update,

@@ -1,11 +1,15 @@
 """What every catalog write does the same way: check its input, lock the row it changes and
 stamp the history."""
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 
 from catalog.exceptions import InvalidInput, NotFound
+from inventory_site.models import VersionedModel
+from inventory_site.types import Actor
+
+_V = TypeVar("_V", bound=VersionedModel)
 
 # A keyword argument the caller left out (an update that does not change that field).
 UNSET: Any = object()
@@ -32,16 +36,18 @@ def checked_fields(*checks: tuple[Callable[[Any], Any], Any]) -> list[Any]:
     return values
 
 
-def locked_for_write(queryset: models.QuerySet, pk: int, *, expected_version: int | None, if_match: int | None):
+def locked_for_write(
+    queryset: models.QuerySet[_V], pk: int, *, expected_version: int | None, if_match: int | None
+) -> _V:
     """The row `pk` of `queryset`, locked, after the caller's version checks; `NotFound` if absent."""
     model = queryset.model
     try:
         return model.lock_for_write(pk, expected_version=expected_version, if_match=if_match, queryset=queryset)
     except model.DoesNotExist:
-        raise NotFound(f"{model._meta.verbose_name.capitalize()} {pk} not found.") from None
+        raise NotFound(f"{str(model._meta.verbose_name).capitalize()} {pk} not found.") from None
 
 
-def stamp_history(obj: models.Model, user) -> models.Model:
+def stamp_history(obj: _V, user: Actor) -> _V:
     """Record `user` as the author of the history row the next save writes.
 
     Requests set the author through simple_history's middleware; this covers the admin

@@ -17,6 +17,7 @@ from catalog.services.categories import category_move
 from catalog.services.products import product_update
 from catalog.services.skus import sku_update
 from inventory_site.refusals import refusal_sentence
+from inventory_site.types import Actor
 
 _CENT = Decimal("0.01")
 
@@ -35,13 +36,20 @@ class RowChange:
 
 def price_after(price: Decimal, *, amount: Decimal | None = None, percent: Decimal | None = None) -> Decimal:
     """`price` plus `amount`, or plus `percent` per cent of it, rounded half up to the cent."""
-    if (amount is None) == (percent is None):
+    if amount is not None and percent is None:
+        changed = price + amount
+    elif percent is not None and amount is None:
+        changed = price * (1 + percent / 100)
+    else:
         raise ValueError("Give one of amount or percent.")
-    changed = price + amount if amount is not None else price * (1 + percent / 100)
     return changed.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
-def _run(rows: list[tuple[RowChange, Callable[[int | None], object]]], *, versions: dict[int, int] | None,
+# One row's write, given the version the preview showed (None when there was no preview).
+_Write = Callable[[int | None], object]
+
+
+def _run(rows: list[tuple[RowChange, _Write]], *, versions: dict[int, int] | None,
          dry_run: bool) -> list[RowChange]:
     changes = [change for change, _write in rows]
     with transaction.atomic():
@@ -66,29 +74,32 @@ def _run(rows: list[tuple[RowChange, Callable[[int | None], object]]], *, versio
     return changes
 
 
-def products_move(*, product_ids: Iterable[int], category_id: int, user=None, versions: dict[int, int] | None = None,
+def products_move(*, product_ids: Iterable[int], category_id: int, user: Actor = None, versions: dict[int, int] | None = None,
                   dry_run: bool = False) -> list[RowChange]:
     """Move products to the category `category_id` through `product_update`, all or nothing."""
     target = Category.all_objects.filter(pk=category_id).values_list("path", flat=True).first() or "?"
-    rows = []
+    rows: list[tuple[RowChange, _Write]] = []
     for product in Product.objects.filter(pk__in=list(product_ids)).select_related("category").order_by("pk"):
         change = RowChange(pk=product.pk, label=product.name, before=product.category.path, after=target,
                            version=product.version)
-        rows.append((change, lambda expected, pk=product.pk: product_update(
-            product_id=pk, category_id=category_id, user=user, expected_version=expected)))
+
+        def write(expected: int | None, pk: int = product.pk) -> None:
+            product_update(product_id=pk, category_id=category_id, user=user, expected_version=expected)
+
+        rows.append((change, write))
     return _run(rows, versions=versions, dry_run=dry_run)
 
 
 def skus_reprice(*, sku_ids: Iterable[int], amount: Decimal | None = None, percent: Decimal | None = None,
-                 user=None, versions: dict[int, int] | None = None, dry_run: bool = False) -> list[RowChange]:
+                 user: Actor = None, versions: dict[int, int] | None = None, dry_run: bool = False) -> list[RowChange]:
     """Change SKU prices by an amount or a percentage through `sku_update`, all or nothing."""
-    rows = []
+    rows: list[tuple[RowChange, _Write]] = []
     for sku in SKU.objects.filter(pk__in=list(sku_ids)).order_by("pk"):
         new_price = price_after(sku.price, amount=amount, percent=percent)
         change = RowChange(pk=sku.pk, label=sku.sku_code, before=f"{sku.price:.2f}", after=f"{new_price:.2f}",
                            version=sku.version)
 
-        def write(expected, pk=sku.pk, price=new_price):
+        def write(expected: int | None, pk: int = sku.pk, price: Decimal = new_price) -> None:
             price_checked(price)  # the service's rule, first: its refusal then names the new price as text
             sku_update(sku_id=pk, price=price, user=user, expected_version=expected)
 
@@ -96,15 +107,15 @@ def skus_reprice(*, sku_ids: Iterable[int], amount: Decimal | None = None, perce
     return _run(rows, versions=versions, dry_run=dry_run)
 
 
-def categories_move(*, category_ids: Iterable[int], target_id: int, position: str = "last-child", user=None,
+def categories_move(*, category_ids: Iterable[int], target_id: int, position: str = "last-child", user: Actor = None,
                     versions: dict[int, int] | None = None, dry_run: bool = False) -> list[RowChange]:
     """Move categories, each with its subtree, relative to `target_id` through `category_move`
     (into it as the last child, or before/after it), all or nothing; `after` is the new path."""
-    rows = []
+    rows: list[tuple[RowChange, _Write]] = []
     for category in Category.objects.filter(pk__in=list(category_ids)).order_by("tree_id", "lft"):
         change = RowChange(pk=category.pk, label=category.name, before=category.path, after="", version=category.version)
 
-        def write(expected, pk=category.pk, change=change):
+        def write(expected: int | None, pk: int = category.pk, change: RowChange = change) -> None:
             moved = category_move(category_id=pk, target_id=target_id, position=position, user=user,
                                   expected_version=expected)
             change.after = moved.path

@@ -10,8 +10,10 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
+
+from inventory_site.types import Actor
 
 BATCH_SIZE = 5000
 
@@ -26,7 +28,7 @@ class RowWriter:
     """Buffers plain rows of one model and writes them in batches: `COPY` on PostgreSQL
     (no model instances, the fast path for millions of rows), `bulk_create` elsewhere."""
 
-    def __init__(self, model, defaults: dict[str, Any]):
+    def __init__(self, model: type[models.Model], defaults: dict[str, Any]) -> None:
         self.model = model
         self.columns = [f.attname for f in model._meta.concrete_fields]
         self.defaults = defaults
@@ -99,7 +101,7 @@ def copy_cell(value: Any) -> str:
     return str(value)  # int, Decimal, float, UUID
 
 
-def copy_text_rows(model, defaults: dict[str, Any], columns: list[str], chunks: Iterable[list[str]]) -> int:
+def copy_text_rows(model: type[models.Model], defaults: dict[str, Any], columns: list[str], chunks: Iterable[list[str]]) -> int:
     """PostgreSQL: one `COPY` of rows already written as COPY text.
 
     Each line holds the cells of `columns` (each made with `copy_cell`, or known to need no
@@ -123,7 +125,7 @@ def copy_text_rows(model, defaults: dict[str, Any], columns: list[str], chunks: 
     return written
 
 
-def allocate_ids(model, count: int) -> Iterator[int]:
+def allocate_ids(model: type[models.Model], count: int) -> Iterator[int]:
     """`count` fresh primary keys: from the sequence on PostgreSQL; past the largest id elsewhere
     (SQLite writers are serialized, so nobody else takes them meanwhile)."""
     table = model._meta.db_table
@@ -142,7 +144,7 @@ def allocate_ids(model, count: int) -> Iterator[int]:
 HISTORY_COLUMNS = ("history_id", "history_date", "history_type", "history_user", "history_change_reason")
 
 
-def history_rows_insert(model, ids: Iterable[int], *, reason: str, user=None, history_type: str = "+",
+def history_rows_insert(model: type[models.Model], ids: Iterable[int], *, reason: str, user: Actor = None, history_type: str = "+",
                         when: datetime.datetime | None = None) -> int:
     """One django-simple-history row per given row of `model`, copied from its stored values.
 
@@ -151,15 +153,17 @@ def history_rows_insert(model, ids: Iterable[int], *, reason: str, user=None, hi
     ids writes what `save()` would have recorded: "+" (created) or "~" (changed), with
     `reason` as the change reason. Returns the number of history rows written.
     """
-    historical = model.history.model
+    historical = model.history.model  # type: ignore[attr-defined]  # added by simple-history's HistoricalRecords
     tracked = [f for f in historical._meta.concrete_fields if f.name not in HISTORY_COLUMNS]
     quote = connection.ops.quote_name
     target = ", ".join(quote(f.column) for f in tracked)
-    source = ", ".join(quote(model._meta.get_field(f.name).column) for f in tracked)
+    # The stubs allow a reverse relation or no column here; a tracked field is a concrete column.
+    source = ", ".join(quote(model._meta.get_field(f.name).column) for f in tracked)  # type: ignore[union-attr,arg-type]
     history_columns = ", ".join(quote(historical._meta.get_field(name).column) for name in HISTORY_COLUMNS[1:])
-    when = connection.ops.adapt_datetimefield_value(when or timezone.now())
+    stamp = connection.ops.adapt_datetimefield_value(when or timezone.now())
     user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     ids = list(ids)
+    pk_column: str = model._meta.pk.column  # type: ignore[assignment]  # a table's pk has a column
     written = 0
     with connection.cursor() as cursor:
         for start in range(0, len(ids), BATCH_SIZE):
@@ -168,8 +172,8 @@ def history_rows_insert(model, ids: Iterable[int], *, reason: str, user=None, hi
             cursor.execute(
                 f"INSERT INTO {quote(historical._meta.db_table)} ({target}, {history_columns}) "
                 f"SELECT {source}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
-                f"WHERE {quote(model._meta.pk.column)} IN ({marks})",
-                [when, history_type, user_id, reason, *batch],
+                f"WHERE {quote(pk_column)} IN ({marks})",
+                [stamp, history_type, user_id, reason, *batch],
             )
             written += cursor.rowcount
     return written

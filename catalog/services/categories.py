@@ -1,5 +1,8 @@
 """Writes to the category tree. Every one of them holds the tree lock (`category_tree_lock`)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
@@ -8,8 +11,14 @@ from django.utils.text import slugify
 from catalog.events import emit_category
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, InvalidMove, ParentDeleted
 from catalog.models import Category, Product
-from catalog.rules import CATEGORY_DESCRIPTION_MAX_LENGTH, attributes_checked, category_name_checked, description_checked
+from catalog.rules import (
+    CATEGORY_DESCRIPTION_MAX_LENGTH,
+    attributes_checked,
+    category_name_checked,
+    description_checked,
+)
 from catalog.services.base import UNSET, checked_fields, locked_for_write, stamp_history
+from inventory_site.types import Actor
 from inventory_site.validators import PATH_SEPARATOR
 
 # Any constant unique to this lock: the tree is one resource for every category write.
@@ -18,11 +27,11 @@ POSITIONS = ("first-child", "last-child", "left", "right")
 _UNSET = UNSET
 
 
-def _category_description_checked(value):
+def _category_description_checked(value: Any) -> str:
     return description_checked(value, CATEGORY_DESCRIPTION_MAX_LENGTH)
 
 
-def _checked(name, description, attributes) -> list:
+def _checked(name: Any, description: Any, attributes: Any) -> list[Any]:
     return checked_fields(
         (category_name_checked, name), (_category_description_checked, description), (attributes_checked, attributes),
     )
@@ -73,7 +82,7 @@ def _check_sibling_name(name: str, parent_id: int | None, *, exclude_pk: int | N
         raise _name_taken(name, parent_id)
 
 
-def _saved(write, category: Category) -> None:
+def _saved(write: Callable[[], object], category: Category) -> None:
     """Run a tree write in a savepoint; a lost race on the sibling-name constraint is `Duplicate`."""
     try:
         with transaction.atomic():
@@ -108,7 +117,7 @@ def category_create(
     parent_id: int | None = None,
     description: str = "",
     attributes: dict | None = None,
-    user=None,
+    user: Actor = None,
 ) -> Category:
     """Create a category under `parent_id` (a root when None), in name order among its siblings."""
     name, description, attributes = _checked(name, description, attributes)
@@ -137,7 +146,7 @@ def category_update(
     description: str = _UNSET,
     parent_id: int | None = _UNSET,
     attributes: dict = _UNSET,
-    user=None,
+    user: Actor = None,
     expected_version: int | None = None,
     if_match: int | None = None,
 ) -> Category:
@@ -177,7 +186,7 @@ def category_move(
     category_id: int,
     target_id: int,
     position: str = "last-child",
-    user=None,
+    user: Actor = None,
     expected_version: int | None = None,
     if_match: int | None = None,
 ) -> Category:
@@ -205,7 +214,7 @@ def category_move(
 
 @transaction.atomic
 def category_soft_delete(
-    *, category_id: int, user=None, expected_version: int | None = None, if_match: int | None = None
+    *, category_id: int, user: Actor = None, expected_version: int | None = None, if_match: int | None = None
 ) -> Category:
     """Hide a category. Refused while it has non-deleted children or products."""
     category_tree_lock()
@@ -226,7 +235,7 @@ def category_soft_delete(
 
 @transaction.atomic
 def category_restore(
-    *, category_id: int, user=None, expected_version: int | None = None, if_match: int | None = None
+    *, category_id: int, user: Actor = None, expected_version: int | None = None, if_match: int | None = None
 ) -> Category:
     """Bring back a soft-deleted category; its parent must be active and its name free."""
     category_tree_lock()
@@ -244,7 +253,7 @@ def category_restore(
 
 
 @transaction.atomic
-def category_hard_delete(*, category_id: int, user=None, if_match: int | None = None) -> None:
+def category_hard_delete(*, category_id: int, user: Actor = None, if_match: int | None = None) -> None:
     """Remove a category for good. Refused while any subcategory or product (even a deleted one) refers to it."""
     category_tree_lock()
     category = locked_for_write(Category.all_objects.all(), category_id, expected_version=None, if_match=if_match)

@@ -1,5 +1,7 @@
 """Writes to products; a cascading delete and a restore carry the product's SKUs along."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
@@ -10,12 +12,13 @@ from catalog.models import SKU, Category, Product
 from catalog.rules import PRODUCT_DESCRIPTION_MAX_LENGTH, attributes_checked, description_checked, product_name_checked
 from catalog.services.base import UNSET, checked_fields, locked_for_write, stamp_history
 from catalog.signals import skus_hiding
+from inventory_site.types import Actor
 
 _UNSET = UNSET
 UNIQUE_NAME_CONSTRAINT = "product_unique_active_name_in_category"
 
 
-def _product_description_checked(value):
+def _product_description_checked(value: Any) -> str:
     return description_checked(value, PRODUCT_DESCRIPTION_MAX_LENGTH)
 
 
@@ -57,7 +60,7 @@ def _category_for_product(category_id: int) -> Category:
 
 @transaction.atomic
 def product_create(
-    *, name: str, category_id: int, description: str = "", attributes: dict | None = None, user=None
+    *, name: str, category_id: int, description: str = "", attributes: dict | None = None, user: Actor = None
 ) -> Product:
     """Create a product in an active category; its name must be free there (any case)."""
     name, description, attributes = checked_fields(
@@ -86,7 +89,7 @@ def product_update(
     description: str = _UNSET,
     category_id: int = _UNSET,
     attributes: dict = _UNSET,
-    user=None,
+    user: Actor = None,
     expected_version: int | None = None,
     if_match: int | None = None,
 ) -> Product:
@@ -116,7 +119,7 @@ def product_soft_delete(
     *,
     product_id: int,
     cascade: bool = False,
-    user=None,
+    user: Actor = None,
     expected_version: int | None = None,
     if_match: int | None = None,
 ) -> Product:
@@ -144,7 +147,7 @@ def product_soft_delete(
 
 @transaction.atomic
 def product_restore(
-    *, product_id: int, user=None, expected_version: int | None = None, if_match: int | None = None
+    *, product_id: int, user: Actor = None, expected_version: int | None = None, if_match: int | None = None
 ) -> Product:
     """Bring back a product and the SKUs that were deleted together with it."""
     product = locked_for_write(
@@ -169,7 +172,7 @@ def product_restore(
 
 
 @transaction.atomic
-def product_hard_delete(*, product_id: int, user=None, if_match: int | None = None) -> None:
+def product_hard_delete(*, product_id: int, user: Actor = None, if_match: int | None = None) -> None:
     """Remove a product for good. Refused while any SKU (even a deleted one) belongs to it."""
     product = locked_for_write(Product.all_objects.all(), product_id, expected_version=None, if_match=if_match)
     skus = SKU.all_objects.filter(product_id=product.pk).count()

@@ -10,6 +10,7 @@ from catalog.models import SKU, Product
 from catalog.rules import attributes_checked, backorder_policy_checked, price_checked, sku_code_checked
 from catalog.services.base import UNSET, checked_fields, locked_for_write, stamp_history
 from catalog.signals import skus_hiding
+from inventory_site.types import Actor
 
 _UNSET = UNSET
 
@@ -59,7 +60,7 @@ def sku_create(
     price: Decimal,
     attributes: dict | None = None,
     backorder_policy: str | None = None,
-    user=None,
+    user: Actor = None,
 ) -> SKU:
     """Create a SKU of an active product."""
     sku_code, price, attributes, backorder_policy = checked_fields(
@@ -85,7 +86,7 @@ def sku_update(
     price: Decimal = _UNSET,
     attributes: dict = _UNSET,
     backorder_policy: str = _UNSET,
-    user=None,
+    user: Actor = None,
     expected_version: int | None = None,
     if_match: int | None = None,
 ) -> SKU:
@@ -115,7 +116,7 @@ def sku_update(
 
 @transaction.atomic
 def sku_soft_delete(
-    *, sku_id: int, user=None, expected_version: int | None = None, if_match: int | None = None
+    *, sku_id: int, user: Actor = None, expected_version: int | None = None, if_match: int | None = None
 ) -> SKU:
     """Hide a SKU (its code stays taken), unless a receiver of `skus_hiding` refuses."""
     sku = locked_for_write(SKU.objects.all(), sku_id, expected_version=expected_version, if_match=if_match)
@@ -129,7 +130,7 @@ def sku_soft_delete(
 
 @transaction.atomic
 def sku_restore(
-    *, sku_id: int, user=None, expected_version: int | None = None, if_match: int | None = None
+    *, sku_id: int, user: Actor = None, expected_version: int | None = None, if_match: int | None = None
 ) -> SKU:
     """Bring back a soft-deleted SKU; its product must be active."""
     sku = locked_for_write(SKU.all_objects.filter(is_deleted=True), sku_id, expected_version=expected_version, if_match=if_match)
@@ -144,7 +145,7 @@ def sku_restore(
 
 
 @transaction.atomic
-def sku_hard_delete(*, sku_id: int, user=None, if_match: int | None = None) -> None:
+def sku_hard_delete(*, sku_id: int, user: Actor = None, if_match: int | None = None) -> None:
     """Remove a SKU for good. Refused while stock levels, movements or reservations refer to it."""
     sku = locked_for_write(SKU.all_objects.all(), sku_id, expected_version=None, if_match=if_match)
     stamp_history(sku, user)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from events.exceptions import UnsafeWebhookURL
@@ -44,7 +44,7 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=base * settings.WEBHOOK_BACKOFF_SCALE * random.uniform(1 - JITTER, 1 + JITTER))
 
 
-def _earlier_pending():
+def _earlier_pending() -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(
         subscription_id=OuterRef("subscription_id"), aggregate=OuterRef("aggregate"),
         position__lt=OuterRef("position"), status=WebhookDelivery.Status.PENDING,
@@ -120,7 +120,8 @@ def _record_failure(delivery: WebhookDelivery, answer: Answer, now: datetime.dat
         delivery.status = WebhookDelivery.Status.FAILED
         subscriptions.update(is_active=False, deactivated_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC.")
         return
-    if now - delivery.first_attempt_at >= GIVE_UP_AFTER:
+    # `_attempt` set `first_attempt_at` before this failure was recorded.
+    if delivery.first_attempt_at is not None and now - delivery.first_attempt_at >= GIVE_UP_AFTER:
         delivery.status = WebhookDelivery.Status.FAILED
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)

@@ -47,7 +47,8 @@ def events_sequence(*, limit: int = BATCH_SIZE) -> Sequenced:
     subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
     deliveries = [
         WebhookDelivery(subscription_id=subscription.pk, event_id=event.pk, aggregate=event.aggregate,
-                        position=event.position, next_attempt_at=event.created_at)
+                        position=event.position,  # type: ignore[misc]  # numbered just above
+                        next_attempt_at=event.created_at)
         for event in events
         for subscription in subscriptions
         if (event.subscription_id == subscription.pk if event.subscription_id else subscription.wants(event.type))

@@ -1,5 +1,6 @@
 """Webhook subscriptions: create, change, delete, rotate the secret, ping."""
 import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from events.services.sequence import lock_sequencer
 from events.signing import generate_secret
 from events.url_policy import webhook_target
 from inventory_site.exceptions import InvalidInput
+from inventory_site.types import Actor
 
 ROTATION_OVERLAP = datetime.timedelta(hours=24)
 PING = "webhook.ping"
@@ -22,7 +24,7 @@ def _check(url: str) -> None:
 
 @transaction.atomic
 def webhook_create(*, url: str, events: list[str], description: str = "", is_active: bool = True,
-                   secret: str | None = None, user=None) -> WebhookSubscription:
+                   secret: str | None = None, user: Actor = None) -> WebhookSubscription:
     """A new subscription; the secret is generated when not given."""
     _check(url)
     event_patterns_check(events)
@@ -33,7 +35,7 @@ def webhook_create(*, url: str, events: list[str], description: str = "", is_act
 
 @transaction.atomic
 def webhook_update(*, subscription: WebhookSubscription, expected_version: int | None = None,
-                   if_match: int | None = None, user=None, **changes) -> WebhookSubscription:
+                   if_match: int | None = None, user: Actor = None, **changes: Any) -> WebhookSubscription:
     """Change url, events, description, is_active or secret; activating clears the failure state."""
     subscription = WebhookSubscription.lock_for_write(subscription.pk, expected_version=expected_version, if_match=if_match)
     if "url" in changes:
@@ -53,7 +55,7 @@ def webhook_update(*, subscription: WebhookSubscription, expected_version: int |
 
 @transaction.atomic
 def webhook_delete(*, subscription: WebhookSubscription, expected_version: int | None = None,
-                   if_match: int | None = None, user=None) -> None:
+                   if_match: int | None = None, user: Actor = None) -> None:
     """Remove a subscription with its delivery log."""
     # The sequencer's lock first: a sequencer running now could otherwise add deliveries for
     # this subscription after the cascade collected them (a foreign key error at commit).
@@ -63,7 +65,7 @@ def webhook_delete(*, subscription: WebhookSubscription, expected_version: int |
 
 
 @transaction.atomic
-def webhook_rotate_secret(*, subscription: WebhookSubscription, user=None) -> WebhookSubscription:
+def webhook_rotate_secret(*, subscription: WebhookSubscription, user: Actor = None) -> WebhookSubscription:
     """A new secret; deliveries are signed with the old one too for the next 24 hours."""
     subscription = WebhookSubscription.lock_for_write(subscription.pk)
     subscription.previous_secret = subscription.secret
@@ -74,7 +76,7 @@ def webhook_rotate_secret(*, subscription: WebhookSubscription, user=None) -> We
 
 
 @transaction.atomic
-def webhook_ping(*, subscription: WebhookSubscription, user=None) -> Event:
+def webhook_ping(*, subscription: WebhookSubscription, user: Actor = None) -> Event:
     """Queue a `webhook.ping` event for this subscription only."""
     subscription = WebhookSubscription.lock_for_write(subscription.pk)
     if not subscription.is_active:

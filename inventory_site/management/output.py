@@ -1,6 +1,13 @@
 """Output helpers for management commands that write reports to stdout."""
 import os
-from typing import IO
+from typing import IO, TextIO
+
+from django.core.management.base import OutputWrapper
+
+
+def raw_stream(wrapper: OutputWrapper) -> TextIO:
+    """The stream a command's `stdout`/`stderr` wraps, for writers that bypass its line endings (csv)."""
+    return wrapper._out  # type: ignore[return-value]  # the stubs type every unknown attribute as a callable
 
 
 def discard_after_broken_pipe(output: IO[str]) -> None:

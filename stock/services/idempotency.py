@@ -5,7 +5,8 @@ runs, so two concurrent requests with one key cannot both run: the second sees t
 row without a response and is told the key is in use.
 """
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -13,6 +14,9 @@ from django.utils import timezone
 
 from stock.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
 from stock.models import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # A claim this old without a response belongs to a request that died (a killed worker).
 ABANDONED_AFTER = timedelta(minutes=10)
@@ -31,7 +35,7 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def idempotency_begin(*, user, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
+def idempotency_begin(*, user: "User", key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
     """Claim `key` for `user`.
 
     Returns `(record, True)` when the caller must run the request (and later call
@@ -63,7 +67,7 @@ def idempotency_begin(*, user, key: str, fingerprint: str) -> tuple[IdempotencyR
     raise IdempotencyKeyInUse()
 
 
-def _claim_is_dead(claim: IdempotencyRecord, now) -> bool:
+def _claim_is_dead(claim: IdempotencyRecord, now: datetime) -> bool:
     if claim.created_at < now - ABANDONED_AFTER:
         return True
     if claim.created_at >= now - TAKE_OVER_AFTER or not connection.features.has_select_for_update_nowait:
@@ -81,7 +85,7 @@ def idempotency_hold(*, record: IdempotencyRecord) -> None:
     list(IdempotencyRecord.objects.select_for_update().filter(pk=record.pk))
 
 
-def idempotency_complete(*, record: IdempotencyRecord, status: int, body) -> None:
+def idempotency_complete(*, record: IdempotencyRecord, status: int, body: Any) -> None:
     """Store the response to replay for this key."""
     IdempotencyRecord.objects.filter(pk=record.pk).update(response_status=status, response_body=body)
     record.response_status, record.response_body = status, body

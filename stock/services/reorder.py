@@ -3,6 +3,7 @@ import secrets
 
 from django.utils import timezone
 
+from inventory_site.types import Actor
 from stock.exceptions import InvalidInput
 from stock.models import InboundShipment, Warehouse
 from stock.selectors_reorder import reorder_suggestions
@@ -12,7 +13,7 @@ from stock.services.ledger import MAX_QUANTITY
 
 def reorder_drafts_create(
     *, supplier: str, warehouse: Warehouse, level_ids: list[int] | None = None, reference: str | None = None,
-    note: str = "", user=None,
+    note: str = "", user: Actor = None,
 ) -> InboundShipment:
     """One draft shipment to `warehouse` of its reorder suggestions (all, or those of `level_ids`),
     each line the suggested quantity. `InvalidInput` for a level that is not a suggestion of

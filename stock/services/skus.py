@@ -5,10 +5,13 @@ The catalog knows nothing of stock; `stock` builds on it: the create service wra
 catalog's, and the delete rule answers the catalog's `skus_hiding` signal (connected in
 `StockConfig.ready`), so every face that hides SKUs meets it.
 """
+from typing import Any
+
 from django.db import transaction
 
 from catalog import services as catalog_services
 from catalog.models import SKU
+from inventory_site.types import Actor
 from stock.exceptions import HasReservedStock
 from stock.models import StockLevel
 from stock.selectors import with_effective_quantities
@@ -31,7 +34,7 @@ def skus_with_reserved_stock(sku_ids: list[int]) -> list[str]:
     return sorted({code for code, reserved in levels if reserved > 0})
 
 
-def skus_hiding_refuse_reserved(*, sku_ids: list[int], **kwargs) -> None:
+def skus_hiding_refuse_reserved(*, sku_ids: list[int], **kwargs: Any) -> None:
     """Receiver of `catalog.signals.skus_hiding`: `HasReservedStock` while any of them holds reserved stock."""
     reserved_codes = skus_with_reserved_stock(sku_ids)
     if reserved_codes:
@@ -39,7 +42,7 @@ def skus_hiding_refuse_reserved(*, sku_ids: list[int], **kwargs) -> None:
 
 
 @transaction.atomic
-def sku_create_with_stock(*, inventory_count: int = 0, user=None, **fields) -> SKU:
+def sku_create_with_stock(*, inventory_count: int = 0, user: Actor = None, **fields: Any) -> SKU:
     """`catalog.services.sku_create`, then `inventory_count` units received into the default
     warehouse as a `receipt` movement, in the same transaction."""
     quantity_check(inventory_count, field="inventory_count")

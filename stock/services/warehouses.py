@@ -1,27 +1,39 @@
 """Warehouse writes: create, update (including switching the default), soft/hard delete, restore."""
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from inventory_site.exceptions import DomainError
+from inventory_site.types import Actor
 from inventory_site.validators import validate_name
 from stock.exceptions import Duplicate, HasDependents, InvalidInput
 from stock.models import (
-    WAREHOUSE_CODE_VALIDATOR, InboundShipment, ReservationLine, StockLevel, StockMovement, Warehouse,
+    WAREHOUSE_CODE_VALIDATOR,
+    InboundShipment,
+    ReservationLine,
+    StockLevel,
+    StockMovement,
+    Warehouse,
 )
 from stock.selectors import levels_holding_stock
 from stock.services.ledger import lock_levels_of, quantity_check
 
-NAME_MAX_LENGTH = Warehouse._meta.get_field("name").max_length
+# A CharField's max_length is set (the stubs allow None, and a reverse relation).
+NAME_MAX_LENGTH: int = Warehouse._meta.get_field("name").max_length  # type: ignore[assignment]
 
 
 def _code_taken(code: str, *, exclude_pk: int | None = None) -> bool:
-    return Warehouse.all_objects.filter(code=code.upper()).exclude(pk=exclude_pk).exists()
+    taken = Warehouse.all_objects.filter(code=code.upper())
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    return taken.exists()
 
 
-def _checked(fields: dict) -> dict:
+def _checked(fields: dict[str, Any]) -> dict[str, Any]:
     """`code` upper-cased and checked (1-20 of A-Z 0-9 _ -), `name` checked (1-100 characters, not
     blank, no control characters); `InvalidInput` naming every bad field."""
-    errors = {}
+    errors: dict[str, Any] = {}
     if "code" in fields:
         code = fields["code"].upper() if isinstance(fields["code"], str) else fields["code"]
         try:
@@ -35,7 +47,7 @@ def _checked(fields: dict) -> dict:
         try:
             quantity_check(fields["priority"], field="priority")
         except InvalidInput as exc:
-            errors.update(exc.errors)
+            errors.update(exc.errors or {})
     if "name" in fields:
         try:
             validate_name(fields["name"])
@@ -52,8 +64,11 @@ def _duplicate(code: str) -> Duplicate:
     return Duplicate(f"Warehouse code {code!r} is already taken.", errors={"code": ["A warehouse with this code already exists."]})
 
 
-def _unset_default(*, keep_pk: int | None, user=None) -> None:
-    for old in Warehouse.all_objects.select_for_update().filter(is_default=True).exclude(pk=keep_pk).order_by("pk"):
+def _unset_default(*, keep_pk: int | None, user: Actor = None) -> None:
+    defaults = Warehouse.all_objects.select_for_update().filter(is_default=True)
+    if keep_pk is not None:
+        defaults = defaults.exclude(pk=keep_pk)
+    for old in defaults.order_by("pk"):
         old.is_default = False
         old._history_user = user
         old.save(update_fields=["is_default"])
@@ -61,7 +76,7 @@ def _unset_default(*, keep_pk: int | None, user=None) -> None:
 
 @transaction.atomic
 def warehouse_create(
-    *, code: str, name: str, is_active: bool = True, is_default: bool = False, priority: int = 100, user=None,
+    *, code: str, name: str, is_active: bool = True, is_default: bool = False, priority: int = 100, user: Actor = None,
 ) -> Warehouse:
     """A new warehouse; `code` is stored upper case and must be unused (deleted ones included).
     `priority`: where reservations that name no warehouse try it (lower first)."""
@@ -84,7 +99,7 @@ def warehouse_create(
 @transaction.atomic
 def warehouse_update(
     *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None,
-    user=None, **changes,
+    user: Actor = None, **changes: Any,
 ) -> Warehouse:
     """Change `code`, `name`, `is_active`, `is_default` or `priority`; making it the default unsets the old one.
 
@@ -118,7 +133,7 @@ def warehouse_update(
     return warehouse
 
 
-def _holding_stock(warehouse: Warehouse) -> dict | None:
+def _holding_stock(warehouse: Warehouse) -> dict[str, int] | None:
     held = levels_holding_stock(StockLevel.objects.filter(warehouse=warehouse)).count()
     return {"stock_levels": held} if held else None
 
@@ -140,7 +155,7 @@ def warehouse_hard_delete_refusal(warehouse: Warehouse) -> DomainError | None:
     return None
 
 
-def warehouse_delete_for_good(warehouse: Warehouse, *, user=None) -> int:
+def warehouse_delete_for_good(warehouse: Warehouse, *, user: Actor = None) -> int:
     """Delete a locked warehouse that `warehouse_hard_delete_refusal` allows, with its empty
     levels; returns how many levels went."""
     lock_levels_of(StockLevel.objects.filter(warehouse=warehouse))
@@ -152,7 +167,7 @@ def warehouse_delete_for_good(warehouse: Warehouse, *, user=None) -> int:
 
 @transaction.atomic
 def warehouse_soft_delete(
-    *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None, user=None
+    *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None, user: Actor = None
 ) -> Warehouse:
     """Hide a warehouse. Refused while it holds stock or is the default."""
     warehouse = Warehouse.lock_for_write(
@@ -175,7 +190,7 @@ def warehouse_soft_delete(
 
 @transaction.atomic
 def warehouse_restore(
-    *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None, user=None
+    *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None, user: Actor = None
 ) -> Warehouse:
     """Bring back a soft-deleted warehouse."""
     warehouse = Warehouse.lock_for_write(
@@ -190,7 +205,7 @@ def warehouse_restore(
 
 
 @transaction.atomic
-def warehouse_hard_delete(*, warehouse: Warehouse, user=None) -> None:
+def warehouse_hard_delete(*, warehouse: Warehouse, user: Actor = None) -> None:
     """Remove a warehouse for good (see `warehouse_hard_delete_refusal`)."""
     warehouse = Warehouse.lock_for_write(warehouse.pk, queryset=Warehouse.all_objects.all())
     if (refusal := warehouse_hard_delete_refusal(warehouse)) is not None:

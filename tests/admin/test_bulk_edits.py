@@ -132,6 +132,7 @@ class TestAdmin:
 
     def test_a_viewer_has_no_bulk_actions(self, client, catalog):
         from django.contrib.auth.models import Permission
+
         from tests.factories import UserFactory
 
         viewer = UserFactory(username="viewer", is_staff=True)

@@ -36,7 +36,10 @@ class TestTransfer:
             "sku_code": "phone-x-red", "from_warehouse": main_warehouse.pk, "to_warehouse": east.pk,
             "quantity": 5, "reference": "T-9",
         }, follow=True)
-        assert "Transferred 5 × PHONE-X-RED from Main warehouse to East depot (T-9). Now 7 on hand at Main warehouse, 5 at East depot." in text_of(response)
+        assert (
+            "Transferred 5 × PHONE-X-RED from Main warehouse to East depot (T-9). "
+            "Now 7 on hand at Main warehouse, 5 at East depot."
+        ) in text_of(response)
         assert (on_hand(catalog["red"], main_warehouse), on_hand(catalog["red"], east)) == (7, 5)
         assert sorted(StockMovement.objects.filter(reference="T-9").values_list("reason", "delta")) == [
             ("transfer_in", 5), ("transfer_out", -5)]
@@ -48,7 +51,10 @@ class TestTransfer:
             "sku_code": "PHONE-X-RED", "from_warehouse": main_warehouse.pk, "to_warehouse": east.pk, "quantity": 50,
         })
         assert response.status_code == 200
-        assert "Not transferred (PHONE-X-RED from Main warehouse): Not enough stock available (12 available, 50 requested)." in text_of(response)
+        assert (
+            "Not transferred (PHONE-X-RED from Main warehouse): "
+            "Not enough stock available (12 available, 50 requested)."
+        ) in text_of(response)
         assert StockMovement.objects.count() == before
 
     def test_same_warehouse_and_permission(self, client, staff_client, catalog, main_warehouse):

@@ -268,6 +268,7 @@ def test_import_screen_has_csv_chosen_and_a_template(staff_client, catalog, mode
 
 def test_the_template_needs_the_import_permission(client, catalog):
     from django.contrib.auth.models import Permission
+
     from tests.factories import UserFactory
 
     viewer = UserFactory(username="viewer", is_staff=True)

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -19,6 +20,7 @@ CHROMIUM_ARGS = [
 # test run does not dirty the working tree; otherwise they go to a temporary directory.
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "browser-pass-123"
+WIDTH = 1280
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +54,21 @@ def admin_user(transactional_db):
     # Transactional tests start from flushed tables: bring back what the migrations seed.
     Warehouse.objects.get_or_create(code="MAIN", defaults={"name": "Main warehouse", "is_default": True})
     return get_user_model().objects.create_superuser("admin", "admin@example.com", PASSWORD)
+
+
+@pytest.fixture
+def demo(admin_user):
+    call_command("load_demo_data", skus=60, seed=7, verbosity=0)
+
+
+@pytest.fixture
+def page(chromium, live_server, admin_user, demo):
+    context = chromium.new_context(viewport={"width": WIDTH, "height": 900}, base_url=live_server.url)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    login(page)
+    yield page
+    context.close()
 
 
 @pytest.fixture

@@ -153,11 +153,11 @@ def test_import_with_one_bad_row_imports_nothing(new_page):
     page = new_page()
     page.goto("/admin/catalog/sku/import/")
     csv = (
-        "sku_code,category_path,product,price,attributes\n"
-        "PHONE-X-GREEN,Phones,Phone X,499.00,\n"
-        "PHONE-X-GOLD,Phones,Phone X,free,\n"
-        'PHONE-X-PINK,Phones,Phone X,459.00,"{""color"": ""pink""}"\n'
-    ).encode()
+        b"sku_code,category_path,product,price,attributes\n"
+        b"PHONE-X-GREEN,Phones,Phone X,499.00,\n"
+        b"PHONE-X-GOLD,Phones,Phone X,free,\n"
+        b'PHONE-X-PINK,Phones,Phone X,459.00,"{""color"": ""pink""}"\n'
+    )
     page.set_input_files("#id_import_file", {"name": "skus.csv", "mimeType": "text/csv", "buffer": csv})
     page.select_option("#id_format", label="csv")
     page.click("input[type=submit]")

@@ -1,29 +1,12 @@
 """The back office at 1,280 px in a real browser: dashboard and charts, stock by warehouse,
 the clerk's transfer and count upload, readable ledger and reservations, the 403 page."""
 import pytest
-from django.core.management import call_command
 
-from tests.browser.conftest import PASSWORD, login, screenshot
+from tests.browser.conftest import PASSWORD, WIDTH, login, screenshot
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),
 ]
-WIDTH = 1280
-
-
-@pytest.fixture
-def demo(admin_user):
-    call_command("load_demo_data", skus=60, seed=7, verbosity=0)
-
-
-@pytest.fixture
-def page(chromium, live_server, admin_user, demo):
-    context = chromium.new_context(viewport={"width": WIDTH, "height": 900}, base_url=live_server.url)
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    login(page)
-    yield page
-    context.close()
 
 
 def fits(page) -> bool:
@@ -148,7 +131,11 @@ def test_count_upload_preview_then_confirm(page, tmp_path):
 
 
 def last_column_right(page) -> float:
-    return page.evaluate("Math.max(...[...document.querySelectorAll('#result_list thead th')].map(th => th.getBoundingClientRect().right)) - document.querySelector('#changelist .results').getBoundingClientRect().right")
+    return page.evaluate(
+        "Math.max(...[...document.querySelectorAll('#result_list thead th')]"
+        ".map(th => th.getBoundingClientRect().right))"
+        " - document.querySelector('#changelist .results').getBoundingClientRect().right"
+    )
 
 
 def backordered_reservation():

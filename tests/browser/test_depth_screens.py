@@ -4,7 +4,7 @@ made into a draft, and the ledger naming the states."""
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_backoffice import WIDTH, demo, fits, last_column_right, page  # noqa: F401  (fixtures)
+from tests.browser.test_backoffice import fits, last_column_right
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tests.browser.conftest import drag_row_onto, pick, screenshot
-from tests.browser.test_backoffice import WIDTH, demo, fits, page  # noqa: F401  (fixtures)
+from tests.browser.test_backoffice import fits
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),

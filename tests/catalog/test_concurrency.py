@@ -62,7 +62,7 @@ def assert_tree_sound():
     Category.all_objects.rebuild()
     # rebuild orders siblings by name; compare the shape (sizes and levels), which must not change
     after = [row[2:] for row in tree_snapshot()]
-    assert [(r - l, lv) for l, r, lv in before] == [(r - l, lv) for l, r, lv in after]
+    assert [(r - lft, lv) for lft, r, lv in before] == [(r - lft, lv) for lft, r, lv in after]
 
 
 def test_concurrent_inserts_and_moves_keep_the_tree_sound():

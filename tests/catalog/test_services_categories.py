@@ -189,7 +189,8 @@ def test_hard_delete_refused_while_anything_refers_to_it():
 
 def test_hard_delete_closes_the_gap():
     root = CategoryFactory(name="Root")
-    a, b = CategoryFactory(name="A", parent=root), CategoryFactory(name="B", parent=root)
+    a = CategoryFactory(name="A", parent=root)
+    CategoryFactory(name="B", parent=root)
     services.category_hard_delete(category_id=a.pk)
     assert_tree_sound()
     assert Category.all_objects.get(pk=root.pk).rght == 4

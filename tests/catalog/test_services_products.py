@@ -3,8 +3,8 @@ import pytest
 
 from catalog import services
 from catalog.exceptions import HasDependents, InvalidInput, NotFound, ParentDeleted
-from stock.exceptions import HasReservedStock
 from catalog.models import SKU, Product
+from stock.exceptions import HasReservedStock
 from stock.models import StockLevel, Warehouse
 from tests.catalog.factories import CategoryFactory, ProductFactory, SKUFactory
 

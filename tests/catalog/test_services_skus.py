@@ -5,8 +5,8 @@ import pytest
 
 from catalog import services
 from catalog.exceptions import Duplicate, HasDependents, InvalidInput, ParentDeleted
-from stock.exceptions import HasReservedStock
 from catalog.models import SKU
+from stock.exceptions import HasReservedStock
 from stock.models import StockLevel, StockMovement, Warehouse
 from tests.catalog.factories import ProductFactory, SKUFactory
 

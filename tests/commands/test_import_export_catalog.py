@@ -28,8 +28,10 @@ def write(tmp_path: Path, text: str, name: str = "catalog.csv") -> str:
 @pytest.fixture
 def sheet(tmp_path) -> str:
     return write(tmp_path, HEADER + (
-        'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-M,19.99,"{""color"": ""red"", ""size"": ""M""}"\n'
-        'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-L,19.99,"{""color"": ""red"", ""size"": ""L""}"\n'
+        'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-M,19.99,'
+        '"{""color"": ""red"", ""size"": ""M""}"\n'
+        'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-L,19.99,'
+        '"{""color"": ""red"", ""size"": ""L""}"\n'
         "Clothing/Women,Summer Dress,,DRESS-1,49.5,\n"
         "Electronics/Audio,Studio Headphones,,HP-1,120,{}\n"
     ))
@@ -520,8 +522,9 @@ def test_a_huge_or_too_precise_price_is_a_row_error(tmp_path, db, cell, says):
 
 def test_a_huge_number_in_a_json_file_is_a_row_error(tmp_path, db):
     path = tmp_path / "c.json"
-    path.write_text('[{"category_path": "A", "product_name": "P", "sku_code": "S-1", "price": %s,'
-                    ' "attributes": {"n": %s}}]' % ("9" * 5001, "9" * 5001), encoding="utf-8")
+    huge = "9" * 5001
+    path.write_text('[{"category_path": "A", "product_name": "P", "sku_code": "S-1", "price": ' + huge + ','
+                    ' "attributes": {"n": ' + huge + '}}]', encoding="utf-8")
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 invalid row"):
         call_command("import_catalog", str(path), stdout=io.StringIO(), stderr=err)

@@ -48,7 +48,10 @@ def test_table_lists_low_levels_furthest_below_first(run, levels):
 def test_csv(run, levels):
     output = run("low_stock_report", "--format", "csv")
 
-    assert output.out.splitlines()[0] == "warehouse,sku_code,product,on_hand,reserved,damaged,quality_control,safety_stock,available,incoming,backordered,threshold,shortfall"
+    assert output.out.splitlines()[0] == (
+        "warehouse,sku_code,product,on_hand,reserved,damaged,quality_control,safety_stock,available,incoming,"
+        "backordered,threshold,shortfall"
+    )
     assert output.out.splitlines()[1].startswith("MAIN,LOW-1,")
     assert output.out.splitlines()[1].endswith(",1,0,0,0,0,1,0,0,10,9")
     assert len(output.out.splitlines()) == 4

@@ -71,9 +71,12 @@ def test_catalog_writes_through_the_api_emit_their_events(api, catalog):
 def test_stock_adjustments_emit_level_changes_and_crossings(api, catalog, main):
     start = _last_id()
     sku_code = catalog["sku"]["sku_code"]
-    adjust = lambda delta: api.post("/api/v1/stock/adjustments/", {  # noqa: E731
-        "sku_code": sku_code, "delta": delta, "reason": "receipt" if delta > 0 else "damage", "reference": "PO-7"},
-        format="json")
+
+    def adjust(delta):
+        return api.post("/api/v1/stock/adjustments/", {
+            "sku_code": sku_code, "delta": delta, "reason": "receipt" if delta > 0 else "damage", "reference": "PO-7"},
+            format="json")
+
     assert adjust(5).status_code == 201
     level = StockLevel.objects.get()
     api.patch(f"/api/v1/stock/levels/{level.pk}/", {"low_stock_threshold": 2}, format="json")
@@ -99,7 +102,10 @@ def test_reservations_emit_their_status_changes_and_levels(api, catalog, main):
     sku_code = catalog["sku"]["sku_code"]
     api.post("/api/v1/stock/adjustments/", {"sku_code": sku_code, "delta": 5, "reason": "receipt"}, format="json")
     start = _last_id()
-    body = lambda ref: {"reference": ref, "lines": [{"sku_code": sku_code, "quantity": 2}]}  # noqa: E731
+
+    def body(ref):
+        return {"reference": ref, "lines": [{"sku_code": sku_code, "quantity": 2}]}
+
     one = api.post("/api/v1/stock/reservations/", body("ORDER-1"), format="json").json()["data"]
     two = api.post("/api/v1/stock/reservations/", body("ORDER-2"), format="json").json()["data"]
     assert api.post(f"/api/v1/stock/reservations/{one['id']}/commit/").status_code == 200

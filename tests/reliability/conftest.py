@@ -6,7 +6,6 @@ from django.conf import settings
 
 from tests.reliability.server import AppServer, database_url
 
-
 # Checks that do not depend on the database backend run once, in the PostgreSQL pass of
 # `make test`, not again in the SQLite pass (CI time).
 once = pytest.mark.skipif(
@@ -36,7 +35,10 @@ def pytest_terminal_summary(terminalreporter):
         )
     bad_query = sys.modules.get("tests.reliability.test_bad_query")
     if bad_query and bad_query.COUNTS["inputs"]:
-        lines.append(f"bad query strings: {bad_query.COUNTS['inputs']} hostile requests over {len(bad_query.GET_ROUTES)} read routes")
+        lines.append(
+            f"bad query strings: {bad_query.COUNTS['inputs']} hostile requests "
+            f"over {len(bad_query.GET_ROUTES)} read routes"
+        )
     fuzz = sys.modules.get("tests.reliability.test_fuzz_schemathesis")
     if fuzz and fuzz.COUNTS["examples"]:
         lines.append(f"schemathesis: {fuzz.COUNTS['examples']} examples over {fuzz.COUNTS['operations']} operations")

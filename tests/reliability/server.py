@@ -154,7 +154,7 @@ class TcpProxy:
         while True:
             try:
                 client, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return

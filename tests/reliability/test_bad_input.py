@@ -143,7 +143,8 @@ def test_write_endpoint_refuses_hostile_input(hostile_setup, route, method):
     if not fields and base:
         fields = {name: _infer(value) for name, value in base.items()}
     if not fields and not base:
-        # An action without a body (restore, commit, release, ping, rotate-secret, redeliver) never reads one: the URL table only.
+        # An action without a body (restore, commit, release, ping, rotate-secret, redeliver) never
+        # reads one: the URL table only.
         assert not failures, "\n".join(failures)
         return
     for raw in hostile.whole_bodies(base):

@@ -10,12 +10,15 @@ import re
 import hypothesis
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, strategies as st
+from hypothesis import HealthCheck, Phase
+from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 from tests.factories import UserFactory

@@ -165,7 +165,8 @@ def _fingerprint_sql() -> str:
                 elif isinstance(f, _TEXT):
                     columns.append(f"SUM(LENGTH(CAST({col} AS TEXT)))")
             cells = " || ',' || ".join(f"COALESCE(CAST({c} AS TEXT), '')" for c in columns)
-            parts.append(f"SELECT '{model._meta.db_table}' AS t, {cells} AS v FROM {connection.ops.quote_name(model._meta.db_table)}")
+            table = connection.ops.quote_name(model._meta.db_table)
+            parts.append(f"SELECT '{model._meta.db_table}' AS t, {cells} AS v FROM {table}")
     return " UNION ALL ".join(parts)
 
 

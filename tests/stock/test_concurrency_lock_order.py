@@ -13,11 +13,23 @@ from django.db import connection
 from stock.models import InboundShipment, Reservation, ReservationLine, StockLevel, Warehouse
 from stock.selectors_integrity import stock_drifts
 from stock.services import (
-    CodedLine, InboundLineInput, ReceiptLine, ReservationRequestLine, inbound_cancel, inbound_create, inbound_open,
-    inbound_receive, reservation_commit, reservation_create, reservation_place, reservation_release,
-    stock_adjust_bulk, stock_receive, stock_transfer,
+    CodedLine,
+    InboundLineInput,
+    ReceiptLine,
+    ReservationRequestLine,
+    counts,
+    inbound_cancel,
+    inbound_create,
+    inbound_open,
+    inbound_receive,
+    reservation_commit,
+    reservation_create,
+    reservation_place,
+    reservation_release,
+    stock_adjust_bulk,
+    stock_receive,
+    stock_transfer,
 )
-from stock.services import counts
 from stock.services.counts import CountLine, stock_count_apply
 from tests.stock.conftest import integrity_check
 from tests.stock.factories import SKUFactory
@@ -121,9 +133,9 @@ def test_every_multi_level_path_races_on_the_same_levels_without_a_deadlock(worl
     assert unexpected == []
     assert deadlocks_broken() == before
     # Every path did run its writes (not only refused): the race was real.
-    assert sum(isinstance(r, Reservation) for r, kind in zip(results, kinds) if kind == "place") > 0
-    assert sum(isinstance(r, Reservation) for r, kind in zip(results, kinds) if kind == "reserve") > 0
-    assert sum(isinstance(r, tuple) for r, kind in zip(results, kinds) if kind in ("receive", "transfer", "bulk")) > 60
+    assert sum(isinstance(r, Reservation) for r, kind in zip(results, kinds, strict=True) if kind == "place") > 0
+    assert sum(isinstance(r, Reservation) for r, kind in zip(results, kinds, strict=True) if kind == "reserve") > 0
+    assert sum(isinstance(r, tuple) for r, kind in zip(results, kinds, strict=True) if kind in ("receive", "transfer", "bulk")) > 60
     assert InboundShipment.objects.filter(status="cancelled").count() == 2
     # Receipts allocated waiting lines on the way, oldest reservation first.
     assert ReservationLine.objects.filter(sku=preorder, reservation__reference__startswith="WAIT-",

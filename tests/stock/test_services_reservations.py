@@ -6,8 +6,15 @@ from stock import selectors
 from stock.exceptions import LinesRefused, ReservationExpired, ReservationNotActive
 from stock.models import ReservationStatus, StockLevel, StockMovement
 from stock.services import (
-    ReservationRequestLine as Line, reservation_commit, reservation_create, reservation_release,
-    reservations_expire, stock_adjust, stock_receive,
+    ReservationRequestLine as Line,
+)
+from stock.services import (
+    reservation_commit,
+    reservation_create,
+    reservation_release,
+    reservations_expire,
+    stock_adjust,
+    stock_receive,
 )
 from tests.stock.factories import SKUFactory, WarehouseFactory
 

@@ -6,7 +6,7 @@ from inventory_site.exceptions import DomainError
 from stock.exceptions import InsufficientStock, InvalidInput
 from stock.models import StockLevel, StockMovement
 from stock.selectors_integrity import stock_drifts
-from stock.services import reservation_create, ReservationRequestLine, stock_adjust, stock_state_move
+from stock.services import ReservationRequestLine, reservation_create, stock_adjust, stock_state_move
 
 
 def level(sku, warehouse) -> StockLevel:

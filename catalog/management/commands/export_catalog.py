@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.selectors_export import catalog_export_write
-from inventory_site.management.output import discard_after_broken_pipe
+from inventory_site.management.output import discard_after_broken_pipe, raw_stream
 from inventory_site.management.progress import progress_bar
 
 
@@ -22,12 +22,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str | None, format: str | None, **options):
         started = time.monotonic()
-        to_stdout = file in (None, "-")
-        file_format = format or (Path(file).suffix.lower().lstrip(".") if not to_stdout else "csv")
+        path = None if file in (None, "-") else file
+        to_stdout = path is None
+        file_format = format or (Path(path).suffix.lower().lstrip(".") if path is not None else "csv")
         if file_format not in ("csv", "json"):
             raise CommandError(f"Cannot tell the format of {file!r}: name a .csv or .json file or pass --format.")
         try:
-            output = self.stdout._out if to_stdout else open(file, "w", newline="", encoding="utf-8")
+            output = raw_stream(self.stdout) if path is None else open(path, "w", newline="", encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"{file}: {exc.strerror}.") from None
         rows = 0

@@ -13,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Import a catalog from a .csv or .json file with the columns "
         f"{', '.join(CATALOG_COLUMNS)} (category_path, product_name, sku_code and price are required; "
-        "the others are optional; backorder_policy is deny or allow_incoming, empty = as stored, deny for a new SKU). Categories are matched by path ('A/B/C'), products by name within "
+        "the others are optional; backorder_policy is deny or allow_incoming, empty = as stored, deny for a "
+        "new SKU). Categories are matched by path ('A/B/C'), products by name within "
         "their category and SKUs by sku_code, all case-insensitively; missing ones are created, changed "
         "ones updated. Every row is checked first: one bad row and nothing is written (each bad row is "
         "listed with its line). Each row created or changed gets a history record (reason 'Catalog import')."

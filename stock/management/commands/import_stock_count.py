@@ -44,8 +44,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{where}: {reason}")
             raise CommandError(exc.message) from None
         if dry_run or options["verbosity"] > 1:
-            for line, sku_code, warehouse_code, old, new in result.differences:
-                self.stdout.write(f"line {line}: {sku_code} in {warehouse_code}: {old} -> {new} ({new - old:+d})")
+            for line_no, sku_code, warehouse_code, old, new in result.differences:
+                self.stdout.write(f"line {line_no}: {sku_code} in {warehouse_code}: {old} -> {new} ({new - old:+d})")
         prefix = "Dry run, nothing changed: would count" if dry_run else "Counted"
         self.stdout.write(self.style.SUCCESS(
             f"{prefix} {result.lines} lines: {result.changed} updated ({result.changed} count movements, "

@@ -3,9 +3,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from stock.services.demo_data import demo_catalog_load, planner_statistics_refresh
 from inventory_site.exceptions import DomainError
 from inventory_site.management.progress import progress_bar
+from stock.services.demo_data import demo_catalog_load, planner_statistics_refresh
 
 
 def positive_int(value: str) -> int:

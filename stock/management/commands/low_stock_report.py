@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory_site.exceptions import DomainError
-from inventory_site.management.output import discard_after_broken_pipe
+from inventory_site.management.output import discard_after_broken_pipe, raw_stream
 from stock.selectors import warehouse_by_code
 from stock.selectors_reports import low_stock_report_levels
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             for level in low_stock_report_levels(warehouse=only).iterator(chunk_size=2000)
         )
         if format == "csv":
-            writer = csv.writer(self.stdout._out, lineterminator="\n")
+            writer = csv.writer(raw_stream(self.stdout), lineterminator="\n")
             count = 0
             try:
                 writer.writerow(COLUMNS)
@@ -45,12 +45,12 @@ class Command(BaseCommand):
                     writer.writerow(row)
                     count += 1
             except BrokenPipeError:
-                discard_after_broken_pipe(self.stdout._out)
+                discard_after_broken_pipe(raw_stream(self.stdout))
                 return
             self.stderr.write(f"{count} low stock levels ({time.monotonic() - started:.1f}s).")
             return
-        rows = list(rows)
-        widths = [max([len(column), *(len(str(row[i])) for row in rows)]) for i, column in enumerate(COLUMNS)]
+        table = list(rows)
+        widths = [max([len(column), *(len(str(row[i])) for row in table)]) for i, column in enumerate(COLUMNS)]
         numeric = {i for i, column in enumerate(COLUMNS) if i >= 3}
         product_width = min(widths[2], 40)
         widths[2] = product_width
@@ -62,9 +62,9 @@ class Command(BaseCommand):
                 cells.append(text.rjust(widths[i]) if i in numeric else text.ljust(widths[i]))
             return "  ".join(cells).rstrip()
 
-        if rows:
+        if table:
             self.stdout.write(line(COLUMNS))
             self.stdout.write(line("-" * w for w in widths))
-            for row in rows:
+            for row in table:
                 self.stdout.write(line(row))
-        self.stdout.write(f"{len(rows)} low stock levels ({time.monotonic() - started:.1f}s).")
+        self.stdout.write(f"{len(table)} low stock levels ({time.monotonic() - started:.1f}s).")

@@ -42,6 +42,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} Nothing was moved.") from None
         self.stdout.write(self.style.SUCCESS(
             f"Moved {quantity} unit(s) of {sku.sku_code} in {level.warehouse.code} from {from_state} to {to_state} "
-            f"(movement {movement.pk}): on hand {level.on_hand}, sellable {level.sellable}, damaged {level.damaged}, "
+            f"(movement {movement.pk}): on hand {level.on_hand}, sellable {level.sellable}, "
+            f"damaged {level.damaged}, "
             f"quality control {level.quality_control}, available {level.available}."
         ))

@@ -10,7 +10,8 @@ from stock.services import idempotency_purge_expired, reservations_expire
 class Command(BaseCommand):
     help = (
         "Record as expired every active reservation past its expires_at, giving its units back "
-        "to the stock levels (and dropping its backordered units); also forget Idempotency-Keys older than IDEMPOTENCY_KEY_TTL_HOURS. "
+        "to the stock levels (and dropping its backordered units); also forget Idempotency-Keys older "
+        "than IDEMPOTENCY_KEY_TTL_HOURS. "
         "Safe to run at any time and in parallel with traffic."
     )
 

@@ -122,7 +122,7 @@ def test_restore_in_deleted_category_is_409(api):
 
 def test_sku_count_and_query_count_flat(api):
     category = CategoryFactory()
-    for i in range(25):
+    for _ in range(25):
         product = ProductFactory(category=category)
         SKUFactory(product=product)
         SKUFactory(product=product)

@@ -113,7 +113,7 @@ def test_restore_and_force_delete(api):
 
 def test_list_query_count_flat(api):
     product = ProductFactory()
-    for i in range(30):
+    for _ in range(30):
         SKUFactory(product=product)
     with CaptureQueriesContext(connection) as small:
         assert api.get(URL + "?size=2").status_code == 200

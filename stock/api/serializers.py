@@ -298,7 +298,9 @@ class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     note = TextField(max_length=500, required=False, default="")
 
 
-class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serializer):
+class ReservationLineInputSerializer(serializers.Serializer):
+    """A reservation line's shape; its codes are resolved where it is placed (`reservation_create`)."""
+
     sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
     quantity = QuantityField(minimum=1)

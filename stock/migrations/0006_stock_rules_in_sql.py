@@ -27,6 +27,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- The payload of stock.level.changed (and of its crossings): the level as the API shows it.
+-- One expression (no FROM), so that PostgreSQL inlines it where it is called.
 CREATE FUNCTION stock_level_event_data(l stock_stocklevel, p_sku_code text, p_warehouse text, p_cause jsonb,
                                        p_reason text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -34,10 +35,12 @@ LANGUAGE sql STABLE AS $$
     'id', l.id, 'sku_id', l.sku_id, 'sku_code', p_sku_code, 'warehouse', p_warehouse,
     'on_hand', l.on_hand, 'reserved', l.reserved, 'damaged', l.damaged, 'quality_control', l.quality_control,
     'safety_stock', l.safety_stock, 'incoming', l.incoming, 'backordered', l.backordered,
-    'sellable', l.on_hand::bigint - l.reserved - l.damaged - l.quality_control, 'available', a.available,
-    'low_stock_threshold', l.low_stock_threshold, 'is_low', a.available <= l.low_stock_threshold,
+    'sellable', l.on_hand::bigint - l.reserved - l.damaged - l.quality_control,
+    'available', stock_available(l.on_hand, l.reserved, l.damaged, l.quality_control, l.safety_stock),
+    'low_stock_threshold', l.low_stock_threshold,
+    'is_low', stock_available(l.on_hand, l.reserved, l.damaged, l.quality_control, l.safety_stock)
+              <= l.low_stock_threshold,
     'version', l.version, 'cause', p_cause, 'reason', p_reason)
-  FROM (SELECT stock_available(l.on_hand, l.reserved, l.damaged, l.quality_control, l.safety_stock) AS available) a
 $$;
 
 -- The events of a level `l` (holding its new figures) whose available was p_before.
@@ -52,32 +55,31 @@ LANGUAGE sql STABLE AS $$
   ORDER BY k.ord
 $$;
 
--- The payload of reservation.<action>: the reservation as GET /stock/reservations/{id}/ shows it.
--- The timestamps come as the API's JSON writes them (the caller formats them).
-CREATE FUNCTION stock_reservation_event_data(p_reservation bigint, p_status text, p_expires_at text,
-                                             p_created_at text, p_updated_at text) RETURNS jsonb
+-- The payload of reservation.<action> (the reservation as GET /stock/reservations/{id}/ shows
+-- it) and the SKU code the event is filed under (its one SKU's, or '' for several). The
+-- timestamps come as the API's JSON writes them (the caller formats them). One SELECT, so that
+-- PostgreSQL inlines it into the query that calls it (and keeps that query's plan).
+CREATE FUNCTION stock_reservation_event(p_reservation bigint, p_status text, p_expires_at text,
+                                        p_created_at text, p_updated_at text)
+RETURNS TABLE(data jsonb, sku_code text)
 LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
-    'id', r.id, 'reference', r.reference, 'status', p_status, 'expires_at', p_expires_at,
-    'backordered', COALESCE(bool_or(ln.backordered > 0), false),
-    'created_at', p_created_at, 'updated_at', p_updated_at,
-    'lines', COALESCE(jsonb_agg(jsonb_build_object(
-      'id', ln.id, 'sku_id', ln.sku_id, 'sku_code', s.sku_code, 'warehouse', w.code, 'quantity', ln.quantity,
-      'allocated', ln.quantity - ln.backordered, 'backordered', ln.backordered) ORDER BY ln.id)
-      FILTER (WHERE ln.id IS NOT NULL), '[]'::jsonb))
-  FROM stock_reservation r
-  LEFT JOIN stock_reservationline ln ON ln.reservation_id = r.id
-  LEFT JOIN catalog_sku s ON s.id = ln.sku_id
-  LEFT JOIN stock_warehouse w ON w.id = ln.warehouse_id
-  WHERE r.id = p_reservation
-  GROUP BY r.id
-$$;
-
--- The SKU code an event of a reservation is filed under: its one SKU's code, or '' for several.
-CREATE FUNCTION stock_reservation_event_sku_code(p_reservation bigint) RETURNS text
-LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN count(DISTINCT s.sku_code) = 1 THEN min(s.sku_code) ELSE '' END
-  FROM stock_reservationline ln JOIN catalog_sku s ON s.id = ln.sku_id WHERE ln.reservation_id = p_reservation
+    -- Correlated subqueries by index, not joins: a join's generic plan may scan whole tables.
+    SELECT jsonb_build_object(
+      'id', r.id, 'reference', r.reference, 'status', p_status, 'expires_at', p_expires_at,
+      'backordered', COALESCE(x.backordered, false), 'created_at', p_created_at, 'updated_at', p_updated_at,
+      'lines', COALESCE(x.lines, '[]'::jsonb)),
+      CASE WHEN x.skus = 1 THEN (SELECT s.sku_code FROM catalog_sku s WHERE s.id = x.first_sku)::text ELSE '' END
+    FROM stock_reservation r
+    CROSS JOIN LATERAL (
+      SELECT bool_or(ln.backordered > 0) AS backordered, count(DISTINCT ln.sku_id) AS skus, min(ln.sku_id) AS first_sku,
+             jsonb_agg(jsonb_build_object(
+               'id', ln.id, 'sku_id', ln.sku_id,
+               'sku_code', (SELECT s.sku_code FROM catalog_sku s WHERE s.id = ln.sku_id),
+               'warehouse', (SELECT w.code FROM stock_warehouse w WHERE w.id = ln.warehouse_id),
+               'quantity', ln.quantity, 'allocated', ln.quantity - ln.backordered, 'backordered', ln.backordered)
+               ORDER BY ln.id) AS lines
+      FROM stock_reservationline ln WHERE ln.reservation_id = r.id) x
+    WHERE r.id = p_reservation
 $$;
 """
 
@@ -135,6 +137,7 @@ DECLARE
   c_idx integer[] := '{}'; c_level bigint[] := '{}'; c_sku bigint[] := '{}'; c_skucode text[] := '{}';
   c_wh bigint[] := '{}'; c_whcode text[] := '{}'; c_take bigint[] := '{}'; c_rest bigint[] := '{}';
   p_levels bigint[] := '{}'; p_taken bigint[] := '{}'; p_rest bigint[] := '{}';
+  p_sku bigint[] := '{}'; p_wh bigint[] := '{}'; p_skucode text[] := '{}'; p_whcode text[] := '{}';
   -- One line's picks.
   k_level bigint[]; k_wh bigint[]; k_whcode text[]; k_take bigint[]; k_rest bigint[];
   o_ids bigint[]; o_whs bigint[]; o_codes text[]; o_avail bigint[]; v_sorted bigint[];
@@ -142,8 +145,9 @@ DECLARE
   v_best bigint; v_level bigint; v_avail bigint; v_uncovered bigint; v_q bigint; v_take bigint;
   v_remaining bigint; v_size integer; v_covered bigint; v_start integer; v_pos integer; v_rest_sum bigint;
   v_bwh bigint; v_bwhcode text;
-  v_reservation bigint; v_expires timestamptz; v_expires_text text; v_line bigint;
-  v_row stock_stocklevel%ROWTYPE;
+  v_reservation bigint; v_expires timestamptz; v_expires_text text;
+  v_rest_total bigint := 0; v_order integer[]; v_row stock_stocklevel%ROWTYPE;
+  v_created jsonb; v_created_sku text;
   i integer; j integer; s integer;
 BEGIN
   -- 1. Codes (or ids) to rows. A refusal names every bad line, as the API's 400 does.
@@ -151,13 +155,16 @@ BEGIN
     SELECT q.idx, q.sku_code AS given_code, q.sku_id AS given_id, q.warehouse AS given_wh, q.quantity,
            bc.id AS c_id, bc.sku_code AS c_code, bc.is_deleted AS c_deleted, bc.backorder_policy AS c_policy,
            bi.id AS i_id, bi.sku_code AS i_code, bi.is_deleted AS i_deleted, bi.backorder_policy AS i_policy,
-           w.id AS w_id, w.code AS w_code, w.is_deleted AS w_deleted
+           w.id AS w_id, w.code AS w_code, w.is_deleted AS w_deleted, d.id AS d_id, d.code AS d_code
     FROM json_to_recordset(p_lines) AS q(idx integer, sku_code text, sku_id bigint, warehouse text, quantity bigint)
     LEFT JOIN catalog_sku bc ON lower(bc.sku_code) = lower(q.sku_code)
     LEFT JOIN catalog_sku bi ON bi.id = q.sku_id
     LEFT JOIN stock_warehouse w ON w.code = upper(q.warehouse)
+    LEFT JOIN stock_warehouse d ON d.is_default AND NOT d.is_deleted
     ORDER BY q.idx
   LOOP
+    v_default := r.d_id;
+    v_default_code := r.d_code;
     v_err := '[]'::jsonb;
     IF r.given_code IS NULL AND r.given_id IS NULL THEN
       v_err := v_err || '[["sku_code", "Give sku_code or sku_id."]]'::jsonb;
@@ -204,13 +211,10 @@ BEGIN
       NULL::bigint, NULL::text, NULL::bigint, NULL::bigint, NULL::jsonb, NULL::timestamptz;
     RETURN;
   END IF;
-  IF array_position(v_wh, NULL) IS NOT NULL OR true = ANY(v_backorders) THEN
-    SELECT w.id, w.code INTO v_default, v_default_code FROM stock_warehouse w WHERE w.is_default AND NOT w.is_deleted;
-    IF v_default IS NULL AND array_position(v_wh, NULL) IS NOT NULL THEN
-      RETURN QUERY SELECT 'no_default'::text, NULL::integer, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text,
-        NULL::bigint, NULL::text, NULL::bigint, NULL::bigint, NULL::jsonb, NULL::timestamptz;
-      RETURN;
-    END IF;
+  IF v_default IS NULL AND array_position(v_wh, NULL) IS NOT NULL THEN
+    RETURN QUERY SELECT 'no_default'::text, NULL::integer, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text,
+      NULL::bigint, NULL::text, NULL::bigint, NULL::bigint, NULL::jsonb, NULL::timestamptz;
+    RETURN;
   END IF;
   IF p_lock_first THEN  -- a plan went stale: read under the locks this time, in the one order
     PERFORM 1 FROM stock_stocklevel l WHERE l.sku_id = ANY(v_sku) ORDER BY l.sku_id, l.warehouse_id FOR UPDATE;
@@ -300,9 +304,12 @@ BEGIN
       c_idx := c_idx || v_idx[i]; c_level := c_level || k_level[j]; c_sku := c_sku || v_sku[i];
       c_skucode := c_skucode || v_code[i]; c_wh := c_wh || k_wh[j]; c_whcode := c_whcode || k_whcode[j];
       c_take := c_take || k_take[j]; c_rest := c_rest || k_rest[j];
+      v_rest_total := v_rest_total + k_rest[j];
       v_pos := array_position(p_levels, k_level[j]);
       IF v_pos IS NULL THEN
         p_levels := p_levels || k_level[j]; p_taken := p_taken || k_take[j]; p_rest := p_rest || k_rest[j];
+        p_sku := p_sku || v_sku[i]; p_wh := p_wh || k_wh[j]; p_skucode := p_skucode || v_code[i];
+        p_whcode := p_whcode || k_whcode[j];
       ELSE
         p_taken[v_pos] := p_taken[v_pos] + k_take[j]; p_rest[v_pos] := p_rest[v_pos] + k_rest[j];
       END IF;
@@ -312,9 +319,10 @@ BEGIN
     RETURN;
   END IF;
 
-  -- 3. The reservation row first, then each level once, in the one lock order, then the lines.
-  -- A TTL past the ordinary maximum is kept only while some line waits on incoming stock.
-  IF (SELECT COALESCE(sum(x), 0) FROM unnest(c_rest) x) > 0 OR p_ttl_seconds <= p_allocated_ttl_seconds THEN
+  -- 3. The reservation row and its lines, then each level once, in the one lock order, with
+  -- its events, then reservation.created. A TTL past the ordinary maximum is kept only while
+  -- some line waits on incoming stock.
+  IF v_rest_total > 0 OR p_ttl_seconds <= p_allocated_ttl_seconds THEN
     v_expires := p_now + make_interval(secs => p_ttl_seconds);
     v_expires_text := p_expires_at_text;
   ELSE
@@ -323,40 +331,49 @@ BEGIN
   END IF;
   INSERT INTO stock_reservation (created_at, updated_at, reference, status, expires_at, created_by_id)
   VALUES (p_now, p_now, p_reference, 'active', v_expires, p_user_id) RETURNING id INTO v_reservation;
-  FOR r IN
-    SELECT c.level, min(c.skucode) AS skucode, min(c.whcode) AS whcode, sum(c.take)::bigint AS take,
-           sum(c.rest)::bigint AS rest
-    FROM unnest(c_level, c_sku, c_wh, c_skucode, c_whcode, c_take, c_rest) AS c(level, sku, wh, skucode, whcode, take, rest)
-    GROUP BY c.level, c.sku, c.wh ORDER BY c.sku, c.wh
-  LOOP
+  -- The lines, and the payload of reservation.created, before any level is locked: a hot
+  -- level's row lock is then held only for its UPDATE, its events and the commit.
+  FOR j IN 1..array_length(c_idx, 1) LOOP
+    INSERT INTO stock_reservationline (reservation_id, sku_id, warehouse_id, quantity, backordered)
+    VALUES (v_reservation, c_sku[j], c_wh[j], c_take[j] + c_rest[j], c_rest[j]) RETURNING id INTO o_line_id;
+    o_kind := 'placed'; o_idx := c_idx[j]; o_reservation_id := v_reservation; o_sku_id := c_sku[j];
+    o_sku_code := c_skucode[j]; o_warehouse_id := c_wh[j]; o_warehouse := c_whcode[j];
+    o_quantity := c_take[j] + c_rest[j]; o_backordered := c_rest[j]; o_detail := NULL; o_expires_at := v_expires;
+    RETURN NEXT;
+  END LOOP;
+  SELECT e.data, e.sku_code INTO v_created, v_created_sku
+  FROM stock_reservation_event(v_reservation, 'active', v_expires_text, p_now_text, p_now_text) e;
+  -- Each level once, in the one lock order (sku_id, warehouse_id): its conditional UPDATE,
+  -- then its events. (Loops of one-row statements, not set-based statements over the arrays:
+  -- PostgreSQL plans a statement over an array parameter anew at every call, since it counts
+  -- the array's elements only for a custom plan; these keep their generic plans.)
+  IF array_length(p_levels, 1) > 1 THEN
+    SELECT array_agg(n ORDER BY p_sku[n], p_wh[n]) INTO v_order FROM generate_subscripts(p_levels, 1) AS n;
+  ELSE
+    v_order := ARRAY[1];
+  END IF;
+  FOREACH j IN ARRAY v_order LOOP
     UPDATE stock_stocklevel l
-       SET reserved = l.reserved + r.take, backordered = l.backordered + r.rest, version = l.version + 1,
+       SET reserved = l.reserved + p_taken[j], backordered = l.backordered + p_rest[j], version = l.version + 1,
            updated_at = p_now
-     WHERE l.id = r.level
-       AND stock_available(l.on_hand, l.reserved, l.damaged, l.quality_control, l.safety_stock) >= r.take
-       AND l.incoming::bigint - l.backordered >= r.rest
+     WHERE l.id = p_levels[j]
+       AND stock_available(l.on_hand, l.reserved, l.damaged, l.quality_control, l.safety_stock) >= p_taken[j]
+       AND l.incoming::bigint - l.backordered >= p_rest[j]
     RETURNING l.* INTO v_row;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'stock_reservation_place: the plan went stale' USING ERRCODE = '40001';
     END IF;
     INSERT INTO events_event (type, aggregate, data, sku_code, reference, created_at)
-    SELECT e.type, e.aggregate, e.data, left(r.skucode, 50), left(p_reference, 255), p_now
+    SELECT e.type, e.aggregate, e.data, left(p_skucode[j], 50), left(p_reference, 255), p_now
     FROM stock_level_events(
-      v_row, stock_available(v_row.on_hand, v_row.reserved - r.take, v_row.damaged, v_row.quality_control,
+      v_row, stock_available(v_row.on_hand, v_row.reserved - p_taken[j], v_row.damaged, v_row.quality_control,
                              v_row.safety_stock),
-      r.skucode, r.whcode, jsonb_build_object('reservation_id', v_reservation), NULL) e
+      p_skucode[j], p_whcode[j], jsonb_build_object('reservation_id', v_reservation), NULL) e
     ORDER BY e.ord;
   END LOOP;
-  FOR j IN 1..array_length(c_idx, 1) LOOP
-    INSERT INTO stock_reservationline (reservation_id, sku_id, warehouse_id, quantity, backordered)
-    VALUES (v_reservation, c_sku[j], c_wh[j], c_take[j] + c_rest[j], c_rest[j]) RETURNING id INTO v_line;
-    RETURN QUERY SELECT 'placed'::text, c_idx[j], v_reservation, v_line, c_sku[j], c_skucode[j], c_wh[j], c_whcode[j],
-      c_take[j] + c_rest[j], c_rest[j], NULL::jsonb, v_expires;
-  END LOOP;
   INSERT INTO events_event (type, aggregate, data, sku_code, reference, created_at)
-  VALUES ('reservation.created', 'reservation:' || v_reservation,
-          stock_reservation_event_data(v_reservation, 'active', v_expires_text, p_now_text, p_now_text),
-          left(stock_reservation_event_sku_code(v_reservation), 50), left(p_reference, 255), p_now);
+  VALUES ('reservation.created', 'reservation:' || v_reservation, v_created, left(v_created_sku, 50),
+          left(p_reference, 255), p_now);
 END;
 $$;
 """
@@ -365,8 +382,7 @@ DROP = """
 DROP FUNCTION IF EXISTS stock_reservation_place(json, text, boolean, boolean, text, integer, timestamptz, integer,
                                                 integer, text, text, text);
 DROP FUNCTION IF EXISTS stock_warehouse_order(bigint, text, bigint[], bigint[]);
-DROP FUNCTION IF EXISTS stock_reservation_event_sku_code(bigint);
-DROP FUNCTION IF EXISTS stock_reservation_event_data(bigint, text, text, text, text);
+DROP FUNCTION IF EXISTS stock_reservation_event(bigint, text, text, text, text);
 DROP FUNCTION IF EXISTS stock_level_events(stock_stocklevel, bigint, text, text, jsonb, text);
 DROP FUNCTION IF EXISTS stock_level_event_data(stock_stocklevel, text, text, jsonb, text);
 DROP FUNCTION IF EXISTS stock_level_event_types(bigint, bigint, bigint);

@@ -5,15 +5,13 @@ Levels are locked `FOR UPDATE` in one fixed order, (sku_id, warehouse_id), every
 so concurrent writers never deadlock on them; counters move with `F()` expressions so
 the database, not Python, does the arithmetic.
 """
-import copy
 from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from events.services import events_emit_many
-from stock.events import level_drafts, emit_level_changed
+from stock.events import LevelChange, emit_level_changed, emit_level_changes, level_figures
 from stock.exceptions import InvalidInput
 from stock.models import Reservation, StockLevel, StockMovement, StockState
 
@@ -73,7 +71,7 @@ def apply_change(
     `quantity`), `sellable` (no counter: on hand in no other state) or nothing (from or to
     outside the level).
     """
-    available_before = level.available
+    before = level_figures(level)
     now = timezone.now()
     counters = {"on_hand": delta, "reserved": reserved_delta, "backordered": backordered_delta,
                 "incoming": incoming_delta}
@@ -95,7 +93,7 @@ def apply_change(
         state_from=state_from, state_to=state_to, quantity=quantity, inbound=inbound,
         created_by=user if user is not None and user.is_authenticated else None,
     ) if delta or quantity else None
-    emit_level_changed(level, available_before=available_before, movement=movement, reference=reference,
+    emit_level_changed(level, before=before, movement=movement, reference=reference,
                        reservation_id=reservation.pk if reservation else None,
                        reason=reason if movement is not None else None)
     return movement
@@ -115,7 +113,7 @@ class LevelChanges:
     def __init__(self, *, user=None):
         self.user = user if user is not None and user.is_authenticated else None
         self.now = timezone.now()
-        self.changes: list[tuple[StockLevel, int, StockMovement | None, int | None, str | None, str]] = []
+        self.changes: list[tuple[dict, dict, StockMovement | None, int | None, str | None, str]] = []
         self.totals: dict[int, dict[str, int]] = {}
 
     def add(
@@ -124,7 +122,7 @@ class LevelChanges:
         reservation: Reservation | None = None, state_from: str = "", state_to: str = "",
         quantity: int | None = None, inbound=None,
     ) -> StockMovement | None:
-        available_before = level.available
+        before = level_figures(level)
         counters = {"on_hand": delta, "reserved": reserved_delta, "backordered": backordered_delta,
                     "incoming": incoming_delta}
         for state, sign in ((state_from, -1), (state_to, 1)):
@@ -142,7 +140,7 @@ class LevelChanges:
             reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
             state_from=state_from, state_to=state_to, quantity=quantity, inbound=inbound, created_by=self.user,
         ) if delta or quantity else None
-        self.changes.append((copy.copy(level), available_before, movement, reservation.pk if reservation else None,
+        self.changes.append((level_figures(level), before, movement, reservation.pk if reservation else None,
                              reason if movement is not None else None, reference))
         return movement
 
@@ -153,15 +151,11 @@ class LevelChanges:
         if movements:
             StockMovement.objects.bulk_create(movements)
         self._update_levels()
-        codes = {pk: (sku_code, warehouse) for pk, sku_code, warehouse in StockLevel.objects.filter(
-            pk__in=list(self.totals)).values_list("pk", "sku__sku_code", "warehouse__code")}
-        drafts = []
-        for level, available_before, movement, reservation_id, reason, reference in self.changes:
-            sku_code, warehouse = codes[level.pk]
-            cause = {"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id}
-            drafts += level_drafts(level, available_before=available_before, sku_code=sku_code, warehouse=warehouse,
-                                    cause=cause, reason=reason, reference=reference)
-        events_emit_many(events=drafts)
+        emit_level_changes([
+            LevelChange(after=after, before=before, reason=reason, reference=reference,
+                        cause={"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id})
+            for after, before, movement, reservation_id, reason, reference in self.changes
+        ])
         self.changes, self.totals = [], {}
 
     def _update_levels(self) -> None:

@@ -31,7 +31,7 @@ def _statement() -> str:
     # SUM of bigint is numeric in PostgreSQL: cast back, or the figures read as Decimals (60.0 in JSON).
     sku, level = SKU._meta.db_table, StockLevel._meta.db_table
     reserved = "l.reserved::bigint - o.overdue"
-    available = level_available_sql("l", vendor="postgresql", reserved=reserved)
+    available = level_available_sql("l", reserved=reserved)
     return (
         f"SELECT s.id, s.sku_code, s.product_id, s.price::text, s.attributes, s.backorder_policy, {_utc_text('created_at')},"
         f" {_utc_text('updated_at')}, s.version, s.is_deleted, {_utc_text('deleted_at')},"

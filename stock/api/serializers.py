@@ -8,7 +8,7 @@ from catalog.models import SKU
 from inventory_site.api.fields import LinesField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
 from stock.models import Reservation, StockLevel, StockMovement, StockState, Warehouse
-from stock.selectors import attach_stock_totals, level_available, level_is_low, reservation_status
+from stock.selectors import attach_stock_totals, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
 from stock.services.reservations import MAX_TTL_SECONDS
@@ -82,10 +82,10 @@ class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer)
         return level.on_hand - self.get_reserved(level) - level.damaged - level.quality_control
 
     def get_available(self, level) -> int:
-        return level_available(level)
+        return level.effective_available  # the database's `stock_available` (selectors.with_effective_quantities)
 
     def get_is_low(self, level) -> bool:
-        return level_is_low(available=self.get_available(level), threshold=level.low_stock_threshold)
+        return level.effective_is_low
 
 
 class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):

@@ -88,6 +88,9 @@ def backorders_settle(
         return
     for line in lines:
         line.reservation = reservations[line.reservation_id]
+    # What each level has available (the database's `stock_available`, as locked or as the
+    # caller's last write returned it), less what each allocation below takes.
+    free = {level.pk: level.available for level in levels.values()}
     changes = LevelChanges(user=user)
     allocated_to: set[int] = set()
     touched: set[int] = set()
@@ -98,9 +101,10 @@ def backorders_settle(
         for line in waiting:
             if line.reservation.expires_at <= now:
                 continue  # overdue: its units go back when the expiry is recorded
-            take = min(level.available, line.backordered)
+            take = min(free[level.pk], line.backordered)
             if take <= 0:
                 continue
+            free[level.pk] -= take
             line.backordered -= take
             changed_lines[line.pk] = line
             changes.add(level, reserved_delta=take, backordered_delta=-take, reservation=line.reservation,

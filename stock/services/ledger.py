@@ -8,12 +8,13 @@ the database, not Python, does the arithmetic.
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from stock.events import LevelChange, emit_level_changed, emit_level_changes, level_figures
 from stock.exceptions import InvalidInput
 from stock.models import Reservation, StockLevel, StockMovement, StockState
+from stock.selectors import LevelAvailable, level_available_sql
 
 MAX_QUANTITY = 2**31 - 1
 COUNTERS = ("on_hand", "reserved", "damaged", "quality_control", "backordered", "incoming")
@@ -49,8 +50,15 @@ def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int,
     condition = Q()
     for sku_id, warehouse_id in pairs:
         condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
-    locked = StockLevel.objects.select_for_update().filter(condition).order_by("sku_id", "warehouse_id")
+    # Each with `available` as the database computes it (`stock_available`), as of the lock.
+    locked = (StockLevel.objects.select_for_update().filter(condition).annotate(available=LevelAvailable())
+              .order_by("sku_id", "warehouse_id"))
     return {(lvl.sku_id, lvl.warehouse_id): lvl for lvl in locked}
+
+
+def _forget_available(level: StockLevel) -> None:
+    """A level's counters moved in memory only: the `available` it holds is stale until written."""
+    vars(level).pop("available", None)
 
 
 def lock_levels_of(levels: QuerySet) -> None:
@@ -78,10 +86,16 @@ def apply_change(
     for state, sign in ((state_from, -1), (state_to, 1)):
         if state in STATE_COUNTERS:
             counters[str(state)] = counters.get(str(state), 0) + sign * quantity
-    StockLevel.objects.filter(pk=level.pk).update(
-        **{field: F(field) + change for field, change in counters.items() if change or field == "on_hand"},
-        version=F("version") + 1, updated_at=now,
-    )
+    moved = [(field, change) for field, change in counters.items() if change or field == "on_hand"]
+    table = StockLevel._meta.db_table
+    with connection.cursor() as cursor:
+        # The database's `available` of the level after the change, from the UPDATE itself.
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(f'{field} = {field} + %s' for field, _ in moved)},"
+            f" version = version + 1, updated_at = %s WHERE id = %s RETURNING {level_available_sql(table)}",
+            [*(change for _, change in moved), now, level.pk],
+        )
+        level.available = cursor.fetchone()[0]
     # The row is locked, so the values we hold are the stored ones.
     for field, change in counters.items():
         setattr(level, field, getattr(level, field) + change)
@@ -115,6 +129,7 @@ class LevelChanges:
         self.now = timezone.now()
         self.changes: list[tuple[dict, dict, StockMovement | None, int | None, str | None, str]] = []
         self.totals: dict[int, dict[str, int]] = {}
+        self.levels: dict[int, StockLevel] = {}
 
     def add(
         self, level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, backordered_delta: int = 0,
@@ -128,6 +143,7 @@ class LevelChanges:
         for state, sign in ((state_from, -1), (state_to, 1)):
             if state in STATE_COUNTERS:
                 counters[str(state)] = counters.get(str(state), 0) + sign * quantity
+        self.levels[level.pk] = level
         total = self.totals.setdefault(level.pk, {name: 0 for name in (*COUNTERS, "changes")})
         for field, change in counters.items():
             setattr(level, field, getattr(level, field) + change)
@@ -135,6 +151,7 @@ class LevelChanges:
         total["changes"] += 1
         level.version += 1
         level.updated_at = self.now
+        _forget_available(level)
         movement = StockMovement(
             sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=delta, reason=reason,
             reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
@@ -156,16 +173,9 @@ class LevelChanges:
                         cause={"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id})
             for after, before, movement, reservation_id, reason, reference in self.changes
         ])
-        self.changes, self.totals = [], {}
+        self.changes, self.totals, self.levels = [], {}, {}
 
     def _update_levels(self) -> None:
-        if connection.vendor != "postgresql":  # (SQLite: one UPDATE per level; its writes are serialized)
-            for pk, total in sorted(self.totals.items()):
-                StockLevel.objects.filter(pk=pk).update(
-                    **{field: F(field) + total[field] for field in COUNTERS if total[field]},
-                    version=F("version") + total["changes"], updated_at=self.now,
-                )
-            return
         table = StockLevel._meta.db_table
         assignments = ", ".join(f"{field} = l.{field} + v.{field}" for field in COUNTERS)
         rows = ", ".join(["(" + ", ".join(["%s::bigint"] * (len(COUNTERS) + 2)) + ")"] * len(self.totals))
@@ -175,6 +185,9 @@ class LevelChanges:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} l SET {assignments}, version = l.version + v.changes, updated_at = %s"
-                f" FROM (VALUES {rows}) v(id, {', '.join(COUNTERS)}, changes) WHERE l.id = v.id",
+                f" FROM (VALUES {rows}) v(id, {', '.join(COUNTERS)}, changes) WHERE l.id = v.id"
+                f" RETURNING l.id, {level_available_sql('l')}",
                 params,
             )
+            for pk, available in cursor.fetchall():  # the database's `available` of each level after
+                self.levels[pk].available = available

@@ -1,5 +1,4 @@
 """Stock endpoints: validate the request, call one service, present the result."""
-from django.db import connection
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -51,7 +50,7 @@ class SKUStockViewSet(SKUViewSet):
     def list(self, request, *args, **kwargs):
         # A plain page (the storefront's hot read) in one query; filters, ordering and
         # every refusal take the FilterSet, paginator and serializer as before.
-        plain = plain_page(request) if connection.vendor == "postgresql" else None
+        plain = plain_page(request)
         if plain is None:
             return super().list(request, *args, **kwargs)
         page, size = plain

@@ -139,10 +139,6 @@ def _lines_write(lines: list[ReservationLine]) -> None:
     kept = [line for line in lines if line.quantity]
     if not kept:
         return
-    if connection.vendor != "postgresql":
-        for line in kept:
-            ReservationLine.objects.filter(pk=line.pk).update(quantity=line.quantity, backordered=line.backordered)
-        return
     table = ReservationLine._meta.db_table
     rows = ", ".join(["(%s::bigint, %s::int, %s::int)"] * len(kept))
     with connection.cursor() as cursor:

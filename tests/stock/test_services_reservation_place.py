@@ -161,3 +161,4 @@ def test_events_of_the_reservation(main, other):
     assert created.data["expires_at"] == stored.expires_at.isoformat()[:23] + "Z"
     assert all(e.position is None for e in written)
     assert events_sequence().events >= len(written)
+

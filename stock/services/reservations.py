@@ -180,16 +180,14 @@ def _refusal(rows: list[tuple]) -> DomainError:
         else:
             errors[index] = InsufficientStock(
                 errors={"sku_code": sku_code, "available": detail["available"], "requested": quantity})
-    return LinesRefused(dict(sorted(errors.items())))
+    return LinesRefused(dict(sorted(errors.items())),
+                        sku_ids=frozenset(row[4] for row in rows if row[0] == "short"))
 
 
 def _placed(rows: list[tuple], *, reference: str, user_id: int | None, now: datetime) -> Reservation:
     """The reservation the database placed, with its lines, from the function's own rows (or its refusal)."""
     if rows[0][0] != "placed":
-        refusal = _refusal(rows)
-        if refusal.code == InsufficientStock.code:
-            refusal.sku_ids = {row[4] for row in rows if row[0] == "short"}
-        raise refusal
+        raise _refusal(rows)
     reservation = Reservation(
         pk=rows[0][2], reference=reference, status=ReservationStatus.ACTIVE, expires_at=rows[0][11],
         created_by_id=user_id, created_at=now, updated_at=now,
@@ -322,7 +320,7 @@ def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int] = ()) -> 
     try:
         return run()
     except DomainError as exc:
-        short = set(sku_ids) | getattr(exc, "sku_ids", set())
+        short = set(sku_ids) | (exc.sku_ids if isinstance(exc, LinesRefused) else set())
         if exc.code != InsufficientStock.code or not reservations_expire(sku_ids=short):
             raise
     return run()

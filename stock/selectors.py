@@ -143,8 +143,8 @@ def not_held_back(levels: QuerySet, *, at_most: str | None = None) -> QuerySet:
     """Levels whose stored-reserved available is 0 (or at most the column `at_most`): the cheap
     prefilter of every "low"/"empty" test. Overdue reservations only add to what is
     available, so a level low as of now is low by its stored figures too."""
-    held = bigint("reserved") + bigint("damaged") + bigint("quality_control") + bigint("safety_stock")
-    return levels.filter(on_hand__lte=held + bigint(at_most) if at_most else held)
+    stored = levels.alias(stored_available=LevelAvailable())
+    return stored.filter(stored_available__lte=F(at_most) if at_most else 0)
 
 
 def stock_level_list() -> QuerySet:

@@ -98,9 +98,9 @@ def run(args: argparse.Namespace) -> dict:
                        list(PLAIN))
         cursor.execute("ANALYZE stock_stocklevel")
     token = create_api_user()
-    from stock.services.reservation_statement import _statement
+    from stock.services.reservations import reservation_sql
 
-    current_statement = _statement(())
+    current_statement = reservation_sql()
     connections.close_all()
 
     results: dict = {"quick": args.quick, "rounds": rounds, "seconds": seconds, "target": TARGET}

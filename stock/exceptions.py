@@ -55,12 +55,14 @@ class LinesRefused(DomainError):
     """Some lines of an all-or-nothing request were refused; `errors` names them by index.
 
     The code is that of the first refused line, so a short line reads as
-    `insufficient_stock` and a bad one as `validation_error`.
+    `insufficient_stock` and a bad one as `validation_error`; `sku_ids` are the SKUs of the
+    short lines.
     """
 
-    def __init__(self, errors: dict[int, DomainError]):
+    def __init__(self, errors: dict[int, DomainError], *, sku_ids: frozenset[int] = frozenset()):
         first = errors[min(errors)]
         self.code = first.code
+        self.sku_ids = sku_ids
         super().__init__(first.message, errors={"lines": {str(i): e.errors for i, e in sorted(errors.items())}})
 
 

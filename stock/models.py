@@ -140,10 +140,9 @@ class StockLevel(models.Model):
         """On hand and in no other state: what state moves and write-offs may take from."""
         return self.on_hand - self.reserved - self.damaged - self.quality_control
 
-    @property
-    def available(self) -> int:
-        """What can be reserved: sellable minus the safety stock, never below 0."""
-        return max(0, self.sellable - self.safety_stock)
+    # `available` (what can be reserved: sellable minus the safety stock, never below 0) is the
+    # database's `stock_available` function (migration 0006), not a property: levels read for
+    # a write carry it from `lock_levels`; reads annotate it (`stock.selectors`).
 
 
 class MovementReason(models.TextChoices):

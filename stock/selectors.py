@@ -4,11 +4,11 @@ A reservation stops holding stock at `expires_at` even before anything records t
 expiry: the stored `StockLevel.reserved` still includes the lines of overdue active
 reservations, so every read subtracts them ("effective reserved").
 
-`available` has one definition, `available_sql`, which every read, filter, ordering,
-report and reservation condition compiles (see ../shared/spec/stock-depth.md):
-`max(0, on_hand - reserved - damaged - quality_control - safety_stock)`, in bigint.
+`available` has one definition, the database function `stock_available` (migration stock
+0006): `max(0, on_hand - reserved - damaged - quality_control - safety_stock)`, in bigint.
+Every read, filter, ordering, report, event and reservation calls it (`available_sql`,
+`LevelAvailable`); Python never computes it.
 """
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -80,26 +80,19 @@ def overdue_reserved_for_level(*, now: datetime | None = None) -> Coalesce:
     return _sum_of(lines, allocated())
 
 
-def available_sql(
-    *, on_hand: str, reserved: str, damaged: str, quality_control: str, safety_stock: str, vendor: str,
-) -> str:
-    """THE definition of `available`, as SQL over the given column expressions:
-    `max(0, on_hand - reserved - damaged - quality_control - safety_stock)`.
-
-    In bigint from the first term on, so five int4 values never overflow. `reserved` may be
-    the effective reserved (stored minus overdue). The ORM form is `LevelAvailable`; raw
-    statements (reservations, the SKU page, stock totals) call this directly.
-    """
-    greatest = "MAX" if vendor == "sqlite" else "GREATEST"  # SQLite's two-argument MAX is GREATEST
-    return (f"{greatest}(0, CAST({on_hand} AS bigint) - ({reserved}) - ({damaged}) - ({quality_control})"
-            f" - ({safety_stock}))")
+def available_sql(*, on_hand: str, reserved: str, damaged: str, quality_control: str, safety_stock: str) -> str:
+    """A call of the database's `stock_available` over the given column expressions (`reserved`
+    may be the effective reserved: stored minus overdue). Plain SQL and IMMUTABLE, so PostgreSQL
+    inlines it. The ORM form is `LevelAvailable`; raw statements call this directly."""
+    # (`reserved` as bigint: an effective reserved built from a SUM is numeric.)
+    return f"stock_available({on_hand}, ({reserved})::bigint, {damaged}, {quality_control}, {safety_stock})"
 
 
-def level_available_sql(alias: str, *, vendor: str, reserved: str | None = None) -> str:
+def level_available_sql(alias: str, *, reserved: str | None = None) -> str:
     """`available_sql` over the columns of the level table aliased `alias` (`reserved` overrides its reserved)."""
     return available_sql(
         on_hand=f"{alias}.on_hand", reserved=reserved or f"{alias}.reserved", damaged=f"{alias}.damaged",
-        quality_control=f"{alias}.quality_control", safety_stock=f"{alias}.safety_stock", vendor=vendor,
+        quality_control=f"{alias}.quality_control", safety_stock=f"{alias}.safety_stock",
     )
 
 
@@ -129,18 +122,12 @@ class LevelAvailable(Expression):
             params.extend(part_params)
         on_hand, reserved, damaged, quality_control, safety_stock = sqls
         return available_sql(on_hand=on_hand, reserved=reserved, damaged=damaged, quality_control=quality_control,
-                             safety_stock=safety_stock, vendor=connection.vendor), params
-
-
-def level_available(level: StockLevel) -> int:
-    """A loaded level's available as of now: with its `effective_reserved` when it has one."""
-    reserved = getattr(level, "effective_reserved", level.reserved)
-    return max(0, level.on_hand - reserved - level.damaged - level.quality_control - level.safety_stock)
+                             safety_stock=safety_stock), params
 
 
 def with_effective_quantities(levels: QuerySet, *, now: datetime | None = None) -> QuerySet:
-    """Annotate `effective_reserved`, `effective_available` and `effective_is_low` (the rule of
-    `level_is_low`, in SQL)."""
+    """Annotate `effective_reserved`, `effective_available` and `effective_is_low` (the
+    low-stock rule: available at or below the level's threshold)."""
     return levels.annotate(
         effective_reserved=bigint("reserved") - overdue_reserved_for_level(now=now),
     ).annotate(
@@ -156,16 +143,8 @@ def not_held_back(levels: QuerySet, *, at_most: str | None = None) -> QuerySet:
     """Levels whose stored-reserved available is 0 (or at most the column `at_most`): the cheap
     prefilter of every "low"/"empty" test. Overdue reservations only add to what is
     available, so a level low as of now is low by its stored figures too."""
-    held = bigint("reserved") + bigint("damaged") + bigint("quality_control") + bigint("safety_stock")
-    return levels.filter(on_hand__lte=held + bigint(at_most) if at_most else held)
-
-
-def level_is_low(*, available: int, threshold: int) -> bool:
-    """The low-stock rule: a level is low when what is available is at or below its threshold.
-
-    `with_effective_quantities` holds the same rule in SQL (`effective_is_low`).
-    """
-    return available <= threshold
+    stored = levels.alias(stored_available=LevelAvailable())
+    return stored.filter(stored_available__lte=F(at_most) if at_most else 0)
 
 
 def stock_level_list() -> QuerySet:
@@ -305,18 +284,14 @@ def sku_stock_totals(sku_ids: Iterable[int], *, now: datetime | None = None) -> 
     # The same query as `StockLevel.objects.filter(sku_id__in=ids).annotate(overdue=
     # overdue_reserved_for_level())`, written out: building and compiling that correlated
     # subquery cost about 4 ms of CPU on every page of SKUs, several times the query itself.
-    vendor = connection.vendor
     when = [ReservationStatus.ACTIVE, connection.ops.adapt_datetimefield_value(now or timezone.now())]
-    if vendor == "postgresql":
-        join, reserved, params = f"CROSS JOIN LATERAL (SELECT {overdue_sql('l')} AS overdue) o", "l.reserved - o.overdue", when
-    else:  # no LATERAL: the subquery twice
-        join, reserved, params = "", f"l.reserved - {overdue_sql('l')}", when * 2
+    join, reserved = f"CROSS JOIN LATERAL (SELECT {overdue_sql('l')} AS overdue) o", "l.reserved - o.overdue"
     sql = (
-        f"SELECT l.sku_id, l.on_hand, {reserved}, {level_available_sql('l', vendor=vendor, reserved=reserved)}"
+        f"SELECT l.sku_id, l.on_hand, {reserved}, {level_available_sql('l', reserved=reserved)}"
         f" FROM {StockLevel._meta.db_table} l {join} WHERE l.sku_id IN ({', '.join(['%s'] * len(ids))})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *ids])
+        cursor.execute(sql, [*when, *ids])
         for sku_id, on_hand, reserved, available in cursor.fetchall():
             figures = totals[sku_id]
             figures["on_hand"] += on_hand
@@ -350,21 +325,17 @@ def attach_stock_totals(skus: Iterable, *, now: datetime | None = None) -> list:
 
 
 def attach_effective_reserved(levels: Iterable[StockLevel], *, now: datetime | None = None) -> list[StockLevel]:
-    """Set `effective_reserved` on levels loaded without the annotation (one query)."""
+    """Set `effective_reserved`, `effective_available` and `effective_is_low` on levels loaded
+    without them, as the database now holds them (one query)."""
     levels = list(levels)
-    pairs = {(lvl.sku_id, lvl.warehouse_id) for lvl in levels}
-    if not pairs:
+    if not levels:
         return levels
-    condition = Q()
-    for sku_id, warehouse_id in pairs:
-        condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
-    overdue = defaultdict(int)
-    rows = (
-        overdue_lines(now=now).filter(condition).order_by().values("sku_id", "warehouse_id")
-        .annotate(total=Sum(allocated()))
-    )
-    for row in rows:
-        overdue[(row["sku_id"], row["warehouse_id"])] = row["total"]
+    figures = {
+        pk: (reserved, available, is_low)
+        for pk, reserved, available, is_low in with_effective_quantities(
+            StockLevel.objects.filter(pk__in=[level.pk for level in levels]), now=now,
+        ).values_list("pk", "effective_reserved", "effective_available", "effective_is_low")
+    }
     for level in levels:
-        level.effective_reserved = level.reserved - overdue[(level.sku_id, level.warehouse_id)]
+        level.effective_reserved, level.effective_available, level.effective_is_low = figures[level.pk]
     return levels

@@ -1,9 +1,8 @@
 """Reads of the admin dashboard: stock per warehouse, what needs attention, and a SKU's
 on-hand and available over time, rebuilt from the ledger and its reservations.
 
-Every sum of a quantity column is cast to bigint first: 1M levels of 2^31-1 units each
-would overflow PostgreSQL's int4 `SUM`... which returns bigint anyway, but `on_hand * price`
-and SQLite's arithmetic would not be safe without the cast.
+Every sum of a quantity column is cast to bigint first: PostgreSQL's `SUM` of int4 returns
+bigint anyway, but `on_hand * price` of int4 columns would not be safe without the cast.
 """
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -46,7 +46,7 @@ def _statement(*, ids: str, total: str) -> str:
     # SUM of bigint is numeric in PostgreSQL: cast back, or the figures read as Decimals (60.0 in JSON).
     sku, level = SKU._meta.db_table, StockLevel._meta.db_table
     reserved = "l.reserved::bigint - o.overdue"
-    available = level_available_sql("l", vendor="postgresql", reserved=reserved)
+    available = level_available_sql("l", reserved=reserved)
     return (
         f"SELECT p.*, t.total FROM (SELECT {total} AS total) t LEFT JOIN LATERAL ("
         f"SELECT s.id, s.sku_code, s.product_id, s.price::text, s.attributes, s.backorder_policy,"

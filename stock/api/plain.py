@@ -7,8 +7,7 @@ then runs the serializer, whose 400 envelope names the problem exactly as before
 from dataclasses import dataclass
 
 from inventory_site.api.fields import MAX_INT
-from stock.services.reservation_statement import CodedLine
-from stock.services.reservations import MAX_TTL_SECONDS
+from stock.services.reservations import MAX_TTL_SECONDS, CodedLine
 
 _LINE_KEYS = frozenset({"sku_code", "quantity", "warehouse"})
 _BODY_KEYS = frozenset({"reference", "ttl_seconds", "lines"})
@@ -22,6 +21,7 @@ class PlainReservation:
     reference: str
     ttl_seconds: int | None
     lines: list[CodedLine]
+    allow_split: bool = False
 
 
 def _text(value, max_length: int) -> str | None:

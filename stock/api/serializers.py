@@ -9,7 +9,7 @@ from inventory_site.api.fields import LinesField, StrictCharField, StrictInteger
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
 from stock.models import Reservation, StockLevel, StockMovement, StockState, Warehouse
 from stock.api.sku_page import sku_stock_representation
-from stock.selectors import level_available, level_is_low, reservation_status
+from stock.selectors import reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY, adjustment_lines_refused
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
 from stock.services.reservations import MAX_TTL_SECONDS
@@ -83,10 +83,10 @@ class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer)
         return level.on_hand - self.get_reserved(level) - level.damaged - level.quality_control
 
     def get_available(self, level) -> int:
-        return level_available(level)
+        return level.effective_available  # the database's `stock_available` (selectors.with_effective_quantities)
 
     def get_is_low(self, level) -> bool:
-        return level_is_low(available=self.get_available(level), threshold=level.low_stock_threshold)
+        return level.effective_is_low
 
 
 class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
@@ -312,7 +312,9 @@ class TransferSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     note = TextField(max_length=500, required=False, default="")
 
 
-class ReservationLineInputSerializer(SkuAndWarehouseMixin, serializers.Serializer):
+class ReservationLineInputSerializer(serializers.Serializer):
+    """A reservation line's shape; its codes are resolved where it is placed (`reservation_create`)."""
+
     sku_code = StrictCharField(max_length=50, required=False)
     sku_id = StrictIntegerField(min_value=1, required=False)
     quantity = QuantityField(minimum=1)

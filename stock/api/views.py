@@ -1,5 +1,4 @@
 """Stock endpoints: validate the request, call one service, present the result."""
-from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -7,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from catalog.api.views import CRUD_DOCS, SKUViewSet
 from inventory_site.api.filters import NamedOrderingFilter
@@ -19,7 +17,7 @@ from inventory_site.api.views import (
 from stock import selectors, services
 from stock.api import filters
 from stock.api.idempotency import idempotent
-from stock.api.plain import plain_reservation
+from stock.api.plain import PlainReservation, plain_reservation
 from stock.api.serializers_states import StateMoveSerializer
 from stock.api.sku_page import PAGE_PARAMETERS, SKUPagePagination
 from stock.api.serializers import (
@@ -239,6 +237,18 @@ class StateMoveViewSet(viewsets.GenericViewSet):
         return respond(data, message="Stock state moved", status=status.HTTP_201_CREATED)
 
 
+def _reservation_body(data) -> PlainReservation:
+    """A reservation body of any shape, through `ReservationCreateSerializer` (400 when malformed)."""
+    serializer = ReservationCreateSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    valid = serializer.validated_data
+    return PlainReservation(
+        reference=valid["reference"], ttl_seconds=valid.get("ttl_seconds"), allow_split=valid["allow_split"],
+        lines=[services.CodedLine(sku_code=line.get("sku_code"), sku_id=line.get("sku_id"), quantity=line["quantity"],
+                                  warehouse_code=line.get("warehouse")) for line in valid["lines"]],
+    )
+
+
 class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Hold stock for an order; commit or release it."""
 
@@ -263,28 +273,15 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=ReservationCreateSerializer, responses={201: ReservationSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
     @idempotent
     def create(self, request):
-        # The hot path: a plain body placed by one statement. Anything else (bad input, a
-        # shortage, a fallback warehouse) takes the serializer and the general service below,
-        # which explain the refusal exactly as before.
-        plain = plain_reservation(request.data)
-        if plain is not None:
-            reservation = services.reservation_place(
-                reference=plain.reference, lines=plain.lines, user=request.user,
-                ttl_seconds=settings.RESERVATION_TTL_SECONDS if plain.ttl_seconds is None else plain.ttl_seconds,
-            )
-            if reservation is not None:
-                return respond(reservation_representation(reservation), message="Reservation created",
-                               status=status.HTTP_201_CREATED)
-        serializer = ReservationCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        # A plain body (the common shape) is parsed without building the serializer; any other
+        # is parsed by it, whose 400 names what is wrong. Either way, one service places it.
+        body = plain_reservation(request.data) or _reservation_body(request.data)
         reservation = services.reservation_create(
-            reference=data["reference"], ttl_seconds=data.get("ttl_seconds"), user=request.user,
-            allow_split=data["allow_split"],
-            lines=[services.ReservationRequestLine(sku=line["sku"], quantity=line["quantity"],
-                                                   warehouse=line["warehouse"]) for line in data["lines"]],
+            reference=body.reference, lines=body.lines, ttl_seconds=body.ttl_seconds, user=request.user,
+            allow_split=body.allow_split,
         )
-        return respond(self.get_serializer(reservation).data, message="Reservation created", status=status.HTTP_201_CREATED)
+        return respond(reservation_representation(reservation), message="Reservation created",
+                       status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ReservationSerializer)
     @action(detail=True, methods=["post"])

@@ -13,9 +13,8 @@ from stock.services.levels import (
     stock_level_update_threshold, stock_receive, stock_transfer,
 )
 from stock.services.reorder import reorder_drafts_create
-from stock.services.reservation_statement import CodedLine, reservation_place
 from stock.services.reservations import (
-    ReservationRequestLine, reservation_commit, reservation_create, reservation_release, reservations_expire,
+    CodedLine, ReservationRequestLine, reservation_commit, reservation_create, reservation_release, reservations_expire,
 )
 from stock.services.skus import sku_create_with_stock
 from stock.services.states import STATE_MOVE_REASONS, stock_state_move
@@ -30,7 +29,7 @@ __all__ = [
     "reorder_drafts_create", "ADJUSTMENT_REASONS", "MAX_QUANTITY", "STATE_MOVE_REASONS", "AdjustmentLine", "CodedLine", "ReservationRequestLine",
     "idempotency_abandon", "idempotency_begin", "idempotency_complete", "idempotency_hold", "idempotency_purge_expired",
     "request_fingerprint",
-    "reservation_commit", "reservation_create", "reservation_place", "reservation_release", "reservations_expire",
+    "reservation_commit", "reservation_create", "reservation_release", "reservations_expire",
     "sku_create_with_stock", "stock_adjust", "stock_adjust_bulk", "stock_level_update_settings",
     "stock_level_update_threshold", "stock_state_move", "stock_receive", "stock_transfer",
     "warehouse_create", "warehouse_hard_delete", "warehouse_restore", "warehouse_soft_delete", "warehouse_update",

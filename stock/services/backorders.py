@@ -13,12 +13,11 @@ Lock order, as everywhere: reservations (by pk), then levels (by sku_id, warehou
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import BackorderPolicy
-from events.services import events_emit_many
-from stock.events import reservation_draft
+from stock.events import emit_reservation_events
 from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel
 from stock.services.ledger import LevelChanges, lock_levels
 
@@ -31,26 +30,6 @@ ALLOCATED_TTL = timedelta(days=7)
 def backorders_allowed(sku) -> bool:
     """Whether reservations of this SKU may take what is short from incoming stock."""
     return getattr(sku, "backorder_policy", BackorderPolicy.DENY) == BackorderPolicy.ALLOW_INCOMING
-
-
-def backorder_try(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime) -> int | None:
-    """Hold what the level has available and backorder the rest against its incoming stock.
-
-    Returns the units backordered, or None (nothing changed) when the level's
-    `incoming - backordered` does not cover the rest.
-    """
-    level = lock_levels([(sku_id, warehouse_id)]).get((sku_id, warehouse_id))
-    if level is None:
-        return None
-    take = min(quantity, level.available)
-    rest = quantity - take
-    if rest > level.incoming - level.backordered:
-        return None
-    StockLevel.objects.filter(pk=level.pk).update(
-        reserved=F("reserved") + take, backordered=F("backordered") + rest,
-        version=F("version") + 1, updated_at=now,
-    )
-    return rest
 
 
 def _pairs_condition(pairs) -> Q:
@@ -109,6 +88,9 @@ def backorders_settle(
         return
     for line in lines:
         line.reservation = reservations[line.reservation_id]
+    # What each level has available (the database's `stock_available`, as locked or as the
+    # caller's last write returned it), less what each allocation below takes.
+    free = {level.pk: level.available for level in levels.values()}
     changes = LevelChanges(user=user)
     allocated_to: set[int] = set()
     touched: set[int] = set()
@@ -119,9 +101,10 @@ def backorders_settle(
         for line in waiting:
             if line.reservation.expires_at <= now:
                 continue  # overdue: its units go back when the expiry is recorded
-            take = min(level.available, line.backordered)
+            take = min(free[level.pk], line.backordered)
             if take <= 0:
                 continue
+            free[level.pk] -= take
             line.backordered -= take
             changed_lines[line.pk] = line
             changes.add(level, reserved_delta=take, backordered_delta=-take, reservation=line.reservation,
@@ -156,10 +139,6 @@ def _lines_write(lines: list[ReservationLine]) -> None:
     kept = [line for line in lines if line.quantity]
     if not kept:
         return
-    if connection.vendor != "postgresql":
-        for line in kept:
-            ReservationLine.objects.filter(pk=line.pk).update(quantity=line.quantity, backordered=line.backordered)
-        return
     table = ReservationLine._meta.db_table
     rows = ", ".join(["(%s::bigint, %s::int, %s::int)"] * len(kept))
     with connection.cursor() as cursor:
@@ -176,10 +155,9 @@ def _after_changes(touched: list[Reservation], *, allocated: set[int], now: date
     if not touched:
         return
     by_reservation: dict[int, list[ReservationLine]] = {reservation.pk: [] for reservation in touched}
-    for line in ReservationLine.objects.filter(reservation_id__in=list(by_reservation)).select_related(
-            "sku", "warehouse").order_by("pk"):
+    for line in ReservationLine.objects.filter(reservation_id__in=list(by_reservation)).order_by("pk"):
         by_reservation[line.reservation_id].append(line)
-    released, capped, others, drafts = [], [], [], []
+    released, capped, others, events = [], [], [], []
     for reservation in touched:
         lines = by_reservation[reservation.pk]
         reservation.updated_at = now
@@ -191,17 +169,14 @@ def _after_changes(touched: list[Reservation], *, allocated: set[int], now: date
             capped.append(reservation.pk)
         else:
             others.append(reservation.pk)
-        cached = reservation.lines.all()
-        cached._result_cache, cached._prefetch_done = lines, True
-        reservation._prefetched_objects_cache = {"lines": cached}
         if not lines:
-            drafts.append(reservation_draft(reservation, ReservationStatus.RELEASED))
+            events.append((reservation, ReservationStatus.RELEASED))
         elif reservation.pk in allocated:
-            drafts.append(reservation_draft(reservation, "allocated"))
+            events.append((reservation, "allocated"))
     if released:
         Reservation.objects.filter(pk__in=released).update(status=ReservationStatus.RELEASED, updated_at=now)
     if capped:
         Reservation.objects.filter(pk__in=capped).update(expires_at=now + ALLOCATED_TTL, updated_at=now)
     if others:
         Reservation.objects.filter(pk__in=others).update(updated_at=now)
-    events_emit_many(events=drafts)
+    emit_reservation_events(events)

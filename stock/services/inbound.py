@@ -287,10 +287,6 @@ def _received_write(expected: dict[int, InboundLine]) -> None:
     received = [shipped for shipped in expected.values() if shipped.quantity_received]
     if not received:
         return
-    if connection.vendor != "postgresql":
-        for shipped in received:
-            InboundLine.objects.filter(pk=shipped.pk).update(quantity_received=shipped.quantity_received)
-        return
     rows = ", ".join(["(%s::bigint, %s::int)"] * len(received))
     with connection.cursor() as cursor:
         cursor.execute(

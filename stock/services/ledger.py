@@ -5,17 +5,16 @@ Levels are locked `FOR UPDATE` in one fixed order, (sku_id, warehouse_id), every
 so concurrent writers never deadlock on them; counters move with `F()` expressions so
 the database, not Python, does the arithmetic.
 """
-import copy
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from events.services import events_emit_many
-from stock.events import level_drafts, emit_level_changed
+from stock.events import LevelChange, emit_level_changed, emit_level_changes, level_figures
 from stock.exceptions import InvalidInput
 from stock.models import Reservation, StockLevel, StockMovement, StockState
+from stock.selectors import LevelAvailable, level_available_sql
 
 MAX_QUANTITY = 2**31 - 1
 COUNTERS = ("on_hand", "reserved", "damaged", "quality_control", "backordered", "incoming")
@@ -51,8 +50,15 @@ def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int,
     condition = Q()
     for sku_id, warehouse_id in pairs:
         condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
-    locked = StockLevel.objects.select_for_update().filter(condition).order_by("sku_id", "warehouse_id")
+    # Each with `available` as the database computes it (`stock_available`), as of the lock.
+    locked = (StockLevel.objects.select_for_update().filter(condition).annotate(available=LevelAvailable())
+              .order_by("sku_id", "warehouse_id"))
     return {(lvl.sku_id, lvl.warehouse_id): lvl for lvl in locked}
+
+
+def _forget_available(level: StockLevel) -> None:
+    """A level's counters moved in memory only: the `available` it holds is stale until written."""
+    vars(level).pop("available", None)
 
 
 def lock_levels_of(levels: QuerySet) -> None:
@@ -73,17 +79,23 @@ def apply_change(
     `quantity`), `sellable` (no counter: on hand in no other state) or nothing (from or to
     outside the level).
     """
-    available_before = level.available
+    before = level_figures(level)
     now = timezone.now()
     counters = {"on_hand": delta, "reserved": reserved_delta, "backordered": backordered_delta,
                 "incoming": incoming_delta}
     for state, sign in ((state_from, -1), (state_to, 1)):
         if state in STATE_COUNTERS:
             counters[str(state)] = counters.get(str(state), 0) + sign * quantity
-    StockLevel.objects.filter(pk=level.pk).update(
-        **{field: F(field) + change for field, change in counters.items() if change or field == "on_hand"},
-        version=F("version") + 1, updated_at=now,
-    )
+    moved = [(field, change) for field, change in counters.items() if change or field == "on_hand"]
+    table = StockLevel._meta.db_table
+    with connection.cursor() as cursor:
+        # The database's `available` of the level after the change, from the UPDATE itself.
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(f'{field} = {field} + %s' for field, _ in moved)},"
+            f" version = version + 1, updated_at = %s WHERE id = %s RETURNING {level_available_sql(table)}",
+            [*(change for _, change in moved), now, level.pk],
+        )
+        level.available = cursor.fetchone()[0]
     # The row is locked, so the values we hold are the stored ones.
     for field, change in counters.items():
         setattr(level, field, getattr(level, field) + change)
@@ -95,7 +107,7 @@ def apply_change(
         state_from=state_from, state_to=state_to, quantity=quantity, inbound=inbound,
         created_by=user if user is not None and user.is_authenticated else None,
     ) if delta or quantity else None
-    emit_level_changed(level, available_before=available_before, movement=movement, reference=reference,
+    emit_level_changed(level, before=before, movement=movement, reference=reference,
                        reservation_id=reservation.pk if reservation else None,
                        reason=reason if movement is not None else None)
     return movement
@@ -115,8 +127,9 @@ class LevelChanges:
     def __init__(self, *, user=None):
         self.user = user if user is not None and user.is_authenticated else None
         self.now = timezone.now()
-        self.changes: list[tuple[StockLevel, int, StockMovement | None, int | None, str | None, str]] = []
+        self.changes: list[tuple[dict, dict, StockMovement | None, int | None, str | None, str]] = []
         self.totals: dict[int, dict[str, int]] = {}
+        self.levels: dict[int, StockLevel] = {}
 
     def add(
         self, level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, backordered_delta: int = 0,
@@ -124,12 +137,13 @@ class LevelChanges:
         reservation: Reservation | None = None, state_from: str = "", state_to: str = "",
         quantity: int | None = None, inbound=None,
     ) -> StockMovement | None:
-        available_before = level.available
+        before = level_figures(level)
         counters = {"on_hand": delta, "reserved": reserved_delta, "backordered": backordered_delta,
                     "incoming": incoming_delta}
         for state, sign in ((state_from, -1), (state_to, 1)):
             if state in STATE_COUNTERS:
                 counters[str(state)] = counters.get(str(state), 0) + sign * quantity
+        self.levels[level.pk] = level
         total = self.totals.setdefault(level.pk, {name: 0 for name in (*COUNTERS, "changes")})
         for field, change in counters.items():
             setattr(level, field, getattr(level, field) + change)
@@ -137,12 +151,13 @@ class LevelChanges:
         total["changes"] += 1
         level.version += 1
         level.updated_at = self.now
+        _forget_available(level)
         movement = StockMovement(
             sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=delta, reason=reason,
             reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
             state_from=state_from, state_to=state_to, quantity=quantity, inbound=inbound, created_by=self.user,
         ) if delta or quantity else None
-        self.changes.append((copy.copy(level), available_before, movement, reservation.pk if reservation else None,
+        self.changes.append((level_figures(level), before, movement, reservation.pk if reservation else None,
                              reason if movement is not None else None, reference))
         return movement
 
@@ -153,25 +168,14 @@ class LevelChanges:
         if movements:
             StockMovement.objects.bulk_create(movements)
         self._update_levels()
-        codes = {pk: (sku_code, warehouse) for pk, sku_code, warehouse in StockLevel.objects.filter(
-            pk__in=list(self.totals)).values_list("pk", "sku__sku_code", "warehouse__code")}
-        drafts = []
-        for level, available_before, movement, reservation_id, reason, reference in self.changes:
-            sku_code, warehouse = codes[level.pk]
-            cause = {"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id}
-            drafts += level_drafts(level, available_before=available_before, sku_code=sku_code, warehouse=warehouse,
-                                    cause=cause, reason=reason, reference=reference)
-        events_emit_many(events=drafts)
-        self.changes, self.totals = [], {}
+        emit_level_changes([
+            LevelChange(after=after, before=before, reason=reason, reference=reference,
+                        cause={"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id})
+            for after, before, movement, reservation_id, reason, reference in self.changes
+        ])
+        self.changes, self.totals, self.levels = [], {}, {}
 
     def _update_levels(self) -> None:
-        if connection.vendor != "postgresql":  # (SQLite: one UPDATE per level; its writes are serialized)
-            for pk, total in sorted(self.totals.items()):
-                StockLevel.objects.filter(pk=pk).update(
-                    **{field: F(field) + total[field] for field in COUNTERS if total[field]},
-                    version=F("version") + total["changes"], updated_at=self.now,
-                )
-            return
         table = StockLevel._meta.db_table
         assignments = ", ".join(f"{field} = l.{field} + v.{field}" for field in COUNTERS)
         rows = ", ".join(["(" + ", ".join(["%s::bigint"] * (len(COUNTERS) + 2)) + ")"] * len(self.totals))
@@ -181,6 +185,9 @@ class LevelChanges:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} l SET {assignments}, version = l.version + v.changes, updated_at = %s"
-                f" FROM (VALUES {rows}) v(id, {', '.join(COUNTERS)}, changes) WHERE l.id = v.id",
+                f" FROM (VALUES {rows}) v(id, {', '.join(COUNTERS)}, changes) WHERE l.id = v.id"
+                f" RETURNING l.id, {level_available_sql('l')}",
                 params,
             )
+            for pk, available in cursor.fetchall():  # the database's `available` of each level after
+                self.levels[pk].available = available

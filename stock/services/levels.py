@@ -16,7 +16,7 @@ from inventory_site.exceptions import DomainError, VersionConflict, Precondition
 from stock.exceptions import InsufficientStock, InvalidInput, LinesRefused, OnHandConflict
 from stock.models import MovementReason, StockLevel, StockMovement, StockState, Warehouse
 from stock.selectors import warehouse_default
-from stock.events import emit_level_changed
+from stock.events import emit_level_changed, level_figures
 from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels, quantity_check
 from stock.services.reservations import retry_after_expiry
 
@@ -277,7 +277,7 @@ def stock_level_update_settings(
         if "safety_stock" in changes and changes["safety_stock"] != locked.safety_stock:
             # What is available moved: the level's event (and any low/out crossing) says so.
             after = StockLevel.objects.get(pk=level.pk)
-            emit_level_changed(after, available_before=locked.available, reason=None)
+            emit_level_changed(after, before=level_figures(locked), reason=None)
     return StockLevel.objects.select_related("sku", "warehouse").get(pk=level.pk)
 
 

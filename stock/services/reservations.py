@@ -1,206 +1,209 @@
 """Reservations: hold stock for an order, then commit (sold), release, or let it expire.
 
-`reserved` moves with one conditional `UPDATE ... WHERE available >= n` per line (the one
-`available`: safety stock is never reserved), so a reservation transaction is a handful of
-round trips and never oversells, whatever the number of concurrent clients or processes.
-Lines are placed by `stock.services.allocation` and applied in the fixed
-(sku_id, warehouse_id) order used for every level lock.
+A reservation is placed by one database function, `stock_reservation_place` (migration
+stock 0006): one round trip that plans every line, moves each level once with the
+conditional `UPDATE ... WHERE available >= n` in the fixed (sku_id, warehouse_id) lock order,
+and writes the reservation, its lines and their events; it never oversells, whatever the
+number of concurrent clients or processes. See docs/architecture/reservations.md.
 """
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from catalog.models import SKU
+from events.services import events_written
 from inventory_site import metrics
 from inventory_site.exceptions import DomainError
 from inventory_site.transactions import retry_on_deadlock
-from stock.events import emit_reservation, emit_reserved
-from stock.exceptions import (
-    Backordered, InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive,
-)
-from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, Warehouse
-from stock.selectors import level_available_sql, reservation_status, warehouse_default
-from stock.services import allocation
-from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS, backorder_try, backorders_allowed
+from stock.events import emit_reservation
+from stock.exceptions import Backordered, InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive
+from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, Warehouse
+from stock.selectors import reservation_status
+from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
 from stock.services.ledger import apply_change, lock_levels, quantity_check
 
 MAX_TTL_SECONDS = 7 * 24 * 3600
 T = TypeVar("T")
+_json_time = DjangoJSONEncoder().default  # a datetime as the API's JSON (and the events' payloads) write it
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReservationRequestLine:
-    """One requested line: `warehouse` None lets the service pick one."""
+    """One requested line as loaded objects: `warehouse` None lets the strategy pick one."""
 
     sku: Any
     quantity: int
     warehouse: Warehouse | None = None
 
 
-def _try_reserve(*, sku_id: int, warehouse_id: int, quantity: int, now: datetime) -> bool:
-    # The conditional UPDATE written out: built through the ORM (F() expressions) it cost
-    # about 1 ms of CPU, several times what PostgreSQL spends running it, on the one path
-    # every reservation takes.
-    table = StockLevel._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table}"
-            " SET reserved = reserved + %s, version = version + 1, updated_at = %s"
-            # The one `available` (in bigint: no overflow for any n); reservations never take safety stock.
-            f" WHERE sku_id = %s AND warehouse_id = %s AND {level_available_sql(table, vendor=connection.vendor)} >= %s",
-            [quantity, connection.ops.adapt_datetimefield_value(now), sku_id, warehouse_id, quantity],
-        )
-        return cursor.rowcount == 1
+@dataclass(frozen=True)
+class CodedLine:
+    """One requested line as the client named it: a SKU code (or id) and a warehouse code, not rows."""
+
+    sku_code: str | None
+    quantity: int
+    warehouse_code: str | None = None
+    sku_id: int | None = None
 
 
-def _shortage(line: ReservationRequestLine, available: int) -> dict:
-    return {"sku_code": line.sku.sku_code, "available": available, "requested": line.quantity}
+PLACE_ATTEMPTS = 2  # the second places under the levels' locks: it cannot find its plan stale
+SERIALIZATION_FAILURE = "40001"
 
 
-class _StalePlan(Exception):
-    """A planned chunk found less available than the plan read: plan again."""
+def _line_json(index: int, line: ReservationRequestLine | CodedLine) -> dict:
+    if isinstance(line, CodedLine):
+        return {"idx": index, "sku_code": line.sku_code, "sku_id": line.sku_id, "warehouse": line.warehouse_code,
+                "quantity": line.quantity}
+    return {"idx": index, "sku_code": None, "sku_id": line.sku.pk,
+            "warehouse": line.warehouse.code if line.warehouse is not None else None, "quantity": line.quantity}
 
 
-PLAN_ATTEMPTS = 3
-
-
-def _quantity_error(quantity) -> InvalidInput | None:
-    try:
-        quantity_check(quantity, field="quantity", minimum=1)
-    except InvalidInput as exc:
-        return exc
-    return None
-
-
-def _validate(lines: list[ReservationRequestLine], ttl_seconds: int) -> None:
-    # Up to 90 days when a line may be backordered; a fully allocated reservation is capped at 7.
-    longest = MAX_BACKORDER_TTL_SECONDS if any(backorders_allowed(line.sku) for line in lines) else MAX_TTL_SECONDS
-    quantity_check(ttl_seconds, field="ttl_seconds", minimum=1, maximum=longest)
+def _validate(lines: Sequence[ReservationRequestLine | CodedLine], ttl_seconds: int) -> None:
+    """The bounds of the numbers sent; codes, warehouses and stock are the database's to judge."""
+    quantity_check(ttl_seconds, field="ttl_seconds", minimum=1, maximum=MAX_BACKORDER_TTL_SECONDS)
     if not lines:
         raise InvalidInput(errors={"lines": ["Give at least one line."]})
     refused = {}
     for index, line in enumerate(lines):
-        if getattr(line.sku, "is_deleted", False):
-            refused[index] = InvalidInput(errors={"sku_code": ["This SKU is deleted."]})
-        elif (error := _quantity_error(line.quantity)) is not None:
-            refused[index] = error
-        elif line.warehouse is not None and line.warehouse.is_deleted:
-            refused[index] = InvalidInput(errors={"warehouse": ["This warehouse is deleted."]})
+        try:
+            quantity_check(line.quantity, field="quantity", minimum=1)
+        except InvalidInput as exc:
+            refused[index] = exc
     if refused:
         raise LinesRefused(refused)
 
 
-def reservation_create(
-    *, reference: str, lines: list[ReservationRequestLine], ttl_seconds: int | None = None, user=None,
-    allow_split: bool = False,
-) -> Reservation:
-    """Hold every line's quantity, or none: `InsufficientStock` names each short line by index.
+@dataclass
+class _Placing:
+    """One call of `stock_reservation_place`: what it needs, and what it answered."""
 
-    A line without a warehouse is placed by `STOCK_ALLOCATION_STRATEGY` (see
-    `stock.services.allocation`); with `allow_split`, a line no single warehouse covers is
-    split over several, one reservation line per warehouse used. A line of a SKU that
-    allows backorders that cannot be placed takes what its warehouse (the named one, else
-    the default) has available and backorders the rest against that warehouse's incoming
-    stock (`backordered` on the line). `ttl_seconds` beyond 7 days is kept only while some
-    line is backordered.
+    reference: str
+    lines: str
+    ttl_seconds: int
+    allow_split: bool
+    user_id: int | None
+
+    def call(self, *, lock_first: bool) -> tuple[datetime, list[tuple]]:
+        now = timezone.now()
+        expires_at = now + timedelta(seconds=self.ttl_seconds)
+        allocated_expires_at = now + timedelta(seconds=min(self.ttl_seconds, MAX_TTL_SECONDS))
+        # Alone, the call is its own transaction (the levels' row locks are taken and released
+        # within one round trip); inside a caller's, a savepoint, so a stale plan leaves it usable.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            with connection.cursor() as cursor:
+                cursor.execute(reservation_sql(), {
+                    "lines": self.lines, "strategy": settings.STOCK_ALLOCATION_STRATEGY,
+                    "allow_split": self.allow_split, "lock_first": lock_first, "reference": self.reference,
+                    "user_id": self.user_id, "now": now, "ttl_seconds": self.ttl_seconds,
+                    "allocated_ttl_seconds": MAX_TTL_SECONDS, "now_text": _json_time(now),
+                    "expires_at_text": _json_time(expires_at),
+                    "allocated_expires_at_text": _json_time(allocated_expires_at),
+                })
+                return now, cursor.fetchall()
+
+
+def reservation_sql() -> str:
+    """The one statement that places a reservation (its parameters are those `_Placing.call` binds)."""
+    return (
+        "SELECT * FROM stock_reservation_place(%(lines)s::json, %(strategy)s, %(allow_split)s, %(lock_first)s,"
+        " %(reference)s, %(user_id)s, %(now)s, %(ttl_seconds)s, %(allocated_ttl_seconds)s, %(now_text)s,"
+        " %(expires_at_text)s, %(allocated_expires_at_text)s)"
+    )
+
+
+def reservation_create(
+    *, reference: str, lines: Sequence[ReservationRequestLine | CodedLine], ttl_seconds: int | None = None,
+    user=None, allow_split: bool = False,
+) -> Reservation:
+    """Hold every line's quantity, or none: the one way a reservation is placed, whatever its shape.
+
+    The database function `stock_reservation_place` (migration stock 0006) resolves the codes,
+    places each line (a named warehouse as named; else by `STOCK_ALLOCATION_STRATEGY`; with
+    `allow_split`, over several warehouses; a SKU that allows backorders waits for what is
+    short on its warehouse's incoming stock), moves each level once in the one lock order with
+    the conditional `available >= n` UPDATE, and writes the reservation, its lines and their
+    events. Refusals name each line: `LinesRefused` of `InvalidInput` (unknown or deleted codes)
+    or of `InsufficientStock` (`{"sku_code", "available", "requested"}`). `ttl_seconds` beyond
+    7 days is kept only while some line is backordered.
     """
     ttl_seconds = settings.RESERVATION_TTL_SECONDS if ttl_seconds is None else ttl_seconds
     _validate(lines, ttl_seconds)
-    default = warehouse_default()
-    if default is None and any(line.warehouse is None for line in lines):
-        raise InvalidInput(errors={"warehouse": ["There is no default warehouse; name one."]})
+    placing = _Placing(
+        reference=reference, lines=json.dumps([_line_json(i, line) for i, line in enumerate(lines)]),
+        ttl_seconds=ttl_seconds, allow_split=allow_split,
+        user_id=user.pk if user is not None and user.is_authenticated else None,
+    )
 
-    @transaction.atomic
-    def place(now: datetime, *, last: bool) -> Reservation:
-        # The order row first: a level's row lock, taken by the first UPDATE below, is then
-        # held only for the UPDATEs, the lines' INSERT and the COMMIT (a hot SKU serializes
-        # every reservation on that lock). A refusal rolls the row back with the rest.
-        reservation = Reservation.objects.create(
-            reference=reference, expires_at=now + timedelta(seconds=ttl_seconds),
-            created_by=user if user is not None and user.is_authenticated else None,
-        )
-        placing = allocation.plan(lines, allow_split=allow_split)
-        # Short lines of SKUs that allow backorders wait on incoming stock at their warehouse.
-        waiting_at = {i: (lines[i].warehouse or default).pk for i in placing.short if backorders_allowed(lines[i].sku)}
-        refused = {i: available for i, available in placing.short.items() if i not in waiting_at}
-        if refused:
-            raise LinesRefused({i: InsufficientStock(errors=_shortage(lines[i], available))
-                                for i, available in sorted(refused.items())})
-        failed: set[int] = set()
-        short: dict[int, int] = {}
-        waiting: dict[int, int] = {}
-        steps = [(c.sku_id, c.warehouse_id, c.index, c) for c in placing.chunks]
-        steps += [(lines[i].sku.pk, warehouse_id, i, None) for i, warehouse_id in waiting_at.items()]
-        # Every UPDATE in the one lock order, (sku_id, warehouse_id), whatever the strategy.
-        for sku_id, warehouse_id, index, chunk in sorted(steps, key=lambda step: step[:3]):
-            if chunk is not None:
-                if not _try_reserve(sku_id=sku_id, warehouse_id=warehouse_id, quantity=chunk.quantity, now=now):
-                    failed.add(index)
-                continue
-            rest = backorder_try(sku_id=sku_id, warehouse_id=warehouse_id, quantity=lines[index].quantity, now=now)
-            if rest is None:  # read under the level's lock: a shortage, not a stale plan
-                short[index] = placing.short[index]
-            else:
-                waiting[index] = rest
-        if failed and not last:
-            raise _StalePlan
-        if failed or short:  # (failed: the plan's figures went stale three times; tell what the levels hold now)
-            errors = {i: InsufficientStock(errors=_shortage(lines[i], available)) for i, available in short.items()}
-            if failed:
-                ranked = [w.pk for w in allocation.candidate_warehouses()]
-                errors.update({i: InsufficientStock(errors=_shortage(lines[i], allocation.shortage_available(
-                    lines[i], ranked))) for i in failed})
-            raise LinesRefused(dict(sorted(errors.items())))
-        if not any(waiting.values()) and ttl_seconds > MAX_TTL_SECONDS:
-            reservation.expires_at = now + timedelta(seconds=MAX_TTL_SECONDS)
-            reservation.save(update_fields=["expires_at"])
-        rows = [(c.index, c.warehouse_id, c.quantity, 0) for c in placing.chunks]
-        rows += [(i, waiting_at[i], lines[i].quantity, rest) for i, rest in waiting.items()]
-        made = ReservationLine.objects.bulk_create([
-            ReservationLine(reservation=reservation, sku=lines[index].sku, warehouse_id=warehouse_id,
-                            quantity=quantity, backordered=backordered)
-            for index, warehouse_id, quantity, backordered in sorted(rows, key=lambda row: row[0])
-        ])
-        _attach_lines(reservation, made, known=[default, *(line.warehouse for line in lines)])
-        emit_reserved(reservation, made)
-        return reservation
-
-    def run() -> Reservation:
-        now = timezone.now()
-        for attempt in range(PLAN_ATTEMPTS):
+    def place() -> Reservation:
+        for attempt in range(PLACE_ATTEMPTS):
             try:
-                return place(now, last=attempt == PLAN_ATTEMPTS - 1)
-            except _StalePlan:
+                now, rows = placing.call(lock_first=attempt > 0)
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != SERIALIZATION_FAILURE or attempt == PLACE_ATTEMPTS - 1:
+                    raise
                 continue
+            return _placed(rows, reference=reference, user_id=placing.user_id, now=now)
         raise AssertionError("unreachable: the last attempt raises or returns")
 
     try:
-        reservation = retry_after_expiry(lambda: retry_on_deadlock(run), sku_ids={line.sku.pk for line in lines})
+        reservation = retry_after_expiry(lambda: retry_on_deadlock(place))
     except (InsufficientStock, LinesRefused) as exc:  # LinesRefused has the code of its first line
         if exc.code == InsufficientStock.code:
             metrics.reservation_refused()
         raise
+    events_written()
     metrics.reservation_outcome("created")
     return reservation
 
 
-def _attach_lines(reservation: Reservation, lines: list[ReservationLine], *, known: list) -> None:
-    """Give the new reservation its lines (with their warehouses) so that presenting it costs no query
-    unless a line fell back to a warehouse not named in the request."""
-    warehouses = {w.pk: w for w in known if w is not None}
-    missing = {line.warehouse_id for line in lines} - warehouses.keys()
-    if missing:
-        warehouses.update(Warehouse.objects.in_bulk(missing))
-    for line in lines:
-        line.warehouse = warehouses[line.warehouse_id]
+def _refusal(rows: list[tuple]) -> DomainError:
+    """The refusal `stock_reservation_place` answered, as the domain error the API shows."""
+    kind = rows[0][0]
+    if kind == "ttl_too_long":
+        return InvalidInput(errors={"ttl_seconds": [f"Must be between 1 and {MAX_TTL_SECONDS}."]})
+    if kind == "no_default":
+        return InvalidInput(errors={"warehouse": ["There is no default warehouse; name one."]})
+    errors: dict[int, DomainError] = {}
+    for kind, index, _r, _l, sku_id, sku_code, _w, _wc, quantity, _b, detail, _e in rows:
+        detail = json.loads(detail)  # (Django reads jsonb as text)
+        if kind == "invalid":
+            fields = {field: [message] for field, message in detail}
+            errors[index] = InvalidInput(f"Invalid input: {detail[0][1]}", errors=fields)
+        else:
+            errors[index] = InsufficientStock(
+                errors={"sku_code": sku_code, "available": detail["available"], "requested": quantity})
+    return LinesRefused(dict(sorted(errors.items())),
+                        sku_ids=frozenset(row[4] for row in rows if row[0] == "short"))
+
+
+def _placed(rows: list[tuple], *, reference: str, user_id: int | None, now: datetime) -> Reservation:
+    """The reservation the database placed, with its lines, from the function's own rows (or its refusal)."""
+    if rows[0][0] != "placed":
+        raise _refusal(rows)
+    reservation = Reservation(
+        pk=rows[0][2], reference=reference, status=ReservationStatus.ACTIVE, expires_at=rows[0][11],
+        created_by_id=user_id, created_at=now, updated_at=now,
+    )
+    made = [
+        ReservationLine(
+            pk=line_id, reservation=reservation, sku=SKU(pk=sku_id, sku_code=sku_code),
+            warehouse=Warehouse(pk=warehouse_id, code=warehouse_code), quantity=quantity, backordered=backordered,
+        )
+        for _k, _i, _r, line_id, sku_id, sku_code, warehouse_id, warehouse_code, quantity, backordered, _d, _e in rows
+    ]
     # What prefetch_related stores: a queryset whose results are already known.
     cached = reservation.lines.all()
-    cached._result_cache, cached._prefetch_done = lines, True
+    cached._result_cache, cached._prefetch_done = made, True
     reservation._prefetched_objects_cache = {"lines": cached}
+    return reservation
 
 
 def _lock_reservation(reservation: Reservation | int) -> Reservation:
@@ -306,8 +309,9 @@ def _expire_one(pk: int, *, now: datetime) -> int:
     return 1
 
 
-def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int]) -> T:
-    """Run `run`; if it finds too little stock, record overdue reservations of these SKUs and run it once more.
+def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int] = ()) -> T:
+    """Run `run`; if it finds too little stock, record overdue reservations of these SKUs (and of
+    those the refusal names) and run it once more.
 
     The stored `reserved` still counts reservations that are overdue but not yet
     recorded as expired; recording them (in their own transactions) makes those units
@@ -316,6 +320,7 @@ def retry_after_expiry(run: Callable[[], T], *, sku_ids: Iterable[int]) -> T:
     try:
         return run()
     except DomainError as exc:
-        if exc.code != InsufficientStock.code or not reservations_expire(sku_ids=set(sku_ids)):
+        short = set(sku_ids) | (exc.sku_ids if isinstance(exc, LinesRefused) else set())
+        if exc.code != InsufficientStock.code or not reservations_expire(sku_ids=short):
             raise
     return run()

@@ -6,6 +6,7 @@ A state move changes no on-hand: its ledger row has `delta` 0 and carries `state
 quality_control`): a state move may take units the safety stock holds back, never
 reserved ones.
 """
+
 import copy
 
 from django.db import transaction

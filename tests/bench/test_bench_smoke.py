@@ -175,23 +175,22 @@ def test_server_timings_read_the_json_access_log(tmp_path):
 @pytest.mark.django_db
 @pytest.mark.postgres
 def test_pgbench_runs_the_statement_the_service_sends():
-    """The B2 baseline is `reservation_sql(single_line=True)` (what one line sends), outbox step
-    included; filled in as pgbench fills it, it places the reservation and writes its events like
-    the service."""
+    """The B2 baseline is `reservation_sql()` (what the service sends); filled in as pgbench fills
+    it, it places the reservation and writes its events like the service."""
     from django.db import connection
 
     from events.models import Event
     from stock.models import Reservation, StockLevel
-    from stock.services.reservation_statement import reservation_sql
+    from stock.services.reservations import reservation_sql
 
     generate_catalog(CatalogShape(categories=40, skus=12, skus_per_product=3, roots=2, fanout=2))
     script = bench_run.pgbench_script().read_text()
-    sql = " ".join((reservation_sql(single_line=True) % bench_run.PGBENCH_PARAMS).split())
-    assert sql in script and "INSERT INTO events_event" in sql
+    sql = " ".join((reservation_sql() % bench_run.PGBENCH_PARAMS).split())
+    assert sql in script and "stock_reservation_place(" in sql
     before = StockLevel.objects.get(sku__sku_code="SKU-5").reserved
     with connection.cursor() as cursor:
         cursor.execute(sql.replace(":sku", "5").replace(":client_id", "3"))
-        assert cursor.fetchone()[0] == 0
+        assert cursor.fetchone()[0] == "placed"
     assert StockLevel.objects.get(sku__sku_code="SKU-5").reserved == before + 1
     reservation = Reservation.objects.get(reference="PGBENCH-3")
     created = Event.objects.get(type="reservation.created")

@@ -55,3 +55,11 @@ def integrity_check() -> tuple[int, str]:
     except SystemExit as exc:
         return exc.code, out.getvalue()
     return 0, out.getvalue()
+
+
+def stored_level(**filters):
+    """A level as stored, with `available` as the database computes it (`stock_available`)."""
+    from stock.models import StockLevel
+    from stock.selectors import LevelAvailable
+
+    return StockLevel.objects.annotate(available=LevelAvailable()).get(**filters)

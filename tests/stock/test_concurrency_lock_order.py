@@ -13,22 +13,9 @@ from django.db import connection
 from stock.models import InboundShipment, Reservation, ReservationLine, StockLevel, Warehouse
 from stock.selectors_integrity import stock_drifts
 from stock.services import (
-    CodedLine,
-    InboundLineInput,
-    ReceiptLine,
-    ReservationRequestLine,
-    counts,
-    inbound_cancel,
-    inbound_create,
-    inbound_open,
-    inbound_receive,
-    reservation_commit,
-    reservation_create,
-    reservation_place,
-    reservation_release,
-    stock_adjust_bulk,
-    stock_receive,
-    stock_transfer,
+    CodedLine, InboundLineInput, ReceiptLine, ReservationRequestLine, counts, inbound_cancel, inbound_create,
+    inbound_open, inbound_receive, reservation_commit, reservation_create, reservation_release,
+    stock_adjust_bulk, stock_receive, stock_transfer,
 )
 from stock.services.counts import CountLine, stock_count_apply
 from tests.stock.conftest import integrity_check
@@ -94,8 +81,8 @@ def test_every_multi_level_path_races_on_the_same_levels_without_a_deadlock(worl
 
     def work(i):
         kind, rnd = kinds[i], random.Random(i)
-        if kind == "place":  # the one statement of POST /stock/reservations/
-            return reservation_place(reference=f"P{i}", ttl_seconds=600, lines=[
+        if kind == "place":  # what POST /stock/reservations/ sends: codes
+            return reservation_create(reference=f"P{i}", ttl_seconds=600, lines=[
                 CodedLine(sku_code=sku.sku_code, warehouse_code=warehouse.code, quantity=1) for sku, warehouse in levels])
         if kind == "reserve":
             return reservation_create(reference=f"R{i}", ttl_seconds=600, lines=[

@@ -3,6 +3,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from stock.models import StockLevel, StockMovement
+from tests.stock.conftest import stored_level
 
 pytestmark = pytest.mark.django_db
 
@@ -64,5 +65,5 @@ def test_a_state_move_needs_no_change_of_on_hand(stocked, main):
 @pytest.mark.postgres
 def test_states_within_on_hand_allows_the_exact_sum(stocked):
     StockLevel.objects.filter(sku=stocked).update(reserved=4, damaged=4, quality_control=2)
-    level = StockLevel.objects.get(sku=stocked)
+    level = stored_level(sku=stocked)
     assert (level.sellable, level.available) == (0, 0)

@@ -13,6 +13,7 @@ from stock.services import (
     stock_state_move,
 )
 from tests.stock.factories import SKUFactory
+from tests.stock.conftest import stored_level
 
 pytestmark = pytest.mark.django_db
 # The changelist's `o` names a column by its position in list_display (no action checkbox here).
@@ -94,7 +95,7 @@ def test_a_receipt_on_the_admin_screen_allocates_backorders_with_their_events(st
     assert response.status_code == 302
     lines = {r.reference: r.lines.get() for r in Reservation.objects.filter(pk__in=[older.pk, newer.pk])}
     assert (lines["FACE-OLD"].backordered, lines["FACE-NEW"].backordered) == (0, 2)  # oldest first
-    level = StockLevel.objects.get(sku=sku)
+    level = stored_level(sku=sku)
     assert (level.on_hand, level.reserved, level.backordered, level.incoming, level.available) == (5, 5, 2, 5, 0)
     since = Event.objects.filter(id__gt=last_event)
     assert set(since.filter(type="reservation.allocated").values_list("reference", flat=True)) == {

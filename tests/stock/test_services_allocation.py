@@ -5,7 +5,6 @@ from stock.exceptions import LinesRefused
 from stock.models import ReservationLine, StockLevel
 from stock.selectors_integrity import stock_drifts
 from stock.services import ReservationRequestLine, reservation_create, stock_receive
-from stock.services.allocation import split
 from tests.stock.factories import WarehouseFactory
 
 
@@ -83,12 +82,28 @@ def test_reservations_never_take_safety_stock_nor_unsellable_units(stocked, main
     assert placed(reserve(stocked, 4)) == [("MAIN", 4)]
 
 
-@pytest.mark.parametrize(("quantity", "order", "available", "expected"), [
-    (5, [1, 2, 3], {1: 5, 2: 9, 3: 1}, [(1, 5)]),
-    (10, [1, 2, 3], {1: 2, 2: 3, 3: 9}, [(1, 2), (3, 8)]),
-    (10, [1, 2, 3], {1: 0, 2: 3, 3: 9}, [(2, 3), (3, 7)]),
-    (12, [1, 2, 3, 4], {1: 1, 2: 5, 3: 5, 4: 7}, [(2, 5), (4, 7)]),
-    (30, [1, 2], {1: 5, 2: 9}, None),
+@pytest.mark.parametrize(("quantity", "available", "expected"), [
+    (5, [5, 9, 1], [("W1", 5)]),
+    (10, [2, 3, 9], [("W1", 2), ("W3", 8)]),
+    (10, [0, 3, 9], [("W2", 3), ("W3", 7)]),
+    (12, [1, 5, 5, 7], [("W2", 5), ("W4", 7)]),
+    (30, [5, 9], None),
 ])
-def test_split_chooses_the_fewest_warehouses_earliest_in_order(quantity, order, available, expected):
-    assert split(quantity, order, available) == expected
+def test_split_chooses_the_fewest_warehouses_earliest_in_order(sku, main, quantity, available, expected):
+    """The split of `stock_reservation_place`: warehouses W1, W2... in the priority order (MAIN is
+    last, empty), each holding `available`."""
+    main.priority = 1000
+    main.save()
+    for n, units in enumerate(available, start=1):
+        warehouse = WarehouseFactory(code=f"W{n}", name=f"W{n}", priority=n)
+        if units:
+            stock_receive(sku=sku, warehouse=warehouse, quantity=units)
+    if expected is None:
+        with pytest.raises(LinesRefused) as refused:
+            reserve(sku, quantity, allow_split=True)
+        assert refused.value.errors["lines"]["0"] == {"sku_code": sku.sku_code, "available": max(available),
+                                                      "requested": quantity}
+        assert StockLevel.objects.filter(sku=sku, reserved__gt=0).count() == 0
+        return
+    assert placed(reserve(sku, quantity, allow_split=True)) == expected
+    assert stock_drifts() == []

@@ -18,6 +18,7 @@ from stock.services import (
     reservations_expire, stock_receive,
 )
 from tests.stock.factories import SKUFactory
+from tests.stock.conftest import stored_level
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def _open(sku, warehouse, quantity, reference="PO-10", **kwargs):
 
 
 def _level(sku, warehouse) -> StockLevel:
-    return StockLevel.objects.get(sku=sku, warehouse=warehouse)
+    return stored_level(sku=sku, warehouse=warehouse)
 
 
 def _reserve(sku, quantity, reference="O-1", **kwargs):

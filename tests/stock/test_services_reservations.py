@@ -79,10 +79,11 @@ def test_ttl_bounds(stocked, ttl):
 
 
 def test_invalid_lines(stocked):
-    stocked.is_deleted = True
+    type(stocked).all_objects.filter(pk=stocked.pk).update(is_deleted=True)  # the database judges the codes
     with pytest.raises(LinesRefused) as exc:
         reservation_create(reference="O", lines=[Line(sku=stocked, quantity=1)])
     assert exc.value.code == "validation_error"
+    assert exc.value.errors == {"lines": {"0": {"sku_id": ["This SKU is deleted."]}}}
     with pytest.raises(Exception) as exc:
         reservation_create(reference="O", lines=[])
     assert exc.value.code == "validation_error"

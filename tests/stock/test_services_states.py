@@ -7,10 +7,11 @@ from stock.exceptions import InsufficientStock, InvalidInput
 from stock.models import StockLevel, StockMovement
 from stock.selectors_integrity import stock_drifts
 from stock.services import ReservationRequestLine, reservation_create, stock_adjust, stock_state_move
+from tests.stock.conftest import stored_level
 
 
 def level(sku, warehouse) -> StockLevel:
-    return StockLevel.objects.get(sku=sku, warehouse=warehouse)
+    return stored_level(sku=sku, warehouse=warehouse)
 
 
 def test_a_state_move_writes_a_ledger_row_without_changing_on_hand(stocked, main):

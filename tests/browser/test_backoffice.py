@@ -6,7 +6,7 @@ from django.core.management import call_command
 from tests.browser.conftest import PASSWORD, login, screenshot
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
 ]
 WIDTH = 1280
 

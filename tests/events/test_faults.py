@@ -20,7 +20,7 @@ from tests.events.receiver import wait_for
 from tests.events.worker import Worker, purge_broker
 from tests.reliability.server import TcpProxy
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 AGGREGATES = 8
 EVENTS_PER_AGGREGATE = 40

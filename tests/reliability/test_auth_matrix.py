@@ -18,12 +18,11 @@ from rest_framework.test import APIClient
 
 from tests.conftest import token_client
 from tests.factories import UserFactory
-from tests.reliability.conftest import once
 from tests.reliability.bodies import allow_local_webhooks, base_body_for, url_kwargs
 from tests.reliability.endpoints import api_routes
 from tests.reliability.world import build_world, fingerprint
 
-pytestmark = [pytest.mark.django_db, once]
+pytestmark = pytest.mark.django_db
 COUNTS = {"checks": 0}
 
 CATALOG = ("category", "product", "sku")

@@ -13,7 +13,7 @@ from stock.models import Reservation, ReservationLine, StockLevel
 from stock.services import CodedLine, reservation_place, stock_receive
 from tests.stock.factories import SKUFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 
 
 def place(*lines, reference="ORDER-1", ttl_seconds=900):

@@ -9,7 +9,7 @@ from catalog.models import SKU
 from stock.services import ReservationRequestLine, reservation_create, stock_receive
 from tests.stock.factories import SKUFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 URL = "/api/v1/skus/"
 
 

@@ -1,5 +1,6 @@
-"""The README's first steps, run as written: `make run`'s steps in a copy of the project, then
-the API tour's shell blocks from a "second terminal" that has only the `.env` it left."""
+"""The README's first steps, run as written: `make run`'s steps in a copy of the project (on its
+own embedded PostgreSQL), then the API tour's shell blocks from a "second terminal" that has
+only the `.env` it left."""
 import csv
 import os
 import re
@@ -7,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -14,14 +16,23 @@ from pathlib import Path
 
 import pytest
 
+from inventory_site.embedded import postgres as embedded_postgres
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("manage.py", "inventory_site", "catalog", "stock", "events", "templates", "static", "pyproject.toml")
 pytestmark = pytest.mark.slow
 
 
+def make_recipe(target: str) -> str:
+    """The recipe of a Makefile target, up to the first blank line."""
+    return ROOT.joinpath("Makefile").read_text().split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+
+
 def make_run_steps(port: int) -> list[str]:
-    """The `manage.py` lines of the Makefile's `run:` recipe, as the shell would get them."""
-    recipe = ROOT.joinpath("Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    """The `manage.py` lines of what `make run` runs once the database is up (`serve:`), as
+    the shell would get them."""
+    assert "$(EMBEDDED) -- $(MAKE) --no-print-directory serve" in make_recipe("run")
+    recipe = make_recipe("serve")
     steps = []
     for line in recipe.splitlines()[1:]:
         if line.startswith("\t") and "manage.py" in line:
@@ -69,9 +80,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def project(tmp_path):
-    """A fresh copy of the project (no .env, no database), sharing the virtualenv."""
-    copy = tmp_path / "project"
+def project(monkeypatch):
+    """A fresh copy of the project (no .env), sharing the virtualenv, with its own embedded
+    PostgreSQL running (empty, in the copy's .pgdata/) as `make run` starts it. Not under
+    pytest's temporary root: pytest closes that to others, the server's user among them."""
+    copy = Path(tempfile.mkdtemp(prefix="inventory-copy-")) / "project"
     copy.mkdir()
     for name in SOURCES:
         source = ROOT / name
@@ -80,7 +93,15 @@ def project(tmp_path):
         else:
             shutil.copy(source, copy / name)
     (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
-    return copy
+    with monkeypatch.context() as scope:
+        scope.setenv("EMBEDDED_PGDATA", str(copy / ".pgdata"))
+        scope.delenv("EMBEDDED_PG_PORT", raising=False)
+        embedded_postgres.start()
+    yield copy
+    with monkeypatch.context() as scope:
+        scope.setenv("EMBEDDED_PGDATA", str(copy / ".pgdata"))
+        embedded_postgres.stop()
+    shutil.rmtree(copy.parent)
 
 
 def clean_env(**extra) -> dict:

@@ -68,10 +68,15 @@ def _bin(name: str) -> Path:
 
 
 def _run_as() -> str | None:
-    """None, or the system user to run the server as when we are root."""
+    """None, or the system user to run the server as when we are root. That user must reach
+    the data folder: its parents are opened to others (o+rx) each time, as the wheel does,
+    since a tool may close one again meanwhile (pytest makes /tmp/pytest-of-root 0700)."""
     if os.geteuid() != 0:
         return None
-    _wheel()[1].ensure_user_exists(SYSTEM_USER)
+    utils = _wheel()[1]
+    utils.ensure_user_exists(SYSTEM_USER)
+    if data_dir().exists():
+        utils.ensure_prefix_permissions(data_dir())
     return SYSTEM_USER
 
 
@@ -81,7 +86,6 @@ def _prepare_for(user: str, pgdata: Path) -> None:
     import stat
 
     utils = _wheel()[1]
-    utils.ensure_prefix_permissions(pgdata)
     utils.ensure_prefix_permissions(_bin(""))
     readable = stat.S_IRGRP | stat.S_IROTH
     utils.ensure_folder_permissions(_bin(""), readable | stat.S_IXGRP | stat.S_IXOTH)

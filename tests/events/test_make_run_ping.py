@@ -1,5 +1,6 @@
-"""`make run` on a fresh copy, without Redis: its worker (file broker) delivers a `webhook.ping`
-to a receiver on 127.0.0.1, the ping asked for through the served API."""
+"""`make run` on a fresh copy (on its own embedded PostgreSQL), without Redis: its worker (file
+broker) delivers a `webhook.ping` to a receiver on 127.0.0.1, the ping asked for through the
+served API."""
 import json
 import os
 import signal
@@ -10,15 +11,16 @@ import urllib.request
 import pytest
 
 from tests.events.receiver import Receiver, wait_for
-from tests.test_readme import ROOT, clean_env, project  # noqa: F401 (a fixture)
+from tests.test_readme import clean_env, make_recipe, project  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 PORT = int(os.environ.get("TEST_MAKE_RUN_PORT", "8220"))
 
 
 def make_run_commands(port: int) -> list[str]:
-    """The `run:` recipe of the Makefile as the shell gets it: one command per logical line."""
-    recipe = ROOT.joinpath("Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    """What `make run` runs once the database is up (the `serve:` recipe) as the shell gets it:
+    one command per logical line."""
+    recipe = make_recipe("serve")
     commands, pending = [], ""
     for line in recipe.splitlines()[1:]:
         text = line.strip()

@@ -93,15 +93,14 @@ def project(monkeypatch):
         else:
             shutil.copy(source, copy / name)
     (copy / ".venv").symlink_to((ROOT / ".venv").resolve())
-    with monkeypatch.context() as scope:
-        scope.setenv("EMBEDDED_PGDATA", str(copy / ".pgdata"))
-        scope.delenv("EMBEDDED_PG_PORT", raising=False)
+    monkeypatch.setenv("EMBEDDED_PGDATA", str(copy / ".pgdata"))  # this process's view of the copy's server
+    monkeypatch.delenv("EMBEDDED_PG_PORT", raising=False)
+    try:
         embedded_postgres.start()
-    yield copy
-    with monkeypatch.context() as scope:
-        scope.setenv("EMBEDDED_PGDATA", str(copy / ".pgdata"))
+        yield copy
+    finally:
         embedded_postgres.stop()
-    shutil.rmtree(copy.parent)
+        shutil.rmtree(copy.parent)
 
 
 def clean_env(**extra) -> dict:

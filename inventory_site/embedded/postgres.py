@@ -86,6 +86,7 @@ def _prepare_for(user: str, pgdata: Path) -> None:
     import stat
 
     utils = _wheel()[1]
+    utils.ensure_prefix_permissions(pgdata)
     utils.ensure_prefix_permissions(_bin(""))
     readable = stat.S_IRGRP | stat.S_IROTH
     utils.ensure_folder_permissions(_bin(""), readable | stat.S_IXGRP | stat.S_IXOTH)

@@ -1,7 +1,9 @@
 """The README's first steps, run as written: `make run`'s steps in a copy of the project (on its
-own embedded PostgreSQL), then the API tour's shell blocks from a "second terminal" that has
-only the `.env` it left."""
+own embedded PostgreSQL, without Redis), then the API tour's shell blocks from a "second
+terminal" that has only the `.env` it left; last, its worker (file broker) delivers a
+`webhook.ping` asked for through the served API."""
 import csv
+import json
 import os
 import re
 import shutil
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from inventory_site.embedded import postgres as embedded_postgres
+from tests.events.receiver import Receiver, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("manage.py", "inventory_site", "catalog", "stock", "events", "templates", "static", "pyproject.toml")
@@ -28,16 +31,27 @@ def make_recipe(target: str) -> str:
     return ROOT.joinpath("Makefile").read_text().split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
 
 
-def make_run_steps(port: int) -> list[str]:
-    """The `manage.py` lines of what `make run` runs once the database is up (`serve:`), as
-    the shell would get them."""
+def make_run_commands(port: int) -> list[str]:
+    """What `make run` runs once the database is up (the `serve:` recipe) as the shell gets
+    it: one command per logical line."""
     assert "$(EMBEDDED) -- $(MAKE) --no-print-directory serve" in make_recipe("run")
-    recipe = make_recipe("serve")
-    steps = []
-    for line in recipe.splitlines()[1:]:
-        if line.startswith("\t") and "manage.py" in line:
-            steps.append(line.strip().replace("$(BIN)", ".venv/bin").replace("$(PORT)", str(port)).replace("$$", "$"))
-    return steps
+    commands, pending = [], ""
+    for line in make_recipe("serve").splitlines()[1:]:
+        text = line.strip()
+        if not line.startswith("\t") or text.startswith("@#"):
+            continue
+        pending += text[:-1] + " " if text.endswith("\\") else text
+        if not text.endswith("\\"):
+            commands.append(pending.replace("$(BIN)", ".venv/bin").replace("$(PORT)", str(port)).replace("$$", "$"))
+            pending = ""
+    return commands
+
+
+def _post(url: str, token: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body or {}).encode(), method="POST", headers={
+        "Authorization": f"Token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 def readme_blocks(first: str, last: str) -> list[str]:
@@ -113,9 +127,10 @@ def clean_env(**extra) -> dict:
 
 def test_make_run_then_the_readme_tours_run_as_written(project, tmp_path):
     port = free_port()
-    steps = make_run_steps(port)
-    assert steps[-1].endswith(f"runserver 127.0.0.1:{port}"), steps
-    first_terminal = clean_env()
+    steps = make_run_commands(port)
+    assert all(".venv/bin/python manage.py" in step for step in steps[:-1]), steps
+    assert "celery -A inventory_site worker" in steps[-1] and steps[-1].endswith(f"runserver 127.0.0.1:{port}")
+    first_terminal = clean_env(REDIS_URL="", CELERY_BROKER_URL="")
     printed = ""
     for step in steps[:-1]:
         done = subprocess.run(step, shell=True, cwd=project, env=first_terminal, capture_output=True, text=True, timeout=300)
@@ -132,7 +147,7 @@ def test_make_run_then_the_readme_tours_run_as_written(project, tmp_path):
     assert f"`{reset}`" in ROOT.joinpath("README.md").read_text()
 
     log = open(tmp_path / "server.log", "w+")
-    server = subprocess.Popen(steps[-1], shell=True, cwd=project, env=first_terminal, stdout=log,
+    server = subprocess.Popen(["bash", "-c", steps[-1]], cwd=project, env=first_terminal, stdout=log,
                               stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 90
@@ -168,11 +183,29 @@ def test_make_run_then_the_readme_tours_run_as_written(project, tmp_path):
         assert (project / "low.csv").read_text().startswith("warehouse,sku_code,")
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/readme-no-such-page/", timeout=5)
-        time.sleep(0.5)
+        webhook_ping_is_delivered(project, port)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        server.wait(timeout=30)
+    assert "Traceback" not in (project / ".celery-broker" / "worker.log").read_text()
     logged = open(tmp_path / "server.log").read()
     # Dev logs print once: the reloader's start line and a 404's warning, not twice each.
     assert logged.count("Watching for file changes") == 1, logged
     assert logged.count("Not Found: /readme-no-such-page/") == 1, logged
+
+
+def webhook_ping_is_delivered(project: Path, port: int) -> None:
+    """`make run`'s worker, on its file broker, delivers a ping to a receiver on 127.0.0.1."""
+    token = subprocess.run([".venv/bin/python", "manage.py", "drf_create_token", "admin"], cwd=project,
+                           env=clean_env(), capture_output=True, text=True, check=True).stdout.split()[2]
+    with Receiver() as receiver:
+        api = f"http://127.0.0.1:{port}/api/v1"
+        subscription = _post(f"{api}/webhooks/", token, {"url": receiver.url, "events": ["catalog.*"]})["data"]
+        ping = _post(f"{api}/webhooks/{subscription['id']}/ping/", token)["data"]
+        try:
+            wait_for(lambda: receiver.received, timeout=120, interval=0.5)
+        except AssertionError:
+            raise AssertionError((project / ".celery-broker" / "worker.log").read_text()[-5000:]) from None
+    body = json.loads(receiver.received[0].body)
+    assert (body["type"], body["id"]) == ("webhook.ping", ping["event_id"])
+    assert (project / ".celery-broker" / "queue").is_dir()  # the embedded broker carried it

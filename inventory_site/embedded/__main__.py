@@ -46,7 +46,8 @@ def _run(command: list[str]) -> int:
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
-    return child.wait()
+    status = child.wait()
+    return 128 - status if status < 0 else status  # killed by a signal: the shell's 128 + N
 
 
 def main(argv: list[str]) -> int:

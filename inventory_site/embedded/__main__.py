@@ -15,6 +15,7 @@ from inventory_site.embedded import postgres, redis
 
 
 def _configured_database_url() -> str:
+    """DATABASE_URL from the environment, else from `.env` (as the settings read it), or ""."""
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
     env_file = postgres.BASE_DIR / ".env"

@@ -313,7 +313,8 @@ def _advisory_lock_held(namespace: int, key: int) -> bool:
     still be ending, its locks with it)."""
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
-                       " AND objid = %s AND objsubid = 2 AND granted)", [namespace, key])
+                       " AND objid = %s AND objsubid = 2 AND granted AND database ="
+                       " (SELECT oid FROM pg_database WHERE datname = current_database()))", [namespace, key])
         return cursor.fetchone()[0]
 
 

@@ -4,10 +4,12 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inventory
 PYTEST_ARGS ?=
+# Runs a command with the embedded PostgreSQL of this checkout (.pgdata/) unless DATABASE_URL
+# is set; --redis adds an embedded Redis unless one answers on 127.0.0.1:6379.
+EMBEDDED := $(BIN)/python -m inventory_site.embedded
 
-.PHONY: run test test-postgres test-sqlite install bench migrate demo clean browsers lint docs docs-serve
+.PHONY: run serve test install bench reset-db clean lint docs docs-serve
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -18,9 +20,14 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 install: $(BIN)/.installed
 
-## make run: SQLite, migrations, demo data, an admin login, the dev server on 127.0.0.1:$(PORT),
-## and a Celery worker with beat (Redis when REDIS_URL/CELERY_BROKER_URL is set, else a file broker)
+## make run: PostgreSQL (the embedded server in .pgdata/, unless DATABASE_URL is set), migrations,
+## demo data, an admin login, the dev server on 127.0.0.1:$(PORT), and a Celery worker with beat
+## (Redis when REDIS_URL/CELERY_BROKER_URL is set, else a file broker). Ctrl-C stops them all.
 run: install
+	@$(EMBEDDED) -- $(MAKE) --no-print-directory serve
+
+## make serve: what `make run` runs once the database is up (DATABASE_URL, or the embedded one running)
+serve: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py dev_env
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py setup_roles
@@ -37,16 +44,16 @@ run: install
 	echo "Celery worker and beat: pid $$worker, log .celery-broker/worker.log"; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## make test: the whole suite on PostgreSQL, then the SQLite-compatible part on SQLite
+## make test: the whole suite, once, on PostgreSQL: TEST_DATABASE_URL or DATABASE_URL when set,
+## else the embedded server; Redis on 127.0.0.1:6379 when one answers, else the embedded one.
 test: install
-	$(MAKE) --no-print-directory test-postgres
-	$(MAKE) --no-print-directory test-sqlite
+	@url=$${TEST_DATABASE_URL:-$${DATABASE_URL:-}}; if [ -n "$$url" ]; then export DATABASE_URL=$$url; \
+	  else unset DATABASE_URL; fi; \
+	$(EMBEDDED) --redis -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m pytest $(PYTEST_ARGS)
-
-test-sqlite: install
-	DATABASE_URL=sqlite:///$(CURDIR)/.test-sqlite.db $(BIN)/python -m pytest -m "not postgres and not browser" $(PYTEST_ARGS)
+## make reset-db: stop the embedded PostgreSQL and delete .pgdata/ (the next `make run` starts empty)
+reset-db: install
+	$(EMBEDDED) --reset
 
 bench: install
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
@@ -68,4 +75,4 @@ docs-serve: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache staticfiles site
+	rm -rf $(VENV) .pytest_cache staticfiles site

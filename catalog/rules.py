@@ -17,8 +17,8 @@ from catalog.exceptions import RuleBroken
 from inventory_site.validators import validate_attributes, validate_category_name, validate_name, validate_text
 
 SKU_CODE_MAX_LENGTH = 50
-# `\Z`, not `$`: in Python and in SQLite's REGEXP `$` also matches before a final newline.
-# PostgreSQL's regular expressions read `\Z` the same way (the end of the text only).
+# `\Z`, not `$`: in Python `$` also matches before a final newline. PostgreSQL's regular
+# expressions read `\Z` the same way (the end of the text only).
 SKU_CODE_PATTERN = r"^[A-Za-z0-9._-]{1,50}\Z"
 SKU_CODE_PROBLEM = "must be 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'"
 MIN_PRICE = Decimal("0")

@@ -4,6 +4,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from inventory_site.embedded import postgres as embedded_postgres
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -79,36 +81,34 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
+# PostgreSQL only. Without DATABASE_URL: the embedded server of this checkout, which
+# `make run` and `make test` start (docs/operations/embedded-postgres.md).
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db("DATABASE_URL", default=embedded_postgres.database_url()),
 }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL server: postgres://USER@HOST:PORT/NAME.")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 # Behind PgBouncer in transaction pooling mode, server-side cursors cannot be used.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})
-    # Fail fast instead of hanging a worker when the database is unreachable.
-    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
-    # Server-side binding, and prepared statements: psycopg prepares a statement run
-    # DB_PREPARE_THRESHOLD times on a connection, so the hot statements are parsed and planned
-    # once per connection, not per request (Django leaves preparing off unless asked: README
-    # "Performance" has the figures). Both off behind a PgBouncer in transaction pooling mode
-    # older than 1.21 (prepared statements live in one server connection).
-    if env.bool("DB_SERVER_SIDE_BINDING", default=True):
-        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
-        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env.int("DB_PREPARE_THRESHOLD", default=5) or None
-    # psycopg's connection pool, per worker process (DB_POOL_SIZE connections at most).
-    if env.int("DB_POOL_SIZE", default=0) > 0:
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"]["OPTIONS"]["pool"] = {
-            "min_size": 1, "max_size": env.int("DB_POOL_SIZE"), "timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
-        }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite serializes writers; wait for the lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
-    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+DATABASES["default"].setdefault("OPTIONS", {})
+# Fail fast instead of hanging a worker when the database is unreachable.
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+# Server-side binding, and prepared statements: psycopg prepares a statement run
+# DB_PREPARE_THRESHOLD times on a connection, so the hot statements are parsed and planned
+# once per connection, not per request (Django leaves preparing off unless asked: README
+# "Performance" has the figures). Both off behind a PgBouncer in transaction pooling mode
+# older than 1.21 (prepared statements live in one server connection).
+if env.bool("DB_SERVER_SIDE_BINDING", default=True):
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env.int("DB_PREPARE_THRESHOLD", default=5) or None
+# psycopg's connection pool, per worker process (DB_POOL_SIZE connections at most).
+if env.int("DB_POOL_SIZE", default=0) > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1, "max_size": env.int("DB_POOL_SIZE"), "timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (shared across workers when REDIS_URL is set) ---------------------

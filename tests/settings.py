@@ -5,7 +5,6 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inventory")
 
 from inventory_site.settings import *  # noqa: E402,F401,F403
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.conf import settings
 from openapi_spec_validator import validate
 from rest_framework.authtoken.models import Token
 
@@ -23,10 +22,6 @@ from stock.services import stock_receive
 from tests.factories import UserFactory
 from tests.stock.factories import SKUFactory
 
-pytestmark = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
-    reason="backend-independent: runs in the PostgreSQL pass only",
-)
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 PACKAGE = "inventory_client"
 MAX_MODELS = 200

@@ -9,7 +9,6 @@ def test_no_model_change_lacks_a_migration():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_rules_migration_keeps_existing_data_valid(request):
     """0003 adds the catalog's CHECKs and the unique product name per category: rows that

@@ -32,7 +32,7 @@ from tests.reliability.world import fingerprint
 
 # Inside the test's transaction, for speed: that a view runs its writes in a transaction of
 # its own (the history revert did not) is shown by the transactional `TestHistoryRevert`.
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 
 FIVE_THOUSAND_AND_ONE_DIGITS = "9" * 5001
 CODE_RULE = ("must be 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'", "at most 50 characters")

@@ -1,8 +1,7 @@
-"""Writing many new rows fast: `COPY` on PostgreSQL, `bulk_create` elsewhere.
+"""Writing many new rows fast, with `COPY`.
 
-Rows are plain dicts of column values (`attname`s), so no model instances are built on
-the fast path; ids come from the table's sequence beforehand when other rows must point
-at them. Nothing here runs model `save()` or signals; `history_rows_insert` writes the
+Rows are plain dicts of column values (`attname`s), so no model instances are built; ids
+come from the table's sequence beforehand when other rows must point at them. Nothing here runs model `save()` or signals; `history_rows_insert` writes the
 django-simple-history rows that `save()` would have.
 """
 import datetime
@@ -25,8 +24,8 @@ def chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
 
 
 class RowWriter:
-    """Buffers plain rows of one model and writes them in batches: `COPY` on PostgreSQL
-    (no model instances, the fast path for millions of rows), `bulk_create` elsewhere."""
+    """Buffers plain rows of one model and writes them in batches of one `COPY` each (no
+    model instances: millions of rows stay cheap)."""
 
     def __init__(self, model: type[models.Model], defaults: dict[str, Any]) -> None:
         self.model = model
@@ -44,11 +43,7 @@ class RowWriter:
     def flush(self) -> None:
         if not self.rows:
             return
-        if connection.vendor == "postgresql":
-            self._copy()
-        else:
-            rows = [{**self.defaults, **row} for row in self.rows]
-            self.model._base_manager.bulk_create([self.model(**row) for row in rows], batch_size=BATCH_SIZE)
+        self._copy()
         self.written += len(self.rows)
         self.rows.clear()
 
@@ -126,19 +121,13 @@ def copy_text_rows(model: type[models.Model], defaults: dict[str, Any], columns:
 
 
 def allocate_ids(model: type[models.Model], count: int) -> Iterator[int]:
-    """`count` fresh primary keys: from the sequence on PostgreSQL; past the largest id elsewhere
-    (SQLite writers are serialized, so nobody else takes them meanwhile)."""
-    table = model._meta.db_table
+    """`count` fresh primary keys, taken from the table's sequence."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            return iter(ids)
-        cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")
-        top = cursor.fetchone()[0] or 0
-    return iter(range(top + 1, top + count + 1))
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, count],
+        )
+        return iter([row[0] for row in cursor.fetchall()])
 
 
 HISTORY_COLUMNS = ("history_id", "history_date", "history_type", "history_user", "history_change_reason")

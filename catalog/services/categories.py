@@ -41,14 +41,12 @@ def category_tree_lock() -> None:
     """Serialize writes to the category tree until the current transaction ends.
 
     django-mptt rewrites `lft`/`rght`/`tree_id` of many rows from values it read
-    before, without locks; two concurrent tree writes would corrupt the tree. On
-    PostgreSQL a transaction-level advisory lock makes them take turns; SQLite already
-    serializes writers (the connection opens IMMEDIATE transactions), so there it is a
-    no-op. Call it first thing inside `transaction.atomic()`, before reading any node.
+    before, without locks; two concurrent tree writes would corrupt the tree. A
+    transaction-level advisory lock makes them take turns. Call it first thing inside
+    `transaction.atomic()`, before reading any node.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CATEGORY_TREE_LOCK_ID])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CATEGORY_TREE_LOCK_ID])
 
 
 def _active_parent(parent_id: int | None) -> Category | None:

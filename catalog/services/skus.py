@@ -161,7 +161,6 @@ def sku_hard_delete(*, sku_id: int, user: Actor = None, if_match: int | None = N
 
 def sku_count_repair() -> None:
     """Set the kept number of active SKUs to a count of them (what `check_integrity --fix` does)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE catalog_sku_active_count SET skus = CASE WHEN slot = 0"
-                           " THEN (SELECT count(*) FROM catalog_sku WHERE NOT is_deleted) ELSE 0 END")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_sku_active_count SET skus = CASE WHEN slot = 0"
+                       " THEN (SELECT count(*) FROM catalog_sku WHERE NOT is_deleted) ELSE 0 END")

@@ -248,9 +248,6 @@ def _save_outcomes(deliveries: list[WebhookDelivery]) -> None:
             delivery.save(update_fields=SAVED_FIELDS)
     if not delivered:
         return
-    if connection.vendor != "postgresql":
-        WebhookDelivery.objects.bulk_update(delivered, SAVED_FIELDS)
-        return
     # Django's bulk_update builds a CASE per field and row: for a batch of 100 that took
     # longer than the 100 POSTs. One UPDATE ... FROM (VALUES ...) does the same in a millisecond.
     table = WebhookDelivery._meta.db_table

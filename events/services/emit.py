@@ -104,9 +104,8 @@ BULK_BATCH = 5000
 def events_emit_bulk(*, events: Iterable[EventDraft]) -> int:
     """Write many events in the caller's transaction, in order, for bulk writes (imports, loads).
 
-    PostgreSQL: a `COPY` per BULK_BATCH events (ids follow the order given); elsewhere
-    `bulk_create`. `events` may be a generator that reads the database: each batch is
-    drawn before its COPY starts. Returns how many were written; a rollback writes none.
+    One `COPY` per BULK_BATCH events (ids follow the order given). `events` may be a
+    generator that reads the database: each batch is drawn before its COPY starts. Returns how many were written; a rollback writes none.
     """
     now = timezone.now()
     encoder = DjangoJSONEncoder(separators=(",", ":"))
@@ -114,20 +113,13 @@ def events_emit_bulk(*, events: Iterable[EventDraft]) -> int:
     written = 0
     drafts = iter(events)
     while batch := list(itertools.islice(drafts, BULK_BATCH)):
-        if connection.vendor == "postgresql":
-            rows = [(e.type, e.aggregate, encoder.encode(e.data), e.sku_code[:50], e.reference[:255], now)
-                    for e in batch]
-            with connection.cursor() as cursor, cursor.cursor.copy(
-                f"COPY {table} (type, aggregate, data, sku_code, reference, created_at) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            Event.objects.bulk_create([
-                Event(type=e.type, aggregate=e.aggregate, data=_plain(e.data), sku_code=e.sku_code[:50],
-                      reference=e.reference[:255], created_at=now)
-                for e in batch
-            ])
+        rows = [(e.type, e.aggregate, encoder.encode(e.data), e.sku_code[:50], e.reference[:255], now)
+                for e in batch]
+        with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {table} (type, aggregate, data, sku_code, reference, created_at) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
         written += len(batch)
     if written:
         _kick_once()

@@ -20,11 +20,9 @@ class Sequenced:
 
 def lock_sequencer(*, shared: bool = False) -> None:
     """Take the sequencer's lock until the transaction ends (`shared`: wait for a running sequencer only)."""
-    # SQLite serializes writers (BEGIN IMMEDIATE), so only PostgreSQL needs the lock.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-            cursor.execute(f"SELECT {function}(%s)", [SEQUENCE_LOCK])
+    with connection.cursor() as cursor:
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        cursor.execute(f"SELECT {function}(%s)", [SEQUENCE_LOCK])
 
 
 @transaction.atomic
@@ -58,9 +56,6 @@ def events_sequence(*, limit: int = BATCH_SIZE) -> Sequenced:
 
 
 def _save_positions(events: list[Event], start: int) -> None:
-    if connection.vendor != "postgresql":
-        Event.objects.bulk_update(events, ["position"], batch_size=BATCH_SIZE)
-        return
     # Django's bulk_update (a CASE per row) took over a second for 1,000 events; the ids
     # are in order, so their positions are `start` + their rank.
     with connection.cursor() as cursor:

@@ -4,8 +4,7 @@ transaction (an import's, all or nothing) is still open.
 The import writes every row inside one transaction, so progress written on the same
 connection would stay invisible until the end (and vanish on a rollback). The writer uses a
 connection of its own, in autocommit, and touches only the job's counter columns, which the
-import's transaction never locks. SQLite has one writer at a time: there the counter is
-written only before and after the transaction.
+import's transaction never locks.
 """
 import time
 
@@ -26,12 +25,11 @@ class ProgressWriter:
         self.last_write = time.monotonic()
         self.rows_done = job.rows_done
         self._connection = None
-        self._separate = connections[DEFAULT_DB_ALIAS].vendor != "sqlite"
 
     def advance(self, rows_done: int) -> None:
         self.rows_done = rows_done if self.job.rows_total is None else min(rows_done, self.job.rows_total)
         due = self.rows_done - self.written >= self.step or time.monotonic() - self.last_write >= self.interval
-        if due and self._separate:
+        if due:
             self.write()
 
     def write(self) -> None:

@@ -12,7 +12,6 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from inventory_site.jobs.models import AdminJob
@@ -36,8 +35,6 @@ def admin_jobs_recover(*, now: datetime.datetime | None = None) -> dict:
             "pk", flat=True):
         if AdminJob.objects.filter(pk=job_id, status=AdminJob.Status.QUEUED).update(queued_at=now) and send(job_id):
             counts["requeued"] += 1
-    if connection.vendor != "postgresql":
-        return counts  # no run lock to ask (SQLite: a dev machine, one worker)
     for job_id in AdminJob.objects.filter(status=AdminJob.Status.RUNNING).values_list("pk", flat=True):
         outcome = _recover_running(job_id, now)
         if outcome:

@@ -83,11 +83,8 @@ JOB_LOCK_NAMESPACE = 0x4A4F42  # "JOB": the first key of the two-key advisory lo
 def running_alone(job_id: int):
     """Yield whether this worker alone runs the job. A message is delivered again when the
     broker thinks its worker lost (Redis: after the visibility timeout), possibly while the
-    first run is still going: a session advisory lock on PostgreSQL lets only one run, and a
-    worker that dies drops its lock with its connection. SQLite has one writer anyway."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
+    first run is still going: a session advisory lock lets only one run, and a worker that
+    dies drops its lock with its connection."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCK_NAMESPACE, job_id])
         alone = cursor.fetchone()[0]

@@ -97,7 +97,6 @@ def _sku_import_job(user, codes, **fields) -> AdminJob:
                     params={"format": "0", "resource": "0"}, rows_total=len(codes), finished_days=None, **fields)
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
 def test_a_queued_job_whose_message_was_lost_is_sent_again_and_runs(worker, staff_client, staff, catalog):
     codes = [f"LOST-{i}" for i in range(7)]
@@ -115,7 +114,6 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again_and_runs(worker, staf
     assert admin_jobs_recover() == {"requeued": 0, "failed": 0}
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
 def test_an_import_whose_worker_died_is_run_again_from_the_start(worker, staff_client, staff, catalog):
     """Its run lock is free (the worker's connection went with it) and nothing of it committed:
@@ -132,7 +130,6 @@ def test_an_import_whose_worker_died_is_run_again_from_the_start(worker, staff_c
     assert SKU.objects.filter(sku_code__startswith="DIED-").count() == 6
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
 def test_an_import_whose_worker_was_killed_mid_run_is_imported_once_by_the_next(worker, staff_client, staff, catalog,
                                                                                 media_root):
@@ -164,7 +161,6 @@ def test_an_import_whose_worker_was_killed_mid_run_is_imported_once_by_the_next(
     assert AdminJob.objects.get(pk=job.pk).attempts == 2
 
 
-@pytest.mark.postgres
 def test_a_running_job_whose_lock_is_held_is_left_to_its_worker(staff, small_threshold, catalog):
     job = _sku_import_job(staff, ["HELD-1"], status="running", attempts=1)
     other = connections.create_connection("default")  # the worker running it
@@ -178,7 +174,6 @@ def test_a_running_job_whose_lock_is_held_is_left_to_its_worker(staff, small_thr
         other.close()
 
 
-@pytest.mark.postgres
 def test_a_job_whose_worker_died_too_often_fails_with_a_sentence(staff_client, staff, small_threshold, catalog):
     job = _sku_import_job(staff, [f"OOM-{i}" for i in range(6)], status="running", attempts=3, rows_done=4)
     counts = row_counts()

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from catalog.models import Category
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 ROOTS, CHILDREN, GRANDCHILDREN = 10, 10, 100  # 10 + 100 + 10,000 = 10,110 categories
 

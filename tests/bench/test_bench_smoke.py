@@ -143,7 +143,6 @@ def test_category_tree_shape_is_a_valid_nested_set():
             assert node["path"] == f"{parent['path']}/{node['name']}"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db
 def test_generate_catalog_writes_a_consistent_catalog():
     from catalog.models import SKU, Category
@@ -173,7 +172,6 @@ def test_server_timings_read_the_json_access_log(tmp_path):
 
 
 @pytest.mark.django_db
-@pytest.mark.postgres
 def test_pgbench_runs_the_statement_the_service_sends():
     """The B2 baseline is `reservation_sql()` (what the service sends); filled in as pgbench fills
     it, it places the reservation and writes its events like the service."""
@@ -198,7 +196,6 @@ def test_pgbench_runs_the_statement_the_service_sends():
     assert Event.objects.filter(type="stock.level.changed", sku_code="SKU-5").count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_depth_baseline_statement_still_runs_on_todays_schema():
     """bench.depth's literal of the f0866fd statement reserves on today's tables (their new

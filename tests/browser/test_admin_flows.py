@@ -6,7 +6,7 @@ import pytest
 from tests.browser.conftest import drag_row_onto, pick, screenshot
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -1,7 +1,7 @@
 """Swagger UI and ReDoc render the schema in a real browser, loading nothing from outside."""
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 from tests.browser.conftest import PASSWORD, WIDTH, login, screenshot
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -7,7 +7,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_backoffice import fits, last_column_right
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -9,7 +9,7 @@ from tests.browser.conftest import drag_row_onto, pick, screenshot
 from tests.browser.test_backoffice import fits
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
 ]
 
 

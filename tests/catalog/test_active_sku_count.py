@@ -16,7 +16,6 @@ from tests.catalog.factories import ProductFactory, SKUFactory
 from tests.conftest import token_client
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.postgres]
 
 
 def kept() -> int:

@@ -12,7 +12,7 @@ from tests.catalog.factories import CategoryFactory
 from tests.conftest import token_client
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def run_in_threads(workers):

@@ -14,7 +14,7 @@ from catalog.models import SKU, Category, Product
 from catalog.services import sku_create
 from tests.catalog.factories import ProductFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SHEET = (
     "category_path,product_name,product_description,sku_code,price,attributes\n"

@@ -81,7 +81,6 @@ def test_unknown_or_deleted_warehouse_is_an_error(run, levels, command):
         run(*command, "--warehouse", "GONE")
 
 
-@pytest.mark.postgres  # the command runs in another process, on the test database
 def test_unknown_warehouse_exits_non_zero(db):
     """Through manage.py as cron runs it: a message naming the warehouse, and exit status 1."""
     database = connection.settings_dict

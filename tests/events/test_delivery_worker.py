@@ -9,7 +9,7 @@ from tests.events.receiver import wait_for
 from tests.events.worker import Worker
 from tests.reliability.server import database_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 
 def _subscribe(api, receiver, events=("stock.*",)) -> dict:

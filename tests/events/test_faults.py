@@ -20,7 +20,7 @@ from tests.events.receiver import wait_for
 from tests.events.worker import Worker, purge_broker
 from tests.reliability.server import TcpProxy
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 AGGREGATES = 8
 EVENTS_PER_AGGREGATE = 40
@@ -54,7 +54,7 @@ def _write_events(rolled_back: list[str], done: threading.Event) -> None:
 def test_every_committed_event_arrives_in_order_through_faults(transactional_db, allow_local_webhooks, receiver):
     subscription = webhook_create(url=receiver.url, events=["stock.*"])
     purge_broker()
-    proxy = TcpProxy(("127.0.0.1", int(connection.settings_dict["PORT"] or 5432)))
+    proxy = TcpProxy()
     proxy.start()
     db = connection.settings_dict
     worker_db = f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}"

@@ -77,7 +77,6 @@ def test_retention_purges_events_older_than_the_setting(db, settings):
     assert list(Event.objects.values_list("pk", flat=True)) == [new.pk]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_late_commit_of_an_earlier_id_is_not_skipped_by_a_poller(api):
     """Transaction A takes id 1 and commits after B (id 2): a poller that saw B still gets A."""

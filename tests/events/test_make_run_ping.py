@@ -10,15 +10,16 @@ import urllib.request
 import pytest
 
 from tests.events.receiver import Receiver, wait_for
-from tests.test_docs_examples import ROOT, clean_env, project  # noqa: F401 (a fixture)
+from tests.test_docs_examples import ROOT, clean_env, fresh_database, project  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 PORT = int(os.environ.get("TEST_MAKE_RUN_PORT", "8220"))
 
 
 def make_run_commands(port: int) -> list[str]:
-    """The `run:` recipe of the Makefile as the shell gets it: one command per logical line."""
-    recipe = ROOT.joinpath("Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    """What `make run` runs once its database is up (the `serve:` recipe), as the shell gets it:
+    one command per logical line."""
+    recipe = ROOT.joinpath("Makefile").read_text().split("\nserve:", 1)[1].split("\n\n", 1)[0]
     commands, pending = [], ""
     for line in recipe.splitlines()[1:]:
         text = line.strip()
@@ -38,10 +39,10 @@ def _post(url: str, token: str, body: dict | None = None) -> dict:
         return json.loads(response.read())
 
 
-def test_make_run_delivers_a_ping_through_its_file_broker(project, tmp_path):  # noqa: F811
+def test_make_run_delivers_a_ping_through_its_file_broker(project, tmp_path, fresh_database):  # noqa: F811
     commands = make_run_commands(PORT)
     assert "celery -A inventory_site worker" in commands[-1] and "runserver" in commands[-1]
-    env = clean_env(REDIS_URL="", CELERY_BROKER_URL="")
+    env = clean_env(REDIS_URL="", CELERY_BROKER_URL="", DATABASE_URL=fresh_database)
     for command in commands[:-1]:
         done = subprocess.run(command, shell=True, cwd=project, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, (command, done.stdout, done.stderr)

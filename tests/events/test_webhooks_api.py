@@ -175,7 +175,6 @@ def test_deliveries_of_one_aggregate_wait_for_the_previous_one(api, settings):
         assert delivery_attempt(delivery_id=second).outcome == "delivered"
 
 
-@pytest.mark.postgres
 def test_deleting_a_subscription_while_the_sequencer_fans_out_waits_for_it(transactional_db, allow_local_webhooks):
     """The sequencer's new deliveries for the subscription are deleted with it (no foreign key error)."""
     import threading

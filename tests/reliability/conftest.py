@@ -2,16 +2,8 @@
 import sys
 
 import pytest
-from django.conf import settings
 
 from tests.reliability.server import AppServer, database_url
-
-# Checks that do not depend on the database backend run once, in the PostgreSQL pass of
-# `make test`, not again in the SQLite pass (CI time).
-once = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
-    reason="backend-independent: runs in the PostgreSQL pass only",
-)
 
 
 @pytest.fixture(scope="session")

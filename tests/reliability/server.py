@@ -49,6 +49,15 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def database_address() -> tuple[str, int]:
+    """Host and port of the database this test process uses (the embedded server's or
+    DATABASE_URL's)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)
+
+
 class AppServer:
     """`gunicorn inventory_site.wsgi` on a free port; its combined log is kept in a file."""
 
@@ -104,8 +113,8 @@ class TcpProxy:
     new ones; `blackhole()` accepts new connections and never answers (a dead network);
     `restore()` forwards again."""
 
-    def __init__(self, target: tuple[str, int] = ("127.0.0.1", 5432)):
-        self.target = target
+    def __init__(self, target: tuple[str, int] | None = None):
+        self.target = target or database_address()
         self.port = free_port()
         self.mode = "down"
         self._listener: socket.socket | None = None

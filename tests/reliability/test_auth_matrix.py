@@ -23,7 +23,7 @@ from tests.reliability.conftest import once
 from tests.reliability.endpoints import api_routes
 from tests.reliability.world import build_world, fingerprint
 
-pytestmark = [pytest.mark.django_db, once]
+pytestmark = pytest.mark.django_db
 COUNTS = {"checks": 0}
 
 CATALOG = ("category", "product", "sku")

@@ -5,12 +5,10 @@ import pytest
 from django.utils.http import urlencode
 
 from tests.reliability.bodies import url_kwargs
-from tests.reliability.conftest import once
 from tests.reliability.endpoints import api_routes, openapi_schema, operation_for
 from tests.reliability.world import build_world
 
-# Passes on SQLite too (checked); run once, in the PostgreSQL pass, for CI time.
-pytestmark = [pytest.mark.django_db, once]
+pytestmark = pytest.mark.django_db
 COUNTS = {"inputs": 0}
 
 HOSTILE_VALUES = [

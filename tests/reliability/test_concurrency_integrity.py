@@ -18,7 +18,7 @@ from stock.models import ReservationLine, StockLevel, StockMovement
 from tests.factories import UserFactory
 from tests.reliability.world import build_world
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 THREADS = 8
 
 

@@ -26,7 +26,7 @@ from tests.factories import UserFactory
 from tests.reliability.server import AppServer, TcpProxy
 from tests.reliability.world import build_world
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 COUNTS = {"outages": 0, "requests": 0, "503": 0}
 CONNECT_TIMEOUT = 2  # DB_CONNECT_TIMEOUT of the server under test
 ANSWER_BOUND = 10.0  # seconds: every request must be answered within this, outage or not

@@ -66,7 +66,6 @@ def _run_operation(operation, mode, *, base_url, headers, live_ids, failures):
     run()
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(gunicorn_server):

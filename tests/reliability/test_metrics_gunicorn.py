@@ -20,7 +20,7 @@ from tests.factories import UserFactory
 from tests.reliability.server import AppServer, TcpProxy
 from tests.stock.factories import SKUFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 METRICS_TOKEN = "scrape-me-0123456789"
 REQUESTS = 40
 

@@ -20,11 +20,12 @@ from django.test import Client, RequestFactory
 from inventory_site.logging import JsonFormatter
 from tests.conftest import token_client
 from tests.factories import UserFactory
-from tests.reliability.conftest import once
-from tests.reliability.server import BASE_DIR, AppServer, production_env
+from tests.reliability.server import BASE_DIR, AppServer, database_url, production_env
 
 PYTHON = sys.executable
 REDIS_URL = "redis://127.0.0.1:6379/0"
+# For settings checks in a fresh process: a PostgreSQL URL that nothing connects to.
+UNUSED_DATABASE = "postgres://postgres@127.0.0.1:1/unused"
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -47,42 +48,44 @@ def production_settings(*names: str, **env: str) -> dict:
 
 # --- manage.py check --deploy -------------------------------------------------------
 
-@once
 def test_check_deploy_is_clean_with_debug_off():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", DATABASE_URL="sqlite:////tmp/unused.db")
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", DATABASE_URL=UNUSED_DATABASE)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout + result.stderr
 
 
-@once
+def test_a_database_url_that_is_not_postgresql_is_refused():
+    result = run_manage("check", DATABASE_URL="mysql://root@127.0.0.1:3306/inventory")
+    assert result.returncode != 0
+    assert "DATABASE_URL must name a PostgreSQL server" in result.stderr
+
+
 def test_check_deploy_still_warns_when_debug_is_on():
     """The clean result above is earned by the settings, not by silencing the checks."""
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="true", DATABASE_URL="sqlite:////tmp/unused.db")
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="true", DATABASE_URL=UNUSED_DATABASE)
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr  # DEBUG in deployment
 
 
-@once
 def test_missing_secret_key_refuses_to_start():
-    env = production_env(DATABASE_URL="sqlite:////tmp/unused.db")
+    env = production_env(DATABASE_URL=UNUSED_DATABASE)
     env["SECRET_KEY"] = ""
     result = subprocess.run([PYTHON, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
 
-@once
 def test_https_settings_behind_a_proxy():
     names = ("SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
              "SECURE_HSTS_SECONDS", "REST_FRAMEWORK", "CACHES")
-    default = production_settings(*names, DATABASE_URL="sqlite:////tmp/unused.db")
+    default = production_settings(*names, DATABASE_URL=UNUSED_DATABASE)
     assert default["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     assert default["SECURE_SSL_REDIRECT"] is False
     assert default["SESSION_COOKIE_SECURE"] is True and default["CSRF_COOKIE_SECURE"] is True
     assert default["SECURE_HSTS_SECONDS"] >= 31536000
     assert default["REST_FRAMEWORK"]["NUM_PROXIES"] == 0
     assert default["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
-    configured = production_settings(*names, DATABASE_URL="sqlite:////tmp/unused.db", SECURE_SSL_REDIRECT="true",
+    configured = production_settings(*names, DATABASE_URL=UNUSED_DATABASE, SECURE_SSL_REDIRECT="true",
                                      NUM_PROXIES="1", REDIS_URL=REDIS_URL)
     assert configured["SECURE_SSL_REDIRECT"] is True
     assert configured["REST_FRAMEWORK"]["NUM_PROXIES"] == 1
@@ -100,7 +103,6 @@ def load_gunicorn_conf(monkeypatch, **env) -> dict:
     return runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
 
 
-@once
 def test_gunicorn_workers_and_bind_from_the_environment(monkeypatch):
     conf = load_gunicorn_conf(monkeypatch)
     assert conf["workers"] == 2 * os.cpu_count()
@@ -115,7 +117,6 @@ def test_gunicorn_workers_and_bind_from_the_environment(monkeypatch):
     assert conf["worker_class"] == "sync"
 
 
-@once
 def test_gunicorn_recycles_a_worker_rarely_and_not_all_at_once(monkeypatch):
     # After 2,000 requests, at 400 requests/s over 4 workers, a worker restarted every 5 s
     # somewhere (a whole application import each time) and the p99 under load reached 0.5-1.3 s.
@@ -126,7 +127,6 @@ def test_gunicorn_recycles_a_worker_rarely_and_not_all_at_once(monkeypatch):
     assert load_gunicorn_conf(monkeypatch, GUNICORN_MAX_REQUESTS="0")["max_requests"] == 0
 
 
-@once
 def test_gunicorn_access_log_is_json_without_credentials(monkeypatch):
     from gunicorn.config import Config
 
@@ -155,19 +155,19 @@ def test_gunicorn_access_log_is_json_without_credentials(monkeypatch):
 # --- a real gunicorn with DEBUG off -----------------------------------------------------
 
 @pytest.fixture(scope="module")
-def static_server(tmp_path_factory):
-    """collectstatic into a fresh STATIC_ROOT (the production manifest storage), then gunicorn."""
+def static_server(tmp_path_factory, django_db_setup, django_db_blocker):
+    """collectstatic into a fresh STATIC_ROOT (the production manifest storage), then gunicorn
+    on the test database."""
     static_root = tmp_path_factory.mktemp("static")
-    db = tmp_path_factory.mktemp("db") / "db.sqlite3"
-    env = {"STATIC_ROOT": str(static_root), "DATABASE_URL": f"sqlite:///{db}"}
-    result = run_manage("collectstatic", "--noinput", **env)
+    with django_db_blocker.unblock():
+        url = database_url()
+    result = run_manage("collectstatic", "--noinput", STATIC_ROOT=str(static_root), DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
-    with AppServer(database_url=env["DATABASE_URL"], workers=1, STATIC_ROOT=str(static_root)) as server:
+    with AppServer(database_url=url, workers=1, STATIC_ROOT=str(static_root)) as server:
         server.static_root = static_root
         yield server
 
 
-@once
 def test_whitenoise_serves_collected_static_files_with_debug_off(static_server):
     manifest = json.loads((static_server.static_root / "staticfiles.json").read_text())["paths"]
     hashed = manifest["admin/css/base.css"]
@@ -184,7 +184,6 @@ def test_whitenoise_serves_collected_static_files_with_debug_off(static_server):
     assert httpx.get(f"{static_server.url}/static/no/such/file.css").status_code == 404
 
 
-@once
 def test_security_headers_and_https_behind_the_proxy(static_server):
     plain = httpx.get(f"{static_server.url}/health/")
     assert plain.status_code == 200
@@ -201,7 +200,6 @@ def test_security_headers_and_https_behind_the_proxy(static_server):
     assert "csrftoken" in cookie and "Secure" in cookie
 
 
-@once
 def test_debug_off_hides_tracebacks_and_unknown_hosts(static_server):
     response = httpx.get(f"{static_server.url}/api/v1/no-such-endpoint/")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
@@ -222,7 +220,6 @@ def test_ssl_redirect_when_enabled_and_health_exempt(settings):
     assert client.get("/health").status_code == 200
 
 
-@once
 def test_gunicorn_access_log_has_no_token(static_server):
     secret = uuid.uuid4().hex
     httpx.get(f"{static_server.url}/api/v1/schema/?format=json", headers={"Authorization": f"Token {secret}",
@@ -268,7 +265,6 @@ def _redis_up() -> bool:
         return False
 
 
-@once
 @pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379")
 def test_rate_limit_count_is_shared_across_processes_through_redis(settings):
     """Workers are separate processes with their own cache clients: with `REDIS_URL` they
@@ -278,7 +274,7 @@ def test_rate_limit_count_is_shared_across_processes_through_redis(settings):
     settings.RATE_LIMIT_REQUESTS_PER_MINUTE = 4
     pk = 10**9 + uuid.uuid4().int % 10**9  # a user id no real run uses
     request = SimpleNamespace(user=SimpleNamespace(pk=pk, is_authenticated=True), META={"REMOTE_ADDR": "10.0.0.1"})
-    env = {"REDIS_URL": REDIS_URL, "RATE_LIMIT_REQUESTS_PER_MINUTE": "4", "DATABASE_URL": "sqlite:////tmp/unused.db"}
+    env = {"REDIS_URL": REDIS_URL, "RATE_LIMIT_REQUESTS_PER_MINUTE": "4", "DATABASE_URL": UNUSED_DATABASE}
 
     def other_process() -> bool:
         result = subprocess.run([PYTHON, "-c", THROTTLE_IN_A_PROCESS.format(pk=pk)], cwd=BASE_DIR,
@@ -361,14 +357,13 @@ def test_json_formatter_drops_secret_extras_and_keeps_the_rest():
     assert "Token abc" not in json.dumps(out) and "password" not in out
 
 
-@once
 @pytest.mark.django_db
 def test_lost_redis_fails_open_without_hanging(settings, api):
     """Redis down: the rate limit stops counting, requests are still served, quickly."""
     from tests.reliability.server import free_port
 
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    settings.CACHES = production_settings("CACHES", REDIS_URL=dead, DATABASE_URL="sqlite:////tmp/unused.db")["CACHES"]
+    settings.CACHES = production_settings("CACHES", REDIS_URL=dead, DATABASE_URL=UNUSED_DATABASE)["CACHES"]
     settings.RATE_LIMIT_REQUESTS_PER_MINUTE = 2
     started = time.monotonic()
     statuses = [api.get("/api/v1/warehouses/").status_code for _ in range(4)]
@@ -376,7 +371,6 @@ def test_lost_redis_fails_open_without_hanging(settings, api):
     assert time.monotonic() - started < 5
 
 
-@once
 @pytest.mark.django_db
 def test_unhandled_error_is_an_enveloped_500_without_traceback(api, json_log, monkeypatch):
     from stock.api import views as stock_views

@@ -19,7 +19,7 @@ from tests.factories import UserFactory
 from tests.stock.conftest import integrity_check
 from tests.stock.factories import SKUFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

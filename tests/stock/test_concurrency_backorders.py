@@ -20,7 +20,7 @@ from tests.factories import UserFactory
 from tests.stock.factories import SKUFactory
 from tests.stock.test_concurrency import in_threads
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

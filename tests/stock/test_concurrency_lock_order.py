@@ -22,7 +22,7 @@ from tests.stock.conftest import integrity_check
 from tests.stock.factories import SKUFactory
 from tests.stock.test_concurrency import in_threads
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 EXPECTED_REFUSALS = {"insufficient_stock", "reservation_not_active", "validation_error", "version_conflict",
                      "inbound_not_open"}

@@ -16,7 +16,7 @@ from tests.stock.conftest import integrity_check
 from tests.stock.factories import SKUFactory
 from tests.stock.test_concurrency import in_threads
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ def _refused(write) -> str:
     return str(exc.value)
 
 
-@pytest.mark.postgres  # names the constraint that refused (SQLite's message differs)
 @pytest.mark.parametrize(("changes", "constraint"), [
     ({"on_hand": -1, "reserved": 0}, "stocklevel_on_hand_not_negative"),
     ({"reserved": -1}, "stocklevel_reserved_not_negative"),
@@ -62,7 +61,6 @@ def test_a_state_move_needs_no_change_of_on_hand(stocked, main):
     assert move.pk is not None
 
 
-@pytest.mark.postgres
 def test_states_within_on_hand_allows_the_exact_sum(stocked):
     StockLevel.objects.filter(sku=stocked).update(reserved=4, damaged=4, quality_control=2)
     level = stored_level(sku=stocked)

@@ -13,8 +13,7 @@ from stock.services import (
 from tests.stock.factories import SKUFactory
 from stock.selectors import LevelAvailable
 
-# The set-based writes are PostgreSQL's (UPDATE ... FROM VALUES); SQLite writes row by row.
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 
 def waiting_world(main, size: int, tag: str):

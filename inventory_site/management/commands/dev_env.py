@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     help = (
-        "Write a development .env beside manage.py (DEBUG=true, a generated SECRET_KEY, the database "
-        "URL) so that manage.py commands in any terminal run with the same settings as `make run`. "
+        "Write a development .env beside manage.py (DEBUG=true, a generated SECRET_KEY, DATABASE_URL "
+        "when one is given; without it the embedded PostgreSQL of the checkout) so that manage.py "
+        "commands in any terminal run with the same settings as `make run`. "
         "Does nothing when a .env already exists."
     )
 
@@ -18,14 +19,17 @@ class Command(BaseCommand):
         if path.exists():
             self.stdout.write(f"{path.name} exists; left as it is.")
             return
-        database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{settings.BASE_DIR / 'db.sqlite3'}"
+        given = os.environ.get("DATABASE_URL", "")
+        database = (f"DATABASE_URL={given}\n" if given else
+                    "# DATABASE_URL unset: the embedded PostgreSQL in .pgdata/ (docs/operations/embedded-postgres.md)\n")
         path.write_text(
             "# Written by `make run` (manage.py dev_env) for development on this machine only.\n"
             "# Delete it to get a fresh one; see .env.example for every setting.\n"
             "DEBUG=true\n"
             f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
-            f"DATABASE_URL={database_url}\n",
+            f"{database}",
             encoding="utf-8",
         )
         path.chmod(0o600)
-        self.stdout.write(self.style.SUCCESS(f"Wrote {path.name} (DEBUG=true, a new SECRET_KEY, {database_url})."))
+        where = given or "the embedded PostgreSQL"
+        self.stdout.write(self.style.SUCCESS(f"Wrote {path.name} (DEBUG=true, a new SECRET_KEY, {where})."))

@@ -143,7 +143,6 @@ def _claim_left_by_a_dead_request(user, sku, key: str, age_seconds: int) -> Idem
     )
 
 
-@pytest.mark.postgres
 def test_claim_of_a_dead_request_is_taken_over(api, superuser, stocked):
     """A claim with no response and no request holding its lock (its connection was cut) does
     not block the key for ABANDONED_AFTER: the retry runs, once."""
@@ -155,7 +154,6 @@ def test_claim_of_a_dead_request_is_taken_over(api, superuser, stocked):
     assert StockLevel.objects.get().on_hand == 11
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_claim_held_by_a_running_request_stays_in_use(api, superuser, stocked):
     """While another connection holds the claim's lock (its request still runs), the key is in use."""

@@ -39,7 +39,6 @@ def test_plain_body_is_trimmed_like_the_serializer():
 
 
 @pytest.mark.django_db
-@pytest.mark.postgres
 def test_plain_reservation_costs_the_token_and_one_call_with_its_events(api, stocked, main):
     with CaptureQueriesContext(connection) as captured:
         response = api.post(URL, {"reference": "ORDER-1", "lines": [{"sku_code": stocked.sku_code, "quantity": 2}]})
@@ -66,7 +65,6 @@ def test_largest_quantity_beside_reserved_stock_is_insufficient_not_a_500(api, s
 
 
 @pytest.mark.django_db
-@pytest.mark.postgres
 def test_two_lines_of_one_level(api, stocked, main):
     response = api.post(URL, {"reference": "O", "lines": [{"sku_code": stocked.sku_code, "quantity": 4},
                                                           {"sku_code": stocked.sku_code, "quantity": 6}]})
@@ -76,7 +74,6 @@ def test_two_lines_of_one_level(api, stocked, main):
 
 
 @pytest.mark.django_db
-@pytest.mark.postgres
 def test_plain_and_serializer_parsed_bodies_answer_alike(api, stocked, main):
     fast = api.post(URL, {"reference": "O", "lines": [{"sku_code": stocked.sku_code, "quantity": 1}]}).json()
     general = api.post(URL, {"reference": "O", "allow_split": True, "lines": [{"sku_id": stocked.pk, "quantity": 1}]}).json()
@@ -88,7 +85,6 @@ def test_plain_and_serializer_parsed_bodies_answer_alike(api, stocked, main):
 
 
 @pytest.mark.django_db
-@pytest.mark.postgres
 def test_hand_built_representation_is_the_serializers(stocked, main, other):
     from stock.api.serializers import ReservationSerializer, reservation_representation
     from stock.services import CodedLine, reservation_create, stock_receive

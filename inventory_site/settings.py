@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "inventory_site.middleware.RequestIdMiddleware",
     "inventory_site.metrics.MetricsMiddleware",
+    "inventory_site.middleware.Utf8BodyMiddleware",  # before anything reads a form
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",

@@ -24,6 +24,7 @@ from import_export.signals import post_export, post_import
 
 from inventory_site.jobs.models import AdminJob
 from inventory_site.jobs.progress import ProgressWriter
+from inventory_site.spreadsheets import SheetRefused
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +157,11 @@ def run_import(job: AdminJob) -> None:
         finish(job, AdminJob.Status.FAILED, f"{job.user} may no longer import {model_admin.opts.verbose_name_plural}.")
         return
     input_format = model_admin.get_import_formats()[int(job.params["format"])](encoding=model_admin.from_encoding)
-    dataset = _read_dataset(job, model_admin, input_format)
+    try:
+        dataset = _read_dataset(job, model_admin, input_format)
+    except SheetRefused as exc:  # over the readers' limits: refused before any row is worked on
+        finish(job, AdminJob.Status.FAILED, f"Nothing was imported: {exc}")
+        return
     job.rows_total = len(dataset)
     job.save(update_fields=["rows_total"])
     resource_class = model_admin.get_import_resource_classes(request)[int(job.params.get("resource") or 0)]

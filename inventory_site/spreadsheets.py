@@ -14,6 +14,7 @@ PostgreSQL can hold) is refused the same way.
 """
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,9 +50,14 @@ class SheetRefused(ValueError):
     """A file over one of its `SheetLimits`, damaged, or holding a NUL: `str()` says which."""
 
 
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+
+
 def xlsx_expanded_size(stream: IO[bytes], limits: SheetLimits) -> int:
     """The bytes the workbook's members expand to, checked against `limits.total_bytes` both as
-    the zip declares them and as they really decompress (a zip bomb lies in its header)."""
+    the zip declares them and as they really decompress (a zip bomb lies in its header); a
+    sheet with more row elements than `limits.rows` is refused in the same pass, before openpyxl
+    spends seconds on the first of them."""
     try:
         with zipfile.ZipFile(stream) as book:
             members = book.infolist()
@@ -60,12 +66,19 @@ def xlsx_expanded_size(stream: IO[bytes], limits: SheetLimits) -> int:
                 raise SheetRefused(f"The workbook expands to {declared // MB:,} MB; {limits.describe()}.")
             actual = 0
             for member in members:
+                rows, tail = 0, b""
+                sheet = member.filename.startswith("xl/worksheets/")
                 with book.open(member) as content:
                     while chunk := content.read(MB):
                         actual += len(chunk)
                         if actual > limits.total_bytes:
                             raise SheetRefused(f"The workbook expands to more than {limits.total_bytes // MB} MB; "
                                                f"{limits.describe()}.")
+                        if sheet:  # a tag cut by the chunk's end is found with the last bytes kept
+                            rows += len(_ROW_TAG.findall(tail + chunk)) - len(_ROW_TAG.findall(tail))
+                            tail = chunk[-32:]
+                            if rows > limits.rows + 1:  # the header line is one of them
+                                raise SheetRefused(f"The file has more than {limits.rows:,} rows; {limits.describe()}.")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
         raise SheetRefused("The file could not be read as an XLSX workbook.") from exc
     finally:

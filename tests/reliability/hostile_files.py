@@ -61,6 +61,30 @@ def _row_xml(line: int, values: Iterable) -> str:
     return f'<row r="{line}">{"".join(cells)}</row>'
 
 
+def _unnumbered(values: Iterable) -> str:
+    """A row without `r` references (readers count rows and cells themselves): every copy is the
+    same bytes, so a million of them compress to almost nothing."""
+    cells = "".join(f"<c><v>{v}</v></c>" if isinstance(v, int) else f'<c t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+                    for v in values)
+    return f"<row>{cells}</row>"
+
+
+def xlsx_repeated(header: list, row: list, count: int) -> bytes:
+    """A workbook of `header` and `count` copies of `row`, written a block at a time."""
+    block = (_unnumbered(row) * 1000).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as book:
+        for name, text in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
+                           ("xl/workbook.xml", WORKBOOK), ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)):
+            book.writestr(name, text)
+        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write((SHEET_HEAD.format(dimension="") + _unnumbered(header)).encode())
+            for _ in range(count // 1000):
+                sheet.write(block)
+            sheet.write((_unnumbered(row) * (count % 1000) + SHEET_TAIL).encode())
+    return out.getvalue()
+
+
 def xlsx(rows: Iterable[Iterable], *, dimension: str = "") -> bytes:
     """A workbook whose first sheet holds `rows` (an iterator is streamed, never held)."""
     out = io.BytesIO()
@@ -88,20 +112,24 @@ def _count_rows(header: list, count: int, width: int = 0) -> Iterator[list]:
 
 
 def expanding_sheet(megabytes: int = 300) -> bytes:
-    """A sheet of repeated rows that expands to about `megabytes` MB (compresses ~300:1)."""
-    row = ["A" * 500, "B" * 500, 1]
-    per_row = len(_row_xml(1_000_000, row))
-    return xlsx(iter([row] * (megabytes * 1024 * 1024 // per_row)))
+    """A sheet of repeated wide rows that expands to about `megabytes` MB (about 1 MB as sent)."""
+    row = ["A" * 900] * 16
+    return xlsx_repeated(["sku_code", "counted", "change", "name"], row,
+                         megabytes * 1024 * 1024 // len(_unnumbered(row)))
 
 
 def huge_cell(megabytes: int = 100) -> bytes:
     """A count sheet whose second line holds one cell of `megabytes` MB."""
-    return xlsx([["sku_code", "counted"], ["x" * (megabytes * 1024 * 1024), 1]])
+    return xlsx([["sku_code", "counted", "change"], ["x" * (megabytes * 1024 * 1024), 1, 1]])
 
 
 def million_rows(count: int = 1_000_000) -> bytes:
-    """A count sheet of `count` short lines (a few MB compressed)."""
-    return xlsx(_count_rows(["sku_code", "counted"], count))
+    """A count sheet of `count` short lines (a few MB as sent)."""
+    return xlsx_repeated(["sku_code", "counted", "change", "name"], [1, 1], count)
+
+
+def million_rows_csv(count: int = 1_000_000) -> bytes:
+    return b"sku_code,counted\n" + b"S,1\n" * count
 
 
 def wide_dimension() -> bytes:
@@ -110,5 +138,10 @@ def wide_dimension() -> bytes:
     return xlsx([["sku_code", "counted"], ["SKU-1", 1]], dimension="A1:XFD1048576")
 
 
-def nul_cell(header=("sku_code", "counted")) -> bytes:
-    return xlsx([list(header), ["SKU\x00-1", 1]])
+def nul_cell_xlsx() -> bytes:
+    """A NUL written as the spreadsheet escape `_x0000_` (XML itself cannot carry one)."""
+    return xlsx([["sku_code", "counted", "change", "name"], ["SKU_x0000_-1", 1, 1, "N_x0000_"]])
+
+
+def nul_cell_csv() -> bytes:
+    return b"sku_code,counted,change,name\nSKU\x00-1,1,1,N\x00\n"

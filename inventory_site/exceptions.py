@@ -57,3 +57,19 @@ class PreconditionFailed(DomainError):
 class HasDependents(DomainError):
     code = "has_dependents"
     default_message = "The object still has active dependents."
+
+
+class RequestTimedOut(Exception):
+    """Raised in a request's thread by the gunicorn worker when the request ran past its
+    `timeout` (inventory_site/gunicorn_workers.py); answered 503."""
+
+
+def is_timed_out(exc: BaseException | None) -> bool:
+    """`exc` is, or was raised while handling, a `RequestTimedOut` (code between the request and
+    the handler may catch it and raise its own error)."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, RequestTimedOut):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False

@@ -1,0 +1,54 @@
+"""gunicorn's threaded worker with a request time limit that holds.
+
+With `gthread` the worker's main loop tells the arbiter it is alive every second whatever its
+threads do, so `timeout` never ends a request that runs too long in a thread (requests ran 39 s,
+127 s and 252 s with a 30 s timeout). This worker keeps each request's start, and its main loop
+(`notify()`, once a second) ends one that passed `timeout`: first by raising `RequestTimedOut`
+in its thread (Python code stops at its next bytecode; the transaction rolls back and the
+client gets a 503), then, if the thread is still busy `GRACE_SECONDS` later (stuck in C), by
+ending the worker as the arbiter ends a stuck sync worker; the arbiter starts a new one.
+"""
+import ctypes
+import os
+import threading
+import time
+
+from gunicorn.workers.gthread import ThreadWorker
+
+from inventory_site.exceptions import RequestTimedOut
+
+GRACE_SECONDS = 5.0
+
+
+class TimedThreadWorker(ThreadWorker):
+    """`gthread`, with `timeout` enforced per request (see the module docstring)."""
+
+    def init_process(self):
+        self._running: dict[int, float] = {}  # thread id -> when its request started
+        self._interrupted: dict[int, float] = {}
+        super().init_process()
+
+    def handle_request(self, req, conn):
+        thread = threading.get_ident()
+        self._running[thread] = time.monotonic()
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            self._running.pop(thread, None)
+            self._interrupted.pop(thread, None)
+
+    def notify(self):
+        super().notify()
+        now = time.monotonic()
+        for thread, started in list(self._running.items()):
+            if now - started <= self.cfg.timeout:  # (self.timeout is half of it: the heartbeat's period)
+                continue
+            interrupted = self._interrupted.get(thread)
+            if interrupted is None:
+                self.log.error("request ran %.0fs, past the %ss timeout: interrupted", now - started, self.cfg.timeout)
+                self._interrupted[thread] = now
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(RequestTimedOut))
+            elif now - interrupted > GRACE_SECONDS:
+                self.log.critical("request still running %.0fs after its interruption: worker %s exits",
+                                  now - interrupted, os.getpid())
+                os._exit(1)

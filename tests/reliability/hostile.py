@@ -109,6 +109,12 @@ def values_for(
         out += [
             Hostile("string", "maybe", REJECT),
             Hostile("number", 2, REJECT),
+            # Only JSON true and false: the truthy spellings DRF's BooleanField takes are refused.
+            Hostile("string_yes", "yes", REJECT),
+            Hostile("string_true", "true", REJECT),
+            Hostile("string_on", "on", REJECT),
+            Hostile("number_one", 1, REJECT),
+            Hostile("number_zero", 0, REJECT),
             Hostile("object", {"a": 1}, REJECT),
             Hostile("list", [True], REJECT),
         ]

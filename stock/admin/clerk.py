@@ -13,11 +13,13 @@ from django import forms
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models.functions import Lower
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from catalog.models import SKU
+from catalog.rules import sku_code_key
 from inventory_site.exceptions import DomainError
 from inventory_site.refusals import detail_text, refusal_text
 from inventory_site.spreadsheets import MB, SheetLimits, SheetRefused, csv_rows, xlsx_rows
@@ -46,7 +48,7 @@ class SKUCodeFormMixin:
 
     def clean_sku_code(self):
         code = self.cleaned_data["sku_code"].strip()
-        sku = SKU.objects.filter(sku_code__iexact=code).first()
+        sku = SKU.objects.with_code(code).first()
         if sku is None:
             raise forms.ValidationError(f"No active SKU with code {code}.")
         self.cleaned_data["sku"] = sku
@@ -255,15 +257,15 @@ class ClerkViewsMixin:
 
     def _apply_adjustments(self, request, data, *, dry_run):
         sheet = records(data["sheet"])
-        codes = {row.get("sku_code", "").lower() for _number, row in sheet}
-        skus = {sku.sku_code.lower(): sku for sku in SKU.all_objects.filter(sku_code__in=[c for c in codes if c])}
-        # Case-insensitive codes: fall back to a lookup per unknown spelling.
+        keys = {key for _number, row in sheet if (key := sku_code_key(row.get("sku_code", "")))}
+        skus = {sku.sku_code.lower(): sku for sku in SKU.all_objects.alias(
+            sku_code_lower=Lower("sku_code")).filter(sku_code_lower__in=keys)}
         warehouses = {w.code: w for w in Warehouse.all_objects.all()}
         default = data["warehouse"] or Warehouse.objects.filter(is_default=True).first()
         lines, faults, numbers = [], {}, []
         for number, row in sheet:
             code = row.get("sku_code", "")
-            sku = skus.get(code.lower()) or SKU.all_objects.filter(sku_code__iexact=code).first() if code else None
+            sku = skus.get(sku_code_key(code) or "")
             warehouse = warehouses.get(row.get("warehouse", "").upper()) if row.get("warehouse") else default
             try:
                 change = int(row.get("change", ""))

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from catalog.models import SKU
+from catalog.rules import sku_code_key
 from inventory_site.exceptions import DomainError, InvalidInput
 from inventory_site.spreadsheets import MB, SheetLimits, SheetRefused, csv_rows
 from stock.models import MovementReason, StockLevel, Warehouse
@@ -115,7 +116,7 @@ def stock_count_apply(
     errors: dict[str, str] = {}
     warehouses = {w.code: w for w in Warehouse.all_objects.all()}
     default = warehouse_by_code(warehouse_code) if warehouse_code is not None else warehouse_default()
-    skus = _lookup_skus(sorted({line.sku_code.lower() for line in lines if line.sku_code and "\x00" not in line.sku_code}))
+    skus = _lookup_skus(sorted({key for line in lines if (key := sku_code_key(line.sku_code))}))
     planned: list[tuple[CountLine, SKU, Warehouse, int]] = []
     seen: dict[tuple[int, int], int] = {}
     for line in lines:
@@ -123,7 +124,7 @@ def stock_count_apply(
         if "\x00" in line.sku_code + line.warehouse_code:  # no text column of PostgreSQL can hold one
             errors[f"line {line.line}"] = "holds a NUL character"
             continue
-        sku = skus.get(line.sku_code.lower()) if line.sku_code else None
+        sku = skus.get(sku_code_key(line.sku_code) or "")
         if not line.sku_code:
             faults.append("sku_code is empty")
         elif sku is None:

@@ -31,6 +31,7 @@ from django.db import DataError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import SKU
+from catalog.rules import sku_code_key
 from events.services import events_written, outbox_insert
 from inventory_site import metrics
 from stock.events import reserved_events_sql
@@ -144,7 +145,8 @@ def reservation_place(
     user_id = user.pk if user is not None and user.is_authenticated else None
     params = {
         "lines": json.dumps([
-            {"idx": idx, "sku_code": line.sku_code, "warehouse_code": line.warehouse_code, "quantity": line.quantity}
+            {"idx": idx, "sku_code": sku_code_key(line.sku_code), "warehouse_code": line.warehouse_code,
+             "quantity": line.quantity}
             for idx, line in enumerate(lines)
         ]),
         "now": now, "expires_at": expires_at, "reference": reference, "status": ReservationStatus.ACTIVE,

@@ -29,7 +29,7 @@ from stock.services.counts import CountLine, stock_count_apply
 
 MAX_UPLOAD_BYTES = 5 * MB
 # A sheet is read whole before anything is checked: bounded once uncompressed, not only as sent.
-SHEET_LIMITS = SheetLimits(rows=20_000, cells_per_row=16, cell_bytes=1_000, total_bytes=16 * MB)
+SHEET_LIMITS = SheetLimits(rows=20_000, cells_per_row=16, cell_bytes=10_000, total_bytes=16 * MB)
 PREVIEW_ROWS = 100  # the preview lists this many changes; the summary counts them all
 # The previewed sheet waits server-side for "Confirm" (the page carries a key, not the sheet).
 PREVIEW_SECONDS = 3600

@@ -26,7 +26,7 @@ from stock.services.levels import stock_adjust_bulk
 LOOKUP_BATCH = 5000
 ADJUST_CHUNK = 500
 # A count file is read whole before it is checked: bounded (a CSV is its own uncompressed size).
-COUNT_FILE_LIMITS = SheetLimits(rows=200_000, cells_per_row=16, cell_bytes=1_000, total_bytes=64 * MB)
+COUNT_FILE_LIMITS = SheetLimits(rows=200_000, cells_per_row=16, cell_bytes=10_000, total_bytes=64 * MB)
 
 
 class StockCountInvalid(InvalidInput):

@@ -5,7 +5,6 @@ repeated lines, counts below what is reserved), naming every bad line; then all
 lines go through `stock_adjust_bulk` as counts (`quantity=`), which locks the levels
 in order, re-checks them and writes nothing unless every line passes.
 """
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -18,13 +18,18 @@ import httpx
 import pytest
 from django.contrib import admin
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from catalog.models import SKU
 from inventory_site.jobs import runner
 from inventory_site.jobs.models import AdminJob
+from inventory_site.jobs.queue import send
 from stock.services.counts import CountLine, StockCountInvalid, stock_count_apply
+from tests.admin.test_background_jobs import media_root, small_threshold  # noqa: F401 - fixtures
+from tests.admin.test_job_attempt_cap import prefork_worker  # noqa: F401 - a fixture
 from tests.factories import UserFactory
 from tests.reliability import hostile_files
 from tests.reliability.conftest import once
@@ -304,3 +309,37 @@ REPORTS_ITS_PEAK = (
     "line for line in open('/proc/self/status') if line.startswith('VmHWM')))); "
     "sys.argv = ['manage.py', *sys.argv[1:]]; runpy.run_path('manage.py', run_name='__main__')"
 )
+
+
+# --- the Celery worker: the same files handed to it as import jobs ----------------------------
+
+JOB_FORMATS = {"csv": "0", "xlsx": "1"}  # the catalog admins list CSV, then XLSX
+
+
+@once
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_celery_pool_child_stays_small_and_quick_on_hostile_import_jobs(prefork_worker, files, superuser):
+    """Each file as a job of the SKU import, sent to a real prefork worker as the admin sends one
+    (a job need not come through the form's checks): refused before any row, in words, by a pool
+    child whose peak RSS stays under the bound."""
+    for name in REFUSED:
+        job = AdminJob(kind=AdminJob.Kind.IMPORT, model_label="catalog.sku", file_format=name.rsplit(".", 1)[1],
+                       params={"format": JOB_FORMATS[name.rsplit(".", 1)[1]], "resource": "0"}, file_name=name,
+                       user=superuser)
+        with files[name].open("rb") as handle:
+            job.file.save(name, File(handle))
+        started = time.monotonic()
+        assert send(job.pk)
+        while (job := AdminJob.objects.get(pk=job.pk)).status in ("queued", "running"):
+            assert time.monotonic() - started < 120, prefork_worker.log.read_text()[-3000:]
+            time.sleep(0.1)
+        took = time.monotonic() - started
+        [child] = _children(prefork_worker.pid)
+        peak = _peak_rss_mb(child)
+        MEASURED[f"celery import job {name}"] = (peak, took)
+        print(f"celery import job {name}: {job.status} after {took:.2f}s, pool child peak RSS {peak:.0f} MB: "
+              f"{job.summary[:120]}")
+        assert job.status == "failed" and job.summary.startswith("Nothing was imported: "), job.summary
+        assert peak < RSS_LIMIT_MB and took < SECONDS_LIMIT
+    assert not SKU.objects.filter(sku_code="S").exists()

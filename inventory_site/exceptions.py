@@ -4,6 +4,7 @@ Each app declares its own errors in `<app>/exceptions.py` by subclassing `Domain
 with a `code` from the API contract. `inventory_site.api.exceptions` is the one place
 that turns a code into an HTTP status.
 """
+import threading
 from typing import Any
 
 
@@ -64,12 +65,23 @@ class RequestTimedOut(Exception):
     `timeout` (inventory_site/gunicorn_workers.py); answered 503."""
 
 
+# Threads whose request the gunicorn worker interrupted, until that request ends (it may end on
+# another error: a library that caught the interruption, a connection cut mid-query).
+INTERRUPTED_THREADS: set[int] = set()
+
+
 def is_timed_out(exc: BaseException | None) -> bool:
-    """`exc` is, or was raised while handling, a `RequestTimedOut` (code between the request and
-    the handler may catch it and raise its own error)."""
-    seen = 0
-    while exc is not None and seen < 20:
-        if isinstance(exc, RequestTimedOut):
+    """This thread's request was interrupted for running too long, or `exc` is (or was raised
+    while handling) a `RequestTimedOut`."""
+    if threading.get_ident() in INTERRUPTED_THREADS:
+        return True
+    pending, seen = [exc], set()
+    while pending and len(seen) < 50:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        if isinstance(current, RequestTimedOut):
             return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+        seen.add(id(current))
+        pending += [current.__cause__, current.__context__]
     return False

@@ -13,9 +13,10 @@ import os
 import threading
 import time
 
+from django.db import connections
 from gunicorn.workers.gthread import ThreadWorker
 
-from inventory_site.exceptions import RequestTimedOut
+from inventory_site.exceptions import INTERRUPTED_THREADS, RequestTimedOut
 
 GRACE_SECONDS = 5.0
 
@@ -26,6 +27,9 @@ class TimedThreadWorker(ThreadWorker):
     def init_process(self):
         self._running: dict[int, float] = {}  # thread id -> when its request started
         self._interrupted: dict[int, float] = {}
+        # Held to raise into a thread and to leave a request: an interruption never outlives its
+        # request (it would end the pool's thread instead), and one not yet raised is withdrawn.
+        self._requests_lock = threading.Lock()
         super().init_process()
 
     def handle_request(self, req, conn):
@@ -34,11 +38,26 @@ class TimedThreadWorker(ThreadWorker):
         try:
             return super().handle_request(req, conn)
         finally:
-            self._running.pop(thread, None)
-            self._interrupted.pop(thread, None)
+            while True:  # the interruption may arrive in here too: leave the request all the same
+                try:
+                    with self._requests_lock:
+                        self._running.pop(thread, None)
+                        interrupted = self._interrupted.pop(thread, None) is not None
+                        INTERRUPTED_THREADS.discard(thread)
+                        if interrupted:
+                            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), None)
+                    if interrupted:  # its database connection may have been cut mid-query: a fresh one next
+                        connections.close_all()
+                    break
+                except RequestTimedOut:
+                    continue
 
     def notify(self):
         super().notify()
+        with self._requests_lock:
+            self._end_overdue_requests()
+
+    def _end_overdue_requests(self) -> None:
         now = time.monotonic()
         for thread, started in list(self._running.items()):
             if now - started <= self.cfg.timeout:  # (self.timeout is half of it: the heartbeat's period)
@@ -47,6 +66,7 @@ class TimedThreadWorker(ThreadWorker):
             if interrupted is None:
                 self.log.error("request ran %.0fs, past the %ss timeout: interrupted", now - started, self.cfg.timeout)
                 self._interrupted[thread] = now
+                INTERRUPTED_THREADS.add(thread)
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(RequestTimedOut))
             elif now - interrupted > GRACE_SECONDS:
                 self.log.critical("request still running %.0fs after its interruption: worker %s exits",

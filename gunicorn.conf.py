@@ -142,9 +142,27 @@ def worker_abort(worker):
     `RequestTimedOut` (a 503, the transaction rolled back) instead of exiting mid-request; one
     still stuck is killed by the arbiter's next look. (The threaded worker ends its own.)"""
     if type(worker).__name__ == "SyncWorker":
-        from inventory_site.exceptions import RequestTimedOut
+        import threading
 
+        from inventory_site.exceptions import INTERRUPTED_THREADS, RequestTimedOut
+
+        INTERRUPTED_THREADS.add(threading.get_ident())  # a 503 even if a library swallows the exception
         raise RequestTimedOut()
+
+
+def post_request(worker, req, environ, resp):
+    """After a sync worker's interrupted request: forget the mark, and drop its database
+    connections (one may have been cut mid-query)."""
+    if type(worker).__name__ == "SyncWorker":
+        import threading
+
+        from inventory_site.exceptions import INTERRUPTED_THREADS
+
+        if threading.get_ident() in INTERRUPTED_THREADS:
+            from django.db import connections
+
+            INTERRUPTED_THREADS.discard(threading.get_ident())
+            connections.close_all()
 
 
 def child_exit(server, worker):

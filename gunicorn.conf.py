@@ -34,9 +34,12 @@ workers = _env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())
 # server holds workers x 4 of them; 8 threads measured no better within the noise.
 # GUNICORN_THREADS=1 gives sync workers.
 threads = _env_int("GUNICORN_THREADS", 4)
-worker_class = "gthread" if threads > 1 else "sync"
-# A worker stuck longer than this is killed and replaced; the database's own
-# connect timeout (DB_CONNECT_TIMEOUT, 5 s) keeps a lost database well below it.
+# gthread's own `timeout` never ends a request running in a thread (its main loop reports the
+# worker alive regardless); this subclass ends such a request (inventory_site/gunicorn_workers.py).
+# Sync workers are ended by the arbiter itself.
+worker_class = "inventory_site.gunicorn_workers.TimedThreadWorker" if threads > 1 else "sync"
+# A request running longer than this is ended (a 503; a worker stuck in C code is replaced); the
+# database's own connect timeout (DB_CONNECT_TIMEOUT, 5 s) keeps a lost database well below it.
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
@@ -137,6 +140,34 @@ def post_worker_init(worker):
     without this and 237 and 208 ms with it (bench.run --only B1, three runs in a row)."""
     gc.collect()
     gc.freeze()
+
+
+def worker_abort(worker):
+    """A sync worker past `timeout` gets SIGABRT from the arbiter: end its request with
+    `RequestTimedOut` (a 503, the transaction rolled back) instead of exiting mid-request; one
+    still stuck is killed by the arbiter's next look. (The threaded worker ends its own.)"""
+    if type(worker).__name__ == "SyncWorker":
+        import threading
+
+        from inventory_site.exceptions import INTERRUPTED_THREADS, RequestTimedOut
+
+        INTERRUPTED_THREADS.add(threading.get_ident())  # a 503 even if a library swallows the exception
+        raise RequestTimedOut()
+
+
+def post_request(worker, req, environ, resp):
+    """After a sync worker's interrupted request: forget the mark, and drop its database
+    connections (one may have been cut mid-query)."""
+    if type(worker).__name__ == "SyncWorker":
+        import threading
+
+        from inventory_site.exceptions import INTERRUPTED_THREADS
+
+        if threading.get_ident() in INTERRUPTED_THREADS:
+            from django.db import connections
+
+            INTERRUPTED_THREADS.discard(threading.get_ident())
+            connections.close_all()
 
 
 def child_exit(server, worker):

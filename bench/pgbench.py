@@ -12,7 +12,8 @@ from bench.config import WORK
 
 # What pgbench puts where the service binds a parameter: one line of 1 unit of SKU-:sku.
 PGBENCH_PARAMS = {
-    "lines": """json_build_array(json_build_object('idx', 0, 'sku_code', 'SKU-' || :sku, 'warehouse', NULL,"""
+    "lines": """json_build_array(json_build_object('idx', 0, 'sku_code', 'SKU-' || :sku, 'sku_key', 'sku-' || :sku,"""
+             """ 'warehouse', NULL,"""
              """ 'quantity', 1))::text""",
     "now": "now()", "strategy": "'priority'", "allow_split": "false", "lock_first": "false",
     "ttl_seconds": "86400", "allocated_ttl_seconds": "604800",

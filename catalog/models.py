@@ -9,7 +9,7 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 from simple_history.models import HistoricalRecords
 
-from catalog.rules import MAX_PRICE, MIN_PRICE, SKU_CODE_PATTERN, SKU_CODE_PROBLEM
+from catalog.rules import MAX_PRICE, MIN_PRICE, SKU_CODE_PATTERN, SKU_CODE_PROBLEM, sku_code_key
 from inventory_site.models import SoftDeleteModel, SoftDeleteQuerySet, TimeStampedModel, VersionedModel
 
 
@@ -141,7 +141,10 @@ class SKUQuerySet(SoftDeleteQuerySet["SKU"]):
 
         (`sku_code__iexact` compares UPPER() on PostgreSQL, which that index cannot serve.)
         """
-        return self.alias(sku_code_lower=Lower("sku_code")).filter(sku_code_lower=code.lower())
+        key = sku_code_key(code)
+        if key is None:  # not a code the create rule takes: it names no SKU, whatever lower() makes of it
+            return self.none()
+        return self.alias(sku_code_lower=Lower("sku_code")).filter(sku_code_lower=key)
 
 
 SKUManager = models.Manager.from_queryset(SKUQuerySet)

@@ -46,6 +46,18 @@ def backorder_policy_checked(value: Any) -> str:
     return value
 
 
+def sku_code_key(value: Any) -> str | None:
+    """The form in which codes are equal (the unique index on lower(sku_code)): a code the
+    create rule accepts, in lower case; None for any other text, which names no SKU.
+
+    Both PostgreSQL's lower() and Python's fold some non-ASCII letters into ASCII (`İ` to `i`,
+    the Kelvin sign to `k`): looked up as they are, `MİD-0000006` named `MID-0000006`.
+    """
+    if not isinstance(value, str) or not _SKU_CODE_RE.match(value):
+        return None
+    return value.lower()
+
+
 def sku_code_checked(value: Any) -> str:
     """A SKU code: 1-50 characters of A-Z a-z 0-9 . _ - (no spaces, '/', accents, nor empty)."""
     if not isinstance(value, str) or not _SKU_CODE_RE.match(value):

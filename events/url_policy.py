@@ -25,13 +25,35 @@ class Target:
     path: str
 
 
+# Special-purpose ranges of the IANA IPv4 and IPv6 registries that are not globally reachable
+# but that the standard library's `is_global` (Python 3.11) still counts as global.
+_NOT_GLOBAL = tuple(ipaddress.ip_network(net) for net in (
+    "0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.88.99.0/24", "198.18.0.0/15", "240.0.0.0/4",
+    "224.0.0.0/4", "255.255.255.255/32",
+    "::/96", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23", "2001:db8::/32", "3fff::/20",
+    "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, NAT64), where the traffic really goes."""
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return not (
-        address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
-        or address.is_reserved or address.is_unspecified
-    )
+    """Globally reachable: `is_global`, minus the special-purpose ranges it misses, and an
+    IPv6 address that embeds an IPv4 one only when that one is public."""
+    if isinstance(address, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(address)) is not None:
+        return _is_public(embedded)
+    return address.is_global and not any(address in network for network in _NOT_GLOBAL
+                                         if network.version == address.version)
 
 
 def webhook_target(url: str) -> Target:
@@ -58,7 +80,8 @@ def webhook_target(url: str) -> Target:
         refused = [a for a in addresses if not _is_public(a)]
         if refused:
             raise UnsafeWebhookURL(
-                f"the host resolves to {refused[0]}, a loopback, private, link-local or multicast address."
+                f"the host resolves to {refused[0]}, an address that is not publicly reachable (loopback, private, "
+                "link-local, shared, multicast or another special-purpose range)."
             )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, parts.hostname, port, str(addresses[0]), path)

@@ -1,15 +1,17 @@
 """Error pages: the envelope under /api/, Django's pages elsewhere."""
 import re
+import sys
 
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Permission
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from inventory_site.api.envelope import error
+from inventory_site.exceptions import is_timed_out
 
 
 def _is_api(request) -> bool:
@@ -27,19 +29,32 @@ def api_not_found(request, *args, **kwargs):
 def not_found(request, exception=None):
     if _is_api(request):
         return api_not_found(request)
-    return defaults.page_not_found(request, exception)
+    return defaults.page_not_found.__wrapped__(request, exception)
 
 
+# Django's own 400 and 500 views are `requires_csrf_token`: they run the CSRF check, which
+# reads the form again, and raise again when the form is what failed (a charset that cannot
+# decode it). Their undecorated bodies (`__wrapped__`) render the same pages without reading it.
 def server_error(request):
+    if is_timed_out(sys.exc_info()[1]):  # ended by the worker's time limit
+        if _is_api(request):
+            return JsonResponse(error("service_unavailable", "The request took too long and was stopped."), status=503)
+        return HttpResponse("<h1>The request took too long and was stopped.</h1>", status=503)
     if _is_api(request):
         return JsonResponse(error("server_error", "Internal server error."), status=500)
-    return defaults.server_error(request)
+    return defaults.server_error.__wrapped__(request)
 
 
 def bad_request(request, exception=None):
     if _is_api(request):
         return JsonResponse(error("validation_error", "Bad request."), status=400)
-    return defaults.bad_request(request, exception)
+    return defaults.bad_request.__wrapped__(request, exception)
+
+
+def unsupported_charset(request):
+    """A JSON body declared in another charset than UTF-8 (JSON is UTF-8, RFC 8259)."""
+    return JsonResponse(error("unsupported_media_type", "Send the body as UTF-8 JSON: the declared charset "
+                                                        "is not UTF-8."), status=415)
 
 
 # An admin URL name is "<app>_<model>_<view>"; the view tells which model permission it needs.

@@ -4,6 +4,7 @@ Each app declares its own errors in `<app>/exceptions.py` by subclassing `Domain
 with a `code` from the API contract. `inventory_site.api.exceptions` is the one place
 that turns a code into an HTTP status.
 """
+import threading
 from typing import Any
 
 
@@ -57,3 +58,30 @@ class PreconditionFailed(DomainError):
 class HasDependents(DomainError):
     code = "has_dependents"
     default_message = "The object still has active dependents."
+
+
+class RequestTimedOut(Exception):
+    """Raised in a request's thread by the gunicorn worker when the request ran past its
+    `timeout` (inventory_site/gunicorn_workers.py); answered 503."""
+
+
+# Threads whose request the gunicorn worker interrupted, until that request ends (it may end on
+# another error: a library that caught the interruption, a connection cut mid-query).
+INTERRUPTED_THREADS: set[int] = set()
+
+
+def is_timed_out(exc: BaseException | None) -> bool:
+    """This thread's request was interrupted for running too long, or `exc` is (or was raised
+    while handling) a `RequestTimedOut`."""
+    if threading.get_ident() in INTERRUPTED_THREADS:
+        return True
+    pending, seen = [exc], set()
+    while pending and len(seen) < 50:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        if isinstance(current, RequestTimedOut):
+            return True
+        seen.add(id(current))
+        pending += [current.__cause__, current.__context__]
+    return False

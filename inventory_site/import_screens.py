@@ -1,12 +1,44 @@
 """What every import screen of the admin adds to django-import-export's: CSV chosen from the
-start, and a template to download (a CSV of the resource's header row, ready to fill in)."""
+start, a template to download (a CSV of the resource's header row, ready to fill in), and a
+file bounded before anything reads it (its size as sent and, for a workbook, as it expands)."""
 import csv
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path, reverse
 
+from inventory_site.spreadsheets import IMPORT_LIMITS, MB, SheetRefused, xlsx_expanded_size
+
 CSV_FORMAT_INDEX = "0"  # every admin lists its formats CSV first
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def bounded_import_form(form_class: type[forms.Form]) -> type[forms.Form]:
+    """The import form, refusing a file over `IMPORT_LIMITS` (size as sent, or a workbook's size
+    once uncompressed) before any reader opens it; `expanded_size` is that size."""
+
+    class BoundedImportForm(form_class):
+        expanded_size: int | None = None
+
+        def clean_import_file(self):
+            upload = self.cleaned_data["import_file"]
+            if upload.size > IMPORT_LIMITS.total_bytes:
+                raise forms.ValidationError(
+                    f"The file is larger than {IMPORT_LIMITS.total_bytes // MB} MB; {IMPORT_LIMITS.describe()}.")
+            upload.seek(0)
+            if upload.read(4) == ZIP_MAGIC:
+                try:
+                    self.expanded_size = xlsx_expanded_size(upload, IMPORT_LIMITS)
+                except SheetRefused as exc:
+                    raise forms.ValidationError(str(exc)) from None
+            else:
+                self.expanded_size = upload.size
+            upload.seek(0)
+            return upload
+
+    BoundedImportForm.__name__ = BoundedImportForm.__qualname__ = form_class.__name__
+    return BoundedImportForm
 
 
 class ImportScreenMixin:
@@ -14,6 +46,16 @@ class ImportScreenMixin:
 
     def get_import_form_initial(self, request):
         return {**super().get_import_form_initial(request), "format": CSV_FORMAT_INDEX}
+
+    def get_import_form_class(self, request):
+        return bounded_import_form(super().get_import_form_class(request))
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        """A file over a limit says which, in words (django-import-export names the exception)."""
+        if isinstance(e, SheetRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_import_template"

@@ -1,5 +1,6 @@
 """Request id (taken from `X-Request-ID` when a proxy sets one, else made here), and Django's
 session, authentication and messages middleware skipped for token-authenticated API requests."""
+import codecs
 import re
 import uuid
 
@@ -9,6 +10,7 @@ from django.contrib.sessions import middleware as sessions_middleware
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
+from inventory_site import errors
 from inventory_site.logging import request_id_var
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -38,6 +40,37 @@ class RequestIdMiddleware:
 def clear_request_id(**kwargs) -> None:
     """Lines logged between requests (worker start, shutdown) carry no stale id."""
     request_id_var.set("-")
+
+
+def declared_charset_is_utf8(request) -> bool:
+    """No charset declared on the body, or one that names UTF-8 (`utf-8`, `UTF8`, `utf_8`)."""
+    charset = request.content_params.get("charset") if getattr(request, "content_params", None) else None
+    if charset is None:
+        return True
+    try:
+        return codecs.lookup(charset.strip().strip('"')).name == "utf-8"
+    except (LookupError, ValueError):  # an unknown name, or one with a NUL in it
+        return False
+
+
+class Utf8BodyMiddleware:
+    """A body declared in any charset but UTF-8 is refused before anything reads it: `415` in
+    the envelope under /api/, a `400` page elsewhere (the admin's forms are UTF-8).
+
+    Django decodes a form with the declared codec; a non-text codec (rot13, base64, zlib,
+    punycode) or a wrong one raised from `request.POST` inside the CSRF check, and again in
+    the error pages that run that check (Django's own handlers are `requires_csrf_token`).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD", "OPTIONS") or declared_charset_is_utf8(request):
+            return self.get_response(request)
+        if request.path_info.startswith("/api/"):
+            return errors.unsupported_charset(request)
+        return errors.bad_request(request)
 
 
 def is_token_api_request(request) -> bool:

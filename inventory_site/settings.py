@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "inventory_site.middleware.RequestIdMiddleware",
     "inventory_site.metrics.MetricsMiddleware",
+    "inventory_site.middleware.Utf8BodyMiddleware",  # before anything reads a form
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -289,6 +290,9 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Imports and exports of more rows than this run on the Celery worker as background jobs
 # (inventory_site.jobs), whose page in the admin shows their progress and result.
 ADMIN_SYNC_IMPORT_ROWS = env.int("ADMIN_SYNC_IMPORT_ROWS", default=2000)
+# An upload larger than this once uncompressed goes to the worker unread: a request never parses
+# more (the worker reads it within inventory_site.spreadsheets.IMPORT_LIMITS).
+ADMIN_SYNC_IMPORT_BYTES = env.int("ADMIN_SYNC_IMPORT_BYTES", default=1024 * 1024)
 # Finished jobs (and their files) are deleted this many days after they ended.
 ADMIN_JOB_RETENTION_DAYS = env.int("ADMIN_JOB_RETENTION_DAYS", default=7)
 # A job queued this long is sent to the worker again (its message was lost); a running job whose

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from events.models import EVENT_ID_DIGITS, WebhookDelivery, WebhookSubscription, parse_event_id
 from events.signing import is_valid_secret
-from inventory_site.api.fields import StrictCharField, TextField
+from inventory_site.api.fields import StrictBooleanField, StrictCharField, TextField
 
 EVENT_PATTERN = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$")
 MAX_FEED_SIZE = 1000
@@ -51,7 +51,7 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
     url = StrictCharField(max_length=2000)
     events = EventTypesField()
     description = TextField(max_length=500, required=False, allow_blank=True)
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
     secret: serializers.CharField = StrictCharField(write_only=True, required=False, max_length=200,
                              help_text="Generated when not given; shown once, in the 201 response.")
 

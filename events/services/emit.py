@@ -2,6 +2,8 @@
 import itertools
 import json
 import logging
+import os
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +17,6 @@ from events.models import Event
 
 logger = logging.getLogger("events")
 DISPATCH_TASK = "events.dispatch"
-KICK_INTERVAL = 0.25  # seconds
 
 
 @dataclass(frozen=True)
@@ -34,26 +35,65 @@ def _plain(data: dict) -> dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-_last_kick = 0.0
+class _DispatchKicker:
+    """Publishes the dispatch kick from a thread of its own, never on the request's.
+
+    A write's commit only sets a flag; the thread publishes at most one kick per KICK_INTERVAL
+    (one dispatch numbers everything committed so far). A broker that is down or slow costs
+    that thread, not the write: after a failed publish the breaker stays open for
+    BREAKER_SECONDS and kicks are dropped meanwhile; the sweep (every 2 s) delivers what they
+    would have, and once the broker answers again so do the kicks.
+    """
+
+    KICK_INTERVAL = 0.25  # seconds
+    BREAKER_SECONDS = 10.0
+
+    def __init__(self) -> None:
+        self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.open_until = 0.0
+
+    def kick(self) -> None:
+        if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+            self._start()  # first kick of this process (a forked worker inherits no thread)
+        self._wanted.set()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+                return
+            self._wanted = threading.Event()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="events-dispatch-kicker", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        wanted = self._wanted
+        while True:
+            wanted.wait()
+            wanted.clear()
+            if time.monotonic() >= self.open_until:
+                self._publish()
+            time.sleep(self.KICK_INTERVAL)
+
+    def _publish(self) -> None:
+        try:
+            # By name: the tasks module builds on these services, not the other way round.
+            current_app.send_task(DISPATCH_TASK, retry=False, ignore_result=True)
+        except Exception as exc:  # the change is committed; a lost kick only delays delivery until the sweep
+            self.open_until = time.monotonic() + self.BREAKER_SECONDS
+            logger.warning("events: could not queue dispatch (%s); kicks paused %ss, the sweep delivers",
+                           exc, self.BREAKER_SECONDS)
+
+
+_kicker = _DispatchKicker()
 
 
 def _kick_dispatch() -> None:
-    """After commit: ask a worker to sequence and deliver now (the sweep catches up if this is lost).
-
-    At most one kick per process every KICK_INTERVAL: publishing costs milliseconds, and
-    one dispatch numbers everything committed so far; a commit inside the interval is
-    picked up by that dispatch or by the sweep (every 2 s).
-    """
-    global _last_kick
-    now = time.monotonic()
-    if now - _last_kick < KICK_INTERVAL:
-        return
-    _last_kick = now
-    try:
-        # By name: the tasks module builds on these services, not the other way round.
-        current_app.send_task(DISPATCH_TASK, retry=False, ignore_result=True)
-    except Exception as exc:  # the change is committed; a lost kick only delays delivery until the sweep
-        logger.warning("events: could not queue dispatch (%s); the sweep will deliver", exc)
+    """After commit: ask a worker to sequence and deliver now (the sweep catches up if this is lost)."""
+    _kicker.kick()
 
 
 def _kick_once() -> None:

@@ -14,7 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from inventory_site.api.envelope import error
 from inventory_site.api.parsers import PayloadTooLarge
-from inventory_site.exceptions import DomainError
+from inventory_site.exceptions import DomainError, is_timed_out
 
 logger = logging.getLogger("inventory_site.api")
 
@@ -91,6 +91,9 @@ def envelope_exception_handler(exc, context) -> Response:
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, exceptions.APIException):
         return _drf_error_response(exc, context)
+    if is_timed_out(exc):
+        return Response(error("service_unavailable", "The request took too long and was stopped; nothing was "
+                                                     "changed."), status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         return Response(

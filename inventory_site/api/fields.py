@@ -26,6 +26,18 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON `true` or `false` only: `"yes"`, `"true"`, `1`, `"on"` are refused (DRF's own field
+    takes them all)."""
+
+    default_error_messages = {"invalid": "Must be true or false (a JSON boolean)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class StrictCharField(serializers.CharField):
     """A JSON string only: numbers and booleans are refused instead of turned into text."""
 

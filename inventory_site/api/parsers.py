@@ -1,4 +1,4 @@
-"""The API's only parser: strict JSON, bounded in size and depth."""
+"""The API's only parser: strict JSON (UTF-8, unique keys), bounded in size and depth."""
 import json
 import re
 
@@ -16,6 +16,19 @@ class PayloadTooLarge(exceptions.APIException):
 
 def _reject_constant(value: str):
     raise ValueError(f"{value} is not valid JSON")
+
+
+class DuplicateKey(ValueError):
+    """An object names one key twice: which value was meant is unknowable (RFC 8259 says SHOULD be unique)."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise DuplicateKey(f"the key {twice!r} appears twice in one object")
+    return data
 
 
 # A `\uD800`-`\uDFFF` escape: legal JSON, but alone it is no character, and neither
@@ -53,11 +66,13 @@ class StrictJSONParser(JSONParser):
         if not raw.strip():
             raise exceptions.ParseError("Request body is empty; send a JSON object.")
         try:
-            text = raw.decode((parser_context or {}).get("encoding", "utf-8"))
+            # JSON is UTF-8 (RFC 8259); Utf8BodyMiddleware has refused any other declared charset.
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError(f"JSON parse error - body is not valid UTF-8: {exc.reason}") from exc
         try:
-            data = json.loads(text, parse_constant=_reject_constant if api_settings.STRICT_JSON else None)
+            data = json.loads(text, parse_constant=_reject_constant if api_settings.STRICT_JSON else None,
+                              object_pairs_hook=_unique_keys)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nested too deep.") from exc
         except ValueError as exc:

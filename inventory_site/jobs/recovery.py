@@ -16,13 +16,9 @@ from django.utils import timezone
 
 from inventory_site.jobs.models import AdminJob
 from inventory_site.jobs.queue import send
-from inventory_site.jobs.runner import finish, running_alone
+from inventory_site.jobs.runner import AGAIN, WORKER_LOST, finish, running_alone
 
 logger = logging.getLogger(__name__)
-
-WORKER_LOST = ("The worker stopped while running this {kind} ({attempts} times); nothing was written. "
-               "{again} If it stops again, tell the administrator.")
-AGAIN = {AdminJob.Kind.IMPORT: "Upload the file again.", AdminJob.Kind.EXPORT: "Export again."}
 
 
 def admin_jobs_recover(*, now: datetime.datetime | None = None) -> dict:

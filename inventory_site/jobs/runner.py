@@ -13,6 +13,7 @@ import logging
 from contextlib import contextmanager
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -24,6 +25,7 @@ from import_export.signals import post_export, post_import
 
 from inventory_site.jobs.models import AdminJob
 from inventory_site.jobs.progress import ProgressWriter
+from inventory_site.spreadsheets import SheetRefused
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +98,26 @@ def running_alone(job_id: int):
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_NAMESPACE, job_id])
 
 
+WORKER_LOST = ("The worker stopped while running this {kind} ({attempts} times); nothing was written. "
+               "{again} If it stops again, tell the administrator.")
+AGAIN = {AdminJob.Kind.IMPORT: "Upload the file again.", AdminJob.Kind.EXPORT: "Export again."}
+
+
 def claim(job_id: int) -> AdminJob | None:
-    """Mark the job running; None when it is finished already (a task delivered twice)."""
-    claimed = AdminJob.objects.filter(pk=job_id, status__in=[AdminJob.Status.QUEUED, AdminJob.Status.RUNNING]).update(
+    """Mark the job running; None when it is finished already (a task delivered twice), or when
+    it has been started `ADMIN_JOB_MAX_ATTEMPTS` times already: then it fails here, whoever
+    delivered it again (the broker after its worker was SIGKILLed, or the recovery sweep)."""
+    unfinished = AdminJob.objects.filter(pk=job_id, status__in=[AdminJob.Status.QUEUED, AdminJob.Status.RUNNING])
+    claimed = unfinished.filter(attempts__lt=settings.ADMIN_JOB_MAX_ATTEMPTS).update(
         status=AdminJob.Status.RUNNING, started_at=timezone.now(), rows_done=0, attempts=F("attempts") + 1)
-    return AdminJob.objects.select_related("user").get(pk=job_id) if claimed else None
+    if claimed:
+        return AdminJob.objects.select_related("user").get(pk=job_id)
+    job = unfinished.first()
+    if job is not None:
+        logger.error("admin job %s lost its worker %s times: failed", job.pk, job.attempts)
+        finish(job, AdminJob.Status.FAILED, WORKER_LOST.format(kind=job.kind, attempts=job.attempts,
+                                                               again=AGAIN[job.kind]))
+    return None
 
 
 def finish(job: AdminJob, status: str, summary: str, **fields) -> None:
@@ -153,7 +170,11 @@ def run_import(job: AdminJob) -> None:
         finish(job, AdminJob.Status.FAILED, f"{job.user} may no longer import {model_admin.opts.verbose_name_plural}.")
         return
     input_format = model_admin.get_import_formats()[int(job.params["format"])](encoding=model_admin.from_encoding)
-    dataset = _read_dataset(job, model_admin, input_format)
+    try:
+        dataset = _read_dataset(job, model_admin, input_format)
+    except SheetRefused as exc:  # over the readers' limits: refused before any row is worked on
+        finish(job, AdminJob.Status.FAILED, f"Nothing was imported: {exc}")
+        return
     job.rows_total = len(dataset)
     job.save(update_fields=["rows_total"])
     resource_class = model_admin.get_import_resource_classes(request)[int(job.params.get("resource") or 0)]

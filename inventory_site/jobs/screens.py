@@ -1,6 +1,8 @@
 """The admin's import and export screens, with the files too large for a request handed to the
-worker: over `ADMIN_SYNC_IMPORT_ROWS` rows an upload or an export becomes an `AdminJob` and the
-user is sent to its page. Below that nothing changes (django-import-export's own flow)."""
+worker: an upload over `ADMIN_SYNC_IMPORT_BYTES` once uncompressed is streamed to storage and
+becomes an `AdminJob` unread (the worker counts and checks its rows), as does a smaller one over
+`ADMIN_SYNC_IMPORT_ROWS` rows, and an export of more rows; the user is sent to the job's page.
+Below that nothing changes (django-import-export's own flow)."""
 from django.conf import settings
 from django.contrib import messages
 from django.core.files.base import ContentFile
@@ -34,9 +36,10 @@ def queued_response(model_admin, request, job: AdminJob, what: str):
     if job.status == AdminJob.Status.FAILED:
         model_admin.message_user(request, job.summary, messages.ERROR)
     else:
+        rows = f" ({job.rows_total} rows)" if job.rows_total is not None else ""
         model_admin.message_user(request, format_html(
-            "The {} ({} rows) is queued and runs in the background: <a href=\"{}\">follow its progress</a>.",
-            what, job.rows_total, job_url(job)), messages.SUCCESS)
+            "The {}{} is queued and runs in the background: <a href=\"{}\">follow its progress</a>.",
+            what, rows, job_url(job)), messages.SUCCESS)
     return HttpResponseRedirect(job_url(job))
 
 
@@ -55,22 +58,26 @@ class BackgroundImportMixin:
 
     def import_job(self, request, form) -> AdminJob | None:
         """The queued job, or None when the file is small enough (or unreadable: the request
-        path says why)."""
+        path says why). A file too large to read in the request is not read here at all."""
         input_format = self.get_import_formats()[int(form.cleaned_data["format"])](encoding=self.from_encoding)
         upload = form.cleaned_data["import_file"]
-        raw = b"".join(upload.chunks())
-        try:
-            rows = len(dataset_from_bytes(raw, input_format, self.from_encoding))
-        except Exception:
-            return None
-        if rows <= settings.ADMIN_SYNC_IMPORT_ROWS:
-            return None
+        rows = None
+        if (getattr(form, "expanded_size", None) or upload.size) <= settings.ADMIN_SYNC_IMPORT_BYTES:
+            raw = b"".join(upload.chunks())
+            try:
+                rows = len(dataset_from_bytes(raw, input_format, self.from_encoding))
+            except Exception:
+                return None
+            if rows <= settings.ADMIN_SYNC_IMPORT_ROWS:
+                return None
+            upload = ContentFile(raw, name=upload.name)
         job = AdminJob(
             kind=AdminJob.Kind.IMPORT, model_label=self.opts.label_lower, file_format=input_format.get_title(),
             params={"format": form.cleaned_data["format"], "resource": form.cleaned_data.get("resource") or "0"},
             file_name=upload.name, user=request.user, rows_total=rows,
         )
-        job.file.save(upload.name, ContentFile(raw))
+        upload.seek(0)
+        job.file.save(upload.name, upload)  # streamed in chunks from the upload's own temporary file
         queue(job)
         return job
 

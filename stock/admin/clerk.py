@@ -7,23 +7,32 @@ The forms only read the shape; the transfer calls `stock_transfer`, a count shee
 """
 import csv
 import io
+import secrets
 
-import openpyxl
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models.functions import Lower
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from catalog.models import SKU
+from catalog.rules import sku_code_key
 from inventory_site.exceptions import DomainError
 from inventory_site.refusals import detail_text, refusal_text
+from inventory_site.spreadsheets import MB, SheetLimits, SheetRefused, csv_rows, xlsx_rows
 from stock import services
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.services.counts import CountLine, stock_count_apply
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = 5 * MB
+# A sheet is read whole before anything is checked: bounded once uncompressed, not only as sent.
+SHEET_LIMITS = SheetLimits(rows=20_000, cells_per_row=16, cell_bytes=10_000, total_bytes=16 * MB)
+PREVIEW_ROWS = 100  # the preview lists this many changes; the summary counts them all
+# The previewed sheet waits server-side for "Confirm" (the page carries a key, not the sheet).
+PREVIEW_SECONDS = 3600
 COUNT_COLUMNS = ("sku_code", "counted")
 ADJUST_COLUMNS = ("sku_code", "change")
 
@@ -39,7 +48,7 @@ class SKUCodeFormMixin:
 
     def clean_sku_code(self):
         code = self.cleaned_data["sku_code"].strip()
-        sku = SKU.objects.filter(sku_code__iexact=code).first()
+        sku = SKU.objects.with_code(code).first()
         if sku is None:
             raise forms.ValidationError(f"No active SKU with code {code}.")
         self.cleaned_data["sku"] = sku
@@ -87,17 +96,16 @@ class SheetUploadForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB.")
         name = upload.name.lower()
-        data = upload.read()
+        if not name.endswith((".xlsx", ".csv", ".txt")):
+            raise forms.ValidationError("Upload a .csv or .xlsx file.")
         try:
             if name.endswith(".xlsx"):
-                return rows_from_xlsx(data)
-            if name.endswith(".csv") or name.endswith(".txt"):
-                return rows_from_csv(data.decode("utf-8-sig"))
+                return rows_from_xlsx(upload.read())
+            return rows_from_csv(upload.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise forms.ValidationError("The CSV file is not UTF-8 text.") from None
-        except Exception:  # openpyxl raises many kinds for a damaged file
-            raise forms.ValidationError("The file could not be read as an XLSX workbook.") from None
-        raise forms.ValidationError("Upload a .csv or .xlsx file.")
+        except SheetRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
         cleaned = super().clean()
@@ -112,18 +120,18 @@ class SheetUploadForm(forms.Form):
 
 
 def rows_from_csv(text: str) -> list[list[str]]:
-    """The rows of a CSV text, the header lower-cased."""
-    rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    """The rows of a CSV text within `SHEET_LIMITS`, the header lower-cased."""
+    rows = [[cell.strip() for cell in row] for row in csv_rows(io.StringIO(text, newline=""), SHEET_LIMITS)]
     if rows:
         rows[0] = [cell.lower() for cell in rows[0]]
     return rows
 
 
 def rows_from_xlsx(data: bytes) -> list[list[str]]:
-    """The rows of the first sheet of a workbook, as text (whole numbers without ".0")."""
-    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    """The rows of the first sheet of a workbook within `SHEET_LIMITS`, as text (whole
+    numbers without ".0")."""
     rows = []
-    for values in sheet.iter_rows(values_only=True):
+    for values in xlsx_rows(io.BytesIO(data), SHEET_LIMITS):
         cells = []
         for value in values:
             if isinstance(value, float) and value.is_integer():
@@ -198,9 +206,12 @@ class ClerkViewsMixin:
         confirm = request.method == "POST" and "_confirm" in request.POST
         preview = refusal = None
         if confirm:
-            # The confirm step posts back the sheet it previewed, as CSV text.
-            files = {"sheet": _UploadedText(request.POST.get("sheet_csv", ""))}
-            form = SheetUploadForm(request.POST, files)
+            # The confirm step names the sheet it previewed, kept server-side since the preview.
+            key = _preview_key(request, request.POST.get("sheet_token", ""))
+            text = cache.get(key) if key else None
+            form = SheetUploadForm(request.POST, {"sheet": _UploadedText(text or "")})
+            if text is None:
+                form.add_error(None, "This preview has expired or was applied already: upload the sheet again.")
         else:
             form = SheetUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
@@ -212,9 +223,14 @@ class ClerkViewsMixin:
                 refusal = exc
             else:
                 if confirm:
+                    cache.delete(key)
                     self.message_user(request, preview["summary"], messages.SUCCESS)
                     return redirect(reverse("admin:stock_stockmovement_changelist"))
-                preview["sheet_csv"] = rows_to_csv(data["sheet"])
+                preview["sheet_token"] = secrets.token_urlsafe(16)
+                cache.set(_preview_key(request, preview["sheet_token"]), rows_to_csv(data["sheet"]), PREVIEW_SECONDS)
+                if len(preview["rows"]) > PREVIEW_ROWS:
+                    preview["summary"] += f" The first {PREVIEW_ROWS} of {len(preview['rows'])} changes are listed."
+                    preview["rows"] = preview["rows"][:PREVIEW_ROWS]
         context = self._context(
             request, "Upload a stock count or bulk adjustment", form=form, preview=preview,
             refusal_message=refusal and refusal.message, media=self.media + form.media,
@@ -241,15 +257,15 @@ class ClerkViewsMixin:
 
     def _apply_adjustments(self, request, data, *, dry_run):
         sheet = records(data["sheet"])
-        codes = {row.get("sku_code", "").lower() for _number, row in sheet}
-        skus = {sku.sku_code.lower(): sku for sku in SKU.all_objects.filter(sku_code__in=[c for c in codes if c])}
-        # Case-insensitive codes: fall back to a lookup per unknown spelling.
+        keys = {key for _number, row in sheet if (key := sku_code_key(row.get("sku_code", "")))}
+        skus = {sku.sku_code.lower(): sku for sku in SKU.all_objects.alias(
+            sku_code_lower=Lower("sku_code")).filter(sku_code_lower__in=keys)}
         warehouses = {w.code: w for w in Warehouse.all_objects.all()}
         default = data["warehouse"] or Warehouse.objects.filter(is_default=True).first()
         lines, faults, numbers = [], {}, []
         for number, row in sheet:
             code = row.get("sku_code", "")
-            sku = skus.get(code.lower()) or SKU.all_objects.filter(sku_code__iexact=code).first() if code else None
+            sku = skus.get(sku_code_key(code) or "")
             warehouse = warehouses.get(row.get("warehouse", "").upper()) if row.get("warehouse") else default
             try:
                 change = int(row.get("change", ""))
@@ -302,6 +318,13 @@ class ClerkViewsMixin:
             if level is not None:
                 note = f" ({reference})" if reference else ""
                 self.log_change(request, level, f"{verb} from a sheet{note}: {old} → {new} on hand.")
+
+
+def _preview_key(request, token: str) -> str | None:
+    """The cache key of a previewed sheet: the user's own, and only a token this view made."""
+    if not token or len(token) > 64 or not token.replace("-", "").replace("_", "").isalnum():
+        return None
+    return f"stock-sheet-preview:{request.user.pk}:{token}"
 
 
 class _UploadedText:

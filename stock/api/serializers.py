@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
-from inventory_site.api.fields import LinesField, StrictCharField, StrictIntegerField, TextField
+from inventory_site.api.fields import LinesField, StrictBooleanField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
 from stock.models import Reservation, StockLevel, StockMovement, StockState, Warehouse
 from stock.api.sku_page import sku_stock_representation
@@ -33,8 +33,8 @@ class WarehouseSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
                                  help_text="1-20 of A-Z, 0-9, '_', '-'; lowercase is uppercased.")
     name = StrictCharField(max_length=100, trim_whitespace=False,
                            help_text="Up to 100 characters, not blank, no control characters (the warehouse service's rule).")
-    is_active = serializers.BooleanField(required=False)
-    is_default = serializers.BooleanField(required=False, help_text="Making one the default unsets the old one.")
+    is_active = StrictBooleanField(required=False)
+    is_default = StrictBooleanField(required=False, help_text="Making one the default unsets the old one.")
     priority = QuantityField(
         required=False, help_text="Reservations that name no warehouse try warehouses by priority: lower first, "
         "the default first among equals (STOCK_ALLOCATION_STRATEGY=priority). Default 100.",
@@ -334,7 +334,7 @@ class ReservationCreateSerializer(serializers.Serializer):
         f"({settings.RESERVATION_TTL_SECONDS}).",
     )
     lines = LinesField(ReservationLineInputSerializer, min_length=1, max_length=1000)
-    allow_split = serializers.BooleanField(
+    allow_split = StrictBooleanField(
         required=False, default=False,
         help_text="A line without a warehouse that no single warehouse covers is split over several "
         "(fewest first): one response line per warehouse used.",

@@ -2,7 +2,7 @@
 from rest_framework import serializers
 
 from catalog.models import SKU
-from inventory_site.api.fields import LinesField, StrictCharField, StrictIntegerField, TextField
+from inventory_site.api.fields import LinesField, StrictBooleanField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin
 from stock.api.serializers import MovementSerializer, QuantityField, StockLevelSerializer, validated_lines
 from stock.models import InboundLine, InboundShipment, InboundStatus, StockLevel, StockState, Warehouse
@@ -116,7 +116,7 @@ class InboundWriteSerializer(serializers.Serializer):
 
 class ReceiveSerializer(serializers.Serializer):
     lines = LinesField(ReceiptLineInputSerializer, min_length=1, max_length=1000)
-    allow_over_receipt = serializers.BooleanField(default=False, help_text="Accept more than expected.")
+    allow_over_receipt = StrictBooleanField(default=False, help_text="Accept more than expected.")
     note = TextField(max_length=500, required=False, default="")
 
     def validate_lines(self, lines):

@@ -106,7 +106,7 @@ PLACE = r"""
 -- A reservation, placed: the one implementation of POST /stock/reservations/ and of every
 -- face that reserves. See docs/architecture/reservations.md.
 --
--- p_lines: [{"idx", "sku_code"|"sku_id", "warehouse" (code, optional), "quantity"}].
+-- p_lines: [{"idx", "sku_code" and "sku_key" | "sku_id", "warehouse" (code, optional), "quantity"}].
 -- Returns one row per refusal, and nothing else, when the reservation cannot be placed
 -- (o_kind 'invalid' with o_detail [[field, message], ...], 'ttl_too_long', 'no_default',
 -- 'short' with o_detail {"available": n}); nothing is written then. Otherwise one row per
@@ -156,8 +156,11 @@ BEGIN
            bc.id AS c_id, bc.sku_code AS c_code, bc.is_deleted AS c_deleted, bc.backorder_policy AS c_policy,
            bi.id AS i_id, bi.sku_code AS i_code, bi.is_deleted AS i_deleted, bi.backorder_policy AS i_policy,
            w.id AS w_id, w.code AS w_code, w.is_deleted AS w_deleted, d.id AS d_id, d.code AS d_code
-    FROM json_to_recordset(p_lines) AS q(idx integer, sku_code text, sku_id bigint, warehouse text, quantity bigint)
-    LEFT JOIN catalog_sku bc ON lower(bc.sku_code) = lower(q.sku_code)
+    FROM json_to_recordset(p_lines) AS q(idx integer, sku_code text, sku_key text, sku_id bigint, warehouse text,
+                                         quantity bigint)
+    -- sku_key: the code as catalog.rules.sku_code_key makes it (the form in which codes are equal;
+    -- '' for a text no SKU code can be), so that lower() never folds a look-alike into a real code.
+    LEFT JOIN catalog_sku bc ON lower(bc.sku_code) = q.sku_key
     LEFT JOIN catalog_sku bi ON bi.id = q.sku_id
     LEFT JOIN stock_warehouse w ON w.code = upper(q.warehouse)
     LEFT JOIN stock_warehouse d ON d.is_default AND NOT d.is_deleted

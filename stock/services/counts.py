@@ -5,7 +5,6 @@ repeated lines, counts below what is reserved), naming every bad line; then all
 lines go through `stock_adjust_bulk` as counts (`quantity=`), which locks the levels
 in order, re-checks them and writes nothing unless every line passes.
 """
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,9 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from catalog.models import SKU
+from catalog.rules import sku_code_key
 from inventory_site.exceptions import DomainError, InvalidInput
+from inventory_site.spreadsheets import MB, SheetLimits, SheetRefused, csv_rows
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import warehouse_by_code, warehouse_default, with_effective_quantities
 from stock.services.ledger import MAX_QUANTITY, quantity_check
@@ -23,6 +24,8 @@ from stock.services.levels import stock_adjust_bulk
 
 LOOKUP_BATCH = 5000
 ADJUST_CHUNK = 500
+# A count file is read whole before it is checked: bounded (a CSV is its own uncompressed size).
+COUNT_FILE_LIMITS = SheetLimits(rows=200_000, cells_per_row=16, cell_bytes=10_000, total_bytes=64 * MB)
 
 
 class StockCountInvalid(InvalidInput):
@@ -53,21 +56,28 @@ class StockCountResult:
 
 
 def stock_count_file_lines(path: str | Path) -> Iterator[CountLine]:
-    """Read a CSV count sheet with the columns sku_code, counted and optionally warehouse."""
-    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("sku_code", "counted") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InvalidInput(f"line 1: missing column(s) {', '.join(missing)}.")
-        start = 2
-        for record in reader:
-            if any((value or "").strip() for key, value in record.items() if key is not None):
-                yield CountLine(
-                    line=start, sku_code=(record.get("sku_code") or "").strip(),
-                    counted=(record.get("counted") or "").strip(),
-                    warehouse_code=(record.get("warehouse") or "").strip().upper(),
-                )
-            start = reader.line_num + 1
+    """Read a CSV count sheet with the columns sku_code, counted and optionally warehouse, within
+    `COUNT_FILE_LIMITS` (`InvalidInput` names the limit or the line at fault, NUL included)."""
+    path = Path(path)
+    if path.stat().st_size > COUNT_FILE_LIMITS.total_bytes:
+        raise InvalidInput(f"the file is larger than {COUNT_FILE_LIMITS.total_bytes // MB} MB; "
+                           f"{COUNT_FILE_LIMITS.describe()}.")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        try:
+            rows = csv_rows(handle, COUNT_FILE_LIMITS)
+            header = [name.strip() for name in next(rows, [])]
+            missing = [c for c in ("sku_code", "counted") if c not in header]
+            if missing:
+                raise InvalidInput(f"line 1: missing column(s) {', '.join(missing)}.")
+            for line, values in enumerate(rows, start=2):
+                record = dict(zip(header, values))
+                if any(value.strip() for value in values):
+                    yield CountLine(
+                        line=line, sku_code=record.get("sku_code", "").strip(), counted=record.get("counted", "").strip(),
+                        warehouse_code=record.get("warehouse", "").strip().upper(),
+                    )
+        except SheetRefused as exc:
+            raise InvalidInput(str(exc)) from None
 
 
 def _lookup_skus(codes: list[str]) -> dict[str, SKU]:
@@ -105,12 +115,15 @@ def stock_count_apply(
     errors: dict[str, str] = {}
     warehouses = {w.code: w for w in Warehouse.all_objects.all()}
     default = warehouse_by_code(warehouse_code) if warehouse_code is not None else warehouse_default()
-    skus = _lookup_skus(sorted({line.sku_code.lower() for line in lines if line.sku_code}))
+    skus = _lookup_skus(sorted({key for line in lines if (key := sku_code_key(line.sku_code))}))
     planned: list[tuple[CountLine, SKU, Warehouse, int]] = []
     seen: dict[tuple[int, int], int] = {}
     for line in lines:
         faults = []
-        sku = skus.get(line.sku_code.lower()) if line.sku_code else None
+        if "\x00" in line.sku_code + line.warehouse_code:  # no text column of PostgreSQL can hold one
+            errors[f"line {line.line}"] = "holds a NUL character"
+            continue
+        sku = skus.get(sku_code_key(line.sku_code) or "")
         if not line.sku_code:
             faults.append("sku_code is empty")
         elif sku is None:

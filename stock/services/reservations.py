@@ -19,6 +19,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import SKU
+from catalog.rules import sku_code_key
 from events.services import events_written
 from inventory_site import metrics
 from inventory_site.exceptions import DomainError
@@ -60,8 +61,9 @@ SERIALIZATION_FAILURE = "40001"
 
 def _line_json(index: int, line: ReservationRequestLine | CodedLine) -> dict:
     if isinstance(line, CodedLine):
-        return {"idx": index, "sku_code": line.sku_code, "sku_id": line.sku_id, "warehouse": line.warehouse_code,
-                "quantity": line.quantity}
+        key = None if line.sku_code is None else (sku_code_key(line.sku_code) or "")
+        return {"idx": index, "sku_code": line.sku_code, "sku_key": key, "sku_id": line.sku_id,
+                "warehouse": line.warehouse_code, "quantity": line.quantity}
     return {"idx": index, "sku_code": None, "sku_id": line.sku.pk,
             "warehouse": line.warehouse.code if line.warehouse is not None else None, "quantity": line.quantity}
 

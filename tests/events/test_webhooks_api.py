@@ -214,3 +214,41 @@ def test_deleting_a_subscription_while_the_sequencer_fans_out_waits_for_it(trans
         thread.join(15)
     assert deleted.is_set()  # ... then deletes the subscription and the new delivery
     assert not WebhookDelivery.objects.exists()
+
+
+# Special-purpose addresses that `is_private` (and partly `is_global`) let through: a cloud
+# metadata address in shared space, carrier-grade NAT, IETF protocol assignments, 6to4 and
+# NAT64 forms of loopback/private IPv4, deprecated site-local, Teredo, documentation, ORCHID.
+NOT_GLOBAL_URLS = [
+    "https://100.100.100.200/", "https://100.64.0.1/", "https://192.0.0.9/", "https://192.0.0.170/",
+    "https://198.18.0.1/", "https://192.88.99.1/", "https://240.0.0.1/", "https://255.255.255.255/",
+    "https://[2002:7f00:1::1]/", "https://[2002:a00:1::1]/", "https://[fec0::1]/", "https://[64:ff9b::7f00:1]/",
+    "https://[64:ff9b::a00:1]/", "https://[64:ff9b:1::1]/", "https://[2001::1]/", "https://[2001:db8::1]/",
+    "https://[3fff::1]/", "https://[fd00::1]/", "https://[ff02::1]/", "https://[::]/", "https://[100::1]/",
+    "https://[::127.0.0.1]/", "https://[5f00::1]/",
+]
+
+
+@pytest.mark.parametrize("url", NOT_GLOBAL_URLS)
+def test_every_special_purpose_range_is_refused_at_save(api, url):
+    response = api.post("/api/v1/webhooks/", {"url": url, "events": ["*"]}, format="json")
+    assert response.status_code == 400, response.json()
+    assert "url" in response.json()["errors"]
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize("url", NOT_GLOBAL_URLS)
+def test_every_special_purpose_range_is_refused_at_delivery(api, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    data = api.post("/api/v1/webhooks/", {"url": url, "events": ["*"]}, format="json").json()["data"]
+    api.post(f"/api/v1/webhooks/{data['id']}/ping/")
+    [delivery_id] = events_sequence().delivery_ids
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    assert delivery_attempt(delivery_id=delivery_id).outcome == "retry"
+    assert WebhookDelivery.objects.get(pk=delivery_id).last_error.startswith("refused:")
+
+
+@pytest.mark.parametrize("url", ["https://93.184.215.14/", "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/",
+                                 "https://[2002:5db8:d70e::1]/", "https://[64:ff9b::5db8:d70e]/"])
+def test_public_addresses_and_their_6to4_and_nat64_forms_pass(api, url):
+    assert api.post("/api/v1/webhooks/", {"url": url, "events": ["*"]}, format="json").status_code == 201

@@ -109,6 +109,12 @@ def values_for(
         out += [
             Hostile("string", "maybe", REJECT),
             Hostile("number", 2, REJECT),
+            # Only JSON true and false: the truthy spellings DRF's BooleanField takes are refused.
+            Hostile("string_yes", "yes", REJECT),
+            Hostile("string_true", "true", REJECT),
+            Hostile("string_on", "on", REJECT),
+            Hostile("number_one", 1, REJECT),
+            Hostile("number_zero", 0, REJECT),
             Hostile("object", {"a": 1}, REJECT),
             Hostile("list", [True], REJECT),
         ]
@@ -155,9 +161,25 @@ class RawBody:
     statuses: tuple[int, ...] = (400,)
 
 
+# Declared charsets a JSON body may not use: unknown names, non-text codecs Python would
+# otherwise look up (they used to end in a 500), and text ones that are not UTF-8.
+NON_UTF8_CHARSETS = ("rot13", "base64", "hex", "zlib", "uu", "quopri", "punycode", "bz2", "idna", "no-such-charset",
+                     "latin-1", "utf-16", "utf-8-sig")
+
+
+def duplicate_key_body(base: dict) -> bytes:
+    """The base body with its first key given twice (or `{"a": 1, "a": 2}`): which one was meant?"""
+    key, value = next(iter(base.items()), ("a", 1))
+    rest = json.dumps(base)[1:-1]
+    return ("{" + f"{json.dumps(key)}: {json.dumps(value)}, " + (rest or f"{json.dumps(key)}: 2") + "}").encode()
+
+
 def whole_bodies(base: dict) -> list[RawBody]:
     base_text = json.dumps(base)
     return [
+        *(RawBody(f"charset_{name}", base_text.encode(), f"application/json; charset={name}", statuses=(415,))
+          for name in NON_UTF8_CHARSETS),
+        RawBody("duplicate_key", duplicate_key_body(base)),
         RawBody("json_null", b"null"),
         RawBody("json_list", b"[]"),
         RawBody("json_list_of_body", f"[{base_text}]".encode()),

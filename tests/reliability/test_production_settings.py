@@ -109,10 +109,10 @@ def test_gunicorn_workers_and_bind_from_the_environment(monkeypatch):
     assert conf["bind"] == "0.0.0.0:8000"
     # Threaded workers by default: connections kept alive (sync workers close each one), and on
     # bench.servers' figures as many or more requests/s than sync workers (README "Performance").
-    assert (conf["worker_class"], conf["threads"]) == ("gthread", 4) and conf["keepalive"] > 0
+    assert (conf["worker_class"], conf["threads"]) == ("inventory_site.gunicorn_workers.TimedThreadWorker", 4) and conf["keepalive"] > 0
     assert 0 < conf["timeout"] <= 60
     conf = load_gunicorn_conf(monkeypatch, WEB_CONCURRENCY="3", PORT="9123", GUNICORN_THREADS="8")
-    assert (conf["workers"], conf["bind"], conf["worker_class"], conf["threads"]) == (3, "0.0.0.0:9123", "gthread", 8)
+    assert (conf["workers"], conf["bind"], conf["worker_class"], conf["threads"]) == (3, "0.0.0.0:9123", "inventory_site.gunicorn_workers.TimedThreadWorker", 8)
     conf = load_gunicorn_conf(monkeypatch, GUNICORN_THREADS="1")
     assert conf["worker_class"] == "sync"
 

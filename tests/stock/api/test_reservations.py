@@ -126,3 +126,18 @@ def test_create_query_count(api, stocked, django_assert_max_num_queries):
     # line without a warehouse goes), UPDATE, 2 INSERTs (+ savepoint handling).
     with django_assert_max_num_queries(11):
         assert reserve(api, stocked, 1).status_code == 201
+
+
+@pytest.mark.parametrize("lookalike", ["MİD-0000006", "mıd-0000006", "\u212aEY-0000006", "MID-0000006\u0307"])
+def test_a_code_that_only_folds_into_a_skus_code_names_no_sku(api, main, lookalike):
+    """Codes are equal as the create rule and the unique index on lower(sku_code) see them: a
+    non-ASCII lookalike that lower() or upper() folds into another code reserves nothing."""
+    from tests.catalog.factories import SKUFactory
+
+    target = SKUFactory(sku_code="MID-0000006" if "\u212a" not in lookalike else "KEY-0000006")
+    StockLevel.objects.create(sku=target, warehouse=main, on_hand=10)
+    response = api.post(URL, {"reference": "LOOKALIKE", "lines": [{"sku_code": lookalike, "quantity": 1}]})
+    assert 400 <= response.status_code < 500, response.json()
+    assert StockLevel.objects.get(sku=target).reserved == 0 and not Reservation.objects.exists()
+    assert api.post(URL, {"reference": "SAME", "lines": [{"sku_code": target.sku_code.lower(), "quantity": 1}]}
+                    ).status_code == 201  # any ASCII case still names it

@@ -74,9 +74,13 @@ class AdjustStockForm(SKUCodeFormMixin, forms.Form):
         help_text="For a change: units to add (negative to remove). For a count: the units counted.",
     )
     expected_on_hand = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    reason = forms.ChoiceField(
-        choices=[(r.value, r.label) for r in services.ADJUSTMENT_REASONS], initial=MovementReason.CORRECTION,
+    from_state = forms.ChoiceField(
+        label="Units from", required=False,
+        choices=[("", "Sellable stock")] + [(s.value, f"{s.label} (write off)") for s in services.WRITE_OFF_STATES],
+        help_text="To write off damaged or quality-control units: choose their state, a negative change and "
+                  "reason Damage. On hand and that state drop together; available does not change.",
     )
+    reason = forms.ChoiceField(choices=[("", "---------")] + [(r.value, r.label) for r in services.ADJUSTMENT_REASONS])
     reference = forms.CharField(max_length=100, required=False, help_text="PO, order or count sheet number.")
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -84,9 +88,10 @@ class AdjustStockForm(SKUCodeFormMixin, forms.Form):
         """Show what `stock_adjust` refused: on the amount when it names the delta or the count,
         else as a sentence naming the level (`where`)."""
         fields = exc.errors if isinstance(exc.errors, dict) else {}
-        amount = [message for name in ("delta", "quantity") for message in fields.get(name, [])]
-        if amount and set(fields) <= {"delta", "quantity"}:
-            self.add_error("amount", amount)
+        named = {"delta": "amount", "quantity": "amount", "from_state": "from_state", "reason": "reason"}
+        if fields and set(fields) <= set(named) and all(isinstance(v, list) for v in fields.values()):
+            for key, messages_ in fields.items():
+                self.add_error(named[key], messages_)
             return
         self.add_error(None, f"Not adjusted ({where}): {refusal_text(exc)}")
 
@@ -213,6 +218,8 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
             initial = {"sku_code": level.sku.sku_code, "warehouse": level.warehouse, "expected_on_hand": level.on_hand}
         elif request.GET.get("sku"):
             initial = {"sku_code": request.GET["sku"]}
+        if request.GET.get("from_state"):
+            initial["from_state"] = request.GET["from_state"]
         form = AdjustStockForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -221,7 +228,7 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
             }
             try:
                 movement, after = services.stock_adjust(
-                    sku=data["sku"], warehouse=data["warehouse"], reason=data["reason"],
+                    sku=data["sku"], warehouse=data["warehouse"], reason=data["reason"], from_state=data["from_state"],
                     reference=data["reference"], note=data["note"], user=request.user, **amount,
                 )
             except DomainError as exc:
@@ -235,10 +242,14 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
                         f"Adjusted by {movement.delta:+d} ({movement.get_reason_display()}"
                         f"{', ' + movement.reference if movement.reference else ''}); now {after.on_hand} on hand."
                     ))
+                    what = (f"Wrote off {-movement.delta} {movement.get_state_from_display().lower()} "
+                            f"{'unit' if movement.delta == -1 else 'units'}" if movement.state_from else
+                            f"Stock adjusted: {movement.delta:+d}")
                     self.message_user(
                         request,
-                        f"Stock adjusted: {movement.delta:+d} ({movement.get_reason_display()}) for "
-                        f"{data['sku'].sku_code} at {data['warehouse'].name}; now {after.on_hand} on hand.",
+                        f"{what} ({movement.get_reason_display()}) for {data['sku'].sku_code} at "
+                        f"{data['warehouse'].name}; now {after.on_hand} on hand, {after.damaged} damaged, "
+                        f"{after.quality_control} in quality control, {after.available} available.",
                         messages.SUCCESS,
                     )
                 return redirect(

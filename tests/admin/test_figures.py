@@ -1,0 +1,69 @@
+"""Issue 22, wrong or misleading figures: each test failed before its fix."""
+import re
+
+import pytest
+from django.urls import reverse
+
+from stock import services
+from stock.models import StockLevel, StockState
+from stock.services import stock_receive, stock_state_move
+from tests.admin.conftest import text_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def broken(catalog, main_warehouse):
+    """PHONE-X-RED at MAIN: 15 on hand, 3 of them damaged, 2 in quality control, 10 available."""
+    red = catalog["red"]
+    stock_receive(sku=red, quantity=3)
+    stock_state_move(sku=red, warehouse=main_warehouse, quantity=3, from_state="sellable", to_state="damaged",
+                     reason="damage")
+    stock_state_move(sku=red, warehouse=main_warehouse, quantity=2, from_state="sellable",
+                     to_state="quality_control", reason="inspection")
+    level = StockLevel.objects.get(sku=red, warehouse=main_warehouse)
+    assert (level.on_hand, level.damaged, level.quality_control, level.available) == (15, 3, 2, 10)
+    return level
+
+
+@pytest.mark.parametrize(("state", "counter"), [("damaged", "damaged"), ("quality_control", "quality_control")])
+def test_the_adjust_form_writes_off_units_of_a_state_leaving_available_alone(staff_client, broken, state, counter):
+    held = getattr(broken, counter)
+    response = staff_client.post(reverse("admin:stock_stocklevel_adjust_level", args=[broken.pk]), {
+        "sku_code": "PHONE-X-RED", "warehouse": broken.warehouse.pk, "mode": "delta", "amount": -held,
+        "from_state": state, "reason": "damage", "expected_on_hand": 15,
+    }, follow=True)
+    broken.refresh_from_db()
+    assert (broken.on_hand, getattr(broken, counter), broken.available) == (15 - held, 0, 10)
+    assert f"Wrote off {held} {StockState(state).label.lower()} units (Damage)" in text_of(response)
+
+
+def test_the_adjust_form_offers_every_write_off_state_and_no_preselected_reason(staff_client, broken):
+    form = staff_client.get(reverse("admin:stock_stocklevel_adjust_level", args=[broken.pk])).context["form"]
+    offered = {value for value, _label in form.fields["from_state"].choices if value}
+    assert offered == {str(state) for state in services.WRITE_OFF_STATES}
+    assert not form["reason"].value()
+
+
+def test_a_refused_write_off_names_the_field(staff_client, broken):
+    response = staff_client.post(reverse("admin:stock_stocklevel_adjust_level", args=[broken.pk]), {
+        "sku_code": "PHONE-X-RED", "warehouse": broken.warehouse.pk, "mode": "delta", "amount": -1,
+        "from_state": "damaged", "reason": "loss", "expected_on_hand": 15,
+    })
+    assert response.status_code == 200
+    assert response.context["form"].errors["reason"] == ["A write-off has reason damage."]
+    broken.refresh_from_db()
+    assert (broken.on_hand, broken.damaged) == (15, 3)
+
+
+def test_the_state_move_hint_names_only_controls_on_the_page_it_links_to(staff_client, broken):
+    page = staff_client.get(reverse("admin:stock_stocklevel_state_move_level", args=[broken.pk])).content.decode()
+    hint = re.search(r'<p class="help" id="write-off-hint">(.*?)</p>', page, re.S).group(1)
+    link = re.search(r'href="([^"]+)"', hint).group(1).replace("&amp;", "&")
+    adjust = staff_client.get(link)
+    assert adjust.status_code == 200 and adjust.context["form"]["from_state"].value() == "damaged"
+    labels = {str(field.label) for field in adjust.context["form"]}
+    for named in re.findall(r"<em>(.*?)</em>", hint):
+        choices = [str(label) for field in adjust.context["form"] if hasattr(field.field, "choices")
+                   for _value, label in field.field.choices]
+        assert named in labels or named in choices, named

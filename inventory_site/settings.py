@@ -141,6 +141,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# The currency of every price (SKU prices carry none); the admin writes money with it.
+CURRENCY = env.str("CURRENCY", default="EUR")
 USE_I18N = True
 USE_TZ = True
 

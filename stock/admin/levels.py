@@ -16,7 +16,7 @@ from stock import services
 from stock.admin.clerk import ClerkViewsMixin, SKUCodeFormMixin, sku_code_field
 from stock.admin.states import StateMoveViewsMixin
 from stock.models import MovementReason, StockLevel, Warehouse
-from stock.selectors import stock_level_list, stock_levels_low, stock_status
+from stock.selectors import stock_level_list, stock_levels_in_stock, stock_levels_low, stock_status
 
 LEVEL_STATUS_LABELS = {"out": "Out", "low": "Low", "in": "OK"}
 
@@ -48,6 +48,42 @@ class LowStockFilter(admin.SimpleListFilter):
         if self.value() in ("yes", "no"):
             return stock_levels_low(queryset, self.value() == "yes")
         return queryset
+
+
+class AvailableFilter(admin.SimpleListFilter):
+    title = "available"
+    parameter_name = "available"
+
+    def lookups(self, request, model_admin):
+        return [("none", "Nothing available"), ("some", "Some available")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("none", "some"):
+            return stock_levels_in_stock(queryset, self.value() == "some")
+        return queryset
+
+
+class SKUDeletedFilter(admin.SimpleListFilter):
+    """Levels of active SKUs by default (as the dashboard counts them); of deleted ones on request."""
+
+    title = "SKU deleted"
+    parameter_name = "sku_deleted"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active SKUs"), ("deleted", "Deleted SKUs"), ("all", "All")]
+
+    def value(self):
+        return super().value() or "active"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {"selected": self.value() == lookup, "display": title,
+                   "query_string": changelist.get_query_string({self.parameter_name: lookup})}
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(sku__is_deleted=self.value() == "deleted")
 
 
 class StockLevelForm(VersionedAdminForm):
@@ -107,7 +143,7 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
         "sku_and_product", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control",
         "safety_stock", "available_now", "incoming", "backordered", "low_stock_threshold", "status", "adjust_link",
     )
-    list_filter = (LowStockFilter, "warehouse")
+    list_filter = (LowStockFilter, AvailableFilter, "warehouse", SKUDeletedFilter)
     list_select_related = ("sku__product", "warehouse")
     search_fields = ("sku__sku_code", "sku__product__name")
     list_per_page = 100
@@ -126,6 +162,16 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        """The dashboard's "all warehouses" figures list the levels of the active warehouses."""
+        return lookup == "warehouse__is_active__exact" or super().lookup_allowed(lookup, value, request)
+
+    def get_ordering(self, request):
+        """Emptiest first when the list shows levels short of stock (the dashboard's links)."""
+        if request.GET.get(LowStockFilter.parameter_name) == "yes" or request.GET.get(AvailableFilter.parameter_name) == "none":
+            return ("effective_available", "sku__sku_code", "warehouse__code")
+        return super().get_ordering(request)
 
     def has_adjust_permission(self, request):
         return request.user.has_perm("stock.adjust_stock")

@@ -8,6 +8,7 @@ from inventory_site.admin import ReadOnlyAdminMixin, run_service_per_row
 from stock import services
 from stock.models import Reservation, ReservationLine, ReservationStatus
 from stock.selectors import reservation_status, reservations_with_status
+from stock.selectors_dashboard import reservations_expiring
 
 
 class ReservationStatusFilter(admin.SimpleListFilter):
@@ -22,6 +23,21 @@ class ReservationStatusFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() in ReservationStatus.values:
             return reservations_with_status(queryset, self.value())
+        return queryset
+
+
+class ExpiringFilter(admin.SimpleListFilter):
+    """Active reservations expiring within the hour: the dashboard's list, soonest first."""
+
+    title = "expiring"
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        return [("hour", "Within the hour")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "hour":
+            return reservations_expiring(queryset, limit=None)
         return queryset
 
 
@@ -70,7 +86,7 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 
     list_display = ("reference", "status_now", "expires", "lines_summary", "backordered", "created")
-    list_filter = (ReservationStatusFilter, BackorderedFilter)
+    list_filter = (ReservationStatusFilter, ExpiringFilter, BackorderedFilter)
     search_fields = ("reference",)
     list_select_related = ("created_by",)
     list_per_page = 100

@@ -67,3 +67,47 @@ def test_the_state_move_hint_names_only_controls_on_the_page_it_links_to(staff_c
         choices = [str(label) for field in adjust.context["form"] if hasattr(field.field, "choices")
                    for _value, label in field.field.choices]
         assert named in labels or named in choices, named
+
+
+def _dashboard_links(page: str) -> list[tuple[str, int]]:
+    """Each number of the dashboard that is a link: `(href, number)`."""
+    found = []
+    for href, inner in re.findall(r'<a class="dash-count" href="([^"]+)">(.*?)</a>', page, re.S):
+        found.append((href.replace("&amp;", "&"), int(re.sub(r"<[^>]+>|,", "", inner).strip())))
+    for href, inner in re.findall(r'<a href="([^"]+)" class="section">[^<]*<span class="dash-count">([^<]+)</span>', page):
+        found.append((href.replace("&amp;", "&"), int(inner.replace(",", ""))))
+    return found
+
+
+def test_every_dashboard_number_links_to_exactly_the_rows_it_counts(staff_client, catalog, main_warehouse):
+    from catalog.services import sku_soft_delete
+    from stock.services import ReservationRequestLine, reservation_create
+    from tests.catalog.factories import SKUFactory
+
+    product = catalog["product"]
+    StockLevel.objects.filter(sku=catalog["red"]).update(low_stock_threshold=20)
+    for n, on_hand in enumerate([0, 9, 1, 5, 3, 0]):
+        sku = SKUFactory(sku_code=f"FILL-{n}", product=product)
+        if on_hand:
+            stock_receive(sku=sku, quantity=on_hand)
+        else:
+            StockLevel.objects.create(sku=sku, warehouse=main_warehouse, on_hand=0)
+        StockLevel.objects.filter(sku=sku).update(low_stock_threshold=10)
+    gone = SKUFactory(sku_code="GONE", product=product)
+    StockLevel.objects.create(sku=gone, warehouse=main_warehouse, on_hand=0)
+    sku_soft_delete(sku_id=gone.pk)
+    reservation_create(reference="SOON", ttl_seconds=600, lines=[ReservationRequestLine(sku=catalog["red"], quantity=12)])
+    reservation_create(reference="LATER", ttl_seconds=7200, lines=[ReservationRequestLine(sku=catalog["blue"], quantity=1)])
+
+    page = staff_client.get(reverse("admin:index")).content.decode()
+    links = _dashboard_links(page)
+    assert len(links) >= 6
+    for href, number in links:
+        listing = staff_client.get(href)
+        assert listing.status_code == 200, href
+        assert listing.context["cl"].result_count == number, href
+    empty = staff_client.get(next(href for href, _n in links if "available=none" in href)).context["cl"]
+    assert [level.effective_available for level in empty.result_list] == [0, 0, 0, 0]
+    low = staff_client.get(next(href for href, _n in links if "low=yes" in href)).context["cl"]
+    shown = [level.effective_available for level in low.result_list]
+    assert shown == sorted(shown) and shown[0] == 0 and max(shown) <= 9

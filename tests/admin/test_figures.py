@@ -111,3 +111,19 @@ def test_every_dashboard_number_links_to_exactly_the_rows_it_counts(staff_client
     low = staff_client.get(next(href for href, _n in links if "low=yes" in href)).context["cl"]
     shown = [level.effective_available for level in low.result_list]
     assert shown == sorted(shown) and shown[0] == 0 and max(shown) <= 9
+
+
+def test_the_inside_link_counts_the_rows_it_opens(staff_client, db):
+    from catalog.services import category_soft_delete
+    from tests.catalog.factories import CategoryFactory
+
+    clothing = CategoryFactory(name="Clothing")
+    men = CategoryFactory(name="Men", parent=clothing)
+    CategoryFactory(name="Shirts", parent=men)
+    old = CategoryFactory(name="Old", parent=clothing)
+    category_soft_delete(category_id=old.pk)
+    page = staff_client.get(reverse("admin:catalog_category_changelist")).content.decode()
+    link = re.search(r'<a class="tree-expand" href="([^"]+)">(?:▸|&#9656;) (\d+) inside</a>', page)
+    assert link.group(2) == "1"
+    opened = staff_client.get(link.group(1).replace("&amp;", "&"))
+    assert [c.name for c in opened.context["cl"].result_list] == ["Men"]

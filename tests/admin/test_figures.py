@@ -127,3 +127,27 @@ def test_the_inside_link_counts_the_rows_it_opens(staff_client, db):
     assert link.group(2) == "1"
     opened = staff_client.get(link.group(1).replace("&amp;", "&"))
     assert [c.name for c in opened.context["cl"].result_list] == ["Men"]
+
+
+def test_the_import_preview_shows_a_price_change_whole_and_unchanged_rows_as_unchanged(staff_client, catalog):
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from catalog.models import SKU
+
+    SKU.objects.filter(pk=catalog["red"].pk).update(price=Decimal("39.90"))
+    blue = SKU.objects.get(pk=catalog["blue"].pk)
+    csv = (
+        "sku_code,category_path,product,price,attributes,backorder_policy\n"
+        'PHONE-X-RED,Electronics/Phones,Phone X,35.00,"{""color"": ""red""}",\n'
+        f"PHONE-X-BLUE,Electronics/Phones,Phone X,{blue.price},{{}},{blue.backorder_policy}\n"
+    ).encode()
+    preview = staff_client.post(reverse("admin:catalog_sku_import"), {
+        "resource": "0", "format": "0", "import_file": SimpleUploadedFile("skus.csv", csv)})
+    rows = re.findall(r'<tr class="(\w+)">\s*<td class="import-type">(\w+)</td>(.*?)</tr>', preview.content.decode(), re.S)
+    assert [(kind, label) for kind, label, _cells in rows] == [("update", "Update"), ("skip", "Unchanged")]
+    red_cells = rows[0][2]
+    assert '<del class="old">39.90</del> <span class="change-arrow">→</span> <ins class="new">35.00</ins>' in red_cells
+    assert "39.95.00" not in text_of(preview)
+    assert "1 to update, 1 unchanged" in text_of(preview)

@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.bulk import BulkEditActionsMixin
 from catalog.admin.forms import ProductAdminForm, SKUInlineForm
+from catalog.admin.history import VariantHistoryMixin
 from catalog.admin.resources import ProductResource, ProductSKUExportResource
 from catalog import selectors, services
 from catalog.models import SKU, Category, Product
@@ -77,7 +78,7 @@ class SKUInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(
-    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
+    VariantHistoryMixin, BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
     ImportExportMixin, SimpleHistoryAdmin,
 ):
     class Media:
@@ -160,6 +161,8 @@ class ProductAdmin(
             "name": data["name"], "category_id": data["category"].pk,
             "description": data.get("description", ""), "attributes": data.get("attributes") or {},
         }
+        if change and not form.has_changed():
+            return  # only its SKUs changed: no empty "Changed" record of the product
         if change:
             saved = services.product_update(
                 user=request.user, product_id=obj.pk, expected_version=data["expected_version"], **fields,

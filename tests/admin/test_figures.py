@@ -151,3 +151,22 @@ def test_the_import_preview_shows_a_price_change_whole_and_unchanged_rows_as_unc
     assert '<del class="old">39.90</del> <span class="change-arrow">→</span> <ins class="new">35.00</ins>' in red_cells
     assert "39.95.00" not in text_of(preview)
     assert "1 to update, 1 unchanged" in text_of(preview)
+
+
+def test_the_product_history_shows_a_price_changed_on_the_product_page(staff_client, catalog):
+    from tests.admin.test_catalog_admin import product_data
+
+    product, red = catalog["product"], catalog["red"]
+    before = product.history.count()
+    data = product_data(product, [catalog["blue"], red], **{"skus-1-price": "450.00"})  # by code
+    # The hidden initials a browser posts (the attributes' default is callable).
+    data |= {"initial-attributes": "{}", "initial-skus-0-attributes": "{}", "initial-skus-1-attributes": "{}"}
+    response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+    assert response.status_code == 302
+    red.refresh_from_db()
+    assert str(red.price) == "450.00"
+    assert product.history.count() == before  # no empty "Changed" record of the product
+    page = staff_client.get(reverse("admin:catalog_product_history", args=[product.pk])).content.decode()
+    section = re.sub(r"\s+", " ", text_of(type("R", (), {"content": page.split('id="variant-changes"', 1)[1].encode()})))
+    assert "PHONE-X-RED" in section and "Price: 499.00 → 450.00" in section
+    assert section.count("Changed admin") == 1  # the SKU left as it was has no record

@@ -170,3 +170,18 @@ def test_the_product_history_shows_a_price_changed_on_the_product_page(staff_cli
     section = re.sub(r"\s+", " ", text_of(type("R", (), {"content": page.split('id="variant-changes"', 1)[1].encode()})))
     assert "PHONE-X-RED" in section and "Price: 499.00 → 450.00" in section
     assert section.count("Changed admin") == 1  # the SKU left as it was has no record
+
+
+def test_a_refused_receipt_names_every_failing_line(staff_client, catalog, main_warehouse):
+    from stock.models import InboundShipment
+    from stock.services import InboundLineInput, inbound_create, inbound_open
+
+    shipment = inbound_open(shipment=inbound_create(
+        reference="PO-77", supplier="Acme", warehouse=main_warehouse,
+        lines=[InboundLineInput(sku=catalog["red"], quantity_expected=4)]))
+    response = staff_client.post(reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]),
+                                 {"lines": "PHONE-X-RED 5\nPHONE-X-BLUE 1"})
+    page = text_of(response)
+    assert "PHONE-X-RED: 5 more would pass the 4 expected (0 received)" in page
+    assert "PHONE-X-BLUE: This SKU is not on the shipment" in page
+    assert InboundShipment.objects.get(pk=shipment.pk).lines.get().quantity_received == 0

@@ -45,11 +45,3 @@ class SKUAdminForm(AttributesFormMixin, VersionedAdminForm):
         fields = ["sku_code", "product", "price", "attributes", "backorder_policy"]
         field_classes = {"attributes": AttributesField}
         widgets = {"attributes": AttributesWidget(rows=4)}
-
-
-class SKUInlineForm(AttributesFormMixin, VersionedAdminForm):
-    class Meta:
-        model = SKU
-        fields = ["sku_code", "price", "attributes"]
-        field_classes = {"attributes": AttributesField}
-        widgets = {"attributes": AttributesWidget(rows=4)}

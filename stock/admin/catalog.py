@@ -14,10 +14,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
-from catalog.admin.products import ProductAdmin, SKUInline
+from catalog.admin.products import ProductAdmin
 from catalog.admin.skus import SKUAdmin
 from catalog.models import SKU, Product
 from catalog.selectors import products_with_price_range
+from stock.models import Warehouse
 from stock.admin.breakdown import (
     BreakdownChangeList, ProductBreakdownChangeList, breakdown_table, status_badge, warehouse_stock_of,
 )
@@ -50,38 +51,22 @@ class SKUStockStatusFilter(StockStatusFilter):
     available_field = "stock_available"
 
 
-class SKUStockInline(SKUInline):
-    """Code, price and attributes; stock is shown, never edited here."""
-
-    fields = ("sku_code", "price", "attributes", "stock", "expected_version")
-    readonly_fields = ("stock",)
-
-    def get_queryset(self, request):
-        return skus_with_stock_status(super().get_queryset(request))
-
-    @admin.display(description="stock")
-    def stock(self, sku):
-        if sku.pk is None:
-            return "-"
-        if not hasattr(self, "_warehouse_stock"):
-            # Every SKU of the product in one query, the first time a row asks.
-            self._warehouse_stock = sku_warehouse_stock(sku.product.skus.values_list("pk", flat=True))
-        rows = self._warehouse_stock.get(sku.pk, [])
-        status = stock_status(sku.stock_available, sku.has_low_level)
-        return format_html(
-            '{} on hand, {} available {} <a href="{}">levels &rsaquo;</a>{}',
-            sku.stock_on_hand, sku.stock_available, status_badge(status, rows), _levels_url(sku),
-            breakdown_table(rows),
-        )
-
-
 class ProductStockAdmin(ProductAdmin):
     """Products with the total available over their active SKUs and a stock status."""
 
     class Media:
         css = {"all": ["admin-ext/backoffice.css"]}
 
-    inlines = [SKUStockInline]
+
+    def variant_stock(self, grid):
+        """What is available per active warehouse, per SKU of the grid (one query for all rows)."""
+        warehouses = list(Warehouse.objects.filter(is_active=True).order_by("code").values_list("code", "name"))
+        per_sku = sku_warehouse_stock([sku.pk for sku in grid.skus])
+        cells = {}
+        for sku_id, rows in per_sku.items():
+            by_code = {row.warehouse_code: row for row in rows}
+            cells[sku_id] = [by_code.get(code) for code, _name in warehouses]
+        return warehouses, cells
     fieldsets = (
         ProductAdmin.fieldsets[0], ("Stock by warehouse", {"fields": ("stock_by_warehouse",)}), *ProductAdmin.fieldsets[1:],
     )

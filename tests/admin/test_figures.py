@@ -154,13 +154,11 @@ def test_the_import_preview_shows_a_price_change_whole_and_unchanged_rows_as_unc
 
 
 def test_the_product_history_shows_a_price_changed_on_the_product_page(staff_client, catalog):
-    from tests.admin.test_catalog_admin import product_data
+    from tests.admin.conftest import product_form
 
     product, red = catalog["product"], catalog["red"]
     before = product.history.count()
-    data = product_data(product, [catalog["blue"], red], **{"skus-1-price": "450.00"})  # by code
-    # The hidden initials a browser posts (the attributes' default is callable).
-    data |= {"initial-attributes": "{}", "initial-skus-0-attributes": "{}", "initial-skus-1-attributes": "{}"}
+    data = product_form(product, {f"v-{red.pk}-price": "450.00"})
     response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
     assert response.status_code == 302
     red.refresh_from_db()

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.http import JsonResponse
 from django.urls import path, reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from catalog import services
 from catalog.models import SKU, BackorderPolicy
@@ -24,6 +26,7 @@ from catalog.services.bulk_edits import price_after
 from inventory_site.attributes_widget import cell_text, cell_value
 from inventory_site.exceptions import DomainError, VersionConflict
 from inventory_site.refusals import refusal_sentence
+from inventory_site.templatetags.backoffice import quantity
 
 ACTIVE, INACTIVE = "active", "inactive"
 STATUSES = [(ACTIVE, "Active"), (INACTIVE, "Inactive")]
@@ -170,6 +173,57 @@ class VariantGrid:
         return sum(1 for row in self.rows if row.pk is None)
 
 
+def _options(choices, selected: str) -> str:
+    return "".join(f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
+                   for value, label in choices)
+
+
+POLICY_LABELS = [(BackorderPolicy.DENY.value, "Deny"), (BackorderPolicy.ALLOW_INCOMING.value, "Allow incoming")]
+
+
+def _stock_cell(cell) -> str:
+    if cell is None:
+        return '<td class="stock num"><span class="quiet">–</span></td>'
+    status = "out" if cell.available <= 0 else "low" if cell.is_low else "in"
+    return (f'<td class="stock num"><span title="{quantity(cell.on_hand)} on hand at {escape(cell.warehouse_name)}" '
+            f'class="stock-status {status}">{quantity(cell.available)}</span></td>')
+
+
+def grid_rows_html(grid: VariantGrid) -> str:
+    """The grid's rows, written here rather than by a template loop: 150 rows of a dozen inputs
+    cost a template about 300 ms, this about 10."""
+    out = []
+    for row in grid.rows:
+        key = escape(row.key)
+        classes = "variant-row" + (" variant-new" if row.pk is None else "") + (
+            " inactive" if row.status == INACTIVE else "") + (" changed" if row.changed else "") + (
+            " refused" if row.error else "")
+        if row.pk is not None:
+            url = reverse("admin:catalog_sku_change", args=[row.pk])
+            pick = f'<input type="checkbox" class="variant-pick" aria-label="select {escape(row.code)}">'
+            code = (f'<a href="{url}">{escape(row.code)}</a><input type="hidden" name="{key}-version" '
+                    f'value="{row.version if row.version is not None else ""}"><input type="hidden" '
+                    f'name="{key}-initial" value="{escape(row.initial)}">')
+        else:
+            pick = ""
+            code = (f'<input type="text" name="{key}-code" value="{escape(row.code)}" placeholder="new SKU code" '
+                    f'maxlength="50" aria-label="new SKU code">')
+        if row.error:
+            code += f'<div class="variant-error">{escape(row.error)}</div>'
+        attributes = "".join(f'<td class="attr"><input type="text" name="{key}-a{i}" value="{escape(text)}" '
+                             f'aria-label="attribute"></td>' for i, text in enumerate(row.attributes))
+        out.append(
+            f'<tr class="{classes}" data-key="{key}"><td class="pick">{pick}</td><td class="code">{code}</td>'
+            f'<td class="price"><input type="text" inputmode="decimal" name="{key}-price" value="{escape(row.price)}" '
+            f'aria-label="price"></td>{attributes}'
+            f'<td class="status"><select name="{key}-status" aria-label="status">{_options(STATUSES, row.status)}'
+            f'</select></td><td class="backorder"><select name="{key}-backorder_policy" aria-label="backorder policy">'
+            f'{_options(POLICY_LABELS, row.backorder_policy)}</select></td>'
+            + "".join(_stock_cell(cell) for cell in row.stock) + "</tr>"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
 def _count(data, name: str, limit: int) -> int:
     return max(0, min(_int(data.get(name)) or 0, limit))
 
@@ -207,7 +261,7 @@ class VariantGridMixin:
         for row in grid.rows:
             row.stock = stock.get(row.pk, [None] * len(warehouses)) if row.pk else [None] * len(warehouses)
         context.update({
-            "variant_grid": grid, "variant_warehouses": warehouses,
+            "variant_grid": grid, "variant_warehouses": warehouses, "variant_rows": grid_rows_html(grid),
             "variant_statuses": STATUSES, "variant_policies": BackorderPolicy.choices,
             "variant_price_url": reverse("admin:catalog_product_variant_price"),
             "variant_can_edit": self.has_change_permission(request, obj) if obj else self.has_add_permission(request),

@@ -28,7 +28,9 @@
       if (shown) { shown.textContent = String(picked().length); }
     }
 
-    body.addEventListener("input", function (event) { changed(event.target.closest("tr")); });
+    body.addEventListener("input", function (event) {
+      if (!event.target.classList.contains("variant-pick")) { changed(event.target.closest("tr")); }
+    });
     body.addEventListener("change", function (event) {
       if (event.target.classList.contains("variant-pick")) { countPicked(); return; }
       changed(event.target.closest("tr"));

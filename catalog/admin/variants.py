@@ -198,14 +198,13 @@ def grid_rows_html(grid: VariantGrid) -> str:
         classes = "variant-row" + (" variant-new" if row.pk is None else "") + (
             " inactive" if row.status == INACTIVE else "") + (" changed" if row.changed else "") + (
             " refused" if row.error else "")
+        pick = f'<input type="checkbox" class="variant-pick" aria-label="select {escape(row.code or "new row")}">'
         if row.pk is not None:
             url = reverse("admin:catalog_sku_change", args=[row.pk])
-            pick = f'<input type="checkbox" class="variant-pick" aria-label="select {escape(row.code)}">'
             code = (f'<a href="{url}">{escape(row.code)}</a><input type="hidden" name="{key}-version" '
                     f'value="{row.version if row.version is not None else ""}"><input type="hidden" '
                     f'name="{key}-initial" value="{escape(row.initial)}">')
         else:
-            pick = ""
             code = (f'<input type="text" name="{key}-code" value="{escape(row.code)}" placeholder="new SKU code" '
                     f'maxlength="50" aria-label="new SKU code">')
         if row.error:

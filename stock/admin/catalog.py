@@ -127,7 +127,8 @@ class SKUStockAdmin(SKUAdmin):
     list_filter = (*SKUAdmin.list_filter, SKUStockStatusFilter)
     readonly_fields = ("stock_levels_link", "stock_chart", *SKUAdmin.readonly_fields)
     fieldsets = (
-        (None, {"fields": ("sku_code", "product", "price", "attributes", "stock_levels_link", "expected_version")}),
+        (None, {"fields": ("sku_code", "product", "price", "attributes", "backorder_policy", "stock_levels_link",
+                           "expected_version")}),
         ("Stock over time", {"fields": ("stock_chart",)}),
         *SKUAdmin.fieldsets[1:],
     )

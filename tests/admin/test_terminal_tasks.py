@@ -1,0 +1,40 @@
+"""Issue 22, what needed a terminal or the API: each is an admin task now."""
+import pytest
+from django.urls import reverse
+
+from catalog.models import SKU
+from stock.models import StockLevel
+from tests.admin.conftest import text_of
+
+pytestmark = pytest.mark.django_db
+
+
+def sku_page_post(sku, **changes) -> dict:
+    import json
+
+    data = {"sku_code": sku.sku_code, "product": sku.product_id, "price": str(sku.price),
+            "attributes": json.dumps(sku.attributes), "initial-attributes": json.dumps(sku.attributes),
+            "backorder_policy": sku.backorder_policy, "expected_version": sku.version}
+    return {**data, **changes}
+
+
+def test_the_sku_page_sets_the_backorder_policy_and_keeps_it(staff_client, catalog):
+    red = catalog["red"]
+    url = reverse("admin:catalog_sku_change", args=[red.pk])
+    assert 'name="backorder_policy"' in staff_client.get(url).content.decode()
+    assert staff_client.post(url, sku_page_post(red, backorder_policy="allow_incoming")).status_code == 302
+    red.refresh_from_db()
+    assert red.backorder_policy == "allow_incoming"
+    assert staff_client.post(url, sku_page_post(red, price="450.00")).status_code == 302  # a later edit keeps it
+    red.refresh_from_db()
+    assert (red.backorder_policy, str(red.price)) == ("allow_incoming", "450.00")
+
+
+def test_the_sku_list_sets_the_backorder_policy_in_bulk(staff_client, catalog):
+    skus = [catalog["red"].pk, catalog["blue"].pk]
+    response = staff_client.post(reverse("admin:catalog_sku_changelist"),
+                                 {"action": "allow_backorders", "_selected_action": skus}, follow=True)
+    assert "Updated the backorder policy of 2 SKUs." in text_of(response)
+    assert set(SKU.objects.filter(pk__in=skus).values_list("backorder_policy", flat=True)) == {"allow_incoming"}
+    staff_client.post(reverse("admin:catalog_sku_changelist"), {"action": "deny_backorders", "_selected_action": skus[:1]})
+    assert SKU.objects.get(pk=skus[0]).backorder_policy == "deny"

@@ -14,6 +14,7 @@ from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
 from stock import services
 from stock.admin.clerk import ClerkViewsMixin, SKUCodeFormMixin, sku_code_field
+from stock.admin.level_settings import LevelSettingsActionMixin
 from stock.admin.states import StateMoveViewsMixin
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import stock_level_list, stock_levels_in_stock, stock_levels_low, stock_status
@@ -133,7 +134,8 @@ class AdjustStockForm(SKUCodeFormMixin, forms.Form):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
+class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixin,
+                      admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
@@ -148,6 +150,7 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
     search_fields = ("sku__sku_code", "sku__product__name")
     list_per_page = 100
     show_full_result_count = False
+    actions = ["set_level_settings"]
     fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control", "sellable_now",
               "available_now", "incoming", "backordered", "low_stock_threshold", "safety_stock", "reorder_point",
               "reorder_quantity", "expected_version", "movements_link")

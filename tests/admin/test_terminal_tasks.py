@@ -38,3 +38,20 @@ def test_the_sku_list_sets_the_backorder_policy_in_bulk(staff_client, catalog):
     assert set(SKU.objects.filter(pk__in=skus).values_list("backorder_policy", flat=True)) == {"allow_incoming"}
     staff_client.post(reverse("admin:catalog_sku_changelist"), {"action": "deny_backorders", "_selected_action": skus[:1]})
     assert SKU.objects.get(pk=skus[0]).backorder_policy == "deny"
+
+
+def test_the_levels_list_sets_thresholds_and_reorder_settings_in_bulk(staff_client, catalog):
+    levels = list(StockLevel.objects.filter(sku__in=[catalog["red"], catalog["blue"]]).order_by("pk"))
+    url = reverse("admin:stock_stocklevel_changelist")
+    ticked = {"action": "set_level_settings", "_selected_action": [lvl.pk for lvl in levels]}
+    form = staff_client.post(url, ticked)
+    assert form.status_code == 200 and "2 stock levels selected" in text_of(form)
+    empty = staff_client.post(url, {**ticked, "_apply": "1"})
+    assert "Fill in at least one setting." in text_of(empty)
+    done = staff_client.post(url, {**ticked, "_apply": "1", "reorder_point": "4", "reorder_quantity": "1200",
+                                   "low_stock_threshold": ""}, follow=True)
+    assert "Set reorder point 4, reorder quantity 1,200 on 2 stock levels." in text_of(done)
+    thresholds = [lvl.low_stock_threshold for lvl in levels]
+    for level, threshold in zip(levels, thresholds):
+        level.refresh_from_db()
+        assert (level.reorder_point, level.reorder_quantity, level.low_stock_threshold) == (4, 1200, threshold)

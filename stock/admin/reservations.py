@@ -9,6 +9,7 @@ from stock import services
 from stock.models import Reservation, ReservationLine, ReservationStatus
 from stock.selectors import reservation_status, reservations_with_status
 from stock.selectors_dashboard import reservations_expiring
+from stock.admin.phone_orders import PhoneOrderViewsMixin
 
 
 class ReservationStatusFilter(admin.SimpleListFilter):
@@ -81,7 +82,7 @@ class ReservationLineInline(admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReservationAdmin(PhoneOrderViewsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 

@@ -55,3 +55,36 @@ def test_the_levels_list_sets_thresholds_and_reorder_settings_in_bulk(staff_clie
     for level, threshold in zip(levels, thresholds):
         level.refresh_from_db()
         assert (level.reorder_point, level.reorder_quantity, level.low_stock_threshold) == (4, 1200, threshold)
+
+
+def test_a_phone_order_is_reserved_then_committed_from_its_page(staff_client, catalog, main_warehouse):
+    from stock.models import Reservation
+
+    url = reverse("admin:stock_reservation_phone_order")
+    assert "New reservation (phone order)" in text_of(staff_client.get(reverse("admin:stock_reservation_changelist")))
+    short = staff_client.post(url, {"reference": "PHONE-1", "hold_minutes": 30, "sku_0": "phone-x-red",
+                                    "quantity_0": 2, "sku_1": "PHONE-X-BLUE", "quantity_1": 5})
+    assert "Nothing reserved: Not enough stock available (PHONE-X-BLUE: 1 available, 5 requested)." in text_of(short)
+    assert not Reservation.objects.exists()
+    done = staff_client.post(url, {"reference": "PHONE-1", "hold_minutes": 30, "sku_0": "phone-x-red",
+                                   "quantity_0": 2, "warehouse_0": main_warehouse.pk}, follow=True)
+    reservation = Reservation.objects.get(reference="PHONE-1")
+    page = text_of(done)
+    assert "Reserved 2 units for PHONE-1" in page and "Commit (the goods left)" in page
+    assert StockLevel.objects.get(sku=catalog["red"]).reserved == 2
+    committed = staff_client.post(reverse("admin:stock_reservation_commit", args=[reservation.pk]), follow=True)
+    assert "Committed PHONE-1." in text_of(committed)
+    level = StockLevel.objects.get(sku=catalog["red"])
+    assert (level.on_hand, level.reserved) == (10, 0)
+    again = staff_client.post(reverse("admin:stock_reservation_release", args=[reservation.pk]), follow=True)
+    assert "Not released:" in text_of(again)
+
+
+def test_a_reservation_is_released_from_its_page(staff_client, catalog):
+    from stock.services import ReservationRequestLine, reservation_create
+
+    reservation = reservation_create(reference="PHONE-2", lines=[ReservationRequestLine(sku=catalog["red"], quantity=3)])
+    page = text_of(staff_client.get(reverse("admin:stock_reservation_change", args=[reservation.pk])))
+    assert "Release (give the units back)" in page
+    staff_client.post(reverse("admin:stock_reservation_release", args=[reservation.pk]))
+    assert StockLevel.objects.get(sku=catalog["red"]).reserved == 0

@@ -88,3 +88,32 @@ def test_a_reservation_is_released_from_its_page(staff_client, catalog):
     assert "Release (give the units back)" in page
     staff_client.post(reverse("admin:stock_reservation_release", args=[reservation.pk]))
     assert StockLevel.objects.get(sku=catalog["red"]).reserved == 0
+
+
+def test_a_draft_is_opened_from_its_page_and_received_line_by_line(staff_client, catalog, main_warehouse):
+    from stock.models import InboundShipment, StockMovement
+    from stock.services import InboundLineInput, inbound_create
+
+    red, blue = catalog["red"], catalog["blue"]
+    draft = inbound_create(reference="PO-9", supplier="Acme", warehouse=main_warehouse, lines=[
+        InboundLineInput(sku=red, quantity_expected=10), InboundLineInput(sku=blue, quantity_expected=4)])
+    page = text_of(staff_client.get(reverse("admin:stock_inboundshipment_change", args=[draft.pk])))
+    assert "Open (count as incoming)" in page
+    opened = staff_client.post(reverse("admin:stock_inboundshipment_open", args=[draft.pk]), follow=True)
+    assert "Opened PO-9: its lines count as incoming stock." in text_of(opened)
+    assert StockLevel.objects.get(sku=red).incoming == 10
+    receive = reverse("admin:stock_inboundshipment_receive", args=[draft.pk])
+    form = staff_client.get(receive)
+    lines = {line.sku.sku_code: line for line, _quantity, _state in form.context["form"].rows()}
+    assert set(lines) == {"PHONE-X-BLUE", "PHONE-X-RED"}
+    red_line, blue_line = lines["PHONE-X-RED"], lines["PHONE-X-BLUE"]
+    nothing = staff_client.post(receive, {f"received_{red_line.pk}": "", f"received_{blue_line.pk}": ""})
+    assert "Fill in a quantity received" in text_of(nothing)
+    done = staff_client.post(receive, {
+        f"received_{red_line.pk}": "6", f"state_{red_line.pk}": "sellable",
+        f"received_{blue_line.pk}": "2", f"state_{blue_line.pk}": "damaged"}, follow=True)
+    assert "Received 8 units into Main warehouse; PO-9 is now partially received." in text_of(done)
+    red_level, blue_level = StockLevel.objects.get(sku=red), StockLevel.objects.get(sku=blue)
+    assert (red_level.on_hand, red_level.incoming) == (18, 4)
+    assert (blue_level.on_hand, blue_level.damaged, blue_level.incoming) == (3, 2, 2)
+    assert StockMovement.objects.filter(inbound=InboundShipment.objects.get(pk=draft.pk)).count() == 2

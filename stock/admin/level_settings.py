@@ -60,3 +60,59 @@ class LevelSettingsActionMixin:
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "media": self.media,
         }
         return TemplateResponse(request, "admin/stock/stocklevel/bulk_settings.html", context)
+
+
+SETTINGS_COLUMNS = ("sku_code",)  # and at least one of SETTINGS; warehouse optional
+SETTING_WORDS = {"low_stock_threshold": "threshold", "safety_stock": "safety stock", "reorder_point": "reorder point",
+                 "reorder_quantity": "reorder quantity"}
+
+
+def settings_from_sheet(records, *, default_warehouse, user, dry_run: bool) -> dict:
+    """A sheet of level settings (`sku_code[, warehouse], low_stock_threshold, safety_stock,
+    reorder_point, reorder_quantity`; an empty cell keeps the setting) through
+    `stock_level_update_settings`, all or nothing; a dry run writes and rolls back. Raises a
+    `DomainError` naming every refused line."""
+    from catalog.models import SKU
+    from stock.models import StockLevel, Warehouse
+
+    warehouses = {w.code: w for w in Warehouse.objects.all()}
+    rows, faults, done = [], {}, 0
+    with transaction.atomic():
+        for number, row in records:
+            code, where = row.get("sku_code", ""), row.get("warehouse", "").upper()
+            warehouse = warehouses.get(where) if where else default_warehouse
+            level = StockLevel.objects.select_related("sku", "warehouse").filter(
+                sku__in=SKU.objects.filter(sku_code__iexact=code), warehouse=warehouse).first() if code else None
+            given, problems = {}, []
+            for name in SETTINGS:
+                text = row.get(name, "").strip()
+                if text:
+                    if text.isascii() and text.isdigit():
+                        given[name] = int(text)
+                    else:
+                        problems.append(f"{SETTING_WORDS[name]} {text!r} is not a whole number")
+            if level is None:
+                problems.insert(0, f"no stock level of {code or '(empty code)'} at {where or 'the default warehouse'}")
+            if problems:
+                faults[f"line {number}"] = "; ".join(problems)
+                continue
+            before = {name: getattr(level, name) for name in given}
+            try:
+                with transaction.atomic():
+                    services.stock_level_update_settings(level=level, user=user, **given)
+            except DomainError as exc:
+                faults[f"line {number}"] = refusal_sentence(exc)
+                continue
+            changes = [f"{SETTING_WORDS[n]} {_shown(before[n])} → {_shown(v)}" for n, v in given.items() if before[n] != v]
+            rows.append((f"line {number}", level.sku.sku_code, level.warehouse.code, "; ".join(changes) or "no change"))
+            done += bool(changes)
+        if faults or dry_run:
+            transaction.set_rollback(True)
+    if faults:
+        raise DomainError(f"{len(faults)} invalid line(s); nothing was changed.", errors=faults)
+    return {"kind": "settings", "rows": rows, "lines": len(rows),
+            "summary": f"{len(rows)} lines: {done} levels change their settings, {len(rows) - done} stay as they are."}
+
+
+def _shown(value) -> str:
+    return "–" if value is None else f"{value:,}"

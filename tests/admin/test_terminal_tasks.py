@@ -117,3 +117,31 @@ def test_a_draft_is_opened_from_its_page_and_received_line_by_line(staff_client,
     assert (red_level.on_hand, red_level.incoming) == (18, 4)
     assert (blue_level.on_hand, blue_level.damaged, blue_level.incoming) == (3, 2, 2)
     assert StockMovement.objects.filter(inbound=InboundShipment.objects.get(pk=draft.pk)).count() == 2
+
+
+def test_level_settings_upload_previews_then_applies_all_or_nothing(staff_client, catalog, main_warehouse):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("admin:stock_stocklevel_upload")
+    sheet = b"sku_code,low_stock_threshold,reorder_point,reorder_quantity\nphone-x-red,5,4,100\nPHONE-X-BLUE,,2,\n"
+    preview = staff_client.post(url, {"kind": "settings", "sheet": SimpleUploadedFile("s.csv", sheet)})
+    page = text_of(preview)
+    assert "Preview: nothing is changed until you confirm" in page
+    assert "reorder point – → 4" in page and "reorder quantity – → 100" in page
+    red = StockLevel.objects.get(sku=catalog["red"])
+    assert red.reorder_point is None  # the preview wrote nothing
+    done = staff_client.post(url, {"kind": "settings", "sheet_csv": preview.context["preview"]["sheet_csv"],
+                                   "_confirm": "1"}, follow=True)
+    assert done.status_code == 200
+    red.refresh_from_db()
+    blue = StockLevel.objects.get(sku=catalog["blue"])
+    assert (red.low_stock_threshold, red.reorder_point, red.reorder_quantity) == (5, 4, 100)
+    assert blue.reorder_point == 2
+    bad = b"sku_code,reorder_point,reorder_quantity\nPHONE-X-RED,1,0\nNOPE,1,\nPHONE-X-BLUE,x,\n"
+    refused = text_of(staff_client.post(url, {"kind": "settings", "sheet": SimpleUploadedFile("s.csv", bad)}))
+    refused = refused.replace(" :", ":")
+    assert "3 invalid line(s); nothing was changed." in refused
+    assert "line 2" in refused and "line 3: no stock level of NOPE" in refused
+    assert "line 4: reorder point 'x' is not a whole number" in refused
+    red.refresh_from_db()
+    assert (red.reorder_point, red.reorder_quantity) == (4, 100)

@@ -45,3 +45,8 @@ class SKUAdminForm(AttributesFormMixin, VersionedAdminForm):
         fields = ["sku_code", "product", "price", "attributes", "backorder_policy"]
         field_classes = {"attributes": AttributesField}
         widgets = {"attributes": AttributesWidget(rows=4)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "backorder_policy" in self.fields:
+            self.fields["backorder_policy"].required = False  # not posted: the SKU keeps its policy

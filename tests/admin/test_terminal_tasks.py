@@ -145,3 +145,15 @@ def test_level_settings_upload_previews_then_applies_all_or_nothing(staff_client
     assert "line 4: reorder point 'x' is not a whole number" in refused
     red.refresh_from_db()
     assert (red.reorder_point, red.reorder_quantity) == (4, 100)
+
+
+def test_the_demo_data_gives_the_reorder_screen_suggestions(staff_client, main_warehouse):
+    from django.core.management import call_command
+
+    from stock.selectors_reorder import reorder_suggestions
+
+    call_command("load_demo_data", skus=200, seed=1, verbosity=0)
+    assert StockLevel.objects.filter(reorder_point__isnull=False).exists()
+    assert reorder_suggestions().exists()
+    page = staff_client.get(reverse("admin:stock_inboundshipment_reorder"))
+    assert len(page.context["suggestions"]) >= 1

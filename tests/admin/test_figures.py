@@ -183,3 +183,22 @@ def test_a_refused_receipt_names_every_failing_line(staff_client, catalog, main_
     assert "PHONE-X-RED: 5 more would pass the 4 expected (0 received)" in page
     assert "PHONE-X-BLUE: This SKU is not on the shipment" in page
     assert InboundShipment.objects.get(pk=shipment.pk).lines.get().quantity_received == 0
+
+
+def test_the_403_page_says_which_groups_have_the_permission_and_who_can_grant_it(client, db):
+    from django.core.management import call_command
+
+    from tests.conftest import grant
+    from tests.factories import UserFactory
+
+    call_command("setup_roles", verbosity=0)
+    UserFactory(username="boss", is_superuser=True, is_staff=True, email="boss@example.com")
+    clerk = grant(UserFactory(username="pat", is_staff=True), "stock.view_stocklevel")
+    client.force_login(clerk)
+    response = client.get(reverse("admin:stock_stocklevel_adjust"))
+    page = re.sub(r"\s+", " ", text_of(response)).replace("( ", "(").replace(" )", ")")
+    assert response.status_code == 403
+    assert "Can adjust stock (receipts, counts, corrections)" in page
+    assert "The groups Inventory manager and Stock clerk include it." in page
+    assert "Ask boss (boss@example.com) to give it to you, or to add you to one of those groups" in page
+    assert "README" not in page

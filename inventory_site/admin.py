@@ -10,6 +10,8 @@ import tempfile
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -22,6 +24,7 @@ admin.site.site_header = "Inventory"
 admin.site.site_title = "Inventory admin"
 admin.site.index_title = "What needs attention"
 
+SOFT_DELETE_LISTED = 50  # rows named on the soft delete's confirmation page
 STALE_SAVE_MESSAGE = (
     "This {name} was changed by someone else since you opened it (now version {version}). "
     "Nothing was saved: reload the page to see their changes, then make yours again."
@@ -212,7 +215,19 @@ class ServiceAdminMixin(ServiceFormAdminMixin):
 
     @admin.action(description="Delete selected (soft, can be restored)", permissions=["soft_delete"])
     def soft_delete_selected(self, request, queryset):
-        run_service_per_row(self, request, queryset.filter(is_deleted=False), self.soft_delete_row, "Deleted")
+        """Asks first, as Django's delete does (`post=yes` confirms), then deletes row by row."""
+        rows = queryset.filter(is_deleted=False)
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request), "opts": self.opts, "title": "Are you sure?",
+                "rows": list(rows.order_by("pk")[:SOFT_DELETE_LISTED]), "count": rows.count(),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "listed": SOFT_DELETE_LISTED,
+                "select_across": request.POST.get("select_across", "0"),
+            }
+            return TemplateResponse(request, "admin/soft_delete_confirmation.html", context)
+        run_service_per_row(self, request, rows, self.soft_delete_row, "Deleted")
+        return None
 
     @admin.action(description="Restore selected", permissions=["restore"])
     def restore_selected(self, request, queryset):

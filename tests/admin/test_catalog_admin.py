@@ -162,7 +162,8 @@ class TestCategoryTree:
     def test_soft_delete_and_restore_actions(self, staff_client, catalog):
         leaf = CategoryFactory(name="Leaf", parent=catalog["phones"])
         url = reverse("admin:catalog_category_changelist")
-        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [leaf.pk, catalog["phones"].pk]})
+        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [leaf.pk, catalog["phones"].pk],
+                                "post": "yes"})
         leaf.refresh_from_db()
         assert leaf.is_deleted
         assert not Category.all_objects.get(pk=catalog["phones"].pk).is_deleted  # has a product: refused
@@ -268,7 +269,7 @@ class TestProducts:
     def test_product_soft_delete_cascades_and_restores(self, staff_client, catalog):
         url = reverse("admin:catalog_product_changelist")
         product = catalog["product"]
-        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [product.pk]})
+        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [product.pk], "post": "yes"})
         assert Product.all_objects.get(pk=product.pk).is_deleted
         assert not SKU.objects.filter(product=product).exists()
         staff_client.post(url + "?deleted=deleted", {"action": "restore_selected", "_selected_action": [product.pk]})

@@ -202,3 +202,17 @@ def test_the_403_page_says_which_groups_have_the_permission_and_who_can_grant_it
     assert "The groups Inventory manager and Stock clerk include it." in page
     assert "Ask boss (boss@example.com) to give it to you, or to add you to one of those groups" in page
     assert "README" not in page
+
+
+def test_a_soft_delete_from_a_list_asks_first(staff_client, catalog):
+    from catalog.models import SKU
+
+    url = reverse("admin:catalog_sku_changelist")
+    ticked = {"action": "soft_delete_selected", "_selected_action": [catalog["red"].pk, catalog["blue"].pk]}
+    asked = staff_client.post(url, ticked)
+    assert asked.status_code == 200
+    assert "Delete 2 SKUs?" in text_of(asked) and "PHONE-X-RED" in text_of(asked)
+    assert SKU.objects.count() == 2  # nothing deleted yet
+    done = staff_client.post(url, {**ticked, "post": "yes"}, follow=True)
+    assert "Deleted 2 SKUs." in text_of(done)
+    assert SKU.objects.count() == 0

@@ -146,7 +146,26 @@ def run_service_per_row(modeladmin, request, queryset, service, verb: str, descr
 
 
 class ServiceFormAdminMixin:
-    """Change forms saved through a service: a refused save shows the form again with the error."""
+    """Change forms saved through a service: a refused save shows the form again with the error.
+
+    An add form leaves out what only a stored row has: the fieldsets named in
+    `change_only_fieldsets` (the record's version and timestamps) and `change_only_fields`.
+    """
+
+    change_only_fieldsets: tuple[str, ...] = ("Record",)
+    change_only_fields: tuple[str, ...] = ()
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        kept = []
+        for name, options in fieldsets:
+            if name in self.change_only_fieldsets:
+                continue
+            fields = [f for f in options.get("fields", ()) if f not in self.change_only_fields]
+            kept.append((name, {**options, "fields": fields}))
+        return kept
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in self.get_autocomplete_fields(request):

@@ -73,6 +73,7 @@ class ProductStockAdmin(ProductAdmin):
     list_display = ("name", "category_path", "sku_count", "price_range", "available", "status", "warehouses",
                     "is_deleted", "updated_at")
     list_filter = (*ProductAdmin.list_filter, StockStatusFilter)
+    change_only_fieldsets = ("Record", "Stock by warehouse")
     readonly_fields = (*ProductAdmin.readonly_fields, "stock_by_warehouse")
 
     def get_queryset(self, request):
@@ -125,6 +126,8 @@ class SKUStockAdmin(SKUAdmin):
     list_display = ("sku_code", "product_link", "price", "on_hand", "reserved", "available", "status", "warehouses",
                     "is_deleted")
     list_filter = (*SKUAdmin.list_filter, SKUStockStatusFilter)
+    change_only_fieldsets = ("Record", "Stock over time")
+    change_only_fields = ("stock_levels_link",)
     readonly_fields = ("stock_levels_link", "stock_chart", *SKUAdmin.readonly_fields)
     fieldsets = (
         (None, {"fields": ("sku_code", "product", "price", "attributes", "backorder_policy", "stock_levels_link",

@@ -216,3 +216,15 @@ def test_a_soft_delete_from_a_list_asks_first(staff_client, catalog):
     done = staff_client.post(url, {**ticked, "post": "yes"}, follow=True)
     assert "Deleted 2 SKUs." in text_of(done)
     assert SKU.objects.count() == 0
+
+
+@pytest.mark.parametrize("model", ["category", "product", "sku"])
+def test_add_forms_show_no_internal_fields(staff_client, catalog, model):
+    page = staff_client.get(reverse(f"admin:catalog_{model}_add"))
+    html = page.content.decode()
+    words = text_of(page)
+    assert page.status_code == 200
+    for internal in ("field-version", "field-created_at", "field-updated_at", "field-deleted_at"):
+        assert internal not in html, internal
+    assert "Stock by warehouse" not in words and "Add stock after saving" not in words
+    assert "Stock over time" not in words

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
+from inventory_site.templatetags.backoffice import quantity
 from stock import services
 from stock.admin.clerk import ClerkViewsMixin, SKUCodeFormMixin, sku_code_field
 from stock.admin.level_settings import LevelSettingsActionMixin
@@ -141,10 +142,10 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
 
     form = StockLevelForm
     change_list_template = "admin/stock/stocklevel/change_list.html"
-    list_display = (
-        "sku_and_product", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control",
-        "safety_stock", "available_now", "incoming", "backordered", "low_stock_threshold", "status", "adjust_link",
-    )
+    # The figures a clerk reads first; damaged, quality control, safety stock, backordered and the
+    # settings are on the level's page.
+    list_display = ("sku_and_product", "warehouse_code", "on_hand_now", "available_now", "reserved_now",
+                    "incoming_now", "status", "adjust_link")
     list_filter = (LowStockFilter, AvailableFilter, "warehouse", SKUDeletedFilter)
     list_select_related = ("sku__product", "warehouse")
     search_fields = ("sku__sku_code", "sku__product__name")
@@ -189,13 +190,26 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
         return format_html('<span class="code">{}</span><br><span class="quiet">{}</span>', level.sku.sku_code,
                            level.sku.product.name)
 
+    @admin.display(description="warehouse", ordering="warehouse__code")
+    def warehouse_code(self, level):
+        """The code where space is short; the name on hover."""
+        return format_html('<span title="{}">{}</span>', level.warehouse.name, level.warehouse.code)
+
+    @admin.display(description="on hand", ordering="on_hand")
+    def on_hand_now(self, level):
+        return quantity(level.on_hand)
+
     @admin.display(description="reserved", ordering="effective_reserved")
     def reserved_now(self, level):
-        return level.effective_reserved
+        return quantity(level.effective_reserved)
 
     @admin.display(description="available", ordering="effective_available")
     def available_now(self, level):
-        return level.effective_available
+        return quantity(level.effective_available)
+
+    @admin.display(description="incoming", ordering="incoming")
+    def incoming_now(self, level):
+        return quantity(level.incoming)
 
     @admin.display(description="sellable")
     def sellable_now(self, level):

@@ -48,10 +48,11 @@ def test_product_list_and_page_show_warehouses_and_price_range(staff_client, cat
     assert "499.00 – 899.50" in page
     assert "Low at EAST" in page
     assert "EAST 3 1 of 1 low" in page and "MAIN 13 " in page
-    page = text_of(staff_client.get(reverse("admin:catalog_product_change", args=[catalog["product"].pk])))
+    response = staff_client.get(reverse("admin:catalog_product_change", args=[catalog["product"].pk]))
+    page = text_of(response)
     assert "Stock by warehouse" in page and "EAST 3 available 3 on hand 1 of 1 SKUs low" in page
-    # The inline SKU rows carry their own breakdown.
-    assert "EAST 3 available 3 on hand low (threshold 5)" in page
+    # The variant grid's rows carry their stock per warehouse: EAST low for the red SKU.
+    assert '<span title="3 on hand at East depot" class="stock-status low">3</span>' in response.content.decode()
 
 
 def test_lists_cost_the_same_queries_for_more_rows(staff_client, catalog, east_low, django_assert_max_num_queries):

@@ -228,3 +228,17 @@ def test_add_forms_show_no_internal_fields(staff_client, catalog, model):
         assert internal not in html, internal
     assert "Stock by warehouse" not in words and "Add stock after saving" not in words
     assert "Stock over time" not in words
+
+
+def test_one_date_format_on_every_screen(staff_client, catalog):
+    from stock.services import ReservationRequestLine, reservation_create
+
+    reservation = reservation_create(reference="R-1", lines=[ReservationRequestLine(sku=catalog["red"], quantity=1)])
+    pages = [reverse("admin:stock_reservation_change", args=[reservation.pk]),
+             reverse("admin:stock_reservation_changelist"), reverse("admin:catalog_product_history",
+                                                                    args=[catalog["product"].pk]),
+             reverse("admin:catalog_product_changelist")]
+    for url in pages:
+        page = text_of(staff_client.get(url))
+        assert not re.search(r"\b(a|p)\.m\.|\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Oct|Nov|Dec)\. \d", page), url
+        assert re.search(r"\b20\d\d-\d\d-\d\d \d\d:\d\d\b", page), url

@@ -18,6 +18,7 @@ from catalog.admin.products import ProductAdmin
 from catalog.admin.skus import SKUAdmin
 from catalog.models import SKU, Product
 from catalog.selectors import products_with_price_range
+from inventory_site.templatetags.backoffice import money, quantity
 from stock.models import Warehouse
 from stock.admin.breakdown import (
     BreakdownChangeList, ProductBreakdownChangeList, breakdown_table, status_badge, warehouse_stock_of,
@@ -87,12 +88,12 @@ class ProductStockAdmin(ProductAdmin):
         if product.price_min is None:
             return "-"
         if product.price_min == product.price_max:
-            return f"{product.price_min:.2f}"
-        return f"{product.price_min:.2f} – {product.price_max:.2f}"
+            return money(product.price_min)
+        return f"{product.price_min:,.2f} – {money(product.price_max)}"
 
     @admin.display(description="available", ordering="available_total")
     def available(self, product):
-        return product.available_total
+        return quantity(product.available_total)
 
     @admin.display(description="stock")
     def status(self, product):
@@ -123,8 +124,8 @@ class SKUStockAdmin(SKUAdmin):
     class Media:
         css = {"all": ["admin-ext/backoffice.css"]}
 
-    list_display = ("sku_code", "product_link", "price", "on_hand", "reserved", "available", "status", "warehouses",
-                    "is_deleted")
+    list_display = ("sku_code", "product_link", "price_shown", "on_hand", "reserved", "available", "status",
+                    "warehouses", "is_deleted")
     list_filter = (*SKUAdmin.list_filter, SKUStockStatusFilter)
     change_only_fieldsets = ("Record", "Stock over time")
     change_only_fields = ("stock_levels_link",)
@@ -152,17 +153,21 @@ class SKUStockAdmin(SKUAdmin):
     def warehouses(self, sku):
         return breakdown_table(warehouse_stock_of(sku, sku_warehouse_stock), compact=True)
 
+    @admin.display(description="price", ordering="price")
+    def price_shown(self, sku):
+        return money(sku.price)
+
     @admin.display(description="on hand", ordering="stock_on_hand")
     def on_hand(self, sku):
-        return sku.stock_on_hand
+        return quantity(sku.stock_on_hand)
 
     @admin.display(ordering="stock_reserved")
     def reserved(self, sku):
-        return sku.stock_reserved
+        return quantity(sku.stock_reserved)
 
     @admin.display(ordering="stock_available")
     def available(self, sku):
-        return sku.stock_available
+        return quantity(sku.stock_available)
 
     @admin.display(description="stock")
     def status(self, sku):

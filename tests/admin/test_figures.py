@@ -242,3 +242,15 @@ def test_one_date_format_on_every_screen(staff_client, catalog):
         page = text_of(staff_client.get(url))
         assert not re.search(r"\b(a|p)\.m\.|\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Oct|Nov|Dec)\. \d", page), url
         assert re.search(r"\b20\d\d-\d\d-\d\d \d\d:\d\d\b", page), url
+
+
+def test_lists_write_money_with_its_currency_and_quantities_with_separators(staff_client, catalog):
+    from stock.services import stock_receive
+
+    stock_receive(sku=catalog["red"], quantity=12_000)
+    skus = text_of(staff_client.get(reverse("admin:catalog_sku_changelist")))
+    assert "499.00 EUR" in skus and "12,012" in skus
+    products = text_of(staff_client.get(reverse("admin:catalog_product_changelist")))
+    assert "499.00 EUR" in products and "12,013" in products
+    levels = text_of(staff_client.get(reverse("admin:stock_stocklevel_changelist")))
+    assert "12,012" in levels

@@ -1,5 +1,5 @@
 """What every import screen of the admin adds to django-import-export's: CSV chosen from the
-start, and a template to download (a CSV of the resource's header row, ready to fill in)."""
+start on the import and the export form alike, and a template to download (a CSV of the resource's header row, ready to fill in)."""
 import csv
 
 from django.core.exceptions import PermissionDenied
@@ -14,6 +14,17 @@ class ImportScreenMixin:
 
     def get_import_form_initial(self, request):
         return {**super().get_import_form_initial(request), "format": CSV_FORMAT_INDEX}
+
+    def get_export_form_class(self):
+        """The export form with CSV chosen, as the import form has it (both list CSV first)."""
+        form_class = super().get_export_form_class()
+
+        class CSVFirstExportForm(form_class):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.initial.setdefault("format", CSV_FORMAT_INDEX)
+
+        return CSVFirstExportForm
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_import_template"

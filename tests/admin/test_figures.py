@@ -254,3 +254,11 @@ def test_lists_write_money_with_its_currency_and_quantities_with_separators(staf
     assert "499.00 EUR" in products and "12,013" in products
     levels = text_of(staff_client.get(reverse("admin:stock_stocklevel_changelist")))
     assert "12,012" in levels
+
+
+@pytest.mark.parametrize("model", ["category", "product", "sku"])
+def test_export_and_import_default_to_the_same_format(staff_client, catalog, model):
+    export = staff_client.get(reverse(f"admin:catalog_{model}_export")).context["form"]
+    upload = staff_client.get(reverse(f"admin:catalog_{model}_import")).context["form"]
+    assert export["format"].value() == upload["format"].value() == "0"
+    assert dict(export.fields["format"].choices)["0"] == dict(upload.fields["format"].choices)["0"] == "csv"

@@ -126,7 +126,7 @@ class CategoryAdmin(
         url = reverse("admin:catalog_category_changelist") + f"?parent={item.pk}"
         return format_html('<a class="tree-expand" href="{}">&#9656; {} inside</a>', url, inside)
 
-    @admin.display(description="products (incl. sub-categories)", ordering="active_product_count")
+    @admin.display(description="products", ordering="active_product_count")
     def product_count(self, item):
         # The count is read by static/admin-ext/category-move-confirm.js before a drop.
         return format_html('<span class="branch-products" data-count="{}">{}</span>',

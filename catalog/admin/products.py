@@ -105,7 +105,8 @@ class ProductAdmin(
 
     @admin.display(description="category", ordering="category__path")
     def category_path(self, product):
-        return product.category.path
+        """The path, cut with an ellipsis where space is short (the whole path on hover)."""
+        return format_html('<span class="cut" title="{}">{}</span>', product.category.path, product.category.path)
 
     @admin.display(description="SKUs", ordering="sku_count")
     def sku_count(self, product):

@@ -71,8 +71,9 @@ class ProductStockAdmin(ProductAdmin):
     fieldsets = (
         ProductAdmin.fieldsets[0], ("Stock by warehouse", {"fields": ("stock_by_warehouse",)}), *ProductAdmin.fieldsets[1:],
     )
+    # One line per product at 1,280 px: the last change's date is on the product's page.
     list_display = ("name", "category_path", "sku_count", "price_range", "available", "status", "warehouses",
-                    "is_deleted", "updated_at")
+                    "is_deleted")
     list_filter = (*ProductAdmin.list_filter, StockStatusFilter)
     change_only_fieldsets = ("Record", "Stock by warehouse")
     readonly_fields = (*ProductAdmin.readonly_fields, "stock_by_warehouse")
@@ -89,7 +90,7 @@ class ProductStockAdmin(ProductAdmin):
             return "-"
         if product.price_min == product.price_max:
             return money(product.price_min)
-        return f"{product.price_min:,.2f} – {money(product.price_max)}"
+        return f"{product.price_min:,.2f}–{money(product.price_max)}"
 
     @admin.display(description="available", ordering="available_total")
     def available(self, product):

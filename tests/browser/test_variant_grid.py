@@ -69,6 +69,8 @@ def test_a_150_sku_product_loads_and_saves_20_prices_under_a_second(page, big_pr
     # Stock per warehouse, read-only: the first SKUs have 1,200 available at MAIN.
     assert page.locator("#variant-grid th.stock").all_inner_texts() == ["EAST", "MAIN"]
     assert "1,200" in page.locator("#variant-grid tbody tr.variant-row").first.inner_text()
+    page.locator("#variants").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('variants').scrollIntoView()")
     screenshot(page, "24-variant-grid", full_page=False)
 
     # Tick 20 rows, lower their prices by 10 % (computed by the server), save.
@@ -80,6 +82,7 @@ def test_a_150_sku_product_loads_and_saves_20_prices_under_a_second(page, big_pr
     page.click("#bulk-price-apply")
     page.wait_for_function("document.querySelectorAll('#variant-grid tr.changed').length === 20")
     assert rows.first.locator("input[name$='-price']").input_value() == "17.91"
+    page.evaluate("document.getElementById('variants').scrollIntoView()")
     screenshot(page, "25-variant-grid-bulk-price", full_page=False)
     started = time.perf_counter()
     page.click("input[name=_continue]")

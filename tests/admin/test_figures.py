@@ -237,7 +237,7 @@ def test_one_date_format_on_every_screen(staff_client, catalog):
     pages = [reverse("admin:stock_reservation_change", args=[reservation.pk]),
              reverse("admin:stock_reservation_changelist"), reverse("admin:catalog_product_history",
                                                                     args=[catalog["product"].pk]),
-             reverse("admin:catalog_product_changelist")]
+             reverse("admin:catalog_product_change", args=[catalog["product"].pk])]
     for url in pages:
         page = text_of(staff_client.get(url))
         assert not re.search(r"\b(a|p)\.m\.|\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Oct|Nov|Dec)\. \d", page), url

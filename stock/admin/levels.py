@@ -17,7 +17,7 @@ from stock import services
 from stock.admin.clerk import ClerkViewsMixin, SKUCodeFormMixin, sku_code_field
 from stock.admin.level_settings import LevelSettingsActionMixin
 from stock.admin.states import StateMoveViewsMixin
-from stock.models import MovementReason, StockLevel, Warehouse
+from stock.models import StockLevel, Warehouse
 from stock.selectors import stock_level_list, stock_levels_in_stock, stock_levels_low, stock_status
 
 LEVEL_STATUS_LABELS = {"out": "Out", "low": "Low", "in": "OK"}

@@ -7,7 +7,7 @@ from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
 from inventory_site.api.fields import LinesField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
-from stock.models import Reservation, StockLevel, StockMovement, StockState, Warehouse
+from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import attach_stock_totals, level_available, level_is_low, reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY, WRITE_OFF_STATES
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -29,6 +31,7 @@ admin.site.site_header = "Inventory"
 admin.site.site_title = "Inventory admin"
 admin.site.index_title = "What needs attention"
 
+SOFT_DELETE_LISTED = 50  # rows named on the soft delete's confirmation page
 STALE_SAVE_MESSAGE = (
     "This {name} was changed by someone else since you opened it (now version {version}). "
     "Nothing was saved: reload the page to see their changes, then make yours again."
@@ -151,7 +154,26 @@ def run_service_per_row(modeladmin, request, queryset, service, verb: str, descr
 
 
 class ServiceFormAdminMixin(_AdminBase):
-    """Change forms saved through a service: a refused save shows the form again with the error."""
+    """Change forms saved through a service: a refused save shows the form again with the error.
+
+    An add form leaves out what only a stored row has: the fieldsets named in
+    `change_only_fieldsets` (the record's version and timestamps) and `change_only_fields`.
+    """
+
+    change_only_fieldsets: tuple[str, ...] = ("Record",)
+    change_only_fields: tuple[str, ...] = ()
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        kept = []
+        for name, options in fieldsets:
+            if name in self.change_only_fieldsets:
+                continue
+            fields = [f for f in options.get("fields", ()) if f not in self.change_only_fields]
+            kept.append((name, {**options, "fields": fields}))
+        return kept
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in self.get_autocomplete_fields(request):
@@ -220,7 +242,19 @@ class ServiceAdminMixin(ServiceFormAdminMixin):
 
     @admin.action(description="Delete selected (soft, can be restored)", permissions=["soft_delete"])
     def soft_delete_selected(self, request, queryset):
-        run_service_per_row(self, request, queryset.filter(is_deleted=False), self.soft_delete_row, "Deleted")
+        """Asks first, as Django's delete does (`post=yes` confirms), then deletes row by row."""
+        rows = queryset.filter(is_deleted=False)
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request), "opts": self.opts, "title": "Are you sure?",
+                "rows": list(rows.order_by("pk")[:SOFT_DELETE_LISTED]), "count": rows.count(),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "listed": SOFT_DELETE_LISTED,
+                "select_across": request.POST.get("select_across", "0"),
+            }
+            return TemplateResponse(request, "admin/soft_delete_confirmation.html", context)
+        run_service_per_row(self, request, rows, self.soft_delete_row, "Deleted")
+        return None
 
     @admin.action(description="Restore selected", permissions=["restore"])
     def restore_selected(self, request, queryset):

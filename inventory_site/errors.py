@@ -4,7 +4,9 @@ import sys
 
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Permission
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.views import csrf, defaults
@@ -91,10 +93,27 @@ def missing_permission(request, exception=None) -> str | None:
     return f"{name} ({code})" if name else code
 
 
+def who_can_grant(code: str | None) -> dict:
+    """The groups that hold the permission `code` and the people who may give it (active staff
+    who manage logins: superusers or holders of `auth.change_user`), for the 403 page."""
+    found = _PERMISSION_CODE.match(code or "")
+    if not found:
+        return {"groups": [], "granters": []}
+    permission = Permission.objects.filter(content_type__app_label=found["app"], codename=found["codename"]).first()
+    groups = list(Group.objects.filter(permissions=permission).order_by("name").values_list("name", flat=True)) \
+        if permission else []
+    managers = Q(is_superuser=True) | Q(user_permissions__codename="change_user") | Q(groups__permissions__codename="change_user")
+    granters = list(get_user_model().objects.filter(managers, is_active=True, is_staff=True).distinct()
+                    .order_by("username")[:5])
+    return {"groups": groups, "granters": granters}
+
+
 def permission_denied(request, exception=None):
     if _is_api(request):
         return JsonResponse(error("permission_denied", "You do not have permission to perform this action."), status=403)
-    context = {"missing_permission": missing_permission(request, exception), "title": "Permission needed"}
+    missing = missing_permission(request, exception)
+    code = missing.rsplit("(", 1)[-1].rstrip(")") if missing else None
+    context = {"missing_permission": missing, "title": "Permission needed", **who_can_grant(code)}
     if request.path.startswith("/admin/") and getattr(request, "user", None) is not None and request.user.is_staff:
         context = {**admin.site.each_context(request), **context}
     return TemplateResponse(request, "403.html", context, status=403)

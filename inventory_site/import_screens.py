@@ -1,6 +1,7 @@
 """What every import screen of the admin adds to django-import-export's: CSV chosen from the
-start, a template to download (a CSV of the resource's header row, ready to fill in), and a
-file bounded before anything reads it (its size as sent and, for a workbook, as it expands)."""
+start on the import and the export form alike, a template to download (a CSV of the resource's header
+row, ready to fill in), and a file bounded before anything reads it (its size as sent and, for a
+workbook, as it expands)."""
 import csv
 
 from django import forms
@@ -56,6 +57,17 @@ class ImportScreenMixin:
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+    def get_export_form_class(self):
+        """The export form with CSV chosen, as the import form has it (both list CSV first)."""
+        form_class = super().get_export_form_class()
+
+        class CSVFirstExportForm(form_class):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.initial.setdefault("format", CSV_FORMAT_INDEX)
+
+        return CSVFirstExportForm
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_import_template"

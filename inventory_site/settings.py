@@ -142,6 +142,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# The currency of every price (SKU prices carry none); the admin writes money with it.
+CURRENCY = env.str("CURRENCY", default="EUR")
+# The admin's one date format (inventory_site/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["inventory_site.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -168,6 +168,8 @@ def stock_levels_low(levels: QuerySet, low: bool = True, *, now: datetime | None
 
 def stock_levels_in_stock(levels: QuerySet, in_stock: bool = True, *, now: datetime | None = None) -> QuerySet:
     """Levels with something available as of now (`in_stock=False`: nothing)."""
+    if not in_stock:
+        levels = not_held_back(levels)
     if "effective_available" not in levels.query.annotations:
         levels = with_effective_quantities(levels, now=now)
     return levels.filter(effective_available__gt=0) if in_stock else levels.filter(effective_available__lte=0)

@@ -16,13 +16,14 @@ from django.utils import timezone
 
 from catalog.models import SKU
 from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, StockState, Warehouse
-from stock.selectors import not_held_back, skus_in_stock, stock_level_list, stock_levels_low
+from stock.selectors import skus_in_stock, stock_level_list, stock_levels_in_stock, stock_levels_low
 
 SERIES_MOVEMENTS = 500
 
 
 @dataclass
 class WarehouseTotals:
+    pk: int
     code: str
     name: str
     levels: int
@@ -46,29 +47,35 @@ def warehouse_totals() -> list[WarehouseTotals]:
             value=Coalesce(Sum(value, filter=active), Decimal("0"), output_field=DecimalField(max_digits=30, decimal_places=2)),
         )
     )
-    return [WarehouseTotals(w.code, w.name, w.level_count, w.units, w.held, w.value) for w in rows]
+    return [WarehouseTotals(w.pk, w.code, w.name, w.level_count, w.units, w.held, w.value) for w in rows]
 
 
 def attention_counts() -> dict[str, int]:
-    """Levels at or below their threshold, levels with nothing available, SKUs with nothing available."""
+    """Levels (of active SKUs) at or below their threshold, levels with nothing available, SKUs
+    with nothing available: the rows the admin lists filtered by `low=yes`, `available=none`
+    and `stock=out` count."""
     levels = stock_level_list().filter(sku__is_deleted=False)
     return {
         "low_levels": stock_levels_low(levels).count(),
-        "empty_levels": not_held_back(levels).filter(effective_available__lte=0).count(),
+        "empty_levels": stock_levels_in_stock(levels, in_stock=False).count(),
         "out_skus": skus_in_stock(SKU.objects.all(), in_stock=False).count(),
     }
 
 
 def reservations_expiring(
-    *, within: timedelta = timedelta(hours=1), limit: int = 10, now: datetime | None = None
+    reservations: QuerySet[Reservation] | None = None, *, within: timedelta = timedelta(hours=1),
+    limit: int | None = 10, now: datetime | None = None,
 ) -> QuerySet[Reservation]:
-    """Active reservations whose `expires_at` falls in the next `within`, soonest first."""
+    """Active reservations (of `reservations`, default all) whose `expires_at` falls in the next
+    `within`, soonest first; the first `limit` (None: all)."""
     now = now or timezone.now()
-    return (
-        Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__gt=now, expires_at__lte=now + within)
+    rows = (
+        (Reservation.objects.all() if reservations is None else reservations)
+        .filter(status=ReservationStatus.ACTIVE, expires_at__gt=now, expires_at__lte=now + within)
         .annotate(units=Coalesce(Sum(Cast("lines__quantity", BigIntegerField())), 0, output_field=BigIntegerField()))
-        .order_by("expires_at")[:limit]
+        .order_by("expires_at")
     )
+    return rows if limit is None else rows[:limit]
 
 
 def sku_stock_series(*, sku: SKU | int, now: datetime | None = None) -> list[dict[str, Any]]:

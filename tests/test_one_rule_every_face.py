@@ -162,9 +162,7 @@ def _form_data(entity: str, world: World) -> tuple[object, dict]:
     if entity == "product":
         product = world.product
         return product, {"name": product.name, "category": product.category_id, "description": "",
-                         "attributes": "{}", "expected_version": product.version,
-                         "skus-TOTAL_FORMS": 0, "skus-INITIAL_FORMS": 0, "skus-MIN_NUM_FORMS": 0,
-                         "skus-MAX_NUM_FORMS": 1000}
+                         "attributes": "{}", "expected_version": product.version}
     category = world.category
     return category, {"name": category.name, "parent": category.parent_id, "description": "",
                       "attributes": "{}", "expected_version": category.version}
@@ -185,13 +183,14 @@ def admin_change_form(world: World, bad: Bad) -> str | None:
 
 
 def admin_inline(world: World, bad: Bad) -> str | None:
-    """A new SKU row in the product's change form."""
-    if bad.entity != "sku":
+    """A new SKU row in the product's variant grid (a code and a price; attributes are cells there)."""
+    grid_field = {"sku_code": "code", "price": "price"}.get(bad.field)
+    if bad.entity != "sku" or grid_field is None:
         return None
     product = world.product
     _, data = _form_data("product", world)
-    row = {"sku_code": "NEW-1", "price": "1.00", "attributes": "{}", bad.field: bad.value}
-    data.update({"skus-TOTAL_FORMS": 1, **{f"skus-0-{k}": v for k, v in row.items()}})
+    row = {"code": "NEW-1", "price": "1.00", "status": "active", "backorder_policy": "deny", grid_field: bad.value}
+    data.update({"new_rows": 1, "attr_columns": 0, **{f"n-0-{k}": v for k, v in row.items()}})
     return _refused_form(world.admin.post(reverse("admin:catalog_product_change", args=[product.pk]), data))
 
 
@@ -202,7 +201,6 @@ def history_revert(world: World, bad: Bad) -> str | None:
     obj, data = _form_data(bad.entity, world)
     first = obj.history.order_by("history_id").first()
     url = reverse(f"admin:catalog_{bad.entity}_simple_history", args=[obj.pk, first.history_id])
-    data.pop("skus-TOTAL_FORMS", None)
     return _refused_form(world.admin.post(url, {**data, bad.field: bad.value}))
 
 

@@ -6,6 +6,8 @@ slow. This admin shows the top level by default and a node's children on demand
 a search or `?parent=all` lists every level, paginated.
 """
 from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.http import HttpResponse
 from django.urls import reverse
@@ -101,7 +103,10 @@ class CategoryAdmin(
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        # One subquery per page: active products in the node and everything below it.
+        # One subquery per page each: active products in the node and everything below it, and the
+        # active children (the rows the "N inside" link opens).
+        children = Category.all_objects.filter(parent=OuterRef("pk"), is_deleted=False).order_by().values("parent")
+        queryset = queryset.annotate(active_children=Coalesce(Subquery(children.annotate(n=Count("pk")).values("n")), 0))
         return Category.all_objects.add_related_count(
             queryset, Product, "category", "active_product_count",
             cumulative=True, extra_filters={"is_deleted": False},
@@ -114,13 +119,14 @@ class CategoryAdmin(
 
     @admin.display(description="sub-categories")
     def children_link(self, item):
-        inside = item.get_descendant_count()
+        """The active sub-categories one level down: the rows the link lists."""
+        inside = item.active_children
         if not inside:
             return "-"
         url = reverse("admin:catalog_category_changelist") + f"?parent={item.pk}"
         return format_html('<a class="tree-expand" href="{}">&#9656; {} inside</a>', url, inside)
 
-    @admin.display(description="products (incl. sub-categories)", ordering="active_product_count")
+    @admin.display(description="products", ordering="active_product_count")
     def product_count(self, item):
         # The count is read by static/admin-ext/category-move-confirm.js before a drop.
         return format_html('<span class="branch-products" data-count="{}">{}</span>',

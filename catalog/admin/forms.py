@@ -46,10 +46,7 @@ class SKUAdminForm(AttributesFormMixin, VersionedAdminForm):
         field_classes = {"attributes": AttributesField}
         widgets = {"attributes": AttributesWidget(rows=4)}
 
-
-class SKUInlineForm(AttributesFormMixin, VersionedAdminForm):
-    class Meta:
-        model = SKU
-        fields = ["sku_code", "price", "attributes"]
-        field_classes = {"attributes": AttributesField}
-        widgets = {"attributes": AttributesWidget(rows=4)}
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "backorder_policy" in self.fields:
+            self.fields["backorder_policy"].required = False  # not posted: the SKU keeps its policy

@@ -1,4 +1,4 @@
-"""Products, with their SKUs edited inline; writes through `catalog.services`."""
+"""Products, with their SKUs in a variant grid (`catalog.admin.variants`); writes through `catalog.services`."""
 import csv
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +11,9 @@ from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.admin.bulk import BulkEditActionsMixin
-from catalog.admin.forms import ProductAdminForm, SKUInlineForm
+from catalog.admin.forms import ProductAdminForm
+from catalog.admin.history import VariantHistoryMixin
+from catalog.admin.variants import VariantGridMixin
 from catalog.admin.resources import ProductResource, ProductSKUExportResource
 from catalog import selectors, services
 from catalog.models import SKU, Category, Product
@@ -51,33 +53,9 @@ class CategoryTreeFilter(admin.SimpleListFilter):
         })
 
 
-class SKUInline(admin.TabularInline):
-    """Code, price and attributes."""
-
-    model = SKU
-    form = SKUInlineForm
-    fields = ("sku_code", "price", "attributes", "expected_version")
-    extra = 1
-    show_change_link = True
-    verbose_name_plural = "SKUs (deleting one here is a soft delete)"
-
-    def get_queryset(self, request):
-        return SKU.objects.order_by("sku_code")
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.has_perm("catalog.delete_sku")
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        # The admin refuses to delete rows that stock rows protect; here a delete is a
-        # soft delete (`sku_soft_delete` decides), so skip that check.
-        formset.form = type("SoftDeleteSKUInlineForm", (formset.form,), {"hand_clean_DELETE": lambda self: None})
-        return formset
-
-
 @admin.register(Product)
 class ProductAdmin(
-    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
+    VariantGridMixin, VariantHistoryMixin, BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
     ImportExportMixin, SimpleHistoryAdmin,
 ):
     class Media:
@@ -88,7 +66,6 @@ class ProductAdmin(
     resource_classes = [ProductResource]
     # Export: the products' own columns (these import back here), or one row per SKU with prices.
     export_resource_classes = [ProductResource, ProductSKUExportResource]
-    inlines = [SKUInline]
     list_display = ("name", "category_path", "sku_count", "is_deleted", "updated_at")
     list_filter = (CategoryTreeFilter, DeletedListFilter)
     list_select_related = ("category",)
@@ -128,7 +105,8 @@ class ProductAdmin(
 
     @admin.display(description="category", ordering="category__path")
     def category_path(self, product):
-        return product.category.path
+        """The path, cut with an ellipsis where space is short (the whole path on hover)."""
+        return format_html('<span class="cut" title="{}">{}</span>', product.category.path, product.category.path)
 
     @admin.display(description="SKUs", ordering="sku_count")
     def sku_count(self, product):
@@ -160,6 +138,8 @@ class ProductAdmin(
             "name": data["name"], "category_id": data["category"].pk,
             "description": data.get("description", ""), "attributes": data.get("attributes") or {},
         }
+        if change and not form.has_changed() and not hasattr(obj, "_history"):
+            return  # only its SKUs changed: no empty "Changed" record of the product (a revert always saves)
         if change:
             saved = services.product_update(
                 user=request.user, product_id=obj.pk, expected_version=data["expected_version"], **fields,
@@ -167,33 +147,6 @@ class ProductAdmin(
         else:
             saved = services.product_create(user=request.user, **fields)
         obj.__dict__.update(saved.__dict__)
-
-    def save_formset(self, request, form, formset, change):
-        """SKU rows: new ones created, changed ones updated, ticked ones soft-deleted."""
-        product = form.instance
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for sku_form in formset.forms:
-            data = sku_form.cleaned_data
-            sku = sku_form.instance
-            if sku.pk is None and (not sku_form.has_changed() or data.get("DELETE")):
-                continue  # an empty extra row, or a new row removed before saving
-            if sku.pk and data.get("DELETE"):
-                services.sku_soft_delete(
-                    user=request.user, sku_id=sku.pk, expected_version=data.get("expected_version"),
-                )
-                formset.deleted_objects.append(sku)
-            elif sku.pk and sku_form.has_changed():
-                services.sku_update(
-                    user=request.user, sku_id=sku.pk, expected_version=data["expected_version"],
-                    sku_code=data["sku_code"], price=data["price"], attributes=data.get("attributes") or {},
-                )
-                formset.changed_objects.append((sku, sku_form.changed_data))
-            elif not sku.pk:
-                created = services.sku_create(
-                    user=request.user, product_id=product.pk, sku_code=data["sku_code"], price=data["price"],
-                    attributes=data.get("attributes") or {},
-                )
-                formset.new_objects.append(created)
 
     def soft_delete_row(self, user, obj):
         services.product_soft_delete(user=user, product_id=obj.pk, cascade=True)

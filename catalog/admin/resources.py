@@ -9,7 +9,10 @@ then shows the errors and imports nothing (the import runs in one transaction).
 import json
 
 from django.core.exceptions import ValidationError
+from django.utils.encoding import force_str
+from django.utils.html import format_html
 from import_export import fields, resources
+from import_export.results import RowResult
 
 from catalog import services
 from catalog.models import SKU, Category, Product
@@ -68,6 +71,30 @@ class JSONField(fields.Field):
         return json.dumps(super().get_value(obj) or {}, ensure_ascii=False, sort_keys=True)
 
 
+class ChangeDiff(resources.Diff):
+    """The preview's cells: a changed value as the whole old value struck through, an arrow and
+    the whole new value (not a character diff, where "39.90" -> "35.00" read "39.95.00")."""
+
+    def __init__(self, resource, instance, new):
+        super().__init__(resource, instance, new)
+        resource.last_diff = self
+
+    @property
+    def changed(self) -> bool:
+        return self.left != self.right
+
+    def as_html(self):
+        cells = []
+        for old, new in zip(self.left, self.right):
+            old, new = force_str(old), force_str(new)
+            if self.new or old == new:
+                cells.append(format_html("{}", new))
+            else:
+                cells.append(format_html('<del class="old">{}</del> <span class="change-arrow">→</span> '
+                                         '<ins class="new">{}</ins>', old or "(empty)", new or "(empty)"))
+        return cells
+
+
 class ServiceResource(resources.ModelResource):
     """Rows are saved through services; domain errors become row validation errors.
 
@@ -103,8 +130,14 @@ class ServiceResource(resources.ModelResource):
     def write(self, instance, is_create, row, *, user):  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def get_diff_class(self):
+        return ChangeDiff
+
     def import_row(self, row, instance_loader, **kwargs):
+        self.last_diff = None
         result = super().import_row(row, instance_loader, **kwargs)
+        if result.import_type == RowResult.IMPORT_TYPE_UPDATE and self.last_diff and not self.last_diff.changed:
+            result.import_type = RowResult.IMPORT_TYPE_SKIP  # shown as "Unchanged"
         # save_instance runs after validate_instance; its ValidationError is caught by
         # import_row as a generic error: show it as a validation error of the row.
         for error in list(result.errors):

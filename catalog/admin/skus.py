@@ -10,11 +10,11 @@ from catalog.admin.forms import SKUAdminForm
 from catalog.admin.products import CategoryTreeFilter
 from catalog.admin.resources import SKUResource
 from catalog import services
-from catalog.models import SKU, Product
+from catalog.models import SKU, BackorderPolicy, Product
 from inventory_site.import_screens import ImportScreenMixin
 from inventory_site.jobs.screens import BackgroundImportExportMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX
-from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin
+from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, run_service_per_row
 
 
 class SKUCategoryTreeFilter(CategoryTreeFilter):
@@ -45,7 +45,8 @@ class SKUAdmin(
                     "classes": ("collapse",)}),
     )
 
-    actions = ["soft_delete_selected", "restore_selected", "change_price", "move_to_category"]
+    actions = ["soft_delete_selected", "restore_selected", "change_price", "move_to_category",
+               "allow_backorders", "deny_backorders"]
 
     def get_queryset(self, request):
         # Ordered for the SKU code autocomplete (its pages); the change list sorts by its own columns.
@@ -67,8 +68,10 @@ class SKUAdmin(
         data = form.cleaned_data
         fields = {
             "sku_code": data["sku_code"], "product_id": data["product"].pk, "price": data["price"],
-            "attributes": data.get("attributes") or {}, "backorder_policy": data.get("backorder_policy") or None,
+            "attributes": data.get("attributes") or {},
         }
+        if data.get("backorder_policy"):
+            fields["backorder_policy"] = data["backorder_policy"]
         if change:
             saved = services.sku_update(
                 user=request.user, sku_id=obj.pk, expected_version=data["expected_version"], **fields,
@@ -76,6 +79,18 @@ class SKUAdmin(
         else:
             saved = services.sku_create(user=request.user, **fields)
         obj.__dict__.update(saved.__dict__)
+
+    def _set_backorder_policy(self, request, queryset, policy: str) -> None:
+        run_service_per_row(self, request, queryset.filter(is_deleted=False), lambda user, sku: services.sku_update(
+            user=user, sku_id=sku.pk, backorder_policy=policy), "Updated the backorder policy of")
+
+    @admin.action(description="Backorders: allow against incoming stock (preorders)", permissions=["change"])
+    def allow_backorders(self, request, queryset):
+        self._set_backorder_policy(request, queryset, BackorderPolicy.ALLOW_INCOMING)
+
+    @admin.action(description="Backorders: deny", permissions=["change"])
+    def deny_backorders(self, request, queryset):
+        self._set_backorder_policy(request, queryset, BackorderPolicy.DENY)
 
     def soft_delete_row(self, user, obj):
         services.sku_soft_delete(user=user, sku_id=obj.pk)

@@ -3,6 +3,8 @@ low levels, and a badge that says where stock is low instead of calling the whol
 from django.contrib.admin.views.main import ChangeList
 from django.utils.html import format_html, format_html_join
 
+from inventory_site.templatetags.backoffice import quantity
+
 from stock.selectors_breakdown import WarehouseStock, product_warehouse_stock, sku_warehouse_stock
 
 STATUS_LABELS = {"in": "In stock", "low": "Low", "out": "Out of stock", "none": "No SKUs"}
@@ -25,8 +27,8 @@ def _low_text(row: WarehouseStock, per_product: bool) -> str:
 
 
 def _compact_low(row: WarehouseStock, per_product: bool) -> str:
-    if per_product:
-        return f"{row.low_skus} of {row.skus} low" if row.low_skus else ""
+    if per_product:  # "2/3 low": two of its three SKUs there are low (the words in the tooltip)
+        return f"{row.low_skus}/{row.skus} low" if row.low_skus else ""
     return f"low, ≤ {row.threshold}" if row.is_low else ""
 
 
@@ -39,10 +41,11 @@ def breakdown_table(rows: list[WarehouseStock], *, per_product: bool = False, co
         return format_html('<span class="wh-none">{}</span>', "no stock levels yet")
     if compact:
         lines = format_html_join(
-            "", '<tr class="{}" title="{}: {} available, {} on hand"><th>{}</th><td>{}</td><td>{}</td></tr>',
+            "", '<tr class="{}" title="{}: {} available, {} on hand{}"><th>{}</th><td>{}</td><td>{}</td></tr>',
             (
-                ("low" if row.is_low else "", row.warehouse_name, row.available, row.on_hand, row.warehouse_code,
-                 row.available, _compact_low(row, per_product))
+                ("low" if row.is_low else "", row.warehouse_name, quantity(row.available), quantity(row.on_hand),
+                 f"; {_low_text(row, per_product)}" if row.is_low else "", row.warehouse_code,
+                 quantity(row.available), _compact_low(row, per_product))
                 for row in rows
             ),
         )
@@ -50,8 +53,8 @@ def breakdown_table(rows: list[WarehouseStock], *, per_product: bool = False, co
     lines = format_html_join(
         "", '<tr class="{}"><th title="{}">{}</th><td>{} available</td><td>{} on hand</td><td>{}</td></tr>',
         (
-            ("low" if row.is_low else "", row.warehouse_name, row.warehouse_code, row.available, row.on_hand,
-             _low_text(row, per_product))
+            ("low" if row.is_low else "", row.warehouse_name, row.warehouse_code, quantity(row.available),
+             quantity(row.on_hand), _low_text(row, per_product))
             for row in rows
         ),
     )

@@ -14,10 +14,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
-from catalog.admin.products import ProductAdmin, SKUInline
+from catalog.admin.products import ProductAdmin
 from catalog.admin.skus import SKUAdmin
 from catalog.models import SKU, Product
 from catalog.selectors import products_with_price_range
+from inventory_site.templatetags.backoffice import money, quantity
+from stock.models import Warehouse
 from stock.admin.breakdown import (
     BreakdownChangeList, ProductBreakdownChangeList, breakdown_table, status_badge, warehouse_stock_of,
 )
@@ -50,44 +52,30 @@ class SKUStockStatusFilter(StockStatusFilter):
     available_field = "stock_available"
 
 
-class SKUStockInline(SKUInline):
-    """Code, price and attributes; stock is shown, never edited here."""
-
-    fields = ("sku_code", "price", "attributes", "stock", "expected_version")
-    readonly_fields = ("stock",)
-
-    def get_queryset(self, request):
-        return skus_with_stock_status(super().get_queryset(request))
-
-    @admin.display(description="stock")
-    def stock(self, sku):
-        if sku.pk is None:
-            return "-"
-        if not hasattr(self, "_warehouse_stock"):
-            # Every SKU of the product in one query, the first time a row asks.
-            self._warehouse_stock = sku_warehouse_stock(sku.product.skus.values_list("pk", flat=True))
-        rows = self._warehouse_stock.get(sku.pk, [])
-        status = stock_status(sku.stock_available, sku.has_low_level)
-        return format_html(
-            '{} on hand, {} available {} <a href="{}">levels &rsaquo;</a>{}',
-            sku.stock_on_hand, sku.stock_available, status_badge(status, rows), _levels_url(sku),
-            breakdown_table(rows),
-        )
-
-
 class ProductStockAdmin(ProductAdmin):
     """Products with the total available over their active SKUs and a stock status."""
 
     class Media:
         css = {"all": ["admin-ext/backoffice.css"]}
 
-    inlines = [SKUStockInline]
+
+    def variant_stock(self, grid):
+        """What is available per active warehouse, per SKU of the grid (one query for all rows)."""
+        warehouses = list(Warehouse.objects.filter(is_active=True).order_by("code").values_list("code", "name"))
+        per_sku = sku_warehouse_stock([sku.pk for sku in grid.skus])
+        cells = {}
+        for sku_id, rows in per_sku.items():
+            by_code = {row.warehouse_code: row for row in rows}
+            cells[sku_id] = [by_code.get(code) for code, _name in warehouses]
+        return warehouses, cells
     fieldsets = (
         ProductAdmin.fieldsets[0], ("Stock by warehouse", {"fields": ("stock_by_warehouse",)}), *ProductAdmin.fieldsets[1:],
     )
+    # One line per product at 1,280 px: the last change's date is on the product's page.
     list_display = ("name", "category_path", "sku_count", "price_range", "available", "status", "warehouses",
-                    "is_deleted", "updated_at")
+                    "is_deleted")
     list_filter = (*ProductAdmin.list_filter, StockStatusFilter)
+    change_only_fieldsets = ("Record", "Stock by warehouse")
     readonly_fields = (*ProductAdmin.readonly_fields, "stock_by_warehouse")
 
     def get_queryset(self, request):
@@ -101,12 +89,12 @@ class ProductStockAdmin(ProductAdmin):
         if product.price_min is None:
             return "-"
         if product.price_min == product.price_max:
-            return f"{product.price_min:.2f}"
-        return f"{product.price_min:.2f} – {product.price_max:.2f}"
+            return money(product.price_min)
+        return f"{product.price_min:,.2f}–{money(product.price_max)}"
 
     @admin.display(description="available", ordering="available_total")
     def available(self, product):
-        return product.available_total
+        return quantity(product.available_total)
 
     @admin.display(description="stock")
     def status(self, product):
@@ -137,12 +125,15 @@ class SKUStockAdmin(SKUAdmin):
     class Media:
         css = {"all": ["admin-ext/backoffice.css"]}
 
-    list_display = ("sku_code", "product_link", "price", "on_hand", "reserved", "available", "status", "warehouses",
-                    "is_deleted")
+    list_display = ("sku_code", "product_link", "price_shown", "on_hand", "reserved", "available", "status",
+                    "warehouses", "is_deleted")
     list_filter = (*SKUAdmin.list_filter, SKUStockStatusFilter)
+    change_only_fieldsets = ("Record", "Stock over time")
+    change_only_fields = ("stock_levels_link",)
     readonly_fields = ("stock_levels_link", "stock_chart", *SKUAdmin.readonly_fields)
     fieldsets = (
-        (None, {"fields": ("sku_code", "product", "price", "attributes", "stock_levels_link", "expected_version")}),
+        (None, {"fields": ("sku_code", "product", "price", "attributes", "backorder_policy", "stock_levels_link",
+                           "expected_version")}),
         ("Stock over time", {"fields": ("stock_chart",)}),
         *SKUAdmin.fieldsets[1:],
     )
@@ -163,17 +154,21 @@ class SKUStockAdmin(SKUAdmin):
     def warehouses(self, sku):
         return breakdown_table(warehouse_stock_of(sku, sku_warehouse_stock), compact=True)
 
+    @admin.display(description="price", ordering="price")
+    def price_shown(self, sku):
+        return money(sku.price)
+
     @admin.display(description="on hand", ordering="stock_on_hand")
     def on_hand(self, sku):
-        return sku.stock_on_hand
+        return quantity(sku.stock_on_hand)
 
     @admin.display(ordering="stock_reserved")
     def reserved(self, sku):
-        return sku.stock_reserved
+        return quantity(sku.stock_reserved)
 
     @admin.display(ordering="stock_available")
     def available(self, sku):
-        return sku.stock_available
+        return quantity(sku.stock_available)
 
     @admin.display(description="stock")
     def status(self, sku):

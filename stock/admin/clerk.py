@@ -26,6 +26,7 @@ from inventory_site.spreadsheets import MB, SheetLimits, SheetRefused, csv_rows,
 from stock import services
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.services.counts import CountLine, stock_count_apply
+from stock.admin.level_settings import SETTINGS, SETTINGS_COLUMNS, settings_from_sheet
 
 MAX_UPLOAD_BYTES = 5 * MB
 # A sheet is read whole before anything is checked: bounded once uncompressed, not only as sent.
@@ -77,7 +78,9 @@ class SheetUploadForm(forms.Form):
     """A count sheet or a bulk adjustment, as CSV or XLSX."""
 
     KINDS = [("count", "Stock count: columns sku_code, counted[, warehouse]"),
-             ("adjust", "Bulk adjustment: columns sku_code, change[, warehouse] (+ to add, - to remove)")]
+             ("adjust", "Bulk adjustment: columns sku_code, change[, warehouse] (+ to add, - to remove)"),
+             ("settings", "Level settings: columns sku_code[, warehouse] and any of low_stock_threshold, "
+                          "safety_stock, reorder_point, reorder_quantity (an empty cell keeps the setting)")]
 
     kind = forms.ChoiceField(choices=KINDS, widget=forms.RadioSelect, initial="count")
     sheet = forms.FileField(help_text="CSV (UTF-8) or XLSX, first row the column names. At most 5 MB.")
@@ -88,6 +91,7 @@ class SheetUploadForm(forms.Form):
     reason = forms.ChoiceField(
         choices=[(r.value, r.label) for r in services.ADJUSTMENT_REASONS if r != MovementReason.COUNT],
         initial=MovementReason.RECEIPT, help_text="Bulk adjustments only (a count is always a count).",
+        required=False,
     )
     reference = forms.CharField(max_length=100, required=False, help_text="Stored on every movement.")
 
@@ -111,11 +115,15 @@ class SheetUploadForm(forms.Form):
         cleaned = super().clean()
         rows = cleaned.get("sheet")
         if rows is not None and cleaned.get("kind"):
-            needed = COUNT_COLUMNS if cleaned["kind"] == "count" else ADJUST_COLUMNS
+            needed = {"count": COUNT_COLUMNS, "adjust": ADJUST_COLUMNS, "settings": SETTINGS_COLUMNS}[cleaned["kind"]]
             header = rows[0] if rows else []
             missing = [column for column in needed if column not in header]
             if missing:
                 self.add_error("sheet", f"Line 1 must name the columns {', '.join(needed)}; missing: {', '.join(missing)}.")
+            elif cleaned["kind"] == "adjust" and not cleaned.get("reason"):
+                self.add_error("reason", "Choose the reason of the adjustments.")
+            elif cleaned["kind"] == "settings" and not set(SETTINGS) & set(header):
+                self.add_error("sheet", f"Line 1 must name at least one of {', '.join(SETTINGS)}.")
         return cleaned
 
 
@@ -216,7 +224,8 @@ class ClerkViewsMixin:
             form = SheetUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            apply = self._apply_count if data["kind"] == "count" else self._apply_adjustments
+            apply = {"count": self._apply_count, "adjust": self._apply_adjustments,
+                     "settings": self._apply_settings}[data["kind"]]
             try:
                 preview = apply(request, data, dry_run=not confirm)
             except DomainError as exc:
@@ -232,11 +241,15 @@ class ClerkViewsMixin:
                     preview["summary"] += f" The first {PREVIEW_ROWS} of {len(preview['rows'])} changes are listed."
                     preview["rows"] = preview["rows"][:PREVIEW_ROWS]
         context = self._context(
-            request, "Upload a stock count or bulk adjustment", form=form, preview=preview,
+            request, "Upload a stock count, bulk adjustment or level settings", form=form, preview=preview,
             refusal_message=refusal and refusal.message, media=self.media + form.media,
             refusal_lines=_refused_lines(refusal),
         )
         return TemplateResponse(request, "admin/stock/stocklevel/upload.html", context)
+
+    def _apply_settings(self, request, data, *, dry_run):
+        default = data["warehouse"] or Warehouse.objects.filter(is_default=True).first()
+        return settings_from_sheet(records(data["sheet"]), default_warehouse=default, user=request.user, dry_run=dry_run)
 
     def _apply_count(self, request, data, *, dry_run):
         lines = [

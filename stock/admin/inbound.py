@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -69,15 +70,32 @@ RECEIPT_STATES = {"sellable": StockState.SELLABLE, "damaged": StockState.DAMAGED
 
 
 class ReceiveForm(forms.Form):
-    """Codes and quantities as a scanner types them: one line per SKU, `CODE QUANTITY [STATE]`."""
+    """One row per expected line (quantity received now, the state it arrives in), and codes as a
+    scanner types them (`CODE QUANTITY [STATE]`, one per line) for goods the rows do not list."""
 
     lines = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 60, "autofocus": True}),
+        label="Or scan codes", required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="One line each: SKU code, quantity, and optionally damaged or qc (quality control) "
         "(e.g. \"TSHIRT-RED-M 12\" or \"TSHIRT-RED-M 2 damaged\"). A code alone counts 1 (a scan).",
     )
     allow_over_receipt = forms.BooleanField(required=False, label="Accept more than expected")
     note = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args, expected=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected = list(expected)
+        states = [(value, label) for value, label in StockState.choices]
+        for line in self.expected:
+            self.fields[f"received_{line.pk}"] = forms.IntegerField(
+                label=line.sku.sku_code, required=False, min_value=0, max_value=services.MAX_QUANTITY,
+                widget=forms.NumberInput(attrs={"class": "receive-quantity", "placeholder": "0"}))
+            self.fields[f"state_{line.pk}"] = forms.ChoiceField(label="state", choices=states, required=False,
+                                                                initial=StockState.SELLABLE)
+
+    def rows(self):
+        """`(expected line, quantity box, state box)` for the template."""
+        return [(line, self[f"received_{line.pk}"], self[f"state_{line.pk}"]) for line in self.expected]
 
     def clean_lines(self):
         parsed, errors = [], []
@@ -107,9 +125,18 @@ class ReceiveForm(forms.Form):
             parsed.append(services.ReceiptLine(sku=sku, quantity=quantity, state=state))
         if errors:
             raise forms.ValidationError(errors)
-        if not parsed:
-            raise forms.ValidationError("Type or scan at least one code.")
         return parsed
+
+    def clean(self):
+        cleaned = super().clean()
+        rows = [services.ReceiptLine(sku=line.sku, quantity=cleaned[f"received_{line.pk}"],
+                                     state=cleaned.get(f"state_{line.pk}") or StockState.SELLABLE)
+                for line in self.expected if cleaned.get(f"received_{line.pk}")]
+        if "lines" in cleaned:
+            cleaned["lines"] = rows + cleaned["lines"]
+            if not cleaned["lines"] and not self.errors:
+                raise forms.ValidationError("Fill in a quantity received (or scan at least one code).")
+        return cleaned
 
 
 @admin.register(InboundShipment)
@@ -130,7 +157,9 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         """A "Receive" button on an open shipment's page, for those who may receive."""
         shipment = self.get_object(request, object_id)
         open_now = shipment is not None and shipment.status in INBOUND_OPEN_STATUSES
-        extra_context = {**(extra_context or {}), "can_receive": open_now and self.has_receive_permission(request)}
+        draft = shipment is not None and shipment.status == InboundStatus.DRAFT
+        extra_context = {**(extra_context or {}), "can_receive": open_now and self.has_receive_permission(request),
+                         "can_open": draft and self.has_change_permission(request, shipment)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
@@ -204,18 +233,36 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         extra = [
             path("<int:pk>/receive/", self.admin_site.admin_view(self.receive_view), name="stock_inboundshipment_receive"),
             path("reorder/", self.admin_site.admin_view(self.reorder_view), name="stock_inboundshipment_reorder"),
+            path("<int:pk>/open/", self.admin_site.admin_view(require_POST(self.open_view)),
+                 name="stock_inboundshipment_open"),
         ]
         return extra + super().get_urls()
 
     def _context(self, request, title, **extra):
         return {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **extra}
 
+    def open_view(self, request, pk):
+        """A draft opened from its own page (`inbound_open`): its lines count as incoming."""
+        shipment = get_object_or_404(InboundShipment, pk=pk)
+        if not self.has_change_permission(request, shipment):
+            raise PermissionDenied("stock.change_inboundshipment")
+        try:
+            shipment = services.inbound_open(shipment=shipment, user=request.user)
+        except DomainError as exc:
+            self.message_user(request, f"Not opened: {refusal_words(exc)}", messages.ERROR)
+        else:
+            self.log_change(request, shipment, "Opened.")
+            self.message_user(request, f"Opened {shipment.reference}: its lines count as incoming stock.",
+                              messages.SUCCESS)
+        return redirect(reverse("admin:stock_inboundshipment_change", args=[pk]))
+
     def receive_view(self, request, pk):
         """Calls `inbound_receive`: all lines or none; a refusal is shown on the form."""
         if not self.has_receive_permission(request):
             raise PermissionDenied("stock.receive_inboundshipment")
         shipment = get_object_or_404(InboundShipment.objects.select_related("warehouse"), pk=pk)
-        form = ReceiveForm(request.POST or None)
+        lines = list(shipment.lines.select_related("sku__product").order_by("sku__sku_code"))
+        form = ReceiveForm(request.POST or None, expected=lines if shipment.status in INBOUND_OPEN_STATUSES else [])
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -232,7 +279,6 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
                                            f"{shipment.reference} is now {shipment.get_status_display().lower()}.",
                                   messages.SUCCESS)
                 return redirect(reverse("admin:stock_inboundshipment_change", args=[shipment.pk]))
-        lines = list(shipment.lines.select_related("sku").order_by("sku__sku_code"))
         return TemplateResponse(request, "admin/stock/inboundshipment/receive.html", self._context(
             request, f"Receive {shipment.reference}", form=form, shipment=shipment, lines=lines, media=self.media))
 

@@ -12,11 +12,13 @@ from django.utils.html import format_html, format_html_join
 from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
+from inventory_site.templatetags.backoffice import quantity
 from stock import services
 from stock.admin.clerk import ClerkViewsMixin, SKUCodeFormMixin, sku_code_field
+from stock.admin.level_settings import LevelSettingsActionMixin
 from stock.admin.states import StateMoveViewsMixin
-from stock.models import MovementReason, StockLevel, Warehouse
-from stock.selectors import stock_level_list, stock_levels_low, stock_status
+from stock.models import StockLevel, Warehouse
+from stock.selectors import stock_level_list, stock_levels_in_stock, stock_levels_low, stock_status
 
 LEVEL_STATUS_LABELS = {"out": "Out", "low": "Low", "in": "OK"}
 
@@ -50,6 +52,42 @@ class LowStockFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AvailableFilter(admin.SimpleListFilter):
+    title = "available"
+    parameter_name = "available"
+
+    def lookups(self, request, model_admin):
+        return [("none", "Nothing available"), ("some", "Some available")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("none", "some"):
+            return stock_levels_in_stock(queryset, self.value() == "some")
+        return queryset
+
+
+class SKUDeletedFilter(admin.SimpleListFilter):
+    """Levels of active SKUs by default (as the dashboard counts them); of deleted ones on request."""
+
+    title = "SKU deleted"
+    parameter_name = "sku_deleted"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active SKUs"), ("deleted", "Deleted SKUs"), ("all", "All")]
+
+    def value(self):
+        return super().value() or "active"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {"selected": self.value() == lookup, "display": title,
+                   "query_string": changelist.get_query_string({self.parameter_name: lookup})}
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(sku__is_deleted=self.value() == "deleted")
+
+
 class StockLevelForm(VersionedAdminForm):
     """Only the settings are edited here; quantities change through adjustments and state moves."""
 
@@ -74,9 +112,13 @@ class AdjustStockForm(SKUCodeFormMixin, forms.Form):
         help_text="For a change: units to add (negative to remove). For a count: the units counted.",
     )
     expected_on_hand = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    reason = forms.ChoiceField(
-        choices=[(r.value, r.label) for r in services.ADJUSTMENT_REASONS], initial=MovementReason.CORRECTION,
+    from_state = forms.ChoiceField(
+        label="Units from", required=False,
+        choices=[("", "Sellable stock")] + [(s.value, f"{s.label} (write off)") for s in services.WRITE_OFF_STATES],
+        help_text="To write off damaged or quality-control units: choose their state, a negative change and "
+                  "reason Damage. On hand and that state drop together; available does not change.",
     )
+    reason = forms.ChoiceField(choices=[("", "---------")] + [(r.value, r.label) for r in services.ADJUSTMENT_REASONS])
     reference = forms.CharField(max_length=100, required=False, help_text="PO, order or count sheet number.")
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -84,29 +126,32 @@ class AdjustStockForm(SKUCodeFormMixin, forms.Form):
         """Show what `stock_adjust` refused: on the amount when it names the delta or the count,
         else as a sentence naming the level (`where`)."""
         fields = exc.errors if isinstance(exc.errors, dict) else {}
-        amount = [message for name in ("delta", "quantity") for message in fields.get(name, [])]
-        if amount and set(fields) <= {"delta", "quantity"}:
-            self.add_error("amount", amount)
+        named = {"delta": "amount", "quantity": "amount", "from_state": "from_state", "reason": "reason"}
+        if fields and set(fields) <= set(named) and all(isinstance(v, list) for v in fields.values()):
+            for key, messages_ in fields.items():
+                self.add_error(named[key], messages_)
             return
         self.add_error(None, f"Not adjusted ({where}): {refusal_text(exc)}")
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin):
+class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixin,
+                      admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
     form = StockLevelForm
     change_list_template = "admin/stock/stocklevel/change_list.html"
-    list_display = (
-        "sku_and_product", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control",
-        "safety_stock", "available_now", "incoming", "backordered", "low_stock_threshold", "status", "adjust_link",
-    )
-    list_filter = (LowStockFilter, "warehouse")
+    # The figures a clerk reads first; damaged, quality control, safety stock, backordered and the
+    # settings are on the level's page.
+    list_display = ("sku_and_product", "warehouse_code", "on_hand_now", "available_now", "reserved_now",
+                    "incoming_now", "status", "adjust_link")
+    list_filter = (LowStockFilter, AvailableFilter, "warehouse", SKUDeletedFilter)
     list_select_related = ("sku__product", "warehouse")
     search_fields = ("sku__sku_code", "sku__product__name")
     list_per_page = 100
     show_full_result_count = False
+    actions = ["set_level_settings"]
     fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control", "sellable_now",
               "available_now", "incoming", "backordered", "low_stock_threshold", "safety_stock", "reorder_point",
               "reorder_quantity", "expected_version", "movements_link")
@@ -122,6 +167,16 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def lookup_allowed(self, lookup, value, request=None):
+        """The dashboard's "all warehouses" figures list the levels of the active warehouses."""
+        return lookup == "warehouse__is_active__exact" or super().lookup_allowed(lookup, value, request)
+
+    def get_ordering(self, request):
+        """Emptiest first when the list shows levels short of stock (the dashboard's links)."""
+        if request.GET.get(LowStockFilter.parameter_name) == "yes" or request.GET.get(AvailableFilter.parameter_name) == "none":
+            return ("effective_available", "sku__sku_code", "warehouse__code")
+        return super().get_ordering(request)
+
     def has_adjust_permission(self, request):
         return request.user.has_perm("stock.adjust_stock")
 
@@ -135,13 +190,26 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
         return format_html('<span class="code">{}</span><br><span class="quiet">{}</span>', level.sku.sku_code,
                            level.sku.product.name)
 
+    @admin.display(description="warehouse", ordering="warehouse__code")
+    def warehouse_code(self, level):
+        """The code where space is short; the name on hover."""
+        return format_html('<span title="{}">{}</span>', level.warehouse.name, level.warehouse.code)
+
+    @admin.display(description="on hand", ordering="on_hand")
+    def on_hand_now(self, level):
+        return quantity(level.on_hand)
+
     @admin.display(description="reserved", ordering="effective_reserved")
     def reserved_now(self, level):
-        return level.effective_reserved
+        return quantity(level.effective_reserved)
 
     @admin.display(description="available", ordering="effective_available")
     def available_now(self, level):
-        return level.effective_available
+        return quantity(level.effective_available)
+
+    @admin.display(description="incoming", ordering="incoming")
+    def incoming_now(self, level):
+        return quantity(level.incoming)
 
     @admin.display(description="sellable")
     def sellable_now(self, level):
@@ -213,6 +281,8 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
             initial = {"sku_code": level.sku.sku_code, "warehouse": level.warehouse, "expected_on_hand": level.on_hand}
         elif request.GET.get("sku"):
             initial = {"sku_code": request.GET["sku"]}
+        if request.GET.get("from_state"):
+            initial["from_state"] = request.GET["from_state"]
         form = AdjustStockForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -221,7 +291,7 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
             }
             try:
                 movement, after = services.stock_adjust(
-                    sku=data["sku"], warehouse=data["warehouse"], reason=data["reason"],
+                    sku=data["sku"], warehouse=data["warehouse"], reason=data["reason"], from_state=data["from_state"],
                     reference=data["reference"], note=data["note"], user=request.user, **amount,
                 )
             except DomainError as exc:
@@ -235,10 +305,14 @@ class StockLevelAdmin(StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixi
                         f"Adjusted by {movement.delta:+d} ({movement.get_reason_display()}"
                         f"{', ' + movement.reference if movement.reference else ''}); now {after.on_hand} on hand."
                     ))
+                    what = (f"Wrote off {-movement.delta} {movement.get_state_from_display().lower()} "
+                            f"{'unit' if movement.delta == -1 else 'units'}" if movement.state_from else
+                            f"Stock adjusted: {movement.delta:+d}")
                     self.message_user(
                         request,
-                        f"Stock adjusted: {movement.delta:+d} ({movement.get_reason_display()}) for "
-                        f"{data['sku'].sku_code} at {data['warehouse'].name}; now {after.on_hand} on hand.",
+                        f"{what} ({movement.get_reason_display()}) for {data['sku'].sku_code} at "
+                        f"{data['warehouse'].name}; now {after.on_hand} on hand, {after.damaged} damaged, "
+                        f"{after.quality_control} in quality control, {after.available} available.",
                         messages.SUCCESS,
                     )
                 return redirect(

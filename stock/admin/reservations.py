@@ -8,6 +8,8 @@ from inventory_site.admin import ReadOnlyAdminMixin, run_service_per_row
 from stock import services
 from stock.models import Reservation, ReservationLine, ReservationStatus
 from stock.selectors import reservation_status, reservations_with_status
+from stock.selectors_dashboard import reservations_expiring
+from stock.admin.phone_orders import PhoneOrderViewsMixin
 
 
 class ReservationStatusFilter(admin.SimpleListFilter):
@@ -22,6 +24,21 @@ class ReservationStatusFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() in ReservationStatus.values:
             return reservations_with_status(queryset, self.value())
+        return queryset
+
+
+class ExpiringFilter(admin.SimpleListFilter):
+    """Active reservations expiring within the hour: the dashboard's list, soonest first."""
+
+    title = "expiring"
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        return [("hour", "Within the hour")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "hour":
+            return reservations_expiring(queryset, limit=None)
         return queryset
 
 
@@ -65,12 +82,12 @@ class ReservationLineInline(admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReservationAdmin(PhoneOrderViewsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css", "admin-ext/backoffice.css"]}
 
     list_display = ("reference", "status_now", "expires", "lines_summary", "backordered", "created")
-    list_filter = (ReservationStatusFilter, BackorderedFilter)
+    list_filter = (ReservationStatusFilter, ExpiringFilter, BackorderedFilter)
     search_fields = ("reference",)
     list_select_related = ("created_by",)
     list_per_page = 100

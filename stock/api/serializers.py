@@ -7,10 +7,10 @@ from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
 from inventory_site.api.fields import LinesField, StrictBooleanField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
-from stock.models import Reservation, StockLevel, StockMovement, StockState, Warehouse
+from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.api.sku_page import sku_stock_representation
 from stock.selectors import reservation_status
-from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY, adjustment_lines_refused
+from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY, WRITE_OFF_STATES, adjustment_lines_refused
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
 from stock.services.reservations import MAX_TTL_SECONDS
 
@@ -254,9 +254,9 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     expected_on_hand = QuantityField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
     reason = serializers.ChoiceField(choices=[str(r) for r in ADJUSTMENT_REASONS])
     from_state = serializers.ChoiceField(
-        choices=[str(StockState.DAMAGED)], required=False,
-        help_text="`damaged` with reason `damage` and a negative delta: write damaged units off "
-        "(on_hand and damaged drop together).",
+        choices=[str(state) for state in WRITE_OFF_STATES], required=False,
+        help_text="With reason `damage` and a negative delta: write units of that state off "
+        "(on_hand and the state drop together).",
     )
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     note = TextField(max_length=500, required=False, default="")

@@ -9,7 +9,8 @@ from stock.services.inbound import (
 )
 from stock.services.ledger import MAX_QUANTITY
 from stock.services.levels import (
-    ADJUSTMENT_REASONS, AdjustmentLine, adjustment_lines_refused, stock_adjust, stock_adjust_bulk, stock_level_update_settings,
+    ADJUSTMENT_REASONS, WRITE_OFF_STATES, AdjustmentLine, adjustment_lines_refused, stock_adjust, stock_adjust_bulk,
+    stock_level_update_settings,
     stock_level_update_threshold, stock_receive, stock_transfer,
 )
 from stock.services.reorder import reorder_drafts_create
@@ -31,6 +32,6 @@ __all__ = [
     "request_fingerprint",
     "reservation_commit", "reservation_create", "reservation_release", "reservations_expire",
     "sku_create_with_stock", "stock_adjust", "stock_adjust_bulk", "stock_level_update_settings",
-    "stock_level_update_threshold", "stock_state_move", "stock_receive", "stock_transfer",
+    "stock_level_update_threshold", "stock_state_move", "stock_receive", "stock_transfer", "WRITE_OFF_STATES",
     "warehouse_create", "warehouse_hard_delete", "warehouse_restore", "warehouse_soft_delete", "warehouse_update",
 ]

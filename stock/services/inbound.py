@@ -244,16 +244,16 @@ def _check_receipt_lines(lines: list[ReceiptLine]) -> None:
 
 def _check_receipt(shipment: InboundShipment, lines: list[ReceiptLine], *, allow_over_receipt: bool) -> dict:
     expected = {line.sku_id: line for line in shipment.lines.all()}
-    refused = {index: InvalidInput(errors={"sku_code": ["This SKU is not on the shipment."]})
-               for index, line in enumerate(lines) if line.sku.pk not in expected}
-    if refused:
-        raise LinesRefused(refused)
+    # Every failing line in one refusal: the SKUs not on the shipment and the over-receipts.
+    over = {index: InvalidInput(errors={"sku_code": ["This SKU is not on the shipment."]})
+            for index, line in enumerate(lines) if line.sku.pk not in expected}
     totals = defaultdict(int)
     for line in lines:
         totals[line.sku.pk] += line.quantity
-    over = {}
     for index, line in enumerate(lines):
-        shipped = expected[line.sku.pk]
+        shipped = expected.get(line.sku.pk)
+        if shipped is None:
+            continue
         after = shipped.quantity_received + totals[line.sku.pk]
         if after > MAX_QUANTITY:
             over[index] = InvalidInput(errors={"quantity": [f"Received would exceed {MAX_QUANTITY}."]})
@@ -263,7 +263,7 @@ def _check_receipt(shipment: InboundShipment, lines: list[ReceiptLine], *, allow
                 "quantity_received": shipped.quantity_received, "requested": totals[line.sku.pk],
             })
     if over:
-        raise LinesRefused(over)
+        raise LinesRefused(dict(sorted(over.items())))
     return expected
 
 

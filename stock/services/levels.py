@@ -24,6 +24,10 @@ ADJUSTMENT_REASONS = (
     MovementReason.RECEIPT, MovementReason.RETURN, MovementReason.DAMAGE, MovementReason.LOSS,
     MovementReason.CORRECTION, MovementReason.COUNT, MovementReason.SALE,
 )
+# The states whose units an adjustment may write off (`from_state`): the API and the admin offer these.
+WRITE_OFF_STATES = (StockState.DAMAGED, StockState.QUALITY_CONTROL)
+
+
 @dataclass
 class AdjustmentLine:
     """One requested adjustment: `delta`, or `quantity` (a count) with an optional `expected_on_hand`."""
@@ -58,10 +62,10 @@ def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, Do
     else:
         delta = line.delta
     result = on_hand + delta
-    if line.from_state == StockState.DAMAGED:  # a write-off: on_hand and damaged drop together
-        damaged = level.damaged if level else 0
-        if -delta > damaged:
-            return delta, InsufficientStock(errors={"damaged": damaged, "requested": -delta})
+    if line.from_state:  # a write-off: on_hand and the state's units drop together
+        held_in_state = getattr(level, line.from_state) if level else 0
+        if -delta > held_in_state:
+            return delta, InsufficientStock(errors={line.from_state: held_in_state, "requested": -delta})
     elif result < held:
         return delta, InsufficientStock(errors={"available": on_hand - held, "requested": -delta})
     if result > MAX_QUANTITY:
@@ -115,10 +119,10 @@ def _prepare(line: AdjustmentLine) -> AdjustmentLine:
         if line.expected_on_hand is not None:
             quantity_check(line.expected_on_hand, field="expected_on_hand")
     if line.from_state:
-        if line.from_state != StockState.DAMAGED:
-            raise InvalidInput(errors={"from_state": ["Only damaged units are written off (from_state: damaged)."]})
+        if line.from_state not in WRITE_OFF_STATES:
+            raise InvalidInput(errors={"from_state": [f"Must be one of: {', '.join(WRITE_OFF_STATES)}."]})
         if line.reason != MovementReason.DAMAGE:
-            raise InvalidInput(errors={"reason": ["A write-off of damaged units has reason damage."]})
+            raise InvalidInput(errors={"reason": ["A write-off has reason damage."]})
         if line.delta is None or line.delta >= 0:
             raise InvalidInput(errors={"delta": ["A write-off is a negative delta."]})
     if line.warehouse is None:
@@ -135,10 +139,10 @@ def stock_adjust(
 ) -> tuple[StockMovement | None, StockLevel]:
     """Change one level's on-hand by `delta`, or set it to `quantity` (a count).
 
-    `from_state="damaged"` (reason `damage`, a negative delta) writes damaged units off:
-    `on_hand` and `damaged` drop together. Returns the movement (None when a count matched
+    `from_state` one of `WRITE_OFF_STATES` (reason `damage`, a negative delta) writes units of
+    that state off: `on_hand` and the state's counter drop together. Returns the movement (None when a count matched
     on-hand) and the level after it. Raises `InsufficientStock` when on-hand would drop
-    below what is reserved, damaged or in quality control (or a write-off exceeds the damaged
+    below what is reserved, damaged or in quality control (or a write-off exceeds the state's
     units), `OnHandConflict` when `expected_on_hand` is stale, `InvalidInput` for a zero
     delta, an unknown reason or a deleted SKU or warehouse.
     """

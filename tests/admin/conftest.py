@@ -44,6 +44,18 @@ def catalog(db, main_warehouse):
     return {"electronics": electronics, "phones": phones, "product": product, "red": red, "blue": blue}
 
 
+def product_form(product, changes=None, *, new_rows: int = 0) -> dict:
+    """The product change form as the browser posts it: the product's fields and the variant
+    grid (`catalog.admin.variants.grid_post`), with `changes` over them."""
+    import json
+
+    from catalog.admin.variants import grid_post
+
+    return {"name": product.name, "category": product.category_id, "description": product.description,
+            "attributes": json.dumps(product.attributes), "initial-attributes": json.dumps(product.attributes),
+            "expected_version": product.version, **grid_post(product.pk, changes, new_rows=new_rows)}
+
+
 def text_of(response) -> str:
     """A page as its reader sees the words: tags dropped, entities decoded, white space collapsed."""
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))

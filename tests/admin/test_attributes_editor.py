@@ -75,13 +75,12 @@ def test_the_raw_json_switch_posts_the_text(staff_client, catalog):
     assert "JSON object" in body and 'attributes-editor raw' in body  # the text stays, in raw mode
 
 
-def test_the_product_inline_rows_edit_each_skus_attributes(staff_client, catalog):
-    from tests.admin.test_catalog_admin import product_data
+def test_the_variant_grid_edits_each_skus_attributes(staff_client, catalog):
+    from tests.admin.conftest import product_form
 
     product, red = catalog["product"], catalog["red"]
-    data = product_data(product, skus=[red])
-    data["skus-0-attributes__key"] = ["color", "finish"]
-    data["skus-0-attributes__value"] = ["red", "matte"]
+    data = product_form(product, {"attr_columns": 2, "attr-1": "finish", f"v-{red.pk}-a1": "matte",
+                                  f"v-{catalog['blue'].pk}-a1": ""})
     response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     red.refresh_from_db()

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from catalog import services
 from catalog.models import SKU, Category, Product
+from tests.admin.conftest import product_form, text_of
 from tests.catalog.factories import CategoryFactory, ProductFactory, SKUFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,25 +20,6 @@ def category_data(category, **changes):
         "name": category.name, "parent": category.parent_id or "", "description": category.description,
         "attributes": json.dumps(category.attributes), "expected_version": category.version,
     }
-    return {**data, **changes}
-
-
-def product_data(product, skus=(), new_skus=(), **changes):
-    data = {
-        "name": product.name, "category": product.category_id, "description": product.description,
-        "attributes": json.dumps(product.attributes), "expected_version": product.version,
-        "skus-TOTAL_FORMS": len(skus) + len(new_skus), "skus-INITIAL_FORMS": len(skus),
-        "skus-MIN_NUM_FORMS": 0, "skus-MAX_NUM_FORMS": 1000,
-    }
-    for i, sku in enumerate(skus):
-        data.update({
-            f"skus-{i}-id": sku.pk, f"skus-{i}-product": product.pk or "", f"skus-{i}-sku_code": sku.sku_code,
-            f"skus-{i}-price": str(sku.price), f"skus-{i}-attributes": json.dumps(sku.attributes),
-            f"skus-{i}-expected_version": sku.version,
-        })
-    for j, new in enumerate(new_skus, start=len(skus)):
-        data.update({f"skus-{j}-{k}": v for k, v in new.items()})
-        data.setdefault(f"skus-{j}-attributes", "{}")
     return {**data, **changes}
 
 
@@ -180,7 +162,8 @@ class TestCategoryTree:
     def test_soft_delete_and_restore_actions(self, staff_client, catalog):
         leaf = CategoryFactory(name="Leaf", parent=catalog["phones"])
         url = reverse("admin:catalog_category_changelist")
-        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [leaf.pk, catalog["phones"].pk]})
+        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [leaf.pk, catalog["phones"].pk],
+                                "post": "yes"})
         leaf.refresh_from_db()
         assert leaf.is_deleted
         assert not Category.all_objects.get(pk=catalog["phones"].pk).is_deleted  # has a product: refused
@@ -190,12 +173,16 @@ class TestCategoryTree:
 
 
 class TestProducts:
-    def test_add_product_with_two_skus_inline(self, staff_client, catalog):
-        blank = Product(name="", category=catalog["phones"])
-        data = product_data(blank, new_skus=[
-            {"sku_code": "CASE-S", "price": "9.90", "attributes": '{"size": "S"}'},
-            {"sku_code": "CASE-M", "price": "10.90"},
-        ], name="Case")
+    def test_add_product_with_two_skus_in_the_grid(self, staff_client, catalog):
+        blank = Product(name="Case", category=catalog["phones"], description="", attributes={})
+        data = product_form(blank, {
+            "attr_columns": 1, "attr-0": "size",
+            "n-0-code": "CASE-S", "n-0-price": "9.90", "n-0-a0": "S", "n-0-status": "active",
+            "n-0-backorder_policy": "deny",
+            "n-1-code": "CASE-M", "n-1-price": "10.90", "n-1-a0": "", "n-1-status": "active",
+            "n-1-backorder_policy": "deny",
+        }, new_rows=3)
+        data.pop("expected_version")
         response = staff_client.post(reverse("admin:catalog_product_add"), data)
         assert response.status_code == 302, response.context["errors"] if response.context else response
         product = Product.objects.get(name="Case")
@@ -203,56 +190,53 @@ class TestProducts:
             ("CASE-M", Decimal("10.90")), ("CASE-S", Decimal("9.90")),
         ]
         assert SKU.objects.get(sku_code="CASE-S").attributes == {"size": "S"}
+        assert SKU.objects.get(sku_code="CASE-M").attributes == {}
 
-    def test_inline_edit_and_soft_delete(self, staff_client, catalog):
+    def test_grid_edit_and_soft_delete(self, staff_client, catalog):
         product, red, blue = catalog["product"], catalog["red"], catalog["blue"]
-        data = product_data(product, skus=[red, blue])
-        data["skus-0-price"] = "450.00"
-        data["skus-1-DELETE"] = "on"
+        data = product_form(product, {f"v-{red.pk}-price": "450.00", f"v-{blue.pk}-status": "inactive"})
         response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
         assert response.status_code == 302, response.context["errors"]
         red.refresh_from_db()
         assert (red.price, red.version) == (Decimal("450.00"), 2)
         assert SKU.all_objects.get(pk=blue.pk).is_deleted
 
-    def test_new_row_ticked_for_delete_is_not_created(self, staff_client, catalog):
+    def test_a_blank_new_row_is_not_created(self, staff_client, catalog):
         product = catalog["product"]
-        data = product_data(product, skus=[catalog["red"], catalog["blue"]], new_skus=[
-            {"sku_code": "PHONE-X-GOLD", "price": "1.00", "DELETE": "on"},
-        ])
-        response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+        before = SKU.all_objects.count()
+        response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]),
+                                     product_form(product, {"n-0-status": "active"}, new_rows=2))
         assert response.status_code == 302
-        assert not SKU.all_objects.filter(sku_code="PHONE-X-GOLD").exists()
+        assert SKU.all_objects.count() == before
 
-    def test_duplicate_inline_code_is_shown_and_nothing_saved(self, staff_client, catalog):
+    def test_duplicate_code_in_a_new_row_is_shown_and_nothing_saved(self, staff_client, catalog):
         product = catalog["product"]
-        data = product_data(product, skus=[catalog["red"], catalog["blue"]], new_skus=[
-            {"sku_code": "phone-x-red", "price": "1.00"},
-        ], description="changed")
+        data = product_form(product, {"n-0-code": "phone-x-red", "n-0-price": "1.00", "description": "changed"},
+                            new_rows=1)
         response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
         assert response.status_code == 200
         errors = " ".join(str(e) for e in response.context["errors"])
-        assert "This SKU code is already taken" in errors
+        assert "phone-x-red: SKU code &#x27;phone-x-red&#x27; is taken" in errors
         product.refresh_from_db()
         assert product.description == "A phone"
 
-    def test_stale_inline_sku_writes_nothing(self, staff_client, catalog):
+    def test_stale_sku_in_the_grid_writes_nothing(self, staff_client, catalog):
         product, red = catalog["product"], catalog["red"]
-        opened = product_data(product, skus=[red, catalog["blue"]])
+        opened = product_form(product)
         from catalog.services import sku_update
 
         sku_update(sku_id=red.pk, price=Decimal("1.00"))
-        data = {**opened, "skus-0-price": "2.00", "description": "new text"}
+        data = {**opened, f"v-{red.pk}-price": "2.00", "description": "new text"}
         response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
         assert response.status_code == 200
-        assert STALE in response.content.decode()
+        assert "PHONE-X-RED: Changed by someone else since you opened this page" in text_of(response)
         product.refresh_from_db()
         red.refresh_from_db()
         assert (product.description, red.price) == ("A phone", Decimal("1.00"))
 
     def test_stale_product_save_writes_nothing(self, staff_client, catalog):
         product = catalog["product"]
-        opened = product_data(product, skus=[catalog["red"], catalog["blue"]])
+        opened = product_form(product)
         from catalog.services import product_update
 
         product_update(product_id=product.pk, description="by someone else")
@@ -285,7 +269,7 @@ class TestProducts:
     def test_product_soft_delete_cascades_and_restores(self, staff_client, catalog):
         url = reverse("admin:catalog_product_changelist")
         product = catalog["product"]
-        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [product.pk]})
+        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [product.pk], "post": "yes"})
         assert Product.all_objects.get(pk=product.pk).is_deleted
         assert not SKU.objects.filter(product=product).exists()
         staff_client.post(url + "?deleted=deleted", {"action": "restore_selected", "_selected_action": [product.pk]})
@@ -374,9 +358,7 @@ class TestHistoryRevert:
         first = product.history.order_by("history_id").first()
         form = staff_client.get(self._revert_url(product, first))
         assert form.status_code == 200
-        data = product_data(product, name=first.name, description=first.description)
-        for key in [k for k in data if k.startswith("skus-")]:
-            data.pop(key)
+        data = {**product_form(product), "name": first.name, "description": first.description}
         response = staff_client.post(self._revert_url(product, first), data)
         assert response.status_code == 302, response.content.decode()[:2000]
         product.refresh_from_db()

@@ -65,7 +65,6 @@ def prefork_worker(transactional_db, small_threshold, media_root, settings):
     purge_broker()
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
 def test_the_attempt_cap_holds_when_the_pool_child_is_killed_every_time(prefork_worker, staff_client, catalog):
     codes = [f"OOM-{i:04d}" for i in range(1500)]

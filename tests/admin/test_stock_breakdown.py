@@ -33,7 +33,7 @@ def test_sku_list_names_the_low_warehouse_instead_of_calling_the_sku_low(staff_c
     assert "Low at EAST" in row
     assert not re.search(r"\bLow\b(?! at)", row)
     assert "EAST 3 low, ≤ 5" in row and "MAIN 12 " in row
-    assert 'title="East depot: 3 available, 3 on hand"' in staff_client.get(reverse("admin:catalog_sku_changelist")).content.decode()
+    assert 'title="East depot: 3 available, 3 on hand; low (threshold 5)"' in staff_client.get(reverse("admin:catalog_sku_changelist")).content.decode()
 
 
 def test_sku_page_shows_the_breakdown(staff_client, catalog, east_low):
@@ -45,13 +45,14 @@ def test_sku_page_shows_the_breakdown(staff_client, catalog, east_low):
 def test_product_list_and_page_show_warehouses_and_price_range(staff_client, catalog, east_low):
     SKUFactory(sku_code="PHONE-X-GOLD", product=catalog["product"], price=Decimal("899.50"))
     page = text_of(staff_client.get(reverse("admin:catalog_product_changelist")))
-    assert "499.00 – 899.50" in page
+    assert "499.00–899.50 EUR" in page
     assert "Low at EAST" in page
-    assert "EAST 3 1 of 1 low" in page and "MAIN 13 " in page
-    page = text_of(staff_client.get(reverse("admin:catalog_product_change", args=[catalog["product"].pk])))
+    assert "EAST 3 1/1 low" in page and "MAIN 13 " in page
+    response = staff_client.get(reverse("admin:catalog_product_change", args=[catalog["product"].pk]))
+    page = text_of(response)
     assert "Stock by warehouse" in page and "EAST 3 available 3 on hand 1 of 1 SKUs low" in page
-    # The inline SKU rows carry their own breakdown.
-    assert "EAST 3 available 3 on hand low (threshold 5)" in page
+    # The variant grid's rows carry their stock per warehouse: EAST low for the red SKU.
+    assert '<span title="3 on hand at East depot" class="stock-status low">3</span>' in response.content.decode()
 
 
 def test_lists_cost_the_same_queries_for_more_rows(staff_client, catalog, east_low, django_assert_max_num_queries):

@@ -64,15 +64,17 @@ def test_product_with_two_skus_then_adjust_stock(new_page):
     page.fill("#id_name", "Phone X")
     pick(page, "category", "phones", "Electronics/Phones")
     page.fill("#id_description", "A phone with two colours.")
-    page.fill("#id_skus-0-sku_code", "PHONE-X-RED")
-    page.fill("#id_skus-0-price", "499.00")
-    page.fill("[name=skus-0-attributes__key]", "color")
-    page.fill("[name=skus-0-attributes__value]", "red")
-    page.click("text=Add another SKU")
-    page.fill("#id_skus-1-sku_code", "PHONE-X-BLUE")
-    page.fill("#id_skus-1-price", "489.00")
-    page.fill("[name=skus-1-attributes__key]", "color")
-    page.fill("[name=skus-1-attributes__value]", "blue")
+    # The variant grid: two new rows, an attribute column set on both, then one cell changed.
+    page.fill("[name=n-0-code]", "PHONE-X-RED")
+    page.fill("[name=n-0-price]", "499.00")
+    page.click("#variant-add-row")
+    page.fill("[name=n-1-code]", "PHONE-X-BLUE")
+    page.fill("[name=n-1-price]", "489.00")
+    page.check("#variant-pick-all")
+    page.fill("#bulk-attr-key", "color")
+    page.fill("#bulk-attr-value", "red")
+    page.click("#bulk-attr-apply")
+    page.fill("[name=n-1-a0]", "blue")
     page.click("input[name=_continue]")
     page.wait_for_selector("ul.messagelist li.success")
     product = Product.objects.get(name="Phone X")
@@ -80,7 +82,7 @@ def test_product_with_two_skus_then_adjust_stock(new_page):
         ("PHONE-X-BLUE", Decimal("489.00")), ("PHONE-X-RED", Decimal("499.00")),
     ]
     assert SKU.objects.get(sku_code="PHONE-X-BLUE").attributes == {"color": "blue"}
-    screenshot(page, "04-product-with-sku-inlines")
+    screenshot(page, "04-product-with-sku-inlines")  # the name README links to: now the variant grid
 
     page.goto("/admin/stock/stocklevel/adjust/?sku=PHONE-X-RED")
     page.check("input[name=mode][value=delta]")

@@ -19,7 +19,6 @@ from rest_framework.test import APIClient
 from tests.conftest import token_client
 from tests.factories import UserFactory
 from tests.reliability.bodies import allow_local_webhooks, base_body_for, url_kwargs
-from tests.reliability.conftest import once
 from tests.reliability.endpoints import api_routes
 from tests.reliability.world import build_world, fingerprint
 

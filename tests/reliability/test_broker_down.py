@@ -16,7 +16,6 @@ from rest_framework.authtoken.models import Token
 from events.models import Event
 from events.services import events_sequence
 from tests.factories import UserFactory
-from tests.reliability.conftest import once
 from tests.reliability.server import AppServer, database_url, free_port
 
 WRITES = 20
@@ -24,7 +23,7 @@ WRITES = 20
 MEDIAN_LIMIT_MS = 250
 WORST_LIMIT_MS = 1000
 
-pytestmark = [once, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def _timed_writes(server: AppServer, token: str, label: str) -> list[float]:

@@ -32,7 +32,6 @@ from tests.admin.test_background_jobs import media_root, small_threshold  # noqa
 from tests.admin.test_job_attempt_cap import prefork_worker  # noqa: F401 - a fixture
 from tests.factories import UserFactory
 from tests.reliability import hostile_files
-from tests.reliability.conftest import once
 from tests.reliability.server import BASE_DIR, AppServer, database_url, production_env
 from tests.reliability.world import fingerprint
 
@@ -143,7 +142,6 @@ def test_the_admin_has_upload_screens():
     assert "stock_stocklevel_upload" in SCREENS and "catalog_sku_import" in SCREENS
 
 
-@once
 @pytest.mark.django_db
 @pytest.mark.parametrize("screen", SCREENS)
 def test_every_upload_screen_refuses_hostile_files(admin_client, files, screen):
@@ -251,7 +249,6 @@ def upload_server(django_db_setup, django_db_blocker, tmp_path_factory):
 MEASURED: dict[str, tuple[float, float]] = {}
 
 
-@once
 @pytest.mark.slow
 @pytest.mark.parametrize("screen", ["stock_stocklevel_upload", "catalog_sku_import"])
 def test_a_gunicorn_worker_stays_small_and_quick_on_hostile_files(upload_server, files, screen):
@@ -285,7 +282,6 @@ def test_a_gunicorn_worker_stays_small_and_quick_on_hostile_files(upload_server,
     assert _children(upload_server.process.pid) == [worker]  # the same worker took them all
 
 
-@once
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("name", ["million_rows.csv", "cell_100mb.csv", "nul.csv"])
@@ -316,10 +312,8 @@ REPORTS_ITS_PEAK = (
 JOB_FORMATS = {"csv": "0", "xlsx": "1"}  # the catalog admins list CSV, then XLSX
 
 
-@once
 @pytest.mark.slow
-@pytest.mark.postgres
-def test_a_celery_pool_child_stays_small_and_quick_on_hostile_import_jobs(prefork_worker, files, superuser):
+def test_a_celery_pool_child_stays_small_and_quick_on_hostile_import_jobs(prefork_worker, files, superuser):  # noqa: F811
     """Each file as a job of the SKU import, sent to a real prefork worker as the admin sends one
     (a job need not come through the form's checks): refused before any row, in words, by a pool
     child whose peak RSS stays under the bound."""

@@ -17,13 +17,12 @@ from django.urls import reverse
 
 from inventory_site.gunicorn_workers import GRACE_SECONDS
 from tests.factories import UserFactory
-from tests.reliability.conftest import once
 from tests.reliability.server import BASE_DIR, AppServer, database_url, production_env
 
 TIMEOUT = 3
 ROWS = 20_000
 
-pytestmark = [once, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

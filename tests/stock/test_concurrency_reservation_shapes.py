@@ -15,7 +15,7 @@ from tests.stock.factories import SKUFactory
 from tests.stock.test_concurrency import in_threads
 from tests.stock.test_concurrency_lock_order import deadlocks_broken
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 URL = "/api/v1/stock/reservations/"
 
 

@@ -16,8 +16,8 @@ from tests.stock.factories import SKUFactory
 from tests.stock.conftest import stored_level
 
 pytestmark = pytest.mark.django_db
-# The changelist's `o` names a column by its position in list_display (no action checkbox here).
-AVAILABLE_COLUMN = admin.site._registry[StockLevel].list_display.index("available_now")
+# The changelist's `o` names a column by its position in list_display, after the action checkbox.
+AVAILABLE_COLUMN = admin.site._registry[StockLevel].list_display.index("available_now") + 1
 
 
 @pytest.fixture

@@ -86,12 +86,24 @@ def test_writing_off_damaged_units_drops_on_hand_and_damaged_together(stocked, m
 @pytest.mark.parametrize(("arguments", "field"), [
     ({"delta": -2, "reason": "loss", "from_state": "damaged"}, "reason"),
     ({"delta": 2, "reason": "damage", "from_state": "damaged"}, "delta"),
-    ({"delta": -2, "reason": "damage", "from_state": "quality_control"}, "from_state"),
+    ({"delta": -2, "reason": "damage", "from_state": "sellable"}, "from_state"),
 ])
 def test_a_write_off_needs_reason_damage_and_a_negative_delta(stocked, main, arguments, field):
     with pytest.raises(InvalidInput) as refused:
         stock_adjust(sku=stocked, warehouse=main, **arguments)
     assert field in refused.value.errors
+
+
+def test_writing_off_quality_control_units_drops_on_hand_and_quality_control_together(stocked, main):
+    stock_state_move(sku=stocked, warehouse=main, quantity=3, from_state="sellable", to_state="quality_control",
+                     reason="inspection")
+    movement, after = stock_adjust(sku=stocked, warehouse=main, delta=-3, reason="damage", from_state="quality_control")
+    assert (movement.delta, movement.state_from, movement.quantity) == (-3, "quality_control", 3)
+    assert (after.on_hand, after.quality_control, after.available) == (7, 0, 7)
+    with pytest.raises(InsufficientStock) as refused:
+        stock_adjust(sku=stocked, warehouse=main, delta=-1, reason="damage", from_state="quality_control")
+    assert refused.value.errors == {"quality_control": 0, "requested": 1}
+    assert stock_drifts() == []
 
 
 def test_a_write_off_of_more_than_is_damaged_is_refused(stocked, main):

@@ -117,8 +117,14 @@ class Generator:
             if rng.random() >= chance:
                 continue
             on_hand = rng.randint(1, most) if rng.random() > 0.1 else rng.randint(1, 4)
-            self.levels.add(sku_id=sku_id, warehouse_id=warehouse.pk, on_hand=on_hand,
-                            low_stock_threshold=rng.choice((0, 5, 5, 10)))
+            threshold = rng.choice((0, 5, 5, 10))
+            # Levels that are watched (a threshold) and running low get a reorder point, so the
+            # reorder screen has suggestions on a fresh demo; no draw of `rng`, so a seed's
+            # catalog and stock stay what they were.
+            reorder = on_hand <= 2 * threshold
+            self.levels.add(sku_id=sku_id, warehouse_id=warehouse.pk, on_hand=on_hand, low_stock_threshold=threshold,
+                            reorder_point=threshold * 2 if reorder else None,
+                            reorder_quantity=max(most // 2, 10) if reorder else None)
             self.movements.add(sku_id=sku_id, warehouse_id=warehouse.pk, delta=on_hand, balance_after=on_hand,
                                reference=f"PO-DEMO-{product_id:07d}")
             if len(self.sample_levels) < 200 and on_hand >= 3:

@@ -8,6 +8,7 @@ folder when unset, emptied at start either way).
 The access log is one JSON object per line and never carries the `Authorization` header,
 cookies or the query string's secrets: it names only the fields listed in `ACCESS_FIELDS`.
 """
+
 import gc
 import json
 import multiprocessing
@@ -68,8 +69,17 @@ if not control_socket_disable:
 # Fields of the access log (what gunicorn's atoms h m U s B M a {x-request-id}o
 # {x-forwarded-for}i hold). Request headers other than these (Authorization, Cookie) are
 # never written.
-ACCESS_FIELDS = ("remote_addr", "method", "path", "status", "bytes", "duration_ms", "user_agent", "request_id",
-                 "forwarded_for")
+ACCESS_FIELDS = (
+    "remote_addr",
+    "method",
+    "path",
+    "status",
+    "bytes",
+    "duration_ms",
+    "user_agent",
+    "request_id",
+    "forwarded_for",
+)
 
 
 class JsonAccessLogger(Logger):
@@ -92,7 +102,8 @@ class JsonAccessLogger(Logger):
             status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
             record = {
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "level": "INFO", "logger": "gunicorn.access",
+                "level": "INFO",
+                "logger": "gunicorn.access",
                 "remote_addr": environ.get("REMOTE_ADDR") or "-",
                 "method": environ.get("REQUEST_METHOD") or None,
                 "path": environ.get("PATH_INFO") or None,

@@ -5,6 +5,7 @@ renderer as the product's endpoints, but touches no table except the token looku
 the gap between it and `GET /api/v1/skus/?size=100` is what the list itself costs.
 Mounted only by `bench.urls` (settings `bench.settings`), never by the product.
 """
+
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView

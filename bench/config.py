@@ -1,4 +1,5 @@
 """The benchmark's settings (paths, databases, the server set-up, the peer), its phase lengths and its log."""
+
 from __future__ import annotations
 
 import os
@@ -43,14 +44,29 @@ class Plan:
     import_rows: int | None
 
     @classmethod
-    def for_mode(cls, quick: bool) -> "Plan":
+    def for_mode(cls, quick: bool) -> Plan:
         if quick:
-            return cls(quick=True, seconds=2, rounds=3, warmup=0.5, tree_requests=8, oversell_requests=200, ceiling_seconds=1,
-                       import_rows=20_000)
-        return cls(quick=False, seconds=5, rounds=3, warmup=1, tree_requests=40, oversell_requests=400, ceiling_seconds=4,
-                   import_rows=None)
+            return cls(
+                quick=True,
+                seconds=2,
+                rounds=3,
+                warmup=0.5,
+                tree_requests=8,
+                oversell_requests=200,
+                ceiling_seconds=1,
+                import_rows=20_000,
+            )
+        return cls(
+            quick=False,
+            seconds=5,
+            rounds=3,
+            warmup=1,
+            tree_requests=40,
+            oversell_requests=400,
+            ceiling_seconds=4,
+            import_rows=None,
+        )
 
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-

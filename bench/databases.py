@@ -1,4 +1,5 @@
 """The benchmark's PostgreSQL databases and the environment of the servers and manage.py run on them."""
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,9 @@ def recreate_database(name: str, *, template: str | None = None) -> None:
     with admin_connection() as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         if template:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+            )
         else:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
@@ -59,15 +62,17 @@ def server_environment(db_name: str, *, redis: bool) -> dict[str, str]:
     change those for an experiment.
     """
     env = {key: value for key, value in os.environ.items() if not key.startswith(("GUNICORN_", "WEB_CONCURRENCY"))}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": SETTINGS,
-        "DATABASE_URL": database_url(db_name),
-        "DEBUG": "false",
-        "SECRET_KEY": env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
-        "RATE_LIMIT_REQUESTS_PER_MINUTE": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DATABASE_URL": database_url(db_name),
+            "DEBUG": "false",
+            "SECRET_KEY": env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+            "RATE_LIMIT_REQUESTS_PER_MINUTE": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.pop("LOG_LEVEL", None)
     if env.get("BENCH_LOG_LEVEL"):
         env["LOG_LEVEL"] = env["BENCH_LOG_LEVEL"]
@@ -77,4 +82,3 @@ def server_environment(db_name: str, *, redis: bool) -> dict[str, str]:
     if redis:
         env["REDIS_URL"] = REDIS_BENCH_URL
     return env
-

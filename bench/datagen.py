@@ -9,11 +9,12 @@ Rows are built from the models' own fields (defaults filled in), so a column add
 a migration does not break the generator. History tables are left empty: the rows did
 not come through the admin or the services.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
@@ -71,9 +72,15 @@ def _category_nodes(shape: CatalogShape) -> list[dict]:
 
     def add(name: str, parent: dict | None, tree_id: int, level: int) -> dict:
         counter[0] += 1
-        row = {"id": len(rows) + 1, "name": name, "parent_id": parent["id"] if parent else None,
-               "tree_id": tree_id, "level": level, "lft": counter[0],
-               "path": f"{parent['path']}/{name}" if parent else name}
+        row = {
+            "id": len(rows) + 1,
+            "name": name,
+            "parent_id": parent["id"] if parent else None,
+            "tree_id": tree_id,
+            "level": level,
+            "lft": counter[0],
+            "path": f"{parent['path']}/{name}" if parent else name,
+        }
         rows.append(row)
         return row
 
@@ -120,7 +127,9 @@ def copy_rows(model: type[models.Model], rows: Iterable[dict], *, now=None) -> i
     names = [f.attname for f in fields]
     count = 0
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        with cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+        ) as copy:
             for row in rows:
                 values = []
                 for name in names:
@@ -161,14 +170,24 @@ def generate_catalog(shape: CatalogShape = CatalogShape(), *, seed: int = 42) ->
     def product_rows() -> Iterator[dict]:
         for p in range(1, shape.products + 1):
             name = f"Product {p:06d}"
-            yield {"id": p, "name": name, "slug": slugify(name), "category_id": product_category(p),
-                   "description": f"Generated product {p}.", "attributes": {"brand": f"Brand {p % 50:02d}"}}
+            yield {
+                "id": p,
+                "name": name,
+                "slug": slugify(name),
+                "category_id": product_category(p),
+                "description": f"Generated product {p}.",
+                "attributes": {"brand": f"Brand {p % 50:02d}"},
+            }
 
     def sku_rows() -> Iterator[dict]:
         for s in range(1, shape.skus + 1):
-            yield {"id": s, "sku_code": f"SKU-{s}", "product_id": (s - 1) // shape.skus_per_product + 1,
-                   "price": f"{rng.randint(100, 99999) / 100:.2f}",
-                   "attributes": {"color": COLORS[s % len(COLORS)], "size": SIZES[s % len(SIZES)]}}
+            yield {
+                "id": s,
+                "sku_code": f"SKU-{s}",
+                "product_id": (s - 1) // shape.skus_per_product + 1,
+                "price": f"{rng.randint(100, 99999) / 100:.2f}",
+                "attributes": {"color": COLORS[s % len(COLORS)], "size": SIZES[s % len(SIZES)]},
+            }
 
     on_hand = {s: rng.randint(50, 500) for s in range(1, shape.skus + 1)}
     on_hand[HOT_SKU_ID] = HOT_SKU_ON_HAND
@@ -177,13 +196,28 @@ def generate_catalog(shape: CatalogShape = CatalogShape(), *, seed: int = 42) ->
 
     def level_rows() -> Iterator[dict]:
         for s, qty in on_hand.items():
-            yield {"id": s, "sku_id": s, "warehouse_id": warehouse.id, "on_hand": qty, "reserved": 0,
-                   "low_stock_threshold": 10}
+            yield {
+                "id": s,
+                "sku_id": s,
+                "warehouse_id": warehouse.id,
+                "on_hand": qty,
+                "reserved": 0,
+                "low_stock_threshold": 10,
+            }
 
     def movement_rows() -> Iterator[dict]:
         for s, qty in on_hand.items():
-            yield {"id": s, "sku_id": s, "warehouse_id": warehouse.id, "delta": qty, "balance_after": qty,
-                   "reason": MovementReason.RECEIPT, "reference": "BENCH-SEED", "note": "", "created_at": now}
+            yield {
+                "id": s,
+                "sku_id": s,
+                "warehouse_id": warehouse.id,
+                "delta": qty,
+                "balance_after": qty,
+                "reason": MovementReason.RECEIPT,
+                "reference": "BENCH-SEED",
+                "note": "",
+                "created_at": now,
+            }
 
     with transaction.atomic():
         copy_rows(Category, category_rows(), now=now)
@@ -198,6 +232,11 @@ def generate_catalog(shape: CatalogShape = CatalogShape(), *, seed: int = 42) ->
     root_leaf_ids = {c["id"] for c in categories if c["tree_id"] == root_tree}
     root_products = sum(1 for p in range(1, shape.products + 1) if product_category(p) in root_leaf_ids)
     return GeneratedCatalog(
-        categories=len(categories), products=shape.products, skus=shape.skus, root_category_id=root_id,
-        root_product_count=root_products, warehouse_id=warehouse.id, warehouse_code=warehouse.code,
+        categories=len(categories),
+        products=shape.products,
+        skus=shape.skus,
+        root_category_id=root_id,
+        root_product_count=root_products,
+        warehouse_id=warehouse.id,
+        warehouse_code=warehouse.code,
     )

@@ -13,6 +13,7 @@
    rows and the deliveries, done by the worker beside the server).
 Redis DB 5 with the key prefix `inv_events_bench:` is the broker (BENCH_EVENTS_BROKER).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,15 @@ KEY_PREFIX = "inv_events_bench:"
 RECEIVER_PORT = int(os.environ.get("BENCH_EVENTS_RECEIVER_PORT", "0"))
 SERVER_PORT = int(os.environ.get("BENCH_EVENTS_SERVER_PORT", "0"))
 ENV = {
-    "DATABASE_URL": f"{PG_URL}/{DB_NAME}", "DEBUG": "false", "SECRET_KEY": "bench-only",
-    "CELERY_BROKER_URL": BROKER, "CELERY_KEY_PREFIX": KEY_PREFIX, "WEBHOOK_ALLOW_HTTP": "true",
-    "WEBHOOK_ALLOW_PRIVATE_URLS": "true", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "inventory_site.settings",
+    "DATABASE_URL": f"{PG_URL}/{DB_NAME}",
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only",
+    "CELERY_BROKER_URL": BROKER,
+    "CELERY_KEY_PREFIX": KEY_PREFIX,
+    "WEBHOOK_ALLOW_HTTP": "true",
+    "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+    "LOG_LEVEL": "WARNING",
+    "DJANGO_SETTINGS_MODULE": "inventory_site.settings",
 }
 
 
@@ -53,8 +60,12 @@ def setup_database() -> None:
     with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True,
-                   env={**os.environ, **ENV})
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, **ENV},
+    )
 
 
 class CountingReceiver:
@@ -112,10 +123,33 @@ def rss_kib(root_pid: int) -> int:
 def start_worker(concurrency: int) -> subprocess.Popen:
     log_file = open(ROOT / "bench" / ".work" / "events-worker.log", "wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "inventory_site", "worker", "--pool", "prefork",
-         "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "-B", "--schedule", str(ROOT / "bench" / ".work" / "events-beat"), "--loglevel", "WARNING", "-n", f"bench-events-{os.getpid()}@%h"],
-        cwd=ROOT, env={**os.environ, **ENV}, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "inventory_site",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-B",
+            "--schedule",
+            str(ROOT / "bench" / ".work" / "events-beat"),
+            "--loglevel",
+            "WARNING",
+            "-n",
+            f"bench-events-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -160,10 +194,12 @@ def drain(events: int, concurrency: int) -> dict:
     log(f"writing {events} events")
     batch = 5000
     for start in range(0, events, batch):
-        events_emit_many(events=[
-            EventDraft("stock.level.changed", f"stock_level:{n % 1000}", {"n": n, "on_hand": n}, f"SKU-{n % 1000}")
-            for n in range(start, min(events, start + batch))
-        ])
+        events_emit_many(
+            events=[
+                EventDraft("stock.level.changed", f"stock_level:{n % 1000}", {"n": n, "on_hand": n}, f"SKU-{n % 1000}")
+                for n in range(start, min(events, start + batch))
+            ]
+        )
     purge_broker()  # the kicks above: the worker starts from the outbox alone
     connection.close()
     worker = start_worker(concurrency)
@@ -189,12 +225,17 @@ def drain(events: int, concurrency: int) -> dict:
     memory = [s[2] for s in samples if s[2]]
     third = max(1, len(memory) // 3)
     return {
-        "events": events, "seconds": round(elapsed, 1), "events_per_second": round(events / elapsed, 1),
-        "receiver_requests": receiver.count, "worker_concurrency": concurrency,
-        "worker_rss_mib_start": round(memory[0] / 1024, 1), "worker_rss_mib_end": round(memory[-1] / 1024, 1),
+        "events": events,
+        "seconds": round(elapsed, 1),
+        "events_per_second": round(events / elapsed, 1),
+        "receiver_requests": receiver.count,
+        "worker_concurrency": concurrency,
+        "worker_rss_mib_start": round(memory[0] / 1024, 1),
+        "worker_rss_mib_end": round(memory[-1] / 1024, 1),
         "worker_rss_mib_first_third": round(statistics.mean(memory[:third]) / 1024, 1),
         "worker_rss_mib_last_third": round(statistics.mean(memory[-third:]) / 1024, 1),
-        "worker_rss_mib_max": round(max(memory) / 1024, 1), "samples": samples,
+        "worker_rss_mib_max": round(max(memory) / 1024, 1),
+        "samples": samples,
         "events_in_outbox": Event.objects.count(),
     }
 
@@ -233,8 +274,12 @@ def reservation_cost(seconds: float, rounds: int, concurrency: int) -> dict:
     connections.close_all()
     # As shipped (gunicorn.conf.py's workers, threads and recycling; the settings' defaults), the
     # rate limit aside: see bench.databases.server_environment.
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "WEB_CONCURRENCY", "CONN_"))},
-           **ENV, "RATE_LIMIT_REQUESTS_PER_MINUTE": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "WEB_CONCURRENCY", "CONN_"))},
+        **ENV,
+        "RATE_LIMIT_REQUESTS_PER_MINUTE": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
     if SERVER_PORT:
         bench.processes.free_port = lambda: SERVER_PORT  # gunicorn() takes its port from there
     worker = start_worker(2)
@@ -242,8 +287,15 @@ def reservation_cost(seconds: float, rounds: int, concurrency: int) -> dict:
     try:
         with gunicorn(env, log_path=ROOT / "bench" / ".work" / "events-gunicorn.log") as (base, pgid):
             server = Server("service", base, token, pgid)
-            load = dict(concurrency=concurrency, seconds=seconds, warmup=2.0, method="POST",
-                        body_template=RESERVE_BODY, rand=(1, RESERVE_SKUS), rand_width=3)
+            load = dict(
+                concurrency=concurrency,
+                seconds=seconds,
+                warmup=2.0,
+                method="POST",
+                body_template=RESERVE_BODY,
+                rand=(1, RESERVE_SKUS),
+                rand_width=3,
+            )
             for r in range(rounds):
                 phases["without_subscribers"].append(measured(server, RESERVE_PATH, **load))
                 subscription = webhook_create(url=receiver.url, events=["stock.*", "reservation.*"])
@@ -251,34 +303,47 @@ def reservation_cost(seconds: float, rounds: int, concurrency: int) -> dict:
                 phases["with_subscriber"].append(measured(server, RESERVE_PATH, **load))
                 # Let the worker catch up, so the next phase without subscribers runs beside an idle worker.
                 settle_deadline = time.monotonic() + 300
-                while (WebhookDelivery.objects.filter(status="pending").exists()
-                       and time.monotonic() < settle_deadline):
+                while WebhookDelivery.objects.filter(status="pending").exists() and time.monotonic() < settle_deadline:
                     time.sleep(1)
                 webhook_delete(subscription=subscription)
                 connections.close_all()
-                log(f"reservation round {r + 1}/{rounds}: " + ", ".join(
-                    f"{name} p50 {runs[-1]['p50_ms']} ms, {runs[-1]['server_cpu_ms_per_request']} ms CPU"
-                    for name, runs in phases.items()))
+                log(
+                    f"reservation round {r + 1}/{rounds}: "
+                    + ", ".join(
+                        f"{name} p50 {runs[-1]['p50_ms']} ms, {runs[-1]['server_cpu_ms_per_request']} ms CPU"
+                        for name, runs in phases.items()
+                    )
+                )
     finally:
         stop(worker)
         connections.close_all()
-    result = {"path": RESERVE_PATH, "clients": concurrency, "seconds_per_phase": seconds, "rounds": rounds,
-              "receiver_requests": receiver.count}
+    result = {
+        "path": RESERVE_PATH,
+        "clients": concurrency,
+        "seconds_per_phase": seconds,
+        "rounds": rounds,
+        "receiver_requests": receiver.count,
+    }
     for name, runs in phases.items():
         merged = merged_measured(runs)
         statuses = merged["statuses"]
         result[name] = {
-            "requests": merged["requests"], "statuses": statuses,
+            "requests": merged["requests"],
+            "statuses": statuses,
             "created_per_second": round(statuses.get("201", 0) / merged["seconds"], 1) if merged["seconds"] else 0.0,
-            "p50_ms": merged["p50_ms"], "p90_ms": merged.get("p90_ms"), "p99_ms": merged["p99_ms"],
+            "p50_ms": merged["p50_ms"],
+            "p90_ms": merged.get("p90_ms"),
+            "p99_ms": merged["p99_ms"],
             "server_cpu_ms_per_request": merged["server_cpu_ms_per_request"],
         }
     a, b = result["without_subscribers"], result["with_subscriber"]
     result["added_percent_p50"] = round((b["p50_ms"] - a["p50_ms"]) / a["p50_ms"] * 100, 1)
     result["added_percent_server_cpu"] = round(
-        (b["server_cpu_ms_per_request"] - a["server_cpu_ms_per_request"]) / a["server_cpu_ms_per_request"] * 100, 1)
+        (b["server_cpu_ms_per_request"] - a["server_cpu_ms_per_request"]) / a["server_cpu_ms_per_request"] * 100, 1
+    )
     result["added_percent_throughput"] = round(
-        (a["created_per_second"] - b["created_per_second"]) / a["created_per_second"] * 100, 1)
+        (a["created_per_second"] - b["created_per_second"]) / a["created_per_second"] * 100, 1
+    )
     return result
 
 
@@ -304,8 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only != "reservation":
         results["drain"] = drain(args.events, args.concurrency)
         figures = results["drain"]
-        log(f"drain: {figures['events_per_second']} events/s, worker RSS start {figures['worker_rss_mib_start']}, "
-            f"peak {figures['worker_rss_mib_max']}, end {figures['worker_rss_mib_end']} MiB")
+        log(
+            f"drain: {figures['events_per_second']} events/s, worker RSS start {figures['worker_rss_mib_start']}, "
+            f"peak {figures['worker_rss_mib_max']}, end {figures['worker_rss_mib_end']} MiB"
+        )
     if args.only != "drain":
         results["reservation"] = reservation_cost(args.seconds, args.rounds, args.clients)
         log(f"reservation: {results['reservation']}")

@@ -1,4 +1,5 @@
 """In-process measurements, with Django set up against the bench database: queries, CPU, integrity."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,16 @@ import time
 
 
 def setup_django(env: dict[str, str]) -> None:
-    for key in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DEBUG", "SECRET_KEY", "RATE_LIMIT_REQUESTS_PER_MINUTE",
-                "ALLOWED_HOSTS", "LOG_LEVEL", "REDIS_URL"):
+    for key in (
+        "DJANGO_SETTINGS_MODULE",
+        "DATABASE_URL",
+        "DEBUG",
+        "SECRET_KEY",
+        "RATE_LIMIT_REQUESTS_PER_MINUTE",
+        "ALLOWED_HOSTS",
+        "LOG_LEVEL",
+        "REDIS_URL",
+    ):
         if key in env:
             os.environ[key] = env[key]
         else:
@@ -55,8 +64,12 @@ def count_queries(path: str, token: str, *, repeats: int = 5, body: str | None =
         t0 = time.process_time()
         call()
         cpu.append((time.process_time() - t0) * 1000)
-    return {"queries": len(captured), "status": response.status_code,
-            "app_cpu_ms": round(statistics.median(cpu), 2), "sql": captured}
+    return {
+        "queries": len(captured),
+        "status": response.status_code,
+        "app_cpu_ms": round(statistics.median(cpu), 2),
+        "sql": captured,
+    }
 
 
 def tree_floor_ms(repeats: int = 5) -> float:
@@ -67,13 +80,22 @@ def tree_floor_ms(repeats: int = 5) -> float:
     for _ in range(repeats):
         t0 = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute("SELECT id, name, slug, path, level, parent_id FROM catalog_category "
-                           "WHERE NOT is_deleted ORDER BY tree_id, lft")
+            cursor.execute(
+                "SELECT id, name, slug, path, level, parent_id FROM catalog_category "
+                "WHERE NOT is_deleted ORDER BY tree_id, lft"
+            )
             rows = cursor.fetchall()
         nodes, roots = {}, []
         for id_, name, slug, path, level, parent_id in rows:
-            node = {"id": id_, "name": name, "slug": slug, "path": path, "level": level, "parent_id": parent_id,
-                    "children": []}
+            node = {
+                "id": id_,
+                "name": name,
+                "slug": slug,
+                "path": path,
+                "level": level,
+                "parent_id": parent_id,
+                "children": [],
+            }
             nodes[id_] = node
             (nodes[parent_id]["children"] if parent_id in nodes else roots).append(node)
         json.dumps({"status": "success", "data": roots, "message": "OK", "meta": None})
@@ -106,18 +128,22 @@ def integrity_report(hot_sku_id: int, oversell_sku_id: int) -> dict:
         reserved_drift, oversold, ledger_drift = cursor.fetchone()
         cursor.execute("SELECT on_hand, reserved FROM stock_stocklevel WHERE sku_id = %s", [oversell_sku_id])
         oversell_level = cursor.fetchone()
-        cursor.execute("SELECT coalesce(sum(quantity), 0) FROM stock_reservationline WHERE sku_id = %s",
-                       [oversell_sku_id])
+        cursor.execute(
+            "SELECT coalesce(sum(quantity), 0) FROM stock_reservationline WHERE sku_id = %s", [oversell_sku_id]
+        )
         oversell_lines = cursor.fetchone()[0]
         cursor.execute("SELECT on_hand, reserved FROM stock_stocklevel WHERE sku_id = %s", [hot_sku_id])
         hot_level = cursor.fetchone()
-    return {"reserved_drift_levels": reserved_drift, "oversold_levels": oversold, "ledger_drift_levels": ledger_drift,
-            "oversell_sku": {"on_hand": oversell_level[0], "reserved": oversell_level[1], "lines": oversell_lines},
-            "hot_sku": {"on_hand": hot_level[0], "reserved": hot_level[1]}}
+    return {
+        "reserved_drift_levels": reserved_drift,
+        "oversold_levels": oversold,
+        "ledger_drift_levels": ledger_drift,
+        "oversell_sku": {"on_hand": oversell_level[0], "reserved": oversell_level[1], "lines": oversell_lines},
+        "hot_sku": {"on_hand": hot_level[0], "reserved": hot_level[1]},
+    }
 
 
 def has_command(name: str) -> bool:
     from django.core.management import get_commands
 
     return name in get_commands()
-

@@ -16,6 +16,7 @@ number unique within the run and `$rand` a random integer in `--rand-min..--rand
 (zero-padded to `--rand-width` digits), so that each request can name a different
 page, order or SKU.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,22 +48,43 @@ class Target:
     keepalive: bool = False
 
     @classmethod
-    def from_url(cls, url: str, *, method: str = "GET", headers=(), body_template: str | None = None,
-                 rand_min: int = 1, rand_max: int = 1, rand_width: int = 0, keepalive: bool = False) -> "Target":
+    def from_url(
+        cls,
+        url: str,
+        *,
+        method: str = "GET",
+        headers=(),
+        body_template: str | None = None,
+        rand_min: int = 1,
+        rand_max: int = 1,
+        rand_width: int = 0,
+        keepalive: bool = False,
+    ) -> Target:
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         return cls(
-            host=parts.hostname or "127.0.0.1", port=parts.port or 80, method=method.upper(), path=path,
-            headers=list(headers), body_template=string.Template(body_template) if body_template else None,
-            rand_min=rand_min, rand_max=rand_max, rand_width=rand_width, keepalive=keepalive,
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 80,
+            method=method.upper(),
+            path=path,
+            headers=list(headers),
+            body_template=string.Template(body_template) if body_template else None,
+            rand_min=rand_min,
+            rand_max=rand_max,
+            rand_width=rand_width,
+            keepalive=keepalive,
         )
 
     def request_bytes(self, seq: int, rng: random.Random) -> bytes:
         rand = str(rng.randint(self.rand_min, self.rand_max)).zfill(self.rand_width)
         path = string.Template(self.path).substitute(seq=seq, rand=rand) if "$" in self.path else self.path
-        lines = [f"{self.method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                 "Connection: keep-alive" if self.keepalive else "Connection: close",
-                 "Accept: application/json", *self.headers]
+        lines = [
+            f"{self.method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            "Connection: keep-alive" if self.keepalive else "Connection: close",
+            "Accept: application/json",
+            *self.headers,
+        ]
         body = b""
         if self.body_template is not None:
             body = self.body_template.substitute(seq=seq, rand=rand).encode()
@@ -268,8 +290,17 @@ async def fetch(target: Target, payload: bytes, timeout: float) -> str:
         transport.close()
 
 
-async def drive(target: Target, *, concurrency: int, duration: float | None, requests: int | None,
-                warmup: float, timeout: float, seed: int, raw: bool = False) -> dict:
+async def drive(
+    target: Target,
+    *,
+    concurrency: int,
+    duration: float | None,
+    requests: int | None,
+    warmup: float,
+    timeout: float,
+    seed: int,
+    raw: bool = False,
+) -> dict:
     """Run the load and return the summary (the warm-up is not counted)."""
     rng = random.Random(seed)
     seq = iter(range(1, 1 << 62))
@@ -378,11 +409,28 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
         return 0
-    target = Target.from_url(args.url, method=args.method, headers=args.header, body_template=args.body_template,
-                             rand_min=args.rand_min, rand_max=args.rand_max, rand_width=args.rand_width,
-                             keepalive=args.keepalive)
-    report = asyncio.run(drive(target, concurrency=args.concurrency, duration=args.duration, requests=args.requests,
-                               warmup=args.warmup, timeout=args.timeout, seed=args.seed, raw=args.raw))
+    target = Target.from_url(
+        args.url,
+        method=args.method,
+        headers=args.header,
+        body_template=args.body_template,
+        rand_min=args.rand_min,
+        rand_max=args.rand_max,
+        rand_width=args.rand_width,
+        keepalive=args.keepalive,
+    )
+    report = asyncio.run(
+        drive(
+            target,
+            concurrency=args.concurrency,
+            duration=args.duration,
+            requests=args.requests,
+            warmup=args.warmup,
+            timeout=args.timeout,
+            seed=args.seed,
+            raw=args.raw,
+        )
+    )
     print(json.dumps(report))
     return 0
 

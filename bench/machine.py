@@ -1,4 +1,5 @@
 """What the run was measured on: cores, memory, load, versions, the git commit."""
+
 from __future__ import annotations
 
 import os
@@ -48,4 +49,3 @@ def machine_info() -> dict:
         "git_commit": git("rev-parse", "HEAD"),
         "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
     }
-

@@ -1,4 +1,5 @@
 """The seed's stack (../shared/peer), served beside the project (the comparison: bench.versus)."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,14 @@ def start_peer(workers: int, log_path: Path) -> subprocess.Popen | None:
     port = free_port()
     env = {**os.environ, "PEER_WORKERS": str(workers)}
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen(["bash", str(serve), str(port), PEER_DB], cwd=PEER_DIR, env=env, stdout=out,
-                                stderr=out, start_new_session=True)
+        proc = subprocess.Popen(
+            ["bash", str(serve), str(port), PEER_DB],
+            cwd=PEER_DIR,
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
     proc.peer_port = port  # type: ignore[attr-defined]
     proc.peer_log = log_path  # type: ignore[attr-defined]
     return proc

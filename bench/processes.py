@@ -1,4 +1,5 @@
 """The processes a run drives: the served project, the load generator, manage.py; CPU read from /proc."""
+
 from __future__ import annotations
 
 import json
@@ -28,15 +29,39 @@ def server_command(port: int, *, log_path: Path, workers: int | None = None, ser
     working directory) applies as shipped: its workers, threads, timeouts and worker recycling.
     Only the address and the log file are set here (and `workers` when a caller compares set-ups)."""
     if (server or SERVER) == "granian":  # the alternative set-up compared in docs/performance.md (BENCH_SERVER=granian)
-        return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers or 2 * (os.cpu_count() or 1)), "--blocking-threads",
-                os.environ.get("GUNICORN_THREADS", "4"), "--no-ws",
-                "--log-level", "warning", "--access-log", "--access-log-fmt",
-                '{"logger": "granian.access", "method": "%(method)s", "path": "%(path)s", "status": %(status)d, '
-                '"duration_ms": %(dt_ms).1f}',
-                "inventory_site.wsgi:application"]
-    cmd = [sys.executable, "-m", "gunicorn", "inventory_site.wsgi:application",
-           "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log_path)]
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers or 2 * (os.cpu_count() or 1)),
+            "--blocking-threads",
+            os.environ.get("GUNICORN_THREADS", "4"),
+            "--no-ws",
+            "--log-level",
+            "warning",
+            "--access-log",
+            "--access-log-fmt",
+            '{"logger": "granian.access", "method": "%(method)s", "path": "%(path)s", "status": %(status)d, '
+            '"duration_ms": %(dt_ms).1f}',
+            "inventory_site.wsgi:application",
+        ]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "inventory_site.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--error-logfile",
+        str(log_path),
+    ]
     return cmd if workers is None else [*cmd, "--workers", str(workers)]
 
 
@@ -69,13 +94,37 @@ def gunicorn(env: dict[str, str], *, log_path: Path, workers: int | None = None,
         stop(proc)
 
 
-def loadgen(url: str, *, token: str | None = None, concurrency: int, seconds: float | None = None,
-            requests: int | None = None, warmup: float = 0.0, method: str = "GET",
-            body_template: str | None = None, rand: tuple[int, int] | None = None, raw: bool = False,
-            keepalive: bool = False, rand_width: int = 0) -> dict:
+def loadgen(
+    url: str,
+    *,
+    token: str | None = None,
+    concurrency: int,
+    seconds: float | None = None,
+    requests: int | None = None,
+    warmup: float = 0.0,
+    method: str = "GET",
+    body_template: str | None = None,
+    rand: tuple[int, int] | None = None,
+    raw: bool = False,
+    keepalive: bool = False,
+    rand_width: int = 0,
+) -> dict:
     """Run bench.loadgen in its own process and return its JSON report."""
-    cmd = [sys.executable, "-m", "bench.loadgen", "--url", url, "--concurrency", str(concurrency),
-           "--method", method, "--warmup", str(warmup), "--seed", str(secrets.randbelow(1 << 30))]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        "--url",
+        url,
+        "--concurrency",
+        str(concurrency),
+        "--method",
+        method,
+        "--warmup",
+        str(warmup),
+        "--seed",
+        str(secrets.randbelow(1 << 30)),
+    ]
     if raw:
         cmd.append("--raw")
     if keepalive:
@@ -99,8 +148,9 @@ def loadgen(url: str, *, token: str | None = None, concurrency: int, seconds: fl
 def client_ceiling(plan: Plan) -> dict:
     """Requests/s of the load generator against a server that does nothing."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.loadgen", "--serve", str(port)], cwd=ROOT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.loadgen", "--serve", str(port)], cwd=ROOT, start_new_session=True
+    )
     try:
         for _ in range(50):
             try:
@@ -216,8 +266,9 @@ def merged(reports: list[dict]) -> dict:
 
 
 def manage(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def server_timings(log_path: Path) -> dict:
@@ -238,6 +289,9 @@ def server_timings(log_path: Path) -> dict:
     summary = {}
     for route, values in durations.items():
         values.sort()
-        summary[route] = {"requests": len(values), "p50": values[len(values) // 2],
-                          "p90": values[min(len(values) - 1, int(len(values) * 0.9))]}
+        summary[route] = {
+            "requests": len(values),
+            "p50": values[len(values) // 2],
+            "p90": values[min(len(values) - 1, int(len(values) * 0.9))],
+        }
     return summary

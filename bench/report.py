@@ -1,10 +1,22 @@
 """The shape of one benchmark result and the table `make bench` prints."""
+
 from __future__ import annotations
 
 
-def make_entry(bench: str, name: str, figure: float | None, unit: str, baseline: float | None, baseline_name: str,
-               *, target: float | None, ok: bool, lower_is_better: bool = False, target_text: str | None = None,
-               **extra) -> dict:
+def make_entry(
+    bench: str,
+    name: str,
+    figure: float | None,
+    unit: str,
+    baseline: float | None,
+    baseline_name: str,
+    *,
+    target: float | None,
+    ok: bool,
+    lower_is_better: bool = False,
+    target_text: str | None = None,
+    **extra,
+) -> dict:
     """One row of results.json.
 
     `ratio` is always "how close to the baseline": figure / baseline for throughputs,
@@ -21,10 +33,17 @@ def make_entry(bench: str, name: str, figure: float | None, unit: str, baseline:
     elif target_text is not None:
         met = ok
     return {
-        "bench": bench, "name": name, "figure": figure, "unit": unit, "baseline": baseline,
-        "baseline_name": baseline_name, "ratio": ratio,
+        "bench": bench,
+        "name": name,
+        "figure": figure,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_name": baseline_name,
+        "ratio": ratio,
         "target": target_text or (f">= {target:.0%} of baseline" if target is not None else None),
-        "met": met, "ok": ok, **extra,
+        "met": met,
+        "ok": ok,
+        **extra,
     }
 
 
@@ -55,8 +74,20 @@ def format_table(results: dict) -> str:
     `queries` is per request at page size 10/100; `cpu ms` is the application's CPU per
     request at size 100, measured in-process.
     """
-    header = ["bench", "what", "figure", "unit", "baseline", "ratio", "p50 ms", "p99 ms", "queries", "cpu ms",
-              "target", "met"]
+    header = [
+        "bench",
+        "what",
+        "figure",
+        "unit",
+        "baseline",
+        "ratio",
+        "p50 ms",
+        "p99 ms",
+        "queries",
+        "cpu ms",
+        "target",
+        "met",
+    ]
     rows = [header]
     for e in results.get("benchmarks", []):
         if e["bench"] == "PEER":
@@ -64,11 +95,22 @@ def format_table(results: dict) -> str:
         met = {True: "yes", False: "NO", None: "-"}[e.get("met")]
         if not e.get("ok", True):
             met += " (errors)"
-        rows.append([
-            e["bench"], e["name"], _num(e.get("figure")), e.get("unit", ""), _num(e.get("baseline")),
-            f"{e['ratio']:.0%}" if e.get("ratio") is not None else "-",
-            _num(e.get("p50_ms")), _num(e.get("p99_ms")), _queries(e), _app_cpu(e), e.get("target") or "-", met,
-        ])
+        rows.append(
+            [
+                e["bench"],
+                e["name"],
+                _num(e.get("figure")),
+                e.get("unit", ""),
+                _num(e.get("baseline")),
+                f"{e['ratio']:.0%}" if e.get("ratio") is not None else "-",
+                _num(e.get("p50_ms")),
+                _num(e.get("p99_ms")),
+                _queries(e),
+                _app_cpu(e),
+                e.get("target") or "-",
+                met,
+            ]
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
@@ -86,13 +128,18 @@ def format_table(results: dict) -> str:
     ceiling = results.get("client_ceiling")
     if ceiling:
         lines.append(f"load generator ceiling (do-nothing server): {_num(ceiling.get('rps'))} req/s")
-    cpu_ratios = [f"{e['name']} {e['app_cpu_ratio']:.0%}" for e in results.get("benchmarks", [])
-                  if e.get("app_cpu_ratio") is not None]
+    cpu_ratios = [
+        f"{e['name']} {e['app_cpu_ratio']:.0%}"
+        for e in results.get("benchmarks", [])
+        if e.get("app_cpu_ratio") is not None
+    ]
     if cpu_ratios:
         lines.append("B1 ratio of application CPU per request (floor / endpoint, in-process): " + ", ".join(cpu_ratios))
     floor = ((results.get("details") or {}).get("queries") or {}).get("floor", {}).get("size_100")
     if floor:
-        lines.append(f"floor endpoint: {floor['queries']} query, {_num(floor.get('app_cpu_ms'))} ms app CPU per request")
+        lines.append(
+            f"floor endpoint: {floor['queries']} query, {_num(floor.get('app_cpu_ms'))} ms app CPU per request"
+        )
     return "\n".join(lines)
 
 
@@ -112,19 +159,35 @@ def _peer_rows(results: dict) -> list[list[str]]:
         met = {True: "yes", False: "NO", None: "-"}[e.get("met")]
         if not e.get("ok", True):
             met += " (errors)"
-        rows.append([
-            e.get("endpoint") or e["name"], ratio_text(e), _num(e.get("figure")), _num(e.get("baseline")),
-            f"{_num(e.get('p99_ms'))} / {_num(e.get('peer_p99_ms'))}",
-            f"{_num(e.get('server_errors'))} / {_num(e.get('peer_server_errors'))}",
-            _num(e.get("oversell")),
-            f"{_num(e.get('cpu_ms_per_request'))} / {_num(e.get('peer_cpu_ms_per_request'))}",
-            e.get("target") or "-", met,
-        ])
+        rows.append(
+            [
+                e.get("endpoint") or e["name"],
+                ratio_text(e),
+                _num(e.get("figure")),
+                _num(e.get("baseline")),
+                f"{_num(e.get('p99_ms'))} / {_num(e.get('peer_p99_ms'))}",
+                f"{_num(e.get('server_errors'))} / {_num(e.get('peer_server_errors'))}",
+                _num(e.get("oversell")),
+                f"{_num(e.get('cpu_ms_per_request'))} / {_num(e.get('peer_cpu_ms_per_request'))}",
+                e.get("target") or "-",
+                met,
+            ]
+        )
     return rows
 
 
-PEER_HEADER = ["vs the peer", "ratio, median [min-max] of rounds", "service/s", "peer/s", "p99 ms (service / peer)",
-               "5xx (service / peer)", "oversold", "server CPU ms/req (service / peer)", "target", "met"]
+PEER_HEADER = [
+    "vs the peer",
+    "ratio, median [min-max] of rounds",
+    "service/s",
+    "peer/s",
+    "p99 ms (service / peer)",
+    "5xx (service / peer)",
+    "oversold",
+    "server CPU ms/req (service / peer)",
+    "target",
+    "met",
+]
 
 
 def format_peer_table(results: dict) -> str:
@@ -143,8 +206,10 @@ def format_peer_table(results: dict) -> str:
 
 def format_markdown(results: dict) -> str:
     """The same figures as a Markdown table (for docs/performance.md)."""
-    rows = ["| bench | what | figure | baseline | ratio | target | met | p50 / p99 ms | queries (size 10/100) | app CPU ms |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| bench | what | figure | baseline | ratio | target | met | p50 / p99 ms | queries (size 10/100) | app CPU ms |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for e in results.get("benchmarks", []):
         if e["bench"] == "PEER":
             continue

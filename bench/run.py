@@ -17,6 +17,7 @@ and the hot endpoints side by side with the seed's stack (../shared/peer).
    median of the rounds' ratios, with their min and max.
 5. Writes bench/results.json and prints the tables.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,9 +73,27 @@ from bench.versus import loads, run_rounds, versus_entry
 # The harness's parts live in the modules above; bench.events, bench.depth, bench.servers and
 # tests/bench import these names from here.
 __all__ = [
-    "DB_NAME", "LIST_PAGES", "PGBENCH_PARAMS", "RESERVE_BODY", "ROOT", "WORK", "Server", "create_api_user",
-    "gunicorn", "integrity_report", "log", "main", "measured", "merged_measured", "pgbench_script",
-    "recreate_database", "redis_reachable", "run", "server_environment", "server_timings", "setup_django",
+    "DB_NAME",
+    "LIST_PAGES",
+    "PGBENCH_PARAMS",
+    "RESERVE_BODY",
+    "ROOT",
+    "WORK",
+    "Server",
+    "create_api_user",
+    "gunicorn",
+    "integrity_report",
+    "log",
+    "main",
+    "measured",
+    "merged_measured",
+    "pgbench_script",
+    "recreate_database",
+    "redis_reachable",
+    "run",
+    "server_environment",
+    "server_timings",
+    "setup_django",
 ]
 
 
@@ -98,8 +117,17 @@ def run(args: argparse.Namespace) -> dict:
         stop(peer_proc)
 
 
-def _run(args, plan: Plan, only: set[str], started: float, workers: int, redis: bool, env: dict[str, str],
-         info: dict, peer_proc) -> dict:
+def _run(
+    args,
+    plan: Plan,
+    only: set[str],
+    started: float,
+    workers: int,
+    redis: bool,
+    env: dict[str, str],
+    info: dict,
+    peer_proc,
+) -> dict:
     log(f"recreating database {DB_NAME} and migrating")
     recreate_database(DB_NAME)
     setup_django(env)
@@ -121,8 +149,10 @@ def _run(args, plan: Plan, only: set[str], started: float, workers: int, redis: 
     t0 = time.perf_counter()
     catalog = generate_catalog(CatalogShape())
     gen_seconds = time.perf_counter() - t0
-    log(f"generated {catalog.categories} categories, {catalog.products} products, {catalog.skus} SKUs "
-        f"in {gen_seconds:.1f} s")
+    log(
+        f"generated {catalog.categories} categories, {catalog.products} products, {catalog.skus} SKUs "
+        f"in {gen_seconds:.1f} s"
+    )
     vacuum_analyze(DB_NAME)
     token = create_api_user()
     root = catalog.root_category_id
@@ -141,17 +171,33 @@ def _run(args, plan: Plan, only: set[str], started: float, workers: int, redis: 
         if small != path:
             queries[name]["size_10"] = count_queries(small, token)
     if "B2" in only:
-        queries["reserve"] = {"request": count_queries("/api/v1/stock/reservations/", token, body=RESERVE_BODY % (
-            "PROBE", f"SKU-{HOT_SKU_ID}"))}
+        queries["reserve"] = {
+            "request": count_queries(
+                "/api/v1/stock/reservations/", token, body=RESERVE_BODY % ("PROBE", f"SKU-{HOT_SKU_ID}")
+            )
+        }
     connections.close_all()
 
-    results = {"quick": plan.quick, "machine": info, "dataset": {
-        "categories": catalog.categories, "products": catalog.products, "skus": catalog.skus,
-        "generation_seconds": round(gen_seconds, 1)}, "server": {
-        "workers": "gunicorn.conf.py", "threads": THREADS or "gunicorn.conf.py", "server": SERVER,
-        "max_requests": "gunicorn.conf.py", "redis_cache": redis,
-        "gunicorn_conf": "gunicorn.conf.py" if (ROOT / "gunicorn.conf.py").exists() else None},
-        "benchmarks": [], "details": {"queries": queries}}
+    results = {
+        "quick": plan.quick,
+        "machine": info,
+        "dataset": {
+            "categories": catalog.categories,
+            "products": catalog.products,
+            "skus": catalog.skus,
+            "generation_seconds": round(gen_seconds, 1),
+        },
+        "server": {
+            "workers": "gunicorn.conf.py",
+            "threads": THREADS or "gunicorn.conf.py",
+            "server": SERVER,
+            "max_requests": "gunicorn.conf.py",
+            "redis_cache": redis,
+            "gunicorn_conf": "gunicorn.conf.py" if (ROOT / "gunicorn.conf.py").exists() else None,
+        },
+        "benchmarks": [],
+        "details": {"queries": queries},
+    }
 
     log("client ceiling (load generator against a do-nothing server)")
     results["client_ceiling"] = client_ceiling(plan)
@@ -168,17 +214,24 @@ def _run(args, plan: Plan, only: set[str], started: float, workers: int, redis: 
         if "B4" in only:
             run_b4(results, service, env, plan, paths, queries)
         # Both stacks up at once, driven back to back round after round (bench.versus).
-        endpoints = loads(skus=catalog.skus, hot=HOT_SKU_ID, oversell=OVERSELL_SKU_ID,
-                          names=({"list"} if "B1" in only else set()) | ({"hot", "random"} if "B2" in only else set()))
+        endpoints = loads(
+            skus=catalog.skus,
+            hot=HOT_SKU_ID,
+            oversell=OVERSELL_SKU_ID,
+            names=({"list"} if "B1" in only else set()) | ({"hot", "random"} if "B2" in only else set()),
+        )
         runs = run_rounds(service, peer, plan, endpoints, warehouse_id=catalog.warehouse_id) if endpoints else {}
         oversold = None
         if "B2" in only:
             oversold = run_b2(results, service, runs, plan, hot=HOT_SKU_ID, oversell=OVERSELL_SKU_ID, env=env)
         for load in endpoints:
-            results["benchmarks"].append(versus_entry(load, runs[load.name],
-                                                      oversold=oversold if load.method == "POST" else None))
-        results["details"]["versus"] = {name: {stack: [_without_latencies(r) for r in reports]
-                                               for stack, reports in kept.items()} for name, kept in runs.items()}
+            results["benchmarks"].append(
+                versus_entry(load, runs[load.name], oversold=oversold if load.method == "POST" else None)
+            )
+        results["details"]["versus"] = {
+            name: {stack: [_without_latencies(r) for r in reports] for stack, reports in kept.items()}
+            for name, kept in runs.items()
+        }
 
     results["details"]["server_ms"] = server_timings(WORK / "gunicorn.log")
     if "B3" in only:

@@ -9,6 +9,7 @@ the list (`page=random`), reserve 1 unit of the hot SKU, of random SKUs. Prints 
 p50/p99 and server CPU ms per request (from /proc) per set-up and endpoint, and writes
 them to bench/.work/servers.json. A set-up is a server plus environment (`SETUPS`).
 """
+
 import argparse
 import json
 import os
@@ -37,10 +38,18 @@ def loads(skus: int) -> dict[str, dict]:
     """The three hot requests, as bench.run drives them against the peer."""
     return {
         "list": {"path": "/api/v1/skus/?size=100&page=$rand", "rand": bench.LIST_PAGES},
-        "hot": {"path": RESERVE, "method": "POST", "rand": (HOT_SKU_ID, HOT_SKU_ID),
-                "body_template": bench.RESERVE_BODY % ("SRV-HOT", f"SKU-{HOT_SKU_ID}")},
-        "random": {"path": RESERVE, "method": "POST", "rand": (OVERSELL_SKU_ID + 1, skus),
-                   "body_template": bench.RESERVE_BODY % ("SRV-RND", "SKU-$rand")},
+        "hot": {
+            "path": RESERVE,
+            "method": "POST",
+            "rand": (HOT_SKU_ID, HOT_SKU_ID),
+            "body_template": bench.RESERVE_BODY % ("SRV-HOT", f"SKU-{HOT_SKU_ID}"),
+        },
+        "random": {
+            "path": RESERVE,
+            "method": "POST",
+            "rand": (OVERSELL_SKU_ID + 1, skus),
+            "body_template": bench.RESERVE_BODY % ("SRV-RND", "SKU-$rand"),
+        },
     }
 
 
@@ -54,10 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.WORK.mkdir(parents=True, exist_ok=True)
     env = bench.server_environment(bench.DB_NAME, redis=bench.redis_reachable())
     bench.setup_django(env)
-    from catalog.models import SKU
     from django.contrib.auth import get_user_model
     from django.db import connections
     from rest_framework.authtoken.models import Token
+
+    from catalog.models import SKU
 
     user = get_user_model().objects.filter(is_superuser=True).first()
     if user is None:
@@ -70,30 +80,45 @@ def main(argv: list[str] | None = None) -> int:
         servers = {}
         for name in names:
             server, extra = SETUPS[name]
-            base, pgid = stack.enter_context(bench.gunicorn({**env, **extra}, workers=workers, server=server,
-                                                            log_path=bench.WORK / f"servers_{name}.log"))
+            base, pgid = stack.enter_context(
+                bench.gunicorn(
+                    {**env, **extra}, workers=workers, server=server, log_path=bench.WORK / f"servers_{name}.log"
+                )
+            )
             servers[name] = bench.Server(name, base, token, pgid)
         for round_ in range(args.rounds):
             for load, spec in loads(skus).items():
                 options = {key: value for key, value in spec.items() if key != "path"}
                 for name in names:
-                    reports[name][load].append(bench.measured(servers[name], spec["path"], concurrency=32,
-                                                              seconds=args.seconds, warmup=0.5, **options))
+                    reports[name][load].append(
+                        bench.measured(
+                            servers[name], spec["path"], concurrency=32, seconds=args.seconds, warmup=0.5, **options
+                        )
+                    )
             bench.log(f"round {round_ + 1} of {args.rounds} done, load {os.getloadavg()}")
-    table = {name: {load: _summary(bench.merged_measured(runs)) for load, runs in by_load.items()}
-             for name, by_load in reports.items()}
+    table = {
+        name: {load: _summary(bench.merged_measured(runs)) for load, runs in by_load.items()}
+        for name, by_load in reports.items()
+    }
     (bench.WORK / "servers.json").write_text(json.dumps({"loadavg_end": os.getloadavg(), "setups": table}, indent=2))
     print(f"{'set-up':22} {'endpoint':7} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} statuses")
     for name, by_load in table.items():
         for load, row in by_load.items():
-            print(f"{name:22} {load:7} {row['rps']:7.1f} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} "
-                  f"{row['cpu_ms']:7.2f} {row['statuses']}")
+            print(
+                f"{name:22} {load:7} {row['rps']:7.1f} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} "
+                f"{row['cpu_ms']:7.2f} {row['statuses']}"
+            )
     return 0
 
 
 def _summary(report: dict) -> dict:
-    return {"rps": report["rps"], "p50_ms": report["p50_ms"], "p99_ms": report["p99_ms"],
-            "cpu_ms": report["server_cpu_ms_per_request"], "statuses": report["statuses"]}
+    return {
+        "rps": report["rps"],
+        "p50_ms": report["p50_ms"],
+        "p99_ms": report["p99_ms"],
+        "cpu_ms": report["server_cpu_ms_per_request"],
+        "statuses": report["statuses"],
+    }
 
 
 if __name__ == "__main__":

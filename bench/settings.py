@@ -3,6 +3,7 @@
 Everything else (DEBUG, SECRET_KEY, DATABASE_URL, RATE_LIMIT_REQUESTS_PER_MINUTE...)
 comes from the environment that `bench.run` sets, exactly as in production.
 """
+
 from inventory_site.settings import *  # noqa: F401,F403
 
 ROOT_URLCONF = "bench.urls"

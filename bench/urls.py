@@ -1,4 +1,5 @@
 """The product's URLs plus the baseline endpoint `/api/v1/bench/floor/` (bench only)."""
+
 from django.urls import path
 
 from bench.baseline_app import FloorView

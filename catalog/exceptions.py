@@ -1,4 +1,5 @@
 """Domain errors of the catalog; `inventory_site.api.exceptions` maps their codes to HTTP."""
+
 from typing import Any
 
 from inventory_site.exceptions import (  # noqa: F401  (re-exported for callers of the catalog)
@@ -39,8 +40,10 @@ class BulkEditRefused(InvalidInput):
     def __init__(self, changes: list):
         self.changes = changes
         refused = [c for c in changes if c.error]
-        super().__init__(f"{len(refused)} of {len(changes)} rows refused; nothing was changed.",
-                         errors={str(c.pk): c.error for c in refused})
+        super().__init__(
+            f"{len(refused)} of {len(changes)} rows refused; nothing was changed.",
+            errors={str(c.pk): c.error for c in refused},
+        )
 
 
 class RuleBroken(InvalidInput):

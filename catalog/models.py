@@ -1,4 +1,5 @@
 """The catalog: a category tree, products in categories, and SKUs (sellable variants)."""
+
 from typing import Any, ClassVar
 
 from django.db import models
@@ -40,12 +41,14 @@ class Category(MPTTModel, TimeStampedModel, VersionedModel, SoftDeleteModel):
     slug = models.SlugField(max_length=120, editable=False, db_index=False)
     description = models.CharField(max_length=500, blank=True, default="")
     parent = TreeForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
         help_text="Empty for a top-level category.",
     )
-    path = models.TextField(
-        editable=False, default="", help_text="Ancestor names and its own, joined by '/'."
-    )
+    path = models.TextField(editable=False, default="", help_text="Ancestor names and its own, joined by '/'.")
     attributes = models.JSONField(default=dict, blank=True, help_text="A JSON object, at most 5 levels deep.")
 
     all_objects: ClassVar[CategoryTreeManager] = CategoryTreeManager()
@@ -62,13 +65,16 @@ class Category(MPTTModel, TimeStampedModel, VersionedModel, SoftDeleteModel):
         base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
-                Lower("name"), Coalesce("parent", Value(0)),
+                Lower("name"),
+                Coalesce("parent", Value(0)),
                 condition=Q(is_deleted=False),
                 name="category_unique_active_sibling_name",
                 violation_error_message="A sibling category of this name (in any case) already exists.",
             ),
             models.CheckConstraint(
-                condition=~Q(name=""), name="category_name_not_empty", violation_error_message="The name must not be empty.",
+                condition=~Q(name=""),
+                name="category_name_not_empty",
+                violation_error_message="The name must not be empty.",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="category_version_positive"),
         ]
@@ -115,12 +121,16 @@ class Product(TimeStampedModel, VersionedModel, SoftDeleteModel):
             # What identifies a product: its name (any case) among the active products of its
             # category. The API, the admin and import_catalog (which matches by it) agree.
             models.UniqueConstraint(
-                Lower("name"), "category", condition=Q(is_deleted=False),
+                Lower("name"),
+                "category",
+                condition=Q(is_deleted=False),
                 name="product_unique_active_name_in_category",
                 violation_error_message="A product of this name (in any case) already exists in this category.",
             ),
             models.CheckConstraint(
-                condition=~Q(name=""), name="product_name_not_empty", violation_error_message="The name must not be empty.",
+                condition=~Q(name=""),
+                name="product_name_not_empty",
+                violation_error_message="The name must not be empty.",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="product_version_positive"),
         ]
@@ -166,15 +176,20 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
     """A sellable variant of a product (size, colour...), with its own code and price."""
 
     sku_code = models.CharField(
-        "SKU code", max_length=50,
+        "SKU code",
+        max_length=50,
         help_text="Unique in any case, also against deleted SKUs.",
     )
     # Indexed by `sku_product_active` (product, is_deleted).
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus", db_index=False)
-    price = models.DecimalField(max_digits=10, decimal_places=2, help_text=f"{MIN_PRICE} to {MAX_PRICE}, at most 2 decimals.")
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, help_text=f"{MIN_PRICE} to {MAX_PRICE}, at most 2 decimals."
+    )
     attributes = models.JSONField(default=dict, blank=True, help_text='e.g. {"color": "red", "size": "M"}')
     backorder_policy = models.CharField(
-        max_length=20, choices=BackorderPolicy.choices, default=BackorderPolicy.DENY,
+        max_length=20,
+        choices=BackorderPolicy.choices,
+        default=BackorderPolicy.DENY,
         db_default=BackorderPolicy.DENY,
         help_text="Allow against incoming: reservations may take what is short from open inbound shipments.",
     )
@@ -191,21 +206,25 @@ class SKU(TimeStampedModel, VersionedModel, SoftDeleteModel):
         verbose_name = "SKU"
         constraints = [
             models.UniqueConstraint(
-                Lower("sku_code"), name="sku_code_unique_ci",
+                Lower("sku_code"),
+                name="sku_code_unique_ci",
                 violation_error_message="This SKU code is already taken (in any case), possibly by a deleted SKU: "
                 "codes of deleted SKUs stay reserved.",
             ),
             models.CheckConstraint(
-                condition=Q(price__gte=MIN_PRICE), name="sku_price_not_negative",
+                condition=Q(price__gte=MIN_PRICE),
+                name="sku_price_not_negative",
                 violation_error_message=f"The price is not between {MIN_PRICE} and {MAX_PRICE}.",
             ),
             models.CheckConstraint(
-                condition=Q(price__lte=MAX_PRICE), name="sku_price_at_most_max",
+                condition=Q(price__lte=MAX_PRICE),
+                name="sku_price_at_most_max",
                 violation_error_message=f"The price is not between {MIN_PRICE} and {MAX_PRICE}.",
             ),
             # The code format, empty codes included; case-insensitive uniqueness is the index above.
             models.CheckConstraint(
-                condition=Q(sku_code__regex=SKU_CODE_PATTERN), name="sku_code_format",
+                condition=Q(sku_code__regex=SKU_CODE_PATTERN),
+                name="sku_code_format",
                 violation_error_message=f"The SKU code {SKU_CODE_PROBLEM}.",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="sku_version_positive"),

@@ -6,6 +6,7 @@ them. `catalog.services.imports` calls the same functions for its bulk path. Eac
 returns the value to store and raises `RuleBroken` (an `InvalidInput`) naming the field;
 its message reads "<field> <value> <problem>" and the field's error is the problem alone.
 """
+
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation

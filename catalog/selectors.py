@@ -1,4 +1,5 @@
 """Reads of the catalog with business meaning, shaped so query counts stay flat."""
+
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
@@ -25,11 +26,13 @@ ACTIVE_SKU_COUNT_SQL = "(SELECT SUM(skus)::bigint FROM catalog_sku_active_count)
 
 def subtree_filter(category: Category, prefix: str = "") -> Q:
     """Rows whose category (reached through `prefix`) is `category` or below it."""
-    return Q(**{
-        f"{prefix}tree_id": category.tree_id,
-        f"{prefix}lft__gte": category.lft,
-        f"{prefix}lft__lte": category.rght,
-    })
+    return Q(
+        **{
+            f"{prefix}tree_id": category.tree_id,
+            f"{prefix}lft__gte": category.lft,
+            f"{prefix}lft__lte": category.rght,
+        }
+    )
 
 
 def product_count_in_subtree() -> Coalesce:
@@ -145,7 +148,13 @@ def category_tree(*, root_id: int | None = None, max_depth: int | None = None) -
 
 def product_list() -> QuerySet:
     """All products (deleted included; the filters hide them) with `sku_count` (active SKUs)."""
-    skus = SKU.objects.filter(product_id=OuterRef("pk")).order_by().values("product_id").annotate(n=Count("pk")).values("n")
+    skus = (
+        SKU.objects.filter(product_id=OuterRef("pk"))
+        .order_by()
+        .values("product_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Product.all_objects.annotate(sku_count=Coalesce(Subquery(skus, output_field=IntegerField()), Value(0)))
 
 
@@ -195,4 +204,3 @@ def sku_count_drifts() -> list[str]:
         kept = cursor.fetchone()[0]
     counted = SKU.objects.count()
     return [] if kept == counted else [f"active SKU count: {kept} kept, {counted} counted"]
-

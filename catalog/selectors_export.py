@@ -6,6 +6,7 @@ Rows are ordered by category path, product name and SKU code, which depend only 
 data: exporting, importing into another database and exporting again gives the same bytes.
 CSV cells a spreadsheet would run as a formula are escaped (`inventory_site.spreadsheets`).
 """
+
 import csv
 import json
 from collections.abc import Iterator
@@ -47,7 +48,10 @@ def catalog_export_rows() -> Iterator[dict[str, str]]:
             active_sku=FilteredRelation("active_product__skus", condition=Q(active_product__skus__is_deleted=False)),
         )
         .order_by(
-            "path", Lower("active_product__name"), "active_product__name", "active_product__id",
+            "path",
+            Lower("active_product__name"),
+            "active_product__name",
+            "active_product__id",
             Lower("active_sku__sku_code"),
         )
         .values_list(*_FIELDS.values())

@@ -5,6 +5,7 @@ imports none of them).
 those SKUs (a SKU alone, or a product's SKUs with it), after their rows are locked. A
 receiver refuses by raising a `DomainError`; the transaction then writes nothing.
 """
+
 from django.dispatch import Signal
 
 skus_hiding = Signal()

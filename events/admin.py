@@ -1,6 +1,7 @@
 """The events admin: the outbox (read-only), subscriptions with ping and rotate-secret, and the
 delivery log with a redeliver action. Writes go through `events.services`, as the API's do.
 """
+
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -109,8 +110,17 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("event_public_id", "event_type", "subscription", "status", "attempts", "last_status_code",
-                    "last_error", "next_attempt_at", "delivered_at")
+    list_display = (
+        "event_public_id",
+        "event_type",
+        "subscription",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+    )
     list_filter = ("status", "subscription", "event__type")
     list_select_related = ("event", "subscription")
     search_fields = ("aggregate", "event__sku_code", "event__reference")

@@ -1,4 +1,5 @@
 """App config of the events outbox and webhooks."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,5 @@
 """Domain errors of events and webhooks (mapped to HTTP in `inventory_site.api.exceptions`)."""
+
 from inventory_site.exceptions import InvalidInput
 
 

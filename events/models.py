@@ -1,4 +1,5 @@
 """The outbox (`Event`), webhook subscriptions and their deliveries."""
+
 import datetime
 
 from django.db import models
@@ -20,7 +21,7 @@ def parse_event_id(text: str) -> int | None:
     """The primary key in a public event id, or None when it is not one."""
     if not text.startswith(EVENT_ID_PREFIX):
         return None
-    digits = text[len(EVENT_ID_PREFIX):]
+    digits = text[len(EVENT_ID_PREFIX) :]
     if not (digits.isascii() and digits.isdigit()) or len(digits) > EVENT_ID_DIGITS or int(digits) > 2**63 - 1:
         return None
     return int(digits)
@@ -47,11 +48,18 @@ class Event(models.Model):
     reference = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     position = models.BigIntegerField(
-        null=True, blank=True, unique=True, editable=False,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
         help_text="Order in the feed; set once the event is committed and sequenced.",
     )
     subscription = models.ForeignKey(
-        "events.WebhookSubscription", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        "events.WebhookSubscription",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
         help_text="Set for an event meant for one subscription only (webhook.ping); such events are not in the feed.",
     )
 
@@ -133,8 +141,11 @@ class WebhookDelivery(models.Model):
             models.UniqueConstraint(fields=["subscription", "event"], name="delivery_once_per_subscription"),
         ]
         indexes = [
-            models.Index(fields=["subscription", "aggregate", "position"], name="delivery_chain",
-                         condition=models.Q(status="pending")),
+            models.Index(
+                fields=["subscription", "aggregate", "position"],
+                name="delivery_chain",
+                condition=models.Q(status="pending"),
+            ),
             models.Index(fields=["next_attempt_at"], name="delivery_due", condition=models.Q(status="pending")),
             models.Index(fields=["subscription", "-id"], name="delivery_log"),
         ]

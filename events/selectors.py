@@ -1,11 +1,13 @@
 """Reads of the events app: the feed and the delivery log."""
+
 from django.db.models import Q, QuerySet
 
 from events.models import Event, WebhookDelivery, WebhookSubscription, parse_event_id
 
 
-def event_feed(*, after: str | None = None, types: list[str] | None = None, sku_code: str = "",
-               reference: str = "") -> QuerySet[Event]:
+def event_feed(
+    *, after: str | None = None, types: list[str] | None = None, sku_code: str = "", reference: str = ""
+) -> QuerySet[Event]:
     """Sequenced events after the cursor, oldest first; `types` may hold `stock.*` prefixes.
 
     The cursor is an event id; the feed follows `position` (see `Event`), so the events

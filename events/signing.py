@@ -1,4 +1,5 @@
 """Standard Webhooks signatures: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`."""
+
 import base64
 import hashlib
 import hmac

@@ -1,4 +1,5 @@
 """Celery tasks of the outbox: sequence and fan out, drain due deliveries, sweep, purge."""
+
 import logging
 import time
 
@@ -11,8 +12,7 @@ from events import services
 logger = logging.getLogger("events")
 
 # The database went away mid-task: try again shortly (the sweep also catches up).
-ON_DATABASE_ERROR = {"autoretry_for": (DatabaseError,), "retry_backoff": 1, "retry_backoff_max": 30,
-                     "max_retries": 20}
+ON_DATABASE_ERROR = {"autoretry_for": (DatabaseError,), "retry_backoff": 1, "retry_backoff_max": 30, "max_retries": 20}
 # One drain task gives its slot back after this long (queuing its successor if work is left).
 DRAIN_SECONDS = 60
 

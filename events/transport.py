@@ -3,6 +3,7 @@
 Connections are kept alive and reused per worker process (`ConnectionPool`): a drain of
 thousands of deliveries to one receiver opens a handful of sockets, not one per event.
 """
+
 import http.client
 import socket
 import ssl
@@ -106,9 +107,16 @@ _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
 def _post_once(target: Target, body: bytes, headers: dict[str, str], timeout: float) -> tuple[Answer, bool]:
     connection, reused = POOL.take(target, timeout)
     try:
-        connection.request("POST", target.path, body=body, headers={
-            "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers,
-        })
+        connection.request(
+            "POST",
+            target.path,
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                **headers,
+            },
+        )
         response = connection.getresponse()
         rest = response.read(MAX_ANSWER_BYTES)
         if response.will_close or not response.isclosed() or len(rest) >= MAX_ANSWER_BYTES:

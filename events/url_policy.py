@@ -4,6 +4,7 @@ Checked when a subscription is saved and again before each delivery (the name ma
 resolve elsewhere by then); the delivery then connects to the address that was checked.
 Refusing never sends the URL any traffic (a DNS look-up is all it costs).
 """
+
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -27,12 +28,31 @@ class Target:
 
 # Special-purpose ranges of the IANA IPv4 and IPv6 registries that are not globally reachable
 # but that the standard library's `is_global` (Python 3.11) still counts as global.
-_NOT_GLOBAL = tuple(ipaddress.ip_network(net) for net in (
-    "0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.88.99.0/24", "198.18.0.0/15", "240.0.0.0/4",
-    "224.0.0.0/4", "255.255.255.255/32",
-    "::/96", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64", "2001::/23", "2001:db8::/32", "3fff::/20",
-    "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
-))
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "0.0.0.0/8",
+        "100.64.0.0/10",
+        "192.0.0.0/24",
+        "192.88.99.0/24",
+        "198.18.0.0/15",
+        "240.0.0.0/4",
+        "224.0.0.0/4",
+        "255.255.255.255/32",
+        "::/96",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "100:0:0:1::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+        "5f00::/16",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
+    )
+)
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -52,8 +72,9 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     IPv6 address that embeds an IPv4 one only when that one is public."""
     if isinstance(address, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(address)) is not None:
         return _is_public(embedded)
-    return address.is_global and not any(address in network for network in _NOT_GLOBAL
-                                         if network.version == address.version)
+    return address.is_global and not any(
+        address in network for network in _NOT_GLOBAL if network.version == address.version
+    )
 
 
 def webhook_target(url: str) -> Target:

@@ -5,6 +5,7 @@ low-stock panel. The shared pieces keep the admin thin: change forms carry the r
 version and refuse stale saves, soft-deleted rows are hidden by a default filter, and
 soft delete / restore are actions that call the app's services.
 """
+
 import os
 import tempfile
 from typing import TYPE_CHECKING, Any
@@ -12,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from inventory_site.exceptions import DomainError, VersionConflict
@@ -183,14 +184,20 @@ class ServiceFormAdminMixin(_AdminBase):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """On a refused save, roll back and show the same form again with the service's error."""
-        return self._service_view(request, lambda: super(ServiceFormAdminMixin, self).changeform_view(
-            request, object_id, form_url, extra_context))
+        return self._service_view(
+            request,
+            lambda: super(ServiceFormAdminMixin, self).changeform_view(request, object_id, form_url, extra_context),
+        )
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         """A revert (django-simple-history) is a change like any other: one transaction, the
         update service, its refusals shown on the form."""
-        return self._service_view(request, lambda: super(ServiceFormAdminMixin, self).history_form_view(  # type: ignore[misc]  # simple-history's admin (no stubs)
-            request, object_id, version_id, extra_context))
+        return self._service_view(
+            request,
+            lambda: super(ServiceFormAdminMixin, self).history_form_view(  # type: ignore[misc]  # simple-history's admin (no stubs)
+                request, object_id, version_id, extra_context
+            ),
+        )
 
     @staticmethod
     def _service_view(request, view):
@@ -246,10 +253,14 @@ class ServiceAdminMixin(ServiceFormAdminMixin):
         rows = queryset.filter(is_deleted=False)
         if request.POST.get("post") != "yes":
             context = {
-                **self.admin_site.each_context(request), "opts": self.opts, "title": "Are you sure?",
-                "rows": list(rows.order_by("pk")[:SOFT_DELETE_LISTED]), "count": rows.count(),
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Are you sure?",
+                "rows": list(rows.order_by("pk")[:SOFT_DELETE_LISTED]),
+                "count": rows.count(),
                 "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "listed": SOFT_DELETE_LISTED,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "listed": SOFT_DELETE_LISTED,
                 "select_across": request.POST.get("select_across", "0"),
             }
             return TemplateResponse(request, "admin/soft_delete_confirmation.html", context)
@@ -340,4 +351,3 @@ class ReadOnlyAdminMixin(_AdminBase):
 
     def has_delete_permission(self, request, obj=None):
         return False
-

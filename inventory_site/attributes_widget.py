@@ -8,6 +8,7 @@ A value cell is JSON when it reads as JSON (`12`, `true`, `null`, `{"a": 1}`, `"
 otherwise the text as typed: `red` is the string "red". A string that would read as JSON
 is shown quoted (`"42"`), so every value goes back exactly as it came.
 """
+
 import json
 from typing import Any
 
@@ -103,7 +104,8 @@ class AttributesWidget(forms.Widget):
         obj, text = self._as_object(value)
         raw = obj is None
         row_html = format_html_join(
-            "", '<tr>{}</tr>',
+            "",
+            "<tr>{}</tr>",
             ((self._row(name, key, cell_text(item)),) for key, item in (obj or {}).items()),
         )
         blank = format_html_join("", "<tr>{}</tr>", ((self._row(name, "", ""),) for _ in range(self.extra_rows)))
@@ -117,8 +119,17 @@ class AttributesWidget(forms.Widget):
             ' <span class="help">A value is text, or JSON: 12, true, null, {{"a": 1}}, "42".</span></p>'
             '<textarea name="{}" id="{}" class="json-editor attribute-raw" rows="{}" cols="60" spellcheck="false">'
             "\n{}</textarea></div>",
-            " raw" if raw else "", name, row_html, blank, name, RAW_MODE, " checked" if raw else "",
-            name, element_id, self.rows, text,
+            " raw" if raw else "",
+            name,
+            row_html,
+            blank,
+            name,
+            RAW_MODE,
+            " checked" if raw else "",
+            name,
+            element_id,
+            self.rows,
+            text,
         )
 
     @staticmethod
@@ -127,7 +138,10 @@ class AttributesWidget(forms.Widget):
             '<td><input type="text" name="{}__key" value="{}" class="attribute-key" aria-label="name"></td>'
             '<td><input type="text" name="{}__value" value="{}" class="attribute-value" aria-label="value"></td>'
             '<td><button type="button" class="attribute-remove" title="Remove this attribute">&times;</button></td>',
-            name, key, name, text,
+            name,
+            key,
+            name,
+            text,
         )
 
 

@@ -4,6 +4,7 @@ Production: `celery -A inventory_site worker` and `celery -A inventory_site beat
 gunicorn, with `CELERY_BROKER_URL` (default `REDIS_URL`). Without either, an embedded
 broker in files under the project (`make run` on a machine without Redis).
 """
+
 import os
 
 from celery import Celery

@@ -1,4 +1,5 @@
 """Error pages: the envelope under /api/, Django's pages elsewhere."""
+
 import re
 import sys
 
@@ -55,8 +56,9 @@ def bad_request(request, exception=None):
 
 def unsupported_charset(request):
     """A JSON body declared in another charset than UTF-8 (JSON is UTF-8, RFC 8259)."""
-    return JsonResponse(error("unsupported_media_type", "Send the body as UTF-8 JSON: the declared charset "
-                                                        "is not UTF-8."), status=415)
+    return JsonResponse(
+        error("unsupported_media_type", "Send the body as UTF-8 JSON: the declared charset is not UTF-8."), status=415
+    )
 
 
 # An admin URL name is "<app>_<model>_<view>"; the view tells which model permission it needs.
@@ -87,9 +89,11 @@ def missing_permission(request, exception=None) -> str | None:
     found = _PERMISSION_CODE.match(code)
     if not found:
         return None
-    name = Permission.objects.filter(
-        content_type__app_label=found["app"], codename=found["codename"]
-    ).values_list("name", flat=True).first()
+    name = (
+        Permission.objects.filter(content_type__app_label=found["app"], codename=found["codename"])
+        .values_list("name", flat=True)
+        .first()
+    )
     return f"{name} ({code})" if name else code
 
 
@@ -100,17 +104,27 @@ def who_can_grant(code: str | None) -> dict:
     if not found:
         return {"groups": [], "granters": []}
     permission = Permission.objects.filter(content_type__app_label=found["app"], codename=found["codename"]).first()
-    groups = list(Group.objects.filter(permissions=permission).order_by("name").values_list("name", flat=True)) \
-        if permission else []
-    managers = Q(is_superuser=True) | Q(user_permissions__codename="change_user") | Q(groups__permissions__codename="change_user")
-    granters = list(get_user_model().objects.filter(managers, is_active=True, is_staff=True).distinct()
-                    .order_by("username")[:5])
+    groups = (
+        list(Group.objects.filter(permissions=permission).order_by("name").values_list("name", flat=True))
+        if permission
+        else []
+    )
+    managers = (
+        Q(is_superuser=True)
+        | Q(user_permissions__codename="change_user")
+        | Q(groups__permissions__codename="change_user")
+    )
+    granters = list(
+        get_user_model().objects.filter(managers, is_active=True, is_staff=True).distinct().order_by("username")[:5]
+    )
     return {"groups": groups, "granters": granters}
 
 
 def permission_denied(request, exception=None):
     if _is_api(request):
-        return JsonResponse(error("permission_denied", "You do not have permission to perform this action."), status=403)
+        return JsonResponse(
+            error("permission_denied", "You do not have permission to perform this action."), status=403
+        )
     missing = missing_permission(request, exception)
     code = missing.rsplit("(", 1)[-1].rstrip(")") if missing else None
     context = {"missing_permission": missing, "title": "Permission needed", **who_can_grant(code)}

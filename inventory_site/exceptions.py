@@ -4,6 +4,7 @@ Each app declares its own errors in `<app>/exceptions.py` by subclassing `Domain
 with a `code` from the API contract. `inventory_site.api.exceptions` is the one place
 that turns a code into an HTTP status.
 """
+
 import threading
 from typing import Any
 

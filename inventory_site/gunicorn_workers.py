@@ -8,6 +8,7 @@ in its thread (Python code stops at its next bytecode; the transaction rolls bac
 client gets a 503), then, if the thread is still busy `GRACE_SECONDS` later (stuck in C), by
 ending the worker as the arbiter ends a stuck sync worker; the arbiter starts a new one.
 """
+
 import ctypes
 import os
 import threading
@@ -69,6 +70,9 @@ class TimedThreadWorker(ThreadWorker):
                 INTERRUPTED_THREADS.add(thread)
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(RequestTimedOut))
             elif now - interrupted > GRACE_SECONDS:
-                self.log.critical("request still running %.0fs after its interruption: worker %s exits",
-                                  now - interrupted, os.getpid())
+                self.log.critical(
+                    "request still running %.0fs after its interruption: worker %s exits",
+                    now - interrupted,
+                    os.getpid(),
+                )
                 os._exit(1)

@@ -5,6 +5,7 @@
   is configured, the broker answer; send it no traffic if not.
 - `/health/`: the contract's original check (the database), kept as it was.
 """
+
 import os
 import secrets
 import socket

@@ -2,6 +2,7 @@
 start on the import and the export form alike, a template to download (a CSV of the resource's header
 row, ready to fill in), and a file bounded before anything reads it (its size as sent and, for a
 workbook, as it expands)."""
+
 import csv
 
 from django import forms
@@ -26,7 +27,8 @@ def bounded_import_form(form_class: type[forms.Form]) -> type[forms.Form]:
             upload = self.cleaned_data["import_file"]
             if upload.size > IMPORT_LIMITS.total_bytes:
                 raise forms.ValidationError(
-                    f"The file is larger than {IMPORT_LIMITS.total_bytes // MB} MB; {IMPORT_LIMITS.describe()}.")
+                    f"The file is larger than {IMPORT_LIMITS.total_bytes // MB} MB; {IMPORT_LIMITS.describe()}."
+                )
             upload.seek(0)
             if upload.read(4) == ZIP_MAGIC:
                 try:

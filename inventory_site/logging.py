@@ -1,4 +1,5 @@
 """Structured logging: one JSON object per line, carrying the request id."""
+
 import json
 import logging
 from contextvars import ContextVar

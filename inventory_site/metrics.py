@@ -7,6 +7,7 @@ and this module imports no app. Under gunicorn every worker has its own counters
 with `PROMETHEUS_MULTIPROC_DIR` set (gunicorn.conf.py sets one when it is not)
 `prometheus_client` keeps them in files there and `/metrics` adds up all workers.
 """
+
 import hmac
 import ipaddress
 import os
@@ -31,16 +32,21 @@ from prometheus_client import (
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 HTTP_REQUESTS = Counter(
-    "inventory_http_requests_total", "HTTP requests answered, by route (URL name), method and status.",
+    "inventory_http_requests_total",
+    "HTTP requests answered, by route (URL name), method and status.",
     ["route", "method", "status"],
 )
 HTTP_LATENCY = Histogram(
-    "inventory_http_request_duration_seconds", "Time to answer a request, by route and method.",
-    ["route", "method"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    "inventory_http_request_duration_seconds",
+    "Time to answer a request, by route and method.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 DB_QUERIES = Histogram(
-    "inventory_db_queries_per_request", "SQL queries run while answering a request, by route.",
-    ["route"], buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100),
+    "inventory_db_queries_per_request",
+    "SQL queries run while answering a request, by route.",
+    ["route"],
+    buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100),
 )
 RESERVATIONS = Counter(
     "inventory_reservations_total",
@@ -48,13 +54,18 @@ RESERVATIONS = Counter(
     ["outcome"],
 )
 STOCK_ADJUSTMENTS = Counter(
-    "inventory_stock_adjustments_total", "Stock adjustments written (ledger movements), by reason.", ["reason"],
+    "inventory_stock_adjustments_total",
+    "Stock adjustments written (ledger movements), by reason.",
+    ["reason"],
 )
 WEBHOOK_DELIVERIES = Counter(
-    "inventory_webhook_deliveries_total", "Webhook delivery attempts, by outcome.", ["outcome"],
+    "inventory_webhook_deliveries_total",
+    "Webhook delivery attempts, by outcome.",
+    ["outcome"],
 )
 WEBHOOK_LATENCY = Histogram(
-    "inventory_webhook_delivery_duration_seconds", "Time of one webhook delivery attempt.",
+    "inventory_webhook_delivery_duration_seconds",
+    "Time of one webhook delivery attempt.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
@@ -168,8 +179,12 @@ def metrics(request):
     token = _token_given(request)
     expected = settings.METRICS_TOKEN
     if token is not None and not (expected and hmac.compare_digest(token.encode(), expected.encode())):
-        return HttpResponse("Wrong metrics token.\n", status=401, content_type="text/plain",
-                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        return HttpResponse(
+            "Wrong metrics token.\n",
+            status=401,
+            content_type="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     if token is None and not _address_allowed(request.META.get("REMOTE_ADDR", "")):
         return HttpResponse("Metrics are not served to this address.\n", status=403, content_type="text/plain")
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -1,5 +1,6 @@
 """Request id (taken from `X-Request-ID` when a proxy sets one, else made here), and Django's
 session, authentication and messages middleware skipped for token-authenticated API requests."""
+
 import codecs
 import re
 import uuid

@@ -1,5 +1,6 @@
 """Abstract model mixins shared by the catalog and stock apps: timestamps, version, soft delete;
 and the platform's one concrete model, `AdminJob` (the admin's background imports and exports)."""
+
 from typing import Any, Self, TypeVar
 
 from django.db import models

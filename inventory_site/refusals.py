@@ -1,4 +1,5 @@
 """Domain errors as sentences for people (admin messages, form errors): no dicts, no ids."""
+
 from typing import Any
 
 from inventory_site.exceptions import DomainError

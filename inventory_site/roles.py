@@ -5,6 +5,7 @@ both check Django model permissions, so a role means the same thing in both.
 In this project `delete_<model>` is a soft delete (restorable); `purge_<model>`
 allows the permanent delete.
 """
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
@@ -21,7 +22,10 @@ CATALOG_VIEW = _perms("catalog", ("view",), CATALOG_MODELS)
 STOCK_VIEW = _perms("stock", ("view",), STOCK_MODELS)
 # Integrations read the event feed and manage their own webhook subscriptions
 # (ping, rotate-secret and redeliver need `change`, the delivery log `view`).
-EVENTS_INTEGRATION = ["events.view_event", *_perms("events", ("add", "change", "view", "delete"), ("webhooksubscription",))]
+EVENTS_INTEGRATION = [
+    "events.view_event",
+    *_perms("events", ("add", "change", "view", "delete"), ("webhooksubscription",)),
+]
 
 # Group name -> permission names (`app_label.codename`); "*" means every permission of the app.
 ROLES: dict[str, list[str]] = {

@@ -1,4 +1,5 @@
 """Settings, read from the environment and an optional `.env` file (see `.env.example`)."""
+
 from pathlib import Path
 
 import environ
@@ -108,7 +109,9 @@ if env.bool("DB_SERVER_SIDE_BINDING", default=True):
 if env.int("DB_POOL_SIZE", default=0) > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"]["pool"] = {
-        "min_size": 1, "max_size": env.int("DB_POOL_SIZE"), "timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
+        "min_size": 1,
+        "max_size": env.int("DB_POOL_SIZE"),
+        "timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -334,8 +337,11 @@ if not CELERY_BROKER_URL:
 else:
     # Publishing (after a commit) must not hang a request when the broker is down: the
     # outbox sweep queues whatever was not handed over.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5,
-                                       "global_keyprefix": env.str("CELERY_KEY_PREFIX", default="")}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 5,
+        "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a task whose worker died is run again (deliveries are at least once)

@@ -12,6 +12,7 @@ they really expand to while reading). A file over a limit is refused with `Sheet
 in words, before its rows are worked on; a NUL character (which no text column of
 PostgreSQL can hold) is refused the same way.
 """
+
 import csv
 import io
 import re
@@ -38,8 +39,10 @@ class SheetLimits:
     total_bytes: int
 
     def describe(self) -> str:
-        return (f"at most {self.rows:,} rows of {self.cells_per_row} cells, {self.cell_bytes:,} bytes a cell and "
-                f"{self.total_bytes // MB} MB in all once uncompressed")
+        return (
+            f"at most {self.rows:,} rows of {self.cells_per_row} cells, {self.cell_bytes:,} bytes a cell and "
+            f"{self.total_bytes // MB} MB in all once uncompressed"
+        )
 
 
 # The catalog's import screens (categories, products, SKUs), in the request and on the worker.
@@ -72,8 +75,9 @@ def xlsx_expanded_size(stream: IO[bytes], limits: SheetLimits) -> int:
                     while chunk := content.read(MB):
                         actual += len(chunk)
                         if actual > limits.total_bytes:
-                            raise SheetRefused(f"The workbook expands to more than {limits.total_bytes // MB} MB; "
-                                               f"{limits.describe()}.")
+                            raise SheetRefused(
+                                f"The workbook expands to more than {limits.total_bytes // MB} MB; {limits.describe()}."
+                            )
                         if sheet:  # a tag cut by the chunk's end is found with the last bytes kept
                             rows += len(_ROW_TAG.findall(tail + chunk)) - len(_ROW_TAG.findall(tail))
                             tail = chunk[-32:]
@@ -149,9 +153,11 @@ def csv_rows(text: IO[str], limits: SheetLimits) -> Iterator[list[str]]:
         if "NUL" in str(exc):
             raise SheetRefused(f"Line {line + 1} holds a NUL character, which no text can contain.") from exc
         if "field larger than field limit" in str(exc):
-            raise SheetRefused(f"Line {line + 1} has a cell of more than {limits.cell_bytes:,} bytes; "
-                               f"{limits.describe()}.") from exc
+            raise SheetRefused(
+                f"Line {line + 1} has a cell of more than {limits.cell_bytes:,} bytes; {limits.describe()}."
+            ) from exc
         raise SheetRefused(f"Line {line + 1} is not valid CSV ({exc}).") from exc
+
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
@@ -193,8 +199,9 @@ class SafeCSV(CSV):
     def create_dataset(self, in_stream, **kwargs):
         if isinstance(in_stream, bytes):
             if len(in_stream) > self.limits.total_bytes:
-                raise SheetRefused(f"The file is larger than {self.limits.total_bytes // MB} MB; "
-                                   f"{self.limits.describe()}.")
+                raise SheetRefused(
+                    f"The file is larger than {self.limits.total_bytes // MB} MB; {self.limits.describe()}."
+                )
             try:
                 in_stream = in_stream.decode(self.encoding or "utf-8-sig")
             except UnicodeDecodeError as exc:

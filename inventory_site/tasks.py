@@ -1,5 +1,6 @@
 """Celery tasks of the platform: the admin's background imports and exports, their recovery
 and their purge."""
+
 from celery import shared_task
 
 from inventory_site.jobs import recovery, retention, runner

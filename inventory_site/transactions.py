@@ -1,4 +1,5 @@
 """Running a transaction again when PostgreSQL aborted it to break a deadlock."""
+
 from collections.abc import Callable
 from typing import TypeVar
 

@@ -1,4 +1,5 @@
 """Type aliases shared by the apps' services (for mypy; nothing here runs)."""
+
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
 """URL map: admin, the JSON API under /api/v1/, its schema and docs, /health/ and /metrics."""
+
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import TemplateView

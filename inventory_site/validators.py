@@ -3,6 +3,7 @@
 They raise Django's `ValidationError`, which DRF serializer fields and Django forms both
 turn into a field error, so every entry point enforces the same rules.
 """
+
 import json
 import re
 
@@ -37,9 +38,7 @@ def validate_category_name(value: str) -> None:
     """A category name: a valid name without '/', which separates the names in `path`."""
     validate_name(value)
     if PATH_SEPARATOR in value:
-        raise ValidationError(
-            "Must not contain '/': it separates the names in a category path.", code="path_separator"
-        )
+        raise ValidationError("Must not contain '/': it separates the names in a category path.", code="path_separator")
 
 
 def validate_text(value: str) -> None:
@@ -87,4 +86,3 @@ def validate_attributes(value: object) -> None:
         raise ValidationError(
             f"Must be at most {MAX_ATTRIBUTES_BYTES // 1024} KiB serialized (got {size} bytes).", code="too_large"
         )
-

@@ -7,6 +7,7 @@ stock 0006: `stock_level_events` (`stock.level.changed` and the `stock.low`/`sto
 it places a reservation; every other face that changes stock calls them through here, while
 it holds the level or reservation row locked (so ids of one aggregate follow commit order).
 """
+
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,11 +22,28 @@ from events.services import events_written
 from stock.models import StockLevel, StockMovement, Warehouse
 
 LEVEL_CHANGED = "stock.level.changed"
-EVENT_TYPES = (LEVEL_CHANGED, "stock.low", "stock.out", "stock.back_in_stock",
-               *(f"reservation.{action}" for action in ("created", "committed", "released", "expired", "allocated")))
+EVENT_TYPES = (
+    LEVEL_CHANGED,
+    "stock.low",
+    "stock.out",
+    "stock.back_in_stock",
+    *(f"reservation.{action}" for action in ("created", "committed", "released", "expired", "allocated")),
+)
 # The figures of a level its events are built from (the columns `stock_level_events` reads).
-LEVEL_FIGURES = ("id", "sku_id", "warehouse_id", "on_hand", "reserved", "damaged", "quality_control", "safety_stock",
-                 "incoming", "backordered", "low_stock_threshold", "version")
+LEVEL_FIGURES = (
+    "id",
+    "sku_id",
+    "warehouse_id",
+    "on_hand",
+    "reserved",
+    "damaged",
+    "quality_control",
+    "safety_stock",
+    "incoming",
+    "backordered",
+    "low_stock_threshold",
+    "version",
+)
 _json_time = DjangoJSONEncoder().default  # a datetime as the API's JSON writes it
 
 
@@ -47,8 +65,10 @@ class LevelChange:
 
 def _level_events_sql() -> str:
     event, sku, warehouse = Event._meta.db_table, SKU._meta.db_table, Warehouse._meta.db_table
-    before = ", ".join(f"(c.before->>'{name}')::bigint"
-                       for name in ("on_hand", "reserved", "damaged", "quality_control", "safety_stock"))
+    before = ", ".join(
+        f"(c.before->>'{name}')::bigint"
+        for name in ("on_hand", "reserved", "damaged", "quality_control", "safety_stock")
+    )
     # Codes by correlated index lookups: a join with the JSON record set could scan whole tables.
     return (
         f"INSERT INTO {event} (type, aggregate, data, sku_code, reference, created_at)"
@@ -68,22 +88,37 @@ def emit_level_changes(changes: Sequence[LevelChange]) -> None:
     """Write `stock.level.changed` (and its crossings) for each change, in order: one INSERT."""
     if not changes:
         return
-    rows = [{"n": n, "after": change.after, "before": change.before, "cause": change.cause,
-             "reason": change.reason, "reference": change.reference} for n, change in enumerate(changes)]
+    rows = [
+        {
+            "n": n,
+            "after": change.after,
+            "before": change.before,
+            "cause": change.cause,
+            "reason": change.reason,
+            "reference": change.reference,
+        }
+        for n, change in enumerate(changes)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_level_events_sql(), {"changes": json.dumps(rows), "now": timezone.now()})
     events_written()
 
 
 def emit_level_changed(
-    level: StockLevel, *, before: dict, movement: StockMovement | None = None, reservation_id: int | None = None,
-    reason: str | None = None, reference: str = "",
+    level: StockLevel,
+    *,
+    before: dict,
+    movement: StockMovement | None = None,
+    reservation_id: int | None = None,
+    reason: str | None = None,
+    reference: str = "",
 ) -> None:
     """Emit `stock.level.changed` for a locked level (holding its new figures; `before`: its
     `level_figures` before the change), and any crossing."""
     cause = {"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id}
-    emit_level_changes([LevelChange(after=level_figures(level), before=before, cause=cause, reason=reason,
-                                    reference=reference)])
+    emit_level_changes(
+        [LevelChange(after=level_figures(level), before=before, cause=cause, reason=reason, reference=reference)]
+    )
 
 
 READ_BATCH = 5000
@@ -109,7 +144,7 @@ def emit_loaded_levels(*, sku_ids: list[int]) -> int:
     now = timezone.now()
     with connection.cursor() as cursor:
         for start in range(0, len(sku_ids), READ_BATCH):
-            cursor.execute(sql, {"skus": list(sku_ids[start:start + READ_BATCH]), "now": now})
+            cursor.execute(sql, {"skus": list(sku_ids[start : start + READ_BATCH]), "now": now})
             written += cursor.rowcount
     if written:
         events_written()
@@ -120,9 +155,16 @@ def emit_reservation_events(events: Iterable[tuple]) -> None:
     """Write `reservation.<action>` for each `(reservation, action)`, in order, the reservation's
     lines as stored now: one INSERT."""
     rows = [
-        {"n": n, "id": reservation.pk, "action": str(action), "status": str(reservation.status),
-         "reference": reservation.reference, "expires_at": _json_time(reservation.expires_at),
-         "created_at": _json_time(reservation.created_at), "updated_at": _json_time(reservation.updated_at)}
+        {
+            "n": n,
+            "id": reservation.pk,
+            "action": str(action),
+            "status": str(reservation.status),
+            "reference": reservation.reference,
+            "expires_at": _json_time(reservation.expires_at),
+            "created_at": _json_time(reservation.created_at),
+            "updated_at": _json_time(reservation.updated_at),
+        }
         for n, (reservation, action) in enumerate(events)
     ]
     if not rows:

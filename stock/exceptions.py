@@ -1,4 +1,5 @@
 """Domain errors of the stock app; `inventory_site.api.exceptions` maps their codes to HTTP."""
+
 from inventory_site.exceptions import DomainError, Duplicate, HasDependents, InvalidInput, NotFound  # noqa: F401
 
 

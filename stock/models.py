@@ -6,6 +6,7 @@ ledger, reservations, inbound shipments, and stored idempotency keys.
 database enforces `reserved + damaged + quality_control <= on_hand` and
 `backordered <= incoming` (see ../shared/spec/stock-depth.md).
 """
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -16,23 +17,24 @@ from simple_history.models import HistoricalRecords
 
 from inventory_site.models import SoftDeleteModel, TimeStampedModel, VersionedModel
 
-WAREHOUSE_CODE_VALIDATOR = RegexValidator(
-    r"^[A-Z0-9_-]{1,20}$", "Use 1-20 characters of A-Z, 0-9, '_' and '-'."
-)
+WAREHOUSE_CODE_VALIDATOR = RegexValidator(r"^[A-Z0-9_-]{1,20}$", "Use 1-20 characters of A-Z, 0-9, '_' and '-'.")
 
 
 class Warehouse(TimeStampedModel, VersionedModel, SoftDeleteModel):
     """A place that holds stock. Exactly one is the default (`MAIN` after the first migrate)."""
 
     code = models.CharField(
-        max_length=20, unique=True, validators=[WAREHOUSE_CODE_VALIDATOR],
+        max_length=20,
+        unique=True,
+        validators=[WAREHOUSE_CODE_VALIDATOR],
         help_text="Upper case; stays reserved while the warehouse is deleted.",
     )
     name = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True, help_text="Inactive warehouses are not picked for reservations.")
     is_default = models.BooleanField(default=False, help_text="Used when a request names no warehouse.")
     priority = models.PositiveIntegerField(
-        default=100, db_default=100,
+        default=100,
+        db_default=100,
         help_text="Order in which reservations that name no warehouse try warehouses: lower first, "
         "the default warehouse first among equals.",
     )
@@ -74,7 +76,8 @@ class StockLevel(models.Model):
         default=0, db_default=0, help_text="Units held back from sale (a setting, not a state)."
     )
     incoming = models.IntegerField(
-        default=0, db_default=0,
+        default=0,
+        db_default=0,
         help_text="Units expected on open inbound shipments (expected minus received, per line).",
     )
     backordered = models.IntegerField(default=0, db_default=0, help_text="Units reserved against incoming stock.")
@@ -82,11 +85,13 @@ class StockLevel(models.Model):
         default=0, help_text="The level counts as low when available is at or below this."
     )
     reorder_point = models.IntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Suggest a reorder when available + incoming - backordered is at or below this (empty: off).",
     )
     reorder_quantity = models.IntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Units to suggest (empty: enough to bring the figure above to twice the reorder point).",
     )
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -100,17 +105,17 @@ class StockLevel(models.Model):
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stocklevel_reserved_le_on_hand"),
             models.CheckConstraint(condition=Q(low_stock_threshold__gte=0), name="stocklevel_threshold_not_negative"),
             models.CheckConstraint(condition=Q(damaged__gte=0), name="stocklevel_damaged_not_negative"),
-            models.CheckConstraint(
-                condition=Q(quality_control__gte=0), name="stocklevel_quality_control_not_negative"
-            ),
+            models.CheckConstraint(condition=Q(quality_control__gte=0), name="stocklevel_quality_control_not_negative"),
             models.CheckConstraint(condition=Q(safety_stock__gte=0), name="stocklevel_safety_stock_not_negative"),
             models.CheckConstraint(condition=Q(incoming__gte=0), name="stocklevel_incoming_not_negative"),
             models.CheckConstraint(condition=Q(backordered__gte=0), name="stocklevel_backordered_not_negative"),
             # In bigint: three int4 columns near their maximum must fail the check, not overflow it.
             models.CheckConstraint(
-                condition=Q(on_hand__gte=Cast("reserved", models.BigIntegerField())
-                            + Cast("damaged", models.BigIntegerField())
-                            + Cast("quality_control", models.BigIntegerField())),
+                condition=Q(
+                    on_hand__gte=Cast("reserved", models.BigIntegerField())
+                    + Cast("damaged", models.BigIntegerField())
+                    + Cast("quality_control", models.BigIntegerField())
+                ),
                 name="stocklevel_states_within_on_hand",
             ),
             models.CheckConstraint(
@@ -186,16 +191,28 @@ class StockMovement(models.Model):
     )
     balance_after = models.IntegerField(help_text="On-hand of the level after this movement.")
     state_from = models.CharField(
-        max_length=20, choices=StockState.choices, blank=True, default="", db_default="",
+        max_length=20,
+        choices=StockState.choices,
+        blank=True,
+        default="",
+        db_default="",
         help_text="The state the units left (empty: from outside the level's states).",
     )
     state_to = models.CharField(
-        max_length=20, choices=StockState.choices, blank=True, default="", db_default="",
+        max_length=20,
+        choices=StockState.choices,
+        blank=True,
+        default="",
+        db_default="",
         help_text="The state the units went into (empty: out of the level's states).",
     )
     quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Units moved between states.")
     inbound = models.ForeignKey(
-        "InboundShipment", null=True, blank=True, on_delete=models.PROTECT, related_name="movements",
+        "InboundShipment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="movements",
         help_text="The inbound shipment a receipt belongs to.",
     )
     created_by = models.ForeignKey(
@@ -292,7 +309,8 @@ class ReservationLine(models.Model):
         indexes = [
             models.Index(fields=["sku", "warehouse"], name="reservationline_level"),
             models.Index(
-                fields=["sku", "warehouse", "reservation"], name="reservationline_waiting",
+                fields=["sku", "warehouse", "reservation"],
+                name="reservationline_waiting",
                 condition=Q(backordered__gt=0),
             ),
         ]

@@ -9,19 +9,36 @@ reservations, so every read subtracts them ("effective reserved").
 Every read, filter, ordering, report, event and reservation calls it (`available_sql`,
 `LevelAvailable`); Python never computes it.
 """
+
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection
 from django.db.models import (
-    BigIntegerField, Case, Exists, Expression, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
+    BigIntegerField,
+    Case,
+    Exists,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from stock.exceptions import InvalidInput
 from stock.models import (
-    Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    Warehouse,
 )
 
 
@@ -67,10 +84,16 @@ def bigint(expression) -> Cast:
 
 def _sum_of(rows: QuerySet, expression) -> Coalesce:
     """`COALESCE((SELECT SUM(expression) FROM rows), 0)` for rows filtered on outer references (a bigint)."""
-    total = rows.order_by().annotate(_one=Value(1)).values("_one").annotate(
-        # SUM of bigint is numeric in PostgreSQL: cast back, or the figures read as Decimals.
-        total=Cast(Sum(expression), output_field=BigIntegerField())
-    ).values("total")
+    total = (
+        rows.order_by()
+        .annotate(_one=Value(1))
+        .values("_one")
+        .annotate(
+            # SUM of bigint is numeric in PostgreSQL: cast back, or the figures read as Decimals.
+            total=Cast(Sum(expression), output_field=BigIntegerField())
+        )
+        .values("total")
+    )
     return Coalesce(Subquery(total, output_field=BigIntegerField()), Value(0), output_field=BigIntegerField())
 
 
@@ -91,8 +114,11 @@ def available_sql(*, on_hand: str, reserved: str, damaged: str, quality_control:
 def level_available_sql(alias: str, *, reserved: str | None = None) -> str:
     """`available_sql` over the columns of the level table aliased `alias` (`reserved` overrides its reserved)."""
     return available_sql(
-        on_hand=f"{alias}.on_hand", reserved=reserved or f"{alias}.reserved", damaged=f"{alias}.damaged",
-        quality_control=f"{alias}.quality_control", safety_stock=f"{alias}.safety_stock",
+        on_hand=f"{alias}.on_hand",
+        reserved=reserved or f"{alias}.reserved",
+        damaged=f"{alias}.damaged",
+        quality_control=f"{alias}.quality_control",
+        safety_stock=f"{alias}.safety_stock",
     )
 
 
@@ -104,7 +130,9 @@ class LevelAvailable(Expression):
 
     def __init__(self, *, reserved=None, prefix: str = ""):
         super().__init__()
-        self.parts = [F(f"{prefix}{name}") for name in ("on_hand", "reserved", "damaged", "quality_control", "safety_stock")]
+        self.parts = [
+            F(f"{prefix}{name}") for name in ("on_hand", "reserved", "damaged", "quality_control", "safety_stock")
+        ]
         if reserved is not None:
             self.parts[1] = reserved
 
@@ -121,21 +149,31 @@ class LevelAvailable(Expression):
             sqls.append(sql)
             params.extend(part_params)
         on_hand, reserved, damaged, quality_control, safety_stock = sqls
-        return available_sql(on_hand=on_hand, reserved=reserved, damaged=damaged, quality_control=quality_control,
-                             safety_stock=safety_stock), params
+        return available_sql(
+            on_hand=on_hand,
+            reserved=reserved,
+            damaged=damaged,
+            quality_control=quality_control,
+            safety_stock=safety_stock,
+        ), params
 
 
 def with_effective_quantities(levels: QuerySet, *, now: datetime | None = None) -> QuerySet:
     """Annotate `effective_reserved`, `effective_available` and `effective_is_low` (the
     low-stock rule: available at or below the level's threshold)."""
-    return levels.annotate(
-        effective_reserved=bigint("reserved") - overdue_reserved_for_level(now=now),
-    ).annotate(
-        effective_available=LevelAvailable(reserved=F("effective_reserved")),
-    ).annotate(
-        effective_is_low=Case(
-            When(effective_available__lte=F("low_stock_threshold"), then=Value(True)), default=Value(False),
-        ),
+    return (
+        levels.annotate(
+            effective_reserved=bigint("reserved") - overdue_reserved_for_level(now=now),
+        )
+        .annotate(
+            effective_available=LevelAvailable(reserved=F("effective_reserved")),
+        )
+        .annotate(
+            effective_is_low=Case(
+                When(effective_available__lte=F("low_stock_threshold"), then=Value(True)),
+                default=Value(False),
+            ),
+        )
     )
 
 
@@ -204,6 +242,7 @@ def reservations_with_status(reservations: QuerySet, status: str, *, now: dateti
 
 
 # --- SKU stock totals ---------------------------------------------------------------
+
 
 def _sku_level_sum(field) -> Coalesce:
     return _sum_of(StockLevel.objects.filter(sku_id=OuterRef("pk")), field)
@@ -321,7 +360,9 @@ def attach_stock_totals(skus: Iterable, *, now: datetime | None = None) -> list:
     for sku in missing:
         figures = totals[sku.pk]
         sku.stock_on_hand, sku.stock_reserved, sku.stock_available = (
-            figures["on_hand"], figures["reserved"], figures["available"],
+            figures["on_hand"],
+            figures["reserved"],
+            figures["available"],
         )
     return skus
 
@@ -335,7 +376,8 @@ def attach_effective_reserved(levels: Iterable[StockLevel], *, now: datetime | N
     figures = {
         pk: (reserved, available, is_low)
         for pk, reserved, available, is_low in with_effective_quantities(
-            StockLevel.objects.filter(pk__in=[level.pk for level in levels]), now=now,
+            StockLevel.objects.filter(pk__in=[level.pk for level in levels]),
+            now=now,
         ).values_list("pk", "effective_reserved", "effective_available", "effective_is_low")
     }
     for level in levels:

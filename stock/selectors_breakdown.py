@@ -3,6 +3,7 @@
 Every level's "low" is the `effective_is_low` of `stock.selectors.stock_level_list`: the one
 rule (available at or below the level's threshold, overdue reservations not counted).
 """
+
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,12 +30,18 @@ def sku_warehouse_stock(sku_ids: Iterable[int]) -> dict[int, list[WarehouseStock
     rows: dict[int, list[WarehouseStock]] = defaultdict(list)
     levels = stock_level_list().filter(sku_id__in=list(sku_ids)).order_by("sku_id", "warehouse__code")
     for level in levels:
-        rows[level.sku_id].append(WarehouseStock(
-            warehouse_code=level.warehouse.code, warehouse_name=level.warehouse.name,
-            on_hand=level.on_hand, available=level.effective_available,
-            threshold=level.low_stock_threshold, is_low=bool(level.effective_is_low),
-            low_skus=int(bool(level.effective_is_low)), skus=1,
-        ))
+        rows[level.sku_id].append(
+            WarehouseStock(
+                warehouse_code=level.warehouse.code,
+                warehouse_name=level.warehouse.name,
+                on_hand=level.on_hand,
+                available=level.effective_available,
+                threshold=level.low_stock_threshold,
+                is_low=bool(level.effective_is_low),
+                low_skus=int(bool(level.effective_is_low)),
+                skus=1,
+            )
+        )
     return rows
 
 
@@ -49,7 +56,8 @@ def product_warehouse_stock(product_ids: Iterable[int]) -> dict[int, list[Wareho
     )
     for level in levels:
         row = totals[level.sku.product_id].setdefault(
-            level.warehouse.code, WarehouseStock(level.warehouse.code, level.warehouse.name),
+            level.warehouse.code,
+            WarehouseStock(level.warehouse.code, level.warehouse.name),
         )
         row.on_hand += level.on_hand
         row.available += level.effective_available

@@ -4,6 +4,7 @@ on-hand and available over time, rebuilt from the ledger and its reservations.
 Every sum of a quantity column is cast to bigint first: PostgreSQL's `SUM` of int4 returns
 bigint anyway, but `on_hand * price` of int4 columns would not be safe without the cast.
 """
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,15 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from catalog.models import SKU
-from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, StockState, Warehouse
+from stock.models import (
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    StockState,
+    Warehouse,
+)
 from stock.selectors import skus_in_stock, stock_level_list, stock_levels_in_stock, stock_levels_low
 
 SERIES_MOVEMENTS = 500
@@ -36,15 +45,21 @@ def warehouse_totals() -> list[WarehouseTotals]:
     """Per active warehouse: levels, units on hand, units reserved, and stock value at SKU prices."""
     units = Cast("stock_levels__on_hand", BigIntegerField())
     active = Q(stock_levels__sku__is_deleted=False)
-    value = ExpressionWrapper(units * F("stock_levels__sku__price"), output_field=DecimalField(max_digits=30, decimal_places=2))
+    value = ExpressionWrapper(
+        units * F("stock_levels__sku__price"), output_field=DecimalField(max_digits=30, decimal_places=2)
+    )
     rows = (
-        Warehouse.objects.filter(is_active=True).order_by("code")
+        Warehouse.objects.filter(is_active=True)
+        .order_by("code")
         .annotate(
             level_count=Count("stock_levels", filter=active),
             units=Coalesce(Sum(units, filter=active), 0, output_field=BigIntegerField()),
-            held=Coalesce(Sum(Cast("stock_levels__reserved", BigIntegerField()), filter=active), 0,
-                          output_field=BigIntegerField()),
-            value=Coalesce(Sum(value, filter=active), Decimal("0"), output_field=DecimalField(max_digits=30, decimal_places=2)),
+            held=Coalesce(
+                Sum(Cast("stock_levels__reserved", BigIntegerField()), filter=active), 0, output_field=BigIntegerField()
+            ),
+            value=Coalesce(
+                Sum(value, filter=active), Decimal("0"), output_field=DecimalField(max_digits=30, decimal_places=2)
+            ),
         )
     )
     return [WarehouseTotals(w.pk, w.code, w.name, w.level_count, w.units, w.held, w.value) for w in rows]
@@ -63,8 +78,11 @@ def attention_counts() -> dict[str, int]:
 
 
 def reservations_expiring(
-    reservations: QuerySet[Reservation] | None = None, *, within: timedelta = timedelta(hours=1),
-    limit: int | None = 10, now: datetime | None = None,
+    reservations: QuerySet[Reservation] | None = None,
+    *,
+    within: timedelta = timedelta(hours=1),
+    limit: int | None = 10,
+    now: datetime | None = None,
 ) -> QuerySet[Reservation]:
     """Active reservations (of `reservations`, default all) whose `expires_at` falls in the next
     `within`, soonest first; the first `limit` (None: all)."""
@@ -87,8 +105,11 @@ def sku_stock_series(*, sku: SKU | int, now: datetime | None = None) -> list[dic
     """
     now = now or timezone.now()
     movements = list(
-        StockMovement.objects.filter(sku=sku).order_by("-created_at", "-id")
-        .values("created_at", "warehouse_id", "balance_after", "delta", "state_from", "state_to", "quantity")[:SERIES_MOVEMENTS]
+        StockMovement.objects.filter(sku=sku)
+        .order_by("-created_at", "-id")
+        .values("created_at", "warehouse_id", "balance_after", "delta", "state_from", "state_to", "quantity")[
+            :SERIES_MOVEMENTS
+        ]
     )[::-1]
     if not movements:
         return []
@@ -97,8 +118,11 @@ def sku_stock_series(*, sku: SKU | int, now: datetime | None = None) -> list[dic
     # Units in a state that is not sellable (damaged, quality control), from the state moves;
     # the safety stock is a setting without history: today's is held back all along.
     current = StockLevel.objects.filter(sku=sku).aggregate(
-        unsellable=Coalesce(Sum(Cast("damaged", BigIntegerField()) + Cast("quality_control", BigIntegerField())), 0,
-                            output_field=BigIntegerField()),
+        unsellable=Coalesce(
+            Sum(Cast("damaged", BigIntegerField()) + Cast("quality_control", BigIntegerField())),
+            0,
+            output_field=BigIntegerField(),
+        ),
         safety=Coalesce(Sum(Cast("safety_stock", BigIntegerField())), 0, output_field=BigIntegerField()),
     )
     unsellable = current["unsellable"]
@@ -112,10 +136,18 @@ def sku_stock_series(*, sku: SKU | int, now: datetime | None = None) -> list[dic
     balances: dict[int, int] = {}
     for movement in movements:
         balances.setdefault(movement["warehouse_id"], movement["balance_after"] - movement["delta"])
-    lines = ReservationLine.objects.filter(sku=sku).filter(
-        Q(reservation__status=ReservationStatus.ACTIVE) | Q(reservation__updated_at__gte=start)
-    ).values("quantity", "backordered", "reservation__created_at", "reservation__updated_at", "reservation__status",
-             "reservation__expires_at")
+    lines = (
+        ReservationLine.objects.filter(sku=sku)
+        .filter(Q(reservation__status=ReservationStatus.ACTIVE) | Q(reservation__updated_at__gte=start))
+        .values(
+            "quantity",
+            "backordered",
+            "reservation__created_at",
+            "reservation__updated_at",
+            "reservation__status",
+            "reservation__expires_at",
+        )
+    )
     for line in lines:
         begin = line["reservation__created_at"]
         status = line["reservation__status"]

@@ -4,6 +4,7 @@ derived from (the ledger, reservation lines, inbound lines), and the category tr
 Each check compares in the database (one correlated sum per level), so only drifting rows
 come back.
 """
+
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -12,7 +13,13 @@ from django.db.models import Exists, Expression, F, Model, OuterRef, QuerySet, S
 
 from catalog.models import Category
 from stock.models import (
-    INBOUND_OPEN_STATUSES, InboundLine, ReservationLine, ReservationStatus, StockLevel, StockMovement, StockState,
+    INBOUND_OPEN_STATUSES,
+    InboundLine,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    StockState,
 )
 from stock.selectors import _sum_of, allocated
 
@@ -25,9 +32,15 @@ def _level_label(level: Mapping[str, Any]) -> str:
 
 def _drifting(field: str, expected: Expression, describe: str) -> list[str]:
     """Levels whose stored `field` differs from `expected` (a bigint expression over the level)."""
-    levels = StockLevel.objects.annotate(expected=expected).exclude(**{field: F("expected")}).order_by("sku_id", "warehouse_id")
-    return [f"{_level_label(lvl)}: {field} {lvl[field]} != {describe} {lvl['expected']}"
-            for lvl in levels.values("id", "sku_id", "warehouse_id", field, "expected")]
+    levels = (
+        StockLevel.objects.annotate(expected=expected)
+        .exclude(**{field: F("expected")})
+        .order_by("sku_id", "warehouse_id")
+    )
+    return [
+        f"{_level_label(lvl)}: {field} {lvl[field]} != {describe} {lvl['expected']}"
+        for lvl in levels.values("id", "sku_id", "warehouse_id", field, "expected")
+    ]
 
 
 def _of_level(rows: QuerySet[_M]) -> QuerySet[_M]:
@@ -39,11 +52,16 @@ def ledger_drifts() -> list[str]:
     drifts = _drifting("on_hand", _sum_of(_of_level(StockMovement.objects.all()), "delta"), "ledger sum")
     has_level = _of_level(StockLevel.objects.all())
     orphans = (
-        StockMovement.objects.filter(~Exists(has_level)).order_by("sku_id", "warehouse_id")
-        .values("sku_id", "warehouse_id").annotate(total=Sum("delta")).exclude(total=0)
+        StockMovement.objects.filter(~Exists(has_level))
+        .order_by("sku_id", "warehouse_id")
+        .values("sku_id", "warehouse_id")
+        .annotate(total=Sum("delta"))
+        .exclude(total=0)
     )
-    drifts += [f"sku {row['sku_id']}, warehouse {row['warehouse_id']}: ledger sum {row['total']} but no stock level"
-               for row in orphans]
+    drifts += [
+        f"sku {row['sku_id']}, warehouse {row['warehouse_id']}: ledger sum {row['total']} but no stock level"
+        for row in orphans
+    ]
     return drifts
 
 
@@ -75,11 +93,17 @@ def reserved_drifts() -> list[str]:
     drifts += _drifting("backordered", _sum_of(_of_level(_active_lines()), "backordered"), "backordered lines")
     has_level = _of_level(StockLevel.objects.all())
     orphans = (
-        _active_lines().filter(~Exists(has_level))
-        .order_by("sku_id", "warehouse_id").values("sku_id", "warehouse_id").annotate(total=Sum("quantity"))
+        _active_lines()
+        .filter(~Exists(has_level))
+        .order_by("sku_id", "warehouse_id")
+        .values("sku_id", "warehouse_id")
+        .annotate(total=Sum("quantity"))
     )
-    drifts += [f"sku {row['sku_id']}, warehouse {row['warehouse_id']}: {row['total']} reserved by active "
-               "reservations but no stock level" for row in orphans]
+    drifts += [
+        f"sku {row['sku_id']}, warehouse {row['warehouse_id']}: {row['total']} reserved by active "
+        "reservations but no stock level"
+        for row in orphans
+    ]
     return drifts
 
 
@@ -87,8 +111,10 @@ def incoming_drifts() -> list[str]:
     """Levels whose `incoming` differs from what open inbound lines to their warehouse still
     expect (expected minus received per line, never below 0)."""
     lines = InboundLine.objects.filter(
-        shipment__status__in=INBOUND_OPEN_STATUSES, sku_id=OuterRef("sku_id"),
-        shipment__warehouse_id=OuterRef("warehouse_id"), quantity_expected__gt=F("quantity_received"),
+        shipment__status__in=INBOUND_OPEN_STATUSES,
+        sku_id=OuterRef("sku_id"),
+        shipment__warehouse_id=OuterRef("warehouse_id"),
+        quantity_expected__gt=F("quantity_received"),
     )
     return _drifting("incoming", _sum_of(lines, F("quantity_expected") - F("quantity_received")), "open inbound lines")
 
@@ -101,7 +127,9 @@ def stock_drifts() -> list[str]:
 def category_tree_drifts() -> list[str]:
     """Problems of the django-mptt intervals: per tree, the (lft, rght) pairs must nest
     exactly as the parent links say, numbered 1..2n without gaps, with `level` the depth."""
-    rows = Category.all_objects.order_by("tree_id", "lft").values_list("id", "parent_id", "tree_id", "lft", "rght", "level")
+    rows = Category.all_objects.order_by("tree_id", "lft").values_list(
+        "id", "parent_id", "tree_id", "lft", "rght", "level"
+    )
     by_id = {row[0]: row for row in rows}
     drifts: list[str] = []
     trees: dict[int, list[tuple]] = defaultdict(list)
@@ -129,5 +157,7 @@ def category_tree_drifts() -> list[str]:
             drifts.append(f"category tree {tree_id}: {len(roots)} roots")
     for pk, parent_id, tree_id, *_ in rows:
         if parent_id is not None and parent_id in by_id and by_id[parent_id][2] != tree_id:
-            drifts.append(f"category {pk}: in tree {tree_id} but its parent {parent_id} is in tree {by_id[parent_id][2]}")
+            drifts.append(
+                f"category {pk}: in tree {tree_id} but its parent {parent_id} is in tree {by_id[parent_id][2]}"
+            )
     return drifts

@@ -1,4 +1,5 @@
 """Reports over stock levels: the low-stock report of the command and of the admin index."""
+
 from django.db.models import F, QuerySet
 
 from stock.models import StockLevel, Warehouse

@@ -10,6 +10,7 @@ active SKUs is not counted but read from `catalog_sku_active_count` (kept exact 
 database's triggers, see catalog migration 0005: it costs 16 rows where a count cost
 100,000) when the rows are exactly the active SKUs.
 """
+
 from datetime import datetime
 from functools import cache
 from weakref import WeakKeyDictionary
@@ -24,12 +25,24 @@ from stock.selectors import level_available_sql, overdue_sql
 
 # ISO 8601 in UTC with microseconds, as Python's isoformat() writes them (its `.000000`
 # is dropped by the caller, like isoformat() does).
-_UTC_ISO = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
+_UTC_ISO = '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\''
 
 # The columns of a row of `sku_page`, in order.
 SKU_PAGE_COLUMNS = (
-    "id", "sku_code", "product_id", "price", "attributes", "backorder_policy", "created_at", "updated_at", "version",
-    "is_deleted", "deleted_at", "on_hand", "reserved", "available",
+    "id",
+    "sku_code",
+    "product_id",
+    "price",
+    "attributes",
+    "backorder_policy",
+    "created_at",
+    "updated_at",
+    "version",
+    "is_deleted",
+    "deleted_at",
+    "on_hand",
+    "reserved",
+    "available",
 )
 
 
@@ -89,7 +102,8 @@ def _page_statement(skus: QuerySet) -> tuple[str, list]:
         ids_sql, ids_params = skus.values_list("pk", flat=True).query.sql_with_params()
         total_sql, total_params = _total_sql(skus)
         compiled = _statements[skus] = (
-            _statement(ids=f"{ids_sql} LIMIT %s OFFSET %s", total=total_sql), [*total_params, *ids_params],
+            _statement(ids=f"{ids_sql} LIMIT %s OFFSET %s", total=total_sql),
+            [*total_params, *ids_params],
         )
     return compiled
 
@@ -107,4 +121,4 @@ def sku_page(skus: QuerySet, *, offset: int, limit: int, now: datetime) -> tuple
         cursor.execute(statement, [*params, limit, offset, ReservationStatus.ACTIVE, now])
         rows = cursor.fetchall()
     total = rows[0][-1]
-    return [row[:len(SKU_PAGE_COLUMNS)] for row in rows if row[0] is not None], total
+    return [row[: len(SKU_PAGE_COLUMNS)] for row in rows if row[0] is not None], total

@@ -1,4 +1,5 @@
 """Celery tasks of the stock app (the schedule is in settings.CELERY_BEAT_SCHEDULE)."""
+
 from celery import shared_task
 
 from stock import services

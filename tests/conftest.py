@@ -1,4 +1,5 @@
 """Shared fixtures: API clients for users with exactly the permissions a test names."""
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache

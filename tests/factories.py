@@ -1,4 +1,5 @@
 """Factories for users; each app's models have theirs in tests/<app>/factories.py."""
+
 import factory
 from django.contrib.auth import get_user_model
 

@@ -1,4 +1,5 @@
 """Settings for the test suite: the project's settings with test-only defaults."""
+
 import hashlib
 import os
 from pathlib import Path
@@ -19,6 +20,7 @@ CSRF_COOKIE_SECURE = False
 _CHECKOUT = hashlib.sha1(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()[:8]
 CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/5")
 CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
-    "socket_connect_timeout": 1, "socket_timeout": 5,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
     "global_keyprefix": os.environ.get("TEST_CELERY_KEY_PREFIX", f"inv_events_test:{_CHECKOUT}:"),
 }

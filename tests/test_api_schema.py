@@ -1,5 +1,6 @@
 """The OpenAPI schema as a client generator reads it: shared envelopes and errors, the
 error codes as an enum, typed request lines, readable operation ids, a bounded size."""
+
 import re
 
 import pytest
@@ -12,11 +13,28 @@ from inventory_site.exceptions import DomainError
 
 # spec/api.md, "Envelope": the codes integrations may see.
 CONTRACT_CODES = {
-    "validation_error", "parse_error", "not_authenticated", "permission_denied", "not_found",
-    "method_not_allowed", "unsupported_media_type", "throttled", "duplicate", "version_conflict",
-    "precondition_failed", "has_dependents", "invalid_move", "insufficient_stock", "reservation_not_active",
-    "reservation_expired", "idempotency_key_reused", "idempotency_key_in_use", "payload_too_large",
-    "parent_deleted", "has_reserved_stock", "server_error",
+    "validation_error",
+    "parse_error",
+    "not_authenticated",
+    "permission_denied",
+    "not_found",
+    "method_not_allowed",
+    "unsupported_media_type",
+    "throttled",
+    "duplicate",
+    "version_conflict",
+    "precondition_failed",
+    "has_dependents",
+    "invalid_move",
+    "insufficient_stock",
+    "reservation_not_active",
+    "reservation_expired",
+    "idempotency_key_reused",
+    "idempotency_key_in_use",
+    "payload_too_large",
+    "parent_deleted",
+    "has_reserved_stock",
+    "server_error",
 }
 MAX_LINES = 6600  # was 16,714 with every error envelope inline (6,000 before inbound shipments and reorder suggestions)
 
@@ -53,7 +71,9 @@ def test_error_code_enum_holds_every_code(schema):
 def test_every_error_response_is_the_shared_envelope(schema):
     responses = schema["components"]["responses"]
     for name, _ in ERROR_RESPONSES.values():
-        assert responses[name]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorEnvelope"}
+        assert responses[name]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorEnvelope"
+        }
     envelope = schema["components"]["schemas"]["ErrorEnvelope"]
     assert envelope["properties"]["code"] == {"$ref": "#/components/schemas/ErrorCode"}
     assert "insufficient_stock" in envelope["properties"]["errors"]["description"]
@@ -81,8 +101,12 @@ def test_success_bodies_are_shared_components(schema):
 def test_request_lines_are_typed(schema):
     schemas = schema["components"]["schemas"]
     bulk = schemas["BulkAdjustmentRequest"]["properties"]["lines"]
-    assert bulk == {"type": "array", "items": {"$ref": "#/components/schemas/AdjustmentRequest"},
-                    "minItems": 1, "maxItems": 1000}
+    assert bulk == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/AdjustmentRequest"},
+        "minItems": 1,
+        "maxItems": 1000,
+    }
     lines = schemas["ReservationCreateRequest"]["properties"]["lines"]
     assert lines["items"] == {"$ref": "#/components/schemas/ReservationLineInputRequest"}
     assert schemas["SKURequest"]["properties"]["attributes"]["allOf"] == [{"$ref": "#/components/schemas/Attributes"}]
@@ -92,5 +116,17 @@ def test_operation_ids_are_readable_and_unique(schema):
     ids = [operation["operationId"] for _, _, operation in operations(schema)]
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[a-z]+(_[a-z]+)+", i) for i in ids), ids
-    assert {"sku_list", "sku_get", "sku_create", "sku_patch", "sku_delete", "category_tree", "category_move",
-            "reservation_create", "reservation_commit", "adjustment_bulk", "movement_list", "stock_level_patch"} <= set(ids)
+    assert {
+        "sku_list",
+        "sku_get",
+        "sku_create",
+        "sku_patch",
+        "sku_delete",
+        "category_tree",
+        "category_move",
+        "reservation_create",
+        "reservation_commit",
+        "adjustment_bulk",
+        "movement_list",
+        "stock_level_patch",
+    } <= set(ids)

@@ -1,4 +1,5 @@
 """FastReadSerializerMixin presents exactly what DRF presents, only cheaper."""
+
 import datetime
 import json
 
@@ -17,14 +18,26 @@ class UserShape(serializers.ModelSerializer):
     group_count = serializers.IntegerField(read_only=True)  # an annotation, absent on some querysets
     label = serializers.SerializerMethodField()
     full_name = serializers.CharField(source="get_full_name", read_only=True)  # a method
-    joined_in_paris = serializers.DateTimeField(source="date_joined", read_only=True,
-                                                default_timezone=datetime.timezone(datetime.timedelta(hours=1)))
+    joined_in_paris = serializers.DateTimeField(
+        source="date_joined", read_only=True, default_timezone=datetime.timezone(datetime.timedelta(hours=1))
+    )
     custom = serializers.SerializerMethodField()
 
     class Meta:
         model = get_user_model()
-        fields = ("id", "username", "is_staff", "last_login", "date_joined", "group_count", "label",
-                  "full_name", "joined_in_paris", "custom", "password")
+        fields = (
+            "id",
+            "username",
+            "is_staff",
+            "last_login",
+            "date_joined",
+            "group_count",
+            "label",
+            "full_name",
+            "joined_in_paris",
+            "custom",
+            "password",
+        )
         extra_kwargs = {"password": {"write_only": True}}
 
     def get_label(self, user):

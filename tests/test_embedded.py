@@ -2,6 +2,7 @@
 DATABASE_URL it starts nothing and runs CMD as it is; CMD's exit status is its own (a signal:
 128 + N, as a shell says). The start itself is covered where no server listens
 (tests/test_no_servers.py) and by every `make test` without DATABASE_URL."""
+
 import os
 import subprocess
 import sys
@@ -12,13 +13,23 @@ ROOT = postgres.BASE_DIR
 
 
 def wrapped(script: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "inventory_site.embedded", "--", "sh", "-c", script], cwd=ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "inventory_site.embedded", "--", "sh", "-c", script],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_with_a_database_url_nothing_starts_and_the_command_runs_as_given():
-    done = wrapped('echo "$DATABASE_URL $DJANGO_SETTINGS_MODULE"; exit 3',
-                   DATABASE_URL="postgres://someone@db.invalid:5432/elsewhere", DJANGO_SETTINGS_MODULE="tests.settings")
+    done = wrapped(
+        'echo "$DATABASE_URL $DJANGO_SETTINGS_MODULE"; exit 3',
+        DATABASE_URL="postgres://someone@db.invalid:5432/elsewhere",
+        DJANGO_SETTINGS_MODULE="tests.settings",
+    )
     assert done.returncode == 3
     assert done.stdout == "postgres://someone@db.invalid:5432/elsewhere tests.settings\n"
     assert "Embedded PostgreSQL" not in done.stderr

@@ -3,6 +3,7 @@ its own (nothing on 127.0.0.1:5432 or :6379, no DATABASE_URL, no REDIS_URL). `ma
 starts the embedded PostgreSQL, migrates and serves `/health/ready/` and the admin login;
 stopped, it stops the server and keeps the data; `make test` passes a subset that uses the
 database and a real Celery worker on the embedded Redis."""
+
 import os
 import shutil
 import subprocess
@@ -13,8 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-SUBSET = ("tests/catalog/test_active_sku_count.py "
-          "tests/events/test_delivery_worker.py::test_ping_is_delivered_signed_per_standard_webhooks")
+SUBSET = (
+    "tests/catalog/test_active_sku_count.py "
+    "tests/events/test_delivery_worker.py::test_ping_is_delivered_signed_per_standard_webhooks"
+)
 # Run inside the namespace, from the copy. Each step prints a line the test looks for.
 SCRIPT = r"""
 set -euo pipefail
@@ -50,8 +53,16 @@ def _unshare_works() -> bool:
 def _fresh_copy(target: Path) -> Path:
     """The checkout's files (tracked and new, not ignored), times kept so `make install` is
     up to date, and its virtualenv linked."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -68,12 +79,34 @@ def test_make_run_and_make_test_work_where_no_server_listens():
 
 
 def _run_where_no_server_listens(project: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DATABASE_URL", "TEST_DATABASE_URL", "REDIS_URL", "CELERY_", "TEST_CELERY_",
-                                "DJANGO_SETTINGS_MODULE", "EMBEDDED_", "PYTEST_", "DEBUG", "SECRET_KEY"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            (
+                "DATABASE_URL",
+                "TEST_DATABASE_URL",
+                "REDIS_URL",
+                "CELERY_",
+                "TEST_CELERY_",
+                "DJANGO_SETTINGS_MODULE",
+                "EMBEDDED_",
+                "PYTEST_",
+                "DEBUG",
+                "SECRET_KEY",
+            )
+        )
+    }
     env["SUBSET"] = SUBSET
-    done = subprocess.run(["unshare", "-n", "bash", "-c", SCRIPT], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=240, check=False)
+    done = subprocess.run(
+        ["unshare", "-n", "bash", "-c", SCRIPT],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     out = done.stdout + done.stderr
     log = (project / "run.log").read_text() if (project / "run.log").exists() else ""
     assert done.returncode == 0, out + log

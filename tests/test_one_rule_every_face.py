@@ -9,6 +9,7 @@ same before and after.
 
 A new face is one more entry of `FACES`; a new rule, one more row of `BAD`.
 """
+
 import csv
 import html
 import io
@@ -39,8 +40,11 @@ CODE_RULE = ("must be 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'", "at m
 # The admin's change forms read a price as the column holds it (10 digits, 2 places) and say
 # so in Django's words; every other face shows the rule's own message.
 PLACES = ("has more than 2 decimal places", "no more than 2 decimal places")
-RANGE = ("is not between 0 and 99999999.99", "no more than 8 digits before the decimal point",
-         "no more than 10 digits in total")
+RANGE = (
+    "is not between 0 and 99999999.99",
+    "no more than 8 digits before the decimal point",
+    "no more than 10 digits in total",
+)
 CONTROL = ("must not contain control characters",)
 BLANK = ("must not be empty or whitespace only", "this field is required")
 
@@ -116,9 +120,13 @@ def world(db, client, tmp_path) -> World:
 def _text(response) -> str:
     """What the user reads of an admin page's errors: error lists and messages, entities decoded."""
     page = response.content.decode()
-    errors = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>|<li class="error">(.*?)</li>'
-                        r'|<td colspan="\d+"[^>]*class="[^"]*errors[^"]*"[^>]*>(.*?)</td>'
-                        r'|<div class="[^"]*(?:errors|validation-error)[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    errors = re.findall(
+        r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>|<li class="error">(.*?)</li>'
+        r'|<td colspan="\d+"[^>]*class="[^"]*errors[^"]*"[^>]*>(.*?)</td>'
+        r'|<div class="[^"]*(?:errors|validation-error)[^"]*"[^>]*>(.*?)</div>',
+        page,
+        re.S,
+    )
     text = " ".join(part for found in errors for part in found if part)
     return html.unescape(re.sub(r"<[^>]+>", " ", text)) or html.unescape(page)
 
@@ -149,23 +157,41 @@ def api_create(world: World, bad: Bad) -> str | None:
 def api_update(world: World, bad: Bad) -> str | None:
     if bad.entity == "count":
         return None
-    route, obj = {"sku": ("skus", world.sku), "product": ("products", world.product),
-                  "category": ("categories", world.category)}[bad.entity]
+    route, obj = {
+        "sku": ("skus", world.sku),
+        "product": ("products", world.product),
+        "category": ("categories", world.category),
+    }[bad.entity]
     return _api_answer(world.api.patch(f"/api/v1/{route}/{obj.pk}/", {bad.field: bad.value}, format="json"))
 
 
 def _form_data(entity: str, world: World) -> tuple[object, dict]:
     if entity == "sku":
         sku = world.sku
-        return sku, {"sku_code": sku.sku_code, "product": sku.product_id, "price": str(sku.price),
-                     "attributes": "{}", "expected_version": sku.version}
+        return sku, {
+            "sku_code": sku.sku_code,
+            "product": sku.product_id,
+            "price": str(sku.price),
+            "attributes": "{}",
+            "expected_version": sku.version,
+        }
     if entity == "product":
         product = world.product
-        return product, {"name": product.name, "category": product.category_id, "description": "",
-                         "attributes": "{}", "expected_version": product.version}
+        return product, {
+            "name": product.name,
+            "category": product.category_id,
+            "description": "",
+            "attributes": "{}",
+            "expected_version": product.version,
+        }
     category = world.category
-    return category, {"name": category.name, "parent": category.parent_id, "description": "",
-                      "attributes": "{}", "expected_version": category.version}
+    return category, {
+        "name": category.name,
+        "parent": category.parent_id,
+        "description": "",
+        "attributes": "{}",
+        "expected_version": category.version,
+    }
 
 
 def _refused_form(response) -> str:
@@ -207,8 +233,14 @@ def history_revert(world: World, bad: Bad) -> str | None:
 def _import_rows(bad: Bad, world: World) -> tuple[list[str], list[list[str]]] | None:
     """The admin import sheet (header, rows) carrying the bad value, or None if it cannot."""
     if bad.entity == "sku":
-        row = {"sku_code": "NEW-1", "category_path": "Electronics/Phones", "product": "Phone X",
-               "price": "1.00", "attributes": "", bad.field: bad.value}
+        row = {
+            "sku_code": "NEW-1",
+            "category_path": "Electronics/Phones",
+            "product": "Phone X",
+            "price": "1.00",
+            "attributes": "",
+            bad.field: bad.value,
+        }
     elif bad.entity == "product":
         row = {"category_path": "Electronics/Phones", "name": bad.value, "description": "", "attributes": ""}
     elif bad.entity == "category" and "/" not in bad.value:  # '/' separates the names of a path
@@ -219,9 +251,14 @@ def _import_rows(bad: Bad, world: World) -> tuple[list[str], list[list[str]]] | 
 
 
 def _admin_import(world: World, bad: Bad, content: bytes, name: str, fmt: int) -> str:
-    response = world.admin.post(reverse(f"admin:catalog_{bad.entity}_import"), {
-        "resource": "0", "format": str(fmt), "import_file": SimpleUploadedFile(name, content),
-    })
+    response = world.admin.post(
+        reverse(f"admin:catalog_{bad.entity}_import"),
+        {
+            "resource": "0",
+            "format": str(fmt),
+            "import_file": SimpleUploadedFile(name, content),
+        },
+    )
     assert response.status_code == 200
     assert response.context.get("confirm_form") is None  # nothing to confirm: the row is refused
     assert response.context["result"].has_validation_errors() or response.context["result"].has_errors()
@@ -315,4 +352,3 @@ def test_every_face_refuses_the_bad_value_and_writes_nothing(world, bad):
         assert fingerprint() == before, f"{name} wrote something for {bad}"
         assert any(says.lower() in told.lower() for says in bad.says), f"{name} did not say why: {told[:3000]}"
     assert tried, f"no face tried {bad}"
-

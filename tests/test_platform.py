@@ -1,4 +1,5 @@
 """The API conventions that hold for every endpoint: health, 404s, schema and docs."""
+
 import pytest
 from django.db import connection
 
@@ -26,7 +27,13 @@ def test_health_reports_unhealthy_when_database_fails(client, monkeypatch):
 def test_unknown_api_path_is_enveloped_404(api):
     response = api.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
-    assert response.json() == {"status": "error", "data": None, "message": "Not found.", "code": "not_found", "errors": None}
+    assert response.json() == {
+        "status": "error",
+        "data": None,
+        "message": "Not found.",
+        "code": "not_found",
+        "errors": None,
+    }
 
 
 @pytest.mark.django_db

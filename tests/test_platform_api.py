@@ -1,5 +1,6 @@
 """API conventions every endpoint shares, exercised through the catalog endpoints:
 envelope, pagination, auth, errors, strict JSON, ETag/If-Match, versions and rate limits."""
+
 import json
 
 import pytest
@@ -41,7 +42,20 @@ def test_empty_list_has_zero_pages(api):
     assert api.get(URL).json()["meta"] == {"page": 1, "size": 20, "total": 0, "pages": 0}
 
 
-@pytest.mark.parametrize("query", ["size=0", "size=101", "size=-1", "page=0", "page=abc", "size=1.5", f"page={2**40}", "page=%C2%B2", "size=%EF%BC%92"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "size=0",
+        "size=101",
+        "size=-1",
+        "page=0",
+        "page=abc",
+        "size=1.5",
+        f"page={2**40}",
+        "page=%C2%B2",
+        "size=%EF%BC%92",
+    ],
+)
 def test_bad_pagination_is_400(api, query):
     body = assert_error(api.get(f"{URL}?{query}"), 400, "validation_error")
     assert set(body["errors"]) <= {"page", "size"}
@@ -64,8 +78,18 @@ def test_missing_permission_is_403(client_with_perms):
     assert client_with_perms("catalog.view_category").get(URL).status_code == 200
 
 
-@pytest.mark.parametrize("path", [URL + "abc/", URL + "1.5/", URL + "-1/", URL + "9" * 19 + "/", URL + "424242/",
-                                  "/api/v1/skus/x/restore/", "/api/v1/nothing/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        URL + "abc/",
+        URL + "1.5/",
+        URL + "-1/",
+        URL + "9" * 19 + "/",
+        URL + "424242/",
+        "/api/v1/skus/x/restore/",
+        "/api/v1/nothing/",
+    ],
+)
 def test_not_found_is_enveloped(api, path):
     assert_error(api.get(path), 404, "not_found")
 
@@ -75,12 +99,15 @@ def test_method_not_allowed_is_405(api):
     assert_error(api.delete(URL + "tree/"), 405, "method_not_allowed")
 
 
-@pytest.mark.parametrize("content_type, body", [
-    ("application/x-www-form-urlencoded", "name=x"),
-    ("multipart/form-data; boundary=xx", "--xx--"),
-    ("text/plain", '{"name": "x"}'),
-    ("application/xml", "<name>x</name>"),
-])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("application/x-www-form-urlencoded", "name=x"),
+        ("multipart/form-data; boundary=xx", "--xx--"),
+        ("text/plain", '{"name": "x"}'),
+        ("application/xml", "<name>x</name>"),
+    ],
+)
 def test_other_content_types_are_415(api, content_type, body):
     assert_error(api.generic("POST", URL, body, content_type=content_type), 415, "unsupported_media_type")
     assert not Category.all_objects.exists()
@@ -91,8 +118,9 @@ def test_body_over_2_mib_is_413(api):
     assert_error(api.generic("POST", URL, body, content_type="application/json"), 413, "payload_too_large")
 
 
-@pytest.mark.parametrize("body", ['{"name": ', "{'name': 'x'}", "[" * 100000 + "]" * 100000, '{"name": NaN}',
-                                  b'{"name": "\xff\xfe"}'])
+@pytest.mark.parametrize(
+    "body", ['{"name": ', "{'name': 'x'}", "[" * 100000 + "]" * 100000, '{"name": NaN}', b'{"name": "\xff\xfe"}']
+)
 def test_malformed_or_too_deep_json_is_parse_error(api, body):
     assert_error(api.generic("POST", URL, body, content_type="application/json"), 400, "parse_error")
 
@@ -101,8 +129,9 @@ def test_malformed_or_too_deep_json_is_parse_error(api, body):
 def test_body_not_an_object_is_400(api, body):
     assert_error(api.generic("POST", URL, body, content_type="application/json"), 400, "validation_error")
     category = CategoryFactory()
-    assert_error(api.generic("PATCH", f"{URL}{category.pk}/", body, content_type="application/json"),
-                 400, "validation_error")
+    assert_error(
+        api.generic("PATCH", f"{URL}{category.pk}/", body, content_type="application/json"), 400, "validation_error"
+    )
 
 
 def test_lone_surrogate_is_refused_not_500(api):
@@ -157,8 +186,11 @@ def test_decimals_serialize_as_strings(api):
 
 
 def test_unknown_and_read_only_fields_are_ignored(api):
-    response = api.post(URL, {"name": "x", "id": 999, "version": 50, "path": "p", "level": 4, "is_deleted": True,
-                              "whatever": [1, 2]}, format="json")
+    response = api.post(
+        URL,
+        {"name": "x", "id": 999, "version": 50, "path": "p", "level": 4, "is_deleted": True, "whatever": [1, 2]},
+        format="json",
+    )
     assert response.status_code == 201
     data = response.json()["data"]
     assert data["id"] != 999 and data["version"] == 1 and data["path"] == "x" and data["level"] == 0
@@ -173,8 +205,14 @@ def test_json_renderer_writes_what_drf_writes_and_falls_back_for_what_orjson_can
 
     from inventory_site.api.renderers import EnvelopeJSONRenderer
 
-    body = {"text": "x\u2028y é", "at": datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC),
-            "price": decimal.Decimal("1.50"), 0: [1, None, True], "huge": 2**70, "deep": [[[[1]]]]}
+    body = {
+        "text": "x\u2028y é",
+        "at": datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC),
+        "price": decimal.Decimal("1.50"),
+        0: [1, None, True],
+        "huge": 2**70,
+        "deep": [[[[1]]]],
+    }
     assert EnvelopeJSONRenderer().render(body) == JSONRenderer().render(body)
     del body["huge"]
     assert EnvelopeJSONRenderer().render(body) == JSONRenderer().render(body)

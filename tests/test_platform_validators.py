@@ -1,4 +1,5 @@
 """The shared input validators (API serializers, admin forms and imports use them)."""
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -17,8 +18,21 @@ def test_attributes_accepted(value):
     validate_attributes(value)
 
 
-@pytest.mark.parametrize("value", [[], "text", 3, None, nested(6), {"a": [[[[[1]]]]]}, nested(100000 // 100),
-                                   {"x": "y" * 16400}, {"k": "nul\x00"}, {"nul\x00": 1}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        [],
+        "text",
+        3,
+        None,
+        nested(6),
+        {"a": [[[[[1]]]]]},
+        nested(100000 // 100),
+        {"x": "y" * 16400},
+        {"k": "nul\x00"},
+        {"nul\x00": 1},
+    ],
+)
 def test_attributes_refused(value):
     with pytest.raises(ValidationError):
         validate_attributes(value)

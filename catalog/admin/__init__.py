@@ -2,4 +2,5 @@
 
 Every write goes through `catalog.services`, as the API's do.
 """
+
 from catalog.admin import categories, products, skus  # noqa: F401  (registers the admins)

@@ -5,6 +5,7 @@ Each opens a page of its own: the choice (which category, how much), a preview o
 the service's dry run and "Apply" the same call with the versions the preview read, so a row
 changed in between is refused rather than overwritten.
 """
+
 from decimal import Decimal
 
 from django import forms
@@ -20,7 +21,8 @@ from catalog.models import SKU, Category, Product
 
 class MoveToCategoryForm(forms.Form):
     category = forms.ModelChoiceField(
-        queryset=Category.objects.all(), label="Move to",
+        queryset=Category.objects.all(),
+        label="Move to",
         widget=AutocompleteSelect(Product._meta.get_field("category"), admin.site),
         help_text="Type to search the category tree by name.",
     )
@@ -31,25 +33,44 @@ class MoveToCategoryForm(forms.Form):
 
 class MoveCategoriesForm(forms.Form):
     target = forms.ModelChoiceField(
-        queryset=Category.objects.all(), label="Next to",
+        queryset=Category.objects.all(),
+        label="Next to",
         widget=AutocompleteSelect(Category._meta.get_field("parent"), admin.site),
         help_text="Type to search the category tree by name.",
     )
-    position = forms.ChoiceField(choices=[
-        ("last-child", "inside it, as its last sub-category"), ("left", "before it, at its level"),
-        ("right", "after it, at its level"),
-    ], initial="last-child", widget=forms.RadioSelect, label="Put them")
+    position = forms.ChoiceField(
+        choices=[
+            ("last-child", "inside it, as its last sub-category"),
+            ("left", "before it, at its level"),
+            ("right", "after it, at its level"),
+        ],
+        initial="last-child",
+        widget=forms.RadioSelect,
+        label="Put them",
+    )
 
     def run(self, categories: list[int], **kwargs):
-        return services.categories_move(category_ids=categories, target_id=self.cleaned_data["target"].pk,
-                                        position=self.cleaned_data["position"], **kwargs)
+        return services.categories_move(
+            category_ids=categories,
+            target_id=self.cleaned_data["target"].pk,
+            position=self.cleaned_data["position"],
+            **kwargs,
+        )
 
 
 class PriceChangeForm(forms.Form):
-    how = forms.ChoiceField(choices=[("amount", "by an amount"), ("percent", "by a percentage")],
-                            initial="percent", widget=forms.RadioSelect, label="Change prices")
-    value = forms.DecimalField(max_digits=10, decimal_places=2, label="By",
-                               help_text="Negative lowers prices: -5 (amount) or -10 (per cent). Rounded to the cent.")
+    how = forms.ChoiceField(
+        choices=[("amount", "by an amount"), ("percent", "by a percentage")],
+        initial="percent",
+        widget=forms.RadioSelect,
+        label="Change prices",
+    )
+    value = forms.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        label="By",
+        help_text="Negative lowers prices: -5 (amount) or -10 (per cent). Rounded to the cent.",
+    )
 
     def run(self, skus: list[int], **kwargs):
         value: Decimal = self.cleaned_data["value"]
@@ -67,8 +88,10 @@ def _versions(post) -> dict[int, int]:
 
 def _choice(form) -> str:
     """What the user chose, as text: "Apply" applies only the choice that was previewed."""
-    return "&".join(f"{name}={form.cleaned_data[name].pk if hasattr(form.cleaned_data[name], 'pk') else form.cleaned_data[name]}"
-                    for name in form.fields)
+    return "&".join(
+        f"{name}={form.cleaned_data[name].pk if hasattr(form.cleaned_data[name], 'pk') else form.cleaned_data[name]}"
+        for name in form.fields
+    )
 
 
 class BulkEditActionsMixin:
@@ -80,13 +103,15 @@ class BulkEditActionsMixin:
 
     @admin.action(description="Move to category… (previewed)", permissions=["change"])
     def move_to_category(self, request, queryset):
-        return self._bulk_edit(request, queryset, "move_to_category", MoveToCategoryForm, Product,
-                               title="Move products to a category")
+        return self._bulk_edit(
+            request, queryset, "move_to_category", MoveToCategoryForm, Product, title="Move products to a category"
+        )
 
     @admin.action(description="Move to… (previewed; across pages and levels)", permissions=["change"])
     def move_categories(self, request, queryset):
-        return self._bulk_edit(request, queryset, "move_categories", MoveCategoriesForm, Category,
-                               title="Move categories")
+        return self._bulk_edit(
+            request, queryset, "move_categories", MoveCategoriesForm, Category, title="Move categories"
+        )
 
     @admin.action(description="Change price… (previewed)", permissions=["change"])
     def change_price(self, request, queryset):
@@ -99,8 +124,9 @@ class BulkEditActionsMixin:
         if step and form.is_valid():
             targets = self.bulk_targets(queryset, model)
             if step == "apply" and request.POST.get("previewed") != _choice(form):
-                self.message_user(request, "The choice changed since the preview: check this preview, then apply.",
-                                  messages.WARNING)
+                self.message_user(
+                    request, "The choice changed since the preview: check this preview, then apply.", messages.WARNING
+                )
                 step = "preview"
             if step == "apply":
                 try:
@@ -117,10 +143,17 @@ class BulkEditActionsMixin:
         errors = [c for c in changes or [] if c.error]
         context = {
             **self.admin_site.each_context(request),
-            "title": title, "opts": self.opts, "form": form, "action": action, "changes": changes,
-            "errors": errors, "refused": refused, "target_name": model._meta.verbose_name_plural,
+            "title": title,
+            "opts": self.opts,
+            "form": form,
+            "action": action,
+            "changes": changes,
+            "errors": errors,
+            "refused": refused,
+            "target_name": model._meta.verbose_name_plural,
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "media": self.media + form.media,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
             "previewed": _choice(form) if form.is_bound and form.is_valid() else "",
         }
         return TemplateResponse(request, "admin/catalog/bulk_edit.html", context)

@@ -5,10 +5,11 @@ slow. This admin shows the top level by default and a node's children on demand
 (`?parent=<id>`, the "N inside" link), so a page holds one level of one branch;
 a search or `?parent=all` lists every level, paginated.
 """
+
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -16,16 +17,16 @@ from import_export.admin import ImportExportMixin
 from mptt.admin import DraggableMPTTAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from catalog import services
 from catalog.admin.bulk import BulkEditActionsMixin
 from catalog.admin.forms import CategoryAdminForm
 from catalog.admin.resources import CategoryResource
-from catalog import services
 from catalog.models import Category, Product
 from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
+from inventory_site.exceptions import DomainError
 from inventory_site.import_screens import ImportScreenMixin
 from inventory_site.jobs.screens import BackgroundImportExportMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX
-from inventory_site.exceptions import DomainError
 
 MOVE_POSITIONS = ("last-child", "left", "right")
 
@@ -73,9 +74,14 @@ class TreeLevelFilter(admin.SimpleListFilter):
 
 @admin.register(Category)
 class CategoryAdmin(
-    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
+    BulkEditActionsMixin,
+    ServiceAdminMixin,
+    ImportConfirmMixin,
+    ImportScreenMixin,
+    BackgroundImportExportMixin,
     ImportExportMixin,
-    SimpleHistoryAdmin, DraggableMPTTAdmin,
+    SimpleHistoryAdmin,
+    DraggableMPTTAdmin,
 ):
     form = CategoryAdminForm
     formats = [SafeCSV, SafeXLSX]
@@ -92,8 +98,13 @@ class CategoryAdmin(
     readonly_fields = ("path", "version", "is_deleted", "deleted_at", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "parent", "description", "attributes", "expected_version")}),
-        ("Record", {"fields": ("path", "version", "is_deleted", "deleted_at", "created_at", "updated_at"),
-                    "classes": ("collapse",)}),
+        (
+            "Record",
+            {
+                "fields": ("path", "version", "is_deleted", "deleted_at", "created_at", "updated_at"),
+                "classes": ("collapse",),
+            },
+        ),
     )
 
     def get_search_results(self, request, queryset, search_term):
@@ -106,10 +117,16 @@ class CategoryAdmin(
         # One subquery per page each: active products in the node and everything below it, and the
         # active children (the rows the "N inside" link opens).
         children = Category.all_objects.filter(parent=OuterRef("pk"), is_deleted=False).order_by().values("parent")
-        queryset = queryset.annotate(active_children=Coalesce(Subquery(children.annotate(n=Count("pk")).values("n")), 0))
+        queryset = queryset.annotate(
+            active_children=Coalesce(Subquery(children.annotate(n=Count("pk")).values("n")), 0)
+        )
         return Category.all_objects.add_related_count(
-            queryset, Product, "category", "active_product_count",
-            cumulative=True, extra_filters={"is_deleted": False},
+            queryset,
+            Product,
+            "category",
+            "active_product_count",
+            cumulative=True,
+            extra_filters={"is_deleted": False},
         )
 
     @admin.display(description="name")
@@ -129,21 +146,28 @@ class CategoryAdmin(
     @admin.display(description="products", ordering="active_product_count")
     def product_count(self, item):
         # The count is read by static/admin-ext/category-move-confirm.js before a drop.
-        return format_html('<span class="branch-products" data-count="{}">{}</span>',
-                           item.active_product_count, item.active_product_count)
+        return format_html(
+            '<span class="branch-products" data-count="{}">{}</span>',
+            item.active_product_count,
+            item.active_product_count,
+        )
 
     # -- writes, all through catalog.services ------------------------------------------
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         fields = {
-            "name": data["name"], "description": data.get("description", ""),
+            "name": data["name"],
+            "description": data.get("description", ""),
             "attributes": data.get("attributes") or {},
         }
         parent_id = data["parent"].pk if data.get("parent") else None
         if change:
             saved = services.category_update(
-                user=request.user, category_id=obj.pk, expected_version=data["expected_version"],
-                parent_id=parent_id, **fields,
+                user=request.user,
+                category_id=obj.pk,
+                expected_version=data["expected_version"],
+                parent_id=parent_id,
+                **fields,
             )
         else:
             saved = services.category_create(user=request.user, parent_id=parent_id, **fields)
@@ -174,7 +198,10 @@ class CategoryAdmin(
             return HttpResponse("FAIL, no permission.")
         try:
             moved = services.category_move(
-                user=request.user, category_id=cut_id, target_id=target_id, position=position,
+                user=request.user,
+                category_id=cut_id,
+                target_id=target_id,
+                position=position,
             )
         except Category.DoesNotExist:
             self.message_user(request, "The categories have disappeared; reload and try again.", messages.ERROR)
@@ -183,8 +210,11 @@ class CategoryAdmin(
             self.message_user(request, f"Not moved: {exc.message}", messages.ERROR)
             return HttpResponse(f"FAIL, {exc.code}.")
         LogEntry.objects.log_actions(
-            user_id=request.user.pk, queryset=[moved], action_flag=CHANGE,
-            change_message=[{"changed": {"fields": ["parent"]}}], single_object=True,
+            user_id=request.user.pk,
+            queryset=[moved],
+            action_flag=CHANGE,
+            change_message=[{"changed": {"fields": ["parent"]}}],
+            single_object=True,
         )
         self.message_user(request, f"{moved} has been moved.", messages.SUCCESS)
         return HttpResponse("OK, moved.")

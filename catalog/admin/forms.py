@@ -4,6 +4,7 @@ They read the shape of the input only. The rules (names, codes, prices, sibling 
 moves under itself) are the services'; `ServiceFormAdminMixin` shows a refused save
 as errors of this form.
 """
+
 from catalog.models import SKU, Category, Product
 from inventory_site.admin import VersionedAdminForm
 from inventory_site.attributes_widget import AttributesField, AttributesWidget

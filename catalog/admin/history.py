@@ -1,5 +1,6 @@
 """A product's history page with its variants' changes: the SKUs' own records (who, when, what
 changed), newest first, under the product's records."""
+
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from catalog.models import SKU
@@ -13,7 +14,8 @@ def variant_changes(product_id: int, *, limit: int = VARIANT_CHANGES_SHOWN) -> l
     """The newest `limit` history records of the product's SKUs, each with `history_delta_changes`
     (what it changed against the SKU's previous record, when that is among the records read)."""
     records = list(
-        SKU.history.filter(product_id=product_id).select_related("history_user")
+        SKU.history.filter(product_id=product_id)
+        .select_related("history_user")
         .order_by("-history_date", "-history_id")[:VARIANT_RECORDS_READ]
     )
     newer_of: dict[int, object] = {}

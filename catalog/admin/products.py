@@ -1,4 +1,5 @@
 """Products, with their SKUs in a variant grid (`catalog.admin.variants`); writes through `catalog.services`."""
+
 import csv
 from collections.abc import Callable
 from typing import Any
@@ -10,17 +11,17 @@ from django.utils.text import smart_split, unescape_string_literal
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from catalog import selectors, services
 from catalog.admin.bulk import BulkEditActionsMixin
 from catalog.admin.forms import ProductAdminForm
 from catalog.admin.history import VariantHistoryMixin
-from catalog.admin.variants import VariantGridMixin
 from catalog.admin.resources import ProductResource, ProductSKUExportResource
-from catalog import selectors, services
+from catalog.admin.variants import VariantGridMixin
 from catalog.models import SKU, Category, Product
+from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
 from inventory_site.import_screens import ImportScreenMixin
 from inventory_site.jobs.screens import BackgroundImportExportMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX, csv_cell_escaped
-from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, object_id
 
 
 class CategoryTreeFilter(admin.SimpleListFilter):
@@ -48,15 +49,26 @@ class CategoryTreeFilter(admin.SimpleListFilter):
         if node is None:
             return queryset.none()
         field = self.category_lookup
-        return queryset.filter(**{
-            f"{field}__tree_id": node.tree_id, f"{field}__lft__gte": node.lft, f"{field}__lft__lte": node.rght,
-        })
+        return queryset.filter(
+            **{
+                f"{field}__tree_id": node.tree_id,
+                f"{field}__lft__gte": node.lft,
+                f"{field}__lft__lte": node.rght,
+            }
+        )
 
 
 @admin.register(Product)
 class ProductAdmin(
-    VariantGridMixin, VariantHistoryMixin, BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
-    ImportExportMixin, SimpleHistoryAdmin,
+    VariantGridMixin,
+    VariantHistoryMixin,
+    BulkEditActionsMixin,
+    ServiceAdminMixin,
+    ImportConfirmMixin,
+    ImportScreenMixin,
+    BackgroundImportExportMixin,
+    ImportExportMixin,
+    SimpleHistoryAdmin,
 ):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
@@ -77,8 +89,13 @@ class ProductAdmin(
     readonly_fields = ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "category", "description", "attributes", "expected_version")}),
-        ("Record", {"fields": ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at"),
-                    "classes": ("collapse",)}),
+        (
+            "Record",
+            {
+                "fields": ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at"),
+                "classes": ("collapse",),
+            },
+        ),
     )
     actions = ["soft_delete_selected", "restore_selected", "export_csv", "move_to_category", "change_price"]
 
@@ -115,8 +132,11 @@ class ProductAdmin(
     def csv_columns(self) -> list[tuple[str, Callable[[Product], Any]]]:
         """The columns of "Export selected as CSV": a header and the value of a product."""
         return [
-            ("id", lambda p: p.pk), ("name", lambda p: p.name), ("category_path", lambda p: p.category.path),
-            ("description", lambda p: p.description), ("sku_count", lambda p: p.sku_count),
+            ("id", lambda p: p.pk),
+            ("name", lambda p: p.name),
+            ("category_path", lambda p: p.category.path),
+            ("description", lambda p: p.description),
+            ("sku_count", lambda p: p.sku_count),
             ("is_deleted", lambda p: p.is_deleted),
         ]
 
@@ -135,14 +155,19 @@ class ProductAdmin(
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         fields = {
-            "name": data["name"], "category_id": data["category"].pk,
-            "description": data.get("description", ""), "attributes": data.get("attributes") or {},
+            "name": data["name"],
+            "category_id": data["category"].pk,
+            "description": data.get("description", ""),
+            "attributes": data.get("attributes") or {},
         }
         if change and not form.has_changed() and not hasattr(obj, "_history"):
             return  # only its SKUs changed: no empty "Changed" record of the product (a revert always saves)
         if change:
             saved = services.product_update(
-                user=request.user, product_id=obj.pk, expected_version=data["expected_version"], **fields,
+                user=request.user,
+                product_id=obj.pk,
+                expected_version=data["expected_version"],
+                **fields,
             )
         else:
             saved = services.product_create(user=request.user, **fields)

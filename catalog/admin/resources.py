@@ -6,6 +6,7 @@ an import obeys the same rules as the API: the cells are only read here (text, J
 the values are checked by the services. A refused row becomes a row error; the admin
 then shows the errors and imports nothing (the import runs in one transaction).
 """
+
 import json
 
 from django.core.exceptions import ValidationError
@@ -90,8 +91,13 @@ class ChangeDiff(resources.Diff):
             if self.new or old == new:
                 cells.append(format_html("{}", new))
             else:
-                cells.append(format_html('<del class="old">{}</del> <span class="change-arrow">→</span> '
-                                         '<ins class="new">{}</ins>', old or "(empty)", new or "(empty)"))
+                cells.append(
+                    format_html(
+                        '<del class="old">{}</del> <span class="change-arrow">→</span> <ins class="new">{}</ins>',
+                        old or "(empty)",
+                        new or "(empty)",
+                    )
+                )
         return cells
 
 
@@ -249,8 +255,10 @@ class SKUResource(ServiceResource):
         errors = {}
         category = self.category_by_path(_cell(row, "category_path"), "category_path")
         name = _cell(row, "product")
-        product = self.looked_up(("product", category.pk, name.casefold()), lambda: Product.objects.filter(
-            category=category, name__iexact=name).select_related("category").first())
+        product = self.looked_up(
+            ("product", category.pk, name.casefold()),
+            lambda: Product.objects.filter(category=category, name__iexact=name).select_related("category").first(),
+        )
         if product is None:
             errors["product"] = f"No active product {_cell(row, 'product')!r} in {category.path}."
         else:
@@ -293,16 +301,26 @@ class ProductSKUExportResource(resources.ModelResource):
     class Meta:
         model = SKU
         name = "Products with their SKUs and prices (one row per SKU)"
-        fields = ("category_path", "product_name", "product_description", "product_attributes", "sku_code", "price",
-                  "attributes")
+        fields = (
+            "category_path",
+            "product_name",
+            "product_description",
+            "product_attributes",
+            "sku_code",
+            "price",
+            "attributes",
+        )
 
     @staticmethod
     def skus_of(queryset):
         """The active SKUs of the exported products (the rows of this export)."""
         if queryset is None or queryset.model is Product:
             products = Product.objects.all() if queryset is None else queryset
-            queryset = SKU.objects.filter(product__in=products.values("pk")).select_related(
-                "product__category").order_by("product__category__path", "product__name", "sku_code")
+            queryset = (
+                SKU.objects.filter(product__in=products.values("pk"))
+                .select_related("product__category")
+                .order_by("product__category__path", "product__name", "sku_code")
+            )
         return queryset
 
     def export_rows_count(self, queryset) -> int:

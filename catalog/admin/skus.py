@@ -1,20 +1,21 @@
 """SKUs: code, product, price and attributes. Writes through `catalog.services`."""
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from catalog import services
 from catalog.admin.bulk import BulkEditActionsMixin
 from catalog.admin.forms import SKUAdminForm
 from catalog.admin.products import CategoryTreeFilter
 from catalog.admin.resources import SKUResource
-from catalog import services
 from catalog.models import SKU, BackorderPolicy, Product
+from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, run_service_per_row
 from inventory_site.import_screens import ImportScreenMixin
 from inventory_site.jobs.screens import BackgroundImportExportMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX
-from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceAdminMixin, run_service_per_row
 
 
 class SKUCategoryTreeFilter(CategoryTreeFilter):
@@ -23,8 +24,13 @@ class SKUCategoryTreeFilter(CategoryTreeFilter):
 
 @admin.register(SKU)
 class SKUAdmin(
-    BulkEditActionsMixin, ServiceAdminMixin, ImportConfirmMixin, ImportScreenMixin, BackgroundImportExportMixin,
-    ImportExportMixin, SimpleHistoryAdmin,
+    BulkEditActionsMixin,
+    ServiceAdminMixin,
+    ImportConfirmMixin,
+    ImportScreenMixin,
+    BackgroundImportExportMixin,
+    ImportExportMixin,
+    SimpleHistoryAdmin,
 ):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
@@ -41,12 +47,20 @@ class SKUAdmin(
     readonly_fields = ("version", "is_deleted", "deleted_at", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("sku_code", "product", "price", "attributes", "backorder_policy", "expected_version")}),
-        ("Record", {"fields": ("version", "is_deleted", "deleted_at", "created_at", "updated_at"),
-                    "classes": ("collapse",)}),
+        (
+            "Record",
+            {"fields": ("version", "is_deleted", "deleted_at", "created_at", "updated_at"), "classes": ("collapse",)},
+        ),
     )
 
-    actions = ["soft_delete_selected", "restore_selected", "change_price", "move_to_category",
-               "allow_backorders", "deny_backorders"]
+    actions = [
+        "soft_delete_selected",
+        "restore_selected",
+        "change_price",
+        "move_to_category",
+        "allow_backorders",
+        "deny_backorders",
+    ]
 
     def get_queryset(self, request):
         # Ordered for the SKU code autocomplete (its pages); the change list sorts by its own columns.
@@ -67,22 +81,32 @@ class SKUAdmin(
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         fields = {
-            "sku_code": data["sku_code"], "product_id": data["product"].pk, "price": data["price"],
+            "sku_code": data["sku_code"],
+            "product_id": data["product"].pk,
+            "price": data["price"],
             "attributes": data.get("attributes") or {},
         }
         if data.get("backorder_policy"):
             fields["backorder_policy"] = data["backorder_policy"]
         if change:
             saved = services.sku_update(
-                user=request.user, sku_id=obj.pk, expected_version=data["expected_version"], **fields,
+                user=request.user,
+                sku_id=obj.pk,
+                expected_version=data["expected_version"],
+                **fields,
             )
         else:
             saved = services.sku_create(user=request.user, **fields)
         obj.__dict__.update(saved.__dict__)
 
     def _set_backorder_policy(self, request, queryset, policy: str) -> None:
-        run_service_per_row(self, request, queryset.filter(is_deleted=False), lambda user, sku: services.sku_update(
-            user=user, sku_id=sku.pk, backorder_policy=policy), "Updated the backorder policy of")
+        run_service_per_row(
+            self,
+            request,
+            queryset.filter(is_deleted=False),
+            lambda user, sku: services.sku_update(user=user, sku_id=sku.pk, backorder_policy=policy),
+            "Updated the backorder policy of",
+        )
 
     @admin.action(description="Backorders: allow against incoming stock (preorders)", permissions=["change"])
     def allow_backorders(self, request, queryset):

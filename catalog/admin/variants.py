@@ -8,6 +8,7 @@ they were cost nothing, so a save's queries grow with the rows changed, never wi
 the product has. A price change "by an amount or a percentage" is computed by the service's
 `price_after` (the `variants/price/` endpoint), never in the browser.
 """
+
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -63,8 +64,9 @@ def _state(price: str, attributes: dict, status: str, backorder_policy: str) -> 
 
 
 def _stored_state(sku: SKU) -> dict:
-    return _state(f"{sku.price:.2f}", sku.attributes or {}, INACTIVE if sku.is_deleted else ACTIVE,
-                  sku.backorder_policy)
+    return _state(
+        f"{sku.price:.2f}", sku.attributes or {}, INACTIVE if sku.is_deleted else ACTIVE, sku.backorder_policy
+    )
 
 
 class VariantGrid:
@@ -74,9 +76,9 @@ class VariantGrid:
     def __init__(self, product_id: int | None, data=None):
         self.product_id = product_id
         self.data = data
-        self.skus = list(
-            SKU.all_objects.filter(product_id=product_id).order_by("is_deleted", "sku_code")
-        ) if product_id else []
+        self.skus = (
+            list(SKU.all_objects.filter(product_id=product_id).order_by("is_deleted", "sku_code")) if product_id else []
+        )
         self.columns = self._columns()
         self.rows = self._rows()
 
@@ -93,9 +95,14 @@ class VariantGrid:
         for sku in self.skus:
             stored = _stored_state(sku)
             row = VariantRow(
-                key=f"v-{sku.pk}", pk=sku.pk, code=sku.sku_code, price=stored["price"],
+                key=f"v-{sku.pk}",
+                pk=sku.pk,
+                code=sku.sku_code,
+                price=stored["price"],
                 attributes=[cell_text(sku.attributes[k]) if k in (sku.attributes or {}) else "" for k in self.columns],
-                status=stored["status"], backorder_policy=sku.backorder_policy, version=sku.version,
+                status=stored["status"],
+                backorder_policy=sku.backorder_policy,
+                version=sku.version,
                 initial=json.dumps(stored, sort_keys=True),
             )
             if self.data is not None:
@@ -139,8 +146,10 @@ class VariantGrid:
                 with transaction.atomic():
                     self._save_row(row, user=user)
             except VersionConflict as exc:
-                row.error = (f"Changed by someone else since you opened this page (now version "
-                             f"{exc.current_version}); reload to see their change.")
+                row.error = (
+                    f"Changed by someone else since you opened this page (now version "
+                    f"{exc.current_version}); reload to see their change."
+                )
             except DomainError as exc:
                 row.error = refusal_sentence(exc)
         refused = [row for row in changed if row.error]
@@ -152,9 +161,14 @@ class VariantGrid:
     def _save_row(self, row: VariantRow, *, user) -> None:
         state = self._posted_state(row)
         if row.pk is None:
-            sku = services.sku_create(sku_code=row.code, product_id=self.product_id, price=row.price,
-                                      attributes=state["attributes"], backorder_policy=state["backorder_policy"],
-                                      user=user)
+            sku = services.sku_create(
+                sku_code=row.code,
+                product_id=self.product_id,
+                price=row.price,
+                attributes=state["attributes"],
+                backorder_policy=state["backorder_policy"],
+                user=user,
+            )
             if state["status"] == INACTIVE:
                 services.sku_soft_delete(sku_id=sku.pk, user=user)
             return
@@ -162,7 +176,9 @@ class VariantGrid:
         version = row.version
         if before.get("status") == INACTIVE and state["status"] == ACTIVE:
             version = services.sku_restore(sku_id=row.pk, user=user, expected_version=version).version
-        edits = {name: state[name] for name in ("price", "attributes", "backorder_policy") if state[name] != before.get(name)}
+        edits = {
+            name: state[name] for name in ("price", "attributes", "backorder_policy") if state[name] != before.get(name)
+        }
         if edits:
             version = services.sku_update(sku_id=row.pk, user=user, expected_version=version, **edits).version
         if before.get("status") == ACTIVE and state["status"] == INACTIVE:
@@ -174,8 +190,10 @@ class VariantGrid:
 
 
 def _options(choices, selected: str) -> str:
-    return "".join(f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
-                   for value, label in choices)
+    return "".join(
+        f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
+        for value, label in choices
+    )
 
 
 POLICY_LABELS = [(BackorderPolicy.DENY.value, "Deny"), (BackorderPolicy.ALLOW_INCOMING.value, "Allow incoming")]
@@ -185,8 +203,10 @@ def _stock_cell(cell) -> str:
     if cell is None:
         return '<td class="stock num"><span class="quiet">–</span></td>'
     status = "out" if cell.available <= 0 else "low" if cell.is_low else "in"
-    return (f'<td class="stock num"><span title="{quantity(cell.on_hand)} on hand at {escape(cell.warehouse_name)}" '
-            f'class="stock-status {status}">{quantity(cell.available)}</span></td>')
+    return (
+        f'<td class="stock num"><span title="{quantity(cell.on_hand)} on hand at {escape(cell.warehouse_name)}" '
+        f'class="stock-status {status}">{quantity(cell.available)}</span></td>'
+    )
 
 
 def grid_rows_html(grid: VariantGrid) -> str:
@@ -195,30 +215,41 @@ def grid_rows_html(grid: VariantGrid) -> str:
     out = []
     for row in grid.rows:
         key = escape(row.key)
-        classes = "variant-row" + (" variant-new" if row.pk is None else "") + (
-            " inactive" if row.status == INACTIVE else "") + (" changed" if row.changed else "") + (
-            " refused" if row.error else "")
+        classes = (
+            "variant-row"
+            + (" variant-new" if row.pk is None else "")
+            + (" inactive" if row.status == INACTIVE else "")
+            + (" changed" if row.changed else "")
+            + (" refused" if row.error else "")
+        )
         pick = f'<input type="checkbox" class="variant-pick" aria-label="select {escape(row.code or "new row")}">'
         if row.pk is not None:
             url = reverse("admin:catalog_sku_change", args=[row.pk])
-            code = (f'<a href="{url}">{escape(row.code)}</a><input type="hidden" name="{key}-version" '
-                    f'value="{row.version if row.version is not None else ""}"><input type="hidden" '
-                    f'name="{key}-initial" value="{escape(row.initial)}">')
+            code = (
+                f'<a href="{url}">{escape(row.code)}</a><input type="hidden" name="{key}-version" '
+                f'value="{row.version if row.version is not None else ""}"><input type="hidden" '
+                f'name="{key}-initial" value="{escape(row.initial)}">'
+            )
         else:
-            code = (f'<input type="text" name="{key}-code" value="{escape(row.code)}" placeholder="new SKU code" '
-                    f'maxlength="50" aria-label="new SKU code">')
+            code = (
+                f'<input type="text" name="{key}-code" value="{escape(row.code)}" placeholder="new SKU code" '
+                f'maxlength="50" aria-label="new SKU code">'
+            )
         if row.error:
             code += f'<div class="variant-error">{escape(row.error)}</div>'
-        attributes = "".join(f'<td class="attr"><input type="text" name="{key}-a{i}" value="{escape(text)}" '
-                             f'aria-label="attribute"></td>' for i, text in enumerate(row.attributes))
+        attributes = "".join(
+            f'<td class="attr"><input type="text" name="{key}-a{i}" value="{escape(text)}" aria-label="attribute"></td>'
+            for i, text in enumerate(row.attributes)
+        )
         out.append(
             f'<tr class="{classes}" data-key="{key}"><td class="pick">{pick}</td><td class="code">{code}</td>'
             f'<td class="price"><input type="text" inputmode="decimal" name="{key}-price" value="{escape(row.price)}" '
             f'aria-label="price"></td>{attributes}'
             f'<td class="status"><select name="{key}-status" aria-label="status">{_options(STATUSES, row.status)}'
             f'</select></td><td class="backorder"><select name="{key}-backorder_policy" aria-label="backorder policy">'
-            f'{_options(POLICY_LABELS, row.backorder_policy)}</select></td>'
-            + "".join(_stock_cell(cell) for cell in row.stock) + "</tr>"
+            f"{_options(POLICY_LABELS, row.backorder_policy)}</select></td>"
+            + "".join(_stock_cell(cell) for cell in row.stock)
+            + "</tr>"
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
@@ -259,13 +290,20 @@ class VariantGridMixin:
         warehouses, stock = self.variant_stock(grid)
         for row in grid.rows:
             row.stock = stock.get(row.pk, [None] * len(warehouses)) if row.pk else [None] * len(warehouses)
-        context.update({
-            "variant_grid": grid, "variant_warehouses": warehouses, "variant_rows": grid_rows_html(grid),
-            "variant_statuses": STATUSES, "variant_policies": BackorderPolicy.choices,
-            "variant_price_url": reverse("admin:catalog_product_variant_price"),
-            "variant_can_edit": self.has_change_permission(request, obj) if obj else self.has_add_permission(request),
-            "currency": settings.CURRENCY,
-        })
+        context.update(
+            {
+                "variant_grid": grid,
+                "variant_warehouses": warehouses,
+                "variant_rows": grid_rows_html(grid),
+                "variant_statuses": STATUSES,
+                "variant_policies": BackorderPolicy.choices,
+                "variant_price_url": reverse("admin:catalog_product_variant_price"),
+                "variant_can_edit": self.has_change_permission(request, obj)
+                if obj
+                else self.has_add_permission(request),
+                "currency": settings.CURRENCY,
+            }
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_related(self, request, form, formsets, change):
@@ -274,8 +312,11 @@ class VariantGridMixin:
 
     def get_urls(self):
         return [
-            path("variants/price/", self.admin_site.admin_view(self.variant_price_view),
-                 name="catalog_product_variant_price"),
+            path(
+                "variants/price/",
+                self.admin_site.admin_view(self.variant_price_view),
+                name="catalog_product_variant_price",
+            ),
             *super().get_urls(),
         ]
 
@@ -290,8 +331,9 @@ class VariantGridMixin:
                 raise InvalidOperation
             prices = [price_after(Decimal(p), **{how: by}) for p in request.POST.getlist("price")]
         except (InvalidOperation, ValueError):
-            return JsonResponse({"error": "Give a number, e.g. -5 or 10.5, and an existing price in each row."},
-                                status=400)
+            return JsonResponse(
+                {"error": "Give a number, e.g. -5 or 10.5, and an existing price in each row."}, status=400
+            )
         return JsonResponse({"prices": [f"{p:.2f}" for p in prices]})
 
 
@@ -303,9 +345,15 @@ def grid_post(product_id: int | None, changes: dict[str, Any] | None = None, *, 
     for row in grid.rows:
         if row.pk is None:
             continue
-        data.update({f"{row.key}-price": row.price, f"{row.key}-status": row.status,
-                     f"{row.key}-backorder_policy": row.backorder_policy, f"{row.key}-version": str(row.version),
-                     f"{row.key}-initial": row.initial})
+        data.update(
+            {
+                f"{row.key}-price": row.price,
+                f"{row.key}-status": row.status,
+                f"{row.key}-backorder_policy": row.backorder_policy,
+                f"{row.key}-version": str(row.version),
+                f"{row.key}-initial": row.initial,
+            }
+        )
         data.update({f"{row.key}-a{i}": text for i, text in enumerate(row.attributes)})
     data.update({key: str(value) for key, value in (changes or {}).items()})
     return data

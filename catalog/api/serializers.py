@@ -1,6 +1,7 @@
 """Shapes of categories, products and SKUs in the API. Input is checked for its shape only
 (a string, an integer, a JSON object): the rules on the values (`catalog.rules`) are the
 services' and answer the same 400 `validation_error` naming the field."""
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,15 +16,21 @@ class CategorySerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     """A category. `path` and `product_count` are computed; `parent_id` null makes a root."""
 
     name = StrictCharField(
-        trim_whitespace=False, allow_blank=True,
+        trim_whitespace=False,
+        allow_blank=True,
         help_text="1-100 characters, unique among its non-deleted siblings (any case). "
         "Not whitespace only, no control characters, and no '/' (it separates the names in `path` "
         "and in catalog imports).",
     )
-    description = StrictCharField(trim_whitespace=False, allow_blank=True, required=False,
-                                  help_text="At most 500 characters; newlines and tabs allowed, no other control characters.")
+    description = StrictCharField(
+        trim_whitespace=False,
+        allow_blank=True,
+        required=False,
+        help_text="At most 500 characters; newlines and tabs allowed, no other control characters.",
+    )
     parent_id = StrictIntegerField(
-        allow_null=True, required=False,
+        allow_null=True,
+        required=False,
         help_text="The parent category (active); null for a top-level category. Changing it moves the subtree.",
     )
     attributes = AttributesField(required=False)
@@ -37,8 +44,20 @@ class CategorySerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = (
-            "id", "name", "slug", "description", "parent_id", "path", "level", "attributes",
-            "product_count", "created_at", "updated_at", "version", "is_deleted", "deleted_at",
+            "id",
+            "name",
+            "slug",
+            "description",
+            "parent_id",
+            "path",
+            "level",
+            "attributes",
+            "product_count",
+            "created_at",
+            "updated_at",
+            "version",
+            "is_deleted",
+            "deleted_at",
         )
         read_only_fields = READ_ONLY
 
@@ -68,7 +87,8 @@ class CategoryMoveSerializer(serializers.Serializer):
 
     target_id = StrictIntegerField(help_text="The category to move relative to.")
     position = serializers.ChoiceField(
-        choices=["first-child", "last-child", "left", "right"], default="last-child",
+        choices=["first-child", "last-child", "left", "right"],
+        default="last-child",
         help_text="first-child/last-child of the target, or its left/right sibling.",
     )
 
@@ -83,9 +103,17 @@ class CategoryTreeQuerySerializer(serializers.Serializer):
 class ProductSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     """A product in one category; `sku_count` counts its active SKUs."""
 
-    name = StrictCharField(trim_whitespace=False, allow_blank=True, help_text="1-150 characters; not whitespace only, no control characters.")
-    description = StrictCharField(trim_whitespace=False, allow_blank=True, required=False,
-                                  help_text="At most 5000 characters; newlines and tabs allowed, no other control characters.")
+    name = StrictCharField(
+        trim_whitespace=False,
+        allow_blank=True,
+        help_text="1-150 characters; not whitespace only, no control characters.",
+    )
+    description = StrictCharField(
+        trim_whitespace=False,
+        allow_blank=True,
+        required=False,
+        help_text="At most 5000 characters; newlines and tabs allowed, no other control characters.",
+    )
     category_id = StrictIntegerField(help_text="An active category.")
     attributes = AttributesField(required=False)
     sku_count = serializers.IntegerField(read_only=True, help_text="Active SKUs of this product.")
@@ -94,8 +122,18 @@ class ProductSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = (
-            "id", "name", "slug", "description", "category_id", "attributes", "sku_count",
-            "created_at", "updated_at", "version", "is_deleted", "deleted_at",
+            "id",
+            "name",
+            "slug",
+            "description",
+            "category_id",
+            "attributes",
+            "sku_count",
+            "created_at",
+            "updated_at",
+            "version",
+            "is_deleted",
+            "deleted_at",
         )
         read_only_fields = READ_ONLY
 
@@ -105,15 +143,19 @@ class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     to add its own fields."""
 
     sku_code = StrictCharField(
-        trim_whitespace=False, allow_blank=True,
+        trim_whitespace=False,
+        allow_blank=True,
         help_text="1-50 characters of A-Z a-z 0-9 . _ -; unique in any case, also against deleted SKUs.",
     )
     product_id = StrictIntegerField(help_text="An active product.")
     price = PriceField()
-    attributes = AttributesField(required=False, help_text='A JSON object, e.g. {"color": "red", "size": "M"}; '
-                                 'at most 16 KiB serialized, 5 levels deep.')
+    attributes = AttributesField(
+        required=False,
+        help_text='A JSON object, e.g. {"color": "red", "size": "M"}; at most 16 KiB serialized, 5 levels deep.',
+    )
     backorder_policy = serializers.ChoiceField(
-        choices=BackorderPolicy.choices, required=False,
+        choices=BackorderPolicy.choices,
+        required=False,
         help_text="`deny` (default) or `allow_incoming`: reservations may take what is short from "
         "open inbound shipments.",
     )
@@ -121,7 +163,16 @@ class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = SKU
         fields = (
-            "id", "sku_code", "product_id", "price", "attributes", "backorder_policy",
-            "created_at", "updated_at", "version", "is_deleted", "deleted_at",
+            "id",
+            "sku_code",
+            "product_id",
+            "price",
+            "attributes",
+            "backorder_policy",
+            "created_at",
+            "updated_at",
+            "version",
+            "is_deleted",
+            "deleted_at",
         )
         read_only_fields = READ_ONLY

@@ -3,6 +3,7 @@
 `skus/` is routed by the app that extends `SKUViewSet` with its own figures (see
 `inventory_site/urls.py`), so that one route serves SKUs.
 """
+
 from rest_framework.routers import DefaultRouter
 
 from catalog.api.views import CategoryViewSet, ProductViewSet

@@ -1,4 +1,5 @@
 """Catalog endpoints: validate the input, call one service, present the result."""
+
 from collections.abc import Callable
 from typing import Any
 
@@ -25,24 +26,37 @@ from inventory_site.api.permissions import is_force_delete
 from inventory_site.api.views import EnvelopeModelViewSet, etag_for, respond, write_preconditions
 
 FORCE_PARAMETER = OpenApiParameter(
-    "force", OpenApiTypes.BOOL, description="`true`: delete for good (needs the delete permission and "
+    "force",
+    OpenApiTypes.BOOL,
+    description="`true`: delete for good (needs the delete permission and "
     "superuser or the model's purge permission). Refused while other rows refer to it.",
 )
 IF_MATCH_PARAMETER = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
     description='The version read, quoted (`"3"`): a mismatch is a 412 and nothing is written.',
 )
 NO_CONTENT = OpenApiResponse(description="Deleted.")
 CRUD_DOCS = {
-    "update": extend_schema(parameters=[IF_MATCH_PARAMETER], description="Replace the writable fields. "
-                            "`version` in the body: a stale one is a 409 `version_conflict`."),
-    "partial_update": extend_schema(parameters=[IF_MATCH_PARAMETER], description="Change some fields. "
-                                    "`version` in the body: a stale one is a 409 `version_conflict`."),
-    "destroy": extend_schema(parameters=[FORCE_PARAMETER, IF_MATCH_PARAMETER], responses={204: NO_CONTENT},
-                             description="Soft delete (hidden, restorable; the version grows), or `?force=true` to delete for good."),
+    "update": extend_schema(
+        parameters=[IF_MATCH_PARAMETER],
+        description="Replace the writable fields. `version` in the body: a stale one is a 409 `version_conflict`.",
+    ),
+    "partial_update": extend_schema(
+        parameters=[IF_MATCH_PARAMETER],
+        description="Change some fields. `version` in the body: a stale one is a 409 `version_conflict`.",
+    ),
+    "destroy": extend_schema(
+        parameters=[FORCE_PARAMETER, IF_MATCH_PARAMETER],
+        responses={204: NO_CONTENT},
+        description="Soft delete (hidden, restorable; the version grows), or `?force=true` to delete for good.",
+    ),
     "retrieve": extend_schema(
-        parameters=[OpenApiParameter("include_deleted", OpenApiTypes.BOOL, description="`true` to read a soft-deleted one.")],
-        description="One object, with `ETag: \"<version>\"`. Deleted ones need `?include_deleted=true`.",
+        parameters=[
+            OpenApiParameter("include_deleted", OpenApiTypes.BOOL, description="`true` to read a soft-deleted one.")
+        ],
+        description='One object, with `ETag: "<version>"`. Deleted ones need `?include_deleted=true`.',
     ),
 }
 
@@ -81,15 +95,17 @@ class CatalogViewSet(EnvelopeModelViewSet):
         return int(self.kwargs["pk"])
 
     def _input(self, *, partial: bool, for_update: bool) -> dict:
-        serializer = self.get_serializer(data=self.request.data, partial=partial,
-                                         context={**self.get_serializer_context(), "for_update": for_update})
+        serializer = self.get_serializer(
+            data=self.request.data, partial=partial, context={**self.get_serializer_context(), "for_update": for_update}
+        )
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
     def _present(self, obj, *, message: str, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=obj.pk)
-        return respond(self.get_serializer(fresh).data, message=message, status=status_code,
-                       headers={"ETag": etag_for(fresh)})
+        return respond(
+            self.get_serializer(fresh).data, message=message, status=status_code, headers={"ETag": etag_for(fresh)}
+        )
 
     def create(self, request, *args, **kwargs):
         obj = type(self).create_service(user=request.user, **self._input(partial=False, for_update=False))
@@ -108,19 +124,28 @@ class CatalogViewSet(EnvelopeModelViewSet):
     def destroy(self, request, *args, **kwargs):
         preconditions = write_preconditions(request)
         if is_force_delete(request):
-            type(self).hard_delete_service(**{self.id_argument: self._pk()}, user=request.user,
-                                           if_match=preconditions["if_match"])
+            type(self).hard_delete_service(
+                **{self.id_argument: self._pk()}, user=request.user, if_match=preconditions["if_match"]
+            )
         else:
-            type(self).soft_delete_service(**{self.id_argument: self._pk()}, user=request.user,
-                                           **self.soft_delete_options(request), **preconditions)
+            type(self).soft_delete_service(
+                **{self.id_argument: self._pk()},
+                user=request.user,
+                **self.soft_delete_options(request),
+                **preconditions,
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, parameters=[IF_MATCH_PARAMETER],
-                   description="Bring back a soft-deleted object (the version grows). Needs the change permission.")
+    @extend_schema(
+        request=None,
+        parameters=[IF_MATCH_PARAMETER],
+        description="Bring back a soft-deleted object (the version grows). Needs the change permission.",
+    )
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
-        obj = type(self).restore_service(**{self.id_argument: self._pk()}, user=request.user,
-                                         **write_preconditions(request))
+        obj = type(self).restore_service(
+            **{self.id_argument: self._pk()}, user=request.user, **write_preconditions(request)
+        )
         return self._present(obj, message=f"{self.label} restored")
 
 
@@ -157,40 +182,57 @@ class CategoryViewSet(CatalogViewSet):
         query.is_valid(raise_exception=True)
         return respond(selectors.category_tree(**query.validated_data))
 
-    @extend_schema(responses=CategorySerializer(many=True), parameters=[],
-                   description="From the top-level category down to the parent (not the category itself).")
+    @extend_schema(
+        responses=CategorySerializer(many=True),
+        parameters=[],
+        description="From the top-level category down to the parent (not the category itself).",
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def ancestors(self, request, pk=None):
         category = selectors.category_get(category_id=self._pk())
         ancestors = selectors.category_ancestors(category=category)
         return respond(self.get_serializer(ancestors, many=True).data)
 
-    @extend_schema(responses=CategorySerializer(many=True),
-                   description="Every active category below it (not itself), in tree order; paginated.")
+    @extend_schema(
+        responses=CategorySerializer(many=True),
+        description="Every active category below it (not itself), in tree order; paginated.",
+    )
     @action(detail=True, methods=["get"], filter_backends=[])
     def descendants(self, request, pk=None):
         category = selectors.category_get(category_id=self._pk())
         page = self.paginate_queryset(selectors.category_descendants(category=category))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=CategoryMoveSerializer, responses=CategorySerializer, parameters=[IF_MATCH_PARAMETER],
-                   description="Move the category and its subtree relative to `target_id`. Under itself or a "
-                   "descendant: 400 `invalid_move`. Needs the change permission.")
+    @extend_schema(
+        request=CategoryMoveSerializer,
+        responses=CategorySerializer,
+        parameters=[IF_MATCH_PARAMETER],
+        description="Move the category and its subtree relative to `target_id`. Under itself or a "
+        "descendant: 400 `invalid_move`. Needs the change permission.",
+    )
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         preconditions = write_preconditions(request)
         body = CategoryMoveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        category = services.category_move(category_id=self._pk(), user=request.user, **body.validated_data,
-                                          **preconditions)
+        category = services.category_move(
+            category_id=self._pk(), user=request.user, **body.validated_data, **preconditions
+        )
         return self._present(category, message="Category moved")
 
 
 @extend_schema_view(
     destroy=extend_schema(
-        parameters=[FORCE_PARAMETER, IF_MATCH_PARAMETER, OpenApiParameter(
-            "cascade", OpenApiTypes.BOOL, description="`true`: also soft-delete its active SKUs "
-            "(refused with 409 `has_reserved_stock` if one has reserved stock); restore brings them back.")],
+        parameters=[
+            FORCE_PARAMETER,
+            IF_MATCH_PARAMETER,
+            OpenApiParameter(
+                "cascade",
+                OpenApiTypes.BOOL,
+                description="`true`: also soft-delete its active SKUs "
+                "(refused with 409 `has_reserved_stock` if one has reserved stock); restore brings them back.",
+            ),
+        ],
         responses={204: NO_CONTENT},
         description="Soft delete; with active SKUs 409 `has_dependents` unless `cascade=true`; "
         "`force=true` deletes for good.",

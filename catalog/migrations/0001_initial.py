@@ -14,7 +14,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -23,201 +22,408 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('is_deleted', models.BooleanField(db_index=True, default=False, help_text='Hidden from lists; can be restored.')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('name', models.CharField(help_text='Unique among its non-deleted siblings, any case.', max_length=100)),
-                ('slug', models.SlugField(editable=False, max_length=120)),
-                ('description', models.CharField(blank=True, default='', max_length=500)),
-                ('path', models.TextField(default='', editable=False, help_text="Ancestor names and its own, joined by '/'.")),
-                ('attributes', models.JSONField(blank=True, default=dict, help_text='A JSON object, at most 5 levels deep.')),
-                ('lft', models.PositiveIntegerField(editable=False)),
-                ('rght', models.PositiveIntegerField(editable=False)),
-                ('tree_id', models.PositiveIntegerField(db_index=True, editable=False)),
-                ('level', models.PositiveIntegerField(editable=False)),
-                ('parent', mptt.fields.TreeForeignKey(blank=True, help_text='Empty for a top-level category.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='catalog.category')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                (
+                    "is_deleted",
+                    models.BooleanField(db_index=True, default=False, help_text="Hidden from lists; can be restored."),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "name",
+                    models.CharField(help_text="Unique among its non-deleted siblings, any case.", max_length=100),
+                ),
+                ("slug", models.SlugField(editable=False, max_length=120)),
+                ("description", models.CharField(blank=True, default="", max_length=500)),
+                (
+                    "path",
+                    models.TextField(
+                        default="", editable=False, help_text="Ancestor names and its own, joined by '/'."
+                    ),
+                ),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=dict, help_text="A JSON object, at most 5 levels deep."),
+                ),
+                ("lft", models.PositiveIntegerField(editable=False)),
+                ("rght", models.PositiveIntegerField(editable=False)),
+                ("tree_id", models.PositiveIntegerField(db_index=True, editable=False)),
+                ("level", models.PositiveIntegerField(editable=False)),
+                (
+                    "parent",
+                    mptt.fields.TreeForeignKey(
+                        blank=True,
+                        help_text="Empty for a top-level category.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="catalog.category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'permissions': [('purge_category', 'Can permanently delete categories')],
-                'base_manager_name': 'all_objects',
-                'default_manager_name': 'all_objects',
+                "verbose_name_plural": "categories",
+                "permissions": [("purge_category", "Can permanently delete categories")],
+                "base_manager_name": "all_objects",
+                "default_manager_name": "all_objects",
             },
             managers=[
-                ('all_objects', django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalCategory',
+            name="HistoricalCategory",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('is_deleted', models.BooleanField(db_index=True, default=False, help_text='Hidden from lists; can be restored.')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('name', models.CharField(help_text='Unique among its non-deleted siblings, any case.', max_length=100)),
-                ('slug', models.SlugField(editable=False, max_length=120)),
-                ('description', models.CharField(blank=True, default='', max_length=500)),
-                ('path', models.TextField(default='', editable=False, help_text="Ancestor names and its own, joined by '/'.")),
-                ('attributes', models.JSONField(blank=True, default=dict, help_text='A JSON object, at most 5 levels deep.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', mptt.fields.TreeForeignKey(blank=True, db_constraint=False, help_text='Empty for a top-level category.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='catalog.category')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                (
+                    "is_deleted",
+                    models.BooleanField(db_index=True, default=False, help_text="Hidden from lists; can be restored."),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "name",
+                    models.CharField(help_text="Unique among its non-deleted siblings, any case.", max_length=100),
+                ),
+                ("slug", models.SlugField(editable=False, max_length=120)),
+                ("description", models.CharField(blank=True, default="", max_length=500)),
+                (
+                    "path",
+                    models.TextField(
+                        default="", editable=False, help_text="Ancestor names and its own, joined by '/'."
+                    ),
+                ),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=dict, help_text="A JSON object, at most 5 levels deep."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    mptt.fields.TreeForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Empty for a top-level category.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical category',
-                'verbose_name_plural': 'historical categories',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical category",
+                "verbose_name_plural": "historical categories",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalProduct',
+            name="HistoricalProduct",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('is_deleted', models.BooleanField(db_index=True, default=False, help_text='Hidden from lists; can be restored.')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('name', models.CharField(db_index=True, max_length=150)),
-                ('slug', models.SlugField(editable=False, max_length=170)),
-                ('description', models.TextField(blank=True, default='', max_length=5000)),
-                ('attributes', models.JSONField(blank=True, default=dict, help_text='A JSON object, at most 5 levels deep.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('category', mptt.fields.TreeForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='catalog.category')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                (
+                    "is_deleted",
+                    models.BooleanField(db_index=True, default=False, help_text="Hidden from lists; can be restored."),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("name", models.CharField(db_index=True, max_length=150)),
+                ("slug", models.SlugField(editable=False, max_length=170)),
+                ("description", models.TextField(blank=True, default="", max_length=5000)),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=dict, help_text="A JSON object, at most 5 levels deep."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "category",
+                    mptt.fields.TreeForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.category",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical product',
-                'verbose_name_plural': 'historical products',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical product",
+                "verbose_name_plural": "historical products",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('is_deleted', models.BooleanField(db_index=True, default=False, help_text='Hidden from lists; can be restored.')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('name', models.CharField(db_index=True, max_length=150)),
-                ('slug', models.SlugField(editable=False, max_length=170)),
-                ('description', models.TextField(blank=True, default='', max_length=5000)),
-                ('attributes', models.JSONField(blank=True, default=dict, help_text='A JSON object, at most 5 levels deep.')),
-                ('category', mptt.fields.TreeForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='catalog.category')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                (
+                    "is_deleted",
+                    models.BooleanField(db_index=True, default=False, help_text="Hidden from lists; can be restored."),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("name", models.CharField(db_index=True, max_length=150)),
+                ("slug", models.SlugField(editable=False, max_length=170)),
+                ("description", models.TextField(blank=True, default="", max_length=5000)),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=dict, help_text="A JSON object, at most 5 levels deep."),
+                ),
+                (
+                    "category",
+                    mptt.fields.TreeForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="products", to="catalog.category"
+                    ),
+                ),
             ],
             options={
-                'permissions': [('purge_product', 'Can permanently delete products')],
+                "permissions": [("purge_product", "Can permanently delete products")],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalSKU',
+            name="HistoricalSKU",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('is_deleted', models.BooleanField(db_index=True, default=False, help_text='Hidden from lists; can be restored.')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('sku_code', models.CharField(help_text='Unique in any case, also against deleted SKUs.', max_length=50, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9._-]{1,50}$', "Use 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'.")], verbose_name='SKU code')),
-                ('price', models.DecimalField(decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('99999999.99'))])),
-                ('attributes', models.JSONField(blank=True, default=dict, help_text='e.g. {"color": "red", "size": "M"}')),
-                ('deleted_with_product', models.BooleanField(default=False, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('product', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='catalog.product')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                (
+                    "is_deleted",
+                    models.BooleanField(db_index=True, default=False, help_text="Hidden from lists; can be restored."),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "sku_code",
+                    models.CharField(
+                        help_text="Unique in any case, also against deleted SKUs.",
+                        max_length=50,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9._-]{1,50}$", "Use 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
+                            )
+                        ],
+                        verbose_name="SKU code",
+                    ),
+                ),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=10,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("99999999.99")),
+                        ],
+                    ),
+                ),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=dict, help_text='e.g. {"color": "red", "size": "M"}'),
+                ),
+                ("deleted_with_product", models.BooleanField(default=False, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical SKU',
-                'verbose_name_plural': 'historical SKUs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical SKU",
+                "verbose_name_plural": "historical SKUs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='SKU',
+            name="SKU",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('is_deleted', models.BooleanField(db_index=True, default=False, help_text='Hidden from lists; can be restored.')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('sku_code', models.CharField(help_text='Unique in any case, also against deleted SKUs.', max_length=50, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9._-]{1,50}$', "Use 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'.")], verbose_name='SKU code')),
-                ('price', models.DecimalField(decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('99999999.99'))])),
-                ('attributes', models.JSONField(blank=True, default=dict, help_text='e.g. {"color": "red", "size": "M"}')),
-                ('deleted_with_product', models.BooleanField(default=False, editable=False)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='skus', to='catalog.product')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                (
+                    "is_deleted",
+                    models.BooleanField(db_index=True, default=False, help_text="Hidden from lists; can be restored."),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "sku_code",
+                    models.CharField(
+                        help_text="Unique in any case, also against deleted SKUs.",
+                        max_length=50,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9._-]{1,50}$", "Use 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
+                            )
+                        ],
+                        verbose_name="SKU code",
+                    ),
+                ),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=10,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("99999999.99")),
+                        ],
+                    ),
+                ),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=dict, help_text='e.g. {"color": "red", "size": "M"}'),
+                ),
+                ("deleted_with_product", models.BooleanField(default=False, editable=False)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="skus", to="catalog.product"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SKU',
-                'permissions': [('purge_sku', 'Can permanently delete SKUs')],
+                "verbose_name": "SKU",
+                "permissions": [("purge_sku", "Can permanently delete SKUs")],
             },
         ),
         migrations.AddIndex(
-            model_name='category',
-            index=models.Index(fields=['tree_id', 'lft'], name='category_tree_order'),
+            model_name="category",
+            index=models.Index(fields=["tree_id", "lft"], name="category_tree_order"),
         ),
         migrations.AddIndex(
-            model_name='category',
-            index=models.Index(fields=['parent', 'is_deleted'], name='category_parent_active'),
+            model_name="category",
+            index=models.Index(fields=["parent", "is_deleted"], name="category_parent_active"),
         ),
         migrations.AddIndex(
-            model_name='category',
-            index=models.Index(fields=['level'], name='category_level'),
+            model_name="category",
+            index=models.Index(fields=["level"], name="category_level"),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), django.db.models.functions.comparison.Coalesce('parent', models.Value(0)), condition=models.Q(('is_deleted', False)), name='category_unique_active_sibling_name'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                django.db.models.functions.comparison.Coalesce("parent", models.Value(0)),
+                condition=models.Q(("is_deleted", False)),
+                name="category_unique_active_sibling_name",
+            ),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['category', 'is_deleted'], name='product_category_active'),
+            model_name="product",
+            index=models.Index(fields=["category", "is_deleted"], name="product_category_active"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(django.db.models.functions.text.Lower('name'), models.F('category'), name='product_name_in_category'),
+            model_name="product",
+            index=models.Index(
+                django.db.models.functions.text.Lower("name"), models.F("category"), name="product_name_in_category"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sku',
-            index=models.Index(fields=['product', 'is_deleted'], name='sku_product_active'),
+            model_name="sku",
+            index=models.Index(fields=["product", "is_deleted"], name="sku_product_active"),
         ),
         migrations.AddIndex(
-            model_name='sku',
-            index=models.Index(fields=['price'], name='sku_price'),
+            model_name="sku",
+            index=models.Index(fields=["price"], name="sku_price"),
         ),
         migrations.AddIndex(
-            model_name='sku',
-            index=models.Index(fields=['sku_code'], name='sku_code_exact'),
+            model_name="sku",
+            index=models.Index(fields=["sku_code"], name="sku_code_exact"),
         ),
         migrations.AddConstraint(
-            model_name='sku',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('sku_code'), name='sku_code_unique_ci'),
+            model_name="sku",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("sku_code"), name="sku_code_unique_ci"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='sku_price_not_negative'),
+            model_name="sku",
+            constraint=models.CheckConstraint(condition=models.Q(("price__gte", 0)), name="sku_price_not_negative"),
         ),
     ]

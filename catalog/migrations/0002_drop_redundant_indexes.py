@@ -6,70 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='category',
-            name='is_deleted',
-            field=models.BooleanField(default=False, help_text='Hidden from lists; can be restored.'),
+            model_name="category",
+            name="is_deleted",
+            field=models.BooleanField(default=False, help_text="Hidden from lists; can be restored."),
         ),
         migrations.AlterField(
-            model_name='category',
-            name='slug',
+            model_name="category",
+            name="slug",
             field=models.SlugField(db_index=False, editable=False, max_length=120),
         ),
         migrations.AlterField(
-            model_name='historicalcategory',
-            name='is_deleted',
-            field=models.BooleanField(default=False, help_text='Hidden from lists; can be restored.'),
+            model_name="historicalcategory",
+            name="is_deleted",
+            field=models.BooleanField(default=False, help_text="Hidden from lists; can be restored."),
         ),
         migrations.AlterField(
-            model_name='historicalcategory',
-            name='slug',
+            model_name="historicalcategory",
+            name="slug",
             field=models.SlugField(db_index=False, editable=False, max_length=120),
         ),
         migrations.AlterField(
-            model_name='historicalproduct',
-            name='is_deleted',
-            field=models.BooleanField(default=False, help_text='Hidden from lists; can be restored.'),
+            model_name="historicalproduct",
+            name="is_deleted",
+            field=models.BooleanField(default=False, help_text="Hidden from lists; can be restored."),
         ),
         migrations.AlterField(
-            model_name='historicalproduct',
-            name='slug',
+            model_name="historicalproduct",
+            name="slug",
             field=models.SlugField(db_index=False, editable=False, max_length=170),
         ),
         migrations.AlterField(
-            model_name='historicalsku',
-            name='is_deleted',
-            field=models.BooleanField(default=False, help_text='Hidden from lists; can be restored.'),
+            model_name="historicalsku",
+            name="is_deleted",
+            field=models.BooleanField(default=False, help_text="Hidden from lists; can be restored."),
         ),
         migrations.AlterField(
-            model_name='product',
-            name='category',
-            field=mptt.fields.TreeForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='products', to='catalog.category'),
+            model_name="product",
+            name="category",
+            field=mptt.fields.TreeForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="products",
+                to="catalog.category",
+            ),
         ),
         migrations.AlterField(
-            model_name='product',
-            name='is_deleted',
-            field=models.BooleanField(default=False, help_text='Hidden from lists; can be restored.'),
+            model_name="product",
+            name="is_deleted",
+            field=models.BooleanField(default=False, help_text="Hidden from lists; can be restored."),
         ),
         migrations.AlterField(
-            model_name='product',
-            name='slug',
+            model_name="product",
+            name="slug",
             field=models.SlugField(db_index=False, editable=False, max_length=170),
         ),
         migrations.AlterField(
-            model_name='sku',
-            name='is_deleted',
-            field=models.BooleanField(default=False, help_text='Hidden from lists; can be restored.'),
+            model_name="sku",
+            name="is_deleted",
+            field=models.BooleanField(default=False, help_text="Hidden from lists; can be restored."),
         ),
         migrations.AlterField(
-            model_name='sku',
-            name='product',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='skus', to='catalog.product'),
+            model_name="sku",
+            name="product",
+            field=models.ForeignKey(
+                db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name="skus", to="catalog.product"
+            ),
         ),
     ]

@@ -19,14 +19,20 @@ def rename_duplicate_products(apps, schema_editor):
     Product = apps.get_model("catalog", "Product")
     active = Product._default_manager.filter(is_deleted=False)
     groups = (
-        active.annotate(name_ci=Lower("name")).values("category_id", "name_ci")
-        .annotate(n=Count("pk")).filter(n__gt=1).order_by("category_id", "name_ci")
+        active.annotate(name_ci=Lower("name"))
+        .values("category_id", "name_ci")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .order_by("category_id", "name_ci")
     )
     for group in groups:
-        taken = {name.lower() for name in active.filter(category_id=group["category_id"]).values_list("name", flat=True)}
+        taken = {
+            name.lower() for name in active.filter(category_id=group["category_id"]).values_list("name", flat=True)
+        }
         duplicates = list(
             active.annotate(name_ci=Lower("name"))
-            .filter(category_id=group["category_id"], name_ci=group["name_ci"]).order_by("pk")
+            .filter(category_id=group["category_id"], name_ci=group["name_ci"])
+            .order_by("pk")
         )
         for product in duplicates[1:]:
             number = 2
@@ -45,92 +51,142 @@ def fix_sku_codes(apps, schema_editor):
     character outside A-Z a-z 0-9 . _ - becomes '-', and a code that stays empty or taken
     becomes SKU-<id>."""
     SKU = apps.get_model("catalog", "SKU")
-    bad = list(SKU._default_manager.exclude(sku_code__regex=SKU_CODE_PATTERN).order_by("pk").values_list("pk", "sku_code"))
+    bad = list(
+        SKU._default_manager.exclude(sku_code__regex=SKU_CODE_PATTERN).order_by("pk").values_list("pk", "sku_code")
+    )
     for pk, code in bad:
         candidate = re.sub(r"[^A-Za-z0-9._-]", "-", code)[:50]
-        if not candidate or SKU._default_manager.annotate(code_ci=Lower("sku_code")).filter(code_ci=candidate.lower()).exists():
+        if (
+            not candidate
+            or SKU._default_manager.annotate(code_ci=Lower("sku_code")).filter(code_ci=candidate.lower()).exists()
+        ):
             candidate = f"SKU-{pk}"
         SKU._default_manager.filter(pk=pk).update(sku_code=candidate, version=F("version") + 1)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_drop_redundant_indexes'),
+        ("catalog", "0002_drop_redundant_indexes"),
     ]
 
     operations = [
         migrations.RunPython(rename_duplicate_products, migrations.RunPython.noop),
         migrations.RunPython(fix_sku_codes, migrations.RunPython.noop),
         migrations.RemoveIndex(
-            model_name='product',
-            name='product_name_in_category',
+            model_name="product",
+            name="product_name_in_category",
         ),
         migrations.AlterField(
-            model_name='historicalsku',
-            name='price',
-            field=models.DecimalField(decimal_places=2, help_text='0 to 99999999.99, at most 2 decimals.', max_digits=10),
+            model_name="historicalsku",
+            name="price",
+            field=models.DecimalField(
+                decimal_places=2, help_text="0 to 99999999.99, at most 2 decimals.", max_digits=10
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalsku',
-            name='sku_code',
-            field=models.CharField(help_text='Unique in any case, also against deleted SKUs.', max_length=50, verbose_name='SKU code'),
+            model_name="historicalsku",
+            name="sku_code",
+            field=models.CharField(
+                help_text="Unique in any case, also against deleted SKUs.", max_length=50, verbose_name="SKU code"
+            ),
         ),
         migrations.AlterField(
-            model_name='sku',
-            name='price',
-            field=models.DecimalField(decimal_places=2, help_text='0 to 99999999.99, at most 2 decimals.', max_digits=10),
+            model_name="sku",
+            name="price",
+            field=models.DecimalField(
+                decimal_places=2, help_text="0 to 99999999.99, at most 2 decimals.", max_digits=10
+            ),
         ),
         migrations.AlterField(
-            model_name='sku',
-            name='sku_code',
-            field=models.CharField(help_text='Unique in any case, also against deleted SKUs.', max_length=50, verbose_name='SKU code'),
+            model_name="sku",
+            name="sku_code",
+            field=models.CharField(
+                help_text="Unique in any case, also against deleted SKUs.", max_length=50, verbose_name="SKU code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='category_name_not_empty', violation_error_message='The name must not be empty.'),
+            model_name="category",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name", ""), _negated=True),
+                name="category_name_not_empty",
+                violation_error_message="The name must not be empty.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='category_version_positive'),
+            model_name="category",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)), name="category_version_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('category'), condition=models.Q(('is_deleted', False)), name='product_unique_active_name_in_category', violation_error_message='A product of this name (in any case) already exists in this category.'),
+            model_name="product",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                models.F("category"),
+                condition=models.Q(("is_deleted", False)),
+                name="product_unique_active_name_in_category",
+                violation_error_message="A product of this name (in any case) already exists in this category.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='product_name_not_empty', violation_error_message='The name must not be empty.'),
+            model_name="product",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name", ""), _negated=True),
+                name="product_name_not_empty",
+                violation_error_message="The name must not be empty.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='product_version_positive'),
+            model_name="product",
+            constraint=models.CheckConstraint(condition=models.Q(("version__gte", 1)), name="product_version_positive"),
         ),
         migrations.AddConstraint(
-            model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('price__lte', Decimal('99999999.99'))), name='sku_price_at_most_max', violation_error_message='The price is not between 0 and 99999999.99.'),
+            model_name="sku",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price__lte", Decimal("99999999.99"))),
+                name="sku_price_at_most_max",
+                violation_error_message="The price is not between 0 and 99999999.99.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('sku_code__regex', '^[A-Za-z0-9._-]{1,50}\\Z')), name='sku_code_format', violation_error_message="The SKU code must be 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'."),
+            model_name="sku",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sku_code__regex", "^[A-Za-z0-9._-]{1,50}\\Z")),
+                name="sku_code_format",
+                violation_error_message="The SKU code must be 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='sku_version_positive'),
+            model_name="sku",
+            constraint=models.CheckConstraint(condition=models.Q(("version__gte", 1)), name="sku_version_positive"),
         ),
         migrations.AlterConstraint(
-            model_name='category',
-            name='category_unique_active_sibling_name',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), django.db.models.functions.comparison.Coalesce('parent', models.Value(0)), condition=models.Q(('is_deleted', False)), name='category_unique_active_sibling_name', violation_error_message='A sibling category of this name (in any case) already exists.'),
+            model_name="category",
+            name="category_unique_active_sibling_name",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                django.db.models.functions.comparison.Coalesce("parent", models.Value(0)),
+                condition=models.Q(("is_deleted", False)),
+                name="category_unique_active_sibling_name",
+                violation_error_message="A sibling category of this name (in any case) already exists.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='sku',
-            name='sku_code_unique_ci',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('sku_code'), name='sku_code_unique_ci', violation_error_message='This SKU code is already taken (in any case), possibly by a deleted SKU: codes of deleted SKUs stay reserved.'),
+            model_name="sku",
+            name="sku_code_unique_ci",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("sku_code"),
+                name="sku_code_unique_ci",
+                violation_error_message="This SKU code is already taken (in any case), possibly by a deleted SKU: codes of deleted SKUs stay reserved.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='sku',
-            name='sku_price_not_negative',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gte', Decimal('0'))), name='sku_price_not_negative', violation_error_message='The price is not between 0 and 99999999.99.'),
+            model_name="sku",
+            name="sku_price_not_negative",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price__gte", Decimal("0"))),
+                name="sku_price_not_negative",
+                violation_error_message="The price is not between 0 and 99999999.99.",
+            ),
         ),
     ]

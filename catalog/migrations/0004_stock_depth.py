@@ -4,24 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_rules_in_the_database'),
+        ("catalog", "0003_rules_in_the_database"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalsku',
-            name='backorder_policy',
-            field=models.CharField(choices=[('deny', 'Deny'), ('allow_incoming', 'Allow against incoming stock')], db_default='deny', default='deny', help_text='Allow against incoming: reservations may take what is short from open inbound shipments.', max_length=20),
+            model_name="historicalsku",
+            name="backorder_policy",
+            field=models.CharField(
+                choices=[("deny", "Deny"), ("allow_incoming", "Allow against incoming stock")],
+                db_default="deny",
+                default="deny",
+                help_text="Allow against incoming: reservations may take what is short from open inbound shipments.",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='sku',
-            name='backorder_policy',
-            field=models.CharField(choices=[('deny', 'Deny'), ('allow_incoming', 'Allow against incoming stock')], db_default='deny', default='deny', help_text='Allow against incoming: reservations may take what is short from open inbound shipments.', max_length=20),
+            model_name="sku",
+            name="backorder_policy",
+            field=models.CharField(
+                choices=[("deny", "Deny"), ("allow_incoming", "Allow against incoming stock")],
+                db_default="deny",
+                default="deny",
+                help_text="Allow against incoming: reservations may take what is short from open inbound shipments.",
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('backorder_policy__in', ['deny', 'allow_incoming'])), name='sku_backorder_policy_known'),
+            model_name="sku",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("backorder_policy__in", ["deny", "allow_incoming"])),
+                name="sku_backorder_policy_known",
+            ),
         ),
     ]

@@ -11,6 +11,7 @@ total is their sum. TRUNCATE (the test runner's flush) sets every slot to 0.
 
 `sku_active_id` lets a page of the list skip its OFFSET on the index alone.
 """
+
 from django.db import migrations
 
 SLOTS = 16
@@ -78,7 +79,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("catalog", "0004_stock_depth"),
     ]

@@ -1,4 +1,5 @@
 """Catalog writes. Import from here: `from catalog.services import sku_create`."""
+
 from catalog.services.bulk_edits import (  # noqa: F401
     RowChange,
     categories_move,

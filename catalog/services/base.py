@@ -1,5 +1,6 @@
 """What every catalog write does the same way: check its input, lock the row it changes and
 stamp the history."""
+
 from collections.abc import Callable
 from typing import Any, TypeVar
 

@@ -4,6 +4,7 @@ A dry run does the same writes and rolls them back, so the preview shows exactly
 edit will do, row by row (before, after, the refusal). Applying refuses as a whole when any
 row is refused, or when a row changed since the preview (the versions the preview read).
 """
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -49,8 +50,7 @@ def price_after(price: Decimal, *, amount: Decimal | None = None, percent: Decim
 _Write = Callable[[int | None], object]
 
 
-def _run(rows: list[tuple[RowChange, _Write]], *, versions: dict[int, int] | None,
-         dry_run: bool) -> list[RowChange]:
+def _run(rows: list[tuple[RowChange, _Write]], *, versions: dict[int, int] | None, dry_run: bool) -> list[RowChange]:
     changes = [change for change, _write in rows]
     with transaction.atomic():
         for change, write in rows:
@@ -74,14 +74,21 @@ def _run(rows: list[tuple[RowChange, _Write]], *, versions: dict[int, int] | Non
     return changes
 
 
-def products_move(*, product_ids: Iterable[int], category_id: int, user: Actor = None, versions: dict[int, int] | None = None,
-                  dry_run: bool = False) -> list[RowChange]:
+def products_move(
+    *,
+    product_ids: Iterable[int],
+    category_id: int,
+    user: Actor = None,
+    versions: dict[int, int] | None = None,
+    dry_run: bool = False,
+) -> list[RowChange]:
     """Move products to the category `category_id` through `product_update`, all or nothing."""
     target = Category.all_objects.filter(pk=category_id).values_list("path", flat=True).first() or "?"
     rows: list[tuple[RowChange, _Write]] = []
     for product in Product.objects.filter(pk__in=list(product_ids)).select_related("category").order_by("pk"):
-        change = RowChange(pk=product.pk, label=product.name, before=product.category.path, after=target,
-                           version=product.version)
+        change = RowChange(
+            pk=product.pk, label=product.name, before=product.category.path, after=target, version=product.version
+        )
 
         def write(expected: int | None, pk: int = product.pk) -> None:
             product_update(product_id=pk, category_id=category_id, user=user, expected_version=expected)
@@ -90,14 +97,22 @@ def products_move(*, product_ids: Iterable[int], category_id: int, user: Actor =
     return _run(rows, versions=versions, dry_run=dry_run)
 
 
-def skus_reprice(*, sku_ids: Iterable[int], amount: Decimal | None = None, percent: Decimal | None = None,
-                 user: Actor = None, versions: dict[int, int] | None = None, dry_run: bool = False) -> list[RowChange]:
+def skus_reprice(
+    *,
+    sku_ids: Iterable[int],
+    amount: Decimal | None = None,
+    percent: Decimal | None = None,
+    user: Actor = None,
+    versions: dict[int, int] | None = None,
+    dry_run: bool = False,
+) -> list[RowChange]:
     """Change SKU prices by an amount or a percentage through `sku_update`, all or nothing."""
     rows: list[tuple[RowChange, _Write]] = []
     for sku in SKU.objects.filter(pk__in=list(sku_ids)).order_by("pk"):
         new_price = price_after(sku.price, amount=amount, percent=percent)
-        change = RowChange(pk=sku.pk, label=sku.sku_code, before=f"{sku.price:.2f}", after=f"{new_price:.2f}",
-                           version=sku.version)
+        change = RowChange(
+            pk=sku.pk, label=sku.sku_code, before=f"{sku.price:.2f}", after=f"{new_price:.2f}", version=sku.version
+        )
 
         def write(expected: int | None, pk: int = sku.pk, price: Decimal = new_price) -> None:
             price_checked(price)  # the service's rule, first: its refusal then names the new price as text
@@ -107,17 +122,27 @@ def skus_reprice(*, sku_ids: Iterable[int], amount: Decimal | None = None, perce
     return _run(rows, versions=versions, dry_run=dry_run)
 
 
-def categories_move(*, category_ids: Iterable[int], target_id: int, position: str = "last-child", user: Actor = None,
-                    versions: dict[int, int] | None = None, dry_run: bool = False) -> list[RowChange]:
+def categories_move(
+    *,
+    category_ids: Iterable[int],
+    target_id: int,
+    position: str = "last-child",
+    user: Actor = None,
+    versions: dict[int, int] | None = None,
+    dry_run: bool = False,
+) -> list[RowChange]:
     """Move categories, each with its subtree, relative to `target_id` through `category_move`
     (into it as the last child, or before/after it), all or nothing; `after` is the new path."""
     rows: list[tuple[RowChange, _Write]] = []
     for category in Category.objects.filter(pk__in=list(category_ids)).order_by("tree_id", "lft"):
-        change = RowChange(pk=category.pk, label=category.name, before=category.path, after="", version=category.version)
+        change = RowChange(
+            pk=category.pk, label=category.name, before=category.path, after="", version=category.version
+        )
 
         def write(expected: int | None, pk: int = category.pk, change: RowChange = change) -> None:
-            moved = category_move(category_id=pk, target_id=target_id, position=position, user=user,
-                                  expected_version=expected)
+            moved = category_move(
+                category_id=pk, target_id=target_id, position=position, user=user, expected_version=expected
+            )
             change.after = moved.path
 
         rows.append((change, write))

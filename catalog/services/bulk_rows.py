@@ -4,6 +4,7 @@ Rows are plain dicts of column values (`attname`s), so no model instances are bu
 come from the table's sequence beforehand when other rows must point at them. Nothing here runs model `save()` or signals; `history_rows_insert` writes the
 django-simple-history rows that `save()` would have.
 """
+
 import datetime
 import json
 from collections.abc import Iterable, Iterator
@@ -20,7 +21,7 @@ BATCH_SIZE = 5000
 def chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
     """`items` in consecutive slices of at most `size`."""
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class RowWriter:
@@ -67,14 +68,15 @@ class RowWriter:
             return text
 
         cells = [(c, as_json if c in self.json_columns else copy_cell) for c in given]
-        text = "".join([
-            f"{prefix}{_TAB.join([cell(row[c]) for c, cell in cells])}\n" for row in self.rows
-        ])
+        text = "".join([f"{prefix}{_TAB.join([cell(row[c]) for c, cell in cells])}\n" for row in self.rows])
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         names = ", ".join(quote(c) for c in (*constant, *given))
-        with connection.wrap_database_errors, connection.cursor() as cursor, \
-                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
             copy.write(text)
 
 
@@ -96,7 +98,9 @@ def copy_cell(value: Any) -> str:
     return str(value)  # int, Decimal, float, UUID
 
 
-def copy_text_rows(model: type[models.Model], defaults: dict[str, Any], columns: list[str], chunks: Iterable[list[str]]) -> int:
+def copy_text_rows(
+    model: type[models.Model], defaults: dict[str, Any], columns: list[str], chunks: Iterable[list[str]]
+) -> int:
     """PostgreSQL: one `COPY` of rows already written as COPY text.
 
     Each line holds the cells of `columns` (each made with `copy_cell`, or known to need no
@@ -111,9 +115,11 @@ def copy_text_rows(model: type[models.Model], defaults: dict[str, Any], columns:
     written = 0
     # psycopg's own cursor runs the COPY, outside Django's error translation: a refused row
     # (a code taken meanwhile) must still raise Django's `IntegrityError`, as `execute` would.
-    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
-    ) as copy:
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy,
+    ):
         for lines in chunks:
             copy.write(prefix + prefix.join(lines) if prefix else "".join(lines))
             written += len(lines)
@@ -133,8 +139,15 @@ def allocate_ids(model: type[models.Model], count: int) -> Iterator[int]:
 HISTORY_COLUMNS = ("history_id", "history_date", "history_type", "history_user", "history_change_reason")
 
 
-def history_rows_insert(model: type[models.Model], ids: Iterable[int], *, reason: str, user: Actor = None, history_type: str = "+",
-                        when: datetime.datetime | None = None) -> int:
+def history_rows_insert(
+    model: type[models.Model],
+    ids: Iterable[int],
+    *,
+    reason: str,
+    user: Actor = None,
+    history_type: str = "+",
+    when: datetime.datetime | None = None,
+) -> int:
     """One django-simple-history row per given row of `model`, copied from its stored values.
 
     Bulk writes skip `save()`, so the history would start at a row's first edit and that
@@ -156,7 +169,7 @@ def history_rows_insert(model: type[models.Model], ids: Iterable[int], *, reason
     written = 0
     with connection.cursor() as cursor:
         for start in range(0, len(ids), BATCH_SIZE):
-            batch = ids[start:start + BATCH_SIZE]
+            batch = ids[start : start + BATCH_SIZE]
             marks = ", ".join(["%s"] * len(batch))
             cursor.execute(
                 f"INSERT INTO {quote(historical._meta.db_table)} ({target}, {history_columns}) "

@@ -33,7 +33,9 @@ def _category_description_checked(value: Any) -> str:
 
 def _checked(name: Any, description: Any, attributes: Any) -> list[Any]:
     return checked_fields(
-        (category_name_checked, name), (_category_description_checked, description), (attributes_checked, attributes),
+        (category_name_checked, name),
+        (_category_description_checked, description),
+        (attributes_checked, attributes),
     )
 
 
@@ -103,9 +105,9 @@ def _rewrite_descendant_paths(category: Category, old_path: str) -> None:
         return
     tree = Category.all_objects.filter(pk=category.pk).values("tree_id", "lft", "rght").get()
     old_prefix = old_path + PATH_SEPARATOR
-    Category.all_objects.filter(
-        tree_id=tree["tree_id"], lft__gt=tree["lft"], rght__lt=tree["rght"]
-    ).update(path=Concat(Value(category.path + PATH_SEPARATOR), Substr("path", len(old_prefix) + 1)))
+    Category.all_objects.filter(tree_id=tree["tree_id"], lft__gt=tree["lft"], rght__lt=tree["rght"]).update(
+        path=Concat(Value(category.path + PATH_SEPARATOR), Substr("path", len(old_prefix) + 1))
+    )
 
 
 @transaction.atomic
@@ -153,7 +155,9 @@ def category_update(
     siblings (any case), a move under itself or one of its descendants."""
     name, description, attributes = _checked(name, description, attributes)
     category_tree_lock()
-    category = locked_for_write(Category.objects.all(), category_id, expected_version=expected_version, if_match=if_match)
+    category = locked_for_write(
+        Category.objects.all(), category_id, expected_version=expected_version, if_match=if_match
+    )
     old_path, old_parent_id = category.path, category.parent_id
     new_parent_id = category.parent_id if parent_id is _UNSET else parent_id
     if parent_id is not _UNSET and parent_id != category.parent_id:
@@ -193,7 +197,9 @@ def category_move(
     if position not in POSITIONS:
         raise InvalidInput(errors={"position": [f"Use one of {', '.join(POSITIONS)}."]})
     category_tree_lock()
-    category = locked_for_write(Category.objects.all(), category_id, expected_version=expected_version, if_match=if_match)
+    category = locked_for_write(
+        Category.objects.all(), category_id, expected_version=expected_version, if_match=if_match
+    )
     target = Category.objects.filter(pk=target_id).first()
     if target is None:
         raise InvalidInput(errors={"target_id": [f"Category {target_id} does not exist or is deleted."]})
@@ -216,7 +222,9 @@ def category_soft_delete(
 ) -> Category:
     """Hide a category. Refused while it has non-deleted children or products."""
     category_tree_lock()
-    category = locked_for_write(Category.objects.all(), category_id, expected_version=expected_version, if_match=if_match)
+    category = locked_for_write(
+        Category.objects.all(), category_id, expected_version=expected_version, if_match=if_match
+    )
     children = Category.objects.filter(parent_id=category.pk).count()
     products = Product.objects.filter(category_id=category.pk).count()
     if children or products:

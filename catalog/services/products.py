@@ -64,7 +64,9 @@ def product_create(
 ) -> Product:
     """Create a product in an active category; its name must be free there (any case)."""
     name, description, attributes = checked_fields(
-        (product_name_checked, name), (_product_description_checked, description), (attributes_checked, attributes),
+        (product_name_checked, name),
+        (_product_description_checked, description),
+        (attributes_checked, attributes),
     )
     category = _category_for_product(category_id)
     _check_name_free(name, category.pk)
@@ -95,7 +97,9 @@ def product_update(
 ) -> Product:
     """Change a product; a new `category_id` must be an active category, and the name must be free there."""
     name, description, attributes = checked_fields(
-        (product_name_checked, name), (_product_description_checked, description), (attributes_checked, attributes),
+        (product_name_checked, name),
+        (_product_description_checked, description),
+        (attributes_checked, attributes),
     )
     product = locked_for_write(Product.objects.all(), product_id, expected_version=expected_version, if_match=if_match)
     if category_id is not _UNSET and category_id != product.category_id:
@@ -154,13 +158,18 @@ def product_restore(
         Product.all_objects.filter(is_deleted=True), product_id, expected_version=expected_version, if_match=if_match
     )
     if not Category.objects.filter(pk=product.category_id).exists():
-        raise ParentDeleted("Its category is deleted; restore the category first.", errors={"category_id": product.category_id})
+        raise ParentDeleted(
+            "Its category is deleted; restore the category first.", errors={"category_id": product.category_id}
+        )
     _check_name_free(product.name, product.category_id, exclude_pk=product.pk)
     product.mark_restored()
     stamp_history(product, user)
     _save_unique(product)
-    restored = list(SKU.all_objects.select_for_update().filter(
-        product_id=product.pk, is_deleted=True, deleted_with_product=True).order_by("pk"))
+    restored = list(
+        SKU.all_objects.select_for_update()
+        .filter(product_id=product.pk, is_deleted=True, deleted_with_product=True)
+        .order_by("pk")
+    )
     for sku in restored:
         sku.mark_restored()
         sku.deleted_with_product = False

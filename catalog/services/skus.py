@@ -1,4 +1,5 @@
 """Writes to SKUs. Codes are unique in any case, and stay taken while a SKU is soft-deleted."""
+
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -64,13 +65,14 @@ def sku_create(
 ) -> SKU:
     """Create a SKU of an active product."""
     sku_code, price, attributes, backorder_policy = checked_fields(
-        (sku_code_checked, sku_code), (price_checked, price), (attributes_checked, attributes),
+        (sku_code_checked, sku_code),
+        (price_checked, price),
+        (attributes_checked, attributes),
         (backorder_policy_checked, backorder_policy),
     )
     product = _product_for_sku(product_id)
     _check_code_free(sku_code)
-    sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes,
-              backorder_policy=backorder_policy)
+    sku = SKU(sku_code=sku_code, product=product, price=price, attributes=attributes, backorder_policy=backorder_policy)
     stamp_history(sku, user)
     _save_unique(sku)
     emit_sku(sku, "created")
@@ -93,7 +95,9 @@ def sku_update(
     """Change a SKU's code, product, price, attributes or backorder policy (stock changes go
     through the stock services)."""
     sku_code, price, attributes, backorder_policy = checked_fields(
-        (sku_code_checked, sku_code), (price_checked, price), (attributes_checked, attributes),
+        (sku_code_checked, sku_code),
+        (price_checked, price),
+        (attributes_checked, attributes),
         (backorder_policy_checked, backorder_policy),
     )
     sku = locked_for_write(SKU.objects.all(), sku_id, expected_version=expected_version, if_match=if_match)
@@ -133,7 +137,9 @@ def sku_restore(
     *, sku_id: int, user: Actor = None, expected_version: int | None = None, if_match: int | None = None
 ) -> SKU:
     """Bring back a soft-deleted SKU; its product must be active."""
-    sku = locked_for_write(SKU.all_objects.filter(is_deleted=True), sku_id, expected_version=expected_version, if_match=if_match)
+    sku = locked_for_write(
+        SKU.all_objects.filter(is_deleted=True), sku_id, expected_version=expected_version, if_match=if_match
+    )
     if not Product.objects.filter(pk=sku.product_id).exists():
         raise ParentDeleted("Its product is deleted; restore the product first.", errors={"product_id": sku.product_id})
     sku.mark_restored()
@@ -162,5 +168,7 @@ def sku_hard_delete(*, sku_id: int, user: Actor = None, if_match: int | None = N
 def sku_count_repair() -> None:
     """Set the kept number of active SKUs to a count of them (what `check_integrity --fix` does)."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE catalog_sku_active_count SET skus = CASE WHEN slot = 0"
-                       " THEN (SELECT count(*) FROM catalog_sku WHERE NOT is_deleted) ELSE 0 END")
+        cursor.execute(
+            "UPDATE catalog_sku_active_count SET skus = CASE WHEN slot = 0"
+            " THEN (SELECT count(*) FROM catalog_sku WHERE NOT is_deleted) ELSE 0 END"
+        )

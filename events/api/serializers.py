@@ -1,4 +1,5 @@
 """Shapes of the events API: the feed's query, subscriptions and the delivery log."""
+
 import re
 
 from rest_framework import serializers
@@ -30,7 +31,9 @@ class FeedQuerySerializer(serializers.Serializer):
         types = [t for value in values for t in value.split(",") if t]
         bad = [t for t in types if not EVENT_PATTERN.match(t)]
         if bad:
-            raise serializers.ValidationError(f"Not an event type or prefix: {bad[0]!r} (e.g. stock.level.changed, stock.*).")
+            raise serializers.ValidationError(
+                f"Not an event type or prefix: {bad[0]!r} (e.g. stock.level.changed, stock.*)."
+            )
         return types
 
 
@@ -52,13 +55,28 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
     events = EventTypesField()
     description = TextField(max_length=500, required=False, allow_blank=True)
     is_active = StrictBooleanField(required=False)
-    secret: serializers.CharField = StrictCharField(write_only=True, required=False, max_length=200,
-                             help_text="Generated when not given; shown once, in the 201 response.")
+    secret: serializers.CharField = StrictCharField(
+        write_only=True,
+        required=False,
+        max_length=200,
+        help_text="Generated when not given; shown once, in the 201 response.",
+    )
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "url", "events", "description", "is_active", "secret", "deactivated_reason",
-                  "failing_since", "version", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "url",
+            "events",
+            "description",
+            "is_active",
+            "secret",
+            "deactivated_reason",
+            "failing_since",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["deactivated_reason", "failing_since", "version", "created_at", "updated_at"]
 
     def validate_secret(self, value: str) -> str:
@@ -79,8 +97,18 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "event_id", "type", "status", "attempts", "last_status_code", "last_error",
-                  "next_attempt_at", "delivered_at", "created_at"]
+        fields = [
+            "id",
+            "event_id",
+            "type",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_event_id(self, delivery) -> str:

@@ -1,4 +1,5 @@
 """API routes of the events app, mounted under /api/v1/."""
+
 from rest_framework.routers import DefaultRouter
 
 from events.api import views

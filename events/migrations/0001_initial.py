@@ -6,82 +6,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='WebhookSubscription',
+            name="WebhookSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('url', models.URLField(max_length=2000)),
-                ('events', models.JSONField(help_text='Event types or prefixes such as `stock.*`.')),
-                ('description', models.CharField(blank=True, default='', max_length=500)),
-                ('is_active', models.BooleanField(default=True)),
-                ('secret', models.CharField(editable=False, max_length=200)),
-                ('previous_secret', models.CharField(blank=True, default='', editable=False, max_length=200)),
-                ('previous_secret_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('failing_since', models.DateTimeField(blank=True, editable=False, help_text='First failed attempt since the last success.', null=True)),
-                ('deactivated_reason', models.CharField(blank=True, default='', editable=False, max_length=500)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                ("url", models.URLField(max_length=2000)),
+                ("events", models.JSONField(help_text="Event types or prefixes such as `stock.*`.")),
+                ("description", models.CharField(blank=True, default="", max_length=500)),
+                ("is_active", models.BooleanField(default=True)),
+                ("secret", models.CharField(editable=False, max_length=200)),
+                ("previous_secret", models.CharField(blank=True, default="", editable=False, max_length=200)),
+                ("previous_secret_expires_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "failing_since",
+                    models.DateTimeField(
+                        blank=True, editable=False, help_text="First failed attempt since the last success.", null=True
+                    ),
+                ),
+                ("deactivated_reason", models.CharField(blank=True, default="", editable=False, max_length=500)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(db_index=True, max_length=64)),
-                ('aggregate', models.CharField(help_text='What the event is about, e.g. `stock_level:12`.', max_length=100)),
-                ('data', models.JSONField()),
-                ('sku_code', models.CharField(blank=True, default='', max_length=50)),
-                ('reference', models.CharField(blank=True, default='', max_length=255)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('position', models.BigIntegerField(blank=True, editable=False, help_text='Order in the feed; set once the event is committed and sequenced.', null=True, unique=True)),
-                ('subscription', models.ForeignKey(blank=True, help_text='Set for an event meant for one subscription only (webhook.ping); such events are not in the feed.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.webhooksubscription')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("type", models.CharField(db_index=True, max_length=64)),
+                (
+                    "aggregate",
+                    models.CharField(help_text="What the event is about, e.g. `stock_level:12`.", max_length=100),
+                ),
+                ("data", models.JSONField()),
+                ("sku_code", models.CharField(blank=True, default="", max_length=50)),
+                ("reference", models.CharField(blank=True, default="", max_length=255)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "position",
+                    models.BigIntegerField(
+                        blank=True,
+                        editable=False,
+                        help_text="Order in the feed; set once the event is committed and sequenced.",
+                        null=True,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set for an event meant for one subscription only (webhook.ping); such events are not in the feed.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="events.webhooksubscription",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('aggregate', models.CharField(help_text="The event's aggregate (deliveries of one wait in order).", max_length=100)),
-                ('position', models.BigIntegerField(help_text="The event's position: the order within an aggregate.")),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_status_code', models.PositiveIntegerField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, default='', max_length=500)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('first_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('queued_at', models.DateTimeField(blank=True, help_text='Last handed to the broker.', null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='events.event')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='events.webhooksubscription')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "aggregate",
+                    models.CharField(
+                        help_text="The event's aggregate (deliveries of one wait in order).", max_length=100
+                    ),
+                ),
+                ("position", models.BigIntegerField(help_text="The event's position: the order within an aggregate.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("delivered", "Delivered"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_status_code", models.PositiveIntegerField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, default="", max_length=500)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("first_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("queued_at", models.DateTimeField(blank=True, help_text="Last handed to the broker.", null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="events.event"
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="events.webhooksubscription",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'webhook deliveries',
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['subscription', 'aggregate', 'position'], name='delivery_chain'), models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at'], name='delivery_due'), models.Index(fields=['subscription', '-id'], name='delivery_log')],
-                'constraints': [models.UniqueConstraint(fields=('subscription', 'event'), name='delivery_once_per_subscription')],
+                "verbose_name_plural": "webhook deliveries",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["subscription", "aggregate", "position"],
+                        name="delivery_chain",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "pending")), fields=["next_attempt_at"], name="delivery_due"
+                    ),
+                    models.Index(fields=["subscription", "-id"], name="delivery_log"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("subscription", "event"), name="delivery_once_per_subscription")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['sku_code', 'position'], name='event_sku_position'),
+            model_name="event",
+            index=models.Index(fields=["sku_code", "position"], name="event_sku_position"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['reference', 'position'], name='event_ref_position'),
+            model_name="event",
+            index=models.Index(fields=["reference", "position"], name="event_ref_position"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('position__isnull', True)), fields=['id'], name='event_unsequenced'),
+            model_name="event",
+            index=models.Index(condition=models.Q(("position__isnull", True)), fields=["id"], name="event_unsequenced"),
         ),
     ]

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0001_initial'),
+        ("events", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='webhookdelivery',
-            name='queued_at',
+            model_name="webhookdelivery",
+            name="queued_at",
         ),
     ]

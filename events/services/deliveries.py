@@ -1,4 +1,5 @@
 """Attempting webhook deliveries: signing, ordering per aggregate, retries and deactivation."""
+
 import datetime
 import json
 import random
@@ -46,14 +47,20 @@ def backoff(attempts: int) -> datetime.timedelta:
 
 def _earlier_pending() -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(
-        subscription_id=OuterRef("subscription_id"), aggregate=OuterRef("aggregate"),
-        position__lt=OuterRef("position"), status=WebhookDelivery.Status.PENDING,
+        subscription_id=OuterRef("subscription_id"),
+        aggregate=OuterRef("aggregate"),
+        position__lt=OuterRef("position"),
+        status=WebhookDelivery.Status.PENDING,
     )
 
 
 def _secrets(subscription: WebhookSubscription, now: datetime.datetime) -> list[str]:
     secrets = [subscription.secret]
-    if subscription.previous_secret and subscription.previous_secret_expires_at and subscription.previous_secret_expires_at > now:
+    if (
+        subscription.previous_secret
+        and subscription.previous_secret_expires_at
+        and subscription.previous_secret_expires_at > now
+    ):
         secrets.append(subscription.previous_secret)
     return secrets
 
@@ -66,8 +73,7 @@ def _target(subscription: WebhookSubscription) -> tuple[Target | None, str]:
         return None, f"refused: {exc.reason}"
 
 
-def _send(delivery: WebhookDelivery, now: datetime.datetime, target: Target | None = None,
-          refusal: str = "") -> Answer:
+def _send(delivery: WebhookDelivery, now: datetime.datetime, target: Target | None = None, refusal: str = "") -> Answer:
     subscription = delivery.subscription
     if target is None and not refusal:
         target, refusal = _target(subscription)
@@ -79,7 +85,9 @@ def _send(delivery: WebhookDelivery, now: datetime.datetime, target: Target | No
     headers = {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature_header(_secrets(subscription, now), msg_id=msg_id, timestamp=timestamp, body=body),
+        "webhook-signature": signature_header(
+            _secrets(subscription, now), msg_id=msg_id, timestamp=timestamp, body=body
+        ),
     }
     return post_json(target, body=body, headers=headers)
 
@@ -98,9 +106,14 @@ def delivery_next_in_line(*, delivery_id: int) -> int | None:
         return None
     return (
         WebhookDelivery.objects.filter(
-            subscription_id=settled["subscription_id"], aggregate=settled["aggregate"],
-            status=WebhookDelivery.Status.PENDING, position__gt=settled["position"],
-        ).order_by("position").values_list("pk", flat=True).first()
+            subscription_id=settled["subscription_id"],
+            aggregate=settled["aggregate"],
+            status=WebhookDelivery.Status.PENDING,
+            position__gt=settled["position"],
+        )
+        .order_by("position")
+        .values_list("pk", flat=True)
+        .first()
     )
 
 
@@ -118,7 +131,9 @@ def _record_failure(delivery: WebhookDelivery, answer: Answer, now: datetime.dat
     subscriptions.filter(failing_since__isnull=True).update(failing_since=now)
     if answer.status == 410:
         delivery.status = WebhookDelivery.Status.FAILED
-        subscriptions.update(is_active=False, deactivated_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC.")
+        subscriptions.update(
+            is_active=False, deactivated_reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC."
+        )
         return
     # `_attempt` set `first_attempt_at` before this failure was recorded.
     if delivery.first_attempt_at is not None and now - delivery.first_attempt_at >= GIVE_UP_AFTER:
@@ -131,8 +146,9 @@ def _record_failure(delivery: WebhookDelivery, answer: Answer, now: datetime.dat
     )
 
 
-def _attempt(delivery: WebhookDelivery, now: datetime.datetime, target: Target | None = None,
-             refusal: str = "") -> tuple[str, float]:
+def _attempt(
+    delivery: WebhookDelivery, now: datetime.datetime, target: Target | None = None, refusal: str = ""
+) -> tuple[str, float]:
     """Send a locked, due, first-in-line delivery and record the outcome on it (not saved)."""
     delivery.attempts += 1
     delivery.first_attempt_at = delivery.first_attempt_at or now
@@ -185,8 +201,15 @@ class Drained:
     delivered: int = 0
 
 
-SAVED_FIELDS = ["status", "attempts", "last_status_code", "last_error", "next_attempt_at", "first_attempt_at",
-                "delivered_at"]
+SAVED_FIELDS = [
+    "status",
+    "attempts",
+    "last_status_code",
+    "last_error",
+    "next_attempt_at",
+    "first_attempt_at",
+    "delivered_at",
+]
 
 
 def _claim(*, limit: int) -> list[WebhookDelivery]:
@@ -252,8 +275,9 @@ def _save_outcomes(deliveries: list[WebhookDelivery]) -> None:
     # longer than the 100 POSTs. One UPDATE ... FROM (VALUES ...) does the same in a millisecond.
     table = WebhookDelivery._meta.db_table
     rows = ", ".join(["(%s, %s, %s, %s::timestamptz, %s::timestamptz)"] * len(delivered))
-    params = [value for d in delivered
-              for value in (d.pk, d.attempts, d.last_status_code, d.first_attempt_at, d.delivered_at)]
+    params = [
+        value for d in delivered for value in (d.pk, d.attempts, d.last_status_code, d.first_attempt_at, d.delivered_at)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS d SET status = 'delivered', attempts = v.attempts, last_status_code = v.code, "
@@ -268,9 +292,13 @@ def deliveries_due(*, limit: int = 5000) -> list[int]:
     now = timezone.now()
     return list(
         WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now, subscription__is_active=True,
-        ).exclude(Exists(_earlier_pending()))
-        .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lte=now,
+            subscription__is_active=True,
+        )
+        .exclude(Exists(_earlier_pending()))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
 
 
@@ -286,4 +314,3 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     delivery.delivered_at = None
     delivery.save()
     return delivery
-

@@ -1,4 +1,5 @@
 """Writing events into the outbox, inside the caller's transaction."""
+
 import itertools
 import json
 import logging
@@ -84,8 +85,9 @@ class _DispatchKicker:
             current_app.send_task(DISPATCH_TASK, retry=False, ignore_result=True)
         except Exception as exc:  # the change is committed; a lost kick only delays delivery until the sweep
             self.open_until = time.monotonic() + self.BREAKER_SECONDS
-            logger.warning("events: could not queue dispatch (%s); kicks paused %ss, the sweep delivers",
-                           exc, self.BREAKER_SECONDS)
+            logger.warning(
+                "events: could not queue dispatch (%s); kicks paused %ss, the sweep delivers", exc, self.BREAKER_SECONDS
+            )
 
 
 _kicker = _DispatchKicker()
@@ -109,11 +111,18 @@ def events_emit_many(*, events: list[EventDraft]) -> list[Event]:
     """Write events in the caller's transaction, in list order: a rollback writes none."""
     if not events:
         return []
-    rows = Event.objects.bulk_create([
-        Event(type=e.type, aggregate=e.aggregate, data=_plain(e.data), sku_code=e.sku_code[:50],
-              reference=e.reference[:255])
-        for e in events
-    ])
+    rows = Event.objects.bulk_create(
+        [
+            Event(
+                type=e.type,
+                aggregate=e.aggregate,
+                data=_plain(e.data),
+                sku_code=e.sku_code[:50],
+                reference=e.reference[:255],
+            )
+            for e in events
+        ]
+    )
     _kick_once()
     return rows
 
@@ -128,9 +137,11 @@ def outbox_insert(rows: str) -> str:
     every event. Call `events_written()` after it ran.
     """
     table = Event._meta.db_table
-    return (f"INSERT INTO {table} (type, aggregate, data, sku_code, reference, created_at)"
-            f" SELECT e.type, e.aggregate, e.data, left(e.sku_code, 50), left(e.reference, 255), e.created_at"
-            f" FROM ({rows}) e ORDER BY e.seq RETURNING id")
+    return (
+        f"INSERT INTO {table} (type, aggregate, data, sku_code, reference, created_at)"
+        f" SELECT e.type, e.aggregate, e.data, left(e.sku_code, 50), left(e.reference, 255), e.created_at"
+        f" FROM ({rows}) e ORDER BY e.seq RETURNING id"
+    )
 
 
 def events_written() -> None:
@@ -153,11 +164,13 @@ def events_emit_bulk(*, events: Iterable[EventDraft]) -> int:
     written = 0
     drafts = iter(events)
     while batch := list(itertools.islice(drafts, BULK_BATCH)):
-        rows = [(e.type, e.aggregate, encoder.encode(e.data), e.sku_code[:50], e.reference[:255], now)
-                for e in batch]
-        with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {table} (type, aggregate, data, sku_code, reference, created_at) FROM STDIN"
-        ) as copy:
+        rows = [(e.type, e.aggregate, encoder.encode(e.data), e.sku_code[:50], e.reference[:255], now) for e in batch]
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                f"COPY {table} (type, aggregate, data, sku_code, reference, created_at) FROM STDIN"
+            ) as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         written += len(batch)

@@ -1,4 +1,5 @@
 """Numbering committed events (`position`) and fanning them out to subscriptions."""
+
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -34,8 +35,11 @@ def events_sequence(*, limit: int = BATCH_SIZE) -> Sequenced:
     many it numbered and the new deliveries that are first in line (for the caller to queue).
     """
     lock_sequencer()
-    events = list(Event.objects.filter(position__isnull=True).order_by("id")
-                  .only("id", "type", "aggregate", "created_at", "subscription_id")[:limit])
+    events = list(
+        Event.objects.filter(position__isnull=True)
+        .order_by("id")
+        .only("id", "type", "aggregate", "created_at", "subscription_id")[:limit]
+    )
     if not events:
         return Sequenced()
     start = (Event.objects.aggregate(top=Max("position"))["top"] or 0) + 1
@@ -44,9 +48,13 @@ def events_sequence(*, limit: int = BATCH_SIZE) -> Sequenced:
     _save_positions(events, start)
     subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
     deliveries = [
-        WebhookDelivery(subscription_id=subscription.pk, event_id=event.pk, aggregate=event.aggregate,
-                        position=event.position,  # type: ignore[misc]  # numbered just above
-                        next_attempt_at=event.created_at)
+        WebhookDelivery(
+            subscription_id=subscription.pk,
+            event_id=event.pk,
+            aggregate=event.aggregate,
+            position=event.position,  # type: ignore[misc]  # numbered just above
+            next_attempt_at=event.created_at,
+        )
         for event in events
         for subscription in subscriptions
         if (event.subscription_id == subscription.pk if event.subscription_id else subscription.wants(event.type))
@@ -75,10 +83,13 @@ def _first_in_line(deliveries: list[WebhookDelivery], *, before: int) -> list[in
         return []
     waiting = set(
         WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING, position__lt=before,
+            status=WebhookDelivery.Status.PENDING,
+            position__lt=before,
             subscription_id__in={d.subscription_id for d in deliveries},
             aggregate__in={d.aggregate for d in deliveries},
-        ).values_list("subscription_id", "aggregate").distinct()
+        )
+        .values_list("subscription_id", "aggregate")
+        .distinct()
     )
     heads = []
     for delivery in deliveries:

@@ -1,4 +1,5 @@
 """Webhook subscriptions: create, change, delete, rotate the secret, ping."""
+
 import datetime
 from typing import Any
 
@@ -23,21 +24,40 @@ def _check(url: str) -> None:
 
 
 @transaction.atomic
-def webhook_create(*, url: str, events: list[str], description: str = "", is_active: bool = True,
-                   secret: str | None = None, user: Actor = None) -> WebhookSubscription:
+def webhook_create(
+    *,
+    url: str,
+    events: list[str],
+    description: str = "",
+    is_active: bool = True,
+    secret: str | None = None,
+    user: Actor = None,
+) -> WebhookSubscription:
     """A new subscription; the secret is generated when not given."""
     _check(url)
     event_patterns_check(events)
     return WebhookSubscription.objects.create(
-        url=url, events=events, description=description, is_active=is_active, secret=secret or generate_secret(),
+        url=url,
+        events=events,
+        description=description,
+        is_active=is_active,
+        secret=secret or generate_secret(),
     )
 
 
 @transaction.atomic
-def webhook_update(*, subscription: WebhookSubscription, expected_version: int | None = None,
-                   if_match: int | None = None, user: Actor = None, **changes: Any) -> WebhookSubscription:
+def webhook_update(
+    *,
+    subscription: WebhookSubscription,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+    user: Actor = None,
+    **changes: Any,
+) -> WebhookSubscription:
     """Change url, events, description, is_active or secret; activating clears the failure state."""
-    subscription = WebhookSubscription.lock_for_write(subscription.pk, expected_version=expected_version, if_match=if_match)
+    subscription = WebhookSubscription.lock_for_write(
+        subscription.pk, expected_version=expected_version, if_match=if_match
+    )
     if "url" in changes:
         _check(changes["url"])
     if "events" in changes:
@@ -54,13 +74,20 @@ def webhook_update(*, subscription: WebhookSubscription, expected_version: int |
 
 
 @transaction.atomic
-def webhook_delete(*, subscription: WebhookSubscription, expected_version: int | None = None,
-                   if_match: int | None = None, user: Actor = None) -> None:
+def webhook_delete(
+    *,
+    subscription: WebhookSubscription,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+    user: Actor = None,
+) -> None:
     """Remove a subscription with its delivery log."""
     # The sequencer's lock first: a sequencer running now could otherwise add deliveries for
     # this subscription after the cascade collected them (a foreign key error at commit).
     lock_sequencer()
-    subscription = WebhookSubscription.lock_for_write(subscription.pk, expected_version=expected_version, if_match=if_match)
+    subscription = WebhookSubscription.lock_for_write(
+        subscription.pk, expected_version=expected_version, if_match=if_match
+    )
     subscription.delete()
 
 
@@ -81,7 +108,10 @@ def webhook_ping(*, subscription: WebhookSubscription, user: Actor = None) -> Ev
     subscription = WebhookSubscription.lock_for_write(subscription.pk)
     if not subscription.is_active:
         raise InvalidInput("The subscription is not active.", errors={"is_active": ["Activate it to ping it."]})
-    event = event_emit(type=PING, aggregate=f"webhook:{subscription.pk}",
-                       data={"subscription_id": subscription.pk, "url": subscription.url})
+    event = event_emit(
+        type=PING,
+        aggregate=f"webhook:{subscription.pk}",
+        data={"subscription_id": subscription.pk, "url": subscription.url},
+    )
     Event.objects.filter(pk=event.pk).update(subscription=subscription)
     return event

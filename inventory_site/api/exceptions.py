@@ -92,8 +92,10 @@ def envelope_exception_handler(exc, context) -> Response:
     if isinstance(exc, exceptions.APIException):
         return _drf_error_response(exc, context)
     if is_timed_out(exc):
-        return Response(error("service_unavailable", "The request took too long and was stopped; nothing was "
-                                                     "changed."), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            error("service_unavailable", "The request took too long and was stopped; nothing was changed."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
         return Response(

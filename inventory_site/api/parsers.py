@@ -1,4 +1,5 @@
 """The API's only parser: strict JSON (UTF-8, unique keys), bounded in size and depth."""
+
 import json
 import re
 
@@ -71,8 +72,11 @@ class StrictJSONParser(JSONParser):
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError(f"JSON parse error - body is not valid UTF-8: {exc.reason}") from exc
         try:
-            data = json.loads(text, parse_constant=_reject_constant if api_settings.STRICT_JSON else None,
-                              object_pairs_hook=_unique_keys)
+            data = json.loads(
+                text,
+                parse_constant=_reject_constant if api_settings.STRICT_JSON else None,
+                object_pairs_hook=_unique_keys,
+            )
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nested too deep.") from exc
         except ValueError as exc:

@@ -3,6 +3,7 @@ embedded PostgreSQL (unless `DATABASE_URL` is set, in the environment or in `.en
 with `--redis`, the embedded Redis (unless one answers on 127.0.0.1:6379); stop what was
 started here when CMD ends. Exits with CMD's status.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,12 @@ def main(argv: list[str]) -> int:
         if not _configured_database_url():
             started = postgres.start()
             where = "started" if started.owned else "already running"
-            print(f"Embedded PostgreSQL {where} in {started.seconds:.1f} s: {started.url} "
-                  f"(data in {postgres.data_dir()})", file=sys.stderr, flush=True)
+            print(
+                f"Embedded PostgreSQL {where} in {started.seconds:.1f} s: {started.url} "
+                f"(data in {postgres.data_dir()})",
+                file=sys.stderr,
+                flush=True,
+            )
         if args.redis:
             broker = redis.start()
             if broker:

@@ -4,6 +4,7 @@ this checkout's own data folder (`.pgdata/`, or `EMBEDDED_PGDATA`), on 127.0.0.1
 Settings use `database_url()` when `DATABASE_URL` is not given; `start()`/`stop()` are
 called by `python -m inventory_site.embedded` around `make run` and `make test`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,10 @@ USER = "postgres"
 SYSTEM_USER = "embedded_postgres"
 # A dev and test server: a crash may lose the last commits (the data is demo data, rebuilt
 # by `make run`), never the speed of every commit; see docs/operations/embedded-postgres.md.
-SERVER_OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                  "-c max_connections=200 -c unix_socket_directories=''")
+SERVER_OPTIONS = (
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+    "-c max_connections=200 -c unix_socket_directories=''"
+)
 
 
 def data_dir() -> Path:
@@ -96,8 +99,16 @@ def _prepare_for(user: str, pgdata: Path) -> None:
 
 
 def _pg(name: str, *args: str, user: str | None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(_bin(name)), *args], user=user, check=False, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60, cwd="/")
+    return subprocess.run(
+        [str(_bin(name)), *args],
+        user=user,
+        check=False,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=60,
+        cwd="/",
+    )
 
 
 def _accepts(port_number: int) -> bool:
@@ -117,17 +128,29 @@ def is_running(pgdata: Path | None = None) -> bool:
 
 
 def _initdb(pgdata: Path, user: str | None) -> None:
-    result = _pg("initdb", "-D", str(pgdata), "-U", USER, "--auth=trust", "--encoding=UTF8",
-                 "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--locale=C",
-                 "--no-sync", "--no-instructions", user=user)
+    result = _pg(
+        "initdb",
+        "-D",
+        str(pgdata),
+        "-U",
+        USER,
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale-provider=builtin",
+        "--builtin-locale=C.UTF-8",
+        "--locale=C",
+        "--no-sync",
+        "--no-instructions",
+        user=user,
+    )
     if result.returncode:
         raise RuntimeError(f"initdb failed in {pgdata}:\n{result.stdout}")
 
 
 def _create_database() -> None:
     import psycopg
-    with psycopg.connect(database_url("postgres").replace("postgres://", "postgresql://"),
-                         autocommit=True) as conn:
+
+    with psycopg.connect(database_url("postgres").replace("postgres://", "postgresql://"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
 
@@ -140,19 +163,35 @@ def start() -> Started:
     if is_running(pgdata):
         return Started(database_url(), owned=False, seconds=time.monotonic() - began)
     if _accepts(port()):
-        raise RuntimeError(f"127.0.0.1:{port()} is taken by another program: set EMBEDDED_PG_PORT "
-                           "to a free port, or DATABASE_URL to a server of yours.")
+        raise RuntimeError(
+            f"127.0.0.1:{port()} is taken by another program: set EMBEDDED_PG_PORT "
+            "to a free port, or DATABASE_URL to a server of yours."
+        )
     pgdata.mkdir(mode=0o700, exist_ok=True)
     if user:
         _prepare_for(user, pgdata)
     if not (pgdata / "PG_VERSION").exists():
         _initdb(pgdata, user)
-    result = _pg("pg_ctl", "-D", str(pgdata), "-w", "-t", "30", "-l", str(pgdata / "server.log"),
-                 "-o", f"-h 127.0.0.1 -p {port()} {SERVER_OPTIONS}", "start", user=user)
+    result = _pg(
+        "pg_ctl",
+        "-D",
+        str(pgdata),
+        "-w",
+        "-t",
+        "30",
+        "-l",
+        str(pgdata / "server.log"),
+        "-o",
+        f"-h 127.0.0.1 -p {port()} {SERVER_OPTIONS}",
+        "start",
+        user=user,
+    )
     if result.returncode:
         log = pgdata / "server.log"
-        raise RuntimeError(f"the embedded PostgreSQL did not start:\n{result.stdout}\n"
-                           f"{log.read_text()[-2000:] if log.exists() else ''}")
+        raise RuntimeError(
+            f"the embedded PostgreSQL did not start:\n{result.stdout}\n"
+            f"{log.read_text()[-2000:] if log.exists() else ''}"
+        )
     _create_database()
     return Started(database_url(), owned=True, seconds=time.monotonic() - began)
 

@@ -3,6 +3,7 @@ wheel on 127.0.0.1:6379 (the tests' broker and cache address), in memory only.
 
 Started only when nothing answers there already (a machine's own Redis is used as it is).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -38,9 +39,24 @@ def start() -> subprocess.Popen | None:
     if _answers():
         return None
     process = subprocess.Popen(
-        [binary(), "--bind", HOST, "--port", str(PORT), "--save", "", "--appendonly", "no",
-         "--dir", "/tmp", "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            binary(),
+            "--bind",
+            HOST,
+            "--port",
+            str(PORT),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            "/tmp",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 10
     while not _answers():

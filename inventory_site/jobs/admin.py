@@ -3,6 +3,7 @@ progress (refreshed from `status.json`), result, row errors and, for an export, 
 
 A job is seen by its user (a superuser sees all) while they may still import or export
 that model, as the job itself needed; the list, by those who may import or export something."""
+
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.exceptions import NotRegistered
@@ -45,8 +46,12 @@ def may_import_or_export(request) -> bool:
 
 def status_data(job: AdminJob) -> dict:
     data = {
-        "status": job.status, "finished": job.is_finished, "rows_done": job.rows_done,
-        "rows_total": job.rows_total, "percent": job.percent, "summary": job.summary,
+        "status": job.status,
+        "finished": job.is_finished,
+        "rows_done": job.rows_done,
+        "rows_total": job.rows_total,
+        "percent": job.percent,
+        "summary": job.summary,
     }
     if job.kind == AdminJob.Kind.EXPORT and job.status == AdminJob.Status.SUCCEEDED:
         data["download_url"] = reverse("admin:inventory_site_adminjob_download", args=[job.pk])
@@ -102,8 +107,12 @@ class AdminJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.visible_job(request, object_id)
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "job": job, "title": str(job),
-            "status": status_data(job), "errors": job.row_errors or {},
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "job": job,
+            "title": str(job),
+            "status": status_data(job),
+            "errors": job.row_errors or {},
             "status_url": reverse("admin:inventory_site_adminjob_status", args=[job.pk]),
             **(extra_context or {}),
         }

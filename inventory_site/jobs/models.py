@@ -1,4 +1,5 @@
 """`AdminJob`: one background import or export of the admin, its progress and its result."""
+
 from django.apps import apps
 from django.conf import settings
 from django.db import models
@@ -28,22 +29,29 @@ class AdminJob(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     model_label = models.CharField(max_length=100, help_text="The model imported or exported, e.g. catalog.sku.")
     file_format = models.CharField(max_length=20, help_text="csv, xlsx, ...")
-    params = models.JSONField(default=dict, blank=True,
-                              help_text="The form as the user posted it (resource, format, fields, filters).")
-    file = models.FileField(upload_to=job_file_path, max_length=300, blank=True,
-                            help_text="The file uploaded (import) or written (export).")
+    params = models.JSONField(
+        default=dict, blank=True, help_text="The form as the user posted it (resource, format, fields, filters)."
+    )
+    file = models.FileField(
+        upload_to=job_file_path, max_length=300, blank=True, help_text="The file uploaded (import) or written (export)."
+    )
     file_name = models.CharField(max_length=255, blank=True, help_text="The file's name as the user sees it.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     rows_total = models.PositiveIntegerField(null=True, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
     summary = models.TextField(blank=True, help_text="The result in words.")
     row_errors = models.JSONField(
-        default=dict, blank=True, help_text="Bad rows of an import: headers, rows (number, errors in words, cells), count.")
+        default=dict,
+        blank=True,
+        help_text="Bad rows of an import: headers, rows (number, errors in words, cells), count.",
+    )
     row_errors_count = models.PositiveIntegerField(default=0)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="admin_jobs")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(
-        default=timezone.now, help_text="When the job was last handed to the worker (the recovery sweep sends it again).")
+        default=timezone.now,
+        help_text="When the job was last handed to the worker (the recovery sweep sends it again).",
+    )
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started, a worker's death included.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,7 @@ connection would stay invisible until the end (and vanish on a rollback). The wr
 connection of its own, in autocommit, and touches only the job's counter columns, which the
 import's transaction never locks.
 """
+
 import time
 
 from django.db import DEFAULT_DB_ALIAS, connections

@@ -1,5 +1,6 @@
 """Handing a job to the worker: one task, sent by name (the tasks module builds on this package,
 not the other way round)."""
+
 import logging
 
 from celery import current_app

@@ -8,6 +8,7 @@ transaction and an export writes `succeeded` last, so it is run again from the s
 `ADMIN_JOB_MAX_ATTEMPTS` runs; after that it fails with a sentence. A message delivered twice
 is harmless (the lock and `claim` let one run, once).
 """
+
 import datetime
 import logging
 
@@ -28,7 +29,8 @@ def admin_jobs_recover(*, now: datetime.datetime | None = None) -> dict:
     counts = {"requeued": 0, "failed": 0}
     stale = now - datetime.timedelta(minutes=settings.ADMIN_JOB_REQUEUE_MINUTES)
     for job_id in AdminJob.objects.filter(status=AdminJob.Status.QUEUED, queued_at__lt=stale).values_list(
-            "pk", flat=True):
+        "pk", flat=True
+    ):
         if AdminJob.objects.filter(pk=job_id, status=AdminJob.Status.QUEUED).update(queued_at=now) and send(job_id):
             counts["requeued"] += 1
     for job_id in AdminJob.objects.filter(status=AdminJob.Status.RUNNING).values_list("pk", flat=True):
@@ -48,8 +50,11 @@ def _recover_running(job_id: int, now: datetime.datetime) -> str | None:
             return None
         if job.attempts >= settings.ADMIN_JOB_MAX_ATTEMPTS:
             logger.error("admin job %s lost its worker %s times: failed", job.pk, job.attempts)
-            finish(job, AdminJob.Status.FAILED, WORKER_LOST.format(
-                kind=job.kind, attempts=job.attempts, again=AGAIN[job.kind]))
+            finish(
+                job,
+                AdminJob.Status.FAILED,
+                WORKER_LOST.format(kind=job.kind, attempts=job.attempts, again=AGAIN[job.kind]),
+            )
             return "failed"
         logger.warning("admin job %s lost its worker: queued again", job.pk)
         AdminJob.objects.filter(pk=job.pk).update(status=AdminJob.Status.QUEUED, rows_done=0, queued_at=now)

@@ -1,4 +1,5 @@
 """Finished jobs older than `ADMIN_JOB_RETENTION_DAYS` are deleted with their files."""
+
 import datetime
 import logging
 
@@ -18,7 +19,8 @@ def admin_jobs_purge_old(*, now: datetime.datetime | None = None) -> int:
     (upload or export); queued and running jobs are kept whatever their age. Returns how many."""
     cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.ADMIN_JOB_RETENTION_DAYS)
     old = AdminJob.objects.filter(status__in=AdminJob.FINISHED).filter(
-        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff))
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+    )
     removed = 0
     while True:
         batch = list(old.order_by("pk").values_list("pk", "file")[:PURGE_BATCH])

@@ -8,6 +8,7 @@ are good gives the same result without the window between the two. The job's suc
 written in that transaction, so a task run again (a worker killed before its ack) finds the
 job finished and imports nothing twice.
 """
+
 import io
 import logging
 from contextlib import contextmanager
@@ -98,8 +99,10 @@ def running_alone(job_id: int):
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_NAMESPACE, job_id])
 
 
-WORKER_LOST = ("The worker stopped while running this {kind} ({attempts} times); nothing was written. "
-               "{again} If it stops again, tell the administrator.")
+WORKER_LOST = (
+    "The worker stopped while running this {kind} ({attempts} times); nothing was written. "
+    "{again} If it stops again, tell the administrator."
+)
 AGAIN = {AdminJob.Kind.IMPORT: "Upload the file again.", AdminJob.Kind.EXPORT: "Export again."}
 
 
@@ -109,14 +112,16 @@ def claim(job_id: int) -> AdminJob | None:
     delivered it again (the broker after its worker was SIGKILLed, or the recovery sweep)."""
     unfinished = AdminJob.objects.filter(pk=job_id, status__in=[AdminJob.Status.QUEUED, AdminJob.Status.RUNNING])
     claimed = unfinished.filter(attempts__lt=settings.ADMIN_JOB_MAX_ATTEMPTS).update(
-        status=AdminJob.Status.RUNNING, started_at=timezone.now(), rows_done=0, attempts=F("attempts") + 1)
+        status=AdminJob.Status.RUNNING, started_at=timezone.now(), rows_done=0, attempts=F("attempts") + 1
+    )
     if claimed:
         return AdminJob.objects.select_related("user").get(pk=job_id)
     job = unfinished.first()
     if job is not None:
         logger.error("admin job %s lost its worker %s times: failed", job.pk, job.attempts)
-        finish(job, AdminJob.Status.FAILED, WORKER_LOST.format(kind=job.kind, attempts=job.attempts,
-                                                               again=AGAIN[job.kind]))
+        finish(
+            job, AdminJob.Status.FAILED, WORKER_LOST.format(kind=job.kind, attempts=job.attempts, again=AGAIN[job.kind])
+        )
     return None
 
 
@@ -145,9 +150,12 @@ def _run(job_id: int) -> None:
     except Exception:
         logger.exception("admin job %s failed", job.pk)
         job.refresh_from_db(fields=["rows_total", "rows_done"])
-        finish(job, AdminJob.Status.FAILED,
-               f"The {job.kind} stopped on an unexpected error; nothing was written. "
-               "Try again; if it fails again, tell the administrator (the error is in the worker's log).")
+        finish(
+            job,
+            AdminJob.Status.FAILED,
+            f"The {job.kind} stopped on an unexpected error; nothing was written. "
+            "Try again; if it fails again, tell the administrator (the error is in the worker's log).",
+        )
 
 
 def dataset_from_bytes(raw: bytes, input_format, encoding: str):
@@ -181,23 +189,38 @@ def run_import(job: AdminJob) -> None:
     with ProgressWriter(job) as progress, transaction.atomic():
         resource = tracked(resource_class, progress)(**model_admin.get_import_resource_kwargs(request))
         result = resource.import_data(
-            dataset, dry_run=False, raise_errors=False, use_transactions=True, rollback_on_validation_errors=True,
-            file_name=job.file_name, user=job.user, request=request, retain_instance_in_row_result=True,
+            dataset,
+            dry_run=False,
+            raise_errors=False,
+            use_transactions=True,
+            rollback_on_validation_errors=True,
+            file_name=job.file_name,
+            user=job.user,
+            request=request,
+            retain_instance_in_row_result=True,
         )
         failed = result.has_errors() or result.has_validation_errors()
         if not failed:  # the rows, their admin log entries and the job's success commit together
             model_admin.generate_log_entries(result, request)
             totals = result.totals
-            finish(job, AdminJob.Status.SUCCEEDED,
-                   f"Import finished: {totals['new']} new, {totals['update']} updated, {totals['delete']} deleted "
-                   f"and {totals['skip']} skipped {model_admin.opts.verbose_name_plural}.")
+            finish(
+                job,
+                AdminJob.Status.SUCCEEDED,
+                f"Import finished: {totals['new']} new, {totals['update']} updated, {totals['delete']} deleted "
+                f"and {totals['skip']} skipped {model_admin.opts.verbose_name_plural}.",
+            )
             transaction.on_commit(lambda: post_import.send(sender=None, model=model_admin.model))
     if failed:
         errors = import_errors(result)
-        finish(job, AdminJob.Status.FAILED,
-               f"Nothing was imported: {errors['count']} of {len(dataset)} rows have errors. "
-               "Correct these rows in your file, then upload it again.",
-               rows_done=progress.rows_done, row_errors=errors, row_errors_count=errors["count"])
+        finish(
+            job,
+            AdminJob.Status.FAILED,
+            f"Nothing was imported: {errors['count']} of {len(dataset)} rows have errors. "
+            "Correct these rows in your file, then upload it again.",
+            rows_done=progress.rows_done,
+            row_errors=errors,
+            row_errors_count=errors["count"],
+        )
 
 
 def _text(value) -> str:
@@ -210,15 +233,20 @@ def import_errors(result) -> dict:
     for number, errors in result.row_errors():
         rows.append({"number": number, "errors": [_text(e.error) for e in errors], "values": []})
     for row in result.invalid_rows:
-        errors = [f"{field}: {message}"
-                  for field, messages in row.field_specific_errors.items() for message in messages]
+        errors = [
+            f"{field}: {message}" for field, messages in row.field_specific_errors.items() for message in messages
+        ]
         errors += [_text(message) for message in row.non_field_specific_errors]
         rows.append({"number": row.number, "errors": errors, "values": [_text(v) for v in row.values]})
     rows.sort(key=lambda r: r["number"] or 0)
     base = [_text(e.error) for e in result.base_errors]
     count = len(rows) + (1 if base and not rows else 0)
-    return {"headers": [_text(h) for h in result.diff_headers], "file_errors": base,
-            "rows": rows[:ROW_ERRORS_KEPT], "count": count}
+    return {
+        "headers": [_text(h) for h in result.diff_headers],
+        "file_errors": base,
+        "rows": rows[:ROW_ERRORS_KEPT],
+        "count": count,
+    }
 
 
 def run_export(job: AdminJob) -> None:
@@ -229,7 +257,8 @@ def run_export(job: AdminJob) -> None:
         return
     formats = model_admin.get_export_formats()
     form = model_admin.get_export_form_class()(
-        formats, model_admin.get_export_resource_classes(request), data=posted_form_data(job))
+        formats, model_admin.get_export_resource_classes(request), data=posted_form_data(job)
+    )
     if not form.is_valid():
         finish(job, AdminJob.Status.FAILED, f"The export form is no longer valid: {form.errors.as_text()}")
         return
@@ -238,15 +267,20 @@ def run_export(job: AdminJob) -> None:
     if "export_items" in job.params:
         queryset = queryset.filter(pk__in=job.params["export_items"])
     resource_class = model_admin.choose_export_resource_class(form, request)
-    kwargs = {"force_native_type": type(file_format) in BINARY_FORMATS, "encoding": model_admin.to_encoding,
-              "export_form": form}
-    job.rows_total = export_rows_count(resource_class(**model_admin.get_export_resource_kwargs(request, **kwargs)),
-                                       queryset)
+    kwargs = {
+        "force_native_type": type(file_format) in BINARY_FORMATS,
+        "encoding": model_admin.to_encoding,
+        "export_form": form,
+    }
+    job.rows_total = export_rows_count(
+        resource_class(**model_admin.get_export_resource_kwargs(request, **kwargs)), queryset
+    )
     job.save(update_fields=["rows_total"])
     with ProgressWriter(job) as progress:
         resource = tracked(resource_class, progress)(**model_admin.get_export_resource_kwargs(request, **kwargs))
         data = resource.export(
-            queryset=queryset, export_fields=model_admin.get_export_resource_fields_from_form(form), **kwargs)
+            queryset=queryset, export_fields=model_admin.get_export_resource_fields_from_form(form), **kwargs
+        )
         content = file_format.export_data(data)
     if isinstance(content, str):
         content = content.encode(model_admin.to_encoding or "utf-8")

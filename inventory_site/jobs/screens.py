@@ -3,6 +3,7 @@ worker: an upload over `ADMIN_SYNC_IMPORT_BYTES` once uncompressed is streamed t
 becomes an `AdminJob` unread (the worker counts and checks its rows), as does a smaller one over
 `ADMIN_SYNC_IMPORT_ROWS` rows, and an export of more rows; the user is sent to the job's page.
 Below that nothing changes (django-import-export's own flow)."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.files.base import ContentFile
@@ -15,8 +16,10 @@ from inventory_site.jobs.models import AdminJob
 from inventory_site.jobs.queue import send
 from inventory_site.jobs.runner import dataset_from_bytes, export_rows_count, finish
 
-QUEUE_DOWN = ("The background queue could not be reached, so the {kind} was not started and nothing was "
-              "written. Try again in a few minutes.")
+QUEUE_DOWN = (
+    "The background queue could not be reached, so the {kind} was not started and nothing was "
+    "written. Try again in a few minutes."
+)
 
 
 def job_url(job: AdminJob) -> str:
@@ -25,6 +28,7 @@ def job_url(job: AdminJob) -> str:
 
 def queue(job: AdminJob) -> None:
     """Send the job to the worker once it is committed; a broker that cannot be reached fails the job."""
+
     def send_or_fail():
         if not send(job.pk):
             finish(job, AdminJob.Status.FAILED, QUEUE_DOWN.format(kind=job.kind))
@@ -37,9 +41,16 @@ def queued_response(model_admin, request, job: AdminJob, what: str):
         model_admin.message_user(request, job.summary, messages.ERROR)
     else:
         rows = f" ({job.rows_total} rows)" if job.rows_total is not None else ""
-        model_admin.message_user(request, format_html(
-            "The {}{} is queued and runs in the background: <a href=\"{}\">follow its progress</a>.",
-            what, rows, job_url(job)), messages.SUCCESS)
+        model_admin.message_user(
+            request,
+            format_html(
+                'The {}{} is queued and runs in the background: <a href="{}">follow its progress</a>.',
+                what,
+                rows,
+                job_url(job),
+            ),
+            messages.SUCCESS,
+        )
     return HttpResponseRedirect(job_url(job))
 
 
@@ -72,9 +83,13 @@ class BackgroundImportMixin:
                 return None
             upload = ContentFile(raw, name=upload.name)
         job = AdminJob(
-            kind=AdminJob.Kind.IMPORT, model_label=self.opts.label_lower, file_format=input_format.get_title(),
+            kind=AdminJob.Kind.IMPORT,
+            model_label=self.opts.label_lower,
+            file_format=input_format.get_title(),
             params={"format": form.cleaned_data["format"], "resource": form.cleaned_data.get("resource") or "0"},
-            file_name=upload.name, user=request.user, rows_total=rows,
+            file_name=upload.name,
+            user=request.user,
+            rows_total=rows,
         )
         upload.seek(0)
         job.file.save(upload.name, upload)  # streamed in chunks from the upload's own temporary file
@@ -91,7 +106,8 @@ class BackgroundExportMixin:
         if export_form is not None and request.method == "POST":
             kwargs = {"export_form": export_form}
             resource = self.choose_export_resource_class(export_form, request)(
-                **self.get_export_resource_kwargs(request, **kwargs))
+                **self.get_export_resource_kwargs(request, **kwargs)
+            )
             rows = export_rows_count(resource, queryset)
             if rows > settings.ADMIN_SYNC_IMPORT_ROWS:
                 job = self.export_job(request, export_form, file_format, rows)
@@ -101,14 +117,21 @@ class BackgroundExportMixin:
     def export_job(self, request, form, file_format, rows: int) -> AdminJob:
         params = {
             "query": request.GET.urlencode(),  # the change list's filters and search
-            "post": {key: request.POST.getlist(key) for key in request.POST
-                     if key not in ("csrfmiddlewaretoken", "export_items")},
+            "post": {
+                key: request.POST.getlist(key)
+                for key in request.POST
+                if key not in ("csrfmiddlewaretoken", "export_items")
+            },
         }
         if "export_items" in form.changed_data:
             params["export_items"] = [str(pk) for pk in form.cleaned_data["export_items"]]
         job = AdminJob.objects.create(
-            kind=AdminJob.Kind.EXPORT, model_label=self.opts.label_lower, file_format=file_format.get_title(),
-            params=params, user=request.user, rows_total=rows,
+            kind=AdminJob.Kind.EXPORT,
+            model_label=self.opts.label_lower,
+            file_format=file_format.get_title(),
+            params=params,
+            user=request.user,
+            rows_total=rows,
         )
         queue(job)
         return job

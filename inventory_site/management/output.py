@@ -1,4 +1,5 @@
 """Output helpers for management commands that write reports to stdout."""
+
 import os
 from typing import IO, TextIO
 

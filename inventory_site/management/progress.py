@@ -1,4 +1,5 @@
 """The progress bar every long-running management command shows, only on a terminal."""
+
 from tqdm import tqdm
 
 from inventory_site.management.output import raw_stream
@@ -11,6 +12,12 @@ def progress_bar(command, *, total: int | None = None, desc: str = "", unit: str
     """
     interactive = command.stdout.isatty() and command.stderr.isatty()
     return tqdm(
-        total=total, desc=desc, unit=unit, unit_scale=True, disable=not interactive,
-        file=raw_stream(command.stderr), leave=False, dynamic_ncols=True,
+        total=total,
+        desc=desc,
+        unit=unit,
+        unit_scale=True,
+        disable=not interactive,
+        file=raw_stream(command.stderr),
+        leave=False,
+        dynamic_ncols=True,
     )

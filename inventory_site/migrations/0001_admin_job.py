@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,31 +16,86 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AdminJob',
+            name="AdminJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('import', 'import'), ('export', 'export')], max_length=10)),
-                ('model_label', models.CharField(help_text='The model imported or exported, e.g. catalog.sku.', max_length=100)),
-                ('file_format', models.CharField(help_text='csv, xlsx, ...', max_length=20)),
-                ('params', models.JSONField(blank=True, default=dict, help_text='The form as the user posted it (resource, format, fields, filters).')),
-                ('file', models.FileField(blank=True, help_text='The file uploaded (import) or written (export).', max_length=300, upload_to=inventory_site.jobs.models.job_file_path)),
-                ('file_name', models.CharField(blank=True, help_text="The file's name as the user sees it.", max_length=255)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('succeeded', 'succeeded'), ('failed', 'failed')], db_index=True, default='queued', max_length=10)),
-                ('rows_total', models.PositiveIntegerField(blank=True, null=True)),
-                ('rows_done', models.PositiveIntegerField(default=0)),
-                ('summary', models.TextField(blank=True, help_text='The result in words.')),
-                ('row_errors', models.JSONField(blank=True, default=dict, help_text='Bad rows of an import: headers, rows (number, errors in words, cells), count.')),
-                ('row_errors_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='admin_jobs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("import", "import"), ("export", "export")], max_length=10)),
+                (
+                    "model_label",
+                    models.CharField(help_text="The model imported or exported, e.g. catalog.sku.", max_length=100),
+                ),
+                ("file_format", models.CharField(help_text="csv, xlsx, ...", max_length=20)),
+                (
+                    "params",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="The form as the user posted it (resource, format, fields, filters).",
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True,
+                        help_text="The file uploaded (import) or written (export).",
+                        max_length=300,
+                        upload_to=inventory_site.jobs.models.job_file_path,
+                    ),
+                ),
+                (
+                    "file_name",
+                    models.CharField(blank=True, help_text="The file's name as the user sees it.", max_length=255),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("succeeded", "succeeded"),
+                            ("failed", "failed"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("rows_total", models.PositiveIntegerField(blank=True, null=True)),
+                ("rows_done", models.PositiveIntegerField(default=0)),
+                ("summary", models.TextField(blank=True, help_text="The result in words.")),
+                (
+                    "row_errors",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Bad rows of an import: headers, rows (number, errors in words, cells), count.",
+                    ),
+                ),
+                ("row_errors_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="admin_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'background import or export',
-                'verbose_name_plural': 'background imports and exports',
-                'ordering': ['-created_at', '-pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('rows_total__isnull', True), ('rows_done__lte', models.F('rows_total')), _connector='OR'), name='admin_job_rows_done_within_total')],
+                "verbose_name": "background import or export",
+                "verbose_name_plural": "background imports and exports",
+                "ordering": ["-created_at", "-pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("rows_total__isnull", True), ("rows_done__lte", models.F("rows_total")), _connector="OR"
+                        ),
+                        name="admin_job_rows_done_within_total",
+                    )
+                ],
             },
         ),
     ]

@@ -5,20 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory_site', '0001_admin_job'),
+        ("inventory_site", "0001_admin_job"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='adminjob',
-            name='attempts',
+            model_name="adminjob",
+            name="attempts",
             field=models.PositiveSmallIntegerField(default=0, help_text="Runs started, a worker's death included."),
         ),
         migrations.AddField(
-            model_name='adminjob',
-            name='queued_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, help_text='When the job was last handed to the worker (the recovery sweep sends it again).'),
+            model_name="adminjob",
+            name="queued_at",
+            field=models.DateTimeField(
+                default=django.utils.timezone.now,
+                help_text="When the job was last handed to the worker (the recovery sweep sends it again).",
+            ),
         ),
     ]

@@ -1,5 +1,6 @@
 """How the back office writes figures: quantities with thousands separators, money with its
 currency, one date format, a warehouse by its name (its code where space is short)."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -37,7 +38,11 @@ def when(value) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime(DATETIME_FORMAT) if timezone.is_aware(value) else value.strftime(DATETIME_FORMAT)
+        return (
+            timezone.localtime(value).strftime(DATETIME_FORMAT)
+            if timezone.is_aware(value)
+            else value.strftime(DATETIME_FORMAT)
+        )
     if isinstance(value, date):
         return value.strftime(DATE_FORMAT)
     return str(value)

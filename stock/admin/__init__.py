@@ -3,4 +3,5 @@ reservations; and the catalog's product and SKU screens with their stock (`stock
 
 Every write goes through the services, as the API's do.
 """
+
 from stock.admin import catalog, inbound, levels, movements, reservations, warehouses  # noqa: F401  (registers the admins)

@@ -1,10 +1,10 @@
 """The per-warehouse breakdown on the product and SKU screens: a compact table naming the
 low levels, and a badge that says where stock is low instead of calling the whole SKU low."""
+
 from django.contrib.admin.views.main import ChangeList
 from django.utils.html import format_html, format_html_join
 
 from inventory_site.templatetags.backoffice import quantity
-
 from stock.selectors_breakdown import WarehouseStock, product_warehouse_stock, sku_warehouse_stock
 
 STATUS_LABELS = {"in": "In stock", "low": "Low", "out": "Out of stock", "none": "No SKUs"}
@@ -41,20 +41,35 @@ def breakdown_table(rows: list[WarehouseStock], *, per_product: bool = False, co
         return format_html('<span class="wh-none">{}</span>', "no stock levels yet")
     if compact:
         lines = format_html_join(
-            "", '<tr class="{}" title="{}: {} available, {} on hand{}"><th>{}</th><td>{}</td><td>{}</td></tr>',
+            "",
+            '<tr class="{}" title="{}: {} available, {} on hand{}"><th>{}</th><td>{}</td><td>{}</td></tr>',
             (
-                ("low" if row.is_low else "", row.warehouse_name, quantity(row.available), quantity(row.on_hand),
-                 f"; {_low_text(row, per_product)}" if row.is_low else "", row.warehouse_code,
-                 quantity(row.available), _compact_low(row, per_product))
+                (
+                    "low" if row.is_low else "",
+                    row.warehouse_name,
+                    quantity(row.available),
+                    quantity(row.on_hand),
+                    f"; {_low_text(row, per_product)}" if row.is_low else "",
+                    row.warehouse_code,
+                    quantity(row.available),
+                    _compact_low(row, per_product),
+                )
                 for row in rows
             ),
         )
         return format_html('<table class="wh-stock compact">{}</table>', lines)
     lines = format_html_join(
-        "", '<tr class="{}"><th title="{}">{}</th><td>{} available</td><td>{} on hand</td><td>{}</td></tr>',
+        "",
+        '<tr class="{}"><th title="{}">{}</th><td>{} available</td><td>{} on hand</td><td>{}</td></tr>',
         (
-            ("low" if row.is_low else "", row.warehouse_name, row.warehouse_code, quantity(row.available),
-             quantity(row.on_hand), _low_text(row, per_product))
+            (
+                "low" if row.is_low else "",
+                row.warehouse_name,
+                row.warehouse_code,
+                quantity(row.available),
+                quantity(row.on_hand),
+                _low_text(row, per_product),
+            )
             for row in rows
         ),
     )
@@ -82,4 +97,3 @@ def warehouse_stock_of(obj, loader) -> list[WarehouseStock]:
     if not hasattr(obj, "warehouse_stock"):
         obj.warehouse_stock = loader([obj.pk]).get(obj.pk, [])
     return obj.warehouse_stock
-

@@ -6,6 +6,7 @@ by subclasses that add the stock columns; every write still goes through `catalo
 The figures and the rule (`stock.selectors.stock_status`) are annotations from
 `stock.selectors`, so a page costs a fixed number of queries.
 """
+
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +20,14 @@ from catalog.admin.skus import SKUAdmin
 from catalog.models import SKU, Product
 from catalog.selectors import products_with_price_range
 from inventory_site.templatetags.backoffice import money, quantity
-from stock.models import Warehouse
 from stock.admin.breakdown import (
-    BreakdownChangeList, ProductBreakdownChangeList, breakdown_table, status_badge, warehouse_stock_of,
+    BreakdownChangeList,
+    ProductBreakdownChangeList,
+    breakdown_table,
+    status_badge,
+    warehouse_stock_of,
 )
+from stock.models import Warehouse
 from stock.selectors import products_with_stock_status, skus_with_stock_status, stock_status, with_stock_status
 from stock.selectors_breakdown import product_warehouse_stock, sku_warehouse_stock
 from stock.templatetags.stock_dashboard import stock_chart
@@ -58,7 +63,6 @@ class ProductStockAdmin(ProductAdmin):
     class Media:
         css = {"all": ["admin-ext/backoffice.css"]}
 
-
     def variant_stock(self, grid):
         """What is available per active warehouse, per SKU of the grid (one query for all rows)."""
         warehouses = list(Warehouse.objects.filter(is_active=True).order_by("code").values_list("code", "name"))
@@ -68,12 +72,23 @@ class ProductStockAdmin(ProductAdmin):
             by_code = {row.warehouse_code: row for row in rows}
             cells[sku_id] = [by_code.get(code) for code, _name in warehouses]
         return warehouses, cells
+
     fieldsets = (
-        ProductAdmin.fieldsets[0], ("Stock by warehouse", {"fields": ("stock_by_warehouse",)}), *ProductAdmin.fieldsets[1:],
+        ProductAdmin.fieldsets[0],
+        ("Stock by warehouse", {"fields": ("stock_by_warehouse",)}),
+        *ProductAdmin.fieldsets[1:],
     )
     # One line per product at 1,280 px: the last change's date is on the product's page.
-    list_display = ("name", "category_path", "sku_count", "price_range", "available", "status", "warehouses",
-                    "is_deleted")
+    list_display = (
+        "name",
+        "category_path",
+        "sku_count",
+        "price_range",
+        "available",
+        "status",
+        "warehouses",
+        "is_deleted",
+    )
     list_filter = (*ProductAdmin.list_filter, StockStatusFilter)
     change_only_fieldsets = ("Record", "Stock by warehouse")
     readonly_fields = (*ProductAdmin.readonly_fields, "stock_by_warehouse")
@@ -125,15 +140,36 @@ class SKUStockAdmin(SKUAdmin):
     class Media:
         css = {"all": ["admin-ext/backoffice.css"]}
 
-    list_display = ("sku_code", "product_link", "price_shown", "on_hand", "reserved", "available", "status",
-                    "warehouses", "is_deleted")
+    list_display = (
+        "sku_code",
+        "product_link",
+        "price_shown",
+        "on_hand",
+        "reserved",
+        "available",
+        "status",
+        "warehouses",
+        "is_deleted",
+    )
     list_filter = (*SKUAdmin.list_filter, SKUStockStatusFilter)
     change_only_fieldsets = ("Record", "Stock over time")
     change_only_fields = ("stock_levels_link",)
     readonly_fields = ("stock_levels_link", "stock_chart", *SKUAdmin.readonly_fields)
     fieldsets = (
-        (None, {"fields": ("sku_code", "product", "price", "attributes", "backorder_policy", "stock_levels_link",
-                           "expected_version")}),
+        (
+            None,
+            {
+                "fields": (
+                    "sku_code",
+                    "product",
+                    "price",
+                    "attributes",
+                    "backorder_policy",
+                    "stock_levels_link",
+                    "expected_version",
+                )
+            },
+        ),
         ("Stock over time", {"fields": ("stock_chart",)}),
         *SKUAdmin.fieldsets[1:],
     )
@@ -172,7 +208,9 @@ class SKUStockAdmin(SKUAdmin):
 
     @admin.display(description="stock")
     def status(self, sku):
-        return status_badge(stock_status(sku.stock_available, sku.has_low_level), warehouse_stock_of(sku, sku_warehouse_stock))
+        return status_badge(
+            stock_status(sku.stock_available, sku.has_low_level), warehouse_stock_of(sku, sku_warehouse_stock)
+        )
 
     @admin.display(description="stock")
     def stock_levels_link(self, sku):
@@ -181,8 +219,11 @@ class SKUStockAdmin(SKUAdmin):
         rows = warehouse_stock_of(sku, sku_warehouse_stock)
         return format_html(
             '{} on hand, {} reserved, {} available {} &mdash; <a href="{}">stock levels and adjustments &rsaquo;</a>{}',
-            sku.stock_on_hand, sku.stock_reserved, sku.stock_available,
-            status_badge(stock_status(sku.stock_available, sku.has_low_level), rows), _levels_url(sku),
+            sku.stock_on_hand,
+            sku.stock_reserved,
+            sku.stock_available,
+            status_badge(stock_status(sku.stock_available, sku.has_low_level), rows),
+            _levels_url(sku),
             breakdown_table(rows),
         )
 

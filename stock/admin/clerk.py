@@ -5,6 +5,7 @@ The forms only read the shape; the transfer calls `stock_transfer`, a count shee
 `stock_count_apply` (as `manage.py import_stock_count` does), a bulk adjustment
 `stock_adjust_bulk` (as the API's bulk endpoint does).
 """
+
 import csv
 import io
 import secrets
@@ -24,9 +25,9 @@ from inventory_site.exceptions import DomainError
 from inventory_site.refusals import detail_text, refusal_text
 from inventory_site.spreadsheets import MB, SheetLimits, SheetRefused, csv_rows, xlsx_rows
 from stock import services
+from stock.admin.level_settings import SETTINGS, SETTINGS_COLUMNS, settings_from_sheet
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.services.counts import CountLine, stock_count_apply
-from stock.admin.level_settings import SETTINGS, SETTINGS_COLUMNS, settings_from_sheet
 
 MAX_UPLOAD_BYTES = 5 * MB
 # A sheet is read whole before anything is checked: bounded once uncompressed, not only as sent.
@@ -40,8 +41,11 @@ ADJUST_COLUMNS = ("sku_code", "change")
 
 def sku_code_field() -> forms.CharField:
     """The SKU code box of the clerk's forms: free text with the codes suggested (sku-autocomplete.js)."""
-    return forms.CharField(label="SKU code", max_length=50, widget=forms.TextInput(attrs={
-        "list": "sku-codes", "autocomplete": "off", "class": "sku-autocomplete"}))
+    return forms.CharField(
+        label="SKU code",
+        max_length=50,
+        widget=forms.TextInput(attrs={"list": "sku-codes", "autocomplete": "off", "class": "sku-autocomplete"}),
+    )
 
 
 class SKUCodeFormMixin:
@@ -66,7 +70,6 @@ class TransferForm(SKUCodeFormMixin, forms.Form):
     reference = forms.CharField(max_length=100, required=False, help_text="Transfer note or picking list number.")
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("from_warehouse") and cleaned.get("from_warehouse") == cleaned.get("to_warehouse"):
@@ -77,20 +80,28 @@ class TransferForm(SKUCodeFormMixin, forms.Form):
 class SheetUploadForm(forms.Form):
     """A count sheet or a bulk adjustment, as CSV or XLSX."""
 
-    KINDS = [("count", "Stock count: columns sku_code, counted[, warehouse]"),
-             ("adjust", "Bulk adjustment: columns sku_code, change[, warehouse] (+ to add, - to remove)"),
-             ("settings", "Level settings: columns sku_code[, warehouse] and any of low_stock_threshold, "
-                          "safety_stock, reorder_point, reorder_quantity (an empty cell keeps the setting)")]
+    KINDS = [
+        ("count", "Stock count: columns sku_code, counted[, warehouse]"),
+        ("adjust", "Bulk adjustment: columns sku_code, change[, warehouse] (+ to add, - to remove)"),
+        (
+            "settings",
+            "Level settings: columns sku_code[, warehouse] and any of low_stock_threshold, "
+            "safety_stock, reorder_point, reorder_quantity (an empty cell keeps the setting)",
+        ),
+    ]
 
     kind = forms.ChoiceField(choices=KINDS, widget=forms.RadioSelect, initial="count")
     sheet = forms.FileField(help_text="CSV (UTF-8) or XLSX, first row the column names. At most 5 MB.")
     warehouse = forms.ModelChoiceField(
-        queryset=Warehouse.objects.filter(is_active=True), required=False, empty_label="the default warehouse",
+        queryset=Warehouse.objects.filter(is_active=True),
+        required=False,
+        empty_label="the default warehouse",
         help_text="For lines without a warehouse column.",
     )
     reason = forms.ChoiceField(
         choices=[(r.value, r.label) for r in services.ADJUSTMENT_REASONS if r != MovementReason.COUNT],
-        initial=MovementReason.RECEIPT, help_text="Bulk adjustments only (a count is always a count).",
+        initial=MovementReason.RECEIPT,
+        help_text="Bulk adjustments only (a count is always a count).",
         required=False,
     )
     reference = forms.CharField(max_length=100, required=False, help_text="Stored on every movement.")
@@ -119,7 +130,9 @@ class SheetUploadForm(forms.Form):
             header = rows[0] if rows else []
             missing = [column for column in needed if column not in header]
             if missing:
-                self.add_error("sheet", f"Line 1 must name the columns {', '.join(needed)}; missing: {', '.join(missing)}.")
+                self.add_error(
+                    "sheet", f"Line 1 must name the columns {', '.join(needed)}; missing: {', '.join(missing)}."
+                )
             elif cleaned["kind"] == "adjust" and not cleaned.get("reason"):
                 self.add_error("reason", "Choose the reason of the adjustments.")
             elif cleaned["kind"] == "settings" and not set(SETTINGS) & set(header):
@@ -190,22 +203,36 @@ class ClerkViewsMixin:
             data = form.cleaned_data
             try:
                 _movements, (source, target) = services.stock_transfer(
-                    sku=data["sku"], from_warehouse=data["from_warehouse"], to_warehouse=data["to_warehouse"],
-                    quantity=data["quantity"], reference=data["reference"], note=data["note"], user=request.user,
+                    sku=data["sku"],
+                    from_warehouse=data["from_warehouse"],
+                    to_warehouse=data["to_warehouse"],
+                    quantity=data["quantity"],
+                    reference=data["reference"],
+                    note=data["note"],
+                    user=request.user,
                 )
             except DomainError as exc:
                 where = f"{data['sku'].sku_code} from {data['from_warehouse'].name}"
                 form.add_error(None, f"Not transferred ({where}): {refusal_text(exc)}")
             else:
-                text = (f"Transferred {data['quantity']} × {data['sku'].sku_code} from {data['from_warehouse'].name} "
-                        f"to {data['to_warehouse'].name}{' (' + data['reference'] + ')' if data['reference'] else ''}")
+                text = (
+                    f"Transferred {data['quantity']} × {data['sku'].sku_code} from {data['from_warehouse'].name} "
+                    f"to {data['to_warehouse'].name}{' (' + data['reference'] + ')' if data['reference'] else ''}"
+                )
                 self.log_change(request, source, f"{text}; now {source.on_hand} on hand here.")
                 self.log_change(request, target, f"{text}; now {target.on_hand} on hand here.")
-                self.message_user(request, f"{text}. Now {source.on_hand} on hand at {data['from_warehouse'].name}, "
-                                           f"{target.on_hand} at {data['to_warehouse'].name}.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"{text}. Now {source.on_hand} on hand at {data['from_warehouse'].name}, "
+                    f"{target.on_hand} at {data['to_warehouse'].name}.",
+                    messages.SUCCESS,
+                )
                 return redirect(reverse("admin:stock_stockmovement_changelist") + f"?sku__id__exact={data['sku'].pk}")
-        return TemplateResponse(request, "admin/stock/stocklevel/transfer.html",
-                                self._context(request, "Transfer stock", form=form, media=self.media + form.media))
+        return TemplateResponse(
+            request,
+            "admin/stock/stocklevel/transfer.html",
+            self._context(request, "Transfer stock", form=form, media=self.media + form.media),
+        )
 
     def upload_view(self, request):
         """Preview a sheet (a dry run through the service), then apply it on "Confirm"."""
@@ -224,8 +251,9 @@ class ClerkViewsMixin:
             form = SheetUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            apply = {"count": self._apply_count, "adjust": self._apply_adjustments,
-                     "settings": self._apply_settings}[data["kind"]]
+            apply = {"count": self._apply_count, "adjust": self._apply_adjustments, "settings": self._apply_settings}[
+                data["kind"]
+            ]
             try:
                 preview = apply(request, data, dry_run=not confirm)
             except DomainError as exc:
@@ -241,29 +269,47 @@ class ClerkViewsMixin:
                     preview["summary"] += f" The first {PREVIEW_ROWS} of {len(preview['rows'])} changes are listed."
                     preview["rows"] = preview["rows"][:PREVIEW_ROWS]
         context = self._context(
-            request, "Upload a stock count, bulk adjustment or level settings", form=form, preview=preview,
-            refusal_message=refusal and refusal.message, media=self.media + form.media,
+            request,
+            "Upload a stock count, bulk adjustment or level settings",
+            form=form,
+            preview=preview,
+            refusal_message=refusal and refusal.message,
+            media=self.media + form.media,
             refusal_lines=_refused_lines(refusal),
         )
         return TemplateResponse(request, "admin/stock/stocklevel/upload.html", context)
 
     def _apply_settings(self, request, data, *, dry_run):
         default = data["warehouse"] or Warehouse.objects.filter(is_default=True).first()
-        return settings_from_sheet(records(data["sheet"]), default_warehouse=default, user=request.user, dry_run=dry_run)
+        return settings_from_sheet(
+            records(data["sheet"]), default_warehouse=default, user=request.user, dry_run=dry_run
+        )
 
     def _apply_count(self, request, data, *, dry_run):
         lines = [
-            CountLine(line=number, sku_code=row.get("sku_code", ""), counted=row.get("counted", ""),
-                      warehouse_code=row.get("warehouse", "").upper())
+            CountLine(
+                line=number,
+                sku_code=row.get("sku_code", ""),
+                counted=row.get("counted", ""),
+                warehouse_code=row.get("warehouse", "").upper(),
+            )
             for number, row in records(data["sheet"])
         ]
         result = stock_count_apply(
-            lines=lines, warehouse_code=data["warehouse"].code if data["warehouse"] else None,
-            reference=data["reference"], dry_run=dry_run, user=request.user,
+            lines=lines,
+            warehouse_code=data["warehouse"].code if data["warehouse"] else None,
+            reference=data["reference"],
+            dry_run=dry_run,
+            user=request.user,
         )
-        rows = [(f"line {line}", sku, warehouse, old, new, new - old) for line, sku, warehouse, old, new in result.differences]
-        summary = (f"Counted {result.lines} lines: {result.changed} changed (+{result.units_added} / "
-                   f"-{result.units_removed} units), {result.unchanged} unchanged.")
+        rows = [
+            (f"line {line}", sku, warehouse, old, new, new - old)
+            for line, sku, warehouse, old, new in result.differences
+        ]
+        summary = (
+            f"Counted {result.lines} lines: {result.changed} changed (+{result.units_added} / "
+            f"-{result.units_removed} units), {result.unchanged} unchanged."
+        )
         if not dry_run:
             self._log_levels(request, result.differences, data["reference"], "Counted")
         return {"kind": "count", "rows": rows, "summary": summary, "lines": result.lines}
@@ -271,8 +317,10 @@ class ClerkViewsMixin:
     def _apply_adjustments(self, request, data, *, dry_run):
         sheet = records(data["sheet"])
         keys = {key for _number, row in sheet if (key := sku_code_key(row.get("sku_code", "")))}
-        skus = {sku.sku_code.lower(): sku for sku in SKU.all_objects.alias(
-            sku_code_lower=Lower("sku_code")).filter(sku_code_lower__in=keys)}
+        skus = {
+            sku.sku_code.lower(): sku
+            for sku in SKU.all_objects.alias(sku_code_lower=Lower("sku_code")).filter(sku_code_lower__in=keys)
+        }
         warehouses = {w.code: w for w in Warehouse.all_objects.all()}
         default = data["warehouse"] or Warehouse.objects.filter(is_default=True).first()
         lines, faults, numbers = [], {}, []
@@ -284,26 +332,48 @@ class ClerkViewsMixin:
                 change = int(row.get("change", ""))
             except ValueError:
                 change = None
-            problems = [text for ok, text in (
-                (sku is not None, f"unknown SKU code {code or '(empty)'}"),
-                (warehouse is not None, f"unknown warehouse {row.get('warehouse', '')}"),
-                (change is not None, f"change {row.get('change', '')!r} is not a whole number"),
-            ) if not ok]
+            problems = [
+                text
+                for ok, text in (
+                    (sku is not None, f"unknown SKU code {code or '(empty)'}"),
+                    (warehouse is not None, f"unknown warehouse {row.get('warehouse', '')}"),
+                    (change is not None, f"change {row.get('change', '')!r} is not a whole number"),
+                )
+                if not ok
+            ]
             if problems:
                 faults[f"line {number}"] = "; ".join(problems)
                 continue
-            lines.append({"sku": sku, "warehouse": warehouse, "delta": change, "reason": data["reason"],
-                          "reference": data["reference"], "note": f"Bulk adjustment, line {number}"})
+            lines.append(
+                {
+                    "sku": sku,
+                    "warehouse": warehouse,
+                    "delta": change,
+                    "reason": data["reason"],
+                    "reference": data["reference"],
+                    "note": f"Bulk adjustment, line {number}",
+                }
+            )
             numbers.append(number)
         if faults:
             raise DomainError(f"{len(faults)} invalid line(s); nothing was changed.", errors=faults)
-        levels = {(lvl.sku_id, lvl.warehouse_id): lvl.on_hand
-                  for lvl in StockLevel.objects.filter(sku__in=[line["sku"] for line in lines])}
+        levels = {
+            (lvl.sku_id, lvl.warehouse_id): lvl.on_hand
+            for lvl in StockLevel.objects.filter(sku__in=[line["sku"] for line in lines])
+        }
         rows = []
         for number, line in zip(numbers, lines):
             old = levels.get((line["sku"].pk, line["warehouse"].pk), 0)
-            rows.append((f"line {number}", line["sku"].sku_code, line["warehouse"].code, old, old + line["delta"],
-                         line["delta"]))
+            rows.append(
+                (
+                    f"line {number}",
+                    line["sku"].sku_code,
+                    line["warehouse"].code,
+                    old,
+                    old + line["delta"],
+                    line["delta"],
+                )
+            )
             levels[(line["sku"].pk, line["warehouse"].pk)] = old + line["delta"]
         added = sum(line["delta"] for line in lines if line["delta"] > 0)
         removed = -sum(line["delta"] for line in lines if line["delta"] < 0)
@@ -317,15 +387,20 @@ class ClerkViewsMixin:
                     f"{exc.message.rstrip('.')}; nothing was changed.",
                     errors={f"line {numbers[int(i)]}": detail for i, detail in refused.items()} or exc.errors,
                 ) from exc
-            self._log_levels(request, [(n, r[1], r[2], r[3], r[4]) for n, r in zip(numbers, rows)],
-                             data["reference"], "Adjusted")
+            self._log_levels(
+                request, [(n, r[1], r[2], r[3], r[4]) for n, r in zip(numbers, rows)], data["reference"], "Adjusted"
+            )
         return {"kind": "adjust", "rows": rows, "summary": summary, "lines": len(lines)}
 
     def _log_levels(self, request, differences, reference, verb):
         """One "Recent actions" entry per level the sheet changed."""
         codes = {(sku, warehouse) for _line, sku, warehouse, _old, _new in differences}
-        levels = {(lvl.sku.sku_code, lvl.warehouse.code): lvl for lvl in StockLevel.objects.select_related(
-            "sku", "warehouse").filter(sku__sku_code__in=[c for c, _w in codes])}
+        levels = {
+            (lvl.sku.sku_code, lvl.warehouse.code): lvl
+            for lvl in StockLevel.objects.select_related("sku", "warehouse").filter(
+                sku__sku_code__in=[c for c, _w in codes]
+            )
+        }
         for _line, sku, warehouse, old, new in differences:
             level = levels.get((sku, warehouse))
             if level is not None:
@@ -356,4 +431,6 @@ def _refused_lines(exc: DomainError | None) -> list[tuple[str, str]]:
     """`[("line 3", "unknown SKU code X"), ...]` from a refusal, each in words."""
     if exc is None or not isinstance(exc.errors, dict):
         return []
-    return [(str(where), reason if isinstance(reason, str) else detail_text(reason)) for where, reason in exc.errors.items()]
+    return [
+        (str(where), reason if isinstance(reason, str) else detail_text(reason)) for where, reason in exc.errors.items()
+    ]

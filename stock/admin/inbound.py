@@ -1,14 +1,15 @@
 """Inbound shipments: drafts with their lines, open/cancel actions, a receive screen, history;
 and the reorder suggestions screen that makes drafts. Every write goes through
 `stock.services` (`inbound_*`, `reorder_drafts_create`), as the API's do."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.views.decorators.http import require_POST
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from catalog.models import SKU
@@ -65,8 +66,12 @@ class InboundLineInline(admin.TabularInline):
 
 
 # The state words a receipt line may end with ("qc" is quicker to type than quality_control).
-RECEIPT_STATES = {"sellable": StockState.SELLABLE, "damaged": StockState.DAMAGED, "qc": StockState.QUALITY_CONTROL,
-                  "quality_control": StockState.QUALITY_CONTROL}
+RECEIPT_STATES = {
+    "sellable": StockState.SELLABLE,
+    "damaged": StockState.DAMAGED,
+    "qc": StockState.QUALITY_CONTROL,
+    "quality_control": StockState.QUALITY_CONTROL,
+}
 
 
 class ReceiveForm(forms.Form):
@@ -74,10 +79,11 @@ class ReceiveForm(forms.Form):
     scanner types them (`CODE QUANTITY [STATE]`, one per line) for goods the rows do not list."""
 
     lines = forms.CharField(
-        label="Or scan codes", required=False,
+        label="Or scan codes",
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="One line each: SKU code, quantity, and optionally damaged or qc (quality control) "
-        "(e.g. \"TSHIRT-RED-M 12\" or \"TSHIRT-RED-M 2 damaged\"). A code alone counts 1 (a scan).",
+        '(e.g. "TSHIRT-RED-M 12" or "TSHIRT-RED-M 2 damaged"). A code alone counts 1 (a scan).',
     )
     allow_over_receipt = forms.BooleanField(required=False, label="Accept more than expected")
     note = forms.CharField(max_length=500, required=False)
@@ -88,10 +94,15 @@ class ReceiveForm(forms.Form):
         states = [(value, label) for value, label in StockState.choices]
         for line in self.expected:
             self.fields[f"received_{line.pk}"] = forms.IntegerField(
-                label=line.sku.sku_code, required=False, min_value=0, max_value=services.MAX_QUANTITY,
-                widget=forms.NumberInput(attrs={"class": "receive-quantity", "placeholder": "0"}))
-            self.fields[f"state_{line.pk}"] = forms.ChoiceField(label="state", choices=states, required=False,
-                                                                initial=StockState.SELLABLE)
+                label=line.sku.sku_code,
+                required=False,
+                min_value=0,
+                max_value=services.MAX_QUANTITY,
+                widget=forms.NumberInput(attrs={"class": "receive-quantity", "placeholder": "0"}),
+            )
+            self.fields[f"state_{line.pk}"] = forms.ChoiceField(
+                label="state", choices=states, required=False, initial=StockState.SELLABLE
+            )
 
     def rows(self):
         """`(expected line, quantity box, state box)` for the template."""
@@ -115,8 +126,9 @@ class ReceiveForm(forms.Form):
             if len(parts) == 3:
                 state = RECEIPT_STATES.get(parts[2].lower())
                 if state is None:
-                    errors.append(f"Line {number}: {parts[2]!r} is not a state; write damaged, qc (quality "
-                                  "control) or sellable.")
+                    errors.append(
+                        f"Line {number}: {parts[2]!r} is not a state; write damaged, qc (quality control) or sellable."
+                    )
                     continue
             sku = SKU.objects.filter(sku_code__iexact=parts[0]).first()
             if sku is None:
@@ -129,9 +141,15 @@ class ReceiveForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        rows = [services.ReceiptLine(sku=line.sku, quantity=cleaned[f"received_{line.pk}"],
-                                     state=cleaned.get(f"state_{line.pk}") or StockState.SELLABLE)
-                for line in self.expected if cleaned.get(f"received_{line.pk}")]
+        rows = [
+            services.ReceiptLine(
+                sku=line.sku,
+                quantity=cleaned[f"received_{line.pk}"],
+                state=cleaned.get(f"state_{line.pk}") or StockState.SELLABLE,
+            )
+            for line in self.expected
+            if cleaned.get(f"received_{line.pk}")
+        ]
         if "lines" in cleaned:
             cleaned["lines"] = rows + cleaned["lines"]
             if not cleaned["lines"] and not self.errors:
@@ -158,8 +176,11 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
         shipment = self.get_object(request, object_id)
         open_now = shipment is not None and shipment.status in INBOUND_OPEN_STATUSES
         draft = shipment is not None and shipment.status == InboundStatus.DRAFT
-        extra_context = {**(extra_context or {}), "can_receive": open_now and self.has_receive_permission(request),
-                         "can_open": draft and self.has_change_permission(request, shipment)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_receive": open_now and self.has_receive_permission(request),
+            "can_open": draft and self.has_change_permission(request, shipment),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
@@ -180,14 +201,19 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
 
     @admin.display(description="lines")
     def lines_summary(self, shipment):
-        return format_html_join(", ", "{} {}/{}", ((ln.sku.sku_code, ln.quantity_received, ln.quantity_expected)
-                                                   for ln in shipment.lines.all()))
+        return format_html_join(
+            ", ",
+            "{} {}/{}",
+            ((ln.sku.sku_code, ln.quantity_received, ln.quantity_expected) for ln in shipment.lines.all()),
+        )
 
     @admin.display(description="")
     def receive_link(self, shipment):
         if shipment.status not in INBOUND_OPEN_STATUSES:
             return ""
-        return format_html('<a href="{}">Receive</a>', reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]))
+        return format_html(
+            '<a href="{}">Receive</a>', reverse("admin:stock_inboundshipment_receive", args=[shipment.pk])
+        )
 
     # -- writes, all through stock.services ----------------------------------------------
     def save_model(self, request, obj, form, change):
@@ -198,43 +224,67 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         data = form.cleaned_data
-        fields = {name: data[name] for name in ("reference", "supplier", "warehouse", "expected_at", "note")
-                  if name in data}
+        fields = {
+            name: data[name] for name in ("reference", "supplier", "warehouse", "expected_at", "note") if name in data
+        }
         lines = None
         for formset in formsets:
             # What formset.save() would leave for the admin's change message: the service saves the lines.
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             if formset.model is InboundLine:
-                lines = [services.InboundLineInput(sku=row["sku"], quantity_expected=row["quantity_expected"])
-                         for row in formset.cleaned_data if row and not row.get("DELETE") and row.get("sku")]
+                lines = [
+                    services.InboundLineInput(sku=row["sku"], quantity_expected=row["quantity_expected"])
+                    for row in formset.cleaned_data
+                    if row and not row.get("DELETE") and row.get("sku")
+                ]
         if change:
             if form.instance.status != InboundStatus.DRAFT:
                 return
-            saved = services.inbound_update(shipment=form.instance.pk, expected_version=data.get("expected_version"),
-                                            lines=lines, user=request.user, **fields)
+            saved = services.inbound_update(
+                shipment=form.instance.pk,
+                expected_version=data.get("expected_version"),
+                lines=lines,
+                user=request.user,
+                **fields,
+            )
         else:
             saved = services.inbound_create(lines=lines or [], user=request.user, **fields)
         form.instance.__dict__.update(saved.__dict__)
 
     @admin.action(description="Open selected (count them as incoming)", permissions=["change"])
     def open_selected(self, request, queryset):
-        run_service_per_row(self, request, queryset,
-                            lambda user, obj: services.inbound_open(shipment=obj, user=user), "Opened",
-                            describe=refusal_words)
+        run_service_per_row(
+            self,
+            request,
+            queryset,
+            lambda user, obj: services.inbound_open(shipment=obj, user=user),
+            "Opened",
+            describe=refusal_words,
+        )
 
     @admin.action(description="Cancel selected", permissions=["change"])
     def cancel_selected(self, request, queryset):
-        run_service_per_row(self, request, queryset,
-                            lambda user, obj: services.inbound_cancel(shipment=obj, user=user), "Cancelled",
-                            describe=refusal_words)
+        run_service_per_row(
+            self,
+            request,
+            queryset,
+            lambda user, obj: services.inbound_cancel(shipment=obj, user=user),
+            "Cancelled",
+            describe=refusal_words,
+        )
 
     # -- the receive and reorder screens -------------------------------------------------
     def get_urls(self):
         extra = [
-            path("<int:pk>/receive/", self.admin_site.admin_view(self.receive_view), name="stock_inboundshipment_receive"),
+            path(
+                "<int:pk>/receive/", self.admin_site.admin_view(self.receive_view), name="stock_inboundshipment_receive"
+            ),
             path("reorder/", self.admin_site.admin_view(self.reorder_view), name="stock_inboundshipment_reorder"),
-            path("<int:pk>/open/", self.admin_site.admin_view(require_POST(self.open_view)),
-                 name="stock_inboundshipment_open"),
+            path(
+                "<int:pk>/open/",
+                self.admin_site.admin_view(require_POST(self.open_view)),
+                name="stock_inboundshipment_open",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -252,8 +302,9 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
             self.message_user(request, f"Not opened: {refusal_words(exc)}", messages.ERROR)
         else:
             self.log_change(request, shipment, "Opened.")
-            self.message_user(request, f"Opened {shipment.reference}: its lines count as incoming stock.",
-                              messages.SUCCESS)
+            self.message_user(
+                request, f"Opened {shipment.reference}: its lines count as incoming stock.", messages.SUCCESS
+            )
         return redirect(reverse("admin:stock_inboundshipment_change", args=[pk]))
 
     def receive_view(self, request, pk):
@@ -267,20 +318,31 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
             data = form.cleaned_data
             try:
                 shipment, movements, _levels = services.inbound_receive(
-                    shipment=shipment, lines=data["lines"], allow_over_receipt=data["allow_over_receipt"],
-                    note=data["note"], user=request.user,
+                    shipment=shipment,
+                    lines=data["lines"],
+                    allow_over_receipt=data["allow_over_receipt"],
+                    note=data["note"],
+                    user=request.user,
                 )
             except DomainError as exc:
                 form.add_error(None, f"Nothing received: {_receipt_refusal(exc, data['lines'])}")
             else:
                 units = sum(m.delta for m in movements)
                 self.log_change(request, shipment, f"Received {units} units ({len(movements)} lines).")
-                self.message_user(request, f"Received {units} units into {shipment.warehouse.name}; "
-                                           f"{shipment.reference} is now {shipment.get_status_display().lower()}.",
-                                  messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"Received {units} units into {shipment.warehouse.name}; "
+                    f"{shipment.reference} is now {shipment.get_status_display().lower()}.",
+                    messages.SUCCESS,
+                )
                 return redirect(reverse("admin:stock_inboundshipment_change", args=[shipment.pk]))
-        return TemplateResponse(request, "admin/stock/inboundshipment/receive.html", self._context(
-            request, f"Receive {shipment.reference}", form=form, shipment=shipment, lines=lines, media=self.media))
+        return TemplateResponse(
+            request,
+            "admin/stock/inboundshipment/receive.html",
+            self._context(
+                request, f"Receive {shipment.reference}", form=form, shipment=shipment, lines=lines, media=self.media
+            ),
+        )
 
     def reorder_view(self, request):
         """Reorder suggestions; the selected ones of one warehouse become a draft (`reorder_drafts_create`)."""
@@ -293,16 +355,26 @@ class InboundShipmentAdmin(ServiceFormAdminMixin, SimpleHistoryAdmin):
             level_ids = [int(pk) for pk in request.POST.getlist("level") if pk.isdigit()] or None
             try:
                 shipment = services.reorder_drafts_create(
-                    supplier=data["supplier"], warehouse=data["warehouse"], level_ids=level_ids, user=request.user,
+                    supplier=data["supplier"],
+                    warehouse=data["warehouse"],
+                    level_ids=level_ids,
+                    user=request.user,
                 )
             except DomainError as exc:
-                form.add_error(None, f"No draft made: {_reorder_refusal(exc, level_ids, data['warehouse'], suggestions)}")
+                form.add_error(
+                    None, f"No draft made: {_reorder_refusal(exc, level_ids, data['warehouse'], suggestions)}"
+                )
             else:
                 self.log_addition(request, shipment, "Made from reorder suggestions.")
-                self.message_user(request, f"Draft {shipment.reference} made; check it, then open it.", messages.SUCCESS)
+                self.message_user(
+                    request, f"Draft {shipment.reference} made; check it, then open it.", messages.SUCCESS
+                )
                 return redirect(reverse("admin:stock_inboundshipment_change", args=[shipment.pk]))
-        return TemplateResponse(request, "admin/stock/inboundshipment/reorder.html", self._context(
-            request, "Reorder suggestions", form=form, suggestions=suggestions, media=self.media))
+        return TemplateResponse(
+            request,
+            "admin/stock/inboundshipment/reorder.html",
+            self._context(request, "Reorder suggestions", form=form, suggestions=suggestions, media=self.media),
+        )
 
 
 class ReorderForm(forms.Form):
@@ -336,8 +408,10 @@ def _receipt_refusal(exc: DomainError, lines) -> str:
         code = lines[int(index)].sku.sku_code
         if isinstance(detail, dict) and "quantity_expected" in detail:
             over = True
-            text = (f"{code}: {detail['requested']} more would pass the {detail['quantity_expected']} expected "
-                    f"({detail['quantity_received']} received)")
+            text = (
+                f"{code}: {detail['requested']} more would pass the {detail['quantity_expected']} expected "
+                f"({detail['quantity_received']} received)"
+            )
         else:
             text = f"{code}: {' '.join(_field_texts(detail)) or detail_text(detail)}".rstrip(".")
         if text not in named:
@@ -352,10 +426,16 @@ def _reorder_refusal(exc: DomainError, level_ids, warehouse, suggestions) -> str
         ours = {level.pk for level in suggestions if level.warehouse_id == warehouse.pk}
         others = [pk for pk in level_ids if pk not in ours]
         if others:
-            named = [str(level) for level in StockLevel.objects.select_related("sku", "warehouse").filter(pk__in=others)
-                     .order_by("sku__sku_code")]
+            named = [
+                str(level)
+                for level in StockLevel.objects.select_related("sku", "warehouse")
+                .filter(pk__in=others)
+                .order_by("sku__sku_code")
+            ]
             if named:
-                return (f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} not a reorder suggestion for "
-                        f"{warehouse.name}. Tick the suggestions of one warehouse (or none: all of it).")
+                return (
+                    f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} not a reorder suggestion for "
+                    f"{warehouse.name}. Tick the suggestions of one warehouse (or none: all of it)."
+                )
             return "A ticked line is no longer a reorder suggestion; reload the page and tick again."
     return refusal_words(exc)

@@ -1,6 +1,7 @@
 """Thresholds, safety stock, reorder points and quantities of many levels at once: a bulk action
 on the stock levels list (a form, then every ticked level through `stock_level_update_settings`,
 all or nothing)."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -55,16 +56,26 @@ class LevelSettingsActionMixin:
                 self.message_user(request, f"Set {words} on {len(levels)} stock levels.", messages.SUCCESS)
                 return None
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "title": "Set thresholds and reorder settings",
-            "form": form, "levels": levels, "refused": refused, "action": "set_level_settings",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "media": self.media,
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Set thresholds and reorder settings",
+            "form": form,
+            "levels": levels,
+            "refused": refused,
+            "action": "set_level_settings",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
         }
         return TemplateResponse(request, "admin/stock/stocklevel/bulk_settings.html", context)
 
 
 SETTINGS_COLUMNS = ("sku_code",)  # and at least one of SETTINGS; warehouse optional
-SETTING_WORDS = {"low_stock_threshold": "threshold", "safety_stock": "safety stock", "reorder_point": "reorder point",
-                 "reorder_quantity": "reorder quantity"}
+SETTING_WORDS = {
+    "low_stock_threshold": "threshold",
+    "safety_stock": "safety stock",
+    "reorder_point": "reorder point",
+    "reorder_quantity": "reorder quantity",
+}
 
 
 def settings_from_sheet(records, *, default_warehouse, user, dry_run: bool) -> dict:
@@ -81,8 +92,13 @@ def settings_from_sheet(records, *, default_warehouse, user, dry_run: bool) -> d
         for number, row in records:
             code, where = row.get("sku_code", ""), row.get("warehouse", "").upper()
             warehouse = warehouses.get(where) if where else default_warehouse
-            level = StockLevel.objects.select_related("sku", "warehouse").filter(
-                sku__in=SKU.objects.filter(sku_code__iexact=code), warehouse=warehouse).first() if code else None
+            level = (
+                StockLevel.objects.select_related("sku", "warehouse")
+                .filter(sku__in=SKU.objects.filter(sku_code__iexact=code), warehouse=warehouse)
+                .first()
+                if code
+                else None
+            )
             given, problems = {}, []
             for name in SETTINGS:
                 text = row.get(name, "").strip()
@@ -103,15 +119,21 @@ def settings_from_sheet(records, *, default_warehouse, user, dry_run: bool) -> d
             except DomainError as exc:
                 faults[f"line {number}"] = refusal_sentence(exc)
                 continue
-            changes = [f"{SETTING_WORDS[n]} {_shown(before[n])} → {_shown(v)}" for n, v in given.items() if before[n] != v]
+            changes = [
+                f"{SETTING_WORDS[n]} {_shown(before[n])} → {_shown(v)}" for n, v in given.items() if before[n] != v
+            ]
             rows.append((f"line {number}", level.sku.sku_code, level.warehouse.code, "; ".join(changes) or "no change"))
             done += bool(changes)
         if faults or dry_run:
             transaction.set_rollback(True)
     if faults:
         raise DomainError(f"{len(faults)} invalid line(s); nothing was changed.", errors=faults)
-    return {"kind": "settings", "rows": rows, "lines": len(rows),
-            "summary": f"{len(rows)} lines: {done} levels change their settings, {len(rows) - done} stay as they are."}
+    return {
+        "kind": "settings",
+        "rows": rows,
+        "lines": len(rows),
+        "summary": f"{len(rows)} lines: {done} levels change their settings, {len(rows) - done} stay as they are.",
+    }
 
 
 def _shown(value) -> str:

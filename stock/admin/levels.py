@@ -1,6 +1,7 @@
 """Stock levels: every quantity state read-only, the settings (threshold, safety stock, reorder
 point and quantity) editable through `stock_level_update_settings`, and the "Adjust stock"
 form that calls `stock_adjust` as the API does, so every change writes a movement."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -33,9 +34,9 @@ def level_buttons(level, *, adjust: bool, move_state: bool):
     """A level row's "Adjust" and "Move state" buttons (those the user may use)."""
     buttons = []
     if adjust:
-        buttons.append(('Adjust', reverse("admin:stock_stocklevel_adjust_level", args=[level.pk])))
+        buttons.append(("Adjust", reverse("admin:stock_stocklevel_adjust_level", args=[level.pk])))
     if move_state:
-        buttons.append(('Move state', reverse("admin:stock_stocklevel_state_move_level", args=[level.pk])))
+        buttons.append(("Move state", reverse("admin:stock_stocklevel_state_move_level", args=[level.pk])))
     return format_html_join(" ", '<a class="button" href="{1}">{0}</a>', buttons)
 
 
@@ -79,8 +80,11 @@ class SKUDeletedFilter(admin.SimpleListFilter):
 
     def choices(self, changelist):
         for lookup, title in self.lookup_choices:
-            yield {"selected": self.value() == lookup, "display": title,
-                   "query_string": changelist.get_query_string({self.parameter_name: lookup})}
+            yield {
+                "selected": self.value() == lookup,
+                "display": title,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+            }
 
     def queryset(self, request, queryset):
         if self.value() == "all":
@@ -113,10 +117,11 @@ class AdjustStockForm(SKUCodeFormMixin, forms.Form):
     )
     expected_on_hand = forms.IntegerField(required=False, widget=forms.HiddenInput)
     from_state = forms.ChoiceField(
-        label="Units from", required=False,
+        label="Units from",
+        required=False,
         choices=[("", "Sellable stock")] + [(s.value, f"{s.label} (write off)") for s in services.WRITE_OFF_STATES],
         help_text="To write off damaged or quality-control units: choose their state, a negative change and "
-                  "reason Damage. On hand and that state drop together; available does not change.",
+        "reason Damage. On hand and that state drop together; available does not change.",
     )
     reason = forms.ChoiceField(choices=[("", "---------")] + [(r.value, r.label) for r in services.ADJUSTMENT_REASONS])
     reference = forms.CharField(max_length=100, required=False, help_text="PO, order or count sheet number.")
@@ -135,8 +140,9 @@ class AdjustStockForm(SKUCodeFormMixin, forms.Form):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixin,
-                      admin.ModelAdmin):
+class StockLevelAdmin(
+    LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsMixin, ServiceFormAdminMixin, admin.ModelAdmin
+):
     class Media:
         css = {"all": ["admin-ext/admin-ext.css"]}
 
@@ -144,19 +150,53 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
     change_list_template = "admin/stock/stocklevel/change_list.html"
     # The figures a clerk reads first; damaged, quality control, safety stock, backordered and the
     # settings are on the level's page.
-    list_display = ("sku_and_product", "warehouse_code", "on_hand_now", "available_now", "reserved_now",
-                    "incoming_now", "status", "adjust_link")
+    list_display = (
+        "sku_and_product",
+        "warehouse_code",
+        "on_hand_now",
+        "available_now",
+        "reserved_now",
+        "incoming_now",
+        "status",
+        "adjust_link",
+    )
     list_filter = (LowStockFilter, AvailableFilter, "warehouse", SKUDeletedFilter)
     list_select_related = ("sku__product", "warehouse")
     search_fields = ("sku__sku_code", "sku__product__name")
     list_per_page = 100
     show_full_result_count = False
     actions = ["set_level_settings"]
-    fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control", "sellable_now",
-              "available_now", "incoming", "backordered", "low_stock_threshold", "safety_stock", "reorder_point",
-              "reorder_quantity", "expected_version", "movements_link")
-    readonly_fields = ("sku_link", "warehouse", "on_hand", "reserved_now", "damaged", "quality_control",
-                       "sellable_now", "available_now", "incoming", "backordered", "movements_link")
+    fields = (
+        "sku_link",
+        "warehouse",
+        "on_hand",
+        "reserved_now",
+        "damaged",
+        "quality_control",
+        "sellable_now",
+        "available_now",
+        "incoming",
+        "backordered",
+        "low_stock_threshold",
+        "safety_stock",
+        "reorder_point",
+        "reorder_quantity",
+        "expected_version",
+        "movements_link",
+    )
+    readonly_fields = (
+        "sku_link",
+        "warehouse",
+        "on_hand",
+        "reserved_now",
+        "damaged",
+        "quality_control",
+        "sellable_now",
+        "available_now",
+        "incoming",
+        "backordered",
+        "movements_link",
+    )
 
     def get_queryset(self, request):
         return stock_level_list().select_related("sku__product")
@@ -173,7 +213,10 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
 
     def get_ordering(self, request):
         """Emptiest first when the list shows levels short of stock (the dashboard's links)."""
-        if request.GET.get(LowStockFilter.parameter_name) == "yes" or request.GET.get(AvailableFilter.parameter_name) == "none":
+        if (
+            request.GET.get(LowStockFilter.parameter_name) == "yes"
+            or request.GET.get(AvailableFilter.parameter_name) == "none"
+        ):
             return ("effective_available", "sku__sku_code", "warehouse__code")
         return super().get_ordering(request)
 
@@ -187,8 +230,9 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
     @admin.display(description="SKU / product", ordering="sku__sku_code")
     def sku_and_product(self, level):
         """The level's SKU code (linked to the level's page by the list) over its product's name."""
-        return format_html('<span class="code">{}</span><br><span class="quiet">{}</span>', level.sku.sku_code,
-                           level.sku.product.name)
+        return format_html(
+            '<span class="code">{}</span><br><span class="quiet">{}</span>', level.sku.sku_code, level.sku.product.name
+        )
 
     @admin.display(description="warehouse", ordering="warehouse__code")
     def warehouse_code(self, level):
@@ -230,9 +274,11 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
         can_adjust, can_move = self.has_adjust_permission(request), self.has_move_state_permission(request)
         columns = [c for c in super().get_list_display(request) if c != "adjust_link"]
         if can_adjust or can_move:
+
             @admin.display(description="")
             def buttons(level):
                 return level_buttons(level, adjust=can_adjust, move_state=can_move)
+
             columns.append(buttons)
         return columns
 
@@ -246,29 +292,42 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         services.stock_level_update_settings(
-            level=obj, low_stock_threshold=data["low_stock_threshold"], safety_stock=data["safety_stock"],
-            reorder_point=data["reorder_point"], reorder_quantity=data["reorder_quantity"],
-            expected_version=data["expected_version"], user=request.user,
+            level=obj,
+            low_stock_threshold=data["low_stock_threshold"],
+            safety_stock=data["safety_stock"],
+            reorder_point=data["reorder_point"],
+            reorder_quantity=data["reorder_quantity"],
+            expected_version=data["expected_version"],
+            user=request.user,
         )
         obj.refresh_from_db()
 
     def get_urls(self):
         extra = [
             path("adjust/", self.admin_site.admin_view(self.adjust_view), name="stock_stocklevel_adjust"),
-            path("<int:level_id>/adjust/", self.admin_site.admin_view(self.adjust_view),
-                 name="stock_stocklevel_adjust_level"),
+            path(
+                "<int:level_id>/adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="stock_stocklevel_adjust_level",
+            ),
         ]
         return extra + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request),
-                         "can_transfer": request.user.has_perm("stock.transfer_stock")}
+        extra_context = {
+            **(extra_context or {}),
+            "can_adjust": self.has_adjust_permission(request),
+            "can_transfer": request.user.has_perm("stock.transfer_stock"),
+        }
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "can_adjust": self.has_adjust_permission(request),
-                         "can_transfer": request.user.has_perm("stock.transfer_stock"),
-                         "can_move_state": self.has_move_state_permission(request)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_adjust": self.has_adjust_permission(request),
+            "can_transfer": request.user.has_perm("stock.transfer_stock"),
+            "can_move_state": self.has_move_state_permission(request),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def adjust_view(self, request, level_id=None):
@@ -286,13 +345,24 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
         form = AdjustStockForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            amount = {"delta": data["amount"]} if data["mode"] == "delta" else {
-                "quantity": data["amount"], "expected_on_hand": data.get("expected_on_hand"),
-            }
+            amount = (
+                {"delta": data["amount"]}
+                if data["mode"] == "delta"
+                else {
+                    "quantity": data["amount"],
+                    "expected_on_hand": data.get("expected_on_hand"),
+                }
+            )
             try:
                 movement, after = services.stock_adjust(
-                    sku=data["sku"], warehouse=data["warehouse"], reason=data["reason"], from_state=data["from_state"],
-                    reference=data["reference"], note=data["note"], user=request.user, **amount,
+                    sku=data["sku"],
+                    warehouse=data["warehouse"],
+                    reason=data["reason"],
+                    from_state=data["from_state"],
+                    reference=data["reference"],
+                    note=data["note"],
+                    user=request.user,
+                    **amount,
                 )
             except DomainError as exc:
                 form.add_service_error(exc, where=f"{data['sku'].sku_code} at {data['warehouse'].name}")
@@ -301,13 +371,20 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
                     self.message_user(request, f"The count matches: {after.on_hand} on hand, nothing changed.")
                 else:
                     # "Recent actions" on the index and the level's history list it, like any admin edit.
-                    self.log_change(request, after, (
-                        f"Adjusted by {movement.delta:+d} ({movement.get_reason_display()}"
-                        f"{', ' + movement.reference if movement.reference else ''}); now {after.on_hand} on hand."
-                    ))
-                    what = (f"Wrote off {-movement.delta} {movement.get_state_from_display().lower()} "
-                            f"{'unit' if movement.delta == -1 else 'units'}" if movement.state_from else
-                            f"Stock adjusted: {movement.delta:+d}")
+                    self.log_change(
+                        request,
+                        after,
+                        (
+                            f"Adjusted by {movement.delta:+d} ({movement.get_reason_display()}"
+                            f"{', ' + movement.reference if movement.reference else ''}); now {after.on_hand} on hand."
+                        ),
+                    )
+                    what = (
+                        f"Wrote off {-movement.delta} {movement.get_state_from_display().lower()} "
+                        f"{'unit' if movement.delta == -1 else 'units'}"
+                        if movement.state_from
+                        else f"Stock adjusted: {movement.delta:+d}"
+                    )
                     self.message_user(
                         request,
                         f"{what} ({movement.get_reason_display()}) for {data['sku'].sku_code} at "
@@ -315,12 +392,13 @@ class StockLevelAdmin(LevelSettingsActionMixin, StateMoveViewsMixin, ClerkViewsM
                         f"{after.quality_control} in quality control, {after.available} available.",
                         messages.SUCCESS,
                     )
-                return redirect(
-                    reverse("admin:stock_stockmovement_changelist") + f"?sku__id__exact={data['sku'].pk}"
-                )
+                return redirect(reverse("admin:stock_stockmovement_changelist") + f"?sku__id__exact={data['sku'].pk}")
         context = {
             **self.admin_site.each_context(request),
-            "opts": self.opts, "title": "Adjust stock", "form": form, "level": level,
+            "opts": self.opts,
+            "title": "Adjust stock",
+            "form": form,
+            "level": level,
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/stock/stocklevel/adjust.html", context)

@@ -1,4 +1,5 @@
 """Reservations: filtered by the status as read (overdue ones are expired); release as an action."""
+
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -6,10 +7,10 @@ from django.utils.safestring import mark_safe
 
 from inventory_site.admin import ReadOnlyAdminMixin, run_service_per_row
 from stock import services
+from stock.admin.phone_orders import PhoneOrderViewsMixin
 from stock.models import Reservation, ReservationLine, ReservationStatus
 from stock.selectors import reservation_status, reservations_with_status
 from stock.selectors_dashboard import reservations_expiring
-from stock.admin.phone_orders import PhoneOrderViewsMixin
 
 
 class ReservationStatusFilter(admin.SimpleListFilter):
@@ -113,10 +114,19 @@ class ReservationAdmin(PhoneOrderViewsMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     def lines_summary(self, reservation):
         """One line each: "2 × CODE @ MAIN", and how many of them wait on incoming stock."""
         return format_html_join(
-            mark_safe("<br>"), '<span class="line">{} &times; {} @ {}</span>{}',
-            ((line.quantity, line.sku.sku_code, line.warehouse.code,
-              format_html(' <span class="quiet">({} waiting)</span>', line.backordered) if line.backordered else "")
-             for line in reservation.lines.all()),
+            mark_safe("<br>"),
+            '<span class="line">{} &times; {} @ {}</span>{}',
+            (
+                (
+                    line.quantity,
+                    line.sku.sku_code,
+                    line.warehouse.code,
+                    format_html(' <span class="quiet">({} waiting)</span>', line.backordered)
+                    if line.backordered
+                    else "",
+                )
+                for line in reservation.lines.all()
+            ),
         )
 
     @admin.display(description="expires", ordering="expires_at")
@@ -126,8 +136,11 @@ class ReservationAdmin(PhoneOrderViewsMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     @admin.display(description="created", ordering="created_at")
     def created(self, reservation):
         by = reservation.created_by.get_username() if reservation.created_by_id else "system"
-        return format_html('{}<br><span class="quiet">by {}</span>',
-                           timezone.localtime(reservation.created_at).strftime("%Y-%m-%d %H:%M"), by)
+        return format_html(
+            '{}<br><span class="quiet">by {}</span>',
+            timezone.localtime(reservation.created_at).strftime("%Y-%m-%d %H:%M"),
+            by,
+        )
 
     @admin.display(description="backordered")
     def backordered(self, reservation):
@@ -137,6 +150,9 @@ class ReservationAdmin(PhoneOrderViewsMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     @admin.action(description="Release selected (give the units back)", permissions=["release"])
     def release_selected(self, request, queryset):
         run_service_per_row(
-            self, request, queryset,
-            lambda user, obj: services.reservation_release(reservation=obj, user=user), "Released",
+            self,
+            request,
+            queryset,
+            lambda user, obj: services.reservation_release(reservation=obj, user=user),
+            "Released",
         )

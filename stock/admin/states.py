@@ -1,5 +1,6 @@
 """The stock clerk's state-move screen on the stock levels admin: units of one level moved
 between sellable, damaged and quality control, through `stock_state_move` as the API does."""
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -22,11 +23,16 @@ class StateMoveForm(SKUCodeFormMixin, forms.Form):
     sku_code = sku_code_field()
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.all(), empty_label=None)
     quantity = forms.IntegerField(min_value=1, max_value=services.MAX_QUANTITY)
-    from_state = forms.ChoiceField(label="From", choices=StockState.choices, initial=StockState.SELLABLE,
-                                   help_text="Sellable: on hand and not reserved, damaged or in quality control.")
+    from_state = forms.ChoiceField(
+        label="From",
+        choices=StockState.choices,
+        initial=StockState.SELLABLE,
+        help_text="Sellable: on hand and not reserved, damaged or in quality control.",
+    )
     to_state = forms.ChoiceField(label="To", choices=StockState.choices, initial=StockState.DAMAGED)
     reason = forms.ChoiceField(
-        choices=[(r.value, r.label) for r in services.STATE_MOVE_REASONS], initial=MovementReason.DAMAGE,
+        choices=[(r.value, r.label) for r in services.STATE_MOVE_REASONS],
+        initial=MovementReason.DAMAGE,
     )
     reference = forms.CharField(max_length=100, required=False, help_text="Inspection or damage report number.")
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -42,9 +48,12 @@ class StateMoveForm(SKUCodeFormMixin, forms.Form):
         fields = exc.errors if isinstance(exc.errors, dict) else {}
         if isinstance(exc, InsufficientStock) and "in_state" in fields:
             state = StockState(fields["state"]).label.lower()
-            self.add_error(None, f"Not moved ({where}): only {fields['in_state']} {_units(fields['in_state'])} "
-                                 f"{'in ' if fields['state'] == StockState.QUALITY_CONTROL else ''}{state} "
-                                 f"({fields['requested']} requested).")
+            self.add_error(
+                None,
+                f"Not moved ({where}): only {fields['in_state']} {_units(fields['in_state'])} "
+                f"{'in ' if fields['state'] == StockState.QUALITY_CONTROL else ''}{state} "
+                f"({fields['requested']} requested).",
+            )
             return
         named = {"quantity": "quantity", "from": "from_state", "to": "to_state", "reason": "reason"}
         placed = False
@@ -66,8 +75,11 @@ class StateMoveViewsMixin:
     def get_urls(self):
         extra = [
             path("state-move/", self.admin_site.admin_view(self.state_move_view), name="stock_stocklevel_state_move"),
-            path("<int:level_id>/state-move/", self.admin_site.admin_view(self.state_move_view),
-                 name="stock_stocklevel_state_move_level"),
+            path(
+                "<int:level_id>/state-move/",
+                self.admin_site.admin_view(self.state_move_view),
+                name="stock_stocklevel_state_move_level",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -79,31 +91,51 @@ class StateMoveViewsMixin:
         if not self.has_move_state_permission(request):
             raise PermissionDenied("stock.move_stock_state")
         level = get_object_or_404(stock_level_list(), pk=level_id) if level_id else None
-        initial = {"sku_code": level.sku.sku_code, "warehouse": level.warehouse} if level else {
-            "sku_code": request.GET.get("sku", "")}
+        initial = (
+            {"sku_code": level.sku.sku_code, "warehouse": level.warehouse}
+            if level
+            else {"sku_code": request.GET.get("sku", "")}
+        )
         form = StateMoveForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             where = f"{data['sku'].sku_code} at {data['warehouse'].name}"
             try:
                 movement, after = services.stock_state_move(
-                    sku=data["sku"], warehouse=data["warehouse"], quantity=data["quantity"],
-                    from_state=data["from_state"], to_state=data["to_state"], reason=data["reason"],
-                    reference=data["reference"], note=data["note"], user=request.user,
+                    sku=data["sku"],
+                    warehouse=data["warehouse"],
+                    quantity=data["quantity"],
+                    from_state=data["from_state"],
+                    to_state=data["to_state"],
+                    reason=data["reason"],
+                    reference=data["reference"],
+                    note=data["note"],
+                    user=request.user,
                 )
             except DomainError as exc:
                 form.add_service_error(exc, where=where)
             else:
-                text = (f"Moved {movement.quantity} × {data['sku'].sku_code} at {data['warehouse'].name} from "
-                        f"{StockState(movement.state_from).label.lower()} to {StockState(movement.state_to).label.lower()} "
-                        f"({movement.get_reason_display()}{', ' + movement.reference if movement.reference else ''})")
+                text = (
+                    f"Moved {movement.quantity} × {data['sku'].sku_code} at {data['warehouse'].name} from "
+                    f"{StockState(movement.state_from).label.lower()} to {StockState(movement.state_to).label.lower()} "
+                    f"({movement.get_reason_display()}{', ' + movement.reference if movement.reference else ''})"
+                )
                 self.log_change(request, after, f"{text}.")
-                self.message_user(request, (
-                    f"{text}. Now {after.on_hand} on hand: {after.damaged} damaged, {after.quality_control} in "
-                    f"quality control, {after.available} available."), messages.SUCCESS)
+                self.message_user(
+                    request,
+                    (
+                        f"{text}. Now {after.on_hand} on hand: {after.damaged} damaged, {after.quality_control} in "
+                        f"quality control, {after.available} available."
+                    ),
+                    messages.SUCCESS,
+                )
                 return redirect(reverse("admin:stock_stocklevel_change", args=[after.pk]))
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "title": "Move stock between states",
-            "form": form, "level": level, "media": self.media + form.media,
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Move stock between states",
+            "form": form,
+            "level": level,
+            "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/stock/stocklevel/state_move.html", context)

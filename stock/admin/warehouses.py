@@ -1,4 +1,5 @@
 """Warehouses: codes, the default one, the allocation priority, soft delete and restore, through `stock.services`."""
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html

@@ -1,12 +1,28 @@
 """Query-string filters of the stock lists."""
+
 import django_filters
 
 from catalog.api.filters import SKUFilter
 from catalog.models import SKU
 from inventory_site.api.filters import IdFilter, InclusiveDateTimeFilter, SoftDeleteFilterSet, StrictBooleanFilter
-from stock.models import InboundShipment, InboundStatus, MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse
+from stock.models import (
+    InboundShipment,
+    InboundStatus,
+    MovementReason,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 from stock.selectors import (
-    reservations_with_status, skus_in_stock, skus_low_stock, stock_levels_in_stock, stock_levels_low, with_stock_totals,
+    reservations_with_status,
+    skus_in_stock,
+    skus_low_stock,
+    stock_levels_in_stock,
+    stock_levels_low,
+    with_stock_totals,
 )
 
 
@@ -69,7 +85,8 @@ class MovementFilter(SkuAndWarehouseFilterSet):
 
 class ReservationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        choices=ReservationStatus.choices, method="filter_status",
+        choices=ReservationStatus.choices,
+        method="filter_status",
         help_text="As read: `expired` includes active reservations past expires_at.",
     )
     reference = django_filters.CharFilter(field_name="reference")
@@ -92,7 +109,10 @@ class ReservationFilter(django_filters.FilterSet):
 class SKUStockFilter(SKUFilter):
     """The catalog's SKU filters, plus `in_stock` and `low_stock`; `?ordering=available` sorts on stock."""
 
-    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true: available > 0; false: available = 0 (available: on hand not reserved, damaged, in quality control or safety stock).")
+    in_stock = StrictBooleanFilter(
+        method="filter_in_stock",
+        help_text="true: available > 0; false: available = 0 (available: on hand not reserved, damaged, in quality control or safety stock).",
+    )
     low_stock = StrictBooleanFilter(method="filter_low_stock", help_text="Some stock level at or below its threshold.")
 
     class Meta(SKUFilter.Meta):
@@ -117,7 +137,9 @@ class InboundFilter(SkuAndWarehouseFilterSet):
     status = django_filters.ChoiceFilter(choices=InboundStatus.choices)
     warehouse = django_filters.CharFilter(method="filter_warehouse", help_text="A warehouse code, any case.")
     reference = django_filters.CharFilter(field_name="reference")
-    supplier = django_filters.CharFilter(field_name="supplier", lookup_expr="icontains", help_text="Part of the name, any case.")
+    supplier = django_filters.CharFilter(
+        field_name="supplier", lookup_expr="icontains", help_text="Part of the name, any case."
+    )
 
     class Meta:
         model = InboundShipment

@@ -1,5 +1,6 @@
 """`@idempotent` for the stock endpoints: the platform's plumbing over the keys that
 `stock.services.idempotency` keeps in `IdempotencyRecord`."""
+
 from inventory_site.api.idempotency import KeyStore, idempotent_with
 from stock import services
 

@@ -4,6 +4,7 @@ Each parse accepts only a body that the serializer would accept unchanged, and r
 None for anything else (a wrong type, a blank, a bound, an unexpected key), so the view
 then runs the serializer, whose 400 envelope names the problem exactly as before.
 """
+
 from dataclasses import dataclass
 
 from inventory_site.api.fields import MAX_INT

@@ -1,4 +1,5 @@
 """Shapes of the stock API: what clients send (validated here) and what they read."""
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -7,8 +8,8 @@ from catalog.api.serializers import SKUSerializer
 from catalog.models import SKU
 from inventory_site.api.fields import LinesField, StrictBooleanField, StrictCharField, StrictIntegerField, TextField
 from inventory_site.api.serializers import FastReadSerializerMixin, iso_datetime
-from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.api.sku_page import sku_stock_representation
+from stock.models import Reservation, StockLevel, StockMovement, Warehouse
 from stock.selectors import reservation_status
 from stock.services import ADJUSTMENT_REASONS, MAX_QUANTITY, WRITE_OFF_STATES, adjustment_lines_refused
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
@@ -29,23 +30,38 @@ class QuantityField(StrictIntegerField):
 
 
 class WarehouseSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
-    code = StrictCharField(max_length=20, trim_whitespace=False,
-                                 help_text="1-20 of A-Z, 0-9, '_', '-'; lowercase is uppercased.")
-    name = StrictCharField(max_length=100, trim_whitespace=False,
-                           help_text="Up to 100 characters, not blank, no control characters (the warehouse service's rule).")
+    code = StrictCharField(
+        max_length=20, trim_whitespace=False, help_text="1-20 of A-Z, 0-9, '_', '-'; lowercase is uppercased."
+    )
+    name = StrictCharField(
+        max_length=100,
+        trim_whitespace=False,
+        help_text="Up to 100 characters, not blank, no control characters (the warehouse service's rule).",
+    )
     is_active = StrictBooleanField(required=False)
     is_default = StrictBooleanField(required=False, help_text="Making one the default unsets the old one.")
     priority = QuantityField(
-        required=False, help_text="Reservations that name no warehouse try warehouses by priority: lower first, "
+        required=False,
+        help_text="Reservations that name no warehouse try warehouses by priority: lower first, "
         "the default first among equals (STOCK_ALLOCATION_STRATEGY=priority). Default 100.",
     )
 
     class Meta:
         model = Warehouse
-        fields = ["id", "code", "name", "is_active", "is_default", "priority", "version", "created_at", "updated_at",
-                  "is_deleted", "deleted_at"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "is_active",
+            "is_default",
+            "priority",
+            "version",
+            "created_at",
+            "updated_at",
+            "is_deleted",
+            "deleted_at",
+        ]
         read_only_fields = ["version", "created_at", "updated_at", "is_deleted", "deleted_at"]
-
 
 
 class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
@@ -63,17 +79,37 @@ class StockLevelSerializer(FastReadSerializerMixin, serializers.ModelSerializer)
     low_stock_threshold = StrictIntegerField()
     safety_stock = StrictIntegerField(help_text="Units held back from sale (a setting, writable).")
     reorder_point = StrictIntegerField(
-        allow_null=True, help_text="Suggest a reorder when available + incoming - backordered <= this; null: off.",
+        allow_null=True,
+        help_text="Suggest a reorder when available + incoming - backordered <= this; null: off.",
     )
     reorder_quantity = StrictIntegerField(
-        allow_null=True, help_text="Units to suggest; null: enough to reach twice the reorder point.",
+        allow_null=True,
+        help_text="Units to suggest; null: enough to reach twice the reorder point.",
     )
 
     class Meta:
         model = StockLevel
-        fields = ["id", "sku_id", "sku_code", "warehouse", "on_hand", "reserved", "damaged", "quality_control",
-                  "sellable", "safety_stock", "available", "incoming", "backordered", "low_stock_threshold", "is_low",
-                  "reorder_point", "reorder_quantity", "version", "updated_at"]
+        fields = [
+            "id",
+            "sku_id",
+            "sku_code",
+            "warehouse",
+            "on_hand",
+            "reserved",
+            "damaged",
+            "quality_control",
+            "sellable",
+            "safety_stock",
+            "available",
+            "incoming",
+            "backordered",
+            "low_stock_threshold",
+            "is_low",
+            "reorder_point",
+            "reorder_quantity",
+            "version",
+            "updated_at",
+        ]
         read_only_fields = ["on_hand", "damaged", "quality_control", "incoming", "backordered", "version", "updated_at"]
 
     def get_reserved(self, level) -> int:
@@ -95,10 +131,12 @@ class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
     reservation_id = serializers.IntegerField(read_only=True, allow_null=True)
     state_from = serializers.CharField(
-        read_only=True, help_text="State the units left: sellable, damaged, quality_control; empty: from outside.",
+        read_only=True,
+        help_text="State the units left: sellable, damaged, quality_control; empty: from outside.",
     )
     state_to = serializers.CharField(
-        read_only=True, help_text="State the units went into; empty: out of the level (or plain sellable stock).",
+        read_only=True,
+        help_text="State the units went into; empty: out of the level (or plain sellable stock).",
     )
     quantity = serializers.IntegerField(read_only=True, allow_null=True, help_text="Units moved between states.")
     inbound_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="The inbound shipment received.")
@@ -106,9 +144,24 @@ class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
 
     class Meta:
         model = StockMovement
-        fields = ["id", "sku_id", "sku_code", "warehouse", "delta", "reason", "reference", "note",
-                  "reservation_id", "balance_after", "state_from", "state_to", "quantity", "inbound_id",
-                  "created_by", "created_at"]
+        fields = [
+            "id",
+            "sku_id",
+            "sku_code",
+            "warehouse",
+            "delta",
+            "reason",
+            "reference",
+            "note",
+            "reservation_id",
+            "balance_after",
+            "state_from",
+            "state_to",
+            "quantity",
+            "inbound_id",
+            "created_by",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -144,22 +197,35 @@ def reservation_representation(reservation: Reservation) -> dict:
     and warehouse) are attached, without building the serializer's fields: the hot path of
     `POST /stock/reservations/` spent a fifth of its CPU on that."""
     return {
-        "id": reservation.pk, "reference": reservation.reference, "status": reservation_status(reservation),
+        "id": reservation.pk,
+        "reference": reservation.reference,
+        "status": reservation_status(reservation),
         "expires_at": iso_datetime(reservation.expires_at),
         "backordered": any(line.backordered for line in reservation.lines.all()),
         "lines": [
-            {"id": line.pk, "sku_id": line.sku_id, "sku_code": line.sku.sku_code, "warehouse": line.warehouse.code,
-             "quantity": line.quantity, "allocated": line.allocated, "backordered": line.backordered}
+            {
+                "id": line.pk,
+                "sku_id": line.sku_id,
+                "sku_code": line.sku.sku_code,
+                "warehouse": line.warehouse.code,
+                "quantity": line.quantity,
+                "allocated": line.allocated,
+                "backordered": line.backordered,
+            }
             for line in reservation.lines.all()
         ],
-        "created_at": iso_datetime(reservation.created_at), "updated_at": iso_datetime(reservation.updated_at),
+        "created_at": iso_datetime(reservation.created_at),
+        "updated_at": iso_datetime(reservation.updated_at),
     }
 
 
-@extend_schema_field({
-    "type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Movement"}], "nullable": True},
-    "description": "In line order; null for a count that matched on-hand.",
-})
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"allOf": [{"$ref": "#/components/schemas/Movement"}], "nullable": True},
+        "description": "In line order; null for a count that matched on-hand.",
+    }
+)
 class NullableMovementsField(serializers.ListField):
     child = MovementSerializer(allow_null=True)
 
@@ -184,8 +250,9 @@ class StockLevelUpdateSerializer(serializers.Serializer):
     low_stock_threshold = QuantityField(required=False)
     safety_stock = QuantityField(required=False, help_text="Units held back from sale.")
     reorder_point = QuantityField(required=False, allow_null=True, help_text="null: off.")
-    reorder_quantity = QuantityField(minimum=1, required=False, allow_null=True,
-                                     help_text="null: enough to reach twice the reorder point.")
+    reorder_quantity = QuantityField(
+        minimum=1, required=False, allow_null=True, help_text="null: enough to reach twice the reorder point."
+    )
     version = StrictIntegerField(min_value=1, required=False)
 
 
@@ -254,7 +321,8 @@ class AdjustmentSerializer(SkuAndWarehouseMixin, serializers.Serializer):
     expected_on_hand = QuantityField(required=False, help_text="With quantity: refuse (409) unless on-hand is this.")
     reason = serializers.ChoiceField(choices=[str(r) for r in ADJUSTMENT_REASONS])
     from_state = serializers.ChoiceField(
-        choices=[str(state) for state in WRITE_OFF_STATES], required=False,
+        choices=[str(state) for state in WRITE_OFF_STATES],
+        required=False,
         help_text="With reason `damage` and a negative delta: write units of that state off "
         "(on_hand and the state drop together).",
     )
@@ -319,7 +387,8 @@ class ReservationLineInputSerializer(serializers.Serializer):
     sku_id = StrictIntegerField(min_value=1, required=False)
     quantity = QuantityField(minimum=1)
     warehouse = StrictCharField(
-        max_length=20, required=False,
+        max_length=20,
+        required=False,
         help_text="Default: placed by STOCK_ALLOCATION_STRATEGY (priority: the first warehouse by priority "
         "with enough; most_stock: the one with the most available).",
     )
@@ -328,14 +397,17 @@ class ReservationLineInputSerializer(serializers.Serializer):
 class ReservationCreateSerializer(serializers.Serializer):
     reference = StrictCharField(max_length=100)
     ttl_seconds = QuantityField(
-        minimum=1, maximum=MAX_BACKORDER_TTL_SECONDS, required=False,
+        minimum=1,
+        maximum=MAX_BACKORDER_TTL_SECONDS,
+        required=False,
         help_text=f"1..{MAX_TTL_SECONDS} (up to {MAX_BACKORDER_TTL_SECONDS} when a line may be backordered; capped at "
         f"{MAX_TTL_SECONDS} from when every line is allocated); default RESERVATION_TTL_SECONDS "
         f"({settings.RESERVATION_TTL_SECONDS}).",
     )
     lines = LinesField(ReservationLineInputSerializer, min_length=1, max_length=1000)
     allow_split = StrictBooleanField(
-        required=False, default=False,
+        required=False,
+        default=False,
         help_text="A line without a warehouse that no single warehouse covers is split over several "
         "(fewest first): one response line per warehouse used.",
     )
@@ -370,14 +442,28 @@ class SKUStockSerializer(SKUSerializer):
     )
     on_hand = SKUStockField(help_text="Units on hand, all warehouses.")
     reserved = SKUStockField(help_text="Units held by active, unexpired reservations, all warehouses.")
-    available = SKUStockField(help_text="The sum over warehouses of each level's available: "
-                              "max(0, on_hand - reserved - damaged - quality_control - safety_stock).")
+    available = SKUStockField(
+        help_text="The sum over warehouses of each level's available: "
+        "max(0, on_hand - reserved - damaged - quality_control - safety_stock)."
+    )
 
     class Meta(SKUSerializer.Meta):
         fields = (
-            "id", "sku_code", "product_id", "price", "attributes", "backorder_policy", "inventory_count",
-            "on_hand", "reserved", "available",
-            "created_at", "updated_at", "version", "is_deleted", "deleted_at",
+            "id",
+            "sku_code",
+            "product_id",
+            "price",
+            "attributes",
+            "backorder_policy",
+            "inventory_count",
+            "on_hand",
+            "reserved",
+            "available",
+            "created_at",
+            "updated_at",
+            "version",
+            "is_deleted",
+            "deleted_at",
         )
 
     def to_representation(self, instance: SKU) -> dict:

@@ -1,4 +1,5 @@
 """Shapes of inbound shipments, receipts and reorder suggestions."""
+
 from rest_framework import serializers
 
 from catalog.models import SKU
@@ -27,8 +28,19 @@ class InboundShipmentSerializer(FastReadSerializerMixin, serializers.ModelSerial
 
     class Meta:
         model = InboundShipment
-        fields = ["id", "reference", "supplier", "warehouse", "expected_at", "status", "lines", "note",
-                  "version", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "reference",
+            "supplier",
+            "warehouse",
+            "expected_at",
+            "status",
+            "lines",
+            "note",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -45,12 +57,24 @@ class ReorderSuggestionSerializer(serializers.ModelSerializer):
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
     projected = serializers.IntegerField(read_only=True, help_text="available + incoming - backordered.")
     suggested_quantity = serializers.IntegerField(
-        read_only=True, help_text="reorder_quantity, else enough to bring `projected` to twice the reorder point.")
+        read_only=True, help_text="reorder_quantity, else enough to bring `projected` to twice the reorder point."
+    )
 
     class Meta:
         model = StockLevel
-        fields = ["level_id", "sku_id", "sku_code", "warehouse", "on_hand", "incoming", "backordered",
-                  "projected", "reorder_point", "reorder_quantity", "suggested_quantity"]
+        fields = [
+            "level_id",
+            "sku_id",
+            "sku_code",
+            "warehouse",
+            "on_hand",
+            "incoming",
+            "backordered",
+            "projected",
+            "reorder_point",
+            "reorder_quantity",
+            "suggested_quantity",
+        ]
         read_only_fields = fields
 
 
@@ -87,8 +111,9 @@ class InboundLineInputSerializer(serializers.Serializer):
 class ReceiptLineInputSerializer(serializers.Serializer):
     sku_code = StrictCharField(max_length=50)
     quantity = QuantityField(minimum=1)
-    state = serializers.ChoiceField(choices=StockState.values, default=StockState.SELLABLE,
-                                    help_text="The state the units arrive in.")
+    state = serializers.ChoiceField(
+        choices=StockState.values, default=StockState.SELLABLE, help_text="The state the units arrive in."
+    )
 
     def validate(self, attrs):
         attrs["sku"] = _sku(attrs.pop("sku_code"))
@@ -103,8 +128,9 @@ class InboundWriteSerializer(serializers.Serializer):
     warehouse = StrictCharField(max_length=20)
     expected_at = serializers.DateTimeField(required=False, allow_null=True)
     note = TextField(max_length=500, required=False)
-    lines = LinesField(InboundLineInputSerializer, min_length=1, max_length=1000,
-                       help_text="On edit: replaces every line.")
+    lines = LinesField(
+        InboundLineInputSerializer, min_length=1, max_length=1000, help_text="On edit: replaces every line."
+    )
     version = StrictIntegerField(min_value=1, required=False, help_text="On edit: the version you read.")
 
     def validate_warehouse(self, value):
@@ -126,8 +152,12 @@ class ReceiveSerializer(serializers.Serializer):
 class CreateDraftsSerializer(serializers.Serializer):
     supplier = TextField(max_length=200)
     warehouse = StrictCharField(max_length=20)
-    level_ids = serializers.ListField(child=StrictIntegerField(min_value=1), required=False, max_length=1000,
-                                      help_text="Default: every suggestion of the warehouse.")
+    level_ids = serializers.ListField(
+        child=StrictIntegerField(min_value=1),
+        required=False,
+        max_length=1000,
+        help_text="Default: every suggestion of the warehouse.",
+    )
     reference = StrictCharField(max_length=100, required=False, help_text="Default: RO-<warehouse>-<time>-<random>.")
 
     def validate_warehouse(self, value):

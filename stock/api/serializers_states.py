@@ -1,4 +1,5 @@
 """The write shape of `POST /stock/state-moves/` (the read shapes are those of `serializers`)."""
+
 from rest_framework import serializers
 
 from inventory_site.api.fields import StrictCharField, StrictIntegerField, TextField
@@ -23,8 +24,8 @@ class StateMoveSerializer(SkuAndWarehouseMixin, serializers.Serializer):
         fields = super().get_fields()
         states = StockState.choices  # one component for both (ENUM_NAME_OVERRIDES: StockStateEnum)
         fields["from"] = serializers.ChoiceField(
-            choices=states, help_text="sellable (on hand in no other state; may take safety stock), damaged "
-            "or quality_control.",
+            choices=states,
+            help_text="sellable (on hand in no other state; may take safety stock), damaged or quality_control.",
         )
         fields["to"] = serializers.ChoiceField(choices=states, help_text="Another state than from.")
         return fields

@@ -5,6 +5,7 @@ FilterSet and ordering choose the rows, `SKUPagePagination` cuts and counts the 
 the one statement) and each single SKU (`SKUStockSerializer.to_representation`: the
 detail and the answers to writes).
 """
+
 import json
 from datetime import datetime
 
@@ -35,13 +36,39 @@ def sku_stock_rows(skus: QuerySet, *, offset: int = 0, limit: int) -> tuple[list
     rows, total = sku_page(skus, offset=offset, limit=limit, now=timezone.now())
     utc = timezone.get_current_timezone_name() == "UTC"
     data = [
-        {"id": pk, "sku_code": code, "product_id": product_id, "price": price,
-         "attributes": None if attributes is None else json.loads(attributes), "backorder_policy": backorder_policy,
-         "inventory_count": on_hand, "on_hand": on_hand, "reserved": reserved, "available": available,
-         "created_at": _iso(created, utc), "updated_at": _iso(updated, utc), "version": version,
-         "is_deleted": deleted, "deleted_at": _iso(deleted_at, utc)}
-        for (pk, code, product_id, price, attributes, backorder_policy, created, updated, version, deleted, deleted_at,
-             on_hand, reserved, available) in rows
+        {
+            "id": pk,
+            "sku_code": code,
+            "product_id": product_id,
+            "price": price,
+            "attributes": None if attributes is None else json.loads(attributes),
+            "backorder_policy": backorder_policy,
+            "inventory_count": on_hand,
+            "on_hand": on_hand,
+            "reserved": reserved,
+            "available": available,
+            "created_at": _iso(created, utc),
+            "updated_at": _iso(updated, utc),
+            "version": version,
+            "is_deleted": deleted,
+            "deleted_at": _iso(deleted_at, utc),
+        }
+        for (
+            pk,
+            code,
+            product_id,
+            price,
+            attributes,
+            backorder_policy,
+            created,
+            updated,
+            version,
+            deleted,
+            deleted_at,
+            on_hand,
+            reserved,
+            available,
+        ) in rows
     ]
     return data, total
 
@@ -56,8 +83,9 @@ class SKUPagePagination(PageSizePagination):
     """The paginator's `page` and `size` rules and `meta`; the page is the presented rows of `sku_stock_rows`."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.size = self._positive_int(request, self.size_query_param, settings.DEFAULT_PAGE_SIZE,
-                                       settings.MAX_PAGE_SIZE)
+        self.size = self._positive_int(
+            request, self.size_query_param, settings.DEFAULT_PAGE_SIZE, settings.MAX_PAGE_SIZE
+        )
         self.page = self._positive_int(request, self.page_query_param, 1)
         rows, self.total = sku_stock_rows(queryset, offset=(self.page - 1) * self.size, limit=self.size)
         return rows

@@ -1,4 +1,5 @@
 """API routes of this app, mounted under /api/v1/; `skus/` too, the catalog's SKUs with their stock."""
+
 from rest_framework.routers import DefaultRouter
 
 from stock.api import views, views_inbound

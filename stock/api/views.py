@@ -1,4 +1,5 @@
 """Stock endpoints: validate the request, call one service, present the result."""
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -12,29 +13,48 @@ from inventory_site.api.filters import NamedOrderingFilter
 from inventory_site.api.permissions import is_force_delete
 from inventory_site.api.schema import ERROR_ENVELOPE
 from inventory_site.api.views import (
-    ID_PATTERN, EnvelopeModelViewSet, EnvelopeViewSetMixin, etag_for, respond, write_preconditions,
+    ID_PATTERN,
+    EnvelopeModelViewSet,
+    EnvelopeViewSetMixin,
+    etag_for,
+    respond,
+    write_preconditions,
 )
 from stock import selectors, services
 from stock.api import filters
 from stock.api.idempotency import idempotent
 from stock.api.plain import PlainReservation, plain_reservation
+from stock.api.serializers import (
+    AdjustmentSerializer,
+    BulkAdjustmentSerializer,
+    MovementAndLevelSerializer,
+    MovementsAndLevelsSerializer,
+    MovementSerializer,
+    ReservationCreateSerializer,
+    ReservationSerializer,
+    SKUStockSerializer,
+    StockLevelSerializer,
+    StockLevelUpdateSerializer,
+    TransferSerializer,
+    WarehouseSerializer,
+    reservation_representation,
+)
 from stock.api.serializers_states import StateMoveSerializer
 from stock.api.sku_page import PAGE_PARAMETERS, SKUPagePagination
-from stock.api.serializers import (
-    AdjustmentSerializer, BulkAdjustmentSerializer, MovementAndLevelSerializer, MovementSerializer,
-    MovementsAndLevelsSerializer, ReservationCreateSerializer, ReservationSerializer, SKUStockSerializer,
-    StockLevelSerializer, StockLevelUpdateSerializer, TransferSerializer, WarehouseSerializer, reservation_representation,
-)
 from stock.models import Reservation, StockMovement, Warehouse
 
 FILTERS = [DjangoFilterBackend, NamedOrderingFilter]
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
     description="1-255 printable ASCII characters, per user, kept 24 h. The same key with the same body "
     "replays the first response (`Idempotent-Replayed: true`); with another body: 422 "
     "`idempotency_key_reused`; while the first still runs: 409 `idempotency_key_in_use`.",
 )
-KEY_REUSED = OpenApiResponse(ERROR_ENVELOPE, description="`idempotency_key_reused`: the key was used with another request.")
+KEY_REUSED = OpenApiResponse(
+    ERROR_ENVELOPE, description="`idempotency_key_reused`: the key was used with another request."
+)
 
 
 @extend_schema_view(**CRUD_DOCS)
@@ -97,11 +117,14 @@ class WarehouseViewSet(EnvelopeModelViewSet):
         serializer = self.get_serializer(warehouse, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         warehouse = services.warehouse_update(
-            warehouse=warehouse, **write_preconditions(request, current_version=warehouse.version),
-            user=request.user, **serializer.validated_data,
+            warehouse=warehouse,
+            **write_preconditions(request, current_version=warehouse.version),
+            user=request.user,
+            **serializer.validated_data,
         )
-        return respond(self.get_serializer(warehouse).data, message="Warehouse updated",
-                       headers={"ETag": etag_for(warehouse)})
+        return respond(
+            self.get_serializer(warehouse).data, message="Warehouse updated", headers={"ETag": etag_for(warehouse)}
+        )
 
     def destroy(self, request, *args, **kwargs):
         warehouse = self.get_object()
@@ -109,7 +132,9 @@ class WarehouseViewSet(EnvelopeModelViewSet):
             services.warehouse_hard_delete(warehouse=warehouse, user=request.user)
         else:
             services.warehouse_soft_delete(
-                warehouse=warehouse, **write_preconditions(request, current_version=warehouse.version), user=request.user
+                warehouse=warehouse,
+                **write_preconditions(request, current_version=warehouse.version),
+                user=request.user,
             )
         return respond(None, status=status.HTTP_204_NO_CONTENT)
 
@@ -123,17 +148,28 @@ class WarehouseViewSet(EnvelopeModelViewSet):
         return respond(self.get_serializer(warehouse).data, message="Warehouse restored")
 
 
-class StockLevelViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                        mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class StockLevelViewSet(
+    EnvelopeViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """One row per (SKU, warehouse) with its quantity states; the settings (`low_stock_threshold`,
     `safety_stock`, `reorder_point`, `reorder_quantity`) are writable."""
 
     serializer_class = StockLevelSerializer
     filterset_class = filters.StockLevelFilter
     filter_backends = FILTERS
-    ordering_map = {"sku_code": ["sku__sku_code"], "warehouse": ["warehouse__code"], "on_hand": ["on_hand"],
-                    "available": ["effective_available"], "damaged": ["damaged"],
-                    "quality_control": ["quality_control"], "updated_at": ["updated_at"]}
+    ordering_map = {
+        "sku_code": ["sku__sku_code"],
+        "warehouse": ["warehouse__code"],
+        "on_hand": ["on_hand"],
+        "available": ["effective_available"],
+        "damaged": ["damaged"],
+        "quality_control": ["quality_control"],
+        "updated_at": ["updated_at"],
+    }
     ordering = ["pk"]
     http_method_names = ["get", "patch", "head", "options"]
     action_permissions = {None: ["view"]}  # a method without an action is a 405, not a 403
@@ -148,11 +184,15 @@ class StockLevelViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.Retr
         serializer.is_valid(raise_exception=True)
         settings_given = {field: value for field, value in serializer.validated_data.items() if field != "version"}
         services.stock_level_update_settings(
-            level=level, **settings_given, **write_preconditions(request, current_version=level.version),
+            level=level,
+            **settings_given,
+            **write_preconditions(request, current_version=level.version),
             user=request.user,
         )
         level = self.get_queryset().get(pk=level.pk)
-        return respond(self.get_serializer(level).data, message="Stock level updated", headers={"ETag": etag_for(level)})
+        return respond(
+            self.get_serializer(level).data, message="Stock level updated", headers={"ETag": etag_for(level)}
+        )
 
 
 class MovementViewSet(viewsets.ReadOnlyModelViewSet):
@@ -181,25 +221,34 @@ class AdjustmentViewSet(viewsets.GenericViewSet):
     serializer_class = AdjustmentSerializer
     required_permissions = ["stock.adjust_stock"]
 
-    @extend_schema(request=AdjustmentSerializer, responses={201: MovementAndLevelSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=AdjustmentSerializer,
+        responses={201: MovementAndLevelSerializer, 422: KEY_REUSED},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     @idempotent
     def create(self, request):
         serializer = AdjustmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         movement, level = services.stock_adjust(**serializer.validated_data, user=request.user)
-        data = {"movement": MovementSerializer(movement).data if movement else None,
-                "level": _levels_data([level])[0]}
+        data = {"movement": MovementSerializer(movement).data if movement else None, "level": _levels_data([level])[0]}
         return respond(data, message="Stock adjusted", status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=BulkAdjustmentSerializer, responses={201: MovementsAndLevelsSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=BulkAdjustmentSerializer,
+        responses={201: MovementsAndLevelsSerializer, 422: KEY_REUSED},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     @action(detail=False, methods=["post"])
     @idempotent
     def bulk(self, request):
         serializer = BulkAdjustmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         movements, levels = services.stock_adjust_bulk(lines=serializer.validated_data["lines"], user=request.user)
-        data = {"movements": [MovementSerializer(m).data if m else None for m in movements],
-                "levels": _levels_data(levels)}
+        data = {
+            "movements": [MovementSerializer(m).data if m else None for m in movements],
+            "levels": _levels_data(levels),
+        }
         return respond(data, message="Stock adjusted", status=status.HTTP_201_CREATED)
 
 
@@ -210,7 +259,11 @@ class TransferViewSet(viewsets.GenericViewSet):
     serializer_class = TransferSerializer
     required_permissions = ["stock.transfer_stock"]
 
-    @extend_schema(request=TransferSerializer, responses={201: MovementsAndLevelsSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=TransferSerializer,
+        responses={201: MovementsAndLevelsSerializer, 422: KEY_REUSED},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     @idempotent
     def create(self, request):
         serializer = TransferSerializer(data=request.data)
@@ -227,7 +280,11 @@ class StateMoveViewSet(viewsets.GenericViewSet):
     serializer_class = StateMoveSerializer
     required_permissions = ["stock.move_stock_state"]
 
-    @extend_schema(request=StateMoveSerializer, responses={201: MovementAndLevelSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=StateMoveSerializer,
+        responses={201: MovementAndLevelSerializer, 422: KEY_REUSED},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     @idempotent
     def create(self, request):
         serializer = StateMoveSerializer(data=request.data)
@@ -243,9 +300,18 @@ def _reservation_body(data) -> PlainReservation:
     serializer.is_valid(raise_exception=True)
     valid = serializer.validated_data
     return PlainReservation(
-        reference=valid["reference"], ttl_seconds=valid.get("ttl_seconds"), allow_split=valid["allow_split"],
-        lines=[services.CodedLine(sku_code=line.get("sku_code"), sku_id=line.get("sku_id"), quantity=line["quantity"],
-                                  warehouse_code=line.get("warehouse")) for line in valid["lines"]],
+        reference=valid["reference"],
+        ttl_seconds=valid.get("ttl_seconds"),
+        allow_split=valid["allow_split"],
+        lines=[
+            services.CodedLine(
+                sku_code=line.get("sku_code"),
+                sku_id=line.get("sku_id"),
+                quantity=line["quantity"],
+                warehouse_code=line.get("warehouse"),
+            )
+            for line in valid["lines"]
+        ],
     )
 
 
@@ -259,7 +325,9 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     ordering_map = {"created_at": ["created_at"], "expires_at": ["expires_at"]}
     ordering = ["-created_at", "-id"]
     action_permissions = {
-        "create": ["add"], "commit": ["stock.commit_reservation"], "release": ["stock.release_reservation"],
+        "create": ["add"],
+        "commit": ["stock.commit_reservation"],
+        "release": ["stock.release_reservation"],
         None: ["view"],  # a method without an action is a 405, not a 403
     }
 
@@ -270,18 +338,26 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         reservation = self.get_queryset().get(pk=reservation.pk)
         return respond(self.get_serializer(reservation).data, message=message, status=status_code)
 
-    @extend_schema(request=ReservationCreateSerializer, responses={201: ReservationSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=ReservationCreateSerializer,
+        responses={201: ReservationSerializer, 422: KEY_REUSED},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     @idempotent
     def create(self, request):
         # A plain body (the common shape) is parsed without building the serializer; any other
         # is parsed by it, whose 400 names what is wrong. Either way, one service places it.
         body = plain_reservation(request.data) or _reservation_body(request.data)
         reservation = services.reservation_create(
-            reference=body.reference, lines=body.lines, ttl_seconds=body.ttl_seconds, user=request.user,
+            reference=body.reference,
+            lines=body.lines,
+            ttl_seconds=body.ttl_seconds,
+            user=request.user,
             allow_split=body.allow_split,
         )
-        return respond(reservation_representation(reservation), message="Reservation created",
-                       status=status.HTTP_201_CREATED)
+        return respond(
+            reservation_representation(reservation), message="Reservation created", status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=None, responses=ReservationSerializer)
     @action(detail=True, methods=["post"])

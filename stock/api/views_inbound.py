@@ -1,4 +1,5 @@
 """Inbound shipments and reorder suggestions: validate the request, call one service, present the result."""
+
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -12,7 +13,11 @@ from stock.api.filters import InboundFilter, ReorderSuggestionFilter
 from stock.api.idempotency import idempotent
 from stock.api.serializers import MovementSerializer
 from stock.api.serializers_inbound import (
-    CreateDraftsSerializer, InboundShipmentSerializer, InboundWriteSerializer, ReceiptSerializer, ReceiveSerializer,
+    CreateDraftsSerializer,
+    InboundShipmentSerializer,
+    InboundWriteSerializer,
+    ReceiptSerializer,
+    ReceiveSerializer,
     ReorderSuggestionSerializer,
 )
 from stock.api.views import IDEMPOTENCY_KEY, KEY_REUSED, _levels_data
@@ -26,8 +31,9 @@ def _line_inputs(lines) -> list:
     return [services.InboundLineInput(sku=line["sku"], quantity_expected=line["quantity_expected"]) for line in lines]
 
 
-class InboundShipmentViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                             viewsets.GenericViewSet):
+class InboundShipmentViewSet(
+    EnvelopeViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Inbound shipments (purchase orders): draft, open, receive, cancel."""
 
     serializer_class = InboundShipmentSerializer
@@ -37,7 +43,10 @@ class InboundShipmentViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     action_permissions = {
-        "open": ["change"], "cancel": ["change"], "receive": ["receive"], None: ["view"],
+        "open": ["change"],
+        "cancel": ["change"],
+        "receive": ["receive"],
+        None: ["view"],
     }
 
     def get_queryset(self):
@@ -45,8 +54,12 @@ class InboundShipmentViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins
 
     def _present(self, shipment, *, message: str, status_code: int = 200):
         shipment = self.get_queryset().get(pk=shipment.pk)
-        return respond(self.get_serializer(shipment).data, message=message, status=status_code,
-                       headers={"ETag": etag_for(shipment)})
+        return respond(
+            self.get_serializer(shipment).data,
+            message=message,
+            status=status_code,
+            headers={"ETag": etag_for(shipment)},
+        )
 
     @extend_schema(request=InboundWriteSerializer, responses={201: InboundShipmentSerializer})
     def create(self, request):
@@ -67,8 +80,10 @@ class InboundShipmentViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins
         if "lines" in data:
             data["lines"] = _line_inputs(data["lines"])
         shipment = services.inbound_update(
-            shipment=shipment, **write_preconditions(request, current_version=shipment.version),
-            user=request.user, **data,
+            shipment=shipment,
+            **write_preconditions(request, current_version=shipment.version),
+            user=request.user,
+            **data,
         )
         return self._present(shipment, message="Inbound shipment updated")
 
@@ -77,7 +92,9 @@ class InboundShipmentViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins
     def open(self, request, pk=None):
         shipment = self.get_object()
         shipment = services.inbound_open(
-            shipment=shipment, **write_preconditions(request, current_version=shipment.version), user=request.user,
+            shipment=shipment,
+            **write_preconditions(request, current_version=shipment.version),
+            user=request.user,
         )
         return self._present(shipment, message="Inbound shipment opened")
 
@@ -86,12 +103,15 @@ class InboundShipmentViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins
     def cancel(self, request, pk=None):
         shipment = self.get_object()
         shipment = services.inbound_cancel(
-            shipment=shipment, **write_preconditions(request, current_version=shipment.version), user=request.user,
+            shipment=shipment,
+            **write_preconditions(request, current_version=shipment.version),
+            user=request.user,
         )
         return self._present(shipment, message="Inbound shipment cancelled")
 
-    @extend_schema(request=ReceiveSerializer, responses={201: ReceiptSerializer, 422: KEY_REUSED},
-                   parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=ReceiveSerializer, responses={201: ReceiptSerializer, 422: KEY_REUSED}, parameters=[IDEMPOTENCY_KEY]
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def receive(self, request, pk=None):
@@ -100,15 +120,25 @@ class InboundShipmentViewSet(EnvelopeViewSetMixin, mixins.ListModelMixin, mixins
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         shipment, movements, levels = services.inbound_receive(
-            shipment=shipment, allow_over_receipt=data["allow_over_receipt"], note=data["note"], user=request.user,
-            lines=[services.ReceiptLine(sku=line["sku"], quantity=line["quantity"], state=line["state"])
-                   for line in data["lines"]],
+            shipment=shipment,
+            allow_over_receipt=data["allow_over_receipt"],
+            note=data["note"],
+            user=request.user,
+            lines=[
+                services.ReceiptLine(sku=line["sku"], quantity=line["quantity"], state=line["state"])
+                for line in data["lines"]
+            ],
         )
         shipment = self.get_queryset().get(pk=shipment.pk)
-        body = {"shipment": InboundShipmentSerializer(shipment).data,
-                "movements": MovementSerializer(movements, many=True).data,
-                "levels": _levels_data(StockLevel.objects.filter(pk__in=[lvl.pk for lvl in levels])
-                                       .select_related("sku", "warehouse").order_by("sku_id", "warehouse_id"))}
+        body = {
+            "shipment": InboundShipmentSerializer(shipment).data,
+            "movements": MovementSerializer(movements, many=True).data,
+            "levels": _levels_data(
+                StockLevel.objects.filter(pk__in=[lvl.pk for lvl in levels])
+                .select_related("sku", "warehouse")
+                .order_by("sku_id", "warehouse_id")
+            ),
+        }
         return respond(body, message="Inbound shipment received", status=status.HTTP_201_CREATED)
 
 
@@ -129,6 +159,11 @@ class ReorderSuggestionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = CreateDraftsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         shipment = services.reorder_drafts_create(**serializer.validated_data, user=request.user)
-        shipment = InboundShipment.objects.select_related("warehouse").prefetch_related("lines__sku").get(pk=shipment.pk)
-        return respond(InboundShipmentSerializer(shipment).data, message="Draft inbound shipment created",
-                       status=status.HTTP_201_CREATED)
+        shipment = (
+            InboundShipment.objects.select_related("warehouse").prefetch_related("lines__sku").get(pk=shipment.pk)
+        )
+        return respond(
+            InboundShipmentSerializer(shipment).data,
+            message="Draft inbound shipment created",
+            status=status.HTTP_201_CREATED,
+        )

@@ -9,190 +9,372 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalWarehouse',
+            name="HistoricalWarehouse",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('is_deleted', models.BooleanField(db_index=True, default=False, help_text='Hidden from lists; can be restored.')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('code', models.CharField(db_index=True, help_text='Upper case; stays reserved while the warehouse is deleted.', max_length=20, validators=[django.core.validators.RegexValidator('^[A-Z0-9_-]{1,20}$', "Use 1-20 characters of A-Z, 0-9, '_' and '-'.")])),
-                ('name', models.CharField(max_length=100)),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive warehouses are not picked for reservations.')),
-                ('is_default', models.BooleanField(default=False, help_text='Used when a request names no warehouse.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                (
+                    "is_deleted",
+                    models.BooleanField(db_index=True, default=False, help_text="Hidden from lists; can be restored."),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "code",
+                    models.CharField(
+                        db_index=True,
+                        help_text="Upper case; stays reserved while the warehouse is deleted.",
+                        max_length=20,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9_-]{1,20}$", "Use 1-20 characters of A-Z, 0-9, '_' and '-'."
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "is_active",
+                    models.BooleanField(default=True, help_text="Inactive warehouses are not picked for reservations."),
+                ),
+                ("is_default", models.BooleanField(default=False, help_text="Used when a request names no warehouse.")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical warehouse',
-                'verbose_name_plural': 'historical warehouses',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical warehouse",
+                "verbose_name_plural": "historical warehouses",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Reservation',
+            name="Reservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('reference', models.CharField(db_index=True, help_text='The order number.', max_length=100)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('committed', 'Committed'), ('released', 'Released'), ('expired', 'Expired')], default='active', max_length=10)),
-                ('expires_at', models.DateTimeField(help_text='After this the held units count as available again.')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                ("reference", models.CharField(db_index=True, help_text="The order number.", max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("committed", "Committed"),
+                            ("released", "Released"),
+                            ("expired", "Expired"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("expires_at", models.DateTimeField(help_text="After this the held units count as available again.")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'permissions': [('commit_reservation', 'Can commit reservations (goods left)'), ('release_reservation', 'Can release reservations')],
+                "permissions": [
+                    ("commit_reservation", "Can commit reservations (goods left)"),
+                    ("release_reservation", "Can release reservations"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Warehouse',
+            name="Warehouse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('is_deleted', models.BooleanField(db_index=True, default=False, help_text='Hidden from lists; can be restored.')),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('code', models.CharField(help_text='Upper case; stays reserved while the warehouse is deleted.', max_length=20, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z0-9_-]{1,20}$', "Use 1-20 characters of A-Z, 0-9, '_' and '-'.")])),
-                ('name', models.CharField(max_length=100)),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive warehouses are not picked for reservations.')),
-                ('is_default', models.BooleanField(default=False, help_text='Used when a request names no warehouse.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                (
+                    "is_deleted",
+                    models.BooleanField(db_index=True, default=False, help_text="Hidden from lists; can be restored."),
+                ),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="Upper case; stays reserved while the warehouse is deleted.",
+                        max_length=20,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9_-]{1,20}$", "Use 1-20 characters of A-Z, 0-9, '_' and '-'."
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "is_active",
+                    models.BooleanField(default=True, help_text="Inactive warehouses are not picked for reservations."),
+                ),
+                ("is_default", models.BooleanField(default=False, help_text="Used when a request names no warehouse.")),
             ],
             options={
-                'permissions': [('purge_warehouse', 'Can permanently delete warehouses')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='warehouse_single_default')],
+                "permissions": [("purge_warehouse", "Can permanently delete warehouses")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)),
+                        fields=("is_default",),
+                        name="warehouse_single_default",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StockMovement',
+            name="StockMovement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('delta', models.IntegerField(help_text='Signed change of on-hand.')),
-                ('reason', models.CharField(choices=[('receipt', 'Receipt'), ('return', 'Return'), ('damage', 'Damage'), ('loss', 'Loss'), ('correction', 'Correction'), ('count', 'Cycle count'), ('sale', 'Sale'), ('transfer_out', 'Transfer out'), ('transfer_in', 'Transfer in')], max_length=20)),
-                ('reference', models.CharField(blank=True, default='', help_text='PO, order or count number.', max_length=100)),
-                ('note', models.CharField(blank=True, default='', max_length=500)),
-                ('balance_after', models.IntegerField(help_text='On-hand of the level after this movement.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reservation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='stock.reservation')),
-                ('sku', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='catalog.sku')),
-                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='stock.warehouse')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("delta", models.IntegerField(help_text="Signed change of on-hand.")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("receipt", "Receipt"),
+                            ("return", "Return"),
+                            ("damage", "Damage"),
+                            ("loss", "Loss"),
+                            ("correction", "Correction"),
+                            ("count", "Cycle count"),
+                            ("sale", "Sale"),
+                            ("transfer_out", "Transfer out"),
+                            ("transfer_in", "Transfer in"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(blank=True, default="", help_text="PO, order or count number.", max_length=100),
+                ),
+                ("note", models.CharField(blank=True, default="", max_length=500)),
+                ("balance_after", models.IntegerField(help_text="On-hand of the level after this movement.")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reservation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="movements",
+                        to="stock.reservation",
+                    ),
+                ),
+                (
+                    "sku",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="movements", to="catalog.sku"
+                    ),
+                ),
+                (
+                    "warehouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="movements", to="stock.warehouse"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='StockLevel',
+            name="StockLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_hand', models.IntegerField(default=0, help_text='Units physically present.')),
-                ('reserved', models.IntegerField(default=0, help_text='Units held for active reservations.')),
-                ('low_stock_threshold', models.IntegerField(default=0, help_text='The level counts as low when available is at or below this.')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sku', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stock_levels', to='catalog.sku')),
-                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stock_levels', to='stock.warehouse')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("on_hand", models.IntegerField(default=0, help_text="Units physically present.")),
+                ("reserved", models.IntegerField(default=0, help_text="Units held for active reservations.")),
+                (
+                    "low_stock_threshold",
+                    models.IntegerField(
+                        default=0, help_text="The level counts as low when available is at or below this."
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "sku",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="stock_levels", to="catalog.sku"
+                    ),
+                ),
+                (
+                    "warehouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="stock_levels", to="stock.warehouse"
+                    ),
+                ),
             ],
             options={
-                'permissions': [('adjust_stock', 'Can adjust stock (receipts, counts, corrections)'), ('transfer_stock', 'Can transfer stock between warehouses')],
+                "permissions": [
+                    ("adjust_stock", "Can adjust stock (receipts, counts, corrections)"),
+                    ("transfer_stock", "Can transfer stock between warehouses"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReservationLine',
+            name="ReservationLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField()),
-                ('reservation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='stock.reservation')),
-                ('sku', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservation_lines', to='catalog.sku')),
-                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservation_lines', to='stock.warehouse')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("quantity", models.PositiveIntegerField()),
+                (
+                    "reservation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="stock.reservation"
+                    ),
+                ),
+                (
+                    "sku",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="reservation_lines", to="catalog.sku"
+                    ),
+                ),
+                (
+                    "warehouse",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservation_lines",
+                        to="stock.warehouse",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='IdempotencyRecord',
+            name="IdempotencyRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=255)),
-                ('request_fingerprint', models.CharField(help_text='SHA-256 of method, path and body.', max_length=64)),
-                ('response_status', models.PositiveSmallIntegerField(blank=True, help_text='Empty while running.', null=True)),
-                ('response_body', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=255)),
+                ("request_fingerprint", models.CharField(help_text="SHA-256 of method, path and body.", max_length=64)),
+                (
+                    "response_status",
+                    models.PositiveSmallIntegerField(blank=True, help_text="Empty while running.", null=True),
+                ),
+                ("response_body", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'key'), name='idempotency_one_per_user_key')],
+                "constraints": [models.UniqueConstraint(fields=("user", "key"), name="idempotency_one_per_user_key")],
             },
         ),
         migrations.AddIndex(
-            model_name='reservation',
-            index=models.Index(fields=['status', 'expires_at'], name='reservation_status_expiry'),
+            model_name="reservation",
+            index=models.Index(fields=["status", "expires_at"], name="reservation_status_expiry"),
         ),
         migrations.AddIndex(
-            model_name='reservation',
-            index=models.Index(fields=['-created_at'], name='reservation_time'),
+            model_name="reservation",
+            index=models.Index(fields=["-created_at"], name="reservation_time"),
         ),
         migrations.AddIndex(
-            model_name='stockmovement',
-            index=models.Index(fields=['sku', 'warehouse', '-created_at'], name='movement_level_time'),
+            model_name="stockmovement",
+            index=models.Index(fields=["sku", "warehouse", "-created_at"], name="movement_level_time"),
         ),
         migrations.AddIndex(
-            model_name='stockmovement',
-            index=models.Index(fields=['-created_at', '-id'], name='movement_time'),
+            model_name="stockmovement",
+            index=models.Index(fields=["-created_at", "-id"], name="movement_time"),
         ),
         migrations.AddIndex(
-            model_name='stockmovement',
-            index=models.Index(fields=['reason', '-created_at'], name='movement_reason_time'),
+            model_name="stockmovement",
+            index=models.Index(fields=["reason", "-created_at"], name="movement_reason_time"),
         ),
         migrations.AddIndex(
-            model_name='stockmovement',
-            index=models.Index(fields=['reference'], name='movement_reference'),
+            model_name="stockmovement",
+            index=models.Index(fields=["reference"], name="movement_reference"),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(('delta', 0), _negated=True), name='movement_delta_not_zero'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("delta", 0), _negated=True), name="movement_delta_not_zero"
+            ),
         ),
         migrations.AddIndex(
-            model_name='stocklevel',
-            index=models.Index(fields=['warehouse', 'sku'], name='stocklevel_warehouse_sku'),
+            model_name="stocklevel",
+            index=models.Index(fields=["warehouse", "sku"], name="stocklevel_warehouse_sku"),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.UniqueConstraint(fields=('sku', 'warehouse'), name='stocklevel_one_per_sku_warehouse'),
+            model_name="stocklevel",
+            constraint=models.UniqueConstraint(fields=("sku", "warehouse"), name="stocklevel_one_per_sku_warehouse"),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__gte', 0)), name='stocklevel_reserved_not_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reserved__gte", 0)), name="stocklevel_reserved_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__lte', models.F('on_hand'))), name='stocklevel_reserved_le_on_hand'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reserved__lte", models.F("on_hand"))), name="stocklevel_reserved_le_on_hand"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('low_stock_threshold__gte', 0)), name='stocklevel_threshold_not_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("low_stock_threshold__gte", 0)), name="stocklevel_threshold_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reservationline',
-            index=models.Index(fields=['sku', 'warehouse'], name='reservationline_level'),
+            model_name="reservationline",
+            index=models.Index(fields=["sku", "warehouse"], name="reservationline_level"),
         ),
         migrations.AddConstraint(
-            model_name='reservationline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='reservationline_quantity_positive'),
+            model_name="reservationline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="reservationline_quantity_positive"
+            ),
         ),
     ]

@@ -1,4 +1,5 @@
 """Create the default warehouse `MAIN`, so stock has somewhere to go from the first migrate."""
+
 from django.db import migrations
 
 

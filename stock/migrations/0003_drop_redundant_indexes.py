@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stock', '0002_default_warehouse'),
+        ("stock", "0002_default_warehouse"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalwarehouse',
-            name='is_deleted',
-            field=models.BooleanField(default=False, help_text='Hidden from lists; can be restored.'),
+            model_name="historicalwarehouse",
+            name="is_deleted",
+            field=models.BooleanField(default=False, help_text="Hidden from lists; can be restored."),
         ),
         migrations.AlterField(
-            model_name='warehouse',
-            name='is_deleted',
-            field=models.BooleanField(default=False, help_text='Hidden from lists; can be restored.'),
+            model_name="warehouse",
+            name="is_deleted",
+            field=models.BooleanField(default=False, help_text="Hidden from lists; can be restored."),
         ),
     ]

@@ -10,273 +10,480 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0004_stock_depth'),
-        ('stock', '0004_stock_quantities_not_negative'),
+        ("catalog", "0004_stock_depth"),
+        ("stock", "0004_stock_quantities_not_negative"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalInboundShipment',
+            name="HistoricalInboundShipment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('reference', models.CharField(db_index=True, help_text='The purchase order number.', max_length=100)),
-                ('supplier', models.CharField(blank=True, default='', max_length=200)),
-                ('expected_at', models.DateTimeField(blank=True, help_text='When the goods are expected.', null=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('open', 'Open'), ('partially_received', 'Partially received'), ('received', 'Received'), ('cancelled', 'Cancelled')], default='draft', max_length=20)),
-                ('note', models.CharField(blank=True, default='', max_length=500)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, db_index=True, editable=False)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                ("reference", models.CharField(db_index=True, help_text="The purchase order number.", max_length=100)),
+                ("supplier", models.CharField(blank=True, default="", max_length=200)),
+                ("expected_at", models.DateTimeField(blank=True, help_text="When the goods are expected.", null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("open", "Open"),
+                            ("partially_received", "Partially received"),
+                            ("received", "Received"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, default="", max_length=500)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
             ],
             options={
-                'verbose_name': 'historical inbound shipment',
-                'verbose_name_plural': 'historical inbound shipments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical inbound shipment",
+                "verbose_name_plural": "historical inbound shipments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='InboundLine',
+            name="InboundLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity_expected', models.PositiveIntegerField()),
-                ('quantity_received', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("quantity_expected", models.PositiveIntegerField()),
+                ("quantity_received", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='InboundShipment',
+            name="InboundShipment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Grows by 1 on every change.')),
-                ('reference', models.CharField(help_text='The purchase order number.', max_length=100, unique=True)),
-                ('supplier', models.CharField(blank=True, default='', max_length=200)),
-                ('expected_at', models.DateTimeField(blank=True, help_text='When the goods are expected.', null=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('open', 'Open'), ('partially_received', 'Partially received'), ('received', 'Received'), ('cancelled', 'Cancelled')], default='draft', max_length=20)),
-                ('note', models.CharField(blank=True, default='', max_length=500)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, help_text="Grows by 1 on every change."),
+                ),
+                ("reference", models.CharField(help_text="The purchase order number.", max_length=100, unique=True)),
+                ("supplier", models.CharField(blank=True, default="", max_length=200)),
+                ("expected_at", models.DateTimeField(blank=True, help_text="When the goods are expected.", null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("open", "Open"),
+                            ("partially_received", "Partially received"),
+                            ("received", "Received"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, default="", max_length=500)),
             ],
             options={
-                'permissions': [('receive_inboundshipment', 'Can receive inbound shipments')],
+                "permissions": [("receive_inboundshipment", "Can receive inbound shipments")],
             },
         ),
         migrations.AlterModelOptions(
-            name='stocklevel',
-            options={'permissions': [('adjust_stock', 'Can adjust stock (receipts, counts, corrections)'), ('transfer_stock', 'Can transfer stock between warehouses'), ('move_stock_state', 'Can move stock between states (damaged, quality control)')]},
+            name="stocklevel",
+            options={
+                "permissions": [
+                    ("adjust_stock", "Can adjust stock (receipts, counts, corrections)"),
+                    ("transfer_stock", "Can transfer stock between warehouses"),
+                    ("move_stock_state", "Can move stock between states (damaged, quality control)"),
+                ]
+            },
         ),
         migrations.RemoveConstraint(
-            model_name='stockmovement',
-            name='movement_delta_not_zero',
+            model_name="stockmovement",
+            name="movement_delta_not_zero",
         ),
         migrations.AddField(
-            model_name='historicalwarehouse',
-            name='priority',
-            field=models.PositiveIntegerField(db_default=100, default=100, help_text='Order in which reservations that name no warehouse try warehouses: lower first, the default warehouse first among equals.'),
+            model_name="historicalwarehouse",
+            name="priority",
+            field=models.PositiveIntegerField(
+                db_default=100,
+                default=100,
+                help_text="Order in which reservations that name no warehouse try warehouses: lower first, the default warehouse first among equals.",
+            ),
         ),
         migrations.AddField(
-            model_name='reservationline',
-            name='backordered',
-            field=models.PositiveIntegerField(db_default=0, default=0, help_text='Units of the line waiting on incoming stock.'),
+            model_name="reservationline",
+            name="backordered",
+            field=models.PositiveIntegerField(
+                db_default=0, default=0, help_text="Units of the line waiting on incoming stock."
+            ),
         ),
         migrations.AddField(
-            model_name='stocklevel',
-            name='backordered',
-            field=models.IntegerField(db_default=0, default=0, help_text='Units reserved against incoming stock.'),
+            model_name="stocklevel",
+            name="backordered",
+            field=models.IntegerField(db_default=0, default=0, help_text="Units reserved against incoming stock."),
         ),
         migrations.AddField(
-            model_name='stocklevel',
-            name='damaged',
-            field=models.IntegerField(db_default=0, default=0, help_text='Units on hand that are broken: not sellable.'),
+            model_name="stocklevel",
+            name="damaged",
+            field=models.IntegerField(
+                db_default=0, default=0, help_text="Units on hand that are broken: not sellable."
+            ),
         ),
         migrations.AddField(
-            model_name='stocklevel',
-            name='incoming',
-            field=models.IntegerField(db_default=0, default=0, help_text='Units expected on open inbound shipments (expected minus received, per line).'),
+            model_name="stocklevel",
+            name="incoming",
+            field=models.IntegerField(
+                db_default=0,
+                default=0,
+                help_text="Units expected on open inbound shipments (expected minus received, per line).",
+            ),
         ),
         migrations.AddField(
-            model_name='stocklevel',
-            name='quality_control',
-            field=models.IntegerField(db_default=0, default=0, help_text='Units on hand waiting for inspection: not sellable.'),
+            model_name="stocklevel",
+            name="quality_control",
+            field=models.IntegerField(
+                db_default=0, default=0, help_text="Units on hand waiting for inspection: not sellable."
+            ),
         ),
         migrations.AddField(
-            model_name='stocklevel',
-            name='reorder_point',
-            field=models.IntegerField(blank=True, help_text='Suggest a reorder when available + incoming - backordered is at or below this (empty: off).', null=True),
+            model_name="stocklevel",
+            name="reorder_point",
+            field=models.IntegerField(
+                blank=True,
+                help_text="Suggest a reorder when available + incoming - backordered is at or below this (empty: off).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='stocklevel',
-            name='reorder_quantity',
-            field=models.IntegerField(blank=True, help_text='Units to suggest (empty: enough to bring the figure above to twice the reorder point).', null=True),
+            model_name="stocklevel",
+            name="reorder_quantity",
+            field=models.IntegerField(
+                blank=True,
+                help_text="Units to suggest (empty: enough to bring the figure above to twice the reorder point).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='stocklevel',
-            name='safety_stock',
-            field=models.IntegerField(db_default=0, default=0, help_text='Units held back from sale (a setting, not a state).'),
+            model_name="stocklevel",
+            name="safety_stock",
+            field=models.IntegerField(
+                db_default=0, default=0, help_text="Units held back from sale (a setting, not a state)."
+            ),
         ),
         migrations.AddField(
-            model_name='stockmovement',
-            name='quantity',
-            field=models.PositiveIntegerField(blank=True, help_text='Units moved between states.', null=True),
+            model_name="stockmovement",
+            name="quantity",
+            field=models.PositiveIntegerField(blank=True, help_text="Units moved between states.", null=True),
         ),
         migrations.AddField(
-            model_name='stockmovement',
-            name='state_from',
-            field=models.CharField(blank=True, choices=[('sellable', 'Sellable'), ('damaged', 'Damaged'), ('quality_control', 'Quality control')], db_default='', default='', help_text="The state the units left (empty: from outside the level's states).", max_length=20),
+            model_name="stockmovement",
+            name="state_from",
+            field=models.CharField(
+                blank=True,
+                choices=[("sellable", "Sellable"), ("damaged", "Damaged"), ("quality_control", "Quality control")],
+                db_default="",
+                default="",
+                help_text="The state the units left (empty: from outside the level's states).",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='stockmovement',
-            name='state_to',
-            field=models.CharField(blank=True, choices=[('sellable', 'Sellable'), ('damaged', 'Damaged'), ('quality_control', 'Quality control')], db_default='', default='', help_text="The state the units went into (empty: out of the level's states).", max_length=20),
+            model_name="stockmovement",
+            name="state_to",
+            field=models.CharField(
+                blank=True,
+                choices=[("sellable", "Sellable"), ("damaged", "Damaged"), ("quality_control", "Quality control")],
+                db_default="",
+                default="",
+                help_text="The state the units went into (empty: out of the level's states).",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='warehouse',
-            name='priority',
-            field=models.PositiveIntegerField(db_default=100, default=100, help_text='Order in which reservations that name no warehouse try warehouses: lower first, the default warehouse first among equals.'),
+            model_name="warehouse",
+            name="priority",
+            field=models.PositiveIntegerField(
+                db_default=100,
+                default=100,
+                help_text="Order in which reservations that name no warehouse try warehouses: lower first, the default warehouse first among equals.",
+            ),
         ),
         migrations.AlterField(
-            model_name='stocklevel',
-            name='reserved',
-            field=models.IntegerField(default=0, help_text='Units held for active reservations (allocated units only).'),
+            model_name="stocklevel",
+            name="reserved",
+            field=models.IntegerField(
+                default=0, help_text="Units held for active reservations (allocated units only)."
+            ),
         ),
         migrations.AlterField(
-            model_name='stockmovement',
-            name='reason',
-            field=models.CharField(choices=[('receipt', 'Receipt'), ('return', 'Return'), ('damage', 'Damage'), ('loss', 'Loss'), ('correction', 'Correction'), ('count', 'Cycle count'), ('sale', 'Sale'), ('transfer_out', 'Transfer out'), ('transfer_in', 'Transfer in'), ('inspection', 'Inspection')], max_length=20),
+            model_name="stockmovement",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("receipt", "Receipt"),
+                    ("return", "Return"),
+                    ("damage", "Damage"),
+                    ("loss", "Loss"),
+                    ("correction", "Correction"),
+                    ("count", "Cycle count"),
+                    ("sale", "Sale"),
+                    ("transfer_out", "Transfer out"),
+                    ("transfer_in", "Transfer in"),
+                    ("inspection", "Inspection"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
-            model_name='reservationline',
-            index=models.Index(condition=models.Q(('backordered__gt', 0)), fields=['sku', 'warehouse', 'reservation'], name='reservationline_waiting'),
+            model_name="reservationline",
+            index=models.Index(
+                condition=models.Q(("backordered__gt", 0)),
+                fields=["sku", "warehouse", "reservation"],
+                name="reservationline_waiting",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reservationline',
-            constraint=models.CheckConstraint(condition=models.Q(('backordered__gte', 0), ('backordered__lte', models.F('quantity'))), name='reservationline_backordered_within_quantity'),
+            model_name="reservationline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("backordered__gte", 0), ("backordered__lte", models.F("quantity"))),
+                name="reservationline_backordered_within_quantity",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('damaged__gte', 0)), name='stocklevel_damaged_not_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("damaged__gte", 0)), name="stocklevel_damaged_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('quality_control__gte', 0)), name='stocklevel_quality_control_not_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quality_control__gte", 0)), name="stocklevel_quality_control_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('safety_stock__gte', 0)), name='stocklevel_safety_stock_not_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("safety_stock__gte", 0)), name="stocklevel_safety_stock_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('incoming__gte', 0)), name='stocklevel_incoming_not_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("incoming__gte", 0)), name="stocklevel_incoming_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('backordered__gte', 0)), name='stocklevel_backordered_not_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("backordered__gte", 0)), name="stocklevel_backordered_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('on_hand__gte', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Cast('reserved', models.BigIntegerField()), '+', django.db.models.functions.comparison.Cast('damaged', models.BigIntegerField())), '+', django.db.models.functions.comparison.Cast('quality_control', models.BigIntegerField())))), name='stocklevel_states_within_on_hand'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "on_hand__gte",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.functions.comparison.Cast("reserved", models.BigIntegerField()),
+                                "+",
+                                django.db.models.functions.comparison.Cast("damaged", models.BigIntegerField()),
+                            ),
+                            "+",
+                            django.db.models.functions.comparison.Cast("quality_control", models.BigIntegerField()),
+                        ),
+                    )
+                ),
+                name="stocklevel_states_within_on_hand",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('backordered__lte', models.F('incoming'))), name='stocklevel_backordered_le_incoming'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("backordered__lte", models.F("incoming"))),
+                name="stocklevel_backordered_le_incoming",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('reorder_point__isnull', True), ('reorder_point__gte', 0), _connector='OR'), name='stocklevel_reorder_point_not_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reorder_point__isnull", True), ("reorder_point__gte", 0), _connector="OR"),
+                name="stocklevel_reorder_point_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('reorder_quantity__isnull', True), ('reorder_quantity__gte', 1), _connector='OR'), name='stocklevel_reorder_quantity_positive'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reorder_quantity__isnull", True), ("reorder_quantity__gte", 1), _connector="OR"),
+                name="stocklevel_reorder_quantity_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='warehouse',
-            constraint=models.CheckConstraint(condition=models.Q(('priority__gte', 0)), name='warehouse_priority_not_negative'),
+            model_name="warehouse",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("priority__gte", 0)), name="warehouse_priority_not_negative"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalinboundshipment',
-            name='created_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalinboundshipment",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalinboundshipment',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalinboundshipment",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='historicalinboundshipment',
-            name='warehouse',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='stock.warehouse'),
+            model_name="historicalinboundshipment",
+            name="warehouse",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="stock.warehouse",
+            ),
         ),
         migrations.AddField(
-            model_name='inboundline',
-            name='sku',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inbound_lines', to='catalog.sku'),
+            model_name="inboundline",
+            name="sku",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="inbound_lines", to="catalog.sku"
+            ),
         ),
         migrations.AddField(
-            model_name='inboundshipment',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="inboundshipment",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='inboundshipment',
-            name='warehouse',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inbound_shipments', to='stock.warehouse'),
+            model_name="inboundshipment",
+            name="warehouse",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="inbound_shipments", to="stock.warehouse"
+            ),
         ),
         migrations.AddField(
-            model_name='inboundline',
-            name='shipment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='stock.inboundshipment'),
+            model_name="inboundline",
+            name="shipment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="stock.inboundshipment"
+            ),
         ),
         migrations.AddField(
-            model_name='stockmovement',
-            name='inbound',
-            field=models.ForeignKey(blank=True, help_text='The inbound shipment a receipt belongs to.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='stock.inboundshipment'),
+            model_name="stockmovement",
+            name="inbound",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The inbound shipment a receipt belongs to.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="movements",
+                to="stock.inboundshipment",
+            ),
         ),
         migrations.AddIndex(
-            model_name='stockmovement',
-            index=models.Index(condition=models.Q(('inbound__isnull', False)), fields=['inbound'], name='movement_inbound'),
+            model_name="stockmovement",
+            index=models.Index(
+                condition=models.Q(("inbound__isnull", False)), fields=["inbound"], name="movement_inbound"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('delta', 0), _negated=True), models.Q(('quantity__isnull', False), ('quantity__gte', 1), models.Q(('state_from', ''), _negated=True), models.Q(('state_to', ''), _negated=True)), _connector='OR'), name='movement_changes_something'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("delta", 0), _negated=True),
+                    models.Q(
+                        ("quantity__isnull", False),
+                        ("quantity__gte", 1),
+                        models.Q(("state_from", ""), _negated=True),
+                        models.Q(("state_to", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="movement_changes_something",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state_from', ''), ('state_to', '')), models.Q(('quantity__isnull', False), ('quantity__gte', 1)), _connector='OR'), name='movement_state_move_has_quantity'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state_from", ""), ("state_to", "")),
+                    models.Q(("quantity__isnull", False), ("quantity__gte", 1)),
+                    _connector="OR",
+                ),
+                name="movement_state_move_has_quantity",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(('state_from', ''), models.Q(('state_from', models.F('state_to')), _negated=True), _connector='OR'), name='movement_states_differ'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("state_from", ""), models.Q(("state_from", models.F("state_to")), _negated=True), _connector="OR"
+                ),
+                name="movement_states_differ",
+            ),
         ),
         migrations.AddIndex(
-            model_name='inboundshipment',
-            index=models.Index(fields=['warehouse', 'status', 'expected_at'], name='inbound_warehouse_status'),
+            model_name="inboundshipment",
+            index=models.Index(fields=["warehouse", "status", "expected_at"], name="inbound_warehouse_status"),
         ),
         migrations.AddIndex(
-            model_name='inboundshipment',
-            index=models.Index(fields=['-created_at'], name='inbound_time'),
+            model_name="inboundshipment",
+            index=models.Index(fields=["-created_at"], name="inbound_time"),
         ),
         migrations.AddIndex(
-            model_name='inboundline',
-            index=models.Index(fields=['sku'], name='inboundline_sku'),
+            model_name="inboundline",
+            index=models.Index(fields=["sku"], name="inboundline_sku"),
         ),
         migrations.AddConstraint(
-            model_name='inboundline',
-            constraint=models.UniqueConstraint(fields=('shipment', 'sku'), name='inboundline_one_per_sku'),
+            model_name="inboundline",
+            constraint=models.UniqueConstraint(fields=("shipment", "sku"), name="inboundline_one_per_sku"),
         ),
         migrations.AddConstraint(
-            model_name='inboundline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity_expected__gte', 1)), name='inboundline_expected_positive'),
+            model_name="inboundline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity_expected__gte", 1)), name="inboundline_expected_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inboundline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity_received__gte', 0)), name='inboundline_received_not_negative'),
+            model_name="inboundline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity_received__gte", 0)), name="inboundline_received_not_negative"
+            ),
         ),
     ]

@@ -2,6 +2,7 @@
 reservation event payloads, and the placing of a reservation (the warehouse order of each
 strategy, splits, backorders, refusals). Python calls them; see docs/architecture/reservations.md.
 """
+
 from django.db import migrations
 
 AVAILABLE = """
@@ -394,7 +395,6 @@ DROP FUNCTION IF EXISTS stock_available(bigint, bigint, bigint, bigint, bigint);
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("catalog", "0005_active_sku_count"),
         ("events", "0002_delivery_queued_at_removed"),

@@ -10,6 +10,7 @@ reservation first (the oldest keeps its claim).
 
 Lock order, as everywhere: reservations (by pk), then levels (by sku_id, warehouse_id).
 """
+
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -41,7 +42,9 @@ def _pairs_condition(pairs) -> Q:
 
 def _waiting_lines(pairs):
     return ReservationLine.objects.filter(
-        _pairs_condition(pairs), backordered__gt=0, reservation__status=ReservationStatus.ACTIVE,
+        _pairs_condition(pairs),
+        backordered__gt=0,
+        reservation__status=ReservationStatus.ACTIVE,
     )
 
 
@@ -63,8 +66,12 @@ def lock_waiting(pairs, *, create=()) -> tuple[dict[int, Reservation], dict[tupl
 
 
 def backorders_settle(
-    *, levels: dict[tuple[int, int], StockLevel], reservations: dict[int, Reservation],
-    incoming_changes: dict[tuple[int, int], int] | None = None, user=None, now: datetime | None = None,
+    *,
+    levels: dict[tuple[int, int], StockLevel],
+    reservations: dict[int, Reservation],
+    incoming_changes: dict[tuple[int, int], int] | None = None,
+    user=None,
+    now: datetime | None = None,
 ) -> None:
     """On locked levels (and their locked waiting reservations): allocate waiting lines from
     what is available, oldest reservation first, then drop what `incoming` no longer covers,
@@ -81,7 +88,8 @@ def backorders_settle(
     if not reservations:
         return
     lines = list(
-        _waiting_lines(levels.keys()).filter(reservation_id__in=list(reservations))
+        _waiting_lines(levels.keys())
+        .filter(reservation_id__in=list(reservations))
         .order_by("reservation__created_at", "reservation_id", "pk")
     )
     if not lines:
@@ -107,14 +115,20 @@ def backorders_settle(
             free[level.pk] -= take
             line.backordered -= take
             changed_lines[line.pk] = line
-            changes.add(level, reserved_delta=take, backordered_delta=-take, reservation=line.reservation,
-                        reference=line.reservation.reference)
+            changes.add(
+                level,
+                reserved_delta=take,
+                backordered_delta=-take,
+                reservation=line.reservation,
+                reference=line.reservation.reference,
+            )
             allocated_to.add(line.reservation_id)
             touched.add(line.reservation_id)
         excess = level.backordered - level.incoming - (incoming_changes or {}).get(pair, 0)
         newest_first = waiting[::-1]
         drop_order = [ln for ln in newest_first if ln.reservation.expires_at <= now] + [
-            ln for ln in newest_first if ln.reservation.expires_at > now]
+            ln for ln in newest_first if ln.reservation.expires_at > now
+        ]
         for line in drop_order:
             if excess <= 0:
                 break
@@ -124,8 +138,9 @@ def backorders_settle(
             line.quantity -= dropped
             line.backordered -= dropped
             changed_lines[line.pk] = line
-            changes.add(level, backordered_delta=-dropped, reservation=line.reservation,
-                        reference=line.reservation.reference)
+            changes.add(
+                level, backordered_delta=-dropped, reservation=line.reservation, reference=line.reservation.reference
+            )
             touched.add(line.reservation_id)
             excess -= dropped
     _lines_write(list(changed_lines.values()))

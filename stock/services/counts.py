@@ -5,6 +5,7 @@ repeated lines, counts below what is reserved), naming every bad line; then all
 lines go through `stock_adjust_bulk` as counts (`quantity=`), which locks the levels
 in order, re-checks them and writes nothing unless every line passes.
 """
+
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,8 +61,9 @@ def stock_count_file_lines(path: str | Path) -> Iterator[CountLine]:
     `COUNT_FILE_LIMITS` (`InvalidInput` names the limit or the line at fault, NUL included)."""
     path = Path(path)
     if path.stat().st_size > COUNT_FILE_LIMITS.total_bytes:
-        raise InvalidInput(f"the file is larger than {COUNT_FILE_LIMITS.total_bytes // MB} MB; "
-                           f"{COUNT_FILE_LIMITS.describe()}.")
+        raise InvalidInput(
+            f"the file is larger than {COUNT_FILE_LIMITS.total_bytes // MB} MB; {COUNT_FILE_LIMITS.describe()}."
+        )
     with path.open(newline="", encoding="utf-8-sig") as handle:
         try:
             rows = csv_rows(handle, COUNT_FILE_LIMITS)
@@ -73,7 +75,9 @@ def stock_count_file_lines(path: str | Path) -> Iterator[CountLine]:
                 record = dict(zip(header, values))
                 if any(value.strip() for value in values):
                     yield CountLine(
-                        line=line, sku_code=record.get("sku_code", "").strip(), counted=record.get("counted", "").strip(),
+                        line=line,
+                        sku_code=record.get("sku_code", "").strip(),
+                        counted=record.get("counted", "").strip(),
                         warehouse_code=record.get("warehouse", "").strip().upper(),
                     )
         except SheetRefused as exc:
@@ -83,7 +87,7 @@ def stock_count_file_lines(path: str | Path) -> Iterator[CountLine]:
 def _lookup_skus(codes: list[str]) -> dict[str, SKU]:
     found: dict[str, SKU] = {}
     for start in range(0, len(codes), LOOKUP_BATCH):
-        batch = codes[start:start + LOOKUP_BATCH]
+        batch = codes[start : start + LOOKUP_BATCH]
         for sku in SKU.all_objects.annotate(code_ci=Lower("sku_code")).filter(code_ci__in=batch):
             found[sku.sku_code.lower()] = sku
     return found
@@ -93,15 +97,20 @@ def _current_levels(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], StockL
     levels: dict[tuple[int, int], StockLevel] = {}
     sku_ids = sorted({sku_id for sku_id, _ in pairs})
     for start in range(0, len(sku_ids), LOOKUP_BATCH):
-        batch = StockLevel.objects.filter(sku_id__in=sku_ids[start:start + LOOKUP_BATCH])
+        batch = StockLevel.objects.filter(sku_id__in=sku_ids[start : start + LOOKUP_BATCH])
         for level in with_effective_quantities(batch):
             levels[(level.sku_id, level.warehouse_id)] = level
     return levels
 
 
 def stock_count_apply(
-    *, lines: Iterable[CountLine], warehouse_code: str | None = None, reference: str = "",
-    dry_run: bool = False, user=None, progress: Callable[[int], Any] | None = None,
+    *,
+    lines: Iterable[CountLine],
+    warehouse_code: str | None = None,
+    reference: str = "",
+    dry_run: bool = False,
+    user=None,
+    progress: Callable[[int], Any] | None = None,
 ) -> StockCountResult:
     """Set each line's level to its counted quantity: one `count` movement per difference, none
     when equal; all lines or none.
@@ -132,8 +141,11 @@ def stock_count_apply(
             faults.append(f"SKU {line.sku_code!r} is deleted")
         warehouse = warehouses.get(line.warehouse_code) if line.warehouse_code else default
         if warehouse is None:
-            faults.append(f"unknown warehouse {line.warehouse_code!r}" if line.warehouse_code
-                          else "no warehouse given and there is no default warehouse")
+            faults.append(
+                f"unknown warehouse {line.warehouse_code!r}"
+                if line.warehouse_code
+                else "no warehouse given and there is no default warehouse"
+            )
         elif warehouse.is_deleted:
             faults.append(f"warehouse {warehouse.code!r} is deleted")
         try:
@@ -181,10 +193,17 @@ def stock_count_apply(
         else:
             result.units_removed += on_hand - counted
         result.differences.append((line.line, sku.sku_code, warehouse.code, on_hand, counted))
-        adjustments.append({
-            "sku": sku, "warehouse": warehouse, "quantity": counted, "expected_on_hand": on_hand,
-            "reason": MovementReason.COUNT, "reference": reference, "note": f"Cycle count, line {line.line}",
-        })
+        adjustments.append(
+            {
+                "sku": sku,
+                "warehouse": warehouse,
+                "quantity": counted,
+                "expected_on_hand": on_hand,
+                "reason": MovementReason.COUNT,
+                "reference": reference,
+                "note": f"Cycle count, line {line.line}",
+            }
+        )
         adjusted_lines.append(line.line)
     if errors:
         raise StockCountInvalid(
@@ -200,7 +219,7 @@ def stock_count_apply(
     adjusted_lines = [adjusted_lines[i] for i in order]
     with transaction.atomic():  # all chunks or none
         for start in range(0, len(adjustments), ADJUST_CHUNK):
-            chunk = adjustments[start:start + ADJUST_CHUNK]
+            chunk = adjustments[start : start + ADJUST_CHUNK]
             try:
                 stock_adjust_bulk(lines=chunk, user=user)
             except DomainError as exc:

@@ -4,6 +4,7 @@ The claim is a row unique on (user, key) inserted and committed before the reque
 runs, so two concurrent requests with one key cannot both run: the second sees the
 row without a response and is told the key is in use.
 """
+
 import hashlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any

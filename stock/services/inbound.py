@@ -10,6 +10,7 @@ lines waiting on those levels before the units become available.
 Locks: the shipment row, then waiting reservations, then levels (see
 `stock.services.backorders`).
 """
+
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +22,15 @@ from inventory_site import metrics
 from inventory_site.transactions import retry_on_deadlock
 from stock.exceptions import Duplicate, InboundNotOpen, InvalidInput, LinesRefused, OverReceipt
 from stock.models import (
-    INBOUND_OPEN_STATUSES, InboundLine, InboundShipment, InboundStatus, MovementReason, StockLevel, StockMovement,
-    StockState, Warehouse,
+    INBOUND_OPEN_STATUSES,
+    InboundLine,
+    InboundShipment,
+    InboundStatus,
+    MovementReason,
+    StockLevel,
+    StockMovement,
+    StockState,
+    Warehouse,
 )
 from stock.services.backorders import backorders_settle, lock_waiting
 from stock.services.ledger import MAX_QUANTITY, LevelChanges, lock_levels, quantity_check
@@ -62,7 +70,9 @@ def _check_fields(fields: dict) -> dict:
                 errors[name] = ["Give the purchase order number."]
     warehouse = fields.get("warehouse")
     if "warehouse" in fields and (not isinstance(warehouse, Warehouse) or warehouse.is_deleted):
-        errors["warehouse"] = ["This warehouse is deleted." if isinstance(warehouse, Warehouse) else "Name a warehouse."]
+        errors["warehouse"] = [
+            "This warehouse is deleted." if isinstance(warehouse, Warehouse) else "Name a warehouse."
+        ]
     if fields.get("expected_at") is not None and not isinstance(fields["expected_at"], datetime):
         errors["expected_at"] = ["A date and time is required."]
     if errors:
@@ -90,8 +100,10 @@ def _check_lines(lines: list[InboundLineInput]) -> None:
 
 
 def _duplicate(reference: str) -> Duplicate:
-    return Duplicate(f"Inbound shipment {reference!r} exists already.",
-                     errors={"reference": ["An inbound shipment with this reference already exists."]})
+    return Duplicate(
+        f"Inbound shipment {reference!r} exists already.",
+        errors={"reference": ["An inbound shipment with this reference already exists."]},
+    )
 
 
 def _save(shipment: InboundShipment, user=None, **kwargs) -> None:
@@ -105,20 +117,27 @@ def _save(shipment: InboundShipment, user=None, **kwargs) -> None:
 
 @transaction.atomic
 def inbound_create(
-    *, reference: str, warehouse: Warehouse, lines: list[InboundLineInput], supplier: str = "",
-    expected_at: datetime | None = None, note: str = "", user=None,
+    *,
+    reference: str,
+    warehouse: Warehouse,
+    lines: list[InboundLineInput],
+    supplier: str = "",
+    expected_at: datetime | None = None,
+    note: str = "",
+    user=None,
 ) -> InboundShipment:
     """A new draft shipment; `Duplicate` when the reference is taken."""
-    fields = _check_fields({"reference": reference, "supplier": supplier, "warehouse": warehouse,
-                            "expected_at": expected_at, "note": note})
+    fields = _check_fields(
+        {"reference": reference, "supplier": supplier, "warehouse": warehouse, "expected_at": expected_at, "note": note}
+    )
     _check_lines(lines)
     if InboundShipment.objects.filter(reference=fields["reference"]).exists():
         raise _duplicate(fields["reference"])
     shipment = InboundShipment(**fields, created_by=user if user is not None and user.is_authenticated else None)
     _save(shipment, user)
-    InboundLine.objects.bulk_create([
-        InboundLine(shipment=shipment, sku=line.sku, quantity_expected=line.quantity_expected) for line in lines
-    ])
+    InboundLine.objects.bulk_create(
+        [InboundLine(shipment=shipment, sku=line.sku, quantity_expected=line.quantity_expected) for line in lines]
+    )
     return shipment
 
 
@@ -129,14 +148,21 @@ def _lock(shipment: InboundShipment | int, **versions) -> InboundShipment:
 
 def _not_in(shipment: InboundShipment, allowed, action: str) -> InboundNotOpen:
     status = shipment.get_status_display().lower()
-    return InboundNotOpen(f"{'An' if status[0] in 'aeiou' else 'A'} {status} shipment cannot be {action}.",
-                          errors={"status": shipment.status, "allowed": [str(s) for s in allowed]})
+    return InboundNotOpen(
+        f"{'An' if status[0] in 'aeiou' else 'A'} {status} shipment cannot be {action}.",
+        errors={"status": shipment.status, "allowed": [str(s) for s in allowed]},
+    )
 
 
 @transaction.atomic
 def inbound_update(
-    *, shipment: InboundShipment | int, expected_version: int | None = None, if_match: int | None = None,
-    lines: list[InboundLineInput] | None = None, user=None, **changes,
+    *,
+    shipment: InboundShipment | int,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+    lines: list[InboundLineInput] | None = None,
+    user=None,
+    **changes,
 ) -> InboundShipment:
     """Change a draft: its fields, and its lines (replaced as a whole when given).
 
@@ -149,16 +175,19 @@ def inbound_update(
     fields = _check_fields({k: v for k, v in changes.items() if k in EDITABLE_FIELDS})
     if lines is not None:
         _check_lines(lines)
-    if "reference" in fields and InboundShipment.objects.filter(reference=fields["reference"]).exclude(pk=shipment.pk).exists():
+    if (
+        "reference" in fields
+        and InboundShipment.objects.filter(reference=fields["reference"]).exclude(pk=shipment.pk).exists()
+    ):
         raise _duplicate(fields["reference"])
     for name, value in fields.items():
         setattr(shipment, name, value)
     _save(shipment, user)
     if lines is not None:
         shipment.lines.all().delete()
-        InboundLine.objects.bulk_create([
-            InboundLine(shipment=shipment, sku=line.sku, quantity_expected=line.quantity_expected) for line in lines
-        ])
+        InboundLine.objects.bulk_create(
+            [InboundLine(shipment=shipment, sku=line.sku, quantity_expected=line.quantity_expected) for line in lines]
+        )
     return shipment
 
 
@@ -171,8 +200,9 @@ def _move_incoming(levels: dict, changes: dict[tuple[int, int], int], *, shipmen
     moved.write()
 
 
-def inbound_open(*, shipment: InboundShipment | int, expected_version: int | None = None,
-                 if_match: int | None = None, user=None) -> InboundShipment:
+def inbound_open(
+    *, shipment: InboundShipment | int, expected_version: int | None = None, if_match: int | None = None, user=None
+) -> InboundShipment:
     """A draft goes `open`: its lines count in their levels' `incoming`."""
 
     @transaction.atomic
@@ -196,8 +226,9 @@ def inbound_open(*, shipment: InboundShipment | int, expected_version: int | Non
     return retry_on_deadlock(run)
 
 
-def inbound_cancel(*, shipment: InboundShipment | int, expected_version: int | None = None,
-                   if_match: int | None = None, user=None) -> InboundShipment:
+def inbound_cancel(
+    *, shipment: InboundShipment | int, expected_version: int | None = None, if_match: int | None = None, user=None
+) -> InboundShipment:
     """Cancel a draft or open shipment: its outstanding units leave `incoming`, and backordered
     units no other open shipment covers are dropped (the oldest reservation keeps its claim)."""
 
@@ -245,8 +276,11 @@ def _check_receipt_lines(lines: list[ReceiptLine]) -> None:
 def _check_receipt(shipment: InboundShipment, lines: list[ReceiptLine], *, allow_over_receipt: bool) -> dict:
     expected = {line.sku_id: line for line in shipment.lines.all()}
     # Every failing line in one refusal: the SKUs not on the shipment and the over-receipts.
-    over = {index: InvalidInput(errors={"sku_code": ["This SKU is not on the shipment."]})
-            for index, line in enumerate(lines) if line.sku.pk not in expected}
+    over = {
+        index: InvalidInput(errors={"sku_code": ["This SKU is not on the shipment."]})
+        for index, line in enumerate(lines)
+        if line.sku.pk not in expected
+    }
     totals = defaultdict(int)
     for line in lines:
         totals[line.sku.pk] += line.quantity
@@ -258,24 +292,35 @@ def _check_receipt(shipment: InboundShipment, lines: list[ReceiptLine], *, allow
         if after > MAX_QUANTITY:
             over[index] = InvalidInput(errors={"quantity": [f"Received would exceed {MAX_QUANTITY}."]})
         elif after > shipped.quantity_expected and not allow_over_receipt:
-            over[index] = OverReceipt(errors={
-                "sku_code": line.sku.sku_code, "quantity_expected": shipped.quantity_expected,
-                "quantity_received": shipped.quantity_received, "requested": totals[line.sku.pk],
-            })
+            over[index] = OverReceipt(
+                errors={
+                    "sku_code": line.sku.sku_code,
+                    "quantity_expected": shipped.quantity_expected,
+                    "quantity_received": shipped.quantity_received,
+                    "requested": totals[line.sku.pk],
+                }
+            )
     if over:
         raise LinesRefused(dict(sorted(over.items())))
     return expected
 
 
-def _receipt_movement(receipts: LevelChanges, level: StockLevel, line: ReceiptLine, *, shipment: InboundShipment,
-                      note: str) -> StockMovement:
+def _receipt_movement(
+    receipts: LevelChanges, level: StockLevel, line: ReceiptLine, *, shipment: InboundShipment, note: str
+) -> StockMovement:
     """One receipt on a locked level, added to `receipts`: on-hand up (into a state, when not sellable)."""
     if level.on_hand + line.quantity > MAX_QUANTITY:
         raise InvalidInput(errors={"quantity": [f"On hand would exceed {MAX_QUANTITY}."]})
     in_state = line.state != StockState.SELLABLE
     movement = receipts.add(
-        level, delta=line.quantity, reason=MovementReason.RECEIPT, reference=shipment.reference, note=note,
-        inbound=shipment, state_to=line.state if in_state else "", quantity=line.quantity if in_state else None,
+        level,
+        delta=line.quantity,
+        reason=MovementReason.RECEIPT,
+        reference=shipment.reference,
+        note=note,
+        inbound=shipment,
+        state_to=line.state if in_state else "",
+        quantity=line.quantity if in_state else None,
     )
     movement.sku, movement.warehouse = line.sku, shipment.warehouse  # what the receipt's response shows
     metrics.stock_adjusted(reason=MovementReason.RECEIPT)
@@ -297,8 +342,12 @@ def _received_write(expected: dict[int, InboundLine]) -> None:
 
 
 def inbound_receive(
-    *, shipment: InboundShipment | int, lines: list[ReceiptLine], allow_over_receipt: bool = False,
-    note: str = "", user=None,
+    *,
+    shipment: InboundShipment | int,
+    lines: list[ReceiptLine],
+    allow_over_receipt: bool = False,
+    note: str = "",
+    user=None,
 ) -> tuple[InboundShipment, list[StockMovement], list[StockLevel]]:
     """Receive goods of an open shipment, all lines or none.
 

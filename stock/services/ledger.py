@@ -5,6 +5,7 @@ Levels are locked `FOR UPDATE` in one fixed order, (sku_id, warehouse_id), every
 so concurrent writers never deadlock on them; counters move with `F()` expressions so
 the database, not Python, does the arithmetic.
 """
+
 from collections.abc import Iterable
 
 from django.db import connection
@@ -33,7 +34,9 @@ def quantity_check(value, *, field: str, minimum: int = 0, maximum: int = MAX_QU
     return value
 
 
-def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int, int]] = ()) -> dict[tuple[int, int], StockLevel]:
+def lock_levels(
+    pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int, int]] = ()
+) -> dict[tuple[int, int], StockLevel]:
     """Lock the levels of these (sku_id, warehouse_id) pairs in the fixed order; create the `create` ones first.
 
     Creation is `INSERT ... ON CONFLICT DO NOTHING`, so two first receipts of one SKU do
@@ -51,8 +54,12 @@ def lock_levels(pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int,
     for sku_id, warehouse_id in pairs:
         condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
     # Each with `available` as the database computes it (`stock_available`), as of the lock.
-    locked = (StockLevel.objects.select_for_update().filter(condition).annotate(available=LevelAvailable())
-              .order_by("sku_id", "warehouse_id"))
+    locked = (
+        StockLevel.objects.select_for_update()
+        .filter(condition)
+        .annotate(available=LevelAvailable())
+        .order_by("sku_id", "warehouse_id")
+    )
     return {(lvl.sku_id, lvl.warehouse_id): lvl for lvl in locked}
 
 
@@ -67,10 +74,21 @@ def lock_levels_of(levels: QuerySet) -> None:
 
 
 def apply_change(
-    level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, reason: str | None = None,
-    reference: str = "", note: str = "", reservation: Reservation | None = None, user=None,
-    backordered_delta: int = 0, incoming_delta: int = 0,
-    state_from: str = "", state_to: str = "", quantity: int | None = None, inbound=None,
+    level: StockLevel,
+    *,
+    delta: int = 0,
+    reserved_delta: int = 0,
+    reason: str | None = None,
+    reference: str = "",
+    note: str = "",
+    reservation: Reservation | None = None,
+    user=None,
+    backordered_delta: int = 0,
+    incoming_delta: int = 0,
+    state_from: str = "",
+    state_to: str = "",
+    quantity: int | None = None,
+    inbound=None,
 ) -> StockMovement | None:
     """Move a locked level's counters and write the ledger row for a non-zero `delta` or a move of
     `quantity` units between states (and its events).
@@ -81,8 +99,12 @@ def apply_change(
     """
     before = level_figures(level)
     now = timezone.now()
-    counters = {"on_hand": delta, "reserved": reserved_delta, "backordered": backordered_delta,
-                "incoming": incoming_delta}
+    counters = {
+        "on_hand": delta,
+        "reserved": reserved_delta,
+        "backordered": backordered_delta,
+        "incoming": incoming_delta,
+    }
     for state, sign in ((state_from, -1), (state_to, 1)):
         if state in STATE_COUNTERS:
             counters[str(state)] = counters.get(str(state), 0) + sign * quantity
@@ -101,15 +123,33 @@ def apply_change(
         setattr(level, field, getattr(level, field) + change)
     level.version += 1
     level.updated_at = now
-    movement = StockMovement.objects.create(
-        sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=delta, reason=reason,
-        reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
-        state_from=state_from, state_to=state_to, quantity=quantity, inbound=inbound,
-        created_by=user if user is not None and user.is_authenticated else None,
-    ) if delta or quantity else None
-    emit_level_changed(level, before=before, movement=movement, reference=reference,
-                       reservation_id=reservation.pk if reservation else None,
-                       reason=reason if movement is not None else None)
+    movement = (
+        StockMovement.objects.create(
+            sku_id=level.sku_id,
+            warehouse_id=level.warehouse_id,
+            delta=delta,
+            reason=reason,
+            reference=reference,
+            note=note,
+            reservation=reservation,
+            balance_after=level.on_hand,
+            state_from=state_from,
+            state_to=state_to,
+            quantity=quantity,
+            inbound=inbound,
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+        if delta or quantity
+        else None
+    )
+    emit_level_changed(
+        level,
+        before=before,
+        movement=movement,
+        reference=reference,
+        reservation_id=reservation.pk if reservation else None,
+        reason=reason if movement is not None else None,
+    )
     return movement
 
 
@@ -132,14 +172,29 @@ class LevelChanges:
         self.levels: dict[int, StockLevel] = {}
 
     def add(
-        self, level: StockLevel, *, delta: int = 0, reserved_delta: int = 0, backordered_delta: int = 0,
-        incoming_delta: int = 0, reason: str | None = None, reference: str = "", note: str = "",
-        reservation: Reservation | None = None, state_from: str = "", state_to: str = "",
-        quantity: int | None = None, inbound=None,
+        self,
+        level: StockLevel,
+        *,
+        delta: int = 0,
+        reserved_delta: int = 0,
+        backordered_delta: int = 0,
+        incoming_delta: int = 0,
+        reason: str | None = None,
+        reference: str = "",
+        note: str = "",
+        reservation: Reservation | None = None,
+        state_from: str = "",
+        state_to: str = "",
+        quantity: int | None = None,
+        inbound=None,
     ) -> StockMovement | None:
         before = level_figures(level)
-        counters = {"on_hand": delta, "reserved": reserved_delta, "backordered": backordered_delta,
-                    "incoming": incoming_delta}
+        counters = {
+            "on_hand": delta,
+            "reserved": reserved_delta,
+            "backordered": backordered_delta,
+            "incoming": incoming_delta,
+        }
         for state, sign in ((state_from, -1), (state_to, 1)):
             if state in STATE_COUNTERS:
                 counters[str(state)] = counters.get(str(state), 0) + sign * quantity
@@ -152,13 +207,35 @@ class LevelChanges:
         level.version += 1
         level.updated_at = self.now
         _forget_available(level)
-        movement = StockMovement(
-            sku_id=level.sku_id, warehouse_id=level.warehouse_id, delta=delta, reason=reason,
-            reference=reference, note=note, reservation=reservation, balance_after=level.on_hand,
-            state_from=state_from, state_to=state_to, quantity=quantity, inbound=inbound, created_by=self.user,
-        ) if delta or quantity else None
-        self.changes.append((level_figures(level), before, movement, reservation.pk if reservation else None,
-                             reason if movement is not None else None, reference))
+        movement = (
+            StockMovement(
+                sku_id=level.sku_id,
+                warehouse_id=level.warehouse_id,
+                delta=delta,
+                reason=reason,
+                reference=reference,
+                note=note,
+                reservation=reservation,
+                balance_after=level.on_hand,
+                state_from=state_from,
+                state_to=state_to,
+                quantity=quantity,
+                inbound=inbound,
+                created_by=self.user,
+            )
+            if delta or quantity
+            else None
+        )
+        self.changes.append(
+            (
+                level_figures(level),
+                before,
+                movement,
+                reservation.pk if reservation else None,
+                reason if movement is not None else None,
+                reference,
+            )
+        )
         return movement
 
     def write(self) -> None:
@@ -168,11 +245,18 @@ class LevelChanges:
         if movements:
             StockMovement.objects.bulk_create(movements)
         self._update_levels()
-        emit_level_changes([
-            LevelChange(after=after, before=before, reason=reason, reference=reference,
-                        cause={"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id})
-            for after, before, movement, reservation_id, reason, reference in self.changes
-        ])
+        emit_level_changes(
+            [
+                LevelChange(
+                    after=after,
+                    before=before,
+                    reason=reason,
+                    reference=reference,
+                    cause={"movement_id": movement.pk} if movement is not None else {"reservation_id": reservation_id},
+                )
+                for after, before, movement, reservation_id, reason, reference in self.changes
+            ]
+        )
         self.changes, self.totals, self.levels = [], {}, {}
 
     def _update_levels(self) -> None:

@@ -3,6 +3,7 @@
 Every change of `on_hand` writes its ledger row in the same transaction, through
 `stock.services.ledger` (locks in the fixed order, counters moved with `F()`).
 """
+
 import copy
 from dataclasses import dataclass
 from typing import Any
@@ -12,17 +13,22 @@ from django.db.models import F
 from django.utils import timezone
 
 from inventory_site import metrics
-from inventory_site.exceptions import DomainError, VersionConflict, PreconditionFailed
+from inventory_site.exceptions import DomainError, PreconditionFailed, VersionConflict
+from stock.events import emit_level_changed, level_figures
 from stock.exceptions import InsufficientStock, InvalidInput, LinesRefused, OnHandConflict
 from stock.models import MovementReason, StockLevel, StockMovement, StockState, Warehouse
 from stock.selectors import warehouse_default
-from stock.events import emit_level_changed, level_figures
 from stock.services.ledger import MAX_QUANTITY, apply_change, lock_levels, quantity_check
 from stock.services.reservations import retry_after_expiry
 
 ADJUSTMENT_REASONS = (
-    MovementReason.RECEIPT, MovementReason.RETURN, MovementReason.DAMAGE, MovementReason.LOSS,
-    MovementReason.CORRECTION, MovementReason.COUNT, MovementReason.SALE,
+    MovementReason.RECEIPT,
+    MovementReason.RETURN,
+    MovementReason.DAMAGE,
+    MovementReason.LOSS,
+    MovementReason.CORRECTION,
+    MovementReason.COUNT,
+    MovementReason.SALE,
 )
 # The states whose units an adjustment may write off (`from_state`): the API and the admin offer these.
 WRITE_OFF_STATES = (StockState.DAMAGED, StockState.QUALITY_CONTROL)
@@ -89,7 +95,13 @@ def _adjust_lines(lines: list[AdjustmentLine], *, user=None) -> tuple[list, list
         if delta:
             write_off = {"state_from": line.from_state, "quantity": -delta} if line.from_state else {}
             movement = apply_change(
-                level, delta=delta, reason=line.reason, reference=line.reference, note=line.note, user=user, **write_off,
+                level,
+                delta=delta,
+                reason=line.reason,
+                reference=line.reference,
+                note=line.note,
+                user=user,
+                **write_off,
             )
             metrics.stock_adjusted(reason=line.reason)
             movement.sku, movement.warehouse = line.sku, line.warehouse
@@ -133,8 +145,16 @@ def _prepare(line: AdjustmentLine) -> AdjustmentLine:
 
 
 def stock_adjust(
-    *, sku, warehouse: Warehouse | None = None, delta: int | None = None, quantity: int | None = None,
-    expected_on_hand: int | None = None, reason: str, reference: str = "", note: str = "", from_state: str = "",
+    *,
+    sku,
+    warehouse: Warehouse | None = None,
+    delta: int | None = None,
+    quantity: int | None = None,
+    expected_on_hand: int | None = None,
+    reason: str,
+    reference: str = "",
+    note: str = "",
+    from_state: str = "",
     user=None,
 ) -> tuple[StockMovement | None, StockLevel]:
     """Change one level's on-hand by `delta`, or set it to `quantity` (a count).
@@ -146,10 +166,19 @@ def stock_adjust(
     units), `OnHandConflict` when `expected_on_hand` is stale, `InvalidInput` for a zero
     delta, an unknown reason or a deleted SKU or warehouse.
     """
-    line = _prepare(AdjustmentLine(
-        sku=sku, warehouse=warehouse, delta=delta, quantity=quantity, expected_on_hand=expected_on_hand,
-        reason=reason, reference=reference, note=note, from_state=from_state or "",
-    ))
+    line = _prepare(
+        AdjustmentLine(
+            sku=sku,
+            warehouse=warehouse,
+            delta=delta,
+            quantity=quantity,
+            expected_on_hand=expected_on_hand,
+            reason=reason,
+            reference=reference,
+            note=note,
+            from_state=from_state or "",
+        )
+    )
 
     def run():
         movements, levels, errors = _adjust_lines([line], user=user)
@@ -197,21 +226,39 @@ def stock_adjust_bulk(*, lines: list[dict], user=None) -> tuple[list[StockMoveme
 
 
 def stock_receive(
-    *, sku, warehouse: Warehouse | None = None, quantity: int, reason: str = MovementReason.RECEIPT,
-    reference: str = "", note: str = "", user=None,
+    *,
+    sku,
+    warehouse: Warehouse | None = None,
+    quantity: int,
+    reason: str = MovementReason.RECEIPT,
+    reference: str = "",
+    note: str = "",
+    user=None,
 ) -> StockMovement | None:
     """Receive `quantity` units (a `receipt` movement by default); 0 writes nothing."""
     if quantity_check(quantity, field="quantity") == 0:
         return None
     movement, _level = stock_adjust(
-        sku=sku, warehouse=warehouse, delta=quantity, reason=reason, reference=reference, note=note, user=user,
+        sku=sku,
+        warehouse=warehouse,
+        delta=quantity,
+        reason=reason,
+        reference=reference,
+        note=note,
+        user=user,
     )
     return movement
 
 
 def stock_transfer(
-    *, sku, from_warehouse: Warehouse, to_warehouse: Warehouse, quantity: int,
-    reference: str = "", note: str = "", user=None,
+    *,
+    sku,
+    from_warehouse: Warehouse,
+    to_warehouse: Warehouse,
+    quantity: int,
+    reference: str = "",
+    note: str = "",
+    user=None,
 ) -> tuple[list[StockMovement], list[StockLevel]]:
     """Move `quantity` available units between warehouses: `transfer_out` and `transfer_in` together.
 
@@ -236,10 +283,12 @@ def stock_transfer(
             raise InsufficientStock(errors={"available": available, "requested": quantity})
         if to_level.on_hand + quantity > MAX_QUANTITY:
             raise InvalidInput(errors={"quantity": [f"On hand at the target would exceed {MAX_QUANTITY}."]})
-        out = apply_change(from_level, delta=-quantity, reason=MovementReason.TRANSFER_OUT,
-                           reference=reference, note=note, user=user)
-        into = apply_change(to_level, delta=quantity, reason=MovementReason.TRANSFER_IN,
-                            reference=reference, note=note, user=user)
+        out = apply_change(
+            from_level, delta=-quantity, reason=MovementReason.TRANSFER_OUT, reference=reference, note=note, user=user
+        )
+        into = apply_change(
+            to_level, delta=quantity, reason=MovementReason.TRANSFER_IN, reference=reference, note=note, user=user
+        )
         from_level.sku = to_level.sku = out.sku = into.sku = sku
         from_level.warehouse, to_level.warehouse = from_warehouse, to_warehouse
         out.warehouse, into.warehouse = from_warehouse, to_warehouse
@@ -253,9 +302,15 @@ UNSET = object()
 
 @transaction.atomic
 def stock_level_update_settings(
-    *, level: StockLevel, low_stock_threshold: int | None = None, safety_stock: int | None = None,
-    reorder_point=UNSET, reorder_quantity=UNSET, expected_version: int | None = None,
-    if_match: int | None = None, user=None,
+    *,
+    level: StockLevel,
+    low_stock_threshold: int | None = None,
+    safety_stock: int | None = None,
+    reorder_point=UNSET,
+    reorder_quantity=UNSET,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+    user=None,
 ) -> StockLevel:
     """Set a level's settings: `low_stock_threshold`, `safety_stock` (None: unchanged),
     `reorder_point`, `reorder_quantity` (None: off/default; not given: unchanged). A

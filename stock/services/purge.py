@@ -10,6 +10,7 @@ Empty stock levels of purged SKUs and warehouses go with them. History rows
 It lives in `stock`, the app that builds on the catalog, because whether a SKU may go is
 a question of the ledger; the catalog knows nothing of stock.
 """
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,10 +33,12 @@ class PurgeResult:
     """Rows purged (or, dry run, that would be) and soft-deleted rows past retention kept for the ledger."""
 
     dry_run: bool = False
-    purged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("skus", "products", "categories", "warehouses", "stock_levels"), 0))
-    kept: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("skus", "products", "categories", "warehouses"), 0))
+    purged: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("skus", "products", "categories", "warehouses", "stock_levels"), 0)
+    )
+    kept: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("skus", "products", "categories", "warehouses"), 0)
+    )
     listed: list[str] = field(default_factory=list)  # "sku DM-1 (id 7)", the first MAX_LISTED
 
     @property
@@ -71,7 +74,7 @@ def _purge_skus(cutoff: datetime, result: PurgeResult) -> None:
     for sku in skus:
         _record(result, "SKU", sku.sku_code, sku.pk)
     for start in range(0, len(ids), 1000):
-        batch = ids[start:start + 1000]
+        batch = ids[start : start + 1000]
         lock_levels_of(StockLevel.objects.filter(sku_id__in=batch))
         result.purged["stock_levels"] += StockLevel.objects.filter(sku_id__in=batch).delete()[0]
         SKU.all_objects.filter(pk__in=batch, is_deleted=True).delete()
@@ -87,7 +90,7 @@ def _purge_products(cutoff: datetime, result: PurgeResult) -> None:
         _record(result, "product", product.name, product.pk)
     ids = [product.pk for product in products]
     for start in range(0, len(ids), 1000):
-        Product.all_objects.filter(pk__in=ids[start:start + 1000], is_deleted=True).delete()
+        Product.all_objects.filter(pk__in=ids[start : start + 1000], is_deleted=True).delete()
     result.purged["products"] = len(ids)
 
 

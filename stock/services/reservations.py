@@ -6,6 +6,7 @@ conditional `UPDATE ... WHERE available >= n` in the fixed (sku_id, warehouse_id
 and writes the reservation, its lines and their events; it never oversells, whatever the
 number of concurrent clients or processes. See docs/architecture/reservations.md.
 """
+
 import json
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -25,7 +26,14 @@ from inventory_site import metrics
 from inventory_site.exceptions import DomainError
 from inventory_site.transactions import retry_on_deadlock
 from stock.events import emit_reservation
-from stock.exceptions import Backordered, InsufficientStock, InvalidInput, LinesRefused, ReservationExpired, ReservationNotActive
+from stock.exceptions import (
+    Backordered,
+    InsufficientStock,
+    InvalidInput,
+    LinesRefused,
+    ReservationExpired,
+    ReservationNotActive,
+)
 from stock.models import MovementReason, Reservation, ReservationLine, ReservationStatus, Warehouse
 from stock.selectors import reservation_status
 from stock.services.backorders import MAX_BACKORDER_TTL_SECONDS
@@ -62,10 +70,21 @@ SERIALIZATION_FAILURE = "40001"
 def _line_json(index: int, line: ReservationRequestLine | CodedLine) -> dict:
     if isinstance(line, CodedLine):
         key = None if line.sku_code is None else (sku_code_key(line.sku_code) or "")
-        return {"idx": index, "sku_code": line.sku_code, "sku_key": key, "sku_id": line.sku_id,
-                "warehouse": line.warehouse_code, "quantity": line.quantity}
-    return {"idx": index, "sku_code": None, "sku_id": line.sku.pk,
-            "warehouse": line.warehouse.code if line.warehouse is not None else None, "quantity": line.quantity}
+        return {
+            "idx": index,
+            "sku_code": line.sku_code,
+            "sku_key": key,
+            "sku_id": line.sku_id,
+            "warehouse": line.warehouse_code,
+            "quantity": line.quantity,
+        }
+    return {
+        "idx": index,
+        "sku_code": None,
+        "sku_id": line.sku.pk,
+        "warehouse": line.warehouse.code if line.warehouse is not None else None,
+        "quantity": line.quantity,
+    }
 
 
 def _validate(lines: Sequence[ReservationRequestLine | CodedLine], ttl_seconds: int) -> None:
@@ -101,14 +120,23 @@ class _Placing:
         # within one round trip); inside a caller's, a savepoint, so a stale plan leaves it usable.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             with connection.cursor() as cursor:
-                cursor.execute(reservation_sql(), {
-                    "lines": self.lines, "strategy": settings.STOCK_ALLOCATION_STRATEGY,
-                    "allow_split": self.allow_split, "lock_first": lock_first, "reference": self.reference,
-                    "user_id": self.user_id, "now": now, "ttl_seconds": self.ttl_seconds,
-                    "allocated_ttl_seconds": MAX_TTL_SECONDS, "now_text": _json_time(now),
-                    "expires_at_text": _json_time(expires_at),
-                    "allocated_expires_at_text": _json_time(allocated_expires_at),
-                })
+                cursor.execute(
+                    reservation_sql(),
+                    {
+                        "lines": self.lines,
+                        "strategy": settings.STOCK_ALLOCATION_STRATEGY,
+                        "allow_split": self.allow_split,
+                        "lock_first": lock_first,
+                        "reference": self.reference,
+                        "user_id": self.user_id,
+                        "now": now,
+                        "ttl_seconds": self.ttl_seconds,
+                        "allocated_ttl_seconds": MAX_TTL_SECONDS,
+                        "now_text": _json_time(now),
+                        "expires_at_text": _json_time(expires_at),
+                        "allocated_expires_at_text": _json_time(allocated_expires_at),
+                    },
+                )
                 return now, cursor.fetchall()
 
 
@@ -122,8 +150,12 @@ def reservation_sql() -> str:
 
 
 def reservation_create(
-    *, reference: str, lines: Sequence[ReservationRequestLine | CodedLine], ttl_seconds: int | None = None,
-    user=None, allow_split: bool = False,
+    *,
+    reference: str,
+    lines: Sequence[ReservationRequestLine | CodedLine],
+    ttl_seconds: int | None = None,
+    user=None,
+    allow_split: bool = False,
 ) -> Reservation:
     """Hold every line's quantity, or none: the one way a reservation is placed, whatever its shape.
 
@@ -139,8 +171,10 @@ def reservation_create(
     ttl_seconds = settings.RESERVATION_TTL_SECONDS if ttl_seconds is None else ttl_seconds
     _validate(lines, ttl_seconds)
     placing = _Placing(
-        reference=reference, lines=json.dumps([_line_json(i, line) for i, line in enumerate(lines)]),
-        ttl_seconds=ttl_seconds, allow_split=allow_split,
+        reference=reference,
+        lines=json.dumps([_line_json(i, line) for i, line in enumerate(lines)]),
+        ttl_seconds=ttl_seconds,
+        allow_split=allow_split,
         user_id=user.pk if user is not None and user.is_authenticated else None,
     )
 
@@ -181,9 +215,9 @@ def _refusal(rows: list[tuple]) -> DomainError:
             errors[index] = InvalidInput(f"Invalid input: {detail[0][1]}", errors=fields)
         else:
             errors[index] = InsufficientStock(
-                errors={"sku_code": sku_code, "available": detail["available"], "requested": quantity})
-    return LinesRefused(dict(sorted(errors.items())),
-                        sku_ids=frozenset(row[4] for row in rows if row[0] == "short"))
+                errors={"sku_code": sku_code, "available": detail["available"], "requested": quantity}
+            )
+    return LinesRefused(dict(sorted(errors.items())), sku_ids=frozenset(row[4] for row in rows if row[0] == "short"))
 
 
 def _placed(rows: list[tuple], *, reference: str, user_id: int | None, now: datetime) -> Reservation:
@@ -191,13 +225,22 @@ def _placed(rows: list[tuple], *, reference: str, user_id: int | None, now: date
     if rows[0][0] != "placed":
         raise _refusal(rows)
     reservation = Reservation(
-        pk=rows[0][2], reference=reference, status=ReservationStatus.ACTIVE, expires_at=rows[0][11],
-        created_by_id=user_id, created_at=now, updated_at=now,
+        pk=rows[0][2],
+        reference=reference,
+        status=ReservationStatus.ACTIVE,
+        expires_at=rows[0][11],
+        created_by_id=user_id,
+        created_at=now,
+        updated_at=now,
     )
     made = [
         ReservationLine(
-            pk=line_id, reservation=reservation, sku=SKU(pk=sku_id, sku_code=sku_code),
-            warehouse=Warehouse(pk=warehouse_id, code=warehouse_code), quantity=quantity, backordered=backordered,
+            pk=line_id,
+            reservation=reservation,
+            sku=SKU(pk=sku_id, sku_code=sku_code),
+            warehouse=Warehouse(pk=warehouse_id, code=warehouse_code),
+            quantity=quantity,
+            backordered=backordered,
         )
         for _k, _i, _r, line_id, sku_id, sku_code, warehouse_id, warehouse_code, quantity, backordered, _d, _e in rows
     ]
@@ -221,9 +264,14 @@ def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> 
     for line in sorted(lines, key=lambda ln: (ln.sku_id, ln.warehouse_id, ln.pk)):
         level = levels[(line.sku_id, line.warehouse_id)]
         apply_change(
-            level, delta=-line.allocated if sale else 0, reserved_delta=-line.allocated,
+            level,
+            delta=-line.allocated if sale else 0,
+            reserved_delta=-line.allocated,
             backordered_delta=-line.backordered,
-            reason=MovementReason.SALE, reference=reservation.reference, reservation=reservation, user=user,
+            reason=MovementReason.SALE,
+            reference=reservation.reference,
+            reservation=reservation,
+            user=user,
         )
     reservation.status = status
     reservation.save(update_fields=["status", "updated_at"])
@@ -240,12 +288,19 @@ def _finish(reservation: Reservation | int, *, status: str, user=None) -> Reserv
 def _finish_once(reservation: Reservation | int, *, status: str, user=None) -> Reservation:
     with transaction.atomic():
         reservation = _lock_reservation(reservation)
-        if (status == ReservationStatus.COMMITTED and reservation_status(reservation) == ReservationStatus.ACTIVE
-                and reservation.lines.filter(backordered__gt=0).exists()):
-            raise Backordered(errors={"lines": {
-                str(line.pk): {"sku_code": line.sku.sku_code, "backordered": line.backordered}
-                for line in reservation.lines.filter(backordered__gt=0).select_related("sku").order_by("pk")
-            }})
+        if (
+            status == ReservationStatus.COMMITTED
+            and reservation_status(reservation) == ReservationStatus.ACTIVE
+            and reservation.lines.filter(backordered__gt=0).exists()
+        ):
+            raise Backordered(
+                errors={
+                    "lines": {
+                        str(line.pk): {"sku_code": line.sku.sku_code, "backordered": line.backordered}
+                        for line in reservation.lines.filter(backordered__gt=0).select_related("sku").order_by("pk")
+                    }
+                }
+            )
         if reservation_status(reservation) == ReservationStatus.ACTIVE:
             _settle(reservation, status=status, sale=status == ReservationStatus.COMMITTED, user=user)
             return reservation
@@ -274,7 +329,10 @@ def reservation_release(*, reservation: Reservation | int, user=None) -> Reserva
 
 
 def reservations_expire(
-    *, sku_ids: Iterable[int] | None = None, now: datetime | None = None, limit: int | None = None,
+    *,
+    sku_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Record the expiry of overdue active reservations (all, or those holding these SKUs).
@@ -285,7 +343,9 @@ def reservations_expire(
     now = now or timezone.now()
     overdue = Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now)
     if sku_ids is not None:
-        overdue = overdue.filter(pk__in=ReservationLine.objects.filter(sku_id__in=list(sku_ids)).values("reservation_id"))
+        overdue = overdue.filter(
+            pk__in=ReservationLine.objects.filter(sku_id__in=list(sku_ids)).values("reservation_id")
+        )
     ids = overdue.order_by("pk").values_list("pk", flat=True)
     if limit is not None:
         ids = ids[:limit]
@@ -302,9 +362,11 @@ def reservations_expire(
 
 @transaction.atomic
 def _expire_one(pk: int, *, now: datetime) -> int:
-    reservation = Reservation.objects.select_for_update().filter(
-        pk=pk, status=ReservationStatus.ACTIVE, expires_at__lte=now
-    ).first()
+    reservation = (
+        Reservation.objects.select_for_update()
+        .filter(pk=pk, status=ReservationStatus.ACTIVE, expires_at__lte=now)
+        .first()
+    )
     if reservation is None:
         return 0
     _settle(reservation, status=ReservationStatus.EXPIRED, sale=False)

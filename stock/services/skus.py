@@ -5,6 +5,7 @@ The catalog knows nothing of stock; `stock` builds on it: the create service wra
 catalog's, and the delete rule answers the catalog's `skus_hiding` signal (connected in
 `StockConfig.ready`), so every face that hides SKUs meets it.
 """
+
 from typing import Any
 
 from django.db import transaction

@@ -14,9 +14,14 @@ from django.db import transaction
 from stock.exceptions import InsufficientStock, InvalidInput
 from stock.models import MovementReason, StockLevel, StockMovement, StockState, Warehouse
 from stock.selectors import warehouse_default
-from stock.services.ledger import lock_levels, apply_change, quantity_check
+from stock.services.ledger import apply_change, lock_levels, quantity_check
 
-STATE_MOVE_REASONS = (MovementReason.DAMAGE, MovementReason.INSPECTION, MovementReason.CORRECTION, MovementReason.RETURN)
+STATE_MOVE_REASONS = (
+    MovementReason.DAMAGE,
+    MovementReason.INSPECTION,
+    MovementReason.CORRECTION,
+    MovementReason.RETURN,
+)
 STATES = tuple(StockState.values)
 
 
@@ -51,8 +56,16 @@ def _validate(*, sku, warehouse: Warehouse | None, quantity, from_state: str, to
 
 
 def stock_state_move(
-    *, sku, warehouse: Warehouse | None = None, quantity: int, from_state: str, to_state: str, reason: str,
-    reference: str = "", note: str = "", user=None,
+    *,
+    sku,
+    warehouse: Warehouse | None = None,
+    quantity: int,
+    from_state: str,
+    to_state: str,
+    reason: str,
+    reference: str = "",
+    note: str = "",
+    user=None,
 ) -> tuple[StockMovement, StockLevel]:
     """Move `quantity` units of one level from `from_state` to `to_state`; the movement and the level after.
 
@@ -60,8 +73,9 @@ def stock_state_move(
     little, `InvalidInput` for an unknown state or reason, equal states, a bad quantity, or a
     deleted SKU or warehouse. Nothing is written on a refusal.
     """
-    warehouse = _validate(sku=sku, warehouse=warehouse, quantity=quantity, from_state=from_state,
-                          to_state=to_state, reason=reason)
+    warehouse = _validate(
+        sku=sku, warehouse=warehouse, quantity=quantity, from_state=from_state, to_state=to_state, reason=reason
+    )
     with transaction.atomic():
         level = lock_levels([(sku.pk, warehouse.pk)]).get((sku.pk, warehouse.pk))
         held = units_in_state(level, from_state)
@@ -71,8 +85,14 @@ def stock_state_move(
                 errors={"state": from_state, "in_state": held, "requested": quantity},
             )
         movement = apply_change(
-            level, reason=reason, reference=reference, note=note, user=user,
-            state_from=from_state, state_to=to_state, quantity=quantity,
+            level,
+            reason=reason,
+            reference=reference,
+            note=note,
+            user=user,
+            state_from=from_state,
+            state_to=to_state,
+            quantity=quantity,
         )
         level.sku = movement.sku = sku
         level.warehouse = movement.warehouse = warehouse

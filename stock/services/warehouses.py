@@ -1,4 +1,5 @@
 """Warehouse writes: create, update (including switching the default), soft/hard delete, restore."""
+
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -61,7 +62,9 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _duplicate(code: str) -> Duplicate:
-    return Duplicate(f"Warehouse code {code!r} is already taken.", errors={"code": ["A warehouse with this code already exists."]})
+    return Duplicate(
+        f"Warehouse code {code!r} is already taken.", errors={"code": ["A warehouse with this code already exists."]}
+    )
 
 
 def _unset_default(*, keep_pk: int | None, user: Actor = None) -> None:
@@ -76,7 +79,13 @@ def _unset_default(*, keep_pk: int | None, user: Actor = None) -> None:
 
 @transaction.atomic
 def warehouse_create(
-    *, code: str, name: str, is_active: bool = True, is_default: bool = False, priority: int = 100, user: Actor = None,
+    *,
+    code: str,
+    name: str,
+    is_active: bool = True,
+    is_default: bool = False,
+    priority: int = 100,
+    user: Actor = None,
 ) -> Warehouse:
     """A new warehouse; `code` is stored upper case and must be unused (deleted ones included).
     `priority`: where reservations that name no warehouse try it (lower first)."""
@@ -98,8 +107,12 @@ def warehouse_create(
 
 @transaction.atomic
 def warehouse_update(
-    *, warehouse: Warehouse, expected_version: int | None = None, if_match: int | None = None,
-    user: Actor = None, **changes: Any,
+    *,
+    warehouse: Warehouse,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+    user: Actor = None,
+    **changes: Any,
 ) -> Warehouse:
     """Change `code`, `name`, `is_active`, `is_default` or `priority`; making it the default unsets the old one.
 

@@ -2,6 +2,7 @@
 
 In `stock`, not the platform: the panel reads stock, and `inventory_site` imports no app.
 """
+
 from django import template
 
 from stock.selectors import stock_status

@@ -1,4 +1,5 @@
 """Template tags of the admin dashboard (`templates/admin/index.html`) and the SKU page's chart."""
+
 from django import template
 
 from catalog.models import SKU

@@ -1,4 +1,5 @@
 """Fixtures of the admin tests: a logged-in staff client and a small catalog with stock; a page's text."""
+
 import html
 import re
 from decimal import Decimal
@@ -51,9 +52,15 @@ def product_form(product, changes=None, *, new_rows: int = 0) -> dict:
 
     from catalog.admin.variants import grid_post
 
-    return {"name": product.name, "category": product.category_id, "description": product.description,
-            "attributes": json.dumps(product.attributes), "initial-attributes": json.dumps(product.attributes),
-            "expected_version": product.version, **grid_post(product.pk, changes, new_rows=new_rows)}
+    return {
+        "name": product.name,
+        "category": product.category_id,
+        "description": product.description,
+        "attributes": json.dumps(product.attributes),
+        "initial-attributes": json.dumps(product.attributes),
+        "expected_version": product.version,
+        **grid_post(product.pk, changes, new_rows=new_rows),
+    }
 
 
 def text_of(response) -> str:

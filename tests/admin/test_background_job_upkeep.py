@@ -1,6 +1,7 @@
 """The upkeep of the background admin jobs: the purge of old finished jobs and their files, the
 recovery of jobs whose message or worker was lost, and a broker down when a job is queued.
 Real PostgreSQL, Redis and worker process; the sweeps are called as the beat calls them."""
+
 # ruff: noqa: F811 - the fixtures of the job tests, imported, are the tests' parameters
 import datetime
 import socket
@@ -44,17 +45,33 @@ def stored(job: AdminJob) -> Path:
     return Path(job.file.path)
 
 
-def make_job(user, *, status="succeeded", kind="export", finished_days=None, content=b"sku_code\nA\n",
-             file_name="SKU.csv", **fields):
+def make_job(
+    user,
+    *,
+    status="succeeded",
+    kind="export",
+    finished_days=None,
+    content=b"sku_code\nA\n",
+    file_name="SKU.csv",
+    **fields,
+):
     job = AdminJob.objects.create(
-        kind=kind, model_label="catalog.sku", file_format="csv", user=user, status=status, file_name=file_name,
-        finished_at=None if finished_days is None else days_ago(finished_days), **fields)
+        kind=kind,
+        model_label="catalog.sku",
+        file_format="csv",
+        user=user,
+        status=status,
+        file_name=file_name,
+        finished_at=None if finished_days is None else days_ago(finished_days),
+        **fields,
+    )
     if content is not None:
         job.file.save("SKU.csv", ContentFile(content))
     return job
 
 
 # --- the purge ----------------------------------------------------------------------------------
+
 
 def test_finished_jobs_past_the_retention_are_deleted_with_their_files(staff, small_threshold, settings):
     settings.ADMIN_JOB_RETENTION_DAYS = 7
@@ -92,9 +109,18 @@ def test_the_beat_runs_the_purge_daily_and_the_recovery_every_minute(settings):
 
 # --- the recovery ---------------------------------------------------------------------------------
 
+
 def _sku_import_job(user, codes, **fields) -> AdminJob:
-    return make_job(user, kind="import", content=sku_rows(codes).encode(), file_name="big.csv",
-                    params={"format": "0", "resource": "0"}, rows_total=len(codes), finished_days=None, **fields)
+    return make_job(
+        user,
+        kind="import",
+        content=sku_rows(codes).encode(),
+        file_name="big.csv",
+        params={"format": "0", "resource": "0"},
+        rows_total=len(codes),
+        finished_days=None,
+        **fields,
+    )
 
 
 @pytest.mark.slow
@@ -131,8 +157,9 @@ def test_an_import_whose_worker_died_is_run_again_from_the_start(worker, staff_c
 
 
 @pytest.mark.slow
-def test_an_import_whose_worker_was_killed_mid_run_is_imported_once_by_the_next(worker, staff_client, staff, catalog,
-                                                                                media_root):
+def test_an_import_whose_worker_was_killed_mid_run_is_imported_once_by_the_next(
+    worker, staff_client, staff, catalog, media_root
+):
     """SIGKILL the worker in the middle of an import (its message stays unacknowledged in Redis
     for the visibility timeout, an hour): the job shows running, its lock went with the worker's
     connection, nothing of it committed. The sweep sends it again and a new worker imports it."""
@@ -152,8 +179,9 @@ def test_an_import_whose_worker_was_killed_mid_run_is_imported_once_by_the_next(
         assert time.monotonic() < deadline, "the killed worker's lock was never released"
         time.sleep(0.2)
     assert outcome == {"requeued": 1, "failed": 0}
-    with Worker(database_url=database_url(), concurrency=2,
-                ADMIN_SYNC_IMPORT_ROWS=str(THRESHOLD), MEDIA_ROOT=str(media_root)) as second:
+    with Worker(
+        database_url=database_url(), concurrency=2, ADMIN_SYNC_IMPORT_ROWS=str(THRESHOLD), MEDIA_ROOT=str(media_root)
+    ) as second:
         status = wait_finished(staff_client, job, second, timeout=240)
     assert status["status"] == "succeeded", second.output()
     assert status["summary"] == "Import finished: 1500 new, 0 updated, 0 deleted and 0 skipped SKUs."
@@ -182,8 +210,10 @@ def test_a_job_whose_worker_died_too_often_fails_with_a_sentence(staff_client, s
 
     job.refresh_from_db()
     assert job.status == "failed" and job.finished_at is not None
-    sentence = ("The worker stopped while running this import (3 times); nothing was written. "
-                "Upload the file again. If it stops again, tell the administrator.")
+    sentence = (
+        "The worker stopped while running this import (3 times); nothing was written. "
+        "Upload the file again. If it stops again, tell the administrator."
+    )
     assert job.summary == sentence
     assert sentence in page(staff_client, job)
     assert staff_client.get(reverse("admin:inventory_site_adminjob_status", args=[job.pk])).json()["finished"] is True
@@ -192,6 +222,7 @@ def test_a_job_whose_worker_died_too_often_fails_with_a_sentence(staff_client, s
 
 
 # --- a broker down when the job is queued -------------------------------------------------------
+
 
 def closed_port() -> int:
     with socket.socket() as probe:
@@ -226,8 +257,10 @@ def test_a_broker_down_fails_the_upload_with_a_message_and_imports_nothing(staff
     with broker_at(f"redis://127.0.0.1:{closed_port()}/0"):
         response = upload(staff_client, "sku", sku_rows([f"DOWN-{i}" for i in range(THRESHOLD + 2)]))
     job = queued_job(response)
-    message = ("The background queue could not be reached, so the import was not started and nothing was "
-               "written. Try again in a few minutes.")
+    message = (
+        "The background queue could not be reached, so the import was not started and nothing was "
+        "written. Try again in a few minutes."
+    )
     assert (job.status, job.summary) == ("failed", message)
     body = staff_client.get(response["Location"]).content.decode()
     assert message in body

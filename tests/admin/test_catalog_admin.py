@@ -1,4 +1,5 @@
 """Catalog admin: saves go through the services, stale saves are refused, the tree moves."""
+
 import json
 from decimal import Decimal
 
@@ -17,8 +18,11 @@ STALE = "changed by someone else since you opened it"
 
 def category_data(category, **changes):
     data = {
-        "name": category.name, "parent": category.parent_id or "", "description": category.description,
-        "attributes": json.dumps(category.attributes), "expected_version": category.version,
+        "name": category.name,
+        "parent": category.parent_id or "",
+        "description": category.description,
+        "attributes": json.dumps(category.attributes),
+        "expected_version": category.version,
     }
     return {**data, **changes}
 
@@ -76,17 +80,26 @@ class TestCategoryForm:
         assert (phones.parent_id, phones.description, phones.version) == (catalog["electronics"].pk, "", 1)
 
     def test_create_through_the_form(self, staff_client, catalog):
-        response = staff_client.post(reverse("admin:catalog_category_add"), {
-            "name": "Cases", "parent": catalog["phones"].pk, "description": "", "attributes": "",
-        })
+        response = staff_client.post(
+            reverse("admin:catalog_category_add"),
+            {
+                "name": "Cases",
+                "parent": catalog["phones"].pk,
+                "description": "",
+                "attributes": "",
+            },
+        )
         assert response.status_code == 302
         assert Category.objects.get(name="Cases").path == "Electronics/Phones/Cases"
 
-    @pytest.mark.parametrize("attributes,error", [
-        ("[1, 2]", "Must be a JSON object"),
-        (json.dumps({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}), "at most 5 levels"),
-        (json.dumps({"big": "x" * 17000}), "16"),
-    ])
+    @pytest.mark.parametrize(
+        "attributes,error",
+        [
+            ("[1, 2]", "Must be a JSON object"),
+            (json.dumps({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}), "at most 5 levels"),
+            (json.dumps({"big": "x" * 17000}), "16"),
+        ],
+    )
     def test_attributes_validated_like_the_api(self, staff_client, catalog, attributes, error):
         phones = catalog["phones"]
         url = reverse("admin:catalog_category_change", args=[phones.pk])
@@ -107,9 +120,15 @@ class TestCategoryForm:
 
 class TestCategoryTree:
     def move(self, client, cut, target, position="last-child"):
-        return client.post(reverse("admin:catalog_category_changelist"), {
-            "cmd": "move_node", "cut_item": cut.pk, "pasted_on": target.pk, "position": position,
-        })
+        return client.post(
+            reverse("admin:catalog_category_changelist"),
+            {
+                "cmd": "move_node",
+                "cut_item": cut.pk,
+                "pasted_on": target.pk,
+                "position": position,
+            },
+        )
 
     def test_drag_and_drop_moves_through_the_service(self, staff_client, catalog):
         home = CategoryFactory(name="Home")
@@ -162,8 +181,9 @@ class TestCategoryTree:
     def test_soft_delete_and_restore_actions(self, staff_client, catalog):
         leaf = CategoryFactory(name="Leaf", parent=catalog["phones"])
         url = reverse("admin:catalog_category_changelist")
-        staff_client.post(url, {"action": "soft_delete_selected", "_selected_action": [leaf.pk, catalog["phones"].pk],
-                                "post": "yes"})
+        staff_client.post(
+            url, {"action": "soft_delete_selected", "_selected_action": [leaf.pk, catalog["phones"].pk], "post": "yes"}
+        )
         leaf.refresh_from_db()
         assert leaf.is_deleted
         assert not Category.all_objects.get(pk=catalog["phones"].pk).is_deleted  # has a product: refused
@@ -175,19 +195,31 @@ class TestCategoryTree:
 class TestProducts:
     def test_add_product_with_two_skus_in_the_grid(self, staff_client, catalog):
         blank = Product(name="Case", category=catalog["phones"], description="", attributes={})
-        data = product_form(blank, {
-            "attr_columns": 1, "attr-0": "size",
-            "n-0-code": "CASE-S", "n-0-price": "9.90", "n-0-a0": "S", "n-0-status": "active",
-            "n-0-backorder_policy": "deny",
-            "n-1-code": "CASE-M", "n-1-price": "10.90", "n-1-a0": "", "n-1-status": "active",
-            "n-1-backorder_policy": "deny",
-        }, new_rows=3)
+        data = product_form(
+            blank,
+            {
+                "attr_columns": 1,
+                "attr-0": "size",
+                "n-0-code": "CASE-S",
+                "n-0-price": "9.90",
+                "n-0-a0": "S",
+                "n-0-status": "active",
+                "n-0-backorder_policy": "deny",
+                "n-1-code": "CASE-M",
+                "n-1-price": "10.90",
+                "n-1-a0": "",
+                "n-1-status": "active",
+                "n-1-backorder_policy": "deny",
+            },
+            new_rows=3,
+        )
         data.pop("expected_version")
         response = staff_client.post(reverse("admin:catalog_product_add"), data)
         assert response.status_code == 302, response.context["errors"] if response.context else response
         product = Product.objects.get(name="Case")
         assert sorted(product.skus.values_list("sku_code", "price")) == [
-            ("CASE-M", Decimal("10.90")), ("CASE-S", Decimal("9.90")),
+            ("CASE-M", Decimal("10.90")),
+            ("CASE-S", Decimal("9.90")),
         ]
         assert SKU.objects.get(sku_code="CASE-S").attributes == {"size": "S"}
         assert SKU.objects.get(sku_code="CASE-M").attributes == {}
@@ -204,15 +236,18 @@ class TestProducts:
     def test_a_blank_new_row_is_not_created(self, staff_client, catalog):
         product = catalog["product"]
         before = SKU.all_objects.count()
-        response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]),
-                                     product_form(product, {"n-0-status": "active"}, new_rows=2))
+        response = staff_client.post(
+            reverse("admin:catalog_product_change", args=[product.pk]),
+            product_form(product, {"n-0-status": "active"}, new_rows=2),
+        )
         assert response.status_code == 302
         assert SKU.all_objects.count() == before
 
     def test_duplicate_code_in_a_new_row_is_shown_and_nothing_saved(self, staff_client, catalog):
         product = catalog["product"]
-        data = product_form(product, {"n-0-code": "phone-x-red", "n-0-price": "1.00", "description": "changed"},
-                            new_rows=1)
+        data = product_form(
+            product, {"n-0-code": "phone-x-red", "n-0-price": "1.00", "description": "changed"}, new_rows=1
+        )
         response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
         assert response.status_code == 200
         errors = " ".join(str(e) for e in response.context["errors"])
@@ -241,7 +276,8 @@ class TestProducts:
 
         product_update(product_id=product.pk, description="by someone else")
         response = staff_client.post(
-            reverse("admin:catalog_product_change", args=[product.pk]), {**opened, "name": "Mine"},
+            reverse("admin:catalog_product_change", args=[product.pk]),
+            {**opened, "name": "Mine"},
         )
         assert STALE in response.content.decode()
         product.refresh_from_db()
@@ -253,15 +289,22 @@ class TestProducts:
         rows = staff_client.get(url).context["cl"].result_list
         phone = next(p for p in rows if p.pk == catalog["product"].pk)
         assert (phone.sku_count, phone.available_total) == (2, 13)
-        assert [p.name for p in staff_client.get(url, {"category_tree": catalog["electronics"].pk}).context["cl"].result_list] == ["Phone X"]
+        assert [
+            p.name
+            for p in staff_client.get(url, {"category_tree": catalog["electronics"].pk}).context["cl"].result_list
+        ] == ["Phone X"]
         assert [p.name for p in staff_client.get(url, {"q": "phone-x-blue"}).context["cl"].result_list] == ["Phone X"]
         assert [p.name for p in staff_client.get(url, {"stock": "out"}).context["cl"].result_list] == [other.name]
         assert [p.name for p in staff_client.get(url, {"stock": "in"}).context["cl"].result_list] == ["Phone X"]
 
     def test_export_csv_action(self, staff_client, catalog):
-        response = staff_client.post(reverse("admin:catalog_product_changelist"), {
-            "action": "export_csv", "_selected_action": [catalog["product"].pk],
-        })
+        response = staff_client.post(
+            reverse("admin:catalog_product_changelist"),
+            {
+                "action": "export_csv",
+                "_selected_action": [catalog["product"].pk],
+            },
+        )
         assert response["Content-Type"].startswith("text/csv")
         lines = response.content.decode().splitlines()
         assert lines[1].split(",")[1:3] == ["Phone X", "Electronics/Phones"]
@@ -371,8 +414,13 @@ class TestHistoryRevert:
         services.sku_update(sku_id=red.pk, price=Decimal("1.00"))
         red.refresh_from_db()
         first = red.history.order_by("history_id").first()
-        data = {"sku_code": first.sku_code, "product": first.product_id, "price": str(first.price),
-                "attributes": json.dumps(first.attributes), "expected_version": red.version}
+        data = {
+            "sku_code": first.sku_code,
+            "product": first.product_id,
+            "price": str(first.price),
+            "attributes": json.dumps(first.attributes),
+            "expected_version": red.version,
+        }
         response = staff_client.post(self._revert_url(red, first), data)
         assert response.status_code == 302
         red.refresh_from_db()
@@ -383,8 +431,13 @@ class TestHistoryRevert:
         first = red.history.order_by("history_id").first()
         opened = red.version
         services.sku_update(sku_id=red.pk, price=Decimal("2.00"))
-        data = {"sku_code": red.sku_code, "product": red.product_id, "price": "499.00", "attributes": "{}",
-                "expected_version": opened}
+        data = {
+            "sku_code": red.sku_code,
+            "product": red.product_id,
+            "price": "499.00",
+            "attributes": "{}",
+            "expected_version": opened,
+        }
         response = staff_client.post(self._revert_url(red, first), data)
         assert response.status_code == 200
         assert STALE in response.content.decode()

@@ -2,6 +2,7 @@
 
 Run with `-s` to see the figures: `pytest tests/admin/test_category_scale.py -s`.
 """
+
 import time
 
 import pytest
@@ -24,8 +25,16 @@ def build_tree() -> int:
     rows = []
 
     def node(name, path, tree_id, level, lft, parent=None):
-        obj = Category(name=name, slug=slugify(name), path=path, tree_id=tree_id, level=level, lft=lft,
-                       parent=parent, created_at=now)
+        obj = Category(
+            name=name,
+            slug=slugify(name),
+            path=path,
+            tree_id=tree_id,
+            level=level,
+            lft=lft,
+            parent=parent,
+            created_at=now,
+        )
         rows.append(obj)
         return obj
 
@@ -88,7 +97,11 @@ def test_category_screens_at_10k(staff_client):
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()
         found = staff_client.get(reverse("admin:autocomplete"), search)
-        figures["parent autocomplete 'Leaf 5.5'"] = (time.perf_counter() - start, len(queries), len(found.json()["results"]))
+        figures["parent autocomplete 'Leaf 5.5'"] = (
+            time.perf_counter() - start,
+            len(queries),
+            len(found.json()["results"]),
+        )
     for name, (seconds, queries, rows) in figures.items():
         print(f"\n{total} categories, {name}: {seconds * 1000:.0f} ms, {queries} queries, {rows} rows")
         assert queries <= 15

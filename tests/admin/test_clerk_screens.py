@@ -1,5 +1,6 @@
 """The clerk's screens: transfer, count sheet / bulk adjustment upload (CSV and XLSX, previewed,
 all or nothing, through the count and bulk services), "Adjust" on the level page, SKU suggestions."""
+
 import html as html_lib
 import io
 import re
@@ -32,24 +33,39 @@ def on_hand(sku, warehouse) -> int:
 
 class TestTransfer:
     def test_moves_units_and_writes_both_movements(self, staff_client, catalog, main_warehouse, east):
-        response = staff_client.post(reverse("admin:stock_stocklevel_transfer"), {
-            "sku_code": "phone-x-red", "from_warehouse": main_warehouse.pk, "to_warehouse": east.pk,
-            "quantity": 5, "reference": "T-9",
-        }, follow=True)
+        response = staff_client.post(
+            reverse("admin:stock_stocklevel_transfer"),
+            {
+                "sku_code": "phone-x-red",
+                "from_warehouse": main_warehouse.pk,
+                "to_warehouse": east.pk,
+                "quantity": 5,
+                "reference": "T-9",
+            },
+            follow=True,
+        )
         assert (
             "Transferred 5 × PHONE-X-RED from Main warehouse to East depot (T-9). "
             "Now 7 on hand at Main warehouse, 5 at East depot."
         ) in text_of(response)
         assert (on_hand(catalog["red"], main_warehouse), on_hand(catalog["red"], east)) == (7, 5)
         assert sorted(StockMovement.objects.filter(reference="T-9").values_list("reason", "delta")) == [
-            ("transfer_in", 5), ("transfer_out", -5)]
+            ("transfer_in", 5),
+            ("transfer_out", -5),
+        ]
         assert LogEntry.objects.filter(object_repr="PHONE-X-RED at East depot").exists()
 
     def test_too_many_is_refused_in_words_and_writes_nothing(self, staff_client, catalog, main_warehouse, east):
         before = StockMovement.objects.count()
-        response = staff_client.post(reverse("admin:stock_stocklevel_transfer"), {
-            "sku_code": "PHONE-X-RED", "from_warehouse": main_warehouse.pk, "to_warehouse": east.pk, "quantity": 50,
-        })
+        response = staff_client.post(
+            reverse("admin:stock_stocklevel_transfer"),
+            {
+                "sku_code": "PHONE-X-RED",
+                "from_warehouse": main_warehouse.pk,
+                "to_warehouse": east.pk,
+                "quantity": 50,
+            },
+        )
         assert response.status_code == 200
         assert (
             "Not transferred (PHONE-X-RED from Main warehouse): "
@@ -58,9 +74,15 @@ class TestTransfer:
         assert StockMovement.objects.count() == before
 
     def test_same_warehouse_and_permission(self, client, staff_client, catalog, main_warehouse):
-        response = staff_client.post(reverse("admin:stock_stocklevel_transfer"), {
-            "sku_code": "PHONE-X-RED", "from_warehouse": main_warehouse.pk, "to_warehouse": main_warehouse.pk, "quantity": 1,
-        })
+        response = staff_client.post(
+            reverse("admin:stock_stocklevel_transfer"),
+            {
+                "sku_code": "PHONE-X-RED",
+                "from_warehouse": main_warehouse.pk,
+                "to_warehouse": main_warehouse.pk,
+                "quantity": 1,
+            },
+        )
         assert "Choose a different warehouse" in text_of(response)
         client.force_login(grant(UserFactory(is_staff=True), "stock.view_stocklevel"))
         response = client.get(reverse("admin:stock_stocklevel_transfer"))
@@ -78,8 +100,16 @@ def xlsx(rows) -> bytes:
 
 class TestSheetUpload:
     def preview(self, client, name, content, **data):
-        return client.post(reverse(UPLOAD), {"kind": "count", "reason": "receipt", "reference": "CC-1", **data,
-                                             "sheet": SimpleUploadedFile(name, content)})
+        return client.post(
+            reverse(UPLOAD),
+            {
+                "kind": "count",
+                "reason": "receipt",
+                "reference": "CC-1",
+                **data,
+                "sheet": SimpleUploadedFile(name, content),
+            },
+        )
 
     def confirm(self, client, preview_response):
         html = preview_response.content.decode()
@@ -97,8 +127,11 @@ class TestSheetUpload:
         assert on_hand(catalog["red"], main_warehouse) == 12  # the preview changed nothing
         page = text_of(self.confirm(staff_client, response))
         assert "Counted 3 lines: 3 changed" in page
-        assert (on_hand(catalog["red"], main_warehouse), on_hand(catalog["blue"], main_warehouse),
-                on_hand(catalog["red"], east)) == (10, 4, 2)
+        assert (
+            on_hand(catalog["red"], main_warehouse),
+            on_hand(catalog["blue"], main_warehouse),
+            on_hand(catalog["red"], east),
+        ) == (10, 4, 2)
         assert set(StockMovement.objects.filter(reference="CC-1").values_list("reason", flat=True)) == {"count"}
 
     def test_xlsx_count_with_a_bad_line_names_it_and_changes_nothing(self, staff_client, catalog, main_warehouse):
@@ -145,6 +178,8 @@ def test_adjust_form_suggests_sku_codes(staff_client, catalog):
     html = staff_client.get(reverse("admin:stock_stocklevel_adjust")).content.decode()
     assert 'list="sku-codes"' in html and 'id="sku-codes"' in html and "sku-autocomplete.js" in html
     # The endpoint the script asks: the admin's own autocomplete, searching SKU codes.
-    response = staff_client.get(reverse("admin:autocomplete"), {
-        "app_label": "stock", "model_name": "stocklevel", "field_name": "sku", "term": "x-bl"})
+    response = staff_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "stock", "model_name": "stocklevel", "field_name": "sku", "term": "x-bl"},
+    )
     assert [item["text"] for item in response.json()["results"]] == ["PHONE-X-BLUE"]

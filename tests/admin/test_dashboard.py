@@ -1,5 +1,6 @@
 """The dashboard on the admin index and the SKU page's chart: figures from the selectors,
 sums in bigint, Chart.js from static files."""
+
 import json
 import re
 from decimal import Decimal
@@ -22,8 +23,9 @@ def text_of(response) -> str:
 
 def test_index_shows_units_value_attention_and_expiring(staff_client, catalog, main_warehouse):
     StockLevel.objects.filter(sku=catalog["blue"]).update(low_stock_threshold=3)
-    reservation_create(reference="ORDER-SOON", ttl_seconds=600,
-                       lines=[ReservationRequestLine(sku=catalog["red"], quantity=2)])
+    reservation_create(
+        reference="ORDER-SOON", ttl_seconds=600, lines=[ReservationRequestLine(sku=catalog["red"], quantity=2)]
+    )
     response = staff_client.get(reverse("admin:index"))
     page = text_of(response)
     # 13 units at 499.00 each.
@@ -59,7 +61,9 @@ def test_series_follows_the_ledger_and_reservations(db, catalog, main_warehouse)
 def test_sku_page_and_dashboard_chart_data(staff_client, catalog):
     html = staff_client.get(reverse("admin:catalog_sku_change", args=[catalog["red"].pk])).content.decode()
     assert 'id="sku-stock-chart"' in html
-    data = json.loads(re.search(r'<script id="sku-stock-chart-data" type="application/json">(.*?)</script>', html).group(1))
+    data = json.loads(
+        re.search(r'<script id="sku-stock-chart-data" type="application/json">(.*?)</script>', html).group(1)
+    )
     assert data[-1]["on_hand"] == 12
     html = staff_client.get(reverse("admin:index"), {"sku": "phone-x-blue"}).content.decode()
     assert 'data-sku="PHONE-X-BLUE"' in html

@@ -1,6 +1,7 @@
 """The stock-depth screens (state moves, inbound shipments and their receive screen, reorder
 suggestions, the ledger of states) in words: no dicts, no status values, no ids; a 403 that
 names the permission; row buttons only for what the user may do."""
+
 import re
 
 import pytest
@@ -38,9 +39,14 @@ def red(catalog):
 
 @pytest.fixture
 def shipment(red, main_warehouse):
-    return inbound_open(shipment=inbound_create(
-        reference="PO-77", supplier="Acme", warehouse=main_warehouse,
-        lines=[InboundLineInput(sku=red, quantity_expected=4)]))
+    return inbound_open(
+        shipment=inbound_create(
+            reference="PO-77",
+            supplier="Acme",
+            warehouse=main_warehouse,
+            lines=[InboundLineInput(sku=red, quantity_expected=4)],
+        )
+    )
 
 
 def receive(client, shipment, lines, **extra):
@@ -55,13 +61,16 @@ class TestReceiveScreenWords:
 
     def test_over_receipt_says_which_box_to_tick(self, staff_client, shipment):
         page = text_of(receive(staff_client, shipment, "PHONE-X-RED 3\nPHONE-X-RED 2"))
-        assert ('Nothing received: More than the shipment expects (tick "Accept more than expected" to take it). '
-                "PHONE-X-RED: 5 more would pass the 4 expected (0 received).") in page
+        assert (
+            'Nothing received: More than the shipment expects (tick "Accept more than expected" to take it). '
+            "PHONE-X-RED: 5 more would pass the 4 expected (0 received)."
+        ) in page
         assert "allow_over_receipt" not in page and not INTERNAL.search(page)
 
     def test_a_draft_cannot_be_received_and_says_so(self, staff_client, red, main_warehouse):
-        draft = inbound_create(reference="PO-78", warehouse=main_warehouse,
-                               lines=[InboundLineInput(sku=red, quantity_expected=1)])
+        draft = inbound_create(
+            reference="PO-78", warehouse=main_warehouse, lines=[InboundLineInput(sku=red, quantity_expected=1)]
+        )
         page = text_of(receive(staff_client, draft, "PHONE-X-RED"))
         assert "Nothing received: A draft shipment cannot be received." in page
         assert "allowed" not in page and not INTERNAL.search(page)
@@ -74,8 +83,9 @@ class TestReceiveScreenWords:
         assert (level.quality_control, level.damaged) == (1, 1)
 
     def test_success_names_the_warehouse_and_the_status_in_words(self, staff_client, shipment):
-        response = staff_client.post(reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]),
-                                     {"lines": "PHONE-X-RED 2"}, follow=True)
+        response = staff_client.post(
+            reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]), {"lines": "PHONE-X-RED 2"}, follow=True
+        )
         assert "Received 2 units into Main warehouse; PO-77 is now partially received." in messages_of(response)
         page = text_of(response)  # the shipment's page: its title and breadcrumbs
         assert "PO-77 (partially received)" in page and not INTERNAL.search(page)
@@ -84,17 +94,24 @@ class TestReceiveScreenWords:
 class TestInboundActionsWords:
     def test_a_refused_cancel_reads_as_a_sentence(self, staff_client, shipment):
         inbound_cancel(shipment=shipment)
-        response = staff_client.post(reverse("admin:stock_inboundshipment_changelist"), {
-            "action": "cancel_selected", "_selected_action": [shipment.pk]}, follow=True)
+        response = staff_client.post(
+            reverse("admin:stock_inboundshipment_changelist"),
+            {"action": "cancel_selected", "_selected_action": [shipment.pk]},
+            follow=True,
+        )
         assert "Not cancelled: PO-77 (cancelled): A cancelled shipment cannot be cancelled." in messages_of(response)
         assert not any(INTERNAL.search(m) or "allowed" in m for m in messages_of(response))
 
     def test_opening_an_open_shipment_says_why(self, staff_client, red, main_warehouse):
-        draft = inbound_create(reference="PO-79", warehouse=main_warehouse,
-                               lines=[InboundLineInput(sku=red, quantity_expected=1)])
+        draft = inbound_create(
+            reference="PO-79", warehouse=main_warehouse, lines=[InboundLineInput(sku=red, quantity_expected=1)]
+        )
         inbound_open(shipment=draft)
-        response = staff_client.post(reverse("admin:stock_inboundshipment_changelist"), {
-            "action": "open_selected", "_selected_action": [draft.pk]}, follow=True)
+        response = staff_client.post(
+            reverse("admin:stock_inboundshipment_changelist"),
+            {"action": "open_selected", "_selected_action": [draft.pk]},
+            follow=True,
+        )
         assert "Not opened: PO-79 (open): An open shipment cannot be opened." in messages_of(response)
 
 
@@ -105,34 +122,43 @@ class TestReorderWords:
         StockLevel.objects.filter(sku=red).update(reorder_point=20)
         east_level = StockLevel.objects.get(sku=red, warehouse=east)
         url = reverse("admin:stock_inboundshipment_reorder")
-        page = text_of(staff_client.post(url, {"supplier": "Acme", "warehouse": main_warehouse.pk,
-                                               "level": [east_level.pk]}))
-        assert ("No draft made: PHONE-X-RED at East depot is not a reorder suggestion for Main warehouse. "
-                "Tick the suggestions of one warehouse (or none: all of it).") in page
+        page = text_of(
+            staff_client.post(url, {"supplier": "Acme", "warehouse": main_warehouse.pk, "level": [east_level.pk]})
+        )
+        assert (
+            "No draft made: PHONE-X-RED at East depot is not a reorder suggestion for Main warehouse. "
+            "Tick the suggestions of one warehouse (or none: all of it)."
+        ) in page
         assert str(east_level.pk) not in page.split("No draft made", 1)[1].split(".", 1)[0]
-        gone = text_of(staff_client.post(url, {"supplier": "Acme", "warehouse": main_warehouse.pk,
-                                               "level": ["999999"]}))
+        gone = text_of(
+            staff_client.post(url, {"supplier": "Acme", "warehouse": main_warehouse.pk, "level": ["999999"]})
+        )
         assert "No draft made: A ticked line is no longer a reorder suggestion; reload the page and tick again." in gone
         assert "999999" not in gone
 
     def test_nothing_to_reorder_is_the_rule_s_own_sentence(self, staff_client, red, main_warehouse):
-        page = text_of(staff_client.post(reverse("admin:stock_inboundshipment_reorder"),
-                                         {"supplier": "Acme", "warehouse": main_warehouse.pk}))
+        page = text_of(
+            staff_client.post(
+                reverse("admin:stock_inboundshipment_reorder"), {"supplier": "Acme", "warehouse": main_warehouse.pk}
+            )
+        )
         assert "No draft made: Warehouse MAIN has nothing to reorder." in page
         assert "Invalid input" not in page and not INTERNAL.search(page)
 
 
 class TestStateMoveWords:
     def post(self, client, red, main_warehouse, **fields):
-        return client.post(reverse("admin:stock_stocklevel_state_move"), {
-            "sku_code": red.sku_code, "warehouse": main_warehouse.pk, "quantity": 1, "reason": "correction",
-            **fields})
+        return client.post(
+            reverse("admin:stock_stocklevel_state_move"),
+            {"sku_code": red.sku_code, "warehouse": main_warehouse.pk, "quantity": 1, "reason": "correction", **fields},
+        )
 
     def test_too_few_in_the_state_is_a_sentence(self, staff_client, red, main_warehouse):
         page = text_of(self.post(staff_client, red, main_warehouse, from_state="damaged", to_state="sellable"))
         assert "Not moved (PHONE-X-RED at Main warehouse): only 0 units are damaged (1 requested)." in page
-        page = text_of(self.post(staff_client, red, main_warehouse, from_state="quality_control",
-                                 to_state="sellable", quantity=3))
+        page = text_of(
+            self.post(staff_client, red, main_warehouse, from_state="quality_control", to_state="sellable", quantity=3)
+        )
         assert "only 0 units are in quality control (3 requested)." in page
         assert "in state" not in page and not INTERNAL.search(page.split("Not moved", 1)[1])
 
@@ -144,8 +170,15 @@ class TestStateMoveWords:
 
 class TestLedgerOfStates:
     def test_state_moves_and_receipts_into_a_state_read_in_words(self, staff_client, red, main_warehouse, shipment):
-        stock_state_move(sku=red, warehouse=main_warehouse, quantity=2, from_state="sellable",
-                         to_state="quality_control", reason="inspection", reference="QC-1")
+        stock_state_move(
+            sku=red,
+            warehouse=main_warehouse,
+            quantity=2,
+            from_state="sellable",
+            to_state="quality_control",
+            reason="inspection",
+            reference="QC-1",
+        )
         inbound_receive(shipment=shipment, lines=[ReceiptLine(sku=red, quantity=1, state="damaged")])
         page = text_of(staff_client.get(reverse("admin:stock_stockmovement_changelist")))
         assert "2 sellable → quality control on hand 12" in page
@@ -159,12 +192,22 @@ class TestLedgerOfStates:
 
 
 class TestPermissionPages:
-    @pytest.mark.parametrize("url_name, args, permission", [
-        ("admin:stock_inboundshipment_receive", True, "Can receive inbound shipments (stock.receive_inboundshipment)"),
-        ("admin:stock_inboundshipment_reorder", False, "Can add inbound shipment (stock.add_inboundshipment)"),
-        ("admin:stock_stocklevel_state_move", False,
-         "Can move stock between states (damaged, quality control) (stock.move_stock_state)"),
-    ])
+    @pytest.mark.parametrize(
+        "url_name, args, permission",
+        [
+            (
+                "admin:stock_inboundshipment_receive",
+                True,
+                "Can receive inbound shipments (stock.receive_inboundshipment)",
+            ),
+            ("admin:stock_inboundshipment_reorder", False, "Can add inbound shipment (stock.add_inboundshipment)"),
+            (
+                "admin:stock_stocklevel_state_move",
+                False,
+                "Can move stock between states (damaged, quality control) (stock.move_stock_state)",
+            ),
+        ],
+    )
     def test_each_names_the_missing_permission(self, client, shipment, url_name, args, permission):
         viewer = grant(UserFactory(is_staff=True), "stock.view_stocklevel", "stock.view_inboundshipment")
         client.force_login(viewer)
@@ -178,8 +221,10 @@ class TestPermissionPages:
 class TestLevelRowButtons:
     def buttons(self, client):
         page = client.get(reverse("admin:stock_stocklevel_changelist")).content.decode()
-        return ('class="button" href="/admin/stock/stocklevel/' in page and ">Adjust</a>" in page,
-                ">Move state</a>" in page)
+        return (
+            'class="button" href="/admin/stock/stocklevel/' in page and ">Adjust</a>" in page,
+            ">Move state</a>" in page,
+        )
 
     def test_only_the_buttons_the_user_may_use(self, client, catalog):
         user = grant(UserFactory(is_staff=True), "stock.view_stocklevel")
@@ -210,8 +255,9 @@ def test_an_open_shipment_s_page_has_a_receive_button(client, staff_client, ship
     receive_url = reverse("admin:stock_inboundshipment_receive", args=[shipment.pk])
     page = staff_client.get(reverse("admin:stock_inboundshipment_change", args=[shipment.pk])).content.decode()
     assert f'href="{receive_url}" class="receive-link"' in page
-    draft = inbound_create(reference="PO-80", warehouse=main_warehouse,
-                           lines=[InboundLineInput(sku=red, quantity_expected=1)])
+    draft = inbound_create(
+        reference="PO-80", warehouse=main_warehouse, lines=[InboundLineInput(sku=red, quantity_expected=1)]
+    )
     page = staff_client.get(reverse("admin:stock_inboundshipment_change", args=[draft.pk])).content.decode()
     assert "receive-link" not in page
     viewer = grant(UserFactory(is_staff=True), "stock.view_inboundshipment")

@@ -1,4 +1,5 @@
 """Issue 22, wrong or misleading figures: each test failed before its fix."""
+
 import re
 
 import pytest
@@ -17,10 +18,17 @@ def broken(catalog, main_warehouse):
     """PHONE-X-RED at MAIN: 15 on hand, 3 of them damaged, 2 in quality control, 10 available."""
     red = catalog["red"]
     stock_receive(sku=red, quantity=3)
-    stock_state_move(sku=red, warehouse=main_warehouse, quantity=3, from_state="sellable", to_state="damaged",
-                     reason="damage")
-    stock_state_move(sku=red, warehouse=main_warehouse, quantity=2, from_state="sellable",
-                     to_state="quality_control", reason="inspection")
+    stock_state_move(
+        sku=red, warehouse=main_warehouse, quantity=3, from_state="sellable", to_state="damaged", reason="damage"
+    )
+    stock_state_move(
+        sku=red,
+        warehouse=main_warehouse,
+        quantity=2,
+        from_state="sellable",
+        to_state="quality_control",
+        reason="inspection",
+    )
     level = StockLevel.objects.get(sku=red, warehouse=main_warehouse)
     assert (level.on_hand, level.damaged, level.quality_control, level.available) == (15, 3, 2, 10)
     return level
@@ -29,10 +37,19 @@ def broken(catalog, main_warehouse):
 @pytest.mark.parametrize(("state", "counter"), [("damaged", "damaged"), ("quality_control", "quality_control")])
 def test_the_adjust_form_writes_off_units_of_a_state_leaving_available_alone(staff_client, broken, state, counter):
     held = getattr(broken, counter)
-    response = staff_client.post(reverse("admin:stock_stocklevel_adjust_level", args=[broken.pk]), {
-        "sku_code": "PHONE-X-RED", "warehouse": broken.warehouse.pk, "mode": "delta", "amount": -held,
-        "from_state": state, "reason": "damage", "expected_on_hand": 15,
-    }, follow=True)
+    response = staff_client.post(
+        reverse("admin:stock_stocklevel_adjust_level", args=[broken.pk]),
+        {
+            "sku_code": "PHONE-X-RED",
+            "warehouse": broken.warehouse.pk,
+            "mode": "delta",
+            "amount": -held,
+            "from_state": state,
+            "reason": "damage",
+            "expected_on_hand": 15,
+        },
+        follow=True,
+    )
     broken.refresh_from_db()
     assert (broken.on_hand, getattr(broken, counter), broken.available) == (15 - held, 0, 10)
     assert f"Wrote off {held} {StockState(state).label.lower()} units (Damage)" in text_of(response)
@@ -46,10 +63,18 @@ def test_the_adjust_form_offers_every_write_off_state_and_no_preselected_reason(
 
 
 def test_a_refused_write_off_names_the_field(staff_client, broken):
-    response = staff_client.post(reverse("admin:stock_stocklevel_adjust_level", args=[broken.pk]), {
-        "sku_code": "PHONE-X-RED", "warehouse": broken.warehouse.pk, "mode": "delta", "amount": -1,
-        "from_state": "damaged", "reason": "loss", "expected_on_hand": 15,
-    })
+    response = staff_client.post(
+        reverse("admin:stock_stocklevel_adjust_level", args=[broken.pk]),
+        {
+            "sku_code": "PHONE-X-RED",
+            "warehouse": broken.warehouse.pk,
+            "mode": "delta",
+            "amount": -1,
+            "from_state": "damaged",
+            "reason": "loss",
+            "expected_on_hand": 15,
+        },
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["reason"] == ["A write-off has reason damage."]
     broken.refresh_from_db()
@@ -64,8 +89,12 @@ def test_the_state_move_hint_names_only_controls_on_the_page_it_links_to(staff_c
     assert adjust.status_code == 200 and adjust.context["form"]["from_state"].value() == "damaged"
     labels = {str(field.label) for field in adjust.context["form"]}
     for named in re.findall(r"<em>(.*?)</em>", hint):
-        choices = [str(label) for field in adjust.context["form"] if hasattr(field.field, "choices")
-                   for _value, label in field.field.choices]
+        choices = [
+            str(label)
+            for field in adjust.context["form"]
+            if hasattr(field.field, "choices")
+            for _value, label in field.field.choices
+        ]
         assert named in labels or named in choices, named
 
 
@@ -74,7 +103,9 @@ def _dashboard_links(page: str) -> list[tuple[str, int]]:
     found = []
     for href, inner in re.findall(r'<a class="dash-count" href="([^"]+)">(.*?)</a>', page, re.S):
         found.append((href.replace("&amp;", "&"), int(re.sub(r"<[^>]+>|,", "", inner).strip())))
-    for href, inner in re.findall(r'<a href="([^"]+)" class="section">[^<]*<span class="dash-count">([^<]+)</span>', page):
+    for href, inner in re.findall(
+        r'<a href="([^"]+)" class="section">[^<]*<span class="dash-count">([^<]+)</span>', page
+    ):
         found.append((href.replace("&amp;", "&"), int(inner.replace(",", ""))))
     return found
 
@@ -96,8 +127,12 @@ def test_every_dashboard_number_links_to_exactly_the_rows_it_counts(staff_client
     gone = SKUFactory(sku_code="GONE", product=product)
     StockLevel.objects.create(sku=gone, warehouse=main_warehouse, on_hand=0)
     sku_soft_delete(sku_id=gone.pk)
-    reservation_create(reference="SOON", ttl_seconds=600, lines=[ReservationRequestLine(sku=catalog["red"], quantity=12)])
-    reservation_create(reference="LATER", ttl_seconds=7200, lines=[ReservationRequestLine(sku=catalog["blue"], quantity=1)])
+    reservation_create(
+        reference="SOON", ttl_seconds=600, lines=[ReservationRequestLine(sku=catalog["red"], quantity=12)]
+    )
+    reservation_create(
+        reference="LATER", ttl_seconds=7200, lines=[ReservationRequestLine(sku=catalog["blue"], quantity=1)]
+    )
 
     page = staff_client.get(reverse("admin:index")).content.decode()
     links = _dashboard_links(page)
@@ -143,9 +178,13 @@ def test_the_import_preview_shows_a_price_change_whole_and_unchanged_rows_as_unc
         'PHONE-X-RED,Electronics/Phones,Phone X,35.00,"{""color"": ""red""}",\n'
         f"PHONE-X-BLUE,Electronics/Phones,Phone X,{blue.price},{{}},{blue.backorder_policy}\n"
     ).encode()
-    preview = staff_client.post(reverse("admin:catalog_sku_import"), {
-        "resource": "0", "format": "0", "import_file": SimpleUploadedFile("skus.csv", csv)})
-    rows = re.findall(r'<tr class="(\w+)">\s*<td class="import-type">(\w+)</td>(.*?)</tr>', preview.content.decode(), re.S)
+    preview = staff_client.post(
+        reverse("admin:catalog_sku_import"),
+        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("skus.csv", csv)},
+    )
+    rows = re.findall(
+        r'<tr class="(\w+)">\s*<td class="import-type">(\w+)</td>(.*?)</tr>', preview.content.decode(), re.S
+    )
     assert [(kind, label) for kind, label, _cells in rows] == [("update", "Update"), ("skip", "Unchanged")]
     red_cells = rows[0][2]
     assert '<del class="old">39.90</del> <span class="change-arrow">→</span> <ins class="new">35.00</ins>' in red_cells
@@ -165,7 +204,9 @@ def test_the_product_history_shows_a_price_changed_on_the_product_page(staff_cli
     assert str(red.price) == "450.00"
     assert product.history.count() == before  # no empty "Changed" record of the product
     page = staff_client.get(reverse("admin:catalog_product_history", args=[product.pk])).content.decode()
-    section = re.sub(r"\s+", " ", text_of(type("R", (), {"content": page.split('id="variant-changes"', 1)[1].encode()})))
+    section = re.sub(
+        r"\s+", " ", text_of(type("R", (), {"content": page.split('id="variant-changes"', 1)[1].encode()}))
+    )
     assert "PHONE-X-RED" in section and "Price: 499.00 → 450.00" in section
     assert section.count("Changed admin") == 1  # the SKU left as it was has no record
 
@@ -174,11 +215,17 @@ def test_a_refused_receipt_names_every_failing_line(staff_client, catalog, main_
     from stock.models import InboundShipment
     from stock.services import InboundLineInput, inbound_create, inbound_open
 
-    shipment = inbound_open(shipment=inbound_create(
-        reference="PO-77", supplier="Acme", warehouse=main_warehouse,
-        lines=[InboundLineInput(sku=catalog["red"], quantity_expected=4)]))
-    response = staff_client.post(reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]),
-                                 {"lines": "PHONE-X-RED 5\nPHONE-X-BLUE 1"})
+    shipment = inbound_open(
+        shipment=inbound_create(
+            reference="PO-77",
+            supplier="Acme",
+            warehouse=main_warehouse,
+            lines=[InboundLineInput(sku=catalog["red"], quantity_expected=4)],
+        )
+    )
+    response = staff_client.post(
+        reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]), {"lines": "PHONE-X-RED 5\nPHONE-X-BLUE 1"}
+    )
     page = text_of(response)
     assert "PHONE-X-RED: 5 more would pass the 4 expected (0 received)" in page
     assert "PHONE-X-BLUE: This SKU is not on the shipment" in page
@@ -234,10 +281,12 @@ def test_one_date_format_on_every_screen(staff_client, catalog):
     from stock.services import ReservationRequestLine, reservation_create
 
     reservation = reservation_create(reference="R-1", lines=[ReservationRequestLine(sku=catalog["red"], quantity=1)])
-    pages = [reverse("admin:stock_reservation_change", args=[reservation.pk]),
-             reverse("admin:stock_reservation_changelist"), reverse("admin:catalog_product_history",
-                                                                    args=[catalog["product"].pk]),
-             reverse("admin:catalog_product_change", args=[catalog["product"].pk])]
+    pages = [
+        reverse("admin:stock_reservation_change", args=[reservation.pk]),
+        reverse("admin:stock_reservation_changelist"),
+        reverse("admin:catalog_product_history", args=[catalog["product"].pk]),
+        reverse("admin:catalog_product_change", args=[catalog["product"].pk]),
+    ]
     for url in pages:
         page = text_of(staff_client.get(url))
         assert not re.search(r"\b(a|p)\.m\.|\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Oct|Nov|Dec)\. \d", page), url

@@ -1,6 +1,7 @@
 """History that starts at the start: rows written in bulk (the demo loader, `import_catalog`) and
 by the admin import have their initial record, so the first edit shows what changed and a revert
 brings the original values back; "Change reason" never reads "None"."""
+
 import json
 import re
 from decimal import Decimal
@@ -25,8 +26,13 @@ def history_text(client, obj) -> str:
 
 
 def sku_form(sku: SKU, **changes) -> dict:
-    data = {"sku_code": sku.sku_code, "product": sku.product_id, "price": str(sku.price),
-            "attributes": json.dumps(sku.attributes), "expected_version": sku.version}
+    data = {
+        "sku_code": sku.sku_code,
+        "product": sku.product_id,
+        "price": str(sku.price),
+        "attributes": json.dumps(sku.attributes),
+        "expected_version": sku.version,
+    }
     return {**data, **changes}
 
 
@@ -70,9 +76,11 @@ def test_demo_rows_have_their_initial_record_and_the_first_edit_reverts(staff_cl
 
 def test_import_catalog_records_created_and_changed_rows(staff_client, tmp_path):
     sheet = tmp_path / "catalog.csv"
-    sheet.write_text("category_path,product_name,sku_code,price,attributes\n"
-                     'Garden/Tools,Spade,SPADE-1,12.50,"{""size"": ""L""}"\n'
-                     "Garden/Tools,Spade,SPADE-2,13.00,\n")
+    sheet.write_text(
+        "category_path,product_name,sku_code,price,attributes\n"
+        'Garden/Tools,Spade,SPADE-1,12.50,"{""size"": ""L""}"\n'
+        "Garden/Tools,Spade,SPADE-2,13.00,\n"
+    )
     call_command("import_catalog", str(sheet), verbosity=0)
     reason = "Catalog import"
     assert Category.history.filter(history_type="+", history_change_reason=reason).count() == 2
@@ -85,7 +93,11 @@ def test_import_catalog_records_created_and_changed_rows(staff_client, tmp_path)
     changed = SKU.objects.get(sku_code="SPADE-2")
     latest = changed.history.first()
     assert (latest.history_type, latest.price, latest.version, latest.history_change_reason) == (
-        "~", Decimal("14.00"), 2, reason)
+        "~",
+        Decimal("14.00"),
+        2,
+        reason,
+    )
     assert "Price: 13.00 → 14.00" in history_text(staff_client, changed)
 
     edit_then_revert(staff_client, spade, "20.00", reason)
@@ -100,8 +112,10 @@ def test_a_dry_run_writes_no_history(tmp_path):
 
 def test_admin_import_rows_have_history_without_a_none_reason(staff_client, catalog):
     csv = b"sku_code,category_path,product,price,attributes\nPHONE-X-GREEN,Electronics/Phones,Phone X,499.00,\n"
-    preview = staff_client.post(reverse("admin:catalog_sku_import"), {
-        "resource": "0", "format": "0", "import_file": SimpleUploadedFile("skus.csv", csv)})
+    preview = staff_client.post(
+        reverse("admin:catalog_sku_import"),
+        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("skus.csv", csv)},
+    )
     form = preview.context["confirm_form"]
     staff_client.post(reverse("admin:catalog_sku_process_import"), {**form.initial, "resource": "0"})
     green = SKU.objects.get(sku_code="PHONE-X-GREEN")

@@ -1,4 +1,5 @@
 """Import and export through django-import-export: preview, confirm, all or nothing."""
+
 import csv as csv_module
 import html
 import io
@@ -18,9 +19,14 @@ pytestmark = pytest.mark.django_db
 
 def upload(client, model, content: bytes, name="data.csv", fmt=0):
     """Post the file to the import page (the preview step); `fmt` indexes [CSV, XLSX]."""
-    return client.post(reverse(f"admin:catalog_{model}_import"), {
-        "resource": "0", "format": str(fmt), "import_file": SimpleUploadedFile(name, content),
-    })
+    return client.post(
+        reverse(f"admin:catalog_{model}_import"),
+        {
+            "resource": "0",
+            "format": str(fmt),
+            "import_file": SimpleUploadedFile(name, content),
+        },
+    )
 
 
 def confirm(client, model, preview):
@@ -29,7 +35,7 @@ def confirm(client, model, preview):
 
 
 def test_categories_by_path_preview_then_confirm(staff_client, catalog):
-    csv = b"path,description,attributes\nElectronics/Phones/Cases,Covers,\nGarden,,{\"season\": \"summer\"}\n"
+    csv = b'path,description,attributes\nElectronics/Phones/Cases,Covers,\nGarden,,{"season": "summer"}\n'
     preview = upload(staff_client, "category", csv)
     assert preview.status_code == 200
     assert preview.context["result"].totals["new"] == 2
@@ -89,10 +95,14 @@ def test_xlsx_import(staff_client, catalog):
 
 @pytest.mark.parametrize("fmt,check", [(0, "csv"), (1, "xlsx")])
 def test_export(staff_client, catalog, fmt, check):
-    response = staff_client.post(reverse("admin:catalog_sku_export"), {
-        "format": str(fmt), "resource": "0",
-        **{f"skuresource_{f}": "on" for f in ("sku_code", "category_path", "product", "price", "attributes")},
-    })
+    response = staff_client.post(
+        reverse("admin:catalog_sku_export"),
+        {
+            "format": str(fmt),
+            "resource": "0",
+            **{f"skuresource_{f}": "on" for f in ("sku_code", "category_path", "product", "price", "attributes")},
+        },
+    )
     assert response.status_code == 200
     if check == "csv":
         text = response.content.decode()
@@ -118,17 +128,20 @@ def _preview_refuses(client, model, content: bytes, *, says: str, name="data.csv
     assert fingerprint() == before
 
 
-@pytest.mark.parametrize("row,says", [
-    (b"HAS SPACE,Electronics/Phones,Phone X,1.00,", "must be 1-50 characters"),
-    (b"A/B,Electronics/Phones,Phone X,1.00,", "must be 1-50 characters"),
-    ("CAFÉ,Electronics/Phones,Phone X,1.00,".encode(), "must be 1-50 characters"),
-    (b",Electronics/Phones,Phone X,1.00,", "sku_code '' must be 1-50 characters"),
-    (b"NEW-1,Electronics/Phones,Phone X,1.005,", "price '1.005' has more than 2 decimal places"),
-    (b"NEW-1,Electronics/Phones,Phone X,-1,", "price '-1' is not between 0 and 99999999.99"),
-    (b"NEW-1,Electronics/Phones,Phone X,100000000,", "is not between 0 and 99999999.99"),
-    (b"NEW-1,Electronics/Phones,Phone X," + b"9" * 5001 + b",", "is not between 0 and 99999999.99"),
-    (b'NEW-1,Electronics/Phones,Phone X,1.00,"{""n"": ' + b"9" * 5001 + b'}"', "Not valid JSON: a number too long"),
-])
+@pytest.mark.parametrize(
+    "row,says",
+    [
+        (b"HAS SPACE,Electronics/Phones,Phone X,1.00,", "must be 1-50 characters"),
+        (b"A/B,Electronics/Phones,Phone X,1.00,", "must be 1-50 characters"),
+        ("CAFÉ,Electronics/Phones,Phone X,1.00,".encode(), "must be 1-50 characters"),
+        (b",Electronics/Phones,Phone X,1.00,", "sku_code '' must be 1-50 characters"),
+        (b"NEW-1,Electronics/Phones,Phone X,1.005,", "price '1.005' has more than 2 decimal places"),
+        (b"NEW-1,Electronics/Phones,Phone X,-1,", "price '-1' is not between 0 and 99999999.99"),
+        (b"NEW-1,Electronics/Phones,Phone X,100000000,", "is not between 0 and 99999999.99"),
+        (b"NEW-1,Electronics/Phones,Phone X," + b"9" * 5001 + b",", "is not between 0 and 99999999.99"),
+        (b'NEW-1,Electronics/Phones,Phone X,1.00,"{""n"": ' + b"9" * 5001 + b'}"', "Not valid JSON: a number too long"),
+    ],
+)
 def test_sku_import_rows_break_the_services_rules(staff_client, catalog, row, says):
     _preview_refuses(staff_client, "sku", SKU_HEADER + row + b"\n", says=says)
 
@@ -155,11 +168,18 @@ def test_the_database_refuses_an_empty_or_malformed_code(catalog):
 
 
 def test_product_and_category_import_rows_break_the_services_rules(staff_client, catalog):
-    _preview_refuses(staff_client, "product",
-                     b"category_path,name,description,attributes\nElectronics/Phones,Bad\x07name,,\n",
-                     says="must not contain control characters")
-    _preview_refuses(staff_client, "category", b"path,description,attributes\nElectronics/Bad\x1bname,,\n",
-                     says="must not contain control characters")
+    _preview_refuses(
+        staff_client,
+        "product",
+        b"category_path,name,description,attributes\nElectronics/Phones,Bad\x07name,,\n",
+        says="must not contain control characters",
+    )
+    _preview_refuses(
+        staff_client,
+        "category",
+        b"path,description,attributes\nElectronics/Bad\x1bname,,\n",
+        says="must not contain control characters",
+    )
 
 
 def test_xlsx_import_of_a_bad_price_is_a_row_error(staff_client, catalog):
@@ -168,17 +188,24 @@ def test_xlsx_import_of_a_bad_price_is_a_row_error(staff_client, catalog):
     book.active.append(["NEW-1", "Electronics/Phones", "Phone X", 1.005, ""])
     data = io.BytesIO()
     book.save(data)
-    _preview_refuses(staff_client, "sku", data.getvalue(), name="s.xlsx", fmt=1,
-                     says="price '1.005' has more than 2 decimal places")
+    _preview_refuses(
+        staff_client, "sku", data.getvalue(), name="s.xlsx", fmt=1, says="price '1.005' has more than 2 decimal places"
+    )
 
 
 @pytest.mark.parametrize("model", ["sku", "product", "category"])
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "tmpmadeup", ""])
 def test_confirm_with_a_made_up_file_name_sends_back_to_the_upload(staff_client, catalog, model, name):
     before = fingerprint()
-    response = staff_client.post(reverse(f"admin:catalog_{model}_process_import"), {
-        "import_file_name": name, "original_file_name": "x.csv", "format": "0", "resource": "0",
-    })
+    response = staff_client.post(
+        reverse(f"admin:catalog_{model}_process_import"),
+        {
+            "import_file_name": name,
+            "original_file_name": "x.csv",
+            "format": "0",
+            "resource": "0",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse(f"admin:catalog_{model}_import")
     page = staff_client.get(response["Location"])
@@ -196,9 +223,14 @@ def _catalog_with_formula_names(catalog):
 
 
 def _export(client, model, fmt, fields):
-    response = client.post(reverse(f"admin:catalog_{model}_export"), {
-        "format": str(fmt), "resource": "0", **{f"{model}resource_{f}": "on" for f in fields},
-    })
+    response = client.post(
+        reverse(f"admin:catalog_{model}_export"),
+        {
+            "format": str(fmt),
+            "resource": "0",
+            **{f"{model}resource_{f}": "on" for f in fields},
+        },
+    )
     assert response.status_code == 200
     return response.content
 
@@ -230,18 +262,24 @@ def test_csv_export_escapes_formulas_and_imports_back_exactly(staff_client, cata
 def test_product_csv_action_escapes_formulas(staff_client, catalog):
     _catalog_with_formula_names(catalog)
     ids = list(Product.objects.values_list("pk", flat=True))
-    response = staff_client.post(reverse("admin:catalog_product_changelist"), {
-        "action": "export_csv", "_selected_action": ids,
-    })
+    response = staff_client.post(
+        reverse("admin:catalog_product_changelist"),
+        {
+            "action": "export_csv",
+            "_selected_action": ids,
+        },
+    )
     names = [row[1] for row in csv_module.reader(io.StringIO(response.content.decode()))]
     assert "'=1+2" in names and "'@SUM(A1)" in names and "=1+2" not in names
 
 
 def test_row_errors_are_written_out_in_their_row(staff_client, catalog):
     """Each bad row carries its errors as text in the row (no hover box, no Python dicts)."""
-    csv = (b"sku_code,category_path,product,price,attributes\n"
-           b"PHONE-X-GOLD,Electronics/Phones,Phone X,not-a-price,\n"
-           b"PHONE-X-RED,Electronics/Phones,Nope,450.00,\n")
+    csv = (
+        b"sku_code,category_path,product,price,attributes\n"
+        b"PHONE-X-GOLD,Electronics/Phones,Phone X,not-a-price,\n"
+        b"PHONE-X-RED,Electronics/Phones,Nope,450.00,\n"
+    )
     body = upload(staff_client, "sku", csv).content.decode()
     assert "validation-error-container" not in body
     rows = body.split('class="row-errors"')[1:]
@@ -251,11 +289,14 @@ def test_row_errors_are_written_out_in_their_row(staff_client, catalog):
     assert "{" not in body.split("Some rows failed to validate")[1].split("</table>")[0]
 
 
-@pytest.mark.parametrize("model, header", [
-    ("category", "path,description,attributes"),
-    ("product", "category_path,name,description,attributes"),
-    ("sku", "sku_code,category_path,product,price,attributes,backorder_policy"),
-])
+@pytest.mark.parametrize(
+    "model, header",
+    [
+        ("category", "path,description,attributes"),
+        ("product", "category_path,name,description,attributes"),
+        ("sku", "sku_code,category_path,product,price,attributes,backorder_policy"),
+    ],
+)
 def test_import_screen_has_csv_chosen_and_a_template(staff_client, catalog, model, header):
     page = staff_client.get(reverse(f"admin:catalog_{model}_import"))
     assert page.context["form"]["format"].value() == "0"
@@ -281,11 +322,25 @@ def test_the_template_needs_the_import_permission(client, catalog):
 def test_product_export_with_skus_and_prices_loads_back_with_import_catalog(staff_client, catalog, tmp_path):
     from django.core.management import call_command
 
-    response = staff_client.post(reverse("admin:catalog_product_export"), {
-        "resource": "1", "format": "0", **{f"productskuexportresource_{name}": "on" for name in (
-            "category_path", "product_name", "product_description", "product_attributes", "sku_code", "price",
-            "attributes")},
-    })
+    response = staff_client.post(
+        reverse("admin:catalog_product_export"),
+        {
+            "resource": "1",
+            "format": "0",
+            **{
+                f"productskuexportresource_{name}": "on"
+                for name in (
+                    "category_path",
+                    "product_name",
+                    "product_description",
+                    "product_attributes",
+                    "sku_code",
+                    "price",
+                    "attributes",
+                )
+            },
+        },
+    )
     assert response.status_code == 200, response.content.decode()[:2000]
     rows = list(csv_module.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [(r["category_path"], r["product_name"], r["sku_code"], r["price"]) for r in rows] == [
@@ -301,14 +356,21 @@ def test_product_export_with_skus_and_prices_loads_back_with_import_catalog(staf
 
 
 def test_sku_import_sets_the_backorder_policy_and_refuses_an_unknown_one(staff_client, catalog):
-    csv = (b"sku_code,category_path,product,price,attributes,backorder_policy\n"
-           b"PHONE-X-RED,Electronics/Phones,Phone X,499.00,,allow_incoming\n")
+    csv = (
+        b"sku_code,category_path,product,price,attributes,backorder_policy\n"
+        b"PHONE-X-RED,Electronics/Phones,Phone X,499.00,,allow_incoming\n"
+    )
     confirm(staff_client, "sku", upload(staff_client, "sku", csv))
     assert SKU.objects.get(pk=catalog["red"].pk).backorder_policy == "allow_incoming"
     # A file without the column keeps the policy.
     csv = b"sku_code,category_path,product,price,attributes\nPHONE-X-RED,Electronics/Phones,Phone X,450.00,\n"
     confirm(staff_client, "sku", upload(staff_client, "sku", csv))
     assert SKU.objects.get(pk=catalog["red"].pk).backorder_policy == "allow_incoming"
-    _preview_refuses(staff_client, "sku", b"sku_code,category_path,product,price,attributes,backorder_policy\n"
-                     b"PHONE-X-RED,Electronics/Phones,Phone X,499.00,,maybe\n", says="is not one of deny, allow_incoming")
+    _preview_refuses(
+        staff_client,
+        "sku",
+        b"sku_code,category_path,product,price,attributes,backorder_policy\n"
+        b"PHONE-X-RED,Electronics/Phones,Phone X,499.00,,maybe\n",
+        says="is not one of deny, allow_incoming",
+    )
     assert SKU.objects.get(pk=catalog["red"].pk).backorder_policy == "allow_incoming"

@@ -1,11 +1,16 @@
 """The inbound admin: drafts with lines, open/cancel actions, the receive screen, reorder
 suggestions, and backordered reservations on the reservation list."""
+
 import pytest
 from django.urls import reverse
 
 from stock.models import InboundShipment, InboundStatus, StockLevel, StockMovement
 from stock.services import (
-    InboundLineInput, ReservationRequestLine, inbound_create, inbound_open, reservation_create,
+    InboundLineInput,
+    ReservationRequestLine,
+    inbound_create,
+    inbound_open,
+    reservation_create,
 )
 
 pytestmark = pytest.mark.django_db
@@ -13,8 +18,12 @@ CHANGELIST = "admin:stock_inboundshipment_changelist"
 
 
 def _line_formset(prefix="lines", rows=()):
-    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0",
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
     for index, (sku, quantity) in enumerate(rows):
         data[f"{prefix}-{index}-sku"] = str(sku.pk)
         data[f"{prefix}-{index}-quantity_expected"] = str(quantity)
@@ -27,10 +36,16 @@ def red(catalog):
 
 
 def test_add_a_draft_with_lines_through_the_service(staff_client, red, main_warehouse):
-    response = staff_client.post(reverse("admin:stock_inboundshipment_add"), {
-        "reference": "PO-77", "supplier": "Acme", "warehouse": main_warehouse.pk, "note": "",
-        **_line_formset(rows=[(red, 5)]),
-    })
+    response = staff_client.post(
+        reverse("admin:stock_inboundshipment_add"),
+        {
+            "reference": "PO-77",
+            "supplier": "Acme",
+            "warehouse": main_warehouse.pk,
+            "note": "",
+            **_line_formset(rows=[(red, 5)]),
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     shipment = InboundShipment.objects.get(reference="PO-77")
     assert shipment.status == InboundStatus.DRAFT and shipment.lines.get().quantity_expected == 5
@@ -39,17 +54,24 @@ def test_add_a_draft_with_lines_through_the_service(staff_client, red, main_ware
 
 def test_a_duplicate_reference_is_a_form_error(staff_client, red, main_warehouse):
     inbound_create(reference="PO-77", warehouse=main_warehouse, lines=[InboundLineInput(sku=red, quantity_expected=1)])
-    response = staff_client.post(reverse("admin:stock_inboundshipment_add"), {
-        "reference": "PO-77", "supplier": "", "warehouse": main_warehouse.pk, "note": "",
-        **_line_formset(rows=[(red, 5)]),
-    })
+    response = staff_client.post(
+        reverse("admin:stock_inboundshipment_add"),
+        {
+            "reference": "PO-77",
+            "supplier": "",
+            "warehouse": main_warehouse.pk,
+            "note": "",
+            **_line_formset(rows=[(red, 5)]),
+        },
+    )
     assert response.status_code == 200
     assert InboundShipment.objects.count() == 1
 
 
 def test_open_and_cancel_actions(staff_client, red, main_warehouse):
-    shipment = inbound_create(reference="PO-77", warehouse=main_warehouse,
-                              lines=[InboundLineInput(sku=red, quantity_expected=4)])
+    shipment = inbound_create(
+        reference="PO-77", warehouse=main_warehouse, lines=[InboundLineInput(sku=red, quantity_expected=4)]
+    )
     url = reverse(CHANGELIST)
     staff_client.post(url, {"action": "open_selected", "_selected_action": [shipment.pk]})
     assert StockLevel.objects.get(sku=red, warehouse=main_warehouse).incoming == 4
@@ -62,8 +84,11 @@ def test_open_and_cancel_actions(staff_client, red, main_warehouse):
 
 
 def test_receive_screen_all_or_nothing(staff_client, red, main_warehouse):
-    shipment = inbound_open(shipment=inbound_create(
-        reference="PO-77", warehouse=main_warehouse, lines=[InboundLineInput(sku=red, quantity_expected=4)]))
+    shipment = inbound_open(
+        shipment=inbound_create(
+            reference="PO-77", warehouse=main_warehouse, lines=[InboundLineInput(sku=red, quantity_expected=4)]
+        )
+    )
     url = reverse("admin:stock_inboundshipment_receive", args=[shipment.pk])
     assert staff_client.get(url).status_code == 200
     over = staff_client.post(url, {"lines": "phone-x-red 3\nPHONE-X-RED 2 damaged"})
@@ -71,8 +96,9 @@ def test_receive_screen_all_or_nothing(staff_client, red, main_warehouse):
     assert not StockMovement.objects.filter(inbound=shipment).exists()
     unknown = staff_client.post(url, {"lines": "NO-SUCH 1"})
     assert "no active SKU with code NO-SUCH" in unknown.content.decode()
-    done = staff_client.post(url, {"lines": "PHONE-X-RED\nPHONE-X-RED 2\nPHONE-X-RED 2 damaged",
-                                   "allow_over_receipt": "on"})
+    done = staff_client.post(
+        url, {"lines": "PHONE-X-RED\nPHONE-X-RED 2\nPHONE-X-RED 2 damaged", "allow_over_receipt": "on"}
+    )
     assert done.status_code == 302
     shipment.refresh_from_db()
     assert shipment.status == InboundStatus.RECEIVED
@@ -85,8 +111,9 @@ def test_receive_needs_its_permission(client, red, main_warehouse):
 
     clerk = UserFactory(username="viewer", is_staff=True)
     client.force_login(clerk)
-    shipment = inbound_create(reference="PO-77", warehouse=main_warehouse,
-                              lines=[InboundLineInput(sku=red, quantity_expected=4)])
+    shipment = inbound_create(
+        reference="PO-77", warehouse=main_warehouse, lines=[InboundLineInput(sku=red, quantity_expected=4)]
+    )
     assert client.get(reverse("admin:stock_inboundshipment_receive", args=[shipment.pk])).status_code == 403
 
 
@@ -107,8 +134,11 @@ def test_reorder_screen_makes_a_draft(staff_client, red, main_warehouse):
 def test_backordered_reservations_are_shown_and_filtered(staff_client, red, main_warehouse):
     red.backorder_policy = "allow_incoming"
     red.save()
-    inbound_open(shipment=inbound_create(reference="PO-77", warehouse=main_warehouse,
-                                         lines=[InboundLineInput(sku=red, quantity_expected=10)]))
+    inbound_open(
+        shipment=inbound_create(
+            reference="PO-77", warehouse=main_warehouse, lines=[InboundLineInput(sku=red, quantity_expected=10)]
+        )
+    )
     reservation_create(reference="PLAIN-1", lines=[ReservationRequestLine(sku=red, quantity=1)])
     reservation_create(reference="WAITING-1", lines=[ReservationRequestLine(sku=red, quantity=15)])  # 11 + 4 waiting
     url = reverse("admin:stock_reservation_changelist")

@@ -2,6 +2,7 @@
 SIGKILLed (as the OOM killer would) each time the job starts; the broker hands the message back
 (acks late, reject on worker lost) and the job must fail after its last allowed run, not run a
 fourth, fifth and sixth time. A real prefork Celery worker on Redis, nothing mocked."""
+
 # ruff: noqa: F811 - the fixtures of the job tests, imported, are the tests' parameters
 import os
 import signal
@@ -31,8 +32,9 @@ MAX_ATTEMPTS = 3
 
 
 def _pool_children(pid: int) -> list[int]:
-    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-            for child in (task / "children").read_text().split()]
+    return [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
 
 
 @pytest.fixture
@@ -41,15 +43,42 @@ def prefork_worker(transactional_db, small_threshold, media_root, settings):
     settings.ADMIN_JOB_MAX_ATTEMPTS = MAX_ATTEMPTS
     purge_broker()
     log = Path(tempfile.mkdtemp(prefix="inv_attempts_")) / "worker.log"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url(),
-           "ADMIN_SYNC_IMPORT_ROWS": str(THRESHOLD), "MEDIA_ROOT": str(media_root),
-           "ADMIN_JOB_MAX_ATTEMPTS": str(MAX_ATTEMPTS), "CONN_MAX_AGE": "0"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(),
+        "ADMIN_SYNC_IMPORT_ROWS": str(THRESHOLD),
+        "MEDIA_ROOT": str(media_root),
+        "ADMIN_JOB_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+        "CONN_MAX_AGE": "0",
+    }
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "inventory_site", "worker", "--pool", "prefork", "--concurrency", "1",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
-             "-n", f"attempts-test-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "inventory_site",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"attempts-test-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 60
     while b"ready." not in log.read_bytes():
         assert process.poll() is None and time.monotonic() < deadline, log.read_text()
@@ -78,7 +107,8 @@ def test_the_attempt_cap_holds_when_the_pool_child_is_killed_every_time(prefork_
                 break
             assert current.attempts <= attempt and time.monotonic() < deadline, (
                 f"attempt {attempt}: {current.status} {current.attempts} {current.rows_done}\n"
-                f"{prefork_worker.log.read_text()[-3000:]}")
+                f"{prefork_worker.log.read_text()[-3000:]}"
+            )
             if current.status == "running" and current.attempts == attempt - 1 and time.monotonic() - killed_at > 15:
                 admin_jobs_recover()  # the message came back while the dead child's lock was held: the sweep's turn
             time.sleep(0.1)
@@ -94,4 +124,3 @@ def test_the_attempt_cap_holds_when_the_pool_child_is_killed_every_time(prefork_
     assert current.attempts == MAX_ATTEMPTS
     assert current.summary.startswith(f"The worker stopped while running this import ({MAX_ATTEMPTS} times)")
     assert not SKU.objects.filter(sku_code__startswith="OOM-").exists()
-

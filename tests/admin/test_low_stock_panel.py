@@ -1,4 +1,5 @@
 """The admin index's low-stock panel shows the low-stock report's levels: the same selector."""
+
 from io import StringIO
 
 import pytest

@@ -1,5 +1,6 @@
 """Admin messages and titles in words: no Python dicts, no internal ids; a 403 page that
 names the missing permission; stock actions in "Recent actions"."""
+
 import re
 
 import pytest
@@ -22,21 +23,38 @@ def text_of(response) -> str:
 
 def test_a_refused_adjustment_reads_as_a_sentence(staff_client, catalog, main_warehouse):
     level = StockLevel.objects.get(sku=catalog["blue"])
-    response = staff_client.post(reverse("admin:stock_stocklevel_adjust_level", args=[level.pk]), {
-        "sku_code": "PHONE-X-BLUE", "warehouse": main_warehouse.pk, "mode": "delta", "amount": -500,
-        "reason": "loss", "expected_on_hand": 1,
-    })
+    response = staff_client.post(
+        reverse("admin:stock_stocklevel_adjust_level", args=[level.pk]),
+        {
+            "sku_code": "PHONE-X-BLUE",
+            "warehouse": main_warehouse.pk,
+            "mode": "delta",
+            "amount": -500,
+            "reason": "loss",
+            "expected_on_hand": 1,
+        },
+    )
     page = text_of(response)
-    assert "Not adjusted (PHONE-X-BLUE at Main warehouse): Not enough stock available (1 available, 500 requested)." in page
+    assert (
+        "Not adjusted (PHONE-X-BLUE at Main warehouse): Not enough stock available (1 available, 500 requested)."
+        in page
+    )
     assert "{" not in page.split("Not adjusted", 1)[1].split("\n", 1)[0]
 
 
 def test_a_stale_count_says_what_is_on_hand_now(staff_client, catalog, main_warehouse):
     level = StockLevel.objects.get(sku=catalog["red"])
-    response = staff_client.post(reverse("admin:stock_stocklevel_adjust_level", args=[level.pk]), {
-        "sku_code": "PHONE-X-RED", "warehouse": main_warehouse.pk, "mode": "count", "amount": 3,
-        "reason": "count", "expected_on_hand": 7,
-    })
+    response = staff_client.post(
+        reverse("admin:stock_stocklevel_adjust_level", args=[level.pk]),
+        {
+            "sku_code": "PHONE-X-RED",
+            "warehouse": main_warehouse.pk,
+            "mode": "count",
+            "amount": 3,
+            "reason": "count",
+            "expected_on_hand": 7,
+        },
+    )
     assert "On-hand changed since it was counted (12 on hand now)." in text_of(response)
 
 
@@ -45,7 +63,9 @@ def test_level_and_reservation_titles_name_the_sku_and_warehouse(staff_client, c
     page = text_of(staff_client.get(reverse("admin:stock_stocklevel_change", args=[level.pk])))
     assert "PHONE-X-RED at Main warehouse" in page
     assert not DICT_OR_ID.search(page)
-    reservation = reservation_create(reference="ORDER-9", lines=[ReservationRequestLine(sku=catalog["red"], quantity=1)])
+    reservation = reservation_create(
+        reference="ORDER-9", lines=[ReservationRequestLine(sku=catalog["red"], quantity=1)]
+    )
     page = text_of(staff_client.get(reverse("admin:stock_reservation_change", args=[reservation.pk])))
     assert "1 × PHONE-X-RED from Main warehouse" in page
     assert not DICT_OR_ID.search(page)
@@ -66,10 +86,17 @@ def test_the_403_page_names_the_missing_permission(client, catalog):
 
 def test_adjustments_show_in_recent_actions(staff_client, catalog, main_warehouse):
     level = StockLevel.objects.get(sku=catalog["red"])
-    staff_client.post(reverse("admin:stock_stocklevel_adjust_level", args=[level.pk]), {
-        "sku_code": "PHONE-X-RED", "warehouse": main_warehouse.pk, "mode": "delta", "amount": 5,
-        "reason": "receipt", "reference": "PO-77",
-    })
+    staff_client.post(
+        reverse("admin:stock_stocklevel_adjust_level", args=[level.pk]),
+        {
+            "sku_code": "PHONE-X-RED",
+            "warehouse": main_warehouse.pk,
+            "mode": "delta",
+            "amount": 5,
+            "reason": "receipt",
+            "reference": "PO-77",
+        },
+    )
     entry = LogEntry.objects.get()
     assert entry.object_repr == "PHONE-X-RED at Main warehouse"
     assert "Adjusted by +5 (Receipt, PO-77); now 17 on hand." in entry.get_change_message()

@@ -1,4 +1,5 @@
 """`setup_roles` and `ensure_admin`, and what each role may do in the admin."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -28,15 +29,28 @@ def test_setup_roles_creates_the_groups_and_is_idempotent(capsys):
 
 def test_role_permissions_follow_the_spec():
     call_command("setup_roles")
-    merch, clerk, integ, manager = (perms_of(n) for n in ("Merchandiser", "Stock clerk", "Integration", "Inventory manager"))
+    merch, clerk, integ, manager = (
+        perms_of(n) for n in ("Merchandiser", "Stock clerk", "Integration", "Inventory manager")
+    )
     assert {"catalog.add_product", "catalog.change_sku", "catalog.delete_category", "stock.view_stocklevel"} <= merch
     assert not {"catalog.purge_product", "stock.adjust_stock"} & merch
     assert {"stock.adjust_stock", "stock.transfer_stock", "catalog.view_sku", "stock.view_stockmovement"} <= clerk
     assert not {"catalog.change_product", "catalog.add_sku"} & clerk
-    assert {"catalog.view_sku", "stock.add_reservation", "stock.commit_reservation", "stock.release_reservation"} <= integ
+    assert {
+        "catalog.view_sku",
+        "stock.add_reservation",
+        "stock.commit_reservation",
+        "stock.release_reservation",
+    } <= integ
     assert not {"catalog.change_sku", "stock.adjust_stock"} & integ
-    assert {"catalog.purge_category", "catalog.purge_product", "catalog.purge_sku", "stock.purge_warehouse",
-            "stock.adjust_stock", "stock.transfer_stock"} <= manager
+    assert {
+        "catalog.purge_category",
+        "catalog.purge_product",
+        "catalog.purge_sku",
+        "stock.purge_warehouse",
+        "stock.adjust_stock",
+        "stock.transfer_stock",
+    } <= manager
     assert merch | clerk | integ <= manager
 
 

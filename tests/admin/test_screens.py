@@ -1,4 +1,5 @@
 """Every admin screen opens for a superuser, with the columns staff rely on."""
+
 import pytest
 from django.urls import reverse
 
@@ -7,8 +8,13 @@ from stock.models import StockLevel
 pytestmark = pytest.mark.django_db
 
 CHANGELISTS = [
-    "catalog_category", "catalog_product", "catalog_sku",
-    "stock_warehouse", "stock_stocklevel", "stock_stockmovement", "stock_reservation",
+    "catalog_category",
+    "catalog_product",
+    "catalog_sku",
+    "stock_warehouse",
+    "stock_stocklevel",
+    "stock_stockmovement",
+    "stock_reservation",
 ]
 
 
@@ -29,9 +35,14 @@ def test_changelists_open(staff_client, catalog, name):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("name,key", [
-    ("catalog_category", "phones"), ("catalog_product", "product"), ("catalog_sku", "red"),
-])
+@pytest.mark.parametrize(
+    "name,key",
+    [
+        ("catalog_category", "phones"),
+        ("catalog_product", "product"),
+        ("catalog_sku", "red"),
+    ],
+)
 def test_change_forms_carry_the_version(staff_client, catalog, name, key):
     obj = catalog[key]
     response = staff_client.get(reverse(f"admin:{name}_change", args=[obj.pk]))
@@ -58,13 +69,16 @@ def test_stock_level_and_adjust_pages_open(staff_client, catalog):
     assert staff_client.get(reverse("admin:stock_stocklevel_adjust")).status_code == 200
 
 
-@pytest.mark.parametrize("url", [
-    "/admin/catalog/category/?parent=%C2%B2",
-    "/admin/catalog/category/?parent=99999999999999999999",
-    "/admin/catalog/product/?category_tree=%C2%B2",
-    "/admin/catalog/product/?category_tree=99999999999999999999",
-    "/admin/catalog/sku/?category_tree=99999999999999999999",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/catalog/category/?parent=%C2%B2",
+        "/admin/catalog/category/?parent=99999999999999999999",
+        "/admin/catalog/product/?category_tree=%C2%B2",
+        "/admin/catalog/product/?category_tree=99999999999999999999",
+        "/admin/catalog/sku/?category_tree=99999999999999999999",
+    ],
+)
 def test_id_filters_ignore_values_that_are_not_ids(staff_client, catalog, url):
     """A superscript digit passes str.isdigit() and 20 digits overflow a bigint: neither is a 500."""
     assert staff_client.get(url).status_code == 200

@@ -1,4 +1,5 @@
 """Stock admin: adjustments write movements through the service; the ledger is read-only."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,28 +19,52 @@ pytestmark = pytest.mark.django_db
 
 
 def adjust(client, level=None, **data):
-    url = (reverse("admin:stock_stocklevel_adjust_level", args=[level.pk]) if level
-           else reverse("admin:stock_stocklevel_adjust"))
+    url = (
+        reverse("admin:stock_stocklevel_adjust_level", args=[level.pk])
+        if level
+        else reverse("admin:stock_stocklevel_adjust")
+    )
     return client.post(url, data)
 
 
 class TestAdjustStock:
     def test_delta_writes_a_movement(self, staff_client, catalog, main_warehouse):
         level = StockLevel.objects.get(sku=catalog["red"])
-        response = adjust(staff_client, level, sku_code="PHONE-X-RED", warehouse=main_warehouse.pk, mode="delta",
-                          amount=-2, reason="damage", reference="DMG-7", note="dropped")
+        response = adjust(
+            staff_client,
+            level,
+            sku_code="PHONE-X-RED",
+            warehouse=main_warehouse.pk,
+            mode="delta",
+            amount=-2,
+            reason="damage",
+            reference="DMG-7",
+            note="dropped",
+        )
         assert response.status_code == 302
         assert "stockmovement" in response["Location"]
         level.refresh_from_db()
         assert level.on_hand == 10
         movement = StockMovement.objects.order_by("-id").first()
-        assert (movement.delta, movement.reason, movement.reference, movement.note) == (-2, "damage", "DMG-7", "dropped")
+        assert (movement.delta, movement.reason, movement.reference, movement.note) == (
+            -2,
+            "damage",
+            "DMG-7",
+            "dropped",
+        )
         assert movement.created_by.username == "admin"
 
     def test_count_sets_on_hand_and_checks_what_was_seen(self, staff_client, catalog, main_warehouse):
         level = StockLevel.objects.get(sku=catalog["red"])
-        data = dict(sku_code="PHONE-X-RED", warehouse=main_warehouse.pk, mode="count", amount=20,
-                    reason="count", reference="CC-1", expected_on_hand=12)
+        data = dict(
+            sku_code="PHONE-X-RED",
+            warehouse=main_warehouse.pk,
+            mode="count",
+            amount=20,
+            reason="count",
+            reference="CC-1",
+            expected_on_hand=12,
+        )
         assert adjust(staff_client, level, **data).status_code == 302
         level.refresh_from_db()
         assert level.on_hand == 20
@@ -52,15 +77,17 @@ class TestAdjustStock:
 
     def test_refused_adjustment_shows_error_and_writes_nothing(self, staff_client, catalog, main_warehouse):
         before = StockMovement.objects.count()
-        response = adjust(staff_client, sku_code="PHONE-X-BLUE", warehouse=main_warehouse.pk, mode="delta",
-                          amount=-5, reason="loss")
+        response = adjust(
+            staff_client, sku_code="PHONE-X-BLUE", warehouse=main_warehouse.pk, mode="delta", amount=-5, reason="loss"
+        )
         assert response.status_code == 200
         assert "Not adjusted" in response.content.decode()
         assert StockMovement.objects.count() == before
 
     def test_unknown_sku_is_a_form_error(self, staff_client, catalog, main_warehouse):
-        response = adjust(staff_client, sku_code="NOPE", warehouse=main_warehouse.pk, mode="delta", amount=1,
-                          reason="receipt")
+        response = adjust(
+            staff_client, sku_code="NOPE", warehouse=main_warehouse.pk, mode="delta", amount=1, reason="receipt"
+        )
         assert "No active SKU" in response.content.decode()
 
     def test_adjust_needs_the_permission(self, client, catalog):
@@ -99,7 +126,12 @@ class TestMovements:
         page = staff_client.get(change_url)
         assert page.status_code == 200 and 'name="delta"' not in page.content.decode()
         assert staff_client.post(change_url, {"delta": 99}).status_code == 403
-        assert staff_client.post(reverse("admin:stock_stockmovement_delete", args=[movement.pk]), {"post": "yes"}).status_code == 403
+        assert (
+            staff_client.post(
+                reverse("admin:stock_stockmovement_delete", args=[movement.pk]), {"post": "yes"}
+            ).status_code
+            == 403
+        )
         changelist = staff_client.get(reverse("admin:stock_stockmovement_changelist"))
         assert "delete_selected" not in changelist.content.decode()
 
@@ -115,7 +147,9 @@ class TestMovements:
 class TestReservations:
     def reserve(self, catalog, ttl=600):
         return reservation_create(
-            reference="ORDER-1", ttl_seconds=ttl, lines=[ReservationRequestLine(sku=catalog["red"], quantity=2)],
+            reference="ORDER-1",
+            ttl_seconds=ttl,
+            lines=[ReservationRequestLine(sku=catalog["red"], quantity=2)],
         )
 
     def test_release_action(self, staff_client, catalog):
@@ -138,9 +172,14 @@ class TestReservations:
 
 class TestWarehouses:
     def test_create_and_stale_update(self, staff_client, db):
-        response = staff_client.post(reverse("admin:stock_warehouse_add"), {
-            "code": "east", "name": "East", "is_active": "on",
-        })
+        response = staff_client.post(
+            reverse("admin:stock_warehouse_add"),
+            {
+                "code": "east",
+                "name": "East",
+                "is_active": "on",
+            },
+        )
         assert response.status_code == 302
         east = Warehouse.objects.get(code="EAST")
         url = reverse("admin:stock_warehouse_change", args=[east.pk])

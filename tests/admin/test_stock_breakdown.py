@@ -1,5 +1,6 @@
 """Stock by warehouse on the product and SKU screens: which level is low, and a badge that
 does not call a SKU low when only one of its warehouses is; price range on products."""
+
 import re
 from decimal import Decimal
 
@@ -33,7 +34,10 @@ def test_sku_list_names_the_low_warehouse_instead_of_calling_the_sku_low(staff_c
     assert "Low at EAST" in row
     assert not re.search(r"\bLow\b(?! at)", row)
     assert "EAST 3 low, ≤ 5" in row and "MAIN 12 " in row
-    assert 'title="East depot: 3 available, 3 on hand; low (threshold 5)"' in staff_client.get(reverse("admin:catalog_sku_changelist")).content.decode()
+    assert (
+        'title="East depot: 3 available, 3 on hand; low (threshold 5)"'
+        in staff_client.get(reverse("admin:catalog_sku_changelist")).content.decode()
+    )
 
 
 def test_sku_page_shows_the_breakdown(staff_client, catalog, east_low):

@@ -41,8 +41,13 @@ def test_the_level_list_and_page_show_every_state(staff_client, level):
 
 def test_settings_are_saved_through_the_service_and_checked(staff_client, level):
     url = reverse("admin:stock_stocklevel_change", args=[level.pk])
-    data = {"low_stock_threshold": 1, "safety_stock": 5, "reorder_point": 4, "reorder_quantity": 20,
-            "expected_version": level.version}
+    data = {
+        "low_stock_threshold": 1,
+        "safety_stock": 5,
+        "reorder_point": 4,
+        "reorder_quantity": 20,
+        "expected_version": level.version,
+    }
     assert staff_client.post(url, data).status_code == 302
     level.refresh_from_db()
     assert (level.safety_stock, level.reorder_point, level.reorder_quantity) == (5, 4, 20)
@@ -55,30 +60,57 @@ def test_settings_are_saved_through_the_service_and_checked(staff_client, level)
 def test_a_state_move_from_the_level_page(staff_client, level):
     url = reverse("admin:stock_stocklevel_state_move_level", args=[level.pk])
     assert staff_client.get(url).status_code == 200
-    response = staff_client.post(url, {
-        "sku_code": level.sku.sku_code, "warehouse": level.warehouse.pk, "quantity": 2,
-        "from_state": "sellable", "to_state": "quality_control", "reason": "inspection", "reference": "QC-1",
-    }, follow=True)
+    response = staff_client.post(
+        url,
+        {
+            "sku_code": level.sku.sku_code,
+            "warehouse": level.warehouse.pk,
+            "quantity": 2,
+            "from_state": "sellable",
+            "to_state": "quality_control",
+            "reason": "inspection",
+            "reference": "QC-1",
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     assert f"Moved 2 × {level.sku.sku_code}" in text_of(response) and "2 in quality control" in text_of(response)
     level.refresh_from_db()
     assert level.quality_control == 2
     movement = StockMovement.objects.get(delta=0)
     assert (movement.state_from, movement.state_to, movement.quantity, movement.reference) == (
-        "sellable", "quality_control", 2, "QC-1")
+        "sellable",
+        "quality_control",
+        2,
+        "QC-1",
+    )
 
 
 def test_a_refused_state_move_shows_why_and_writes_nothing(staff_client, level):
-    response = staff_client.post(reverse(MOVE), {
-        "sku_code": level.sku.sku_code, "warehouse": level.warehouse.pk, "quantity": 1,
-        "from_state": "damaged", "to_state": "sellable", "reason": "correction",
-    })
+    response = staff_client.post(
+        reverse(MOVE),
+        {
+            "sku_code": level.sku.sku_code,
+            "warehouse": level.warehouse.pk,
+            "quantity": 1,
+            "from_state": "damaged",
+            "to_state": "sellable",
+            "reason": "correction",
+        },
+    )
     assert response.status_code == 200
     assert "Not moved (PHONE-X-RED at Main warehouse): only 0 units are damaged (1 requested)." in text_of(response)
-    same = staff_client.post(reverse(MOVE), {
-        "sku_code": level.sku.sku_code, "warehouse": level.warehouse.pk, "quantity": 1,
-        "from_state": "damaged", "to_state": "damaged", "reason": "correction",
-    })
+    same = staff_client.post(
+        reverse(MOVE),
+        {
+            "sku_code": level.sku.sku_code,
+            "warehouse": level.warehouse.pk,
+            "quantity": 1,
+            "from_state": "damaged",
+            "to_state": "damaged",
+            "reason": "correction",
+        },
+    )
     assert "Choose a state other than the one the units leave." in text_of(same)
     assert not StockMovement.objects.filter(delta=0).exists()
 
@@ -93,9 +125,15 @@ def test_the_state_move_screen_needs_its_permission(client, level):
 
 
 def test_warehouse_priority_in_the_admin(staff_client, main_warehouse):
-    response = staff_client.post(reverse("admin:stock_warehouse_add"), {
-        "code": "north", "name": "North", "is_active": "on", "priority": 3,
-    })
+    response = staff_client.post(
+        reverse("admin:stock_warehouse_add"),
+        {
+            "code": "north",
+            "name": "North",
+            "is_active": "on",
+            "priority": 3,
+        },
+    )
     assert response.status_code == 302 and Warehouse.objects.get(code="NORTH").priority == 3
     listing = text_of(staff_client.get(reverse("admin:stock_warehouse_changelist")))
     assert "priority" in listing.lower()

@@ -1,4 +1,5 @@
 """Issue 22, what needed a terminal or the API: each is an admin task now."""
+
 import pytest
 from django.urls import reverse
 
@@ -12,9 +13,15 @@ pytestmark = pytest.mark.django_db
 def sku_page_post(sku, **changes) -> dict:
     import json
 
-    data = {"sku_code": sku.sku_code, "product": sku.product_id, "price": str(sku.price),
-            "attributes": json.dumps(sku.attributes), "initial-attributes": json.dumps(sku.attributes),
-            "backorder_policy": sku.backorder_policy, "expected_version": sku.version}
+    data = {
+        "sku_code": sku.sku_code,
+        "product": sku.product_id,
+        "price": str(sku.price),
+        "attributes": json.dumps(sku.attributes),
+        "initial-attributes": json.dumps(sku.attributes),
+        "backorder_policy": sku.backorder_policy,
+        "expected_version": sku.version,
+    }
     return {**data, **changes}
 
 
@@ -32,11 +39,14 @@ def test_the_sku_page_sets_the_backorder_policy_and_keeps_it(staff_client, catal
 
 def test_the_sku_list_sets_the_backorder_policy_in_bulk(staff_client, catalog):
     skus = [catalog["red"].pk, catalog["blue"].pk]
-    response = staff_client.post(reverse("admin:catalog_sku_changelist"),
-                                 {"action": "allow_backorders", "_selected_action": skus}, follow=True)
+    response = staff_client.post(
+        reverse("admin:catalog_sku_changelist"), {"action": "allow_backorders", "_selected_action": skus}, follow=True
+    )
     assert "Updated the backorder policy of 2 SKUs." in text_of(response)
     assert set(SKU.objects.filter(pk__in=skus).values_list("backorder_policy", flat=True)) == {"allow_incoming"}
-    staff_client.post(reverse("admin:catalog_sku_changelist"), {"action": "deny_backorders", "_selected_action": skus[:1]})
+    staff_client.post(
+        reverse("admin:catalog_sku_changelist"), {"action": "deny_backorders", "_selected_action": skus[:1]}
+    )
     assert SKU.objects.get(pk=skus[0]).backorder_policy == "deny"
 
 
@@ -48,8 +58,11 @@ def test_the_levels_list_sets_thresholds_and_reorder_settings_in_bulk(staff_clie
     assert form.status_code == 200 and "2 stock levels selected" in text_of(form)
     empty = staff_client.post(url, {**ticked, "_apply": "1"})
     assert "Fill in at least one setting." in text_of(empty)
-    done = staff_client.post(url, {**ticked, "_apply": "1", "reorder_point": "4", "reorder_quantity": "1200",
-                                   "low_stock_threshold": ""}, follow=True)
+    done = staff_client.post(
+        url,
+        {**ticked, "_apply": "1", "reorder_point": "4", "reorder_quantity": "1200", "low_stock_threshold": ""},
+        follow=True,
+    )
     assert "Set reorder point 4, reorder quantity 1,200 on 2 stock levels." in text_of(done)
     thresholds = [lvl.low_stock_threshold for lvl in levels]
     for level, threshold in zip(levels, thresholds):
@@ -62,12 +75,30 @@ def test_a_phone_order_is_reserved_then_committed_from_its_page(staff_client, ca
 
     url = reverse("admin:stock_reservation_phone_order")
     assert "New reservation (phone order)" in text_of(staff_client.get(reverse("admin:stock_reservation_changelist")))
-    short = staff_client.post(url, {"reference": "PHONE-1", "hold_minutes": 30, "sku_0": "phone-x-red",
-                                    "quantity_0": 2, "sku_1": "PHONE-X-BLUE", "quantity_1": 5})
+    short = staff_client.post(
+        url,
+        {
+            "reference": "PHONE-1",
+            "hold_minutes": 30,
+            "sku_0": "phone-x-red",
+            "quantity_0": 2,
+            "sku_1": "PHONE-X-BLUE",
+            "quantity_1": 5,
+        },
+    )
     assert "Nothing reserved: Not enough stock available (PHONE-X-BLUE: 1 available, 5 requested)." in text_of(short)
     assert not Reservation.objects.exists()
-    done = staff_client.post(url, {"reference": "PHONE-1", "hold_minutes": 30, "sku_0": "phone-x-red",
-                                   "quantity_0": 2, "warehouse_0": main_warehouse.pk}, follow=True)
+    done = staff_client.post(
+        url,
+        {
+            "reference": "PHONE-1",
+            "hold_minutes": 30,
+            "sku_0": "phone-x-red",
+            "quantity_0": 2,
+            "warehouse_0": main_warehouse.pk,
+        },
+        follow=True,
+    )
     reservation = Reservation.objects.get(reference="PHONE-1")
     page = text_of(done)
     assert "Reserved 2 units for PHONE-1" in page and "Commit (the goods left)" in page
@@ -83,7 +114,9 @@ def test_a_phone_order_is_reserved_then_committed_from_its_page(staff_client, ca
 def test_a_reservation_is_released_from_its_page(staff_client, catalog):
     from stock.services import ReservationRequestLine, reservation_create
 
-    reservation = reservation_create(reference="PHONE-2", lines=[ReservationRequestLine(sku=catalog["red"], quantity=3)])
+    reservation = reservation_create(
+        reference="PHONE-2", lines=[ReservationRequestLine(sku=catalog["red"], quantity=3)]
+    )
     page = text_of(staff_client.get(reverse("admin:stock_reservation_change", args=[reservation.pk])))
     assert "Release (give the units back)" in page
     staff_client.post(reverse("admin:stock_reservation_release", args=[reservation.pk]))
@@ -95,8 +128,12 @@ def test_a_draft_is_opened_from_its_page_and_received_line_by_line(staff_client,
     from stock.services import InboundLineInput, inbound_create
 
     red, blue = catalog["red"], catalog["blue"]
-    draft = inbound_create(reference="PO-9", supplier="Acme", warehouse=main_warehouse, lines=[
-        InboundLineInput(sku=red, quantity_expected=10), InboundLineInput(sku=blue, quantity_expected=4)])
+    draft = inbound_create(
+        reference="PO-9",
+        supplier="Acme",
+        warehouse=main_warehouse,
+        lines=[InboundLineInput(sku=red, quantity_expected=10), InboundLineInput(sku=blue, quantity_expected=4)],
+    )
     page = text_of(staff_client.get(reverse("admin:stock_inboundshipment_change", args=[draft.pk])))
     assert "Open (count as incoming)" in page
     opened = staff_client.post(reverse("admin:stock_inboundshipment_open", args=[draft.pk]), follow=True)
@@ -109,9 +146,16 @@ def test_a_draft_is_opened_from_its_page_and_received_line_by_line(staff_client,
     red_line, blue_line = lines["PHONE-X-RED"], lines["PHONE-X-BLUE"]
     nothing = staff_client.post(receive, {f"received_{red_line.pk}": "", f"received_{blue_line.pk}": ""})
     assert "Fill in a quantity received" in text_of(nothing)
-    done = staff_client.post(receive, {
-        f"received_{red_line.pk}": "6", f"state_{red_line.pk}": "sellable",
-        f"received_{blue_line.pk}": "2", f"state_{blue_line.pk}": "damaged"}, follow=True)
+    done = staff_client.post(
+        receive,
+        {
+            f"received_{red_line.pk}": "6",
+            f"state_{red_line.pk}": "sellable",
+            f"received_{blue_line.pk}": "2",
+            f"state_{blue_line.pk}": "damaged",
+        },
+        follow=True,
+    )
     assert "Received 8 units into Main warehouse; PO-9 is now partially received." in text_of(done)
     red_level, blue_level = StockLevel.objects.get(sku=red), StockLevel.objects.get(sku=blue)
     assert (red_level.on_hand, red_level.incoming) == (18, 4)
@@ -130,8 +174,9 @@ def test_level_settings_upload_previews_then_applies_all_or_nothing(staff_client
     assert "reorder point – → 4" in page and "reorder quantity – → 100" in page
     red = StockLevel.objects.get(sku=catalog["red"])
     assert red.reorder_point is None  # the preview wrote nothing
-    done = staff_client.post(url, {"kind": "settings", "sheet_csv": preview.context["preview"]["sheet_csv"],
-                                   "_confirm": "1"}, follow=True)
+    done = staff_client.post(
+        url, {"kind": "settings", "sheet_csv": preview.context["preview"]["sheet_csv"], "_confirm": "1"}, follow=True
+    )
     assert done.status_code == 200
     red.refresh_from_db()
     blue = StockLevel.objects.get(sku=catalog["blue"])

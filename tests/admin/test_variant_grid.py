@@ -1,6 +1,7 @@
 """The product page's variant grid: one row per SKU, inline price/attributes/status/backorder
 policy, new rows, bulk price changes computed by the server, all or nothing, and a save whose
 query count does not grow with the product's SKUs."""
+
 from decimal import Decimal
 
 import pytest
@@ -38,14 +39,26 @@ def test_the_grid_shows_one_row_per_sku_with_its_stock(staff_client, catalog):
 
 def test_saving_prices_attributes_status_and_policy_through_the_services(staff_client, catalog):
     product, red, blue = catalog["product"], catalog["red"], catalog["blue"]
-    response = staff_client.post(change_url(product), product_post(product, {
-        f"v-{red.pk}-price": "450.00", f"v-{red.pk}-a0": "crimson",
-        f"v-{red.pk}-backorder_policy": "allow_incoming", f"v-{blue.pk}-status": "inactive",
-    }))
+    response = staff_client.post(
+        change_url(product),
+        product_post(
+            product,
+            {
+                f"v-{red.pk}-price": "450.00",
+                f"v-{red.pk}-a0": "crimson",
+                f"v-{red.pk}-backorder_policy": "allow_incoming",
+                f"v-{blue.pk}-status": "inactive",
+            },
+        ),
+    )
     assert response.status_code == 302, text_of(response)[:2000]
     red.refresh_from_db()
     assert (red.price, red.attributes, red.backorder_policy, red.version) == (
-        Decimal("450.00"), {"color": "crimson"}, "allow_incoming", 2)
+        Decimal("450.00"),
+        {"color": "crimson"},
+        "allow_incoming",
+        2,
+    )
     assert SKU.all_objects.get(pk=blue.pk).is_deleted
     assert red.history.first().history_user.username == "admin"
     # Back to active from the grid.
@@ -56,9 +69,20 @@ def test_saving_prices_attributes_status_and_policy_through_the_services(staff_c
 
 def test_a_new_row_creates_a_sku(staff_client, catalog):
     product = catalog["product"]
-    response = staff_client.post(change_url(product), product_post(product, {
-        "n-0-code": "PHONE-X-GOLD", "n-0-price": "519.00", "n-0-a0": "gold", "n-0-status": "active",
-        "n-0-backorder_policy": "deny"}, new_rows=1))
+    response = staff_client.post(
+        change_url(product),
+        product_post(
+            product,
+            {
+                "n-0-code": "PHONE-X-GOLD",
+                "n-0-price": "519.00",
+                "n-0-a0": "gold",
+                "n-0-status": "active",
+                "n-0-backorder_policy": "deny",
+            },
+            new_rows=1,
+        ),
+    )
     assert response.status_code == 302
     gold = SKU.objects.get(sku_code="PHONE-X-GOLD")
     assert (gold.product_id, gold.price, gold.attributes) == (product.pk, Decimal("519.00"), {"color": "gold"})
@@ -66,8 +90,9 @@ def test_a_new_row_creates_a_sku(staff_client, catalog):
 
 def test_one_refused_row_saves_nothing_and_names_the_row(staff_client, catalog):
     product, red, blue = catalog["product"], catalog["red"], catalog["blue"]
-    response = staff_client.post(change_url(product), product_post(product, {
-        f"v-{red.pk}-price": "450.00", f"v-{blue.pk}-price": "-3"}))
+    response = staff_client.post(
+        change_url(product), product_post(product, {f"v-{red.pk}-price": "450.00", f"v-{blue.pk}-price": "-3"})
+    )
     assert response.status_code == 200
     page = text_of(response)
     assert "1 of the variants could not be saved (PHONE-X-BLUE:" in page and "Nothing was saved." in page
@@ -100,8 +125,10 @@ def test_the_bulk_price_change_is_the_services_rule(staff_client, catalog):
 
 def _product_with(count: int, main_warehouse):
     product = ProductFactory(name=f"Tee {count}")
-    skus = [SKUFactory(product=product, sku_code=f"TEE{count}-{n:03d}", price=Decimal("10.00"),
-                       attributes={"size": str(n)}) for n in range(count)]
+    skus = [
+        SKUFactory(product=product, sku_code=f"TEE{count}-{n:03d}", price=Decimal("10.00"), attributes={"size": str(n)})
+        for n in range(count)
+    ]
     for sku in skus[:5]:
         stock_receive(sku=sku, quantity=3)
     return product, skus

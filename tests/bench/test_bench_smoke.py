@@ -231,18 +231,32 @@ def test_the_depth_baseline_statement_still_runs_on_todays_schema():
 def _report(rps_ok: float, *, seconds: float = 2.0, status: str = "201", p99: float = 50.0, errors: int = 0) -> dict:
     sent = int(rps_ok * seconds)
     statuses = {status: sent, **({"500": errors} if errors else {})}
-    return {"requests": sent + errors, "seconds": seconds, "rps": (sent + errors) / seconds, "statuses": statuses,
-            "errors": {}, "server_errors": errors, "p50_ms": 10.0, "p99_ms": p99, "client_cpu_pct": 10.0,
-            "latencies_ms": [10.0] * sent + [p99] * max(1, sent // 50), "sent": sent + errors,
-            "server_cpu_seconds": 1.0, "db_cpu_seconds": 0.5}
+    return {
+        "requests": sent + errors,
+        "seconds": seconds,
+        "rps": (sent + errors) / seconds,
+        "statuses": statuses,
+        "errors": {},
+        "server_errors": errors,
+        "p50_ms": 10.0,
+        "p99_ms": p99,
+        "client_cpu_pct": 10.0,
+        "latencies_ms": [10.0] * sent + [p99] * max(1, sent // 50),
+        "sent": sent + errors,
+        "server_cpu_seconds": 1.0,
+        "db_cpu_seconds": 0.5,
+    }
 
 
 def test_versus_reports_the_median_ratio_of_interleaved_rounds_with_its_range():
     from bench.versus import loads, spread, versus_entry
 
     hot = loads(skus=100, hot=1, oversell=2, names={"hot"})[0]
-    kept = {"service": [_report(400), _report(300), _report(440)],
-            "peer": [_report(200), _report(200), _report(200)], "pgbench": []}
+    kept = {
+        "service": [_report(400), _report(300), _report(440)],
+        "peer": [_report(200), _report(200), _report(200)],
+        "pgbench": [],
+    }
     entry = versus_entry(hot, kept, oversold=0)
     assert entry["ratio_rounds"] == {"median": 2.0, "min": 1.5, "max": 2.2, "rounds": [2.0, 1.5, 2.2]}
     assert entry["met"] is True and entry["ok"] is True and entry["server_errors"] == 0

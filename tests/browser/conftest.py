@@ -4,6 +4,7 @@ The sync Playwright API runs an asyncio loop in the main thread while it is open
 refuses ORM calls from a thread with a running loop: the browser fixture allows that, and
 closes Playwright (and the allowance) at the end of the module, so no other test sees either.
 """
+
 import os
 import tempfile
 from pathlib import Path
@@ -13,8 +14,13 @@ from django.core.management import call_command
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 # The committed screenshots are refreshed only on request (`SAVE_SCREENSHOTS=1`), so that a
 # test run does not dirty the working tree; otherwise they go to a temporary directory.

@@ -1,4 +1,5 @@
 """The admin as staff use it, in a real browser: tree, products, stock, stale saves, imports."""
+
 from decimal import Decimal
 
 import pytest
@@ -6,7 +7,9 @@ import pytest
 from tests.browser.conftest import drag_row_onto, pick, screenshot
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
 ]
 
 
@@ -79,7 +82,8 @@ def test_product_with_two_skus_then_adjust_stock(new_page):
     page.wait_for_selector("ul.messagelist li.success")
     product = Product.objects.get(name="Phone X")
     assert sorted(product.skus.values_list("sku_code", "price")) == [
-        ("PHONE-X-BLUE", Decimal("489.00")), ("PHONE-X-RED", Decimal("499.00")),
+        ("PHONE-X-BLUE", Decimal("489.00")),
+        ("PHONE-X-RED", Decimal("499.00")),
     ]
     assert SKU.objects.get(sku_code="PHONE-X-BLUE").attributes == {"color": "blue"}
     screenshot(page, "04-product-with-sku-inlines")  # the name README links to: now the variant grid

@@ -1,4 +1,5 @@
 """Swagger UI and ReDoc render the schema in a real browser, loading nothing from outside."""
+
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -20,8 +21,11 @@ def page(chromium, live_server):
 def outside(page, live_server) -> list[str]:
     """Requests that left the server and were not refused by the page's own CSP (ReDoc
     always asks for Redocly's logo on their CDN; the policy must block it)."""
-    return [url for url in page.requested if not url.startswith((live_server.url, "data:", "blob:"))
-            and page.failed.get(url) != "csp"]
+    return [
+        url
+        for url in page.requested
+        if not url.startswith((live_server.url, "data:", "blob:")) and page.failed.get(url) != "csp"
+    ]
 
 
 def test_swagger_ui_renders_every_operation_offline(page, live_server):

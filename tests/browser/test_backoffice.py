@@ -1,11 +1,14 @@
 """The back office at 1,280 px in a real browser: dashboard and charts, stock by warehouse,
 the clerk's transfer and count upload, readable ledger and reservations, the 403 page."""
+
 import pytest
 
 from tests.browser.conftest import PASSWORD, WIDTH, login, screenshot
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
 ]
 
 
@@ -24,7 +27,12 @@ def a_week_of_movements():
     from stock.models import StockLevel
     from stock.services import ReservationRequestLine, reservation_create, stock_adjust
 
-    level = StockLevel.objects.filter(warehouse__code="MAIN", reserved=0).select_related("sku", "warehouse").order_by("pk").first()
+    level = (
+        StockLevel.objects.filter(warehouse__code="MAIN", reserved=0)
+        .select_related("sku", "warehouse")
+        .order_by("pk")
+        .first()
+    )
     for delta, reason in ((40, "receipt"), (-12, "loss"), (-6, "damage"), (25, "receipt")):
         stock_adjust(sku=level.sku, warehouse=level.warehouse, delta=delta, reason=reason, reference="CHART")
     reservation_create(reference="CHART-ORDER", lines=[ReservationRequestLine(sku=level.sku, quantity=10)])
@@ -153,10 +161,18 @@ def backordered_reservation():
     level = StockLevel.objects.filter(warehouse__code="MAIN", reserved=0).select_related("sku").order_by("pk").first()
     SKU.objects.filter(pk=level.sku_id).update(backorder_policy="allow_incoming")
     sku = SKU.objects.get(pk=level.sku_id)
-    inbound_open(shipment=inbound_create(reference="PO-PREORDER", warehouse=Warehouse.objects.get(code="MAIN"),
-                                         lines=[InboundLineInput(sku=sku, quantity_expected=50)]))
-    return reservation_create(reference="PREORDER-BROWSER", ttl_seconds=86400, lines=[
-        ReservationRequestLine(sku=sku, warehouse=level.warehouse, quantity=level.on_hand + 5)]), sku
+    inbound_open(
+        shipment=inbound_create(
+            reference="PO-PREORDER",
+            warehouse=Warehouse.objects.get(code="MAIN"),
+            lines=[InboundLineInput(sku=sku, quantity_expected=50)],
+        )
+    )
+    return reservation_create(
+        reference="PREORDER-BROWSER",
+        ttl_seconds=86400,
+        lines=[ReservationRequestLine(sku=sku, warehouse=level.warehouse, quantity=level.on_hand + 5)],
+    ), sku
 
 
 def test_ledger_and_reservations_fit_1280(page):

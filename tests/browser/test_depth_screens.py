@@ -1,21 +1,30 @@
 """The stock-depth screens at 1,280 px in a real browser: every state on the level list, a state
 move from a level's page, receiving an inbound shipment by typing codes, reorder suggestions
 made into a draft, and the ledger naming the states."""
+
 import pytest
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_backoffice import fits, last_column_right
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
 ]
 
 
 def sellable_level(min_units=5):
     from stock.models import StockLevel
 
-    return (StockLevel.objects.filter(warehouse__code="MAIN", on_hand__gte=min_units, reserved=0, damaged=0,
-                                      quality_control=0).select_related("sku", "warehouse").order_by("pk").first())
+    return (
+        StockLevel.objects.filter(
+            warehouse__code="MAIN", on_hand__gte=min_units, reserved=0, damaged=0, quality_control=0
+        )
+        .select_related("sku", "warehouse")
+        .order_by("pk")
+        .first()
+    )
 
 
 def test_level_list_leads_with_the_clerks_figures_and_fits_1280(page):
@@ -63,9 +72,14 @@ def test_receive_an_inbound_shipment_by_typing_codes(page):
     level = sellable_level()
     sku = level.sku
     before = level.on_hand
-    shipment = inbound_open(shipment=inbound_create(
-        reference="PO-BROWSER", supplier="Acme Textiles", warehouse=Warehouse.objects.get(code="MAIN"),
-        lines=[InboundLineInput(sku=sku, quantity_expected=10)]))
+    shipment = inbound_open(
+        shipment=inbound_create(
+            reference="PO-BROWSER",
+            supplier="Acme Textiles",
+            warehouse=Warehouse.objects.get(code="MAIN"),
+            lines=[InboundLineInput(sku=sku, quantity_expected=10)],
+        )
+    )
     page.goto("/admin/stock/inboundshipment/")
     page.wait_for_selector("#result_list")
     assert f"{sku.sku_code} 0/10" in page.inner_text("#result_list")

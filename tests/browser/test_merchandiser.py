@@ -1,6 +1,7 @@
 """The merchandiser's comforts at 1,280 px in a real browser: the attributes editor, bulk price
 and category moves with their previews, the tree's drop confirmation and "Move to", the import
 screen (CSV chosen, a template, errors in the rows) and history that starts at the demo data."""
+
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,9 @@ from tests.browser.conftest import drag_row_onto, pick, screenshot
 from tests.browser.test_backoffice import fits
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -1,6 +1,7 @@
 """The back office's second pass (issue 22) in a real browser at 1,280 px, on the demo catalog:
 lists that fit, the write-off, the dashboard's links, a phone order, receiving line by line,
 level settings in bulk, the soft delete's question and the 403 page. One screenshot each."""
+
 import re
 
 import pytest
@@ -9,7 +10,9 @@ from django.core.management import call_command
 from tests.browser.conftest import PASSWORD, login, screenshot
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
 ]
 WIDTH = 1280
 
@@ -40,12 +43,15 @@ def one_line_rows(page) -> bool:
     return bool(heights) and max(heights) <= 2 * min(heights) and max(heights) < 60
 
 
-@pytest.mark.parametrize(("url", "name", "one_line"), [
-    ("/admin/catalog/category/?parent=all", "26-categories-list", True),
-    ("/admin/catalog/product/", "27-products-list", True),
-    ("/admin/stock/stocklevel/", "28-stock-levels-list", False),  # code over product name, by design
-    ("/admin/catalog/sku/", None, False),
-])
+@pytest.mark.parametrize(
+    ("url", "name", "one_line"),
+    [
+        ("/admin/catalog/category/?parent=all", "26-categories-list", True),
+        ("/admin/catalog/product/", "27-products-list", True),
+        ("/admin/stock/stocklevel/", "28-stock-levels-list", False),  # code over product name, by design
+        ("/admin/catalog/sku/", None, False),
+    ],
+)
 def test_lists_fit_1280_px(page, url, name, one_line):
     page.goto(url)
     page.wait_for_selector("#result_list")
@@ -54,11 +60,20 @@ def test_lists_fit_1280_px(page, url, name, one_line):
     assert fits(page), page.evaluate("document.documentElement.scrollWidth")
     right = page.evaluate("document.getElementById('result_list').getBoundingClientRect().right")
     assert right <= WIDTH
-    clipped = page.evaluate("(() => { const box = document.querySelector('#changelist .results'); "
-                            "return box.scrollWidth - box.clientWidth; })()")
-    assert clipped <= 0, (clipped, page.evaluate("""() => Array.from(document.querySelectorAll("#result_list > tbody > tr")).map(r => [Math.round(r.scrollWidth), r.innerText.replace(/\\s+/g, " ")]).sort((a, b) => b[0] - a[0]).slice(0, 2)"""))  # no column cut off
+    clipped = page.evaluate(
+        "(() => { const box = document.querySelector('#changelist .results'); "
+        "return box.scrollWidth - box.clientWidth; })()"
+    )
+    assert clipped <= 0, (
+        clipped,
+        page.evaluate(
+            """() => Array.from(document.querySelectorAll("#result_list > tbody > tr")).map(r => [Math.round(r.scrollWidth), r.innerText.replace(/\\s+/g, " ")]).sort((a, b) => b[0] - a[0]).slice(0, 2)"""
+        ),
+    )  # no column cut off
     if one_line:
-        assert one_line_rows(page), page.evaluate("""() => Array.from(document.querySelectorAll("#result_list > tbody > tr")).map(r => Math.round(r.getBoundingClientRect().height))""")
+        assert one_line_rows(page), page.evaluate(
+            """() => Array.from(document.querySelectorAll("#result_list > tbody > tr")).map(r => Math.round(r.getBoundingClientRect().height))"""
+        )
 
 
 def test_the_levels_list_leads_with_the_clerks_figures(page):
@@ -71,9 +86,12 @@ def test_write_off_damaged_units_from_the_state_move_hint(page):
     from stock.models import StockLevel
     from stock.services import stock_state_move
 
-    level = StockLevel.objects.filter(on_hand__gte=10, reserved=0).select_related("sku", "warehouse").order_by("pk").first()
-    stock_state_move(sku=level.sku, warehouse=level.warehouse, quantity=3, from_state="sellable", to_state="damaged",
-                     reason="damage")
+    level = (
+        StockLevel.objects.filter(on_hand__gte=10, reserved=0).select_related("sku", "warehouse").order_by("pk").first()
+    )
+    stock_state_move(
+        sku=level.sku, warehouse=level.warehouse, quantity=3, from_state="sellable", to_state="damaged", reason="damage"
+    )
     level.refresh_from_db()
     on_hand, available = level.on_hand, level.available
     page.goto(f"/admin/stock/stocklevel/{level.pk}/state-move/")
@@ -92,8 +110,10 @@ def test_write_off_damaged_units_from_the_state_move_hint(page):
 def test_every_dashboard_number_opens_its_rows(page):
     page.goto("/admin/")
     links = page.locator("#stock-dashboard a.dash-count")
-    targets = [(links.nth(i).get_attribute("href"), int(re.sub(r"\D", "", links.nth(i).inner_text())))
-               for i in range(links.count())]
+    targets = [
+        (links.nth(i).get_attribute("href"), int(re.sub(r"\D", "", links.nth(i).inner_text())))
+        for i in range(links.count())
+    ]
     screenshot(page, "30-dashboard-links", full_page=False)
     for href, number in targets:
         page.goto(href)
@@ -125,8 +145,12 @@ def test_open_a_draft_and_receive_it_line_by_line(page):
     from stock.services import InboundLineInput, inbound_create
 
     skus = list(SKU.objects.order_by("pk")[:3])
-    draft = inbound_create(reference="PO-LINES", supplier="Acme", warehouse=Warehouse.objects.get(code="MAIN"),
-                           lines=[InboundLineInput(sku=sku, quantity_expected=12) for sku in skus])
+    draft = inbound_create(
+        reference="PO-LINES",
+        supplier="Acme",
+        warehouse=Warehouse.objects.get(code="MAIN"),
+        lines=[InboundLineInput(sku=sku, quantity_expected=12) for sku in skus],
+    )
     page.goto(f"/admin/stock/inboundshipment/{draft.pk}/change/")
     page.click("button.open-shipment")
     page.wait_for_selector("ul.messagelist li.success")

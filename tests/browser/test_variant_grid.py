@@ -1,6 +1,7 @@
 """The variant grid of a product with 150 SKUs in a real browser at 1,280 px: the page loads
 in under a second, rows are about 40 px, nothing is cut off, and a bulk edit of 20 prices
 saves in under a second. The measured times are printed (run with -s to read them)."""
+
 import time
 from decimal import Decimal
 
@@ -9,7 +10,9 @@ import pytest
 from tests.browser.conftest import login, screenshot
 
 pytestmark = [
-    pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
 ]
 WIDTH = 1280
 SKUS = 150
@@ -26,11 +29,18 @@ def big_product(admin_user):
     product = ProductFactory(name="Tee with 150 variants", category=CategoryFactory(name="Clothing"))
     colors = ["black", "white", "red", "navy", "olive", "grey", "sand", "pink", "teal", "plum"]
     sizes = ["XS", "S", "M", "L", "XL", "2XL", "3XL", "4XL", "5XL", "6XL", "7XL", "8XL", "9XL", "10XL", "11XL"]
-    SKU.objects.bulk_create([
-        SKU(product=product, sku_code=f"TEE-{color.upper()}-{size}", price=Decimal("19.90"),
-            attributes={"color": color, "size": size})
-        for color in colors for size in sizes
-    ])
+    SKU.objects.bulk_create(
+        [
+            SKU(
+                product=product,
+                sku_code=f"TEE-{color.upper()}-{size}",
+                price=Decimal("19.90"),
+                attributes={"color": color, "size": size},
+            )
+            for color in colors
+            for size in sizes
+        ]
+    )
     for sku in SKU.objects.filter(product=product).order_by("sku_code")[:30]:
         stock_receive(sku=sku, quantity=1200)
     return product
@@ -96,9 +106,11 @@ def test_a_150_sku_product_loads_and_saves_20_prices_under_a_second(page, big_pr
         assert SKU.objects.filter(product=big_product, price=Decimal(expected)).count() == 20
     save_seconds = min(saves)
 
-    print(f"\n150-SKU product page: loaded in {load_seconds * 1000:.0f} ms (loads {[round(t * 1000) for t in loads]}), "
-          f"saved 20 prices in {save_seconds * 1000:.0f} ms (saves {[round(t * 1000) for t in saves]}), "
-          f"{per_row:.1f} px per row")
+    print(
+        f"\n150-SKU product page: loaded in {load_seconds * 1000:.0f} ms (loads {[round(t * 1000) for t in loads]}), "
+        f"saved 20 prices in {save_seconds * 1000:.0f} ms (saves {[round(t * 1000) for t in saves]}), "
+        f"{per_row:.1f} px per row"
+    )
     assert load_seconds < 1.0, load_seconds
     assert save_seconds < 1.0, save_seconds
 

@@ -1,5 +1,6 @@
 """Factories for the catalog. They create through the services, so `path`, `slug` and the
 tree fields are what the application itself would write."""
+
 from decimal import Decimal
 
 import factory

@@ -1,6 +1,7 @@
 """The number of active SKUs that the database keeps (catalog migration 0005) is the number
 the SKU list answers as `meta.total`, whatever writes the SKUs: services, bulk COPY, product
 deletes, rollbacks, concurrent writers; `check_integrity` finds and mends a drift."""
+
 import io
 import threading
 from decimal import Decimal
@@ -15,7 +16,6 @@ from catalog.selectors import ACTIVE_SKU_COUNT_SQL, sku_count_drifts
 from tests.catalog.factories import ProductFactory, SKUFactory
 from tests.conftest import token_client
 from tests.factories import UserFactory
-
 
 
 def kept() -> int:
@@ -64,8 +64,9 @@ def test_a_rolled_back_write_leaves_the_count():
 @pytest.mark.django_db
 def test_a_bulk_copy_import_is_counted(tmp_path):
     csv = tmp_path / "catalog.csv"
-    csv.write_text("category_path,product_name,sku_code,price\n"
-                   + "".join(f"Count,Widget,CNT-{n},1.50\n" for n in range(7)))
+    csv.write_text(
+        "category_path,product_name,sku_code,price\n" + "".join(f"Count,Widget,CNT-{n},1.50\n" for n in range(7))
+    )
     call_command("import_catalog", str(csv), stdout=io.StringIO())
     assert SKU.objects.count() == 7
     assert kept() == listed_total() == 7
@@ -98,8 +99,12 @@ def test_concurrent_writers_keep_the_count_exact():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=create, args=(0,)), threading.Thread(target=create, args=(100,)),
-               threading.Thread(target=delete, args=(doomed[:10],)), threading.Thread(target=delete, args=(doomed[10:],))]
+    threads = [
+        threading.Thread(target=create, args=(0,)),
+        threading.Thread(target=create, args=(100,)),
+        threading.Thread(target=delete, args=(doomed[:10],)),
+        threading.Thread(target=delete, args=(doomed[10:],)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,4 +1,5 @@
 """Concurrent catalog writes on PostgreSQL: the tree stays sound, versions let one writer win."""
+
 import random
 import threading
 
@@ -79,6 +80,7 @@ def test_concurrent_inserts_and_moves_keep_the_tree_sound():
                     ids.append(created.pk)
                 except DomainError:
                     pass
+
         return work
 
     def mover(n):
@@ -94,6 +96,7 @@ def test_concurrent_inserts_and_moves_keep_the_tree_sound():
                     services.category_update(category_id=rng.choice(ids), parent_id=rng.choice(ids + [None]))
                 except DomainError:
                     pass
+
         return work
 
     run_in_threads([inserter(n) for n in range(3)] + [mover(n) for n in range(3)])
@@ -111,9 +114,11 @@ def test_two_writers_with_the_same_version_exactly_one_wins():
 
     def writer(i):
         def work():
-            response = clients[i].patch(f"/api/v1/categories/{category.pk}/",
-                                        {"description": f"by {i}", "version": 1}, format="json")
+            response = clients[i].patch(
+                f"/api/v1/categories/{category.pk}/", {"description": f"by {i}", "version": 1}, format="json"
+            )
             statuses.append((response.status_code, response.json()))
+
         return work
 
     run_in_threads([writer(0), writer(1)])
@@ -133,8 +138,11 @@ def test_two_writers_on_skus_with_the_same_version_exactly_one_wins():
 
     def writer(i):
         def work():
-            response = clients[i].patch(f"/api/v1/skus/{sku.pk}/", {"price": f"{i + 1}.00", "version": 1}, format="json")
+            response = clients[i].patch(
+                f"/api/v1/skus/{sku.pk}/", {"price": f"{i + 1}.00", "version": 1}, format="json"
+            )
             statuses.append(response.status_code)
+
         return work
 
     run_in_threads([writer(0), writer(1)])

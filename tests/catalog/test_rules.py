@@ -1,4 +1,5 @@
 """The catalog's input rules (`catalog.rules`), and the services calling them on every write."""
+
 from decimal import Decimal
 
 import pytest
@@ -9,21 +10,39 @@ from catalog.models import SKU, Category, Product
 from tests.catalog.factories import CategoryFactory, ProductFactory
 
 
-@pytest.mark.parametrize("value,price", [
-    ("0", Decimal("0.00")), ("19.9", Decimal("19.90")), (" 19.99 ", Decimal("19.99")), (5, Decimal("5.00")),
-    (Decimal("99999999.99"), Decimal("99999999.99")), ("1E+2", Decimal("100.00")),
-])
+@pytest.mark.parametrize(
+    "value,price",
+    [
+        ("0", Decimal("0.00")),
+        ("19.9", Decimal("19.90")),
+        (" 19.99 ", Decimal("19.99")),
+        (5, Decimal("5.00")),
+        (Decimal("99999999.99"), Decimal("99999999.99")),
+        ("1E+2", Decimal("100.00")),
+    ],
+)
 def test_prices_the_rule_accepts(value, price):
     assert rules.price_checked(value) == price
 
 
-@pytest.mark.parametrize("value,problem", [
-    ("1.005", "has more than 2 decimal places"), ("1.500", "has more than 2 decimal places"),
-    (Decimal("0.001"), "has more than 2 decimal places"), ("-0.01", "is not between"),
-    ("100000000", "is not between"), ("9" * 5001, "is not between"), ("1" + "0" * 5000, "is not between"),
-    ("abc", "is not a price"), ("NaN", "is not a price"), ("Infinity", "is not a price"), ("", "is not a price"),
-    (None, "is not a price"), (True, "is not a price"),
-])
+@pytest.mark.parametrize(
+    "value,problem",
+    [
+        ("1.005", "has more than 2 decimal places"),
+        ("1.500", "has more than 2 decimal places"),
+        (Decimal("0.001"), "has more than 2 decimal places"),
+        ("-0.01", "is not between"),
+        ("100000000", "is not between"),
+        ("9" * 5001, "is not between"),
+        ("1" + "0" * 5000, "is not between"),
+        ("abc", "is not a price"),
+        ("NaN", "is not a price"),
+        ("Infinity", "is not a price"),
+        ("", "is not a price"),
+        (None, "is not a price"),
+        (True, "is not a price"),
+    ],
+)
 def test_prices_the_rule_refuses_never_rounding(value, problem):
     with pytest.raises(RuleBroken) as refused:
         rules.price_checked(value)

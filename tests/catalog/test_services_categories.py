@@ -1,4 +1,5 @@
 """Category services against the database: the tree, paths, names, deletes and restores."""
+
 import pytest
 
 from catalog import services

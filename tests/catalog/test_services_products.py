@@ -1,4 +1,5 @@
 """Product services: create in active categories, cascade delete and restore with SKUs."""
+
 import pytest
 
 from catalog import services
@@ -93,7 +94,9 @@ def test_expired_reservations_do_not_block_a_cascade():
     sku = SKUFactory()
     warehouse = Warehouse.objects.get(code="MAIN")
     StockLevel.objects.create(sku=sku, warehouse=warehouse, on_hand=5, reserved=2)
-    reservation = Reservation.objects.create(reference="ORDER-1", expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    reservation = Reservation.objects.create(
+        reference="ORDER-1", expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
     ReservationLine.objects.create(reservation=reservation, sku=sku, warehouse=warehouse, quantity=2)
     services.product_soft_delete(product_id=sku.product_id, cascade=True)
     assert SKU.all_objects.get(pk=sku.pk).is_deleted

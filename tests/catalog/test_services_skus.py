@@ -1,4 +1,5 @@
 """SKU services: codes reserved in any case (deleted ones too), product checks, stock guards."""
+
 from decimal import Decimal
 
 import pytest

@@ -1,4 +1,5 @@
 """Fixtures of the command tests: run a command and capture its output, check the mptt tree."""
+
 from collections import defaultdict
 from io import StringIO
 

@@ -1,4 +1,5 @@
 """import_catalog losing a race: a SKU code taken by another writer between matching and COPY."""
+
 import os
 import subprocess
 import sys
@@ -28,8 +29,11 @@ def _import_in_another_process(path: Path) -> subprocess.Popen:
     database = connection.settings_dict
     url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     return subprocess.Popen(
-        [sys.executable, "manage.py", "import_catalog", str(path)], cwd=settings.BASE_DIR, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "manage.py", "import_catalog", str(path)],
+        cwd=settings.BASE_DIR,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env={**os.environ, "DEBUG": "true", "DATABASE_URL": url},
     )
 
@@ -40,9 +44,7 @@ def _query_blocked_by_me(importer: subprocess.Popen, timeout: float = 60) -> str
     with connection.cursor() as cursor:
         while time.monotonic() < deadline and importer.poll() is None:
             cursor.execute("SELECT pg_stat_clear_snapshot()")  # pg_stat_activity is cached per transaction
-            cursor.execute(
-                "SELECT query FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
-            )
+            cursor.execute("SELECT query FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))")
             row = cursor.fetchone()
             if row:
                 return row[0]

@@ -1,4 +1,5 @@
 """import_catalog and export_catalog: upserts, all-or-nothing checks with line numbers, round trips."""
+
 import csv
 import io
 import json
@@ -27,14 +28,18 @@ def write(tmp_path: Path, text: str, name: str = "catalog.csv") -> str:
 
 @pytest.fixture
 def sheet(tmp_path) -> str:
-    return write(tmp_path, HEADER + (
-        'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-M,19.99,'
-        '"{""color"": ""red"", ""size"": ""M""}"\n'
-        'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-L,19.99,'
-        '"{""color"": ""red"", ""size"": ""L""}"\n'
-        "Clothing/Women,Summer Dress,,DRESS-1,49.5,\n"
-        "Electronics/Audio,Studio Headphones,,HP-1,120,{}\n"
-    ))
+    return write(
+        tmp_path,
+        HEADER
+        + (
+            'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-M,19.99,'
+            '"{""color"": ""red"", ""size"": ""M""}"\n'
+            'Clothing/Men/T-Shirts,Basic Tee,"Soft, 100% cotton",TEE-RED-L,19.99,'
+            '"{""color"": ""red"", ""size"": ""L""}"\n'
+            "Clothing/Women,Summer Dress,,DRESS-1,49.5,\n"
+            "Electronics/Audio,Studio Headphones,,HP-1,120,{}\n"
+        ),
+    )
 
 
 def test_import_creates_categories_products_and_skus(run, sheet):
@@ -45,7 +50,12 @@ def test_import_creates_categories_products_and_skus(run, sheet):
     assert "skus: 4 created" in output.out
     assert output.summary.startswith("Imported 4 rows: 13 created, 0 updated, 0 unchanged in ")
     assert sorted(Category.objects.values_list("path", flat=True)) == [
-        "Clothing", "Clothing/Men", "Clothing/Men/T-Shirts", "Clothing/Women", "Electronics", "Electronics/Audio",
+        "Clothing",
+        "Clothing/Men",
+        "Clothing/Men/T-Shirts",
+        "Clothing/Women",
+        "Electronics",
+        "Electronics/Audio",
     ]
     tee = Product.objects.get(name="Basic Tee")
     assert tee.category.path == "Clothing/Men/T-Shirts"
@@ -93,16 +103,20 @@ def test_dry_run_counts_and_writes_nothing(run, sheet):
 def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(run, tmp_path):
     SKUFactory(sku_code="TAKEN")
     before = (Category.all_objects.count(), Product.all_objects.count(), SKU.all_objects.count())
-    path = write(tmp_path, HEADER + (
-        "Ok/Fine,Good,,GOOD-1,1.00,\n"
-        "Ok/Fine,Good,,BAD CODE,1.00,\n"             # line 3
-        'Ok/Fine,Good,"two\nlines",PRICE-1,1.999,\n'  # lines 4-5 (a quoted newline)
-        "Ok/Fine,Good,,JSON-1,1.00,[1]\n"            # line 6
-        "Ok//Fine,Good,,PATH-1,1.00,\n"              # line 7
-        ",Good,,NOCAT-1,-1,\n"                       # line 8
-        "Ok/Fine,Good,,good-1,2.00,\n"               # line 9: repeats line 2
-        "Ok/Fine,,,NOPRODUCT-1,2.00,\n"              # line 10
-    ))
+    path = write(
+        tmp_path,
+        HEADER
+        + (
+            "Ok/Fine,Good,,GOOD-1,1.00,\n"
+            "Ok/Fine,Good,,BAD CODE,1.00,\n"  # line 3
+            'Ok/Fine,Good,"two\nlines",PRICE-1,1.999,\n'  # lines 4-5 (a quoted newline)
+            "Ok/Fine,Good,,JSON-1,1.00,[1]\n"  # line 6
+            "Ok//Fine,Good,,PATH-1,1.00,\n"  # line 7
+            ",Good,,NOCAT-1,-1,\n"  # line 8
+            "Ok/Fine,Good,,good-1,2.00,\n"  # line 9: repeats line 2
+            "Ok/Fine,,,NOPRODUCT-1,2.00,\n"  # line 10
+        ),
+    )
 
     with pytest.raises(CommandError, match="7 invalid row"):
         run("import_catalog", path)
@@ -115,13 +129,17 @@ def test_bad_rows_go_to_stderr_with_line_numbers(tmp_path, db):
 
     from django.core.management import call_command
 
-    path = write(tmp_path, HEADER + (
-        "Ok/Fine,Good,,GOOD-1,1.00,\n"
-        "Ok/Fine,Good,,BAD CODE,1.00,\n"
-        'Ok/Fine,Good,"two\nlines",PRICE-1,1.999,\n'
-        "Ok/Fine,Good,,JSON-1,1.00,[1]\n"
-        "Ok/Fine,Good,,good-1,2.00,\n"
-    ))
+    path = write(
+        tmp_path,
+        HEADER
+        + (
+            "Ok/Fine,Good,,GOOD-1,1.00,\n"
+            "Ok/Fine,Good,,BAD CODE,1.00,\n"
+            'Ok/Fine,Good,"two\nlines",PRICE-1,1.999,\n'
+            "Ok/Fine,Good,,JSON-1,1.00,[1]\n"
+            "Ok/Fine,Good,,good-1,2.00,\n"
+        ),
+    )
     err = StringIO()
     with pytest.raises(CommandError):
         call_command("import_catalog", path, stdout=StringIO(), stderr=err)
@@ -157,20 +175,26 @@ def test_repeated_conflicting_rows_are_each_reported(tmp_path, db):
     from django.core.management import call_command
 
     header = "category_path,category_description,product_name,product_description,product_attributes,sku_code,price\n"
-    path = write(tmp_path, header + (
-        'A,one,P,first,"{""a"": 1}",C-1,1.00\n'
-        'A,one,P,first,"{""a"": 1}",C-2,1.00\n'     # line 3: the same cells: fine
-        'A,two,P,second,"{""a"": 2}",C-3,1.00\n'    # line 4: three conflicts
-        'A,two,P,second,"{""a"": 2}",C-4,1.00\n'    # line 5: the same three again
-        'A,one,P,first,"{""a"": 1}",C-5,1.00\n'     # line 6: fine again
-    ))
+    path = write(
+        tmp_path,
+        header
+        + (
+            'A,one,P,first,"{""a"": 1}",C-1,1.00\n'
+            'A,one,P,first,"{""a"": 1}",C-2,1.00\n'  # line 3: the same cells: fine
+            'A,two,P,second,"{""a"": 2}",C-3,1.00\n'  # line 4: three conflicts
+            'A,two,P,second,"{""a"": 2}",C-4,1.00\n'  # line 5: the same three again
+            'A,one,P,first,"{""a"": 1}",C-5,1.00\n'  # line 6: fine again
+        ),
+    )
     err = StringIO()
     with pytest.raises(CommandError, match="2 invalid row"):
         call_command("import_catalog", path, stdout=StringIO(), stderr=err)
 
-    conflicts = ("category_description differs from line 2 for the same category; "
-                 "product_description differs from line 2 for the same product; "
-                 "product_attributes differs from line 2 for the same product")
+    conflicts = (
+        "category_description differs from line 2 for the same category; "
+        "product_description differs from line 2 for the same product; "
+        "product_attributes differs from line 2 for the same product"
+    )
     assert err.getvalue().splitlines() == [f"line 4: {conflicts}", f"line 5: {conflicts}"]
 
 
@@ -186,8 +210,13 @@ def test_missing_columns_file_and_unknown_extension_are_errors(run, tmp_path):
 
 
 def test_json_import_names_rows(run, tmp_path):
-    good = {"category_path": "Books/Fiction", "product_name": "Novel", "sku_code": "NOV-1", "price": "9.99",
-            "attributes": {"format": "paperback"}}
+    good = {
+        "category_path": "Books/Fiction",
+        "product_name": "Novel",
+        "sku_code": "NOV-1",
+        "price": "9.99",
+        "attributes": {"format": "paperback"},
+    }
     path = write(tmp_path, json.dumps([good, {**good, "sku_code": "NOV-2", "price": -1}]), name="c.json")
 
     with pytest.raises(CommandError):
@@ -202,20 +231,26 @@ def test_json_import_names_rows(run, tmp_path):
 def catalog(db):
     """A small catalog with the awkward cases: an empty category, a product without SKUs,
     deleted rows (not exported), unicode, nested attributes."""
-    shoes = CategoryFactory(name="Schuhe & Stiefel", attributes={"season": {"from": "autumn"}},
-                            description="Alles für die Füße")
+    shoes = CategoryFactory(
+        name="Schuhe & Stiefel", attributes={"season": {"from": "autumn"}}, description="Alles für die Füße"
+    )
     boots = CategoryFactory(name="Boots", parent=shoes)
     CategoryFactory(name="Empty corner", parent=shoes)
     category_soft_delete(category_id=CategoryFactory(name="Gone", parent=shoes).pk)
-    boot = ProductFactory(name="Wanderstiefel, \"Alpin\"", category=boots, description="Line one\nline two",
-                          attributes={"brand": "Ötzi"})
+    boot = ProductFactory(
+        name='Wanderstiefel, "Alpin"', category=boots, description="Line one\nline two", attributes={"brand": "Ötzi"}
+    )
     SKUFactory(sku_code="alp-42", product=boot, price=Decimal("149.00"), attributes={"size": 42, "tags": ["a", "b"]})
     SKUFactory(sku_code="ALP-41", product=boot, price=Decimal("0.50"))
     sku_soft_delete(sku_id=SKUFactory(sku_code="ALP-OLD", product=boot).pk)
     ProductFactory(name="Insoles", category=boots)
     # COPY's text format escapes these: backslash, tab, CR and LF in text and in JSON.
-    odd = ProductFactory(name="Back\\slash", category=boots, description="tab\there\r\nCRLF \\N not null",
-                         attributes={"path": "C:\\dir\tx", "line": "a\nb"})
+    odd = ProductFactory(
+        name="Back\\slash",
+        category=boots,
+        description="tab\there\r\nCRLF \\N not null",
+        attributes={"path": "C:\\dir\tx", "line": "a\nb"},
+    )
     SKUFactory(sku_code="ODD-1", product=odd, price=Decimal("1.00"), attributes={"note": "\\."})
 
 
@@ -249,8 +284,10 @@ def test_export_csv_rows(run, catalog):
     output = run("export_catalog")
     lines = output.out.splitlines()
 
-    assert lines[0] == ("category_path,category_description,category_attributes,product_name,product_description,"
-                        "product_attributes,sku_code,price,attributes,backorder_policy")
+    assert lines[0] == (
+        "category_path,category_description,category_attributes,product_name,product_description,"
+        "product_attributes,sku_code,price,attributes,backorder_policy"
+    )
     assert lines[1] == 'Schuhe & Stiefel,Alles für die Füße,"{""season"":{""from"":""autumn""}}",,,,,,,'
     assert "ALP-41,0.50,{},deny\n" in output.out
     assert ",Insoles,,{},,," in output.out
@@ -265,7 +302,11 @@ def test_export_rejects_an_unknown_format(run, tmp_path):
 
 def _manage(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
     )
 
@@ -287,13 +328,17 @@ def test_new_categories_under_existing_ones_and_new_trees_keep_the_tree_sound(ru
     clothing = CategoryFactory(name="Clothing")
     CategoryFactory(name="Shirts", parent=clothing)
     category_soft_delete(category_id=CategoryFactory(name="Archive").pk)  # a deleted tree keeps its tree_id
-    path = write(tmp_path, HEADER + (
-        "Clothing/Shirts/Formal,Dress Shirt,,DS-1,40.00,\n"
-        "Clothing/Accessories,Belt,,BELT-1,15.00,\n"
-        "Archive,Old Thing,,OLD-1,1.00,\n"
-        "Zeta/Deep/Deeper/Deepest,Thing,,Z-1,1.00,\n"
-        "Alpha,Other Thing,,A-1,1.00,\n"
-    ))
+    path = write(
+        tmp_path,
+        HEADER
+        + (
+            "Clothing/Shirts/Formal,Dress Shirt,,DS-1,40.00,\n"
+            "Clothing/Accessories,Belt,,BELT-1,15.00,\n"
+            "Archive,Old Thing,,OLD-1,1.00,\n"
+            "Zeta/Deep/Deeper/Deepest,Thing,,Z-1,1.00,\n"
+            "Alpha,Other Thing,,A-1,1.00,\n"
+        ),
+    )
 
     output = run("import_catalog", path)
 
@@ -317,15 +362,19 @@ def test_blank_lines_keep_the_line_numbers_right(tmp_path, db):
 
     from django.core.management import call_command
 
-    path = write(tmp_path, HEADER + (
-        "\n"                                   # line 2: empty
-        "Ok/Fine,Good,,GOOD-1,1.00,\n"          # line 3
-        "\n\n"                                 # lines 4-5
-        ",,,,,\n"                              # line 6: only empty cells
-        "Ok/Fine,Good,,BAD CODE,1.00,\n"        # line 7
-        "Ok/Fine,Good,,GOOD-2,1.00,,extra\n"    # line 8: a cell past the header
-        "Ok/Fine,Good,,SHORT-1\n"               # line 9: short row, price missing
-    ))
+    path = write(
+        tmp_path,
+        HEADER
+        + (
+            "\n"  # line 2: empty
+            "Ok/Fine,Good,,GOOD-1,1.00,\n"  # line 3
+            "\n\n"  # lines 4-5
+            ",,,,,\n"  # line 6: only empty cells
+            "Ok/Fine,Good,,BAD CODE,1.00,\n"  # line 7
+            "Ok/Fine,Good,,GOOD-2,1.00,,extra\n"  # line 8: a cell past the header
+            "Ok/Fine,Good,,SHORT-1\n"  # line 9: short row, price missing
+        ),
+    )
     err = StringIO()
     with pytest.raises(CommandError, match="3 invalid row"):
         call_command("import_catalog", path, stdout=StringIO(), stderr=err)
@@ -339,8 +388,17 @@ def test_blank_lines_keep_the_line_numbers_right(tmp_path, db):
 
 CHECK_CASES = [
     {"category_path": "A/B", "product_name": "P", "sku_code": "S-1", "price": "1.5", "attributes": '{"a": 1}'},
-    {"category_path": " A / B ", "category_description": None, "category_attributes": " ", "product_name": " P ",
-     "product_description": "x\ty", "product_attributes": "{}", "sku_code": " S-2 ", "price": " 2 ", "attributes": ""},
+    {
+        "category_path": " A / B ",
+        "category_description": None,
+        "category_attributes": " ",
+        "product_name": " P ",
+        "product_description": "x\ty",
+        "product_attributes": "{}",
+        "sku_code": " S-2 ",
+        "price": " 2 ",
+        "attributes": "",
+    },
     {"category_path": "A", "product_name": "", "sku_code": "", "price": ""},
     {"category_path": "A", "product_name": "P", "sku_code": None, "price": None},
     {"category_path": "A", "product_name": None, "sku_code": "S-3", "price": "1"},
@@ -350,8 +408,13 @@ CHECK_CASES = [
     {"category_path": "A", "product_name": "P", "sku_code": "", "price": "3"},
     {"category_path": "A//B", "product_name": "P\x01", "sku_code": "S-7", "price": "x"},
     {"category_path": None, "product_name": "P", "sku_code": "S-8", "price": "-1", "attributes": "{"},
-    {"category_path": "A", "category_description": "d" * 501, "product_name": "p" * 151, "sku_code": "S-9",
-     "price": "1"},
+    {
+        "category_path": "A",
+        "category_description": "d" * 501,
+        "product_name": "p" * 151,
+        "sku_code": "S-9",
+        "price": "1",
+    },
     {"category_path": "A", "category_attributes": '"text"', "product_name": "P", "product_attributes": "nope"},
     {"category_path": "A", "product_name": "P", "sku_code": "S-10", "price": "1", "__extra__": True},
     # JSON files: cells that are not text.
@@ -371,56 +434,98 @@ CHECK_CASES = [
     {"category_path": "A", "product_name": "P", "sku_code": "S-14", "price": "1", "attributes": {"a": "\x00"}},
     {"category_path": "A", "product_name": "P", "sku_code": "S-15", "price": "1", "__extra__": False},
     ["not", "an", "object"],
-    *({"category_path": "A", "product_name": "P", "sku_code": f"PRICE-{i}", "price": price}
-      for i, price in enumerate([" 12.5 ", "00000001.10", "99999999.99", "100000000", "99999999.999", "1.", ".5",
-                                 "+1", "1e2", "-0", "\uff11", "0", "1 000", "NaN", "  "])),
+    *(
+        {"category_path": "A", "product_name": "P", "sku_code": f"PRICE-{i}", "price": price}
+        for i, price in enumerate(
+            [
+                " 12.5 ",
+                "00000001.10",
+                "99999999.99",
+                "100000000",
+                "99999999.999",
+                "1.",
+                ".5",
+                "+1",
+                "1e2",
+                "-0",
+                "\uff11",
+                "0",
+                "1 000",
+                "NaN",
+                "  ",
+            ]
+        )
+    ),
 ]
 
 
 # What `catalog_row_check` makes of each of CHECK_CASES: the row's fields that are set, or
 # every fault of the row (the messages an import reports).
 CHECK_OUTCOMES = [
-    {'category_path': ('A', 'B'), 'product_name': 'P', 'sku_code': 'S-1', 'price': '1.50', 'attributes': {'a': 1}},
-    {'category_path': ('A', 'B'), 'category_description': '', 'product_name': 'P', 'product_description': 'x\ty', 'product_attributes': {}, 'sku_code': 'S-2', 'price': '2.00', 'attributes': {}},
-    {'category_path': ('A',)},
-    {'category_path': ('A',), 'product_name': 'P'},
-    'product_name is empty',
+    {"category_path": ("A", "B"), "product_name": "P", "sku_code": "S-1", "price": "1.50", "attributes": {"a": 1}},
+    {
+        "category_path": ("A", "B"),
+        "category_description": "",
+        "product_name": "P",
+        "product_description": "x\ty",
+        "product_attributes": {},
+        "sku_code": "S-2",
+        "price": "2.00",
+        "attributes": {},
+    },
+    {"category_path": ("A",)},
+    {"category_path": ("A",), "product_name": "P"},
+    "product_name is empty",
     "sku_code 'S 4' must be 1-50 characters of A-Z, a-z, 0-9, '.', '_' and '-'",
     "price '1.001' has more than 2 decimal places; attributes [1] must be a JSON object",
-    'price is required with a sku_code',
-    'price is given without a sku_code',
+    "price is required with a sku_code",
+    "price is given without a sku_code",
     "category name '' must not be empty or whitespace only in category_path; product_name 'P\\x01' must not contain control characters; price 'x' is not a price like 19.90",
     "category_path is empty; price '-1' is not between 0 and 99999999.99; attributes: Must be valid JSON.",
     "category_description 'ddddddddddddddddddddddddddddddddddddddd...' (501 characters) must have at most 500 characters (it has 501); product_name 'ppppppppppppppppppppppppppppppppppppppp...' (151 characters) must have at most 150 characters (it has 151)",
     "category_attributes 'text' must be a JSON object; product_attributes: Must be valid JSON.",
-    'has more cells than the header',
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'S-11', 'price': '1.25', 'attributes': {'a': [1]}},
-    'price is required with a sku_code',
-    {'category_path': ('A',), 'product_name': 'P'},
-    'price is given without a sku_code',
-    'must be text; product_name is empty',
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'BP-1', 'price': '1.00', 'attributes': {}, 'backorder_policy': 'allow_incoming'},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'BP-2', 'price': '1.00', 'attributes': {}, 'backorder_policy': 'deny'},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'BP-3', 'price': '1.00', 'attributes': {}},
+    "has more cells than the header",
+    {"category_path": ("A",), "product_name": "P", "sku_code": "S-11", "price": "1.25", "attributes": {"a": [1]}},
+    "price is required with a sku_code",
+    {"category_path": ("A",), "product_name": "P"},
+    "price is given without a sku_code",
+    "must be text; product_name is empty",
+    {
+        "category_path": ("A",),
+        "product_name": "P",
+        "sku_code": "BP-1",
+        "price": "1.00",
+        "attributes": {},
+        "backorder_policy": "allow_incoming",
+    },
+    {
+        "category_path": ("A",),
+        "product_name": "P",
+        "sku_code": "BP-2",
+        "price": "1.00",
+        "attributes": {},
+        "backorder_policy": "deny",
+    },
+    {"category_path": ("A",), "product_name": "P", "sku_code": "BP-3", "price": "1.00", "attributes": {}},
     "backorder_policy 'Allow' is not one of deny, allow_incoming",
-    'backorder_policy must be text',
-    'backorder_policy is given without a sku_code',
-    'must be text',
+    "backorder_policy must be text",
+    "backorder_policy is given without a sku_code",
+    "must be text",
     "attributes {'a': '\\x00'} must not contain NUL characters",
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'S-15', 'price': '1.00', 'attributes': {}},
-    'must be an object',
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-0', 'price': '12.50', 'attributes': {}},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-1', 'price': '1.10', 'attributes': {}},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-2', 'price': '99999999.99', 'attributes': {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "S-15", "price": "1.00", "attributes": {}},
+    "must be an object",
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-0", "price": "12.50", "attributes": {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-1", "price": "1.10", "attributes": {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-2", "price": "99999999.99", "attributes": {}},
     "price '100000000' is not between 0 and 99999999.99",
     "price '99999999.999' is not between 0 and 99999999.99",
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-5', 'price': '1.00', 'attributes': {}},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-6', 'price': '0.50', 'attributes': {}},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-7', 'price': '1.00', 'attributes': {}},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-8', 'price': '100.00', 'attributes': {}},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-9', 'price': '-0.00', 'attributes': {}},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-10', 'price': '1.00', 'attributes': {}},
-    {'category_path': ('A',), 'product_name': 'P', 'sku_code': 'PRICE-11', 'price': '0.00', 'attributes': {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-5", "price": "1.00", "attributes": {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-6", "price": "0.50", "attributes": {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-7", "price": "1.00", "attributes": {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-8", "price": "100.00", "attributes": {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-9", "price": "-0.00", "attributes": {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-10", "price": "1.00", "attributes": {}},
+    {"category_path": ("A",), "product_name": "P", "sku_code": "PRICE-11", "price": "0.00", "attributes": {}},
     "price '1 000' is not a price like 19.90",
     "price 'NaN' is not a price like 19.90",
     "price '' is not a price like 19.90",
@@ -469,15 +574,21 @@ def _api_catalog(api):
     made = 0
     for i, name in enumerate(API_NAMES):
         for category in (root, other):
-            response = api.post("/api/v1/products/", {"name": name, "category_id": category["id"],
-                                                      "description": "=HYPERLINK(\"x\")"}, format="json")
+            response = api.post(
+                "/api/v1/products/",
+                {"name": name, "category_id": category["id"], "description": '=HYPERLINK("x")'},
+                format="json",
+            )
             if response.status_code == 400:
                 continue  # a name the rules refuse (the tab): not in the catalog
             assert response.status_code == 201, response.json()
             made += 1
             product = response.json()["data"]
-            sku = api.post("/api/v1/skus/", {"sku_code": f"-S{i}-{category['id']}", "product_id": product["id"],
-                                             "price": "1.10"}, format="json")
+            sku = api.post(
+                "/api/v1/skus/",
+                {"sku_code": f"-S{i}-{category['id']}", "product_id": product["id"], "price": "1.10"},
+                format="json",
+            )
             assert sku.status_code == 201, sku.json()
     same = api.post("/api/v1/products/", {"name": "PHONE", "category_id": root["id"]}, format="json")
     assert same.status_code == 409 and same.json()["code"] == "duplicate"
@@ -507,10 +618,13 @@ def test_csv_export_escapes_formula_cells(api, run):
     assert not any(cell.startswith("-") for cell in cells)
 
 
-@pytest.mark.parametrize("cell,says", [
-    ("9" * 5001, "price '999999999999999999999999999999999999999...' (5001 characters) is not between 0 and"),
-    ("1.005", "price '1.005' has more than 2 decimal places"),
-])
+@pytest.mark.parametrize(
+    "cell,says",
+    [
+        ("9" * 5001, "price '999999999999999999999999999999999999999...' (5001 characters) is not between 0 and"),
+        ("1.005", "price '1.005' has more than 2 decimal places"),
+    ],
+)
 def test_a_huge_or_too_precise_price_is_a_row_error(tmp_path, db, cell, says):
     path = write(tmp_path, HEADER + f"A,P,,S-1,{cell},\n")
     err = io.StringIO()
@@ -523,8 +637,11 @@ def test_a_huge_or_too_precise_price_is_a_row_error(tmp_path, db, cell, says):
 def test_a_huge_number_in_a_json_file_is_a_row_error(tmp_path, db):
     path = tmp_path / "c.json"
     huge = "9" * 5001
-    path.write_text('[{"category_path": "A", "product_name": "P", "sku_code": "S-1", "price": ' + huge + ','
-                    ' "attributes": {"n": ' + huge + '}}]', encoding="utf-8")
+    path.write_text(
+        '[{"category_path": "A", "product_name": "P", "sku_code": "S-1", "price": ' + huge + ","
+        ' "attributes": {"n": ' + huge + "}}]",
+        encoding="utf-8",
+    )
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 invalid row"):
         call_command("import_catalog", str(path), stdout=io.StringIO(), stderr=err)
@@ -542,19 +659,27 @@ def test_import_sets_backorder_policy_and_an_empty_cell_keeps_the_stored_one(run
     kept = SKUFactory(sku_code="KEPT-1", backorder_policy="allow_incoming", price=Decimal("5.00"))
     changed = SKUFactory(sku_code="CHANGED-1", product=kept.product, price=Decimal("5.00"))
     path = kept.product.category.path
-    sheet = write(tmp_path, POLICY_HEADER + (
-        f"{path},{kept.product.name},KEPT-1,5.00,\n"                      # empty: as stored
-        f"{path},{kept.product.name},CHANGED-1,5.00,allow_incoming\n"     # deny -> allow_incoming
-        "Books,Novel,NEW-PRE,9.00,allow_incoming\n"                        # a preorder from the start
-        "Books,Novel,NEW-PLAIN,9.00,\n"                                    # a new SKU: deny
-    ))
+    sheet = write(
+        tmp_path,
+        POLICY_HEADER
+        + (
+            f"{path},{kept.product.name},KEPT-1,5.00,\n"  # empty: as stored
+            f"{path},{kept.product.name},CHANGED-1,5.00,allow_incoming\n"  # deny -> allow_incoming
+            "Books,Novel,NEW-PRE,9.00,allow_incoming\n"  # a preorder from the start
+            "Books,Novel,NEW-PLAIN,9.00,\n"  # a new SKU: deny
+        ),
+    )
 
     output = run("import_catalog", sheet)
 
     assert "skus: 2 created, 1 updated, 1 unchanged" in output.out
     policies = dict(SKU.objects.values_list("sku_code", "backorder_policy"))
-    assert policies == {"KEPT-1": "allow_incoming", "CHANGED-1": "allow_incoming", "NEW-PRE": "allow_incoming",
-                        "NEW-PLAIN": "deny"}
+    assert policies == {
+        "KEPT-1": "allow_incoming",
+        "CHANGED-1": "allow_incoming",
+        "NEW-PRE": "allow_incoming",
+        "NEW-PLAIN": "deny",
+    }
     changed.refresh_from_db()
     assert changed.version == 2
     assert changed.history.latest().history_change_reason == "Catalog import"
@@ -564,13 +689,17 @@ def test_an_unknown_backorder_policy_is_a_row_error_and_nothing_is_written(tmp_p
     from io import StringIO
 
     sku = SKUFactory(sku_code="STAY-1")
-    sheet = write(tmp_path, POLICY_HEADER + (
-        "Books,Novel,NEW-1,9.00,allow_incoming\n"
-        f"{sku.product.category.path},{sku.product.name},STAY-1,{sku.price},allow_incoming\n"
-        "Books,Novel,NEW-2,9.00,sometimes\n"    # line 4
-        "Books,Novel,NEW-3,9.00,DENY\n"         # line 5: the values are lower case
-        "Books,Novel,,,deny\n"                  # line 6: a policy without a SKU
-    ))
+    sheet = write(
+        tmp_path,
+        POLICY_HEADER
+        + (
+            "Books,Novel,NEW-1,9.00,allow_incoming\n"
+            f"{sku.product.category.path},{sku.product.name},STAY-1,{sku.price},allow_incoming\n"
+            "Books,Novel,NEW-2,9.00,sometimes\n"  # line 4
+            "Books,Novel,NEW-3,9.00,DENY\n"  # line 5: the values are lower case
+            "Books,Novel,,,deny\n"  # line 6: a policy without a SKU
+        ),
+    )
     err = StringIO()
     with pytest.raises(CommandError, match="3 invalid row"):
         call_command("import_catalog", sheet, stdout=StringIO(), stderr=err)
@@ -592,8 +721,9 @@ def test_the_database_refuses_a_policy_the_rows_check_did_not_see(db):
     from catalog.exceptions import CatalogChanged
     from catalog.services.imports import catalog_import, catalog_rows_check
 
-    rows = catalog_rows_check([(2, {"category_path": "Books", "product_name": "Novel", "sku_code": "RAW-1",
-                                    "price": "1"})])
+    rows = catalog_rows_check(
+        [(2, {"category_path": "Books", "product_name": "Novel", "sku_code": "RAW-1", "price": "1"})]
+    )
     rows[0].backorder_policy = "whenever"
     with pytest.raises(CatalogChanged, match="nothing was imported.*sku_backorder_policy_known"):
         catalog_import(rows=rows)
@@ -617,7 +747,9 @@ def test_backorder_policy_exports_and_round_trips(run, tmp_path, fmt):
     wipe_catalog()
     run("import_catalog", str(first))
     assert dict(SKU.objects.values_list("sku_code", "backorder_policy")) == {
-        "PRE-1": "allow_incoming", "PLAIN-1": "deny"}
+        "PRE-1": "allow_incoming",
+        "PLAIN-1": "deny",
+    }
     second = tmp_path / f"second.{fmt}"
     run("export_catalog", str(second))
     assert second.read_bytes() == first.read_bytes()

@@ -1,4 +1,5 @@
 """import_stock_count: a count sets on-hand, one `count` movement per difference, all or nothing."""
+
 from pathlib import Path
 
 import pytest
@@ -51,10 +52,14 @@ def test_count_writes_one_movement_per_difference(run, skus, main, east, tmp_pat
     assert (on_hand(a1, main), on_hand(a2, main), on_hand(a2, east), on_hand(a3, main)) == (8, 5, 9, 4)
     counts = StockMovement.objects.filter(reason=MovementReason.COUNT).order_by("id")
     assert [(m.sku.sku_code, m.warehouse.code, m.delta, m.balance_after, m.reference) for m in counts] == [
-        ("A-1", "MAIN", -2, 8, "COUNT-NOV"), ("A-2", "EAST", 2, 9, "COUNT-NOV"), ("A-3", "MAIN", 4, 4, "COUNT-NOV"),
+        ("A-1", "MAIN", -2, 8, "COUNT-NOV"),
+        ("A-2", "EAST", 2, 9, "COUNT-NOV"),
+        ("A-3", "MAIN", 4, 4, "COUNT-NOV"),
     ]
     for level in StockLevel.objects.all():  # the ledger still sums to on-hand
-        total = sum(StockMovement.objects.filter(sku=level.sku, warehouse=level.warehouse).values_list("delta", flat=True))
+        total = sum(
+            StockMovement.objects.filter(sku=level.sku, warehouse=level.warehouse).values_list("delta", flat=True)
+        )
         assert total == level.on_hand
 
 

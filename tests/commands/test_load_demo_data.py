@@ -1,4 +1,5 @@
 """load_demo_data: a realistic catalog whose stock agrees with its ledger; idempotent."""
+
 import random
 
 import pytest
@@ -34,8 +35,9 @@ def test_demo_catalog(run, db):
         movements = StockMovement.objects.filter(sku=level.sku, warehouse=level.warehouse)
         assert movements.aggregate(total=Sum("delta"))["total"] == level.on_hand
         assert set(movements.values_list("reason", flat=True)) == {MovementReason.RECEIPT}
-        held = ReservationLine.objects.filter(sku=level.sku, warehouse=level.warehouse,
-                                              reservation__status="active").aggregate(total=Sum("quantity"))
+        held = ReservationLine.objects.filter(
+            sku=level.sku, warehouse=level.warehouse, reservation__status="active"
+        ).aggregate(total=Sum("quantity"))
         assert (held["total"] or 0) == level.reserved
     assert Reservation.objects.filter(status="active").count() >= 2
 
@@ -43,15 +45,23 @@ def test_demo_catalog(run, db):
 def test_same_seed_same_catalog_and_second_run_does_nothing(run, db):
     run("load_demo_data", "--skus", "40", "--seed", "3")
     codes = list(SKU.objects.order_by("sku_code").values_list("sku_code", "price"))
-    counts = (Category.objects.count(), Product.objects.count(), StockMovement.objects.count(),
-              Reservation.objects.count())
+    counts = (
+        Category.objects.count(),
+        Product.objects.count(),
+        StockMovement.objects.count(),
+        Reservation.objects.count(),
+    )
 
     output = run("load_demo_data", "--skus", "40", "--seed", "3")
 
     assert output.summary.startswith("The demo catalog is already loaded; nothing to do")
     assert list(SKU.objects.order_by("sku_code").values_list("sku_code", "price")) == codes
-    assert counts == (Category.objects.count(), Product.objects.count(), StockMovement.objects.count(),
-                      Reservation.objects.count())
+    assert counts == (
+        Category.objects.count(),
+        Product.objects.count(),
+        StockMovement.objects.count(),
+        Reservation.objects.count(),
+    )
 
 
 def test_larger_catalogs_get_a_fourth_level():

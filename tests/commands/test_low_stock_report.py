@@ -1,4 +1,5 @@
 """low_stock_report: levels whose available quantity is at or below the threshold, furthest below first."""
+
 import os
 import subprocess
 import sys
@@ -25,11 +26,11 @@ def levels(db):
         StockLevel.objects.filter(sku=sku, warehouse=warehouse).update(low_stock_threshold=threshold)
         return sku
 
-    level("OK-1", main, 20, 5)              # above: not listed
-    level("EDGE-1", main, 5, 5)             # at the threshold: listed, shortfall 0
-    held = level("HELD-1", east, 6, 3)      # 6 on hand, 4 reserved: available 2, shortfall 1
+    level("OK-1", main, 20, 5)  # above: not listed
+    level("EDGE-1", main, 5, 5)  # at the threshold: listed, shortfall 0
+    held = level("HELD-1", east, 6, 3)  # 6 on hand, 4 reserved: available 2, shortfall 1
     reservation_create(reference="O-1", lines=[ReservationRequestLine(sku=held, warehouse=east, quantity=4)])
-    level("LOW-1", main, 1, 10)             # shortfall 9
+    level("LOW-1", main, 1, 10)  # shortfall 9
     sku_soft_delete(sku_id=level("GONE-1", main, 1, 10).pk)
 
 
@@ -37,9 +38,21 @@ def test_table_lists_low_levels_furthest_below_first(run, levels):
     output = run("low_stock_report")
     lines = output.out.splitlines()
 
-    assert lines[0].split() == ["warehouse", "sku_code", "product", "on_hand", "reserved", "damaged",
-                                "quality_control", "safety_stock", "available", "incoming", "backordered",
-                                "threshold", "shortfall"]
+    assert lines[0].split() == [
+        "warehouse",
+        "sku_code",
+        "product",
+        "on_hand",
+        "reserved",
+        "damaged",
+        "quality_control",
+        "safety_stock",
+        "available",
+        "incoming",
+        "backordered",
+        "threshold",
+        "shortfall",
+    ]
     assert [line.split()[1] for line in lines[2:-1]] == ["LOW-1", "HELD-1", "EDGE-1"]
     assert lines[3].split()[-9:] == ["4", "0", "0", "0", "2", "0", "0", "3", "1"]
     assert output.summary.startswith("3 low stock levels")
@@ -59,8 +72,10 @@ def test_csv(run, levels):
 
 
 def test_warehouse_filter_and_bad_format(run, levels):
-    assert [line.split(",")[1] for line in run("low_stock_report", "--format", "csv", "--warehouse", "east")
-            .out.splitlines()[1:]] == ["HELD-1"]
+    assert [
+        line.split(",")[1]
+        for line in run("low_stock_report", "--format", "csv", "--warehouse", "east").out.splitlines()[1:]
+    ] == ["HELD-1"]
     with pytest.raises(CommandError):
         run("low_stock_report", "--format", "xml")
 
@@ -87,7 +102,10 @@ def test_unknown_warehouse_exits_non_zero(db):
     url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     done = subprocess.run(
         [sys.executable, "manage.py", "low_stock_report", "--warehouse", "NOPE"],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "DEBUG": "true", "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DEBUG": "true", "DATABASE_URL": url},
     )
     assert done.returncode == 1
     assert "Unknown warehouse 'NOPE'" in done.stderr and "low stock levels" not in done.stdout

@@ -1,4 +1,5 @@
 """move_stock_state: the API's state move from the command line; refusals say why and move nothing."""
+
 import os
 import re
 import subprocess
@@ -35,28 +36,49 @@ def level_states(sku):
 
 
 def test_moves_units_and_says_what_the_level_holds(run, stocked):
-    output = run("move_stock_state", "move-1", "main", "sellable", "damaged", "3", "--reason", "damage",
-                 "--note", "dropped pallet", "--reference", "DMG-7")
+    output = run(
+        "move_stock_state",
+        "move-1",
+        "main",
+        "sellable",
+        "damaged",
+        "3",
+        "--reason",
+        "damage",
+        "--note",
+        "dropped pallet",
+        "--reference",
+        "DMG-7",
+    )
 
     assert output.summary.startswith("Moved 3 unit(s) of MOVE-1 in MAIN from sellable to damaged (movement ")
     assert output.summary.endswith("on hand 10, sellable 7, damaged 3, quality control 0, available 7.")
     assert level_states(stocked) == (10, 3, 0)
     movement = StockMovement.objects.get(sku=stocked, delta=0)
-    assert (movement.state_from, movement.state_to, movement.quantity, movement.reason, movement.note,
-            movement.reference) == ("sellable", "damaged", 3, "damage", "dropped pallet", "DMG-7")
+    assert (
+        movement.state_from,
+        movement.state_to,
+        movement.quantity,
+        movement.reason,
+        movement.note,
+        movement.reference,
+    ) == ("sellable", "damaged", 3, "damage", "dropped pallet", "DMG-7")
 
     run("move_stock_state", "MOVE-1", "MAIN", "damaged", "quality_control", "2", "--reason", "inspection")
     assert level_states(stocked) == (10, 1, 2)
 
 
-@pytest.mark.parametrize("args, says", [
-    (["MOVE-1", "MAIN", "damaged", "sellable", "1"], "Only 0 unit(s) are damaged."),
-    (["MOVE-1", "MAIN", "sellable", "damaged", "11"], "Only 10 unit(s) are sellable."),
-    (["NOPE-1", "MAIN", "sellable", "damaged", "1"], "Unknown SKU 'NOPE-1'"),
-    (["MOVE-1", "WEST", "sellable", "damaged", "1"], "Unknown warehouse 'WEST'."),
-    (["MOVE-1", "MAIN", "sellable", "sellable", "1"], "Invalid input."),
-    (["MOVE-1", "MAIN", "sellable", "damaged", "0"], "Invalid input."),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["MOVE-1", "MAIN", "damaged", "sellable", "1"], "Only 0 unit(s) are damaged."),
+        (["MOVE-1", "MAIN", "sellable", "damaged", "11"], "Only 10 unit(s) are sellable."),
+        (["NOPE-1", "MAIN", "sellable", "damaged", "1"], "Unknown SKU 'NOPE-1'"),
+        (["MOVE-1", "WEST", "sellable", "damaged", "1"], "Unknown warehouse 'WEST'."),
+        (["MOVE-1", "MAIN", "sellable", "sellable", "1"], "Invalid input."),
+        (["MOVE-1", "MAIN", "sellable", "damaged", "0"], "Invalid input."),
+    ],
+)
 def test_a_refusal_is_a_message_and_moves_nothing(run, stocked, args, says):
     with pytest.raises(CommandError, match="^" + re.escape(says)):
         run("move_stock_state", *args, "--reason", "correction")
@@ -71,14 +93,34 @@ def test_a_refusal_names_the_field_on_stderr(stocked):
 
     err = StringIO()
     with pytest.raises(CommandError, match="Nothing was moved"):
-        call_command("move_stock_state", "MOVE-1", "MAIN", "damaged", "sellable", "4", "--reason", "correction",
-                     stdout=StringIO(), stderr=err)
+        call_command(
+            "move_stock_state",
+            "MOVE-1",
+            "MAIN",
+            "damaged",
+            "sellable",
+            "4",
+            "--reason",
+            "correction",
+            stdout=StringIO(),
+            stderr=err,
+        )
     assert "in_state: 0" in err.getvalue() and "requested: 4" in err.getvalue()
 
     err = StringIO()
     with pytest.raises(CommandError):
-        call_command("move_stock_state", "MOVE-1", "MAIN", "sellable", "sellable", "1", "--reason", "correction",
-                     stdout=StringIO(), stderr=err)
+        call_command(
+            "move_stock_state",
+            "MOVE-1",
+            "MAIN",
+            "sellable",
+            "sellable",
+            "1",
+            "--reason",
+            "correction",
+            stdout=StringIO(),
+            stderr=err,
+        )
     assert err.getvalue().startswith("to: ['Must differ from from.']")
 
 
@@ -97,7 +139,11 @@ def test_a_deleted_sku_or_warehouse_is_refused(run, stocked):
 
 def _manage(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
     )
 

@@ -1,4 +1,5 @@
 """purge_deleted: hard-deletes old soft-deleted rows, children first, never what the ledger needs."""
+
 from datetime import timedelta
 
 import pytest
@@ -30,13 +31,13 @@ def catalog(db):
     rows = {"root": root, "old_branch": old_branch, "old_leaf": old_leaf}
 
     kept_product = ProductFactory(name="Kept product", category=root)
-    rows["plain"] = SKUFactory(sku_code="PLAIN", product=kept_product)        # no stock ever: purged
-    rows["ledger"] = SKUFactory(sku_code="LEDGER", product=kept_product)      # stock came and went: kept
+    rows["plain"] = SKUFactory(sku_code="PLAIN", product=kept_product)  # no stock ever: purged
+    rows["ledger"] = SKUFactory(sku_code="LEDGER", product=kept_product)  # stock came and went: kept
     stock_receive(sku=rows["ledger"], quantity=3)
     stock_adjust(sku=rows["ledger"], delta=-3, reason="loss")
-    rows["holding"] = SKUFactory(sku_code="HOLDING", product=kept_product)    # still holds stock: kept
-    rows["recent"] = SKUFactory(sku_code="RECENT", product=kept_product)      # deleted 2 days ago: kept
-    StockLevel.objects.create(sku=rows["plain"], warehouse=main)               # an empty level goes with it
+    rows["holding"] = SKUFactory(sku_code="HOLDING", product=kept_product)  # still holds stock: kept
+    rows["recent"] = SKUFactory(sku_code="RECENT", product=kept_product)  # deleted 2 days ago: kept
+    StockLevel.objects.create(sku=rows["plain"], warehouse=main)  # an empty level goes with it
 
     gone_product = ProductFactory(name="Gone product", category=old_leaf)
     rows["gone_sku"] = SKUFactory(sku_code="GONE", product=gone_product)
@@ -56,11 +57,20 @@ def catalog(db):
     stock_receive(sku=sku, warehouse=rows["used_wh"], quantity=1)
     stock_adjust(sku=sku, warehouse=rows["used_wh"], delta=-1, reason="damage")
     Warehouse.all_objects.filter(pk__in=[rows["empty_wh"].pk, rows["used_wh"].pk]).update(
-        is_deleted=True, deleted_at=timezone.now())
+        is_deleted=True, deleted_at=timezone.now()
+    )
 
-    for model, key in ((SKU, "plain"), (SKU, "ledger"), (SKU, "holding"), (SKU, "gone_sku"),
-                       (Product, "gone_product"), (Category, "old_leaf"), (Category, "old_branch"),
-                       (Warehouse, "empty_wh"), (Warehouse, "used_wh")):
+    for model, key in (
+        (SKU, "plain"),
+        (SKU, "ledger"),
+        (SKU, "holding"),
+        (SKU, "gone_sku"),
+        (Product, "gone_product"),
+        (Category, "old_leaf"),
+        (Category, "old_branch"),
+        (Warehouse, "empty_wh"),
+        (Warehouse, "used_wh"),
+    ):
         age(model, rows[key].pk, 40)
     age(SKU, rows["recent"].pk, 2)
     return rows
@@ -88,8 +98,12 @@ def test_purge_deletes_old_rows_children_first_and_keeps_what_the_ledger_needs(r
 
 
 def test_dry_run_lists_and_deletes_nothing(run, catalog):
-    counts = (SKU.all_objects.count(), Product.all_objects.count(), Category.all_objects.count(),
-              Warehouse.all_objects.count())
+    counts = (
+        SKU.all_objects.count(),
+        Product.all_objects.count(),
+        Category.all_objects.count(),
+        Warehouse.all_objects.count(),
+    )
 
     output = run("purge_deleted", "--older-than", "30", "--dry-run")
 
@@ -97,8 +111,12 @@ def test_dry_run_lists_and_deletes_nothing(run, catalog):
     assert "would delete category Root/Old branch/Old leaf (id" in output.out
     assert output.out.index("Old branch/Old leaf") < output.out.index("category Root/Old branch (id")
     assert output.summary.startswith("Dry run, nothing deleted; would purge: 2 skus, 1 products, 2 categories")
-    assert counts == (SKU.all_objects.count(), Product.all_objects.count(), Category.all_objects.count(),
-                      Warehouse.all_objects.count())
+    assert counts == (
+        SKU.all_objects.count(),
+        Product.all_objects.count(),
+        Category.all_objects.count(),
+        Warehouse.all_objects.count(),
+    )
 
 
 def test_retention_counts_from_deleted_at(run, catalog):

@@ -1,4 +1,5 @@
 """Fixtures of the events suites: a receiver on 127.0.0.1 and a real Celery worker."""
+
 import sys
 
 import pytest

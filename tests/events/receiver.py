@@ -1,4 +1,5 @@
 """A webhook receiver on 127.0.0.1 for the tests: records what arrives, answers as told."""
+
 import http.server
 import threading
 import time
@@ -47,7 +48,9 @@ class Receiver:
                 status = receiver.behaviour.status
                 if 200 <= status < 300:
                     with receiver.lock:
-                        receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body, time.time()))
+                        receiver.received.append(
+                            Received({k.lower(): v for k, v in self.headers.items()}, body, time.time())
+                        )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

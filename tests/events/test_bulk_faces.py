@@ -1,5 +1,6 @@
 """Bulk faces write their events in the same transaction: catalog import (COPY), demo data,
 stock counts (command and admin upload), the admin's django-import-export import."""
+
 import html as html_lib
 import re
 from pathlib import Path
@@ -39,18 +40,26 @@ def main(db) -> Warehouse:
 
 
 def test_import_catalog_writes_one_event_per_object_in_order(db, tmp_path):
-    sheet = _write(tmp_path, HEADER + (
-        "Clothing/Men,Basic Tee,Cotton,TEE-M,19.99,\n"
-        'Clothing/Men,Basic Tee,Cotton,TEE-L,21.50,"{""size"": ""L""}"\n'
-    ), "catalog.csv")
+    sheet = _write(
+        tmp_path,
+        HEADER
+        + (
+            "Clothing/Men,Basic Tee,Cotton,TEE-M,19.99,\n"
+            'Clothing/Men,Basic Tee,Cotton,TEE-L,21.50,"{""size"": ""L""}"\n'
+        ),
+        "catalog.csv",
+    )
     last = _last_id()
 
     call_command("import_catalog", sheet, stdout=None)
 
     events = _since(last)
     assert [e.type for e in events] == [
-        "catalog.category.created", "catalog.category.created", "catalog.product.created",
-        "catalog.sku.created", "catalog.sku.created",
+        "catalog.category.created",
+        "catalog.category.created",
+        "catalog.product.created",
+        "catalog.sku.created",
+        "catalog.sku.created",
     ]
     tee_l = SKU.objects.get(sku_code="TEE-L")
     [sku_event] = [e for e in events if e.sku_code == "TEE-L"]  # SKUs are written in code order
@@ -62,15 +71,24 @@ def test_import_catalog_writes_one_event_per_object_in_order(db, tmp_path):
     assert all(e.envelope()["created_at"].endswith("Z") for e in events)
 
     # Again with one price changed: one `updated` event, nothing for the unchanged rows.
-    sheet = _write(tmp_path, HEADER + (
-        "Clothing/Men,Basic Tee,Cotton,TEE-M,19.99,\n"
-        'Clothing/Men,Basic Tee,Cotton,TEE-L,25.00,"{""size"": ""L""}"\n'
-    ), "again.csv")
+    sheet = _write(
+        tmp_path,
+        HEADER
+        + (
+            "Clothing/Men,Basic Tee,Cotton,TEE-M,19.99,\n"
+            'Clothing/Men,Basic Tee,Cotton,TEE-L,25.00,"{""size"": ""L""}"\n'
+        ),
+        "again.csv",
+    )
     last = _last_id()
     call_command("import_catalog", sheet, stdout=None)
     [updated] = _since(last)
     assert (updated.type, updated.sku_code, updated.data["price"], updated.data["version"]) == (
-        "catalog.sku.updated", "TEE-L", "25.00", 2)
+        "catalog.sku.updated",
+        "TEE-L",
+        "25.00",
+        2,
+    )
 
 
 def test_import_catalog_dry_run_and_refused_files_write_no_events(db, tmp_path):
@@ -125,7 +143,10 @@ def test_import_stock_count_emits_level_changes_caused_by_the_count_movements(co
     movement = StockMovement.objects.get(reference="CC-9")
     assert changed.type == "stock.level.changed"
     assert (changed.data["on_hand"], changed.data["cause"], changed.data["reason"]) == (
-        7, {"movement_id": movement.pk}, "count")
+        7,
+        {"movement_id": movement.pk},
+        "count",
+    )
     bad = _write(tmp_path, "sku_code,counted\nCNT-1,3\nNOPE,1\n", "bad.csv")
     last = _last_id()
     with pytest.raises(CommandError):
@@ -136,21 +157,33 @@ def test_import_stock_count_emits_level_changes_caused_by_the_count_movements(co
 def test_admin_count_upload_emits_on_confirm_only(admin_client, counted):
     upload = reverse("admin:stock_stocklevel_upload")
     last = _last_id()
-    preview = admin_client.post(upload, {"kind": "count", "reason": "receipt", "reference": "CC-ADM",
-                                         "sheet": SimpleUploadedFile("count.csv", b"sku_code,counted\nCNT-1,0\n")})
+    preview = admin_client.post(
+        upload,
+        {
+            "kind": "count",
+            "reason": "receipt",
+            "reference": "CC-ADM",
+            "sheet": SimpleUploadedFile("count.csv", b"sku_code,counted\nCNT-1,0\n"),
+        },
+    )
     assert preview.status_code == 200 and _since(last) == []  # a preview writes nothing
     page = preview.content.decode()
-    fields = {k: html_lib.unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page)}
+    fields = {
+        k: html_lib.unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page)
+    }
     admin_client.post(upload, {**fields, "_confirm": "1"}, follow=True)
     assert [e.type for e in _since(last)] == ["stock.level.changed", "stock.low", "stock.out"]
 
 
 def test_admin_import_export_import_emits_through_the_services(admin_client, counted):
     product = counted.product
-    sheet = (f"sku_code,category_path,product,price,attributes\n"
-             f"NEW-1,{product.category.path},{product.name},5.00,\n").encode()
-    preview = admin_client.post(reverse("admin:catalog_sku_import"), {
-        "resource": "0", "format": "0", "import_file": SimpleUploadedFile("skus.csv", sheet)})
+    sheet = (
+        f"sku_code,category_path,product,price,attributes\nNEW-1,{product.category.path},{product.name},5.00,\n"
+    ).encode()
+    preview = admin_client.post(
+        reverse("admin:catalog_sku_import"),
+        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("skus.csv", sheet)},
+    )
     last = _last_id()
     form = preview.context["confirm_form"]
     admin_client.post(reverse("admin:catalog_sku_process_import"), {**form.initial, "resource": "0"})

@@ -1,4 +1,5 @@
 """Delivery outcomes on /metrics: each attempt counted once its outcome is committed."""
+
 import datetime
 
 from django.utils import timezone
@@ -19,8 +20,9 @@ def _queued_ping(receiver) -> int:
     return delivery_id
 
 
-def test_delivered_failed_and_dead_attempts_are_counted(client, db, allow_local_webhooks,
-                                                        django_capture_on_commit_callbacks):
+def test_delivered_failed_and_dead_attempts_are_counted(
+    client, db, allow_local_webhooks, django_capture_on_commit_callbacks
+):
     delta = Delta(client)
     with Receiver() as receiver:
         delivery_id = _queued_ping(receiver)

@@ -1,4 +1,5 @@
 """Delivery rules without a worker: backoff, giving up, deactivation after 3 days, the admin."""
+
 import datetime
 
 import pytest
@@ -10,7 +11,9 @@ from events.services.deliveries import backoff
 from tests.events.receiver import Receiver
 
 
-@pytest.mark.parametrize("attempts, seconds", [(1, 10), (2, 60), (3, 300), (4, 1800), (5, 7200), (6, 21600), (7, 43200), (20, 43200)])
+@pytest.mark.parametrize(
+    "attempts, seconds", [(1, 10), (2, 60), (3, 300), (4, 1800), (5, 7200), (6, 21600), (7, 43200), (20, 43200)]
+)
 def test_backoff_follows_the_schedule_with_jitter(attempts, seconds):
     waits = {backoff(attempts).total_seconds() for _ in range(50)}
     assert all(0.8 * seconds <= w <= 1.2 * seconds for w in waits)
@@ -62,35 +65,46 @@ def test_admin_screens_list_subscriptions_and_the_delivery_log(admin_client, all
         subscription, delivery_id = _failing_delivery(receiver)
         assert delivery_attempt(delivery_id=delivery_id).outcome == "delivered"
     assert receiver.url in admin_client.get("/admin/events/webhooksubscription/").content.decode()
-    log = admin_client.get(f"/admin/events/webhookdelivery/?status__exact=delivered&subscription__id__exact={subscription.pk}")
+    log = admin_client.get(
+        f"/admin/events/webhookdelivery/?status__exact=delivered&subscription__id__exact={subscription.pk}"
+    )
     assert log.status_code == 200 and "webhook.ping" in log.content.decode()
-    response = admin_client.post("/admin/events/webhookdelivery/", {
-        "action": "redeliver_selected", "_selected_action": [delivery_id]}, follow=True)
+    response = admin_client.post(
+        "/admin/events/webhookdelivery/",
+        {"action": "redeliver_selected", "_selected_action": [delivery_id]},
+        follow=True,
+    )
     assert "queued again" in response.content.decode()
     assert WebhookDelivery.objects.get(pk=delivery_id).status == "pending"
     assert admin_client.get("/admin/events/event/").status_code == 200
 
 
 def test_admin_refuses_a_private_url(admin_client):
-    response = admin_client.post("/admin/events/webhooksubscription/add/", {
-        "url": "https://10.0.0.1/hook", "events": "stock.*", "description": "", "is_active": "on"})
+    response = admin_client.post(
+        "/admin/events/webhooksubscription/add/",
+        {"url": "https://10.0.0.1/hook", "events": "stock.*", "description": "", "is_active": "on"},
+    )
     assert response.status_code == 200
     assert "private" in response.content.decode()
     assert not WebhookSubscription.objects.exists()
 
 
 def test_admin_refuses_an_event_type_that_matches_nothing(admin_client):
-    response = admin_client.post("/admin/events/webhooksubscription/add/", {
-        "url": "https://93.184.215.14/hook", "events": "stock.*, no.such.event", "description": "", "is_active": "on"})
+    response = admin_client.post(
+        "/admin/events/webhooksubscription/add/",
+        {"url": "https://93.184.215.14/hook", "events": "stock.*, no.such.event", "description": "", "is_active": "on"},
+    )
     assert response.status_code == 200
     assert "Matches no event type: &#x27;no.such.event&#x27;" in response.content.decode()
     assert not WebhookSubscription.objects.exists()
 
 
 def test_admin_creates_through_the_service_and_shows_the_secret_once(admin_client):
-    response = admin_client.post("/admin/events/webhooksubscription/add/", {
-        "url": "https://93.184.215.14/hook", "events": "stock.*, catalog.sku.*", "description": "", "is_active": "on"},
-        follow=True)
+    response = admin_client.post(
+        "/admin/events/webhooksubscription/add/",
+        {"url": "https://93.184.215.14/hook", "events": "stock.*, catalog.sku.*", "description": "", "is_active": "on"},
+        follow=True,
+    )
     subscription = WebhookSubscription.objects.get()
     assert subscription.events == ["stock.*", "catalog.sku.*"]
     assert subscription.secret.startswith("whsec_") and subscription.secret in response.content.decode()

@@ -1,4 +1,5 @@
 """Delivery through a real Celery worker process to a real receiver on 127.0.0.1."""
+
 import json
 
 import pytest
@@ -62,7 +63,9 @@ def test_a_failing_receiver_gets_the_event_once_it_recovers(worker, receiver, ap
     receiver.behaviour.status = 503
     subscription = _subscribe(api, receiver)
     api.post(f"/api/v1/webhooks/{subscription['id']}/ping/")
-    delivery = wait_for(lambda: WebhookDelivery.objects.filter(subscription_id=subscription["id"], attempts__gte=1).first())
+    delivery = wait_for(
+        lambda: WebhookDelivery.objects.filter(subscription_id=subscription["id"], attempts__gte=1).first()
+    )
     assert delivery.status == "pending"
     assert delivery.last_status_code == 503
     assert WebhookSubscription.objects.get(pk=subscription["id"]).failing_since is not None
@@ -89,11 +92,17 @@ def test_410_gone_deactivates_the_subscription(worker, receiver, api):
     assert WebhookDelivery.objects.get(subscription_id=subscription["id"]).status == "failed"
 
 
-def test_without_redis_the_embedded_file_broker_delivers_a_ping(transactional_db, allow_local_webhooks, receiver,
-                                                                 api, tmp_path):
+def test_without_redis_the_embedded_file_broker_delivers_a_ping(
+    transactional_db, allow_local_webhooks, receiver, api, tmp_path
+):
     """What `make run` does on a fresh machine: no REDIS_URL, no CELERY_BROKER_URL."""
-    env = {"DEBUG": "true", "SECRET_KEY": "x", "REDIS_URL": "", "CELERY_BROKER_URL": "",
-           "CELERY_FILESYSTEM_BROKER_DIR": str(tmp_path / "broker")}
+    env = {
+        "DEBUG": "true",
+        "SECRET_KEY": "x",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "",
+        "CELERY_FILESYSTEM_BROKER_DIR": str(tmp_path / "broker"),
+    }
     with Worker(database_url=database_url(), settings_module="inventory_site.settings", **env):
         subscription = _subscribe(api, receiver, events=["catalog.*"])
         api.post(f"/api/v1/webhooks/{subscription['id']}/ping/")

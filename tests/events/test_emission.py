@@ -1,4 +1,5 @@
 """Every face emits through the services: one test per event type, and nothing for rolled-back work."""
+
 import datetime
 
 import pytest
@@ -31,9 +32,12 @@ def _last_id() -> int:
 @pytest.fixture
 def catalog(api, main):
     root = api.post("/api/v1/categories/", {"name": "Clothes"}, format="json").json()["data"]
-    product = api.post("/api/v1/products/", {"name": "T-shirt", "category_id": root["id"]}, format="json").json()["data"]
-    sku = api.post("/api/v1/skus/", {"sku_code": "TEE-RED-M", "product_id": product["id"], "price": "19.99"},
-                   format="json").json()["data"]
+    product = api.post("/api/v1/products/", {"name": "T-shirt", "category_id": root["id"]}, format="json").json()[
+        "data"
+    ]
+    sku = api.post(
+        "/api/v1/skus/", {"sku_code": "TEE-RED-M", "product_id": product["id"], "price": "19.99"}, format="json"
+    ).json()["data"]
     return {"category": root, "product": product, "sku": sku}
 
 
@@ -52,16 +56,30 @@ def test_catalog_writes_through_the_api_emit_their_events(api, catalog):
     assert api.post(f"/api/v1/products/{product_id}/restore/").status_code == 200
     assert api.patch(f"/api/v1/categories/{category_id}/", {"description": "x"}, format="json").status_code == 200
     other = api.post("/api/v1/categories/", {"name": "Sale"}, format="json").json()["data"]
-    assert api.post(f"/api/v1/categories/{other['id']}/move/", {"target_id": category_id, "position": "first-child"},
-                    format="json").status_code == 200
+    assert (
+        api.post(
+            f"/api/v1/categories/{other['id']}/move/",
+            {"target_id": category_id, "position": "first-child"},
+            format="json",
+        ).status_code
+        == 200
+    )
     assert api.delete(f"/api/v1/categories/{other['id']}/").status_code == 204
     assert api.post(f"/api/v1/categories/{other['id']}/restore/").status_code == 200
     assert _types(start) == [
-        "catalog.sku.updated", "catalog.sku.deleted", "catalog.sku.restored",
-        "catalog.product.updated", "catalog.sku.deleted", "catalog.product.deleted",
-        "catalog.product.restored", "catalog.sku.restored",
-        "catalog.category.updated", "catalog.category.created", "catalog.category.moved",
-        "catalog.category.deleted", "catalog.category.restored",
+        "catalog.sku.updated",
+        "catalog.sku.deleted",
+        "catalog.sku.restored",
+        "catalog.product.updated",
+        "catalog.sku.deleted",
+        "catalog.product.deleted",
+        "catalog.product.restored",
+        "catalog.sku.restored",
+        "catalog.category.updated",
+        "catalog.category.created",
+        "catalog.category.moved",
+        "catalog.category.deleted",
+        "catalog.category.restored",
     ]
     assert _events(type="catalog.sku.updated")[0].data["price"] == "21.50"
     moved = _events(type="catalog.category.moved")[0]
@@ -73,26 +91,39 @@ def test_stock_adjustments_emit_level_changes_and_crossings(api, catalog, main):
     sku_code = catalog["sku"]["sku_code"]
 
     def adjust(delta):
-        return api.post("/api/v1/stock/adjustments/", {
-            "sku_code": sku_code, "delta": delta, "reason": "receipt" if delta > 0 else "damage", "reference": "PO-7"},
-            format="json")
+        return api.post(
+            "/api/v1/stock/adjustments/",
+            {"sku_code": sku_code, "delta": delta, "reason": "receipt" if delta > 0 else "damage", "reference": "PO-7"},
+            format="json",
+        )
 
     assert adjust(5).status_code == 201
     level = StockLevel.objects.get()
     api.patch(f"/api/v1/stock/levels/{level.pk}/", {"low_stock_threshold": 2}, format="json")
     assert adjust(-3).status_code == 201  # 5 -> 2: low
     assert adjust(-2).status_code == 201  # 2 -> 0: out
-    assert adjust(4).status_code == 201   # 0 -> 4: back in stock
+    assert adjust(4).status_code == 201  # 0 -> 4: back in stock
     assert _types(start) == [
-        "stock.level.changed", "stock.back_in_stock",  # the first receipt: 0 -> 5
-        "stock.level.changed", "stock.low", "stock.level.changed", "stock.out",
-        "stock.level.changed", "stock.back_in_stock",
+        "stock.level.changed",
+        "stock.back_in_stock",  # the first receipt: 0 -> 5
+        "stock.level.changed",
+        "stock.low",
+        "stock.level.changed",
+        "stock.out",
+        "stock.level.changed",
+        "stock.back_in_stock",
     ]
     changed = _events(type="stock.level.changed", pk__gt=start)
     first = changed[0]
     assert first.aggregate == f"stock_level:{level.pk}" and first.reference == "PO-7"
     assert {k: first.data[k] for k in ("sku_code", "warehouse", "on_hand", "reserved", "available", "reason")} == {
-        "sku_code": sku_code, "warehouse": "MAIN", "on_hand": 5, "reserved": 0, "available": 5, "reason": "receipt"}
+        "sku_code": sku_code,
+        "warehouse": "MAIN",
+        "on_hand": 5,
+        "reserved": 0,
+        "available": 5,
+        "reason": "receipt",
+    }
     assert set(first.data["cause"]) == {"movement_id"}
     assert [e.data["version"] for e in changed] == sorted(e.data["version"] for e in changed)
     assert _events(type="stock.out")[0].data["available"] == 0
@@ -111,14 +142,29 @@ def test_reservations_emit_their_status_changes_and_levels(api, catalog, main):
     assert api.post(f"/api/v1/stock/reservations/{one['id']}/commit/").status_code == 200
     assert api.post(f"/api/v1/stock/reservations/{two['id']}/release/").status_code == 200
     assert _types(start) == [
-        "stock.level.changed", "reservation.created", "stock.level.changed", "reservation.created",
-        "stock.level.changed", "reservation.committed", "stock.level.changed", "reservation.released",
+        "stock.level.changed",
+        "reservation.created",
+        "stock.level.changed",
+        "reservation.created",
+        "stock.level.changed",
+        "reservation.committed",
+        "stock.level.changed",
+        "reservation.released",
     ]
     created = _events(type="reservation.created")[0]
     assert created.reference == "ORDER-1" and created.sku_code == sku_code
     assert created.data["status"] == "active"
-    assert created.data["lines"] == [{"id": one["lines"][0]["id"], "sku_id": catalog["sku"]["id"], "sku_code": sku_code,
-                                      "warehouse": "MAIN", "quantity": 2, "allocated": 2, "backordered": 0}]
+    assert created.data["lines"] == [
+        {
+            "id": one["lines"][0]["id"],
+            "sku_id": catalog["sku"]["id"],
+            "sku_code": sku_code,
+            "warehouse": "MAIN",
+            "quantity": 2,
+            "allocated": 2,
+            "backordered": 0,
+        }
+    ]
     held = _events(type="stock.level.changed", pk__gt=start)[0]
     assert held.data["reserved"] == 2 and held.data["cause"] == {"reservation_id": one["id"]}
     assert _events(type="reservation.committed")[0].data["status"] == "committed"
@@ -128,8 +174,11 @@ def test_expiry_by_the_job_and_the_command_emits_reservation_expired(api, catalo
     sku_code = catalog["sku"]["sku_code"]
     api.post("/api/v1/stock/adjustments/", {"sku_code": sku_code, "delta": 5, "reason": "receipt"}, format="json")
     for ref in ("ORDER-A", "ORDER-B"):
-        api.post("/api/v1/stock/reservations/", {"reference": ref, "lines": [{"sku_code": sku_code, "quantity": 1}]},
-                 format="json")
+        api.post(
+            "/api/v1/stock/reservations/",
+            {"reference": ref, "lines": [{"sku_code": sku_code, "quantity": 1}]},
+            format="json",
+        )
     Reservation.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     start = _last_id()
     assert reservations_expire(limit=1) == 1  # what the beat task runs
@@ -141,15 +190,27 @@ def test_expiry_by_the_job_and_the_command_emits_reservation_expired(api, catalo
 def test_refused_work_emits_nothing(api, catalog, main):
     sku_code = catalog["sku"]["sku_code"]
     start = _last_id()
-    bulk = api.post("/api/v1/stock/adjustments/bulk/", {"lines": [
-        {"sku_code": sku_code, "delta": 5, "reason": "receipt"},
-        {"sku_code": sku_code, "delta": -50, "reason": "damage"},
-    ]}, format="json")
+    bulk = api.post(
+        "/api/v1/stock/adjustments/bulk/",
+        {
+            "lines": [
+                {"sku_code": sku_code, "delta": 5, "reason": "receipt"},
+                {"sku_code": sku_code, "delta": -50, "reason": "damage"},
+            ]
+        },
+        format="json",
+    )
     assert bulk.status_code == 409  # all or nothing: the first line rolled back with the second
-    short = api.post("/api/v1/stock/reservations/", {"reference": "X", "lines": [{"sku_code": sku_code, "quantity": 9}]},
-                     format="json")
+    short = api.post(
+        "/api/v1/stock/reservations/",
+        {"reference": "X", "lines": [{"sku_code": sku_code, "quantity": 9}]},
+        format="json",
+    )
     assert short.status_code == 409
-    taken = api.post("/api/v1/skus/", {"sku_code": "tee-red-m", "product_id": catalog["product"]["id"], "price": "1.00"},
-                     format="json")
+    taken = api.post(
+        "/api/v1/skus/",
+        {"sku_code": "tee-red-m", "product_id": catalog["product"]["id"], "price": "1.00"},
+        format="json",
+    )
     assert taken.status_code == 409
     assert _types(start) == []

@@ -6,6 +6,7 @@ restarted; the worker's database connection is cut (through a TCP proxy, so the 
 PostgreSQL server itself is not restarted). Afterwards every committed event arrived at
 least once, none from rolled-back work, and per aggregate in order.
 """
+
 import json
 import threading
 import time
@@ -40,8 +41,11 @@ def _write_events(rolled_back: list[str], done: threading.Event) -> None:
                     marker = f"rb-{a}-{n}"
                     try:
                         with transaction.atomic():
-                            event_emit(type="stock.level.changed", aggregate=f"stock_level:{a}",
-                                       data={"a": a, "n": n, "rolled_back": marker})
+                            event_emit(
+                                type="stock.level.changed",
+                                aggregate=f"stock_level:{a}",
+                                data={"a": a, "n": n, "rolled_back": marker},
+                            )
                             raise RuntimeError("the change failed")
                     except RuntimeError:
                         rolled_back.append(marker)
@@ -90,8 +94,14 @@ def test_every_committed_event_arrives_in_order_through_faults(transactional_db,
         done.wait(120)
         committed = EVENTS_PER_AGGREGATE * AGGREGATES
         assert Event.objects.count() == committed
-        wait_for(lambda: not WebhookDelivery.objects.exclude(status="delivered").exists()
-                 and WebhookDelivery.objects.count() == committed, timeout=180, interval=0.5)
+        wait_for(
+            lambda: (
+                not WebhookDelivery.objects.exclude(status="delivered").exists()
+                and WebhookDelivery.objects.count() == committed
+            ),
+            timeout=180,
+            interval=0.5,
+        )
     finally:
         worker.stop()
         proxy.close()
@@ -110,7 +120,13 @@ def test_every_committed_event_arrives_in_order_through_faults(transactional_db,
         assert sequence == sorted(sequence)  # duplicates only repeat the latest, never go back
         assert sorted(set(sequence)) == list(range(EVENTS_PER_AGGREGATE))
     assert WebhookDelivery.objects.filter(subscription=subscription, attempts__gt=1).exists()
-    COUNTS.update(committed=committed, rolled_back=len(rolled_back), arrivals=len(arrivals),
-                  duplicates=len(ids) - len(set(ids)), requests=receiver.requests,
-                  retried=WebhookDelivery.objects.filter(attempts__gt=1).count(), **faults)
+    COUNTS.update(
+        committed=committed,
+        rolled_back=len(rolled_back),
+        arrivals=len(arrivals),
+        duplicates=len(ids) - len(set(ids)),
+        requests=receiver.requests,
+        retried=WebhookDelivery.objects.filter(attempts__gt=1).count(),
+        **faults,
+    )
     print(f"\nevents faults: {COUNTS}")

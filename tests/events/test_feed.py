@@ -1,4 +1,5 @@
 """The pull feed: cursor, filters, permission, ordering across late commits, retention."""
+
 import datetime
 import threading
 
@@ -14,8 +15,10 @@ from stock.tasks import expire_reservations, purge_idempotency_keys
 
 def _emit(n: int, *, type="stock.level.changed", sku_code="SKU-1", reference="", aggregate="stock_level:1"):
     with transaction.atomic():
-        return [event_emit(type=type, aggregate=aggregate, data={"n": i}, sku_code=sku_code, reference=reference)
-                for i in range(n)]
+        return [
+            event_emit(type=type, aggregate=aggregate, data={"n": i}, sku_code=sku_code, reference=reference)
+            for i in range(n)
+        ]
 
 
 def test_feed_pages_with_next_after_and_sees_every_event_once(api):
@@ -46,10 +49,17 @@ def test_feed_filters_by_type_prefix_sku_code_and_reference(api):
     assert types("reference=ORDER-1") == ["catalog.sku.updated"]
 
 
-@pytest.mark.parametrize("query, field", [
-    ("size=1001", "size"), ("size=0", "size"), ("size=x", "size"), ("after=123", "after"),
-    ("after=evt_x", "after"), ("type=Stock!", "type"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("size=1001", "size"),
+        ("size=0", "size"),
+        ("size=x", "size"),
+        ("after=123", "after"),
+        ("after=evt_x", "after"),
+        ("type=Stock!", "type"),
+    ],
+)
 def test_feed_bad_query_is_400(api, query, field):
     response = api.get(f"/api/v1/events/?{query}")
     assert response.status_code == 400

@@ -1,5 +1,6 @@
 """`make run` on a fresh copy, without Redis: its worker (file broker) delivers a `webhook.ping`
 to a receiver on 127.0.0.1, the ping asked for through the served API."""
+
 import json
 import os
 import signal
@@ -33,8 +34,12 @@ def make_run_commands(port: int) -> list[str]:
 
 
 def _post(url: str, token: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body or {}).encode(), method="POST", headers={
-        "Authorization": f"Token {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body or {}).encode(),
+        method="POST",
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
@@ -47,8 +52,9 @@ def test_make_run_delivers_a_ping_through_its_file_broker(project, tmp_path, fre
         done = subprocess.run(command, shell=True, cwd=project, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
     log = open(tmp_path / "run.log", "w+")
-    served = subprocess.Popen(["bash", "-c", commands[-1]], cwd=project, env=env, stdout=log,
-                              stderr=subprocess.STDOUT, start_new_session=True)
+    served = subprocess.Popen(
+        ["bash", "-c", commands[-1]], cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -58,8 +64,14 @@ def test_make_run_delivers_a_ping_through_its_file_broker(project, tmp_path, fre
             except OSError:
                 assert time.monotonic() < deadline and served.poll() is None, (tmp_path / "run.log").read_text()
                 time.sleep(0.5)
-        token = subprocess.run([".venv/bin/python", "manage.py", "drf_create_token", "admin"], cwd=project, env=env,
-                               capture_output=True, text=True, check=True).stdout.split()[2]
+        token = subprocess.run(
+            [".venv/bin/python", "manage.py", "drf_create_token", "admin"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[2]
         with Receiver() as receiver:
             api = f"http://127.0.0.1:{PORT}/api/v1"
             subscription = _post(f"{api}/webhooks/", token, {"url": receiver.url, "events": ["catalog.*"]})["data"]

@@ -1,4 +1,5 @@
 """Webhook subscriptions over the API: CRUD, the secret, URL refusal, permissions, the log."""
+
 import pytest
 
 from events.models import Event, WebhookDelivery, WebhookSubscription
@@ -9,8 +10,11 @@ PUBLIC_URL = "https://93.184.215.14/hook"  # a public literal address: no DNS, a
 
 
 def test_create_generates_a_secret_shown_once(api):
-    response = api.post("/api/v1/webhooks/", {"url": PUBLIC_URL, "events": ["stock.*", "catalog.sku.created"],
-                                              "description": "ERP"}, format="json")
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"url": PUBLIC_URL, "events": ["stock.*", "catalog.sku.created"], "description": "ERP"},
+        format="json",
+    )
     assert response.status_code == 201
     data = response.json()["data"]
     assert data["secret"].startswith("whsec_")
@@ -36,8 +40,9 @@ def test_events_must_name_types_or_prefixes(api, events):
     assert "events" in response.json()["errors"]
 
 
-@pytest.mark.parametrize("events", [["no.such.event"], ["stock.*", "nosuch.*"], ["catalog.sku.renamed"],
-                                    ["stock.level"]])
+@pytest.mark.parametrize(
+    "events", [["no.such.event"], ["stock.*", "nosuch.*"], ["catalog.sku.renamed"], ["stock.level"]]
+)
 def test_a_type_or_prefix_that_matches_no_event_type_is_refused(api, events):
     """events.md: `events` lists types or prefixes of the catalogue; one that matches none is a
     400 validation_error on `events` naming it, and nothing is saved (it was a 201)."""
@@ -50,9 +55,23 @@ def test_a_type_or_prefix_that_matches_no_event_type_is_refused(api, events):
 
 
 def test_every_type_of_the_catalogue_and_its_prefixes_are_accepted(api):
-    events = ["*", "stock.*", "catalog.*", "catalog.category.*", "reservation.*", "webhook.ping", "stock.level.changed",
-              "stock.low", "stock.out", "stock.back_in_stock", "catalog.category.moved", "catalog.product.restored",
-              "catalog.sku.deleted", "reservation.allocated", "reservation.expired"]
+    events = [
+        "*",
+        "stock.*",
+        "catalog.*",
+        "catalog.category.*",
+        "reservation.*",
+        "webhook.ping",
+        "stock.level.changed",
+        "stock.low",
+        "stock.out",
+        "stock.back_in_stock",
+        "catalog.category.moved",
+        "catalog.product.restored",
+        "catalog.sku.deleted",
+        "reservation.allocated",
+        "reservation.expired",
+    ]
     response = api.post("/api/v1/webhooks/", {"url": PUBLIC_URL, "events": events}, format="json")
     assert response.status_code == 201, response.json()
     url = f"/api/v1/webhooks/{response.json()['data']['id']}/"
@@ -61,16 +80,32 @@ def test_every_type_of_the_catalogue_and_its_prefixes_are_accepted(api):
     assert WebhookSubscription.objects.get().events == events
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:{port}/hook", "https://127.0.0.1:{port}/hook", "https://localhost:{port}/",
-    "https://10.0.0.8/", "https://192.168.1.1/", "https://172.16.0.1/", "https://169.254.169.254/latest",
-    "https://[::1]:{port}/", "https://[fe80::1]/", "https://224.0.0.1/", "https://0.0.0.0:{port}/",
-    "https://[::ffff:127.0.0.1]:{port}/", "ftp://93.184.215.14/", "https://user:pw@93.184.215.14/",
-    "not a url", "https:///nohost",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/hook",
+        "https://127.0.0.1:{port}/hook",
+        "https://localhost:{port}/",
+        "https://10.0.0.8/",
+        "https://192.168.1.1/",
+        "https://172.16.0.1/",
+        "https://169.254.169.254/latest",
+        "https://[::1]:{port}/",
+        "https://[fe80::1]/",
+        "https://224.0.0.1/",
+        "https://0.0.0.0:{port}/",
+        "https://[::ffff:127.0.0.1]:{port}/",
+        "ftp://93.184.215.14/",
+        "https://user:pw@93.184.215.14/",
+        "not a url",
+        "https:///nohost",
+    ],
+)
 def test_private_and_malformed_urls_are_refused_without_traffic(api, url):
     with Receiver() as receiver:  # listening, so any traffic would be seen
-        response = api.post("/api/v1/webhooks/", {"url": url.format(port=receiver.port), "events": ["*"]}, format="json")
+        response = api.post(
+            "/api/v1/webhooks/", {"url": url.format(port=receiver.port), "events": ["*"]}, format="json"
+        )
         assert response.status_code == 400, response.json()
         assert response.json()["code"] == "validation_error"
         assert "url" in response.json()["errors"]
@@ -130,7 +165,9 @@ def test_permissions(client_with_perms):
 
 
 def test_ping_of_an_inactive_subscription_is_400(api):
-    data = api.post("/api/v1/webhooks/", {"url": PUBLIC_URL, "events": ["*"], "is_active": False}, format="json").json()["data"]
+    data = api.post(
+        "/api/v1/webhooks/", {"url": PUBLIC_URL, "events": ["*"], "is_active": False}, format="json"
+    ).json()["data"]
     response = api.post(f"/api/v1/webhooks/{data['id']}/ping/")
     assert response.status_code == 400
     assert not Event.objects.exists()
@@ -169,7 +206,9 @@ def test_deliveries_of_one_aggregate_wait_for_the_previous_one(api, settings):
         receiver.behaviour.status = 200
         assert delivery_attempt(delivery_id=second).outcome == "skipped"  # waits for the first
         assert delivery_attempt(delivery_id=other).outcome == "delivered"  # another aggregate does not wait
-        WebhookDelivery.objects.filter(pk=first).update(next_attempt_at=WebhookDelivery.objects.get(pk=first).created_at)
+        WebhookDelivery.objects.filter(pk=first).update(
+            next_attempt_at=WebhookDelivery.objects.get(pk=first).created_at
+        )
         assert delivery_attempt(delivery_id=first).outcome == "delivered"
         assert delivery_next_in_line(delivery_id=first) == second
         assert delivery_attempt(delivery_id=second).outcome == "delivered"
@@ -220,12 +259,29 @@ def test_deleting_a_subscription_while_the_sequencer_fans_out_waits_for_it(trans
 # metadata address in shared space, carrier-grade NAT, IETF protocol assignments, 6to4 and
 # NAT64 forms of loopback/private IPv4, deprecated site-local, Teredo, documentation, ORCHID.
 NOT_GLOBAL_URLS = [
-    "https://100.100.100.200/", "https://100.64.0.1/", "https://192.0.0.9/", "https://192.0.0.170/",
-    "https://198.18.0.1/", "https://192.88.99.1/", "https://240.0.0.1/", "https://255.255.255.255/",
-    "https://[2002:7f00:1::1]/", "https://[2002:a00:1::1]/", "https://[fec0::1]/", "https://[64:ff9b::7f00:1]/",
-    "https://[64:ff9b::a00:1]/", "https://[64:ff9b:1::1]/", "https://[2001::1]/", "https://[2001:db8::1]/",
-    "https://[3fff::1]/", "https://[fd00::1]/", "https://[ff02::1]/", "https://[::]/", "https://[100::1]/",
-    "https://[::127.0.0.1]/", "https://[5f00::1]/",
+    "https://100.100.100.200/",
+    "https://100.64.0.1/",
+    "https://192.0.0.9/",
+    "https://192.0.0.170/",
+    "https://198.18.0.1/",
+    "https://192.88.99.1/",
+    "https://240.0.0.1/",
+    "https://255.255.255.255/",
+    "https://[2002:7f00:1::1]/",
+    "https://[2002:a00:1::1]/",
+    "https://[fec0::1]/",
+    "https://[64:ff9b::7f00:1]/",
+    "https://[64:ff9b::a00:1]/",
+    "https://[64:ff9b:1::1]/",
+    "https://[2001::1]/",
+    "https://[2001:db8::1]/",
+    "https://[3fff::1]/",
+    "https://[fd00::1]/",
+    "https://[ff02::1]/",
+    "https://[::]/",
+    "https://[100::1]/",
+    "https://[::127.0.0.1]/",
+    "https://[5f00::1]/",
 ]
 
 
@@ -248,7 +304,14 @@ def test_every_special_purpose_range_is_refused_at_delivery(api, settings, url):
     assert WebhookDelivery.objects.get(pk=delivery_id).last_error.startswith("refused:")
 
 
-@pytest.mark.parametrize("url", ["https://93.184.215.14/", "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/",
-                                 "https://[2002:5db8:d70e::1]/", "https://[64:ff9b::5db8:d70e]/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://93.184.215.14/",
+        "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/",
+        "https://[2002:5db8:d70e::1]/",
+        "https://[64:ff9b::5db8:d70e]/",
+    ],
+)
 def test_public_addresses_and_their_6to4_and_nat64_forms_pass(api, url):
     assert api.post("/api/v1/webhooks/", {"url": url, "events": ["*"]}, format="json").status_code == 201

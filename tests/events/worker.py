@@ -1,4 +1,5 @@
 """A real Celery worker process (with beat inside) on the test database and Redis DB 5."""
+
 import os
 import signal
 import subprocess
@@ -25,8 +26,15 @@ def purge_broker() -> None:
 class Worker:
     """`celery -A inventory_site worker -B` as a subprocess; `kill()` sends SIGKILL."""
 
-    def __init__(self, *, database_url: str, concurrency: int = 4, pool: str = "threads",
-                 settings_module: str = "tests.settings", **env: str):
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        concurrency: int = 4,
+        pool: str = "threads",
+        settings_module: str = "tests.settings",
+        **env: str,
+    ):
         self.database_url = database_url
         self.concurrency = concurrency
         self.pool = pool
@@ -48,11 +56,33 @@ class Worker:
         }
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "inventory_site", "worker", "-B",
-             "--schedule", str(Path(self.workdir) / "beat-schedule"), "--pool", self.pool,
-             "--concurrency", str(self.concurrency), "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--loglevel", "INFO", "-n", f"events-test-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "inventory_site",
+                "worker",
+                "-B",
+                "--schedule",
+                str(Path(self.workdir) / "beat-schedule"),
+                "--pool",
+                self.pool,
+                "--concurrency",
+                str(self.concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"events-test-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while b"ready." not in self.log_path.read_bytes():

@@ -1,4 +1,5 @@
 """Fixtures of the reliability suites, and a summary line of what they tried."""
+
 import sys
 
 import pytest

@@ -1,5 +1,6 @@
 """Every API route, found from the URL resolver, so that new endpoints are covered without
 editing these suites; and the OpenAPI request schema of each write operation."""
+
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache

@@ -1,5 +1,6 @@
 """The table of hostile inputs: for a field (by its OpenAPI schema) the values to try, and
 whether the API must refuse each one (`REJECT`) or may take it as plain data (`MAY_ACCEPT`)."""
+
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -12,8 +13,18 @@ SQL_INJECTION = "x'); DROP TABLE catalog_sku; --"
 HTML_INJECTION = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 # Quantities, thresholds, ids and TTLs that can never be negative (the API contract).
 NON_NEGATIVE = {
-    "quantity", "ttl_seconds", "low_stock_threshold", "inventory_count", "expected_on_hand",
-    "version", "target_id", "parent_id", "category_id", "product_id", "sku_id", "price",
+    "quantity",
+    "ttl_seconds",
+    "low_stock_threshold",
+    "inventory_count",
+    "expected_on_hand",
+    "version",
+    "target_id",
+    "parent_id",
+    "category_id",
+    "product_id",
+    "sku_id",
+    "price",
 }
 # Fields whose value must be a non-blank name or code.
 NAME_LIKE = {"name", "sku_code", "code", "reference_required"}
@@ -46,7 +57,11 @@ def _type_of(prop: dict) -> str:
     if prop.get("type") == "string" and prop.get("format") == "decimal":
         return "decimal"
     if "oneOf" in prop or "anyOf" in prop:
-        options = [o for o in prop.get("oneOf", prop.get("anyOf", [])) if o.get("type") != "null" and "enum" not in o or o.get("enum") not in ([None], [""])]
+        options = [
+            o
+            for o in prop.get("oneOf", prop.get("anyOf", []))
+            if o.get("type") != "null" and "enum" not in o or o.get("enum") not in ([None], [""])
+        ]
         return _type_of(options[0]) if options else "any"
     return prop.get("type", "any")
 
@@ -54,7 +69,9 @@ def _type_of(prop: dict) -> str:
 def _nullable(prop: dict) -> bool:
     if prop.get("nullable"):
         return True
-    return any(o.get("type") == "null" or o.get("enum") == [None] for o in prop.get("oneOf", []) + prop.get("anyOf", []))
+    return any(
+        o.get("type") == "null" or o.get("enum") == [None] for o in prop.get("oneOf", []) + prop.get("anyOf", [])
+    )
 
 
 def values_for(
@@ -101,7 +118,9 @@ def values_for(
             Hostile("html", HTML_INJECTION, REJECT if kind == "enum" or name in NAME_LIKE - {"name"} else MAY_ACCEPT),
             Hostile("blank", "   ", REJECT if name in NAME_LIKE or kind == "enum" else MAY_ACCEPT),
             Hostile("control_char", "bad\x07name", REJECT if name in NAME_LIKE or kind == "enum" else MAY_ACCEPT),
-            Hostile("lone_surrogate", "a\ud800b", REJECT if kind == "enum" or name in NAME_LIKE - {"name"} else MAY_ACCEPT),
+            Hostile(
+                "lone_surrogate", "a\ud800b", REJECT if kind == "enum" or name in NAME_LIKE - {"name"} else MAY_ACCEPT
+            ),
         ]
         if kind == "enum":
             out.append(Hostile("unknown_enum", "definitely_not_a_choice", REJECT))
@@ -163,8 +182,21 @@ class RawBody:
 
 # Declared charsets a JSON body may not use: unknown names, non-text codecs Python would
 # otherwise look up (they used to end in a 500), and text ones that are not UTF-8.
-NON_UTF8_CHARSETS = ("rot13", "base64", "hex", "zlib", "uu", "quopri", "punycode", "bz2", "idna", "no-such-charset",
-                     "latin-1", "utf-16", "utf-8-sig")
+NON_UTF8_CHARSETS = (
+    "rot13",
+    "base64",
+    "hex",
+    "zlib",
+    "uu",
+    "quopri",
+    "punycode",
+    "bz2",
+    "idna",
+    "no-such-charset",
+    "latin-1",
+    "utf-16",
+    "utf-8-sig",
+)
 
 
 def duplicate_key_body(base: dict) -> bytes:
@@ -177,8 +209,10 @@ def duplicate_key_body(base: dict) -> bytes:
 def whole_bodies(base: dict) -> list[RawBody]:
     base_text = json.dumps(base)
     return [
-        *(RawBody(f"charset_{name}", base_text.encode(), f"application/json; charset={name}", statuses=(415,))
-          for name in NON_UTF8_CHARSETS),
+        *(
+            RawBody(f"charset_{name}", base_text.encode(), f"application/json; charset={name}", statuses=(415,))
+            for name in NON_UTF8_CHARSETS
+        ),
         RawBody("duplicate_key", duplicate_key_body(base)),
         RawBody("json_null", b"null"),
         RawBody("json_list", b"[]"),
@@ -193,8 +227,12 @@ def whole_bodies(base: dict) -> list[RawBody]:
         RawBody("nan_top", b'{"x": NaN}'),
         RawBody("over_2mib", b'{"name": "' + b"x" * (2 * 1024 * 1024 + 10) + b'"}', statuses=(413,)),
         RawBody("form", b"name=x&code=Y", "application/x-www-form-urlencoded", statuses=(415,)),
-        RawBody("multipart", b"--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nx\r\n--b--\r\n",
-                "multipart/form-data; boundary=b", statuses=(415,)),
+        RawBody(
+            "multipart",
+            b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--\r\n',
+            "multipart/form-data; boundary=b",
+            statuses=(415,),
+        ),
         RawBody("text", base_text.encode(), "text/plain", statuses=(415,)),
         RawBody("xml", b"<sku><name>x</name></sku>", "application/xml", statuses=(415,)),
     ]
@@ -204,7 +242,13 @@ def whole_bodies(base: dict) -> list[RawBody]:
 URL_IDS = [("zero", "0"), ("missing", "2000000000"), ("int32_overflow", str(2**31)), ("huge", "9" * 30)]
 
 # If-Match values that cannot match the current version: always 412, never a write.
-IF_MATCH = [("stale", '"999"'), ("huge", '"' + "9" * 40 + '"'), ("garbage", "abc"), ("negative", '"-1"'),
-            ("empty", '""'), ("list", '"1", "2"')]
+IF_MATCH = [
+    ("stale", '"999"'),
+    ("huge", '"' + "9" * 40 + '"'),
+    ("garbage", "abc"),
+    ("negative", '"-1"'),
+    ("empty", '""'),
+    ("list", '"1", "2"'),
+]
 # Idempotency-Key values the contract refuses (1-255 printable ASCII): 400, nothing written.
 IDEMPOTENCY_KEYS = [("blank", " "), ("too_long", "k" * 256), ("control", "key\x01"), ("non_ascii", "clé")]

@@ -3,6 +3,7 @@
 
 Each is a real XLSX (a zip that openpyxl opens) written by streaming its sheet XML into the
 zip, so building one costs seconds and little memory."""
+
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -17,7 +18,7 @@ CONTENT_TYPES = (
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
     '<Override PartName="/xl/worksheets/sheet1.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '</Types>'
+    "</Types>"
 )
 ROOT_RELS = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -37,8 +38,10 @@ WORKBOOK_RELS = (
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
     'Target="worksheets/sheet1.xml"/></Relationships>'
 )
-SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>'
-              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{dimension}<sheetData>')
+SHEET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{dimension}<sheetData>'
+)
 SHEET_TAIL = "</sheetData></worksheet>"
 
 
@@ -64,8 +67,10 @@ def _row_xml(line: int, values: Iterable) -> str:
 def _unnumbered(values: Iterable) -> str:
     """A row without `r` references (readers count rows and cells themselves): every copy is the
     same bytes, so a million of them compress to almost nothing."""
-    cells = "".join(f"<c><v>{v}</v></c>" if isinstance(v, int) else f'<c t="inlineStr"><is><t>{escape(v)}</t></is></c>'
-                    for v in values)
+    cells = "".join(
+        f"<c><v>{v}</v></c>" if isinstance(v, int) else f'<c t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+        for v in values
+    )
     return f"<row>{cells}</row>"
 
 
@@ -74,8 +79,12 @@ def xlsx_repeated(header: list, row: list, count: int) -> bytes:
     block = (_unnumbered(row) * 1000).encode()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as book:
-        for name, text in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
-                           ("xl/workbook.xml", WORKBOOK), ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)):
+        for name, text in (
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("_rels/.rels", ROOT_RELS),
+            ("xl/workbook.xml", WORKBOOK),
+            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+        ):
             book.writestr(name, text)
         with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write((SHEET_HEAD.format(dimension="") + _unnumbered(header)).encode())
@@ -114,8 +123,9 @@ def _count_rows(header: list, count: int, width: int = 0) -> Iterator[list]:
 def expanding_sheet(megabytes: int = 300) -> bytes:
     """A sheet of repeated wide rows that expands to about `megabytes` MB (about 1 MB as sent)."""
     row = ["A" * 900] * 16
-    return xlsx_repeated(["sku_code", "counted", "change", "name"], row,
-                         megabytes * 1024 * 1024 // len(_unnumbered(row)))
+    return xlsx_repeated(
+        ["sku_code", "counted", "change", "name"], row, megabytes * 1024 * 1024 // len(_unnumbered(row))
+    )
 
 
 def huge_cell(megabytes: int = 100) -> bytes:

@@ -1,6 +1,7 @@
 """A real app server for the live suites: gunicorn with the production settings and
 `gunicorn.conf.py`, in a subprocess, and a TCP proxy in front of PostgreSQL that a test
 can cut and restore (the machine's PostgreSQL itself is shared and never stopped)."""
+
 import os
 import secrets
 import select
@@ -65,8 +66,11 @@ class AppServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = production_env(
-            DATABASE_URL=database_url, PORT=self.port, GUNICORN_BIND=f"127.0.0.1:{self.port}",
-            WEB_CONCURRENCY=workers, **env,
+            DATABASE_URL=database_url,
+            PORT=self.port,
+            GUNICORN_BIND=f"127.0.0.1:{self.port}",
+            WEB_CONCURRENCY=workers,
+            **env,
         )
         self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
         self.process: subprocess.Popen | None = None
@@ -74,7 +78,10 @@ class AppServer:
     def start(self, timeout: float = 30) -> "AppServer":
         self.process = subprocess.Popen(
             [str(GUNICORN), "inventory_site.wsgi", "-c", str(BASE_DIR / "gunicorn.conf.py")],
-            cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

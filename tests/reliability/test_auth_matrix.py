@@ -5,6 +5,7 @@ anonymous, non-staff and permission-less staff users; CSRF on session writes.
 What each role may do is written here from the spec (admin-and-commands.md, "Roles"), not
 read from the code, so that the test checks the code against the spec.
 """
+
 import json
 import re
 
@@ -36,18 +37,24 @@ ALL = "everything"
 SPEC_ROLES = {
     "Merchandiser": {
         "has": {f"catalog.{a}_{m}" for a in ("add", "change", "view", "delete") for m in CATALOG}
-        | {f"stock.view_{m}" for m in STOCK} | INBOUND,
+        | {f"stock.view_{m}" for m in STOCK}
+        | INBOUND,
     },
     "Stock clerk": {
-        "has": {f"catalog.view_{m}" for m in CATALOG} | {f"stock.view_{m}" for m in STOCK}
-        | {"stock.adjust_stock", "stock.transfer_stock", "stock.move_stock_state"} | INBOUND,
+        "has": {f"catalog.view_{m}" for m in CATALOG}
+        | {f"stock.view_{m}" for m in STOCK}
+        | {"stock.adjust_stock", "stock.transfer_stock", "stock.move_stock_state"}
+        | INBOUND,
         "either": {"stock.change_stocklevel"} | CLERK_INBOUND,  # the low-stock threshold: part of "adjust"?
     },
     "Integration": {
-        "has": {f"catalog.view_{m}" for m in CATALOG} | {f"stock.view_{m}" for m in STOCK}
-        | {"stock.add_reservation", "stock.commit_reservation", "stock.release_reservation"} | INBOUND
+        "has": {f"catalog.view_{m}" for m in CATALOG}
+        | {f"stock.view_{m}" for m in STOCK}
+        | {"stock.add_reservation", "stock.commit_reservation", "stock.release_reservation"}
+        | INBOUND
         # events.md: integrations read the feed and subscribe (manage their webhooks).
-        | {"events.view_event"} | {f"events.{a}_webhooksubscription" for a in ("add", "change", "view", "delete")},
+        | {"events.view_event"}
+        | {f"events.{a}_webhooksubscription" for a in ("add", "change", "view", "delete")},
     },
     "Inventory manager": {"has": ALL},
 }
@@ -60,10 +67,18 @@ RULES = [
     ("GET", r"^/api/v1/events/", ("events.view_event",)),
     ("GET", r"^/api/v1/webhooks/", ("events.view_webhooksubscription",)),
     ("POST", r"^/api/v1/webhooks/$", ("events.add_webhooksubscription",)),
-    ("POST", r"^/api/v1/webhooks/\d+/(?:ping|rotate-secret|deliveries/\d+/redeliver)/$", ("events.change_webhooksubscription",)),
+    (
+        "POST",
+        r"^/api/v1/webhooks/\d+/(?:ping|rotate-secret|deliveries/\d+/redeliver)/$",
+        ("events.change_webhooksubscription",),
+    ),
     ("PUT|PATCH", r"^/api/v1/webhooks/\d+/$", ("events.change_webhooksubscription",)),
     ("DELETE", r"^/api/v1/webhooks/\d+/(?:\?force=true)?$", ("events.delete_webhooksubscription",)),
-    ("DELETE", r"^/api/v1/(categories|products|skus|warehouses)/\d+/\?force=true$", ("{app}.delete_{model}", "{app}.purge_{model}")),
+    (
+        "DELETE",
+        r"^/api/v1/(categories|products|skus|warehouses)/\d+/\?force=true$",
+        ("{app}.delete_{model}", "{app}.purge_{model}"),
+    ),
     ("GET", r"^/api/v1/categories/", ("catalog.view_category",)),
     ("GET", r"^/api/v1/products/", ("catalog.view_product",)),
     ("GET", r"^/api/v1/skus/", ("catalog.view_sku",)),
@@ -85,14 +100,22 @@ RULES = [
     ("POST", r"^/api/v1/stock/reservations/\d+/commit/$", ("stock.commit_reservation",)),
     ("POST", r"^/api/v1/stock/reservations/\d+/release/$", ("stock.release_reservation",)),
     ("PUT|PATCH", r"^/api/v1/stock/levels/\d+/$", ("stock.change_stocklevel",)),
-    ("POST", r"^/api/v1/(categories|products|skus|warehouses)/\d+/restore/$", ("{app}.change_{model}|{app}.delete_{model}",)),
+    (
+        "POST",
+        r"^/api/v1/(categories|products|skus|warehouses)/\d+/restore/$",
+        ("{app}.change_{model}|{app}.delete_{model}",),
+    ),
     ("POST", r"^/api/v1/categories/\d+/move/$", ("catalog.change_category",)),
     ("POST", r"^/api/v1/(categories|products|skus|warehouses)/$", ("{app}.add_{model}",)),
     ("PUT|PATCH", r"^/api/v1/(categories|products|skus|warehouses)/\d+/$", ("{app}.change_{model}",)),
     ("DELETE", r"^/api/v1/(categories|products|skus|warehouses)/\d+/$", ("{app}.delete_{model}",)),
 ]
-MODELS = {"categories": ("catalog", "category"), "products": ("catalog", "product"), "skus": ("catalog", "sku"),
-          "warehouses": ("stock", "warehouse")}
+MODELS = {
+    "categories": ("catalog", "category"),
+    "products": ("catalog", "product"),
+    "skus": ("catalog", "sku"),
+    "warehouses": ("stock", "warehouse"),
+}
 
 
 def required(method: str, path: str) -> tuple[str, ...] | None:
@@ -163,13 +186,18 @@ def test_anonymous_gets_401_everywhere(world, anon):
     for method, path, body in requests_to_check(world):
         response = send(anon, method, path, body)
         COUNTS["checks"] += 1
-        if response.status_code != 401 or response.json().get("code") != "not_authenticated" \
-                or "WWW-Authenticate" not in response:
+        if (
+            response.status_code != 401
+            or response.json().get("code") != "not_authenticated"
+            or "WWW-Authenticate" not in response
+        ):
             failures.append(f"{method} {path}: {response.status_code} {response.content[:100]!r}")
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("header", ["Token", "Token ", "Token a b", "Bearer abc", "Token " + "0" * 40, "Basic Zm9vOmJhcg=="])
+@pytest.mark.parametrize(
+    "header", ["Token", "Token ", "Token a b", "Bearer abc", "Token " + "0" * 40, "Basic Zm9vOmJhcg=="]
+)
 def test_bad_credentials_get_401(world, header):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=header)
@@ -229,6 +257,7 @@ def test_superuser_is_never_refused(world, api):
 
 # --- CSRF on session writes -------------------------------------------------------------
 
+
 def session_client(user) -> APIClient:
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user)
@@ -278,6 +307,7 @@ def test_unknown_api_path_is_an_enveloped_404_for_any_method(world):
 
 # --- the admin -------------------------------------------------------------------------
 
+
 def _admin_urls(patterns=None, prefix="admin:"):
     for pattern in patterns if patterns is not None else admin.site.get_urls():
         if isinstance(pattern, URLResolver):
@@ -311,8 +341,15 @@ def admin_pages(w):
 
 
 def _object_for(url_name: str, w) -> int:
-    for model_name, obj in (("category", w.leaf), ("product", w.product), ("sku", w.sku), ("warehouse", w.west),
-                            ("stocklevel", w.level), ("reservation", w.reservation), ("user", None)):
+    for model_name, obj in (
+        ("category", w.leaf),
+        ("product", w.product),
+        ("sku", w.sku),
+        ("warehouse", w.west),
+        ("stocklevel", w.level),
+        ("reservation", w.reservation),
+        ("user", None),
+    ):
         if f"_{model_name}_" in url_name:
             return obj.pk if obj is not None else 1
     return 1
@@ -338,7 +375,12 @@ def test_admin_pages_refuse_anonymous_and_non_staff(world, client):
         client.force_login(staff_without_perms)
         response = client.get(page)
         COUNTS["checks"] += 1
-        if page.rstrip("/") not in ("/admin", "/admin/password_change") and response.status_code not in (403, 302, 404, 405):
+        if page.rstrip("/") not in ("/admin", "/admin/password_change") and response.status_code not in (
+            403,
+            302,
+            404,
+            405,
+        ):
             failures.append(f"staff without permissions {page}: {response.status_code}")
     assert not failures, "\n".join(failures)
 

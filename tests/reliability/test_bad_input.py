@@ -6,6 +6,7 @@ a refused input is a 4xx and leaves every table exactly as it was (a fingerprint
 rows, history tables included); an input the API may take as plain data (an HTML string
 in a description) comes back verbatim.
 """
+
 import copy
 import itertools
 import json
@@ -108,8 +109,16 @@ def test_write_endpoint_refuses_hostile_input(hostile_setup, route, method):
     failures: list[str] = []
     before = fingerprint()
 
-    def run(label, raw, content_type="application/json", expect=hostile.REJECT, statuses=None, sent=None, field=None,
-            headers=None):
+    def run(
+        label,
+        raw,
+        content_type="application/json",
+        expect=hostile.REJECT,
+        statuses=None,
+        sent=None,
+        field=None,
+        headers=None,
+    ):
         response, sid = _send(client, method, path, raw, content_type, headers)
         if statuses and response.status_code not in statuses and response.status_code < 500:
             failures.append(f"{label}: {response.status_code}, expected {statuses}")
@@ -161,12 +170,17 @@ def test_write_endpoint_refuses_hostile_input(hostile_setup, route, method):
             run(f"Idempotency-Key {kind}", valid, statuses=(400,), headers={"Idempotency-Key": value})
 
     deleted_ids = {
-        "parent_id": w.deleted_category.id, "category_id": w.deleted_category.id, "target_id": w.deleted_category.id,
-        "product_id": w.deleted_product.id, "sku_id": w.deleted_sku.id,
+        "parent_id": w.deleted_category.id,
+        "category_id": w.deleted_category.id,
+        "target_id": w.deleted_category.id,
+        "product_id": w.deleted_product.id,
+        "sku_id": w.deleted_sku.id,
     }
     deleted_codes = {
-        "sku_code": w.deleted_sku.sku_code, "warehouse": w.deleted_warehouse.code,
-        "from_warehouse": w.deleted_warehouse.code, "to_warehouse": w.deleted_warehouse.code,
+        "sku_code": w.deleted_sku.sku_code,
+        "warehouse": w.deleted_warehouse.code,
+        "from_warehouse": w.deleted_warehouse.code,
+        "to_warehouse": w.deleted_warehouse.code,
     }
     own_code = bool(re.search(r"/api/v1/skus/", path))
     targets = []
@@ -174,7 +188,11 @@ def test_write_endpoint_refuses_hostile_input(hostile_setup, route, method):
         targets.append((name, prop))
         items = prop.get("items") or {}
         if prop.get("type") == "array" and isinstance(base.get(name), list) and base[name] and items.get("properties"):
-            targets += [(f"{name}.0.{sub}", subprop) for sub, subprop in items["properties"].items() if not subprop.get("readOnly")]
+            targets += [
+                (f"{name}.0.{sub}", subprop)
+                for sub, subprop in items["properties"].items()
+                if not subprop.get("readOnly")
+            ]
     for dotted, prop in targets:
         leaf = dotted.rsplit(".", 1)[-1]
         if "." in dotted and not isinstance(base.get(dotted.split(".")[0]), list):
@@ -212,7 +230,8 @@ def test_every_write_endpoint_is_known_here():
     missing = []
     for route, method in OPERATIONS:
         if method == "DELETE" or route.path(**url_kwargs(route, w)).endswith(
-                ("/restore/", "/commit/", "/release/", "/ping/", "/rotate-secret/", "/redeliver/", "/open/", "/cancel/")):
+            ("/restore/", "/commit/", "/release/", "/ping/", "/rotate-secret/", "/redeliver/", "/open/", "/cancel/")
+        ):
             continue
         if base_body_for(method, route.path(**url_kwargs(route, w)), w) is None:
             missing.append(f"{method} {route}")

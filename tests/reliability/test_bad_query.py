@@ -1,6 +1,7 @@
 """Every GET route against hostile query strings: paging, ordering and each documented
 filter get values of the wrong type, out of range, huge, empty, NUL bytes and injection
 strings. Never a 5xx, always the envelope; paging outside the contract is 400."""
+
 import pytest
 from django.utils.http import urlencode
 
@@ -12,7 +13,16 @@ pytestmark = pytest.mark.django_db
 COUNTS = {"inputs": 0}
 
 HOSTILE_VALUES = [
-    "-1", str(2**31), "9" * 40, "1.5", "NaN", "1e309", "", "true\x00", "' OR 1=1 --<script>", "x" * 10_000,
+    "-1",
+    str(2**31),
+    "9" * 40,
+    "1.5",
+    "NaN",
+    "1e309",
+    "",
+    "true\x00",
+    "' OR 1=1 --<script>",
+    "x" * 10_000,
     "-999999-01-01",
 ]
 # An empty `page=` or `size=` reads as absent (the default), like any other empty filter.

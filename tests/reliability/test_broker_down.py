@@ -4,6 +4,7 @@ says the broker is unavailable, and the sweep delivers what was written meanwhil
 
 Live: a production gunicorn whose `CELERY_BROKER_URL` names a port where nothing listens.
 """
+
 import statistics
 import time
 
@@ -40,20 +41,28 @@ def _timed_writes(server: AppServer, token: str, label: str) -> list[float]:
 def test_writes_stay_fast_with_the_broker_down_and_the_sweep_delivers():
     user = UserFactory(username="broker-down", is_superuser=True)
     token = Token.objects.create(user=user).key
-    with AppServer(database_url=database_url(), workers=1, RATE_LIMIT_REQUESTS_PER_MINUTE="0",
-                   CELERY_BROKER_URL=settings.CELERY_BROKER_URL, CELERY_KEY_PREFIX="broker-down-test:") as server:
+    with AppServer(
+        database_url=database_url(),
+        workers=1,
+        RATE_LIMIT_REQUESTS_PER_MINUTE="0",
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        CELERY_KEY_PREFIX="broker-down-test:",
+    ) as server:
         baseline = statistics.median(_timed_writes(server, token, "Broker up"))
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     for key in client.scan_iter(match="broker-down-test:*"):  # the kicks nobody will consume
         client.delete(key)
     nobody = f"redis://127.0.0.1:{free_port()}/0"  # a port where nothing listens
-    with AppServer(database_url=database_url(), workers=1, RATE_LIMIT_REQUESTS_PER_MINUTE="0",
-                   CELERY_BROKER_URL=nobody) as server:
+    with AppServer(
+        database_url=database_url(), workers=1, RATE_LIMIT_REQUESTS_PER_MINUTE="0", CELERY_BROKER_URL=nobody
+    ) as server:
         ready = httpx.get(f"{server.url}/health/ready/", timeout=10)
         took = _timed_writes(server, token, "Broker down")
     median, worst = statistics.median(took), max(took)
-    print(f"broker up: median {baseline:.1f} ms; broker down: {WRITES} writes, median {median:.1f} ms, "
-          f"worst {worst:.1f} ms")
+    print(
+        f"broker up: median {baseline:.1f} ms; broker down: {WRITES} writes, median {median:.1f} ms, "
+        f"worst {worst:.1f} ms"
+    )
     assert ready.status_code == 503 and ready.json()["broker"] == "unavailable"
     assert median < MEDIAN_LIMIT_MS and worst < WORST_LIMIT_MS, f"median {median:.0f} ms, worst {worst:.0f} ms"
     # Every write committed its events; none was numbered (no kick got through); the sweep's

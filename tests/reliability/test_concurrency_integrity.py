@@ -2,6 +2,7 @@
 `manage.py check_integrity`: the category tree stays a sound mptt tree under concurrent
 inserts and moves, and stock stays consistent (ledger = levels, no oversell) under mixed
 reservations, commits, releases, adjustments and transfers."""
+
 import random
 from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
@@ -51,13 +52,21 @@ def test_concurrent_category_inserts_and_moves_keep_the_tree_sound(live):
             for i in range(12):
                 ids = roots + mine
                 if i % 3 == 2 and mine:
-                    response = client.post(f"/api/v1/categories/{rng.choice(mine)}/move/",
-                                           json={"target_id": rng.choice(ids), "position": rng.choice(
-                                               ["first-child", "last-child", "left", "right"])})
+                    response = client.post(
+                        f"/api/v1/categories/{rng.choice(mine)}/move/",
+                        json={
+                            "target_id": rng.choice(ids),
+                            "position": rng.choice(["first-child", "last-child", "left", "right"]),
+                        },
+                    )
                 elif i % 3 == 1 and mine:
-                    response = client.patch(f"/api/v1/categories/{rng.choice(mine)}/", json={"parent_id": rng.choice(ids)})
+                    response = client.patch(
+                        f"/api/v1/categories/{rng.choice(mine)}/", json={"parent_id": rng.choice(ids)}
+                    )
                 else:
-                    response = client.post("/api/v1/categories/", json={"name": f"C{n}-{i}", "parent_id": rng.choice(ids)})
+                    response = client.post(
+                        "/api/v1/categories/", json={"name": f"C{n}-{i}", "parent_id": rng.choice(ids)}
+                    )
                     if response.status_code == 201:
                         mine.append(response.json()["data"]["id"])
                 statuses.append(response.status_code)
@@ -94,20 +103,26 @@ def test_mixed_stock_traffic_keeps_the_ledger_and_never_oversells(live):
                 code = rng.choice(skus)
                 roll = rng.random()
                 if roll < 0.45:
-                    response = client.post("/api/v1/stock/reservations/", json={
-                        "reference": f"R{n}-{i}", "lines": [{"sku_code": code, "quantity": rng.randint(1, 4)}]})
+                    response = client.post(
+                        "/api/v1/stock/reservations/",
+                        json={"reference": f"R{n}-{i}", "lines": [{"sku_code": code, "quantity": rng.randint(1, 4)}]},
+                    )
                     if response.status_code == 201:
                         held.append(response.json()["data"]["id"])
                 elif roll < 0.65 and held:
                     action = rng.choice(["commit", "release"])
                     response = client.post(f"/api/v1/stock/reservations/{held.pop()}/{action}/")
                 elif roll < 0.85:
-                    response = client.post("/api/v1/stock/adjustments/", json={
-                        "sku_code": code, "delta": rng.choice([-2, -1, 1, 3]), "reason": "correction"})
+                    response = client.post(
+                        "/api/v1/stock/adjustments/",
+                        json={"sku_code": code, "delta": rng.choice([-2, -1, 1, 3]), "reason": "correction"},
+                    )
                 else:
                     source, target = rng.sample(["MAIN", "WEST"], 2)
-                    response = client.post("/api/v1/stock/transfers/", json={
-                        "sku_code": code, "from_warehouse": source, "to_warehouse": target, "quantity": 1})
+                    response = client.post(
+                        "/api/v1/stock/transfers/",
+                        json={"sku_code": code, "from_warehouse": source, "to_warehouse": target, "quantity": 1},
+                    )
                 statuses.append(response.status_code)
         return statuses
 
@@ -120,14 +135,24 @@ def test_mixed_stock_traffic_keeps_the_ledger_and_never_oversells(live):
     check_integrity()
     for level in StockLevel.objects.all():
         assert 0 <= level.reserved <= level.on_hand
-        assert level.on_hand == StockMovement.objects.filter(sku=level.sku, warehouse=level.warehouse).aggregate(
-            s=Sum("delta"))["s"]
+        assert (
+            level.on_hand
+            == StockMovement.objects.filter(sku=level.sku, warehouse=level.warehouse).aggregate(s=Sum("delta"))["s"]
+        )
     # Never oversold: what is sold or held never exceeds what came in (receipts and positive adjustments).
     for code in skus:
         sold = -(StockMovement.objects.filter(sku__sku_code=code, reason="sale").aggregate(s=Sum("delta"))["s"] or 0)
-        held = ReservationLine.objects.filter(sku__sku_code=code, reservation__status="active").aggregate(
-            s=Sum("quantity"))["s"] or 0
-        came_in = received[code] + (StockMovement.objects.filter(
-            sku__sku_code=code, delta__gt=0).exclude(reference="SEED").exclude(
-            reason__in=["transfer_in"]).aggregate(s=Sum("delta"))["s"] or 0)
+        held = (
+            ReservationLine.objects.filter(sku__sku_code=code, reservation__status="active").aggregate(
+                s=Sum("quantity")
+            )["s"]
+            or 0
+        )
+        came_in = received[code] + (
+            StockMovement.objects.filter(sku__sku_code=code, delta__gt=0)
+            .exclude(reference="SEED")
+            .exclude(reason__in=["transfer_in"])
+            .aggregate(s=Sum("delta"))["s"]
+            or 0
+        )
         assert sold + held <= came_in, (code, sold, held, came_in)

@@ -7,6 +7,7 @@ Each outage must give enveloped 503s (`service_unavailable`), `/health/` 503, an
 within a bound (no hung worker), no half-written change (ledger and levels agree), and
 recovery without a restart once the database is back (CONN_HEALTH_CHECKS).
 """
+
 import threading
 import time
 import uuid
@@ -45,8 +46,14 @@ class Load:
 
     def adjust(self, client: httpx.Client, key: str) -> dict:
         body = {"sku_code": self.sku_code, "warehouse": "MAIN", "delta": 1, "reason": "correction", "reference": key}
-        return self._call(client, "POST", "/api/v1/stock/adjustments/", key=key, json=body,
-                          headers={**self.headers, "Idempotency-Key": key})
+        return self._call(
+            client,
+            "POST",
+            "/api/v1/stock/adjustments/",
+            key=key,
+            json=body,
+            headers={**self.headers, "Idempotency-Key": key},
+        )
 
     def _call(self, client, method, path, key=None, **kwargs) -> dict:
         started = time.monotonic()
@@ -56,8 +63,15 @@ class Load:
             envelope = response.json().get("status") if response.content else None
         except (httpx.HTTPError, ValueError) as exc:
             status, code, envelope = 0, exc.__class__.__name__, None
-        return {"t": started, "elapsed": time.monotonic() - started, "status": status, "code": code,
-                "envelope": envelope, "key": key, "method": method}
+        return {
+            "t": started,
+            "elapsed": time.monotonic() - started,
+            "status": status,
+            "code": code,
+            "envelope": envelope,
+            "key": key,
+            "method": method,
+        }
 
     def _run(self, n: int) -> None:
         with httpx.Client() as client:
@@ -67,8 +81,9 @@ class Load:
                 if i % 3:
                     result = self.adjust(client, f"FAULT-{n}-{i}-{uuid.uuid4().hex[:6]}")
                 else:
-                    result = self._call(client, "GET", f"/api/v1/stock/levels/?sku_code={self.sku_code}",
-                                        headers=self.headers)
+                    result = self._call(
+                        client, "GET", f"/api/v1/stock/levels/?sku_code={self.sku_code}", headers=self.headers
+                    )
                 with self._lock:
                     self.results.append(result)
 
@@ -100,10 +115,15 @@ def assert_ledger_consistent() -> None:
     """No half-written change: every level equals the sum of its movements, and reserved
     equals its active reservation lines."""
     for level in StockLevel.objects.all():
-        moved = StockMovement.objects.filter(sku=level.sku, warehouse=level.warehouse).aggregate(s=Sum("delta"))["s"] or 0
-        held = ReservationLine.objects.filter(
-            sku=level.sku, warehouse=level.warehouse, reservation__status="active"
-        ).aggregate(s=Sum("quantity"))["s"] or 0
+        moved = (
+            StockMovement.objects.filter(sku=level.sku, warehouse=level.warehouse).aggregate(s=Sum("delta"))["s"] or 0
+        )
+        held = (
+            ReservationLine.objects.filter(
+                sku=level.sku, warehouse=level.warehouse, reservation__status="active"
+            ).aggregate(s=Sum("quantity"))["s"]
+            or 0
+        )
         assert level.on_hand == moved, f"level {level}: on_hand {level.on_hand} != movements {moved}"
         assert level.reserved == held, f"level {level}: reserved {level.reserved} != active lines {held}"
         assert 0 <= level.reserved <= level.on_hand
@@ -116,8 +136,13 @@ def terminate_server_backends(dbname: str) -> int:
         cursor.execute("SELECT pg_backend_pid()")
         own = cursor.fetchone()[0]
     settings = connection.settings_dict
-    with psycopg.connect(host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432,
-                         user=settings["USER"], dbname="postgres", autocommit=True) as admin:
+    with psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
         rows = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
             (dbname, own),
@@ -135,8 +160,14 @@ def test_database_outages_under_load_give_503_and_recover_by_themselves():
     database_url = f"postgres://{connection.settings_dict['USER']}@127.0.0.1:{proxy.port}/{dbname}"
     outage_windows = []
     health_during_outage = []
-    with AppServer(database_url=database_url, workers=2, RATE_LIMIT_REQUESTS_PER_MINUTE="0",
-                   DB_CONNECT_TIMEOUT=str(CONNECT_TIMEOUT), GUNICORN_TIMEOUT="30", GUNICORN_MAX_REQUESTS="0") as server:
+    with AppServer(
+        database_url=database_url,
+        workers=2,
+        RATE_LIMIT_REQUESTS_PER_MINUTE="0",
+        DB_CONNECT_TIMEOUT=str(CONNECT_TIMEOUT),
+        GUNICORN_TIMEOUT="30",
+        GUNICORN_MAX_REQUESTS="0",
+    ) as server:
         load = Load(server.url, token, w.sku.sku_code).start()
         try:
             time.sleep(1.5)
@@ -167,8 +198,9 @@ def test_database_outages_under_load_give_503_and_recover_by_themselves():
             load.stop()
         # No hung worker: both answer promptly, in parallel, after all of it.
         with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(lambda _: httpx.get(f"{server.url}/api/v1/skus/", headers=load.headers, timeout=5),
-                                    range(16)))
+            answers = list(
+                pool.map(lambda _: httpx.get(f"{server.url}/api/v1/skus/", headers=load.headers, timeout=5), range(16))
+            )
         assert all(a.status_code == 200 for a in answers)
         log = server.output()
         try:
@@ -189,7 +221,9 @@ def check_outage_results(load, outage_windows, health_during_outage, log):
     assert statuses[201] > 0 and statuses[200] > 0, statuses
     unexpected = [r for r in results if r["status"] not in (200, 201, 503)]
     assert not unexpected, f"answers other than 200/201/503: {unexpected[:5]} ({statuses})"
-    bad_503 = [r for r in results if r["status"] == 503 and (r["code"] != "service_unavailable" or r["envelope"] != "error")]
+    bad_503 = [
+        r for r in results if r["status"] == 503 and (r["code"] != "service_unavailable" or r["envelope"] != "error")
+    ]
     assert not bad_503, bad_503[:5]
     slowest = max(r["elapsed"] for r in results)
     assert slowest < ANSWER_BOUND, f"a request took {slowest:.1f}s"
@@ -205,9 +239,7 @@ def check_outage_results(load, outage_windows, health_during_outage, log):
     connection.close()  # the test's own connection may have been in the blast radius
     assert_ledger_consistent()
     # No adjustment applied twice; a 201 always means applied.
-    per_key = Counter(
-        StockMovement.objects.filter(reference__startswith="FAULT-").values_list("reference", flat=True)
-    )
+    per_key = Counter(StockMovement.objects.filter(reference__startswith="FAULT-").values_list("reference", flat=True))
     assert max(per_key.values()) == 1
     created = {r["key"] for r in results if r["status"] == 201}
     assert created <= set(per_key)

@@ -5,6 +5,7 @@ gunicorn (production settings, DEBUG off) serves the test database; every operat
 superuser. No response may be a 5xx, use an undocumented status code or content type, or
 break the documented body schema.
 """
+
 import re
 
 import hypothesis
@@ -32,9 +33,14 @@ COUNTS = {"examples": 0, "operations": 0}
 def _live_ids(w) -> dict[str, int]:
     """The id of an existing row for each collection, so that detail operations hit something."""
     return {
-        "categories": w.leaf.id, "products": w.product.id, "skus": w.sku.id, "warehouses": w.west.id,
-        "stock/levels": w.level.id, "stock/movements": w.level.sku.movements.first().id,
-        "stock/reservations": w.reservation.id, "webhooks": w.webhook.id,
+        "categories": w.leaf.id,
+        "products": w.product.id,
+        "skus": w.sku.id,
+        "warehouses": w.west.id,
+        "stock/levels": w.level.id,
+        "stock/movements": w.level.sku.movements.first().id,
+        "stock/reservations": w.reservation.id,
+        "webhooks": w.webhook.id,
     }
 
 
@@ -42,15 +48,21 @@ def _strategy(operation, mode, live_ids):
     strategy = operation.as_strategy(generation_mode=mode)
     match = re.match(r"^/api/v1/(.+?)/\{(\w+)\}", operation.path)
     if match and match.group(1) in live_ids and mode is GenerationMode.POSITIVE:
-        existing = operation.as_strategy(generation_mode=mode, path_parameters={match.group(2): live_ids[match.group(1)]})
+        existing = operation.as_strategy(
+            generation_mode=mode, path_parameters={match.group(2): live_ids[match.group(1)]}
+        )
         strategy = st.one_of(strategy, existing)
     return strategy
 
 
 def _run_operation(operation, mode, *, base_url, headers, live_ids, failures):
     @hypothesis.settings(
-        max_examples=EXAMPLES_PER_MODE, deadline=None, database=None, derandomize=True,
-        phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
+        max_examples=EXAMPLES_PER_MODE,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
     )
     @hypothesis.given(case=_strategy(operation, mode, live_ids))
     def run(case):
@@ -81,8 +93,7 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(gunicorn_server):
         operation = result.ok()
         COUNTS["operations"] += 1
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _run_operation(operation, mode, base_url=server.url, headers=headers, live_ids=live_ids,
-                           failures=failures)
+            _run_operation(operation, mode, base_url=server.url, headers=headers, live_ids=live_ids, failures=failures)
     log = server.output()[log_start:]
     assert COUNTS["operations"] >= 20, "the schema documents fewer operations than the API has"
     assert "Traceback" not in log, log[-3000:]

@@ -4,6 +4,7 @@ Built over the admin's URL patterns (the login page, every add and upload screen
 new screen is covered without editing this file. The client enforces CSRF as a browser's
 request is checked: Django's CSRF check is what reads the form first.
 """
+
 import pytest
 from django.contrib import admin
 from django.test import Client
@@ -41,8 +42,13 @@ def test_a_form_in_another_charset_is_a_400_page(superuser, charset):
     failures = []
     for url in FORM_URLS:
         body = f"csrfmiddlewaretoken={token}&username=a&password=b&name=x".encode()
-        response = browser.generic("POST", url, body, content_type=f"application/x-www-form-urlencoded; charset={charset}",
-                                   headers={"Referer": "http://testserver" + url})
+        response = browser.generic(
+            "POST",
+            url,
+            body,
+            content_type=f"application/x-www-form-urlencoded; charset={charset}",
+            headers={"Referer": "http://testserver" + url},
+        )
         if response.status_code != 400 or b"Bad Request" not in response.content:
             failures.append(f"{url}: {response.status_code} {response.content[:80]!r}")
     assert not failures, "\n".join(failures)
@@ -52,6 +58,9 @@ def test_a_utf8_form_still_reaches_the_view(superuser):
     browser = Client(enforce_csrf_checks=True)
     browser.get(reverse("admin:login"))
     token = browser.cookies["csrftoken"].value
-    response = browser.post(reverse("admin:login"), f"csrfmiddlewaretoken={token}&username=a&password=b",
-                            content_type="application/x-www-form-urlencoded; charset=UTF-8")
+    response = browser.post(
+        reverse("admin:login"),
+        f"csrfmiddlewaretoken={token}&username=a&password=b",
+        content_type="application/x-www-form-urlencoded; charset=UTF-8",
+    )
     assert response.status_code == 200 and b"Please enter the correct" in response.content

@@ -6,6 +6,7 @@ of 16,384 columns, a NUL in a cell: a clear refusal (a form error, a message and
 exit), a page no larger than a page, nothing written, and, in the live part, a gunicorn worker
 and a command process whose peak memory stays under `RSS_LIMIT_MB`.
 """
+
 import os
 import re
 import subprocess
@@ -159,8 +160,11 @@ def test_every_upload_screen_refuses_hostile_files(admin_client, files, screen):
         took = time.monotonic() - started
         body = response.content.decode(errors="replace")
         job = AdminJob.objects.order_by("-pk").first()
-        if response.status_code == 302 and job and response.url == reverse(
-                "admin:inventory_site_adminjob_change", args=[job.pk]):
+        if (
+            response.status_code == 302
+            and job
+            and response.url == reverse("admin:inventory_site_adminjob_change", args=[job.pk])
+        ):
             runner.run(job.pk)
             job.refresh_from_db()
             if job.status != AdminJob.Status.FAILED or not job.summary.startswith("Nothing was imported: The file"):
@@ -182,9 +186,14 @@ def test_every_upload_screen_refuses_hostile_files(admin_client, files, screen):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "says"), [
-    ("nul.csv", "NUL"), ("million_rows.csv", "more than 200,000 rows"), ("cell_100mb.csv", "larger than 64 MB"),
-])
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("nul.csv", "NUL"),
+        ("million_rows.csv", "more than 200,000 rows"),
+        ("cell_100mb.csv", "larger than 64 MB"),
+    ],
+)
 def test_the_count_command_refuses_hostile_files(files, name, says):
     before = fingerprint()
     with pytest.raises(CommandError) as refused:
@@ -202,6 +211,7 @@ def test_the_count_service_names_a_line_with_a_nul():
 
 # --- the real processes: a gunicorn worker and the command, their peak memory --------------
 
+
 def _peak_rss_mb(pid: int) -> float:
     """VmHWM: the most memory the process ever had resident."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -211,8 +221,9 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def _children(pid: int) -> list[int]:
-    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-            for child in (task / "children").read_text().split()]
+    return [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -227,17 +238,35 @@ def upload_server(django_db_setup, django_db_blocker, tmp_path_factory):
         user.password = PBKDF2PasswordHasher().encode("pw-hostile-123", "hostilesalt")
         user.save()
     env = production_env(STATIC_ROOT=str(static_root), DATABASE_URL=url)
-    result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     # Plain HTTP here: the cookies may not be marked secure or the client would not send them.
-    with AppServer(database_url=url, workers=1, STATIC_ROOT=str(static_root), RATE_LIMIT_REQUESTS_PER_MINUTE="0",
-                   SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false") as server:
+    with AppServer(
+        database_url=url,
+        workers=1,
+        STATIC_ROOT=str(static_root),
+        RATE_LIMIT_REQUESTS_PER_MINUTE="0",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+    ) as server:
         browser = httpx.Client(base_url=server.url, timeout=120)
         browser.get("/admin/login/")
-        logged_in = browser.post("/admin/login/?next=/admin/", data={
-            "csrfmiddlewaretoken": browser.cookies["csrftoken"], "username": "hostile-root",
-            "password": "pw-hostile-123"}, headers={"Referer": server.url + "/admin/login/"})
+        logged_in = browser.post(
+            "/admin/login/?next=/admin/",
+            data={
+                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+                "username": "hostile-root",
+                "password": "pw-hostile-123",
+            },
+            headers={"Referer": server.url + "/admin/login/"},
+        )
         assert logged_in.status_code == 302, logged_in.text[:500]
         server.browser = browser
         yield server
@@ -263,13 +292,16 @@ def test_a_gunicorn_worker_stays_small_and_quick_on_hostile_files(upload_server,
         fields["csrfmiddlewaretoken"] = browser.cookies["csrftoken"]
         started = time.monotonic()
         with files[name].open("rb") as handle:
-            response = browser.post(path, data=fields, files={file_field: (name, handle)},
-                                    headers={"Referer": upload_server.url + path})
+            response = browser.post(
+                path, data=fields, files={file_field: (name, handle)}, headers={"Referer": upload_server.url + path}
+            )
         took = time.monotonic() - started
         peak = _peak_rss_mb(worker)
         MEASURED[f"{screen} {name}"] = (peak, took)
-        print(f"{screen} {name}: {response.status_code}, {len(response.content):,} bytes, {took:.2f}s, "
-              f"worker peak RSS {peak:.0f} MB")
+        print(
+            f"{screen} {name}: {response.status_code}, {len(response.content):,} bytes, {took:.2f}s, "
+            f"worker peak RSS {peak:.0f} MB"
+        )
         assert len(response.content) <= PAGE_LIMIT
         assert took < SECONDS_LIMIT
         assert peak < RSS_LIMIT_MB, f"{name}: worker peak RSS {peak:.0f} MB"
@@ -288,8 +320,14 @@ def test_a_gunicorn_worker_stays_small_and_quick_on_hostile_files(upload_server,
 def test_the_count_command_process_stays_small_and_quick(files, name):
     env = production_env(DATABASE_URL=database_url())
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", REPORTS_ITS_PEAK, "import_stock_count", str(files[name])],
-                            cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", REPORTS_ITS_PEAK, "import_stock_count", str(files[name])],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     took = time.monotonic() - started
     peak = int(re.search(r"VmHWM:\s+(\d+) kB", result.stderr)[1]) / 1024
     MEASURED[f"import_stock_count {name}"] = (peak, took)
@@ -318,9 +356,14 @@ def test_a_celery_pool_child_stays_small_and_quick_on_hostile_import_jobs(prefor
     (a job need not come through the form's checks): refused before any row, in words, by a pool
     child whose peak RSS stays under the bound."""
     for name in REFUSED:
-        job = AdminJob(kind=AdminJob.Kind.IMPORT, model_label="catalog.sku", file_format=name.rsplit(".", 1)[1],
-                       params={"format": JOB_FORMATS[name.rsplit(".", 1)[1]], "resource": "0"}, file_name=name,
-                       user=superuser)
+        job = AdminJob(
+            kind=AdminJob.Kind.IMPORT,
+            model_label="catalog.sku",
+            file_format=name.rsplit(".", 1)[1],
+            params={"format": JOB_FORMATS[name.rsplit(".", 1)[1]], "resource": "0"},
+            file_name=name,
+            user=superuser,
+        )
         with files[name].open("rb") as handle:
             job.file.save(name, File(handle))
         started = time.monotonic()
@@ -332,8 +375,10 @@ def test_a_celery_pool_child_stays_small_and_quick_on_hostile_import_jobs(prefor
         [child] = _children(prefork_worker.pid)
         peak = _peak_rss_mb(child)
         MEASURED[f"celery import job {name}"] = (peak, took)
-        print(f"celery import job {name}: {job.status} after {took:.2f}s, pool child peak RSS {peak:.0f} MB: "
-              f"{job.summary[:120]}")
+        print(
+            f"celery import job {name}: {job.status} after {took:.2f}s, pool child peak RSS {peak:.0f} MB: "
+            f"{job.summary[:120]}"
+        )
         assert job.status == "failed" and job.summary.startswith("Nothing was imported: "), job.summary
         assert peak < RSS_LIMIT_MB and took < SECONDS_LIMIT
     assert not SKU.objects.filter(sku_code="S").exists()

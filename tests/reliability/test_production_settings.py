@@ -1,6 +1,7 @@
 """Production deployment: `check --deploy`, gunicorn settings and JSON access log, static
 files by whitenoise with DEBUG off, security headers behind a proxy, the shared Redis
 rate limit, and structured logs that carry the request id and never a credential."""
+
 import io
 import json
 import logging
@@ -30,8 +31,12 @@ UNUSED_DATABASE = "postgres://postgres@127.0.0.1:1/unused"
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=BASE_DIR, env=production_env(**env),
-        capture_output=True, text=True, timeout=120,
+        [PYTHON, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=production_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -41,12 +46,15 @@ def production_settings(*names: str, **env: str) -> dict:
         "import json, django; django.setup(); from django.conf import settings; "
         f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}, default=str))"
     )
-    result = subprocess.run([PYTHON, "-c", code], cwd=BASE_DIR, env=production_env(**env), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [PYTHON, "-c", code], cwd=BASE_DIR, env=production_env(**env), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 # --- manage.py check --deploy -------------------------------------------------------
+
 
 def test_check_deploy_is_clean_with_debug_off():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", DATABASE_URL=UNUSED_DATABASE)
@@ -70,14 +78,23 @@ def test_check_deploy_still_warns_when_debug_is_on():
 def test_missing_secret_key_refuses_to_start():
     env = production_env(DATABASE_URL=UNUSED_DATABASE)
     env["SECRET_KEY"] = ""
-    result = subprocess.run([PYTHON, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [PYTHON, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
 
 def test_https_settings_behind_a_proxy():
-    names = ("SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
-             "SECURE_HSTS_SECONDS", "REST_FRAMEWORK", "CACHES")
+    names = (
+        "SECURE_PROXY_SSL_HEADER",
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "REST_FRAMEWORK",
+        "CACHES",
+    )
     default = production_settings(*names, DATABASE_URL=UNUSED_DATABASE)
     assert default["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     assert default["SECURE_SSL_REDIRECT"] is False
@@ -85,8 +102,9 @@ def test_https_settings_behind_a_proxy():
     assert default["SECURE_HSTS_SECONDS"] >= 31536000
     assert default["REST_FRAMEWORK"]["NUM_PROXIES"] == 0
     assert default["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
-    configured = production_settings(*names, DATABASE_URL=UNUSED_DATABASE, SECURE_SSL_REDIRECT="true",
-                                     NUM_PROXIES="1", REDIS_URL=REDIS_URL)
+    configured = production_settings(
+        *names, DATABASE_URL=UNUSED_DATABASE, SECURE_SSL_REDIRECT="true", NUM_PROXIES="1", REDIS_URL=REDIS_URL
+    )
     assert configured["SECURE_SSL_REDIRECT"] is True
     assert configured["REST_FRAMEWORK"]["NUM_PROXIES"] == 1
     assert configured["CACHES"]["default"]["BACKEND"] == "django_redis.cache.RedisCache"
@@ -94,6 +112,7 @@ def test_https_settings_behind_a_proxy():
 
 
 # --- gunicorn.conf.py -----------------------------------------------------------------
+
 
 def load_gunicorn_conf(monkeypatch, **env) -> dict:
     for name in ("WEB_CONCURRENCY", "PORT", "GUNICORN_BIND", "GUNICORN_THREADS"):
@@ -109,10 +128,17 @@ def test_gunicorn_workers_and_bind_from_the_environment(monkeypatch):
     assert conf["bind"] == "0.0.0.0:8000"
     # Threaded workers by default: connections kept alive (sync workers close each one), and on
     # bench.servers' figures as many or more requests/s than sync workers (README "Performance").
-    assert (conf["worker_class"], conf["threads"]) == ("inventory_site.gunicorn_workers.TimedThreadWorker", 4) and conf["keepalive"] > 0
+    assert (conf["worker_class"], conf["threads"]) == ("inventory_site.gunicorn_workers.TimedThreadWorker", 4) and conf[
+        "keepalive"
+    ] > 0
     assert 0 < conf["timeout"] <= 60
     conf = load_gunicorn_conf(monkeypatch, WEB_CONCURRENCY="3", PORT="9123", GUNICORN_THREADS="8")
-    assert (conf["workers"], conf["bind"], conf["worker_class"], conf["threads"]) == (3, "0.0.0.0:9123", "inventory_site.gunicorn_workers.TimedThreadWorker", 8)
+    assert (conf["workers"], conf["bind"], conf["worker_class"], conf["threads"]) == (
+        3,
+        "0.0.0.0:9123",
+        "inventory_site.gunicorn_workers.TimedThreadWorker",
+        8,
+    )
     conf = load_gunicorn_conf(monkeypatch, GUNICORN_THREADS="1")
     assert conf["worker_class"] == "sync"
 
@@ -138,12 +164,24 @@ def test_gunicorn_access_log_is_json_without_credentials(monkeypatch):
     for handler in logger.access_log.handlers:
         handler.setStream(stream)
     secret = uuid.uuid4().hex
-    request = SimpleNamespace(headers=[("AUTHORIZATION", f"Token {secret}"), ("COOKIE", f"sessionid={secret}"),
-                                       ("USER-AGENT", 'evil "agent"\n')])
+    request = SimpleNamespace(
+        headers=[
+            ("AUTHORIZATION", f"Token {secret}"),
+            ("COOKIE", f"sessionid={secret}"),
+            ("USER-AGENT", 'evil "agent"\n'),
+        ]
+    )
     response = SimpleNamespace(status="201 Created", sent=17, headers=[("X-Request-ID", "req-1")])
-    environ = {"REQUEST_METHOD": "POST", "RAW_URI": "/api/v1/skus/", "PATH_INFO": "/api/v1/skus/",
-               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.0.0.9", "HTTP_AUTHORIZATION": f"Token {secret}",
-               "HTTP_USER_AGENT": 'evil "agent"\n', "QUERY_STRING": ""}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": "/api/v1/skus/",
+        "PATH_INFO": "/api/v1/skus/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.9",
+        "HTTP_AUTHORIZATION": f"Token {secret}",
+        "HTTP_USER_AGENT": 'evil "agent"\n',
+        "QUERY_STRING": "",
+    }
     logger.access(response, request, environ, SimpleNamespace(seconds=0, microseconds=12_000))
     line = stream.getvalue().strip()
     assert secret not in line
@@ -153,6 +191,7 @@ def test_gunicorn_access_log_is_json_without_credentials(monkeypatch):
 
 
 # --- a real gunicorn with DEBUG off -----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def static_server(tmp_path_factory, django_db_setup, django_db_blocker):
@@ -222,12 +261,16 @@ def test_ssl_redirect_when_enabled_and_health_exempt(settings):
 
 def test_gunicorn_access_log_has_no_token(static_server):
     secret = uuid.uuid4().hex
-    httpx.get(f"{static_server.url}/api/v1/schema/?format=json", headers={"Authorization": f"Token {secret}",
-                                                                           "X-Request-ID": "probe-42"})
+    httpx.get(
+        f"{static_server.url}/api/v1/schema/?format=json",
+        headers={"Authorization": f"Token {secret}", "X-Request-ID": "probe-42"},
+    )
     deadline = time.monotonic() + 5
     while True:  # gunicorn writes the access line just after the response: wait for it
         lines = [json.loads(line) for line in static_server.output().splitlines() if line.startswith("{")]
-        access = [line for line in lines if line.get("logger") == "gunicorn.access" and line.get("request_id") == "probe-42"]
+        access = [
+            line for line in lines if line.get("logger") == "gunicorn.access" and line.get("request_id") == "probe-42"
+        ]
         if access or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -239,6 +282,7 @@ def test_gunicorn_access_log_has_no_token(static_server):
 
 
 # --- the rate limit shared through Redis ---------------------------------------------------
+
 
 def redis_cache():
     from django_redis.cache import RedisCache
@@ -277,8 +321,14 @@ def test_rate_limit_count_is_shared_across_processes_through_redis(settings):
     env = {"REDIS_URL": REDIS_URL, "RATE_LIMIT_REQUESTS_PER_MINUTE": "4", "DATABASE_URL": UNUSED_DATABASE}
 
     def other_process() -> bool:
-        result = subprocess.run([PYTHON, "-c", THROTTLE_IN_A_PROCESS.format(pk=pk)], cwd=BASE_DIR,
-                                env=production_env(**env), capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [PYTHON, "-c", THROTTLE_IN_A_PROCESS.format(pk=pk)],
+            cwd=BASE_DIR,
+            env=production_env(**env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout.strip() == "True"
 
@@ -298,6 +348,7 @@ def test_rate_limit_count_is_shared_across_processes_through_redis(settings):
 
 
 # --- structured logs -------------------------------------------------------------------------
+
 
 @pytest.fixture
 def json_log():
@@ -340,7 +391,9 @@ def test_tokens_never_reach_the_log(json_log, settings):
     anon.credentials(HTTP_AUTHORIZATION=f"Token {forged}")
     for path in ("/api/v1/no-such-thing/", "/api/v1/schema/"):
         anon.get(path)
-    logging.getLogger("inventory_site.api").warning("request failed", extra={"authorization": f"Token {key}", "token": key})
+    logging.getLogger("inventory_site.api").warning(
+        "request failed", extra={"authorization": f"Token {key}", "token": key}
+    )
     text = json.dumps(json_log())
     assert json_log(), "requests above are logged"
     assert key not in text and forged not in text and "hunter2" not in text
@@ -375,8 +428,11 @@ def test_lost_redis_fails_open_without_hanging(settings, api):
 def test_unhandled_error_is_an_enveloped_500_without_traceback(api, json_log, monkeypatch):
     from stock.api import views as stock_views
 
-    view = next(v for v in vars(stock_views).values()
-                if isinstance(v, type) and getattr(v, "__name__", "") == "WarehouseViewSet")
+    view = next(
+        v
+        for v in vars(stock_views).values()
+        if isinstance(v, type) and getattr(v, "__name__", "") == "WarehouseViewSet"
+    )
 
     def explode(self, request, *args, **kwargs):
         raise ValueError("secret internals: SELECT * FROM auth_user")
@@ -385,8 +441,13 @@ def test_unhandled_error_is_an_enveloped_500_without_traceback(api, json_log, mo
     api.raise_request_exception = False
     response = api.get("/api/v1/warehouses/", HTTP_X_REQUEST_ID="boom-1")
     assert response.status_code == 500
-    assert response.json() == {"status": "error", "data": None, "message": "Internal server error.",
-                               "code": "server_error", "errors": None}
+    assert response.json() == {
+        "status": "error",
+        "data": None,
+        "message": "Internal server error.",
+        "code": "server_error",
+        "errors": None,
+    }
     assert b"SELECT" not in response.content and b"Traceback" not in response.content
     logged = [r for r in json_log() if r.get("request_id") == "boom-1" and r["level"] == "ERROR"]
     assert logged and "ValueError" in logged[0]["exc_info"]  # the operator sees it, the client does not

@@ -6,6 +6,7 @@ would run far longer: the catalog's import preview of 20,000 SKU rows (kept in t
 a high `ADMIN_SYNC_IMPORT_ROWS`). It must end within the timeout and the grace (a 503, or the
 connection closed when the worker is replaced), and the server must serve the next request.
 """
+
 import subprocess
 import sys
 import time
@@ -30,8 +31,14 @@ def static_root(tmp_path_factory, django_db_setup, django_db_blocker):
     root = tmp_path_factory.mktemp("static")
     with django_db_blocker.unblock():
         env = production_env(STATIC_ROOT=str(root), DATABASE_URL=database_url())
-    result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     return root
 
@@ -43,24 +50,42 @@ def test_a_request_that_runs_too_long_is_ended(static_root, threads):
     user.password = PBKDF2PasswordHasher().encode("pw-time-limit-1", "timelimitsalt")
     user.save()
     sheet = "sku_code,category_path,product,price,attributes\n" + "".join(
-        f"TL-{i:06d},Limits/Slow,Slow product {i},10.00,\n" for i in range(ROWS))
-    with AppServer(database_url=database_url(), workers=1, STATIC_ROOT=str(static_root), GUNICORN_THREADS=threads,
-                   GUNICORN_TIMEOUT=str(TIMEOUT), GUNICORN_GRACEFUL_TIMEOUT="2", RATE_LIMIT_REQUESTS_PER_MINUTE="0",
-                   ADMIN_SYNC_IMPORT_ROWS="1000000", ADMIN_SYNC_IMPORT_BYTES=str(4 * 1024 * 1024),
-                   SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false") as server:
+        f"TL-{i:06d},Limits/Slow,Slow product {i},10.00,\n" for i in range(ROWS)
+    )
+    with AppServer(
+        database_url=database_url(),
+        workers=1,
+        STATIC_ROOT=str(static_root),
+        GUNICORN_THREADS=threads,
+        GUNICORN_TIMEOUT=str(TIMEOUT),
+        GUNICORN_GRACEFUL_TIMEOUT="2",
+        RATE_LIMIT_REQUESTS_PER_MINUTE="0",
+        ADMIN_SYNC_IMPORT_ROWS="1000000",
+        ADMIN_SYNC_IMPORT_BYTES=str(4 * 1024 * 1024),
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+    ) as server:
         browser = httpx.Client(base_url=server.url, timeout=120)
         browser.get("/admin/login/")
-        login = browser.post("/admin/login/?next=/admin/", data={
-            "csrfmiddlewaretoken": browser.cookies["csrftoken"], "username": "time-limit", "password": "pw-time-limit-1"},
-            headers={"Referer": server.url + "/admin/login/"})
+        login = browser.post(
+            "/admin/login/?next=/admin/",
+            data={
+                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+                "username": "time-limit",
+                "password": "pw-time-limit-1",
+            },
+            headers={"Referer": server.url + "/admin/login/"},
+        )
         assert login.status_code == 302, login.text[:300]
         path = reverse("admin:catalog_sku_import")
         started = time.monotonic()
         try:
-            response = browser.post(path, data={"csrfmiddlewaretoken": browser.cookies["csrftoken"], "format": "0",
-                                                "resource": "0"},
-                                    files={"import_file": ("slow.csv", sheet.encode(), "text/csv")},
-                                    headers={"Referer": server.url + path})
+            response = browser.post(
+                path,
+                data={"csrfmiddlewaretoken": browser.cookies["csrftoken"], "format": "0", "resource": "0"},
+                files={"import_file": ("slow.csv", sheet.encode(), "text/csv")},
+                headers={"Referer": server.url + path},
+            )
             outcome = response.status_code
         except httpx.RemoteProtocolError:  # the worker was replaced mid-request
             outcome = "closed"

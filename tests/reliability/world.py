@@ -4,6 +4,7 @@ Built with the ORM only (no services), so that these suites do not depend on the
 under test to set themselves up. The rows keep the ledger invariants:
 `on_hand` = sum of movements, `reserved` = active reservation lines.
 """
+
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +18,14 @@ from django.utils import timezone
 from catalog.models import SKU, Category, Product
 from events.models import Event, WebhookDelivery, WebhookSubscription
 from stock.models import (
-    InboundLine, InboundShipment, MovementReason, Reservation, ReservationLine, StockLevel, StockMovement, Warehouse,
+    InboundLine,
+    InboundShipment,
+    MovementReason,
+    Reservation,
+    ReservationLine,
+    StockLevel,
+    StockMovement,
+    Warehouse,
 )
 
 # Every table of the project's own apps (found, not listed: a new app is covered) and the tokens.
@@ -27,8 +35,11 @@ FINGERPRINT_EXTRA_APPS = ("authtoken",)
 
 def fingerprint_apps() -> tuple[str, ...]:
     base = str(settings.BASE_DIR)
-    own = [c.label for c in apps.get_app_configs()
-           if str(c.path).startswith(base) and "site-packages" not in str(c.path) and list(c.get_models())]
+    own = [
+        c.label
+        for c in apps.get_app_configs()
+        if str(c.path).startswith(base) and "site-packages" not in str(c.path) and list(c.get_models())
+    ]
     return tuple(own) + FINGERPRINT_EXTRA_APPS
 
 
@@ -57,14 +68,23 @@ class World:
     def live_object(self, model):
         """The row a detail URL of `model` points at: an ordinary, non-deleted one."""
         return {
-            Category: self.leaf, Product: self.product, SKU: self.sku, Warehouse: self.west,
-            StockLevel: self.level, Reservation: self.reservation, WebhookSubscription: self.webhook,
-            Event: self.event, WebhookDelivery: self.delivery, InboundShipment: self.inbound,
+            Category: self.leaf,
+            Product: self.product,
+            SKU: self.sku,
+            Warehouse: self.west,
+            StockLevel: self.level,
+            Reservation: self.reservation,
+            WebhookSubscription: self.webhook,
+            Event: self.event,
+            WebhookDelivery: self.delivery,
+            InboundShipment: self.inbound,
         }.get(model) or model._base_manager.order_by("pk").first()
 
     def deleted_object(self, model):
         return {
-            Category: self.deleted_category, Product: self.deleted_product, SKU: self.deleted_sku,
+            Category: self.deleted_category,
+            Product: self.deleted_product,
+            SKU: self.deleted_sku,
             Warehouse: self.deleted_warehouse,
         }.get(model)
 
@@ -74,8 +94,12 @@ def _receive(sku: SKU, warehouse: Warehouse, quantity: int) -> StockLevel:
     level.on_hand += quantity
     level.save()
     StockMovement.objects.create(
-        sku=sku, warehouse=warehouse, delta=quantity, reason=MovementReason.RECEIPT,
-        reference="SEED", balance_after=level.on_hand,
+        sku=sku,
+        warehouse=warehouse,
+        delta=quantity,
+        reason=MovementReason.RECEIPT,
+        reference="SEED",
+        balance_after=level.on_hand,
     )
     return level
 
@@ -114,29 +138,64 @@ def build_world() -> World:
     level.refresh_from_db()
     # Written directly (no URL check, no DNS): the host is never contacted, no worker runs here.
     webhook = WebhookSubscription.objects.create(
-        url="https://hooks.example.com/inventory", events=["stock.*"], description="ERP",
+        url="https://hooks.example.com/inventory",
+        events=["stock.*"],
+        description="ERP",
         secret="whsec_" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     )
     event = Event.objects.create(
-        type="stock.level.changed", aggregate=f"stock_level:{level.pk}", sku_code=sku.sku_code,
-        reference="SEED", position=(Event.objects.aggregate(top=models.Max("position"))["top"] or 0) + 1,
-        data={"sku_id": sku.pk, "sku_code": sku.sku_code, "warehouse": main.code, "on_hand": level.on_hand,
-              "reserved": level.reserved, "available": level.on_hand - level.reserved, "is_low": False,
-              "version": 1, "cause": {"reservation_id": reservation.pk}, "reason": "reservation"},
+        type="stock.level.changed",
+        aggregate=f"stock_level:{level.pk}",
+        sku_code=sku.sku_code,
+        reference="SEED",
+        position=(Event.objects.aggregate(top=models.Max("position"))["top"] or 0) + 1,
+        data={
+            "sku_id": sku.pk,
+            "sku_code": sku.sku_code,
+            "warehouse": main.code,
+            "on_hand": level.on_hand,
+            "reserved": level.reserved,
+            "available": level.on_hand - level.reserved,
+            "is_low": False,
+            "version": 1,
+            "cause": {"reservation_id": reservation.pk},
+            "reason": "reservation",
+        },
     )
     delivery = WebhookDelivery.objects.create(
-        subscription=webhook, event=event, aggregate=event.aggregate, position=event.position,
-        status=WebhookDelivery.Status.DELIVERED, attempts=1, last_status_code=200,
-        first_attempt_at=timezone.now(), delivered_at=timezone.now(),
+        subscription=webhook,
+        event=event,
+        aggregate=event.aggregate,
+        position=event.position,
+        status=WebhookDelivery.Status.DELIVERED,
+        attempts=1,
+        last_status_code=200,
+        first_attempt_at=timezone.now(),
+        delivered_at=timezone.now(),
     )
     # A draft purchase order: editable; receiving it is refused (409) after the body is checked.
     inbound = InboundShipment.objects.create(reference="PO-SEED", supplier="Acme", warehouse=main)
     InboundLine.objects.create(shipment=inbound, sku=sku, quantity_expected=5)
     return World(
-        inbound=inbound, root=root, leaf=leaf, spare=spare, deleted_category=old, product=product,
-        spare_product=spare_product, deleted_product=deleted_product, sku=sku, spare_sku=spare_sku,
-        deleted_sku=deleted_sku, main=main, west=west, deleted_warehouse=gone, level=level,
-        reservation=reservation, webhook=webhook, event=event, delivery=delivery,
+        inbound=inbound,
+        root=root,
+        leaf=leaf,
+        spare=spare,
+        deleted_category=old,
+        product=product,
+        spare_product=spare_product,
+        deleted_product=deleted_product,
+        sku=sku,
+        spare_sku=spare_sku,
+        deleted_sku=deleted_sku,
+        main=main,
+        west=west,
+        deleted_warehouse=gone,
+        level=level,
+        reservation=reservation,
+        webhook=webhook,
+        event=event,
+        delivery=delivery,
     )
 
 
@@ -158,8 +217,11 @@ def _fingerprint_sql() -> str:
             for f in model._meta.concrete_fields:
                 col = connection.ops.quote_name(f.column)
                 if isinstance(f, (models.AutoField, models.BigAutoField)) or isinstance(f, _NUMERIC):
-                    columns.append(f"COALESCE(SUM(CAST({col} AS NUMERIC)), 0)" if not isinstance(f, models.BooleanField)
-                                   else f"SUM(CASE WHEN {col} THEN 1 ELSE 0 END)")
+                    columns.append(
+                        f"COALESCE(SUM(CAST({col} AS NUMERIC)), 0)"
+                        if not isinstance(f, models.BooleanField)
+                        else f"SUM(CASE WHEN {col} THEN 1 ELSE 0 END)"
+                    )
                 elif isinstance(f, models.DateTimeField):
                     columns.append(f"MAX({col})")
                 elif isinstance(f, _TEXT):

@@ -1,4 +1,5 @@
 """Fixtures of the stock tests: the default warehouse, a SKU with stock, time travel; `check_integrity`'s verdict."""
+
 from datetime import timedelta
 from io import StringIO
 

@@ -1,4 +1,5 @@
 """Factories for the stock models (and the catalog rows they need)."""
+
 from datetime import timedelta
 
 import factory

@@ -1,4 +1,5 @@
 """release_expired_reservations and check_integrity."""
+
 from io import StringIO
 
 import pytest

@@ -1,4 +1,5 @@
 """Real threads against PostgreSQL: no oversell, ledger and levels agree, keys apply once."""
+
 import queue
 import random
 import threading
@@ -11,8 +12,13 @@ from django.db.models import Sum
 from inventory_site.exceptions import DomainError
 from stock.models import Reservation, ReservationLine, StockLevel, StockMovement, Warehouse
 from stock.services import (
-    ReservationRequestLine, reservation_commit, reservation_create, reservation_release, stock_adjust,
-    stock_receive, stock_transfer,
+    ReservationRequestLine,
+    reservation_commit,
+    reservation_create,
+    reservation_release,
+    stock_adjust,
+    stock_receive,
+    stock_transfer,
 )
 from tests.conftest import token_client
 from tests.factories import UserFactory
@@ -82,8 +88,9 @@ def test_200_reservations_race_for_100_units(warehouses):
 def test_commits_and_releases_race(warehouses):
     sku = SKUFactory()
     stock_receive(sku=sku, quantity=50)
-    reservations = [reservation_create(reference=f"O-{i}", lines=[ReservationRequestLine(sku=sku, quantity=1)])
-                    for i in range(50)]
+    reservations = [
+        reservation_create(reference=f"O-{i}", lines=[ReservationRequestLine(sku=sku, quantity=1)]) for i in range(50)
+    ]
     # Every reservation gets a commit and a release at the same time: exactly one wins.
     results = in_threads(
         lambda i: (reservation_commit if i % 2 else reservation_release)(reservation=reservations[i // 2].pk), 100
@@ -106,25 +113,32 @@ def test_adjustments_transfers_and_reservations_keep_invariants(warehouses):
         rnd = random.Random(i)
         choice = i % 4
         if choice == 0:
-            return stock_adjust(sku=sku, warehouse=rnd.choice(warehouses), delta=rnd.choice([-3, -1, 2, 5]), reason="correction")
+            return stock_adjust(
+                sku=sku, warehouse=rnd.choice(warehouses), delta=rnd.choice([-3, -1, 2, 5]), reason="correction"
+            )
         if choice == 1:
             src, dst = rnd.sample(warehouses, 2)
             return stock_transfer(sku=sku, from_warehouse=src, to_warehouse=dst, quantity=rnd.randint(1, 6))
         if choice == 2:
-            reservation = reservation_create(reference=f"R{i}", lines=[ReservationRequestLine(sku=sku, quantity=rnd.randint(1, 4))])
+            reservation = reservation_create(
+                reference=f"R{i}", lines=[ReservationRequestLine(sku=sku, quantity=rnd.randint(1, 4))]
+            )
             if rnd.random() < 0.5:
                 return reservation_commit(reservation=reservation)
             return reservation
         return stock_adjust(sku=sku, warehouse=rnd.choice(warehouses), quantity=rnd.randint(0, 60), reason="count")
 
     results = in_threads(work, 240)
-    assert all(getattr(r, "code", "insufficient_stock") == "insufficient_stock" for r in results if isinstance(r, DomainError))
+    assert all(
+        getattr(r, "code", "insufficient_stock") == "insufficient_stock" for r in results if isinstance(r, DomainError)
+    )
     for level in StockLevel.objects.filter(sku=sku):
         assert 0 <= level.reserved <= level.on_hand
         ledger = StockMovement.objects.filter(sku=sku, warehouse=level.warehouse).aggregate(total=Sum("delta"))["total"]
         assert level.on_hand == ledger
         held = ReservationLine.objects.filter(
-            sku=sku, warehouse=level.warehouse, reservation__status="active").aggregate(total=Sum("quantity"))["total"]
+            sku=sku, warehouse=level.warehouse, reservation__status="active"
+        ).aggregate(total=Sum("quantity"))["total"]
         assert level.reserved == (held or 0)
     code, out = integrity_check()
     assert code == 0, out

@@ -1,6 +1,7 @@
 """Real threads against PostgreSQL: reservations with backorders, receipts, releases and a
 cancel racing on the same SKUs never oversell, never deadlock unretried, and every
 invariant of the spec holds afterwards; a receipt retried with one key applies once."""
+
 import random
 import time
 
@@ -8,12 +9,27 @@ import pytest
 from django.db.models import Sum
 
 from stock.models import (
-    InboundLine, InboundShipment, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement, Warehouse,
+    InboundLine,
+    InboundShipment,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    Warehouse,
 )
 from stock.selectors_integrity import stock_drifts
 from stock.services import (
-    InboundLineInput, ReceiptLine, ReservationRequestLine, inbound_cancel, inbound_create, inbound_open,
-    inbound_receive, reservation_commit, reservation_create, reservation_release,
+    InboundLineInput,
+    ReceiptLine,
+    ReservationRequestLine,
+    inbound_cancel,
+    inbound_create,
+    inbound_open,
+    inbound_receive,
+    reservation_commit,
+    reservation_create,
+    reservation_release,
 )
 from tests.conftest import token_client
 from tests.factories import UserFactory
@@ -32,14 +48,19 @@ def main():
 def assert_invariants(skus):
     assert stock_drifts() == []  # ledger, every state, reserved, backordered and incoming
     for level in StockLevel.objects.filter(sku__in=skus):
-        active = ReservationLine.objects.filter(sku=level.sku, warehouse=level.warehouse,
-                                                reservation__status=ReservationStatus.ACTIVE)
+        active = ReservationLine.objects.filter(
+            sku=level.sku, warehouse=level.warehouse, reservation__status=ReservationStatus.ACTIVE
+        )
         allocated = sum(line.allocated for line in active)
         waiting = sum(line.backordered for line in active)
         assert level.reserved == allocated, level
         assert level.backordered == waiting <= level.incoming, level
-        outstanding = sum(line.quantity_outstanding for line in InboundLine.objects.filter(
-            sku=level.sku, shipment__warehouse=level.warehouse, shipment__status__in=["open", "partially_received"]))
+        outstanding = sum(
+            line.quantity_outstanding
+            for line in InboundLine.objects.filter(
+                sku=level.sku, shipment__warehouse=level.warehouse, shipment__status__in=["open", "partially_received"]
+            )
+        )
         assert level.incoming == outstanding, level
         assert level.reserved + level.damaged + level.quality_control <= level.on_hand, level
 
@@ -48,8 +69,11 @@ def test_reservations_receipts_releases_and_a_cancel_race_without_oversell(main)
     skus = [SKUFactory(sku_code=f"RACE-{n}", backorder_policy="allow_incoming") for n in range(2)]
     shipments = []
     for n in range(4):
-        shipment = inbound_create(reference=f"PO-R{n}", warehouse=main, lines=[
-            InboundLineInput(sku=sku, quantity_expected=40) for sku in skus])
+        shipment = inbound_create(
+            reference=f"PO-R{n}",
+            warehouse=main,
+            lines=[InboundLineInput(sku=sku, quantity_expected=40) for sku in skus],
+        )
         shipments.append(inbound_open(shipment=shipment))
     rng = random.Random(7)
     plan = []
@@ -73,8 +97,9 @@ def test_reservations_receipts_releases_and_a_cancel_race_without_oversell(main)
             return reservation
         if step[0] == "receive":
             state = "damaged" if step[2] == 3 else "sellable"
-            return inbound_receive(shipment=step[1], lines=[ReceiptLine(sku=sku, quantity=10, state=state)
-                                                            for sku in skus])
+            return inbound_receive(
+                shipment=step[1], lines=[ReceiptLine(sku=sku, quantity=10, state=state) for sku in skus]
+            )
         if step[0] == "cancel":
             return inbound_cancel(shipment=step[1])
         pk = made.get(step[1])
@@ -96,8 +121,10 @@ def test_reservations_receipts_releases_and_a_cancel_race_without_oversell(main)
     for sku in skus:
         received = StockMovement.objects.filter(sku=sku, reason="receipt", inbound__isnull=False)
         sellable_received = received.filter(state_to="").aggregate(total=Sum("delta"))["total"]
-        allocated = sum(line.allocated for line in ReservationLine.objects.filter(
-            sku=sku, reservation__status=ReservationStatus.ACTIVE))
+        allocated = sum(
+            line.allocated
+            for line in ReservationLine.objects.filter(sku=sku, reservation__status=ReservationStatus.ACTIVE)
+        )
         assert allocated <= sellable_received
     assert_invariants(skus)
 
@@ -113,8 +140,11 @@ def test_reservations_receipts_releases_and_a_cancel_race_without_oversell(main)
 
 def test_a_receipt_retried_with_one_key_concurrently_applies_once(main):
     sku = SKUFactory(sku_code="KEY-1", backorder_policy="allow_incoming")
-    shipment = inbound_open(shipment=inbound_create(
-        reference="PO-KEY", warehouse=main, lines=[InboundLineInput(sku=sku, quantity_expected=10)]))
+    shipment = inbound_open(
+        shipment=inbound_create(
+            reference="PO-KEY", warehouse=main, lines=[InboundLineInput(sku=sku, quantity_expected=10)]
+        )
+    )
     reservation_create(reference="WAITING", lines=[ReservationRequestLine(sku=sku, quantity=4)], ttl_seconds=3600)
     client = token_client(UserFactory(is_superuser=True))
     body = {"lines": [{"sku_code": "KEY-1", "quantity": 6}]}
@@ -122,15 +152,17 @@ def test_a_receipt_retried_with_one_key_concurrently_applies_once(main):
 
     def work(i):
         time.sleep(max(0.0, start - time.monotonic()))
-        return client.post(f"/api/v1/stock/inbound/{shipment.pk}/receive/", body, format="json",
-                           HTTP_IDEMPOTENCY_KEY="receipt-1")
+        return client.post(
+            f"/api/v1/stock/inbound/{shipment.pk}/receive/", body, format="json", HTTP_IDEMPOTENCY_KEY="receipt-1"
+        )
 
     responses = in_threads(work, 10, workers=10)
     statuses = sorted(r.status_code for r in responses)
     assert set(statuses) <= {201, 409} and 201 in statuses, statuses
     assert all(r.json()["code"] == "idempotency_key_in_use" for r in responses if r.status_code == 409)
-    replay = client.post(f"/api/v1/stock/inbound/{shipment.pk}/receive/", body, format="json",
-                         HTTP_IDEMPOTENCY_KEY="receipt-1")
+    replay = client.post(
+        f"/api/v1/stock/inbound/{shipment.pk}/receive/", body, format="json", HTTP_IDEMPOTENCY_KEY="receipt-1"
+    )
     assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
     assert StockMovement.objects.filter(inbound=shipment).count() == 1
     level = StockLevel.objects.get(sku=sku)

@@ -1,5 +1,6 @@
 """Every shape of reservation through the one path, at once, on real threads: each request
 answered 201, 409 or 400 (never a 5xx), nothing oversold, no deadlock, ledger and levels agree."""
+
 import random
 
 import pytest
@@ -32,8 +33,11 @@ def shop():
         stock_receive(sku=tee, warehouse=warehouse, quantity=10)
     stock_receive(sku=mug, warehouse=north, quantity=6)
     stock_receive(sku=pre, warehouse=main, quantity=5)
-    inbound_open(shipment=inbound_create(reference="PO-PRE", warehouse=main,
-                                         lines=[InboundLineInput(sku=pre, quantity_expected=20)]))
+    inbound_open(
+        shipment=inbound_create(
+            reference="PO-PRE", warehouse=main, lines=[InboundLineInput(sku=pre, quantity_expected=20)]
+        )
+    )
     return {"tee": tee, "mug": mug, "pre": pre}
 
 
@@ -46,13 +50,16 @@ def body(i: int) -> dict:
     elif shape == 1:  # a named warehouse
         lines = [{"sku_code": "tee", "quantity": rnd.randint(1, 3), "warehouse": rnd.choice(["main", "SOUTH"])}]
     elif shape == 2:  # several lines, several SKUs, in either order
-        lines = [{"sku_code": "MUG", "quantity": 1}, {"sku_code": "TEE", "quantity": 2}][::rnd.choice([1, -1])]
+        lines = [{"sku_code": "MUG", "quantity": 1}, {"sku_code": "TEE", "quantity": 2}][:: rnd.choice([1, -1])]
     elif shape == 3:  # more than any one warehouse holds: split
         return {"reference": f"R-{i}", "allow_split": True, "lines": [{"sku_code": "TEE", "quantity": 11}]}
     elif shape == 4:  # backordered against incoming stock
         return {"reference": f"R-{i}", "ttl_seconds": 30 * 24 * 3600, "lines": [{"sku_code": "PRE", "quantity": 3}]}
     elif shape == 5:  # two lines of one level
-        lines = [{"sku_code": "TEE", "quantity": 1, "warehouse": "NORTH"}, {"sku_code": "TEE", "quantity": 1, "warehouse": "NORTH"}]
+        lines = [
+            {"sku_code": "TEE", "quantity": 1, "warehouse": "NORTH"},
+            {"sku_code": "TEE", "quantity": 1, "warehouse": "NORTH"},
+        ]
     else:  # refused: an unknown code beside a good line
         lines = [{"sku_code": "TEE", "quantity": 1}, {"sku_code": "NOPE", "quantity": 1}]
     return {"reference": f"R-{i}", "lines": lines}
@@ -88,8 +95,10 @@ def test_every_shape_at_once_never_oversells_nor_deadlocks(shop, settings, strat
         assert level.reserved <= level.on_hand and level.backordered <= level.incoming
     assert not StockLevel.objects.filter(reserved__gt=F("on_hand")).exists()
     won = [payload["data"] for status, payload in results if status == 201]
-    assert sum(line["allocated"] for r in won for line in r["lines"] if line["sku_code"] == "TEE") == (
-        StockLevel.objects.filter(sku=shop["tee"]).aggregate(total=Sum("reserved"))["total"])
+    assert (
+        sum(line["allocated"] for r in won for line in r["lines"] if line["sku_code"] == "TEE")
+        == (StockLevel.objects.filter(sku=shop["tee"]).aggregate(total=Sum("reserved"))["total"])
+    )
     assert integrity_check()[0] == 0
 
 
@@ -125,8 +134,10 @@ def test_a_plan_gone_stale_is_placed_again_under_the_locks_and_refused_with_the_
         # Let the correction commit once the reservation waits on MAIN's row lock.
         with connection.cursor() as cursor:
             for _ in range(200):
-                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                               " AND datname = current_database()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()"
+                )
                 if cursor.fetchone()[0]:
                     break
                 time.sleep(0.02)

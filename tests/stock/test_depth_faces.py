@@ -2,6 +2,7 @@
 the one `available` (states and safety stock included), the `most_stock` strategy over HTTP (by
 available, not on hand), a backordered reservation released from the admin, the admin's receive
 screen allocating backorders with their events."""
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -9,11 +10,16 @@ from django.urls import reverse
 from events.models import Event
 from stock.models import Reservation, StockLevel
 from stock.services import (
-    InboundLineInput, ReservationRequestLine, inbound_create, inbound_open, reservation_create, stock_receive,
+    InboundLineInput,
+    ReservationRequestLine,
+    inbound_create,
+    inbound_open,
+    reservation_create,
+    stock_receive,
     stock_state_move,
 )
-from tests.stock.factories import SKUFactory
 from tests.stock.conftest import stored_level
+from tests.stock.factories import SKUFactory
 
 pytestmark = pytest.mark.django_db
 # The changelist's `o` names a column by its position in list_display, after the action checkbox.
@@ -34,7 +40,7 @@ def levels(main, other):
     stock_receive(sku=sku, warehouse=other, quantity=10)
     stock_state_move(sku=sku, warehouse=main, quantity=12, from_state="sellable", to_state="damaged", reason="damage")
     StockLevel.objects.filter(sku=sku, warehouse=main).update(safety_stock=3, low_stock_threshold=5)  # available 5
-    StockLevel.objects.filter(sku=sku, warehouse=other).update(low_stock_threshold=5)                  # available 10
+    StockLevel.objects.filter(sku=sku, warehouse=other).update(low_stock_threshold=5)  # available 10
     return sku
 
 
@@ -42,7 +48,9 @@ def test_admin_level_list_orders_and_filters_by_the_one_available(staff_client, 
     url = reverse("admin:stock_stocklevel_changelist")
     ascending = staff_client.get(url, {"o": str(AVAILABLE_COLUMN)})
     assert [(lv.warehouse.code, lv.effective_available) for lv in ascending.context["cl"].result_list] == [
-        ("MAIN", 5), ("EAST", 10)]
+        ("MAIN", 5),
+        ("EAST", 10),
+    ]
     descending = staff_client.get(url, {"o": f"-{AVAILABLE_COLUMN}"})
     assert [lv.warehouse.code for lv in descending.context["cl"].result_list] == ["EAST", "MAIN"]
     low = staff_client.get(url, {"low": "yes"}).context["cl"].result_list
@@ -64,14 +72,20 @@ def test_most_stock_strategy_over_http_places_by_available(api, levels, settings
 def test_a_backordered_reservation_is_released_from_the_admin(staff_client, main):
     sku = SKUFactory(sku_code="FACE-PRE", backorder_policy="allow_incoming")
     stock_receive(sku=sku, quantity=2)
-    inbound_open(shipment=inbound_create(reference="PO-FACE", warehouse=main,
-                                         lines=[InboundLineInput(sku=sku, quantity_expected=10)]))
+    inbound_open(
+        shipment=inbound_create(
+            reference="PO-FACE", warehouse=main, lines=[InboundLineInput(sku=sku, quantity_expected=10)]
+        )
+    )
     waiting = reservation_create(reference="FACE-WAIT", lines=[ReservationRequestLine(sku=sku, quantity=6)])
     level = StockLevel.objects.get(sku=sku)
     assert (level.reserved, level.backordered) == (2, 4)
 
-    response = staff_client.post(reverse("admin:stock_reservation_changelist"), {
-        "action": "release_selected", "_selected_action": [waiting.pk]}, follow=True)
+    response = staff_client.post(
+        reverse("admin:stock_reservation_changelist"),
+        {"action": "release_selected", "_selected_action": [waiting.pk]},
+        follow=True,
+    )
 
     assert response.status_code == 200
     assert any("Released" in str(m) for m in response.context["messages"])
@@ -82,15 +96,20 @@ def test_a_backordered_reservation_is_released_from_the_admin(staff_client, main
 
 def test_a_receipt_on_the_admin_screen_allocates_backorders_with_their_events(staff_client, main):
     sku = SKUFactory(sku_code="FACE-RCV", backorder_policy="allow_incoming")
-    shipment = inbound_open(shipment=inbound_create(reference="PO-RCV", warehouse=main,
-                                                    lines=[InboundLineInput(sku=sku, quantity_expected=10)]))
-    older = reservation_create(reference="FACE-OLD", ttl_seconds=30 * 24 * 3600,
-                               lines=[ReservationRequestLine(sku=sku, quantity=4)])
+    shipment = inbound_open(
+        shipment=inbound_create(
+            reference="PO-RCV", warehouse=main, lines=[InboundLineInput(sku=sku, quantity_expected=10)]
+        )
+    )
+    older = reservation_create(
+        reference="FACE-OLD", ttl_seconds=30 * 24 * 3600, lines=[ReservationRequestLine(sku=sku, quantity=4)]
+    )
     newer = reservation_create(reference="FACE-NEW", lines=[ReservationRequestLine(sku=sku, quantity=3)])
     last_event = Event.objects.order_by("-id").values_list("id", flat=True).first()
 
-    response = staff_client.post(reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]),
-                                 {"lines": "face-rcv 5"})
+    response = staff_client.post(
+        reverse("admin:stock_inboundshipment_receive", args=[shipment.pk]), {"lines": "face-rcv 5"}
+    )
 
     assert response.status_code == 302
     lines = {r.reference: r.lines.get() for r in Reservation.objects.filter(pk__in=[older.pk, newer.pk])}
@@ -99,7 +118,9 @@ def test_a_receipt_on_the_admin_screen_allocates_backorders_with_their_events(st
     assert (level.on_hand, level.reserved, level.backordered, level.incoming, level.available) == (5, 5, 2, 5, 0)
     since = Event.objects.filter(id__gt=last_event)
     assert set(since.filter(type="reservation.allocated").values_list("reference", flat=True)) == {
-        "FACE-OLD", "FACE-NEW"}
+        "FACE-OLD",
+        "FACE-NEW",
+    }
     changed = since.filter(type="stock.level.changed").order_by("id")
     assert [e.data["reserved"] for e in changed] == [0, 4, 5, 5]  # receipt, two allocations, incoming down
     assert changed.last().data["incoming"] == 5 and changed.last().data["available"] == 0

@@ -13,22 +13,32 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def moved(stocked, main):
-    stock_state_move(sku=stocked, warehouse=main, quantity=3, from_state="sellable", to_state="damaged", reason="damage")
-    stock_state_move(sku=stocked, warehouse=main, quantity=2, from_state="sellable", to_state="quality_control",
-                     reason="inspection")
-    stock_state_move(sku=stocked, warehouse=main, quantity=1, from_state="quality_control", to_state="damaged",
-                     reason="inspection")
+    stock_state_move(
+        sku=stocked, warehouse=main, quantity=3, from_state="sellable", to_state="damaged", reason="damage"
+    )
+    stock_state_move(
+        sku=stocked, warehouse=main, quantity=2, from_state="sellable", to_state="quality_control", reason="inspection"
+    )
+    stock_state_move(
+        sku=stocked, warehouse=main, quantity=1, from_state="quality_control", to_state="damaged", reason="inspection"
+    )
     return stocked
 
 
 def test_a_sound_level_with_every_state_is_ok(moved):
-    assert integrity_check() == (0, "OK: ledger, quantity states, reserved, backordered and incoming quantities and category tree agree.\n")
+    assert integrity_check() == (
+        0,
+        "OK: ledger, quantity states, reserved, backordered and incoming quantities and category tree agree.\n",
+    )
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    ({"damaged": 2}, "damaged 2 != ledger moves 4"),
-    ({"quality_control": 0}, "quality_control 0 != ledger moves 1"),
-])
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"damaged": 2}, "damaged 2 != ledger moves 4"),
+        ({"quality_control": 0}, "quality_control 0 != ledger moves 1"),
+    ],
+)
 def test_a_state_that_differs_from_its_movements_is_drift(moved, changes, expected):
     StockLevel.objects.filter(sku=moved).update(**changes)
     code, out = integrity_check()
@@ -44,8 +54,11 @@ def test_reserved_counts_allocated_units_and_backordered_the_rest(stocked, main)
     assert any("reserved 4 != active reservations 3" in d for d in drifts)
     assert any("backordered 0 != backordered lines 1" in d for d in drifts)
     StockLevel.objects.filter(sku=stocked).update(reserved=3, incoming=1, backordered=1)
-    InboundLine.objects.create(shipment=InboundShipment.objects.create(reference="PO-9", warehouse=main, status="open"),
-                               sku=stocked, quantity_expected=1)
+    InboundLine.objects.create(
+        shipment=InboundShipment.objects.create(reference="PO-9", warehouse=main, status="open"),
+        sku=stocked,
+        quantity_expected=1,
+    )
     assert stock_drifts() == []
 
 

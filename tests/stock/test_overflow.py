@@ -4,6 +4,7 @@ A level whose threshold is the largest int4 and that has anything reserved made 
 low-stock test (`on_hand <= reserved + threshold`) overflow on PostgreSQL: `integer out of
 range` on each face that shows or filters by low stock. Each face is tried here.
 """
+
 from io import StringIO
 
 import pytest
@@ -62,8 +63,20 @@ def test_low_stock_report(huge_threshold):
     out = StringIO()
     call_command("low_stock_report", "--format", "csv", stdout=out, stderr=StringIO())
     rows = out.getvalue().splitlines()
-    assert rows[1].split(",")[1:] == [huge_threshold.sku_code, huge_threshold.product.name, "10", "1", "0", "0", "0",
-                                      "9", "0", "0", str(MAX), str(MAX - 9)]
+    assert rows[1].split(",")[1:] == [
+        huge_threshold.sku_code,
+        huge_threshold.product.name,
+        "10",
+        "1",
+        "0",
+        "0",
+        "0",
+        "9",
+        "0",
+        "0",
+        str(MAX),
+        str(MAX - 9),
+    ]
 
 
 def test_reserving_the_largest_quantity_on_top_of_a_reservation_is_insufficient_stock(api, huge_threshold):
@@ -71,6 +84,8 @@ def test_reserving_the_largest_quantity_on_top_of_a_reservation_is_insufficient_
     response = api.post("/api/v1/stock/reservations/", body, format="json")
     assert response.status_code == 409 and response.json()["code"] == "insufficient_stock"
     assert response.json()["errors"]["lines"]["0"] == {
-        "sku_code": huge_threshold.sku_code, "available": 9, "requested": MAX,
+        "sku_code": huge_threshold.sku_code,
+        "available": 9,
+        "requested": MAX,
     }
     assert StockLevel.objects.get(sku=huge_threshold).reserved == 1

@@ -1,4 +1,5 @@
 """Placing lines that name no warehouse: the priority and most_stock strategies, splits, safety stock."""
+
 import pytest
 
 from stock.exceptions import LinesRefused
@@ -22,8 +23,10 @@ def reserve(sku, quantity, **kwargs):
 
 
 def placed(reservation) -> list[tuple[str, int]]:
-    return [(line.warehouse.code, line.quantity)
-            for line in ReservationLine.objects.filter(reservation=reservation).select_related("warehouse").order_by("pk")]
+    return [
+        (line.warehouse.code, line.quantity)
+        for line in ReservationLine.objects.filter(reservation=reservation).select_related("warehouse").order_by("pk")
+    ]
 
 
 def test_priority_takes_the_default_first_among_equals(sku, three):
@@ -82,13 +85,16 @@ def test_reservations_never_take_safety_stock_nor_unsellable_units(stocked, main
     assert placed(reserve(stocked, 4)) == [("MAIN", 4)]
 
 
-@pytest.mark.parametrize(("quantity", "available", "expected"), [
-    (5, [5, 9, 1], [("W1", 5)]),
-    (10, [2, 3, 9], [("W1", 2), ("W3", 8)]),
-    (10, [0, 3, 9], [("W2", 3), ("W3", 7)]),
-    (12, [1, 5, 5, 7], [("W2", 5), ("W4", 7)]),
-    (30, [5, 9], None),
-])
+@pytest.mark.parametrize(
+    ("quantity", "available", "expected"),
+    [
+        (5, [5, 9, 1], [("W1", 5)]),
+        (10, [2, 3, 9], [("W1", 2), ("W3", 8)]),
+        (10, [0, 3, 9], [("W2", 3), ("W3", 7)]),
+        (12, [1, 5, 5, 7], [("W2", 5), ("W4", 7)]),
+        (30, [5, 9], None),
+    ],
+)
 def test_split_chooses_the_fewest_warehouses_earliest_in_order(sku, main, quantity, available, expected):
     """The split of `stock_reservation_place`: warehouses W1, W2... in the priority order (MAIN is
     last, empty), each holding `available`."""
@@ -101,8 +107,11 @@ def test_split_chooses_the_fewest_warehouses_earliest_in_order(sku, main, quanti
     if expected is None:
         with pytest.raises(LinesRefused) as refused:
             reserve(sku, quantity, allow_split=True)
-        assert refused.value.errors["lines"]["0"] == {"sku_code": sku.sku_code, "available": max(available),
-                                                      "requested": quantity}
+        assert refused.value.errors["lines"]["0"] == {
+            "sku_code": sku.sku_code,
+            "available": max(available),
+            "requested": quantity,
+        }
         assert StockLevel.objects.filter(sku=sku, reserved__gt=0).count() == 0
         return
     assert placed(reserve(sku, quantity, allow_split=True)) == expected

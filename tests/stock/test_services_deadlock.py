@@ -1,4 +1,5 @@
 """retry_on_deadlock: a transaction PostgreSQL aborted to break a deadlock runs again."""
+
 import pytest
 from django.db import OperationalError
 

@@ -1,4 +1,5 @@
 """Inbound shipments and backorders against the database: incoming, receipts, allocation, cancel."""
+
 from datetime import timedelta
 
 import pytest
@@ -6,19 +7,41 @@ from django.utils import timezone
 
 from events.models import Event
 from stock.exceptions import (
-    Backordered, Duplicate, InboundNotOpen, InsufficientStock, InvalidInput, LinesRefused, ReservationNotActive,
+    Backordered,
+    Duplicate,
+    InboundNotOpen,
+    InsufficientStock,
+    InvalidInput,
+    LinesRefused,
+    ReservationNotActive,
 )
 from stock.models import (
-    InboundStatus, MovementReason, Reservation, ReservationLine, ReservationStatus, StockLevel, StockMovement,
+    InboundStatus,
+    MovementReason,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
 )
 from stock.selectors_integrity import reserved_drifts
 from stock.services import (
-    InboundLineInput, ReceiptLine, ReservationRequestLine, inbound_cancel, inbound_create, inbound_open,
-    inbound_receive, inbound_update, reservation_commit, reservation_create, reservation_release,
-    reservations_expire, stock_receive,
+    InboundLineInput,
+    ReceiptLine,
+    ReservationRequestLine,
+    inbound_cancel,
+    inbound_create,
+    inbound_open,
+    inbound_receive,
+    inbound_update,
+    reservation_commit,
+    reservation_create,
+    reservation_release,
+    reservations_expire,
+    stock_receive,
 )
-from tests.stock.factories import SKUFactory
 from tests.stock.conftest import stored_level
+from tests.stock.factories import SKUFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +55,12 @@ def preorder(main):
 
 
 def _open(sku, warehouse, quantity, reference="PO-10", **kwargs):
-    shipment = inbound_create(reference=reference, warehouse=warehouse,
-                              lines=[InboundLineInput(sku=sku, quantity_expected=quantity)], **kwargs)
+    shipment = inbound_create(
+        reference=reference,
+        warehouse=warehouse,
+        lines=[InboundLineInput(sku=sku, quantity_expected=quantity)],
+        **kwargs,
+    )
     return inbound_open(shipment=shipment)
 
 
@@ -48,14 +75,19 @@ def _reserve(sku, quantity, reference="O-1", **kwargs):
 def _invariants():
     assert reserved_drifts() == []
     for level in StockLevel.objects.all():
-        waiting = sum(line.backordered for line in ReservationLine.objects.filter(
-            sku=level.sku, warehouse=level.warehouse, reservation__status=ReservationStatus.ACTIVE))
+        waiting = sum(
+            line.backordered
+            for line in ReservationLine.objects.filter(
+                sku=level.sku, warehouse=level.warehouse, reservation__status=ReservationStatus.ACTIVE
+            )
+        )
         assert level.backordered == waiting <= level.incoming, level
 
 
 def test_create_is_a_draft_and_counts_nowhere(sku, main):
-    shipment = inbound_create(reference="PO-10", supplier="Acme", warehouse=main,
-                              lines=[InboundLineInput(sku=sku, quantity_expected=5)])
+    shipment = inbound_create(
+        reference="PO-10", supplier="Acme", warehouse=main, lines=[InboundLineInput(sku=sku, quantity_expected=5)]
+    )
     assert shipment.status == InboundStatus.DRAFT
     assert not StockLevel.objects.filter(sku=sku, incoming__gt=0).exists()
 
@@ -65,8 +97,11 @@ def test_duplicate_reference_and_bad_lines_are_refused(sku, main):
     with pytest.raises(Duplicate):
         inbound_create(reference="PO-10", warehouse=main, lines=[InboundLineInput(sku=sku, quantity_expected=5)])
     with pytest.raises(LinesRefused) as refused:
-        inbound_create(reference="PO-11", warehouse=main, lines=[
-            InboundLineInput(sku=sku, quantity_expected=5), InboundLineInput(sku=sku, quantity_expected=0)])
+        inbound_create(
+            reference="PO-11",
+            warehouse=main,
+            lines=[InboundLineInput(sku=sku, quantity_expected=5), InboundLineInput(sku=sku, quantity_expected=0)],
+        )
     assert set(refused.value.errors["lines"]) == {"1"}
     with pytest.raises(InvalidInput):
         inbound_create(reference="PO-12", warehouse=main, lines=[])
@@ -85,8 +120,9 @@ def test_edit_a_draft_with_a_stale_version_is_refused(sku, main):
     from inventory_site.exceptions import VersionConflict
 
     shipment = inbound_create(reference="PO-10", warehouse=main, lines=[InboundLineInput(sku=sku, quantity_expected=5)])
-    edited = inbound_update(shipment=shipment, expected_version=1, supplier="Acme",
-                            lines=[InboundLineInput(sku=sku, quantity_expected=7)])
+    edited = inbound_update(
+        shipment=shipment, expected_version=1, supplier="Acme", lines=[InboundLineInput(sku=sku, quantity_expected=7)]
+    )
     assert edited.version == 2 and edited.lines.get().quantity_expected == 7
     with pytest.raises(VersionConflict):
         inbound_update(shipment=shipment, expected_version=1, supplier="Other")
@@ -94,15 +130,19 @@ def test_edit_a_draft_with_a_stale_version_is_refused(sku, main):
 
 def test_receive_writes_receipts_and_moves_incoming_down(sku, main):
     shipment = _open(sku, main, 5)
-    shipment, movements, levels = inbound_receive(shipment=shipment, lines=[
-        ReceiptLine(sku=sku, quantity=3), ReceiptLine(sku=sku, quantity=1, state="damaged")])
+    shipment, movements, levels = inbound_receive(
+        shipment=shipment, lines=[ReceiptLine(sku=sku, quantity=3), ReceiptLine(sku=sku, quantity=1, state="damaged")]
+    )
     assert shipment.status == InboundStatus.PARTIALLY_RECEIVED
     level = _level(sku, main)
     assert (level.on_hand, level.damaged, level.incoming) == (4, 1, 1)
     assert [(m.reason, m.delta, m.state_to, m.quantity, m.reference, m.inbound_id) for m in movements] == [
         (MovementReason.RECEIPT, 3, "", None, "PO-10", shipment.pk),
-        (MovementReason.RECEIPT, 1, "damaged", 1, "PO-10", shipment.pk)]
-    shipment, _, _ = inbound_receive(shipment=shipment, lines=[ReceiptLine(sku=sku, quantity=1, state="quality_control")])
+        (MovementReason.RECEIPT, 1, "damaged", 1, "PO-10", shipment.pk),
+    ]
+    shipment, _, _ = inbound_receive(
+        shipment=shipment, lines=[ReceiptLine(sku=sku, quantity=1, state="quality_control")]
+    )
     assert shipment.status == InboundStatus.RECEIVED
     level = _level(sku, main)
     assert (level.on_hand, level.quality_control, level.incoming) == (5, 1, 0)
@@ -115,7 +155,9 @@ def test_over_receipt_is_refused_unless_allowed_and_never_drives_incoming_negati
     assert refused.value.code == "over_receipt"
     assert refused.value.errors["lines"]["0"]["quantity_expected"] == 5
     assert not StockMovement.objects.filter(inbound=shipment).exists()
-    shipment, _, _ = inbound_receive(shipment=shipment, lines=[ReceiptLine(sku=sku, quantity=6)], allow_over_receipt=True)
+    shipment, _, _ = inbound_receive(
+        shipment=shipment, lines=[ReceiptLine(sku=sku, quantity=6)], allow_over_receipt=True
+    )
     assert shipment.status == InboundStatus.RECEIVED
     assert (_level(sku, main).on_hand, _level(sku, main).incoming) == (6, 0)
 
@@ -133,7 +175,9 @@ def test_a_receipt_line_not_on_the_shipment_refuses_the_whole_receipt(sku, main)
     stranger = SKUFactory()
     shipment = _open(sku, main, 5)
     with pytest.raises(LinesRefused) as refused:
-        inbound_receive(shipment=shipment, lines=[ReceiptLine(sku=sku, quantity=1), ReceiptLine(sku=stranger, quantity=1)])
+        inbound_receive(
+            shipment=shipment, lines=[ReceiptLine(sku=sku, quantity=1), ReceiptLine(sku=stranger, quantity=1)]
+        )
     assert set(refused.value.errors["lines"]) == {"1"}
     assert _level(sku, main).on_hand == 0
 
@@ -228,10 +272,10 @@ def test_expiry_drops_backordered_units(preorder, main, later):
 def test_cancel_drops_uncovered_backorders_newest_first(preorder, main, other):
     first_po = _open(preorder, main, 4, reference="PO-A")
     _open(preorder, main, 2, reference="PO-B")
-    oldest = _reserve(preorder, 5, reference="O-1")       # 2 allocated, 3 backordered
-    middle = _reserve(preorder, 2, reference="O-2")       # 2 backordered
-    newest = _reserve(preorder, 1, reference="O-3")       # 1 backordered; incoming 6 = backordered 6
-    inbound_cancel(shipment=first_po)                     # incoming 2: 4 of the 6 go
+    oldest = _reserve(preorder, 5, reference="O-1")  # 2 allocated, 3 backordered
+    middle = _reserve(preorder, 2, reference="O-2")  # 2 backordered
+    newest = _reserve(preorder, 1, reference="O-3")  # 1 backordered; incoming 6 = backordered 6
+    inbound_cancel(shipment=first_po)  # incoming 2: 4 of the 6 go
     assert not Reservation.objects.get(pk=newest.pk).lines.exists()
     assert Reservation.objects.get(pk=newest.pk).status == ReservationStatus.RELEASED
     middle = Reservation.objects.get(pk=middle.pk)

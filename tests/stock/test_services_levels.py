@@ -1,11 +1,16 @@
 """stock_receive / stock_adjust / stock_adjust_bulk / stock_transfer / thresholds, against the database."""
+
 import pytest
 
 from inventory_site.exceptions import PreconditionFailed, VersionConflict
 from stock.exceptions import InsufficientStock, InvalidInput, LinesRefused, OnHandConflict
 from stock.models import MovementReason, StockLevel, StockMovement
 from stock.services import (
-    stock_adjust, stock_adjust_bulk, stock_level_update_threshold, stock_receive, stock_transfer,
+    stock_adjust,
+    stock_adjust_bulk,
+    stock_level_update_threshold,
+    stock_receive,
+    stock_transfer,
 )
 from tests.stock.factories import SKUFactory
 
@@ -64,14 +69,17 @@ def test_adjust_expected_on_hand_mismatch(stocked, main):
     assert level(stocked, main).on_hand == 10
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"delta": 0, "reason": "receipt"},
-    {"delta": 1, "reason": "transfer_in"},
-    {"delta": 1, "reason": "bogus"},
-    {"reason": "receipt"},
-    {"delta": 1, "quantity": 1, "reason": "receipt"},
-    {"delta": 2**31, "reason": "receipt"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"delta": 0, "reason": "receipt"},
+        {"delta": 1, "reason": "transfer_in"},
+        {"delta": 1, "reason": "bogus"},
+        {"reason": "receipt"},
+        {"delta": 1, "quantity": 1, "reason": "receipt"},
+        {"delta": 2**31, "reason": "receipt"},
+    ],
+)
 def test_adjust_invalid(sku, kwargs):
     with pytest.raises(InvalidInput):
         stock_adjust(sku=sku, **kwargs)
@@ -103,34 +111,40 @@ def test_adjust_cannot_go_below_reserved(stocked, main):
 def test_bulk_all_or_nothing(stocked, main):
     other_sku = SKUFactory()
     with pytest.raises(LinesRefused) as exc:
-        stock_adjust_bulk(lines=[
-            {"sku": other_sku, "delta": 5, "reason": "receipt"},
-            {"sku": stocked, "delta": -4, "reason": "sale"},
-            {"sku": stocked, "delta": -7, "reason": "sale"},
-        ])
+        stock_adjust_bulk(
+            lines=[
+                {"sku": other_sku, "delta": 5, "reason": "receipt"},
+                {"sku": stocked, "delta": -4, "reason": "sale"},
+                {"sku": stocked, "delta": -7, "reason": "sale"},
+            ]
+        )
     assert exc.value.code == "insufficient_stock"
     assert exc.value.errors == {"lines": {"2": {"available": 6, "requested": 7}}}
     assert StockMovement.objects.count() == 1 and not StockLevel.objects.filter(sku=other_sku).exists()
-    movements, levels = stock_adjust_bulk(lines=[
-        {"sku": other_sku, "delta": 5, "reason": "receipt"},
-        {"sku": stocked, "delta": -4, "reason": "sale"},
-        {"sku": stocked, "delta": -6, "reason": "sale"},
-    ])
+    movements, levels = stock_adjust_bulk(
+        lines=[
+            {"sku": other_sku, "delta": 5, "reason": "receipt"},
+            {"sku": stocked, "delta": -4, "reason": "sale"},
+            {"sku": stocked, "delta": -6, "reason": "sale"},
+        ]
+    )
     assert [m.balance_after for m in movements] == [5, 6, 0]
     assert [lv.on_hand for lv in levels] == [5, 6, 0]
 
 
 def test_bulk_invalid_line_named(stocked):
     with pytest.raises(LinesRefused) as exc:
-        stock_adjust_bulk(lines=[{"sku": stocked, "delta": 1, "reason": "receipt"},
-                                 {"sku": stocked, "delta": 0, "reason": "receipt"}])
+        stock_adjust_bulk(
+            lines=[{"sku": stocked, "delta": 1, "reason": "receipt"}, {"sku": stocked, "delta": 0, "reason": "receipt"}]
+        )
     assert exc.value.code == "validation_error" and "1" in exc.value.errors["lines"]
 
 
 def test_transfer_moves_available(stocked, main, other):
-    movements, levels = stock_transfer(sku=stocked, from_warehouse=main, to_warehouse=other, quantity=4, reference="T-1")
-    assert [(m.reason, m.delta, m.balance_after) for m in movements] == [
-        ("transfer_out", -4, 6), ("transfer_in", 4, 4)]
+    movements, levels = stock_transfer(
+        sku=stocked, from_warehouse=main, to_warehouse=other, quantity=4, reference="T-1"
+    )
+    assert [(m.reason, m.delta, m.balance_after) for m in movements] == [("transfer_out", -4, 6), ("transfer_in", 4, 4)]
     assert (level(stocked, main).on_hand, level(stocked, other).on_hand) == (6, 4)
 
 

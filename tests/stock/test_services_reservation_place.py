@@ -1,4 +1,5 @@
 """reservation_create: every reservation, of any shape, placed by one database function."""
+
 import pytest
 from django.db import connection, transaction
 from django.db.models import Max
@@ -33,7 +34,9 @@ def test_one_line_is_one_statement_with_its_events(stocked, main):
     sql = statements(captured)
     assert len(sql) == 1 and "stock_reservation_place(" in sql[0]
     assert list(Event.objects.order_by("id").values_list("type", flat=True)[before:]) == [
-        "stock.level.changed", "reservation.created"]
+        "stock.level.changed",
+        "reservation.created",
+    ]
     stored = Reservation.objects.get()
     assert reservation.pk == stored.pk and stored.status == "active" and stored.reference == "ORDER-1"
     assert abs((stored.expires_at - stored.created_at).total_seconds() - 900) < 1
@@ -41,7 +44,12 @@ def test_one_line_is_one_statement_with_its_events(stocked, main):
     assert (level.reserved, level.version) == (3, version + 1)
     [line] = reservation.lines.all()
     assert (line.pk, line.sku_id, line.sku.sku_code, line.warehouse.code, line.quantity) == (
-        ReservationLine.objects.get().pk, stocked.pk, stocked.sku_code, "MAIN", 3)
+        ReservationLine.objects.get().pk,
+        stocked.pk,
+        stocked.sku_code,
+        "MAIN",
+        3,
+    )
 
 
 def test_lines_in_request_order_with_named_warehouses(stocked, main, other):
@@ -49,7 +57,9 @@ def test_lines_in_request_order_with_named_warehouses(stocked, main, other):
     stock_receive(sku=second, quantity=5, warehouse=other)
     reservation = place(CodedLine("MUG-1", 5, "east"), CodedLine(stocked.sku_code, 10))
     assert [(ln.sku.sku_code, ln.warehouse.code, ln.quantity) for ln in reservation.lines.all()] == [
-        ("MUG-1", "EAST", 5), (stocked.sku_code, "MAIN", 10)]
+        ("MUG-1", "EAST", 5),
+        (stocked.sku_code, "MAIN", 10),
+    ]
     assert sorted(StockLevel.objects.values_list("reserved", flat=True)) == [5, 10]
 
 
@@ -62,17 +72,24 @@ def test_two_lines_of_one_level_move_it_once(stocked, main):
     assert Event.objects.filter(type="stock.out", aggregate=f"stock_level:{level.pk}").count() == 1
 
 
-@pytest.mark.parametrize(("lines", "errors"), [
-    ([CodedLine("TSHIRT-RED-M", 11)], {"0": {"sku_code": "TSHIRT-RED-M", "available": 9, "requested": 11}}),
-    ([CodedLine("TSHIRT-RED-M", 1), CodedLine("TSHIRT-RED-M", 9)],
-     {"1": {"sku_code": "TSHIRT-RED-M", "available": 8, "requested": 9}}),
-    ([CodedLine("TSHIRT-RED-M", 1), CodedLine("NOPE", 1)], {"1": {"sku_code": ["No SKU with this code."]}}),
-    ([CodedLine("TSHIRT-RED-M", 1, "NOPE")], {"0": {"warehouse": ["No warehouse with this code."]}}),
-    ([CodedLine(None, 1, sku_id=10**9)], {"0": {"sku_id": ["No SKU with this id."]}}),
-    ([CodedLine(None, 1)], {"0": {"sku_code": ["Give sku_code or sku_id."]}}),
-    ([CodedLine("TSHIRT-RED-M", 2**31 - 1)],
-     {"0": {"sku_code": "TSHIRT-RED-M", "available": 9, "requested": 2**31 - 1}}),
-])
+@pytest.mark.parametrize(
+    ("lines", "errors"),
+    [
+        ([CodedLine("TSHIRT-RED-M", 11)], {"0": {"sku_code": "TSHIRT-RED-M", "available": 9, "requested": 11}}),
+        (
+            [CodedLine("TSHIRT-RED-M", 1), CodedLine("TSHIRT-RED-M", 9)],
+            {"1": {"sku_code": "TSHIRT-RED-M", "available": 8, "requested": 9}},
+        ),
+        ([CodedLine("TSHIRT-RED-M", 1), CodedLine("NOPE", 1)], {"1": {"sku_code": ["No SKU with this code."]}}),
+        ([CodedLine("TSHIRT-RED-M", 1, "NOPE")], {"0": {"warehouse": ["No warehouse with this code."]}}),
+        ([CodedLine(None, 1, sku_id=10**9)], {"0": {"sku_id": ["No SKU with this id."]}}),
+        ([CodedLine(None, 1)], {"0": {"sku_code": ["Give sku_code or sku_id."]}}),
+        (
+            [CodedLine("TSHIRT-RED-M", 2**31 - 1)],
+            {"0": {"sku_code": "TSHIRT-RED-M", "available": 9, "requested": 2**31 - 1}},
+        ),
+    ],
+)
 def test_refusals_name_each_line_and_write_nothing(stocked, main, lines, errors):
     place(CodedLine("TSHIRT-RED-M", 1), reference="FIRST")
     top = Event.objects.aggregate(top=Max("id"))["top"]
@@ -90,8 +107,9 @@ def test_deleted_codes_are_refused(stocked, main, other):
     with pytest.raises(LinesRefused) as refused:
         place(CodedLine(stocked.sku_code, 1, "EAST"))
     assert refused.value.code == "validation_error"
-    assert refused.value.errors == {"lines": {"0": {"sku_code": ["This SKU is deleted."],
-                                                    "warehouse": ["This warehouse is deleted."]}}}
+    assert refused.value.errors == {
+        "lines": {"0": {"sku_code": ["This SKU is deleted."], "warehouse": ["This warehouse is deleted."]}}
+    }
     assert not Reservation.objects.exists()
 
 
@@ -106,7 +124,9 @@ def test_refusal_inside_a_transaction_leaves_it_usable(stocked, main):
 
 def test_backordered_line_waits_on_incoming_and_keeps_a_long_ttl(stocked, main):
     type(stocked).objects.filter(pk=stocked.pk).update(backorder_policy=BackorderPolicy.ALLOW_INCOMING)
-    shipment = inbound_create(reference="PO-1", warehouse=main, lines=[InboundLineInput(sku=stocked, quantity_expected=20)])
+    shipment = inbound_create(
+        reference="PO-1", warehouse=main, lines=[InboundLineInput(sku=stocked, quantity_expected=20)]
+    )
     inbound_open(shipment=shipment)
     reservation = place(CodedLine(stocked.sku_code, 15), ttl_seconds=30 * 24 * 3600)
     [line] = reservation.lines.all()
@@ -139,8 +159,10 @@ def test_events_of_the_reservation(main, other):
     reservation = place(CodedLine("mug-1", 5, "east"), CodedLine("CUP-1", 4), reference="ORDER-7")
     written = list(Event.objects.filter(id__gt=top).order_by("id"))
     mug_level, cup_level = StockLevel.objects.get(sku=mug), StockLevel.objects.get(sku=cup)
-    by_sku = {mug.pk: (mug_level, ["stock.level.changed", "stock.low", "stock.out"]),
-              cup.pk: (cup_level, ["stock.level.changed"])}
+    by_sku = {
+        mug.pk: (mug_level, ["stock.level.changed", "stock.low", "stock.out"]),
+        cup.pk: (cup_level, ["stock.level.changed"]),
+    }
     expected = []
     for sku_id in sorted(by_sku):
         level, types = by_sku[sku_id]
@@ -152,13 +174,26 @@ def test_events_of_the_reservation(main, other):
     assert [line["sku_code"] for line in created.data["lines"]] == ["MUG-1", "CUP-1"]
     mug_changed = next(e for e in written if e.type == "stock.level.changed" and e.data["sku_code"] == "MUG-1")
     assert mug_changed.data == {
-        "id": mug_level.pk, "sku_id": mug.pk, "sku_code": "MUG-1", "warehouse": "EAST", "on_hand": 5, "reserved": 5,
-        "damaged": 0, "quality_control": 0, "safety_stock": 0, "incoming": 0, "backordered": 0, "sellable": 0,
-        "available": 0, "low_stock_threshold": 3, "is_low": True, "version": mug_level.version,
-        "cause": {"reservation_id": reservation.pk}, "reason": None,
+        "id": mug_level.pk,
+        "sku_id": mug.pk,
+        "sku_code": "MUG-1",
+        "warehouse": "EAST",
+        "on_hand": 5,
+        "reserved": 5,
+        "damaged": 0,
+        "quality_control": 0,
+        "safety_stock": 0,
+        "incoming": 0,
+        "backordered": 0,
+        "sellable": 0,
+        "available": 0,
+        "low_stock_threshold": 3,
+        "is_low": True,
+        "version": mug_level.version,
+        "cause": {"reservation_id": reservation.pk},
+        "reason": None,
     }
     stored = Reservation.objects.get()
     assert created.data["expires_at"] == stored.expires_at.isoformat()[:23] + "Z"
     assert all(e.position is None for e in written)
     assert events_sequence().events >= len(written)
-

@@ -1,4 +1,5 @@
 """reservation_create / commit / release / expiry against the database."""
+
 import pytest
 from django.utils import timezone
 
@@ -44,13 +45,17 @@ def test_default_ttl(stocked, settings):
 def test_all_or_nothing_names_short_lines(stocked, main):
     empty = SKUFactory()
     with pytest.raises(LinesRefused) as exc:
-        reservation_create(reference="O", lines=[
-            Line(sku=stocked, quantity=2), Line(sku=stocked, quantity=9), Line(sku=empty, quantity=1)])
+        reservation_create(
+            reference="O",
+            lines=[Line(sku=stocked, quantity=2), Line(sku=stocked, quantity=9), Line(sku=empty, quantity=1)],
+        )
     assert exc.value.code == "insufficient_stock"
-    assert exc.value.errors == {"lines": {
-        "1": {"sku_code": stocked.sku_code, "available": 8, "requested": 9},  # after line 0
-        "2": {"sku_code": empty.sku_code, "available": 0, "requested": 1},
-    }}
+    assert exc.value.errors == {
+        "lines": {
+            "1": {"sku_code": stocked.sku_code, "available": 8, "requested": 9},  # after line 0
+            "2": {"sku_code": empty.sku_code, "available": 0, "requested": 1},
+        }
+    }
     assert level(stocked, main).reserved == 0
 
 
@@ -98,7 +103,12 @@ def test_commit_sells(stocked, main, admin_user):
     assert (lvl.on_hand, lvl.reserved) == (7, 0)
     sale = StockMovement.objects.get(reason="sale")
     assert (sale.delta, sale.balance_after, sale.reservation_id, sale.reference, sale.created_by) == (
-        -3, 7, reservation.pk, "ORDER-7", admin_user)
+        -3,
+        7,
+        reservation.pk,
+        "ORDER-7",
+        admin_user,
+    )
 
 
 def test_release_gives_back(stocked, main):

@@ -1,4 +1,5 @@
 """What stock adds to the catalog's SKU writes: initial stock on create, the reserved-stock guard."""
+
 from decimal import Decimal
 
 import pytest

@@ -1,4 +1,5 @@
 """Warehouse services and the idempotency-key services."""
+
 from datetime import timedelta
 from io import StringIO
 
@@ -10,9 +11,17 @@ from inventory_site.exceptions import VersionConflict
 from stock.exceptions import Duplicate, HasDependents, IdempotencyKeyInUse, IdempotencyKeyReused, InvalidInput
 from stock.models import IdempotencyRecord, StockLevel, Warehouse
 from stock.services import (
-    idempotency_abandon, idempotency_begin, idempotency_complete, idempotency_purge_expired, stock_adjust,
+    idempotency_abandon,
+    idempotency_begin,
+    idempotency_complete,
+    idempotency_purge_expired,
+    stock_adjust,
     stock_receive,
-    warehouse_create, warehouse_hard_delete, warehouse_restore, warehouse_soft_delete, warehouse_update,
+    warehouse_create,
+    warehouse_hard_delete,
+    warehouse_restore,
+    warehouse_soft_delete,
+    warehouse_update,
 )
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +103,7 @@ def test_idempotency_expiry_and_abandoned_claims(admin_user):
 @pytest.mark.parametrize("face", ["hard delete", "purge"])
 def test_deleting_for_good_one_rule_for_hard_delete_and_purge(face, sku, main):
     """Empty levels never keep a warehouse; units, movements or reservation lines always do."""
+
     def delete(warehouse):
         if face == "hard delete":
             warehouse_hard_delete(warehouse=warehouse)
@@ -119,15 +129,18 @@ def test_deleting_for_good_one_rule_for_hard_delete_and_purge(face, sku, main):
     assert Warehouse.all_objects.filter(code="HELD").exists()
 
 
-@pytest.mark.parametrize(("fields", "bad"), [
-    ({"code": "BAD CODE", "name": "Spaces"}, "code"),
-    ({"code": "É1", "name": "Not ASCII"}, "code"),
-    ({"code": "", "name": "Empty"}, "code"),
-    ({"code": "X" * 21, "name": "Too long"}, "code"),
-    ({"code": "BELL", "name": "East\x07"}, "name"),
-    ({"code": "BLANK", "name": "   "}, "name"),
-    ({"code": "LONG", "name": "n" * 101}, "name"),
-])
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"code": "BAD CODE", "name": "Spaces"}, "code"),
+        ({"code": "É1", "name": "Not ASCII"}, "code"),
+        ({"code": "", "name": "Empty"}, "code"),
+        ({"code": "X" * 21, "name": "Too long"}, "code"),
+        ({"code": "BELL", "name": "East\x07"}, "name"),
+        ({"code": "BLANK", "name": "   "}, "name"),
+        ({"code": "LONG", "name": "n" * 101}, "name"),
+    ],
+)
 def test_the_service_checks_code_and_name(main, fields, bad):
     with pytest.raises(InvalidInput) as exc:
         warehouse_create(**fields)
@@ -141,7 +154,9 @@ def test_admin_warehouse_form_refuses_what_the_service_refuses(client, superuser
     from django.urls import reverse
 
     client.force_login(superuser)
-    response = client.post(reverse("admin:stock_warehouse_add"), {"code": "bell", "name": "East\x07", "is_active": "on"})
+    response = client.post(
+        reverse("admin:stock_warehouse_add"), {"code": "bell", "name": "East\x07", "is_active": "on"}
+    )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["name"] == ["Must not contain control characters."]
     assert not Warehouse.all_objects.filter(code="BELL").exists()

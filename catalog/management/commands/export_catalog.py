@@ -1,4 +1,5 @@
 """`manage.py export_catalog [--format csv|json] [FILE]`: stream the active catalog out."""
+
 import time
 from pathlib import Path
 
@@ -45,8 +46,8 @@ class Command(BaseCommand):
             if not to_stdout:
                 output.close()
         if not to_stdout:
-            self.stdout.write(self.style.SUCCESS(
-                f"Exported {rows} rows to {file} in {time.monotonic() - started:.1f}s."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(f"Exported {rows} rows to {file} in {time.monotonic() - started:.1f}s.")
+            )
         else:
             self.stderr.write(f"Exported {rows} rows in {time.monotonic() - started:.1f}s.")

@@ -1,4 +1,5 @@
 """`manage.py import_catalog FILE [--dry-run]`: upsert categories, products and SKUs from CSV or JSON."""
+
 import gc
 import time
 
@@ -42,13 +43,16 @@ class Command(BaseCommand):
         seconds = time.monotonic() - started
         for name in ("categories", "products", "skus"):
             counts = getattr(result, name)
-            self.stdout.write(f"{name}: {counts.created} created, {counts.updated} updated, "
-                              f"{counts.unchanged} unchanged")
+            self.stdout.write(
+                f"{name}: {counts.created} created, {counts.updated} updated, {counts.unchanged} unchanged"
+            )
         prefix = "Dry run, nothing written: would have imported" if dry_run else "Imported"
-        self.stdout.write(self.style.SUCCESS(
-            f"{prefix} {result.rows} rows: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged in {seconds:.1f}s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{prefix} {result.rows} rows: {result.created} created, {result.updated} updated, "
+                f"{result.unchanged} unchanged in {seconds:.1f}s."
+            )
+        )
 
     def _import(self, file: str, dry_run: bool):
         try:

@@ -15,6 +15,7 @@ such rows so that a file round-trips the whole active catalog.
 the stored catalog (`categories`, `products`, `skus`) and writes the differences in bulk
 (`inserts`, `updates`).
 """
+
 from collections.abc import Callable
 from typing import Any
 
@@ -35,13 +36,24 @@ from catalog.services.imports.rows import (
 )
 
 __all__ = [
-    "CATALOG_COLUMNS", "CatalogChanged", "CatalogImportInvalid", "CatalogImportResult", "CatalogRow", "catalog_file_records",
-    "catalog_import", "catalog_row_check", "catalog_rows_check",
+    "CATALOG_COLUMNS",
+    "CatalogChanged",
+    "CatalogImportInvalid",
+    "CatalogImportResult",
+    "CatalogRow",
+    "catalog_file_records",
+    "catalog_import",
+    "catalog_row_check",
+    "catalog_rows_check",
 ]
 
 
 def catalog_import(
-    *, rows: list[CatalogRow], unit: str = "line", dry_run: bool = False, user=None,
+    *,
+    rows: list[CatalogRow],
+    unit: str = "line",
+    dry_run: bool = False,
+    user=None,
     progress: Callable[[int], Any] | None = None,
 ) -> CatalogImportResult:
     """Upsert checked rows in one transaction; on any row error write nothing.
@@ -63,14 +75,21 @@ def catalog_import(
 
 @transaction.atomic
 def _catalog_import(
-    *, rows: list[CatalogRow], unit: str, dry_run: bool, user, progress: Callable[[int], Any] | None,
+    *,
+    rows: list[CatalogRow],
+    unit: str,
+    dry_run: bool,
+    user,
+    progress: Callable[[int], Any] | None,
 ) -> CatalogImportResult:
     category_tree_lock()
     plan = ImportPlan(rows, unit)
     plan.build()
     if plan.errors:
-        raise CatalogImportInvalid(f"{len(plan.errors)} invalid row(s); nothing was imported.",
-                                   errors=dict(sorted(plan.errors.items(), key=lambda kv: int(kv[0].split()[1]))))
+        raise CatalogImportInvalid(
+            f"{len(plan.errors)} invalid row(s); nothing was imported.",
+            errors=dict(sorted(plan.errors.items(), key=lambda kv: int(kv[0].split()[1]))),
+        )
     plan.result.dry_run = dry_run
     if not dry_run:
         plan.write(progress, user=user)

@@ -1,4 +1,5 @@
 """Import planning of categories: matched by their lower-cased path, new ones numbered for mptt."""
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -28,8 +29,19 @@ class NewCategory:
     rght: int = 0
     tree_id: int = 0
 
-    COLUMNS = ("id", "name", "slug", "description", "parent_id", "path", "attributes", "lft", "rght", "tree_id",
-               "level")
+    COLUMNS = (
+        "id",
+        "name",
+        "slug",
+        "description",
+        "parent_id",
+        "path",
+        "attributes",
+        "lft",
+        "rght",
+        "tree_id",
+        "level",
+    )
 
 
 class CategoryPlanning:
@@ -59,9 +71,7 @@ class CategoryPlanning:
             last = cells
             key = self.key_of_path.get(row.category_path)
             if key is None:
-                key = self.key_of_path[row.category_path] = self._category_path_nodes(
-                    row.category_path, by_parent_name
-                )
+                key = self.key_of_path[row.category_path] = self._category_path_nodes(row.category_path, by_parent_name)
             if row.category_description is None and row.category_attributes is None:
                 continue
             parent = self.category_by_key[key]
@@ -92,15 +102,19 @@ class CategoryPlanning:
             key = (*key, name.lower())
             node = self.category_by_key.get(key)
             if node is None:
-                node = None if parent is not None and parent.pk is None else by_parent_name.get(
-                    (parent.pk if parent else None, name.lower())
+                node = (
+                    None
+                    if parent is not None and parent.pk is None
+                    else by_parent_name.get((parent.pk if parent else None, name.lower()))
                 )
                 if node is None:
                     # No `parent=`: a parent given as an object would be re-fetched once its
                     # id is set; `parent_of` keeps it instead.
                     node = NewCategory(
-                        name=name, slug=_category_slug(name),
-                        path=f"{parent.path}{PATH_SEPARATOR}{name}" if parent else name, level=len(key) - 1,
+                        name=name,
+                        slug=_category_slug(name),
+                        path=f"{parent.path}{PATH_SEPARATOR}{name}" if parent else name,
+                        level=len(key) - 1,
                     )
                     self.new_categories.append((key, node))
                     self.parent_of[id(node)] = parent

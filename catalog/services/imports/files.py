@@ -1,4 +1,5 @@
 """Reading a catalog file: `(line, record)` pairs from CSV or JSON, for `rows` to check."""
+
 import csv
 import json
 from collections.abc import Iterator

@@ -3,6 +3,7 @@
 No dict per row: the cells are formatted straight into COPY's text format.
 Attribute dicts are shared by many rows and dumped once each.
 """
+
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -42,17 +43,36 @@ def categories_insert(nodes: list, columns: tuple[str, ...]) -> None:
     def lines() -> Iterator[list[str]]:
         for batch in chunks(nodes):
             yield [
-                "\t".join([cell(n.pk), cell(n.name), cell(n.slug), cell(n.description), cell(n.parent_id),
-                            cell(n.path), cell(n.attributes), cell(n.lft), cell(n.rght), cell(n.tree_id),
-                            cell(n.level)]) + "\n"
+                "\t".join(
+                    [
+                        cell(n.pk),
+                        cell(n.name),
+                        cell(n.slug),
+                        cell(n.description),
+                        cell(n.parent_id),
+                        cell(n.path),
+                        cell(n.attributes),
+                        cell(n.lft),
+                        cell(n.rght),
+                        cell(n.tree_id),
+                        cell(n.level),
+                    ]
+                )
+                + "\n"
                 for n in batch
             ]
 
     copy_text_rows(Category, stamps, list(columns), lines())
 
 
-def new_rows_copy(new_products: list[NewProduct], new_skus: list[tuple[CatalogRow, Any]], new_sku_ids: list[int],
-                  stamps: dict, sku_stamps: dict, progress: Callable[[int], Any] | None) -> None:
+def new_rows_copy(
+    new_products: list[NewProduct],
+    new_skus: list[tuple[CatalogRow, Any]],
+    new_sku_ids: list[int],
+    stamps: dict,
+    sku_stamps: dict,
+    progress: Callable[[int], Any] | None,
+) -> None:
     """The new products, then the new SKUs, each in one COPY of text made here.
 
     A SKU code passed `catalog.rules.sku_code_checked`, ids are ints, prices quantized Decimals
@@ -69,8 +89,7 @@ def new_rows_copy(new_products: list[NewProduct], new_skus: list[tuple[CatalogRo
                 for p in batch
             ]
 
-    copy_text_rows(Product, stamps, ["id", "name", "slug", "category_id", "description", "attributes"],
-                   product_lines())
+    copy_text_rows(Product, stamps, ["id", "name", "slug", "category_id", "description", "attributes"], product_lines())
 
     def sku_lines() -> Iterator[list[str]]:
         for batch, ids in zip(chunks(new_skus), chunks(new_sku_ids)):
@@ -82,5 +101,6 @@ def new_rows_copy(new_products: list[NewProduct], new_skus: list[tuple[CatalogRo
             if progress:
                 progress(len(batch))
 
-    copy_text_rows(SKU, sku_stamps, ["id", "sku_code", "product_id", "price", "attributes", "backorder_policy"],
-                   sku_lines())
+    copy_text_rows(
+        SKU, sku_stamps, ["id", "sku_code", "product_id", "price", "attributes", "backorder_policy"], sku_lines()
+    )

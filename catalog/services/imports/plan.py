@@ -3,6 +3,7 @@
 The matching is done per kind of row (`categories`, `products`, `skus`), the inserting of
 new rows in `inserts`, the updating of changed ones in `updates`.
 """
+
 from collections.abc import Callable
 from typing import Any
 
@@ -64,8 +65,14 @@ class ImportPlan(CategoryPlanning, ProductPlanning, SkuPlanning):
         new_rows_copy(new_products, self.new_skus, self.new_sku_ids, stamps, sku_stamps, progress)
         rows_update(Product, list(self.changed_products.values()), ["description", "attributes"])
         changed = [
-            StoredRow(pk=sku_id, sku_code=code, product_id=product.pk, price=row.price, attributes=row.attributes,
-                      backorder_policy=policy)
+            StoredRow(
+                pk=sku_id,
+                sku_code=code,
+                product_id=product.pk,
+                price=row.price,
+                attributes=row.attributes,
+                backorder_policy=policy,
+            )
             for row, product, sku_id, code, policy in self.changed_skus
         ]
         rows_update(SKU, changed, ["price", "attributes", "product", "backorder_policy"], progress=progress)

@@ -1,4 +1,5 @@
 """Import planning of products: matched by name within their category, case-insensitively."""
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
@@ -35,8 +36,9 @@ class ProductPlanning:
             for pk, category_id, name, description, attributes in Product.objects.filter(
                 category_id__in=ids
             ).values_list("pk", "category_id", "name", "description", "attributes"):
-                product = StoredRow(pk=pk, category_id=category_id, name=name, description=description,
-                                    attributes=attributes)
+                product = StoredRow(
+                    pk=pk, category_id=category_id, name=name, description=description, attributes=attributes
+                )
                 stored.setdefault((category_id, name.lower()), []).append(product)
         self.product_by_key: dict[tuple[tuple[str, ...], str], StoredRow | NewProduct] = {}
         self.product_of_row: dict[int, StoredRow | NewProduct] = {}
@@ -48,8 +50,13 @@ class ProductPlanning:
             if not row.product_name:
                 continue
             cells = (row.category_path, row.product_name, row.product_description, row.product_attributes)
-            if last is not None and cells[0] is last[0] and cells[1] is last[1] and cells[2] is last[2] \
-                    and cells[3] is last[3]:
+            if (
+                last is not None
+                and cells[0] is last[0]
+                and cells[1] is last[1]
+                and cells[2] is last[2]
+                and cells[3] is last[3]
+            ):
                 self.product_of_row[row.line] = last[4]
                 continue
             last = None

@@ -1,4 +1,5 @@
 """Checking the rows of a catalog file with the API's rules (every bad row, with its line)."""
+
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,16 +22,27 @@ from inventory_site.exceptions import InvalidInput
 from inventory_site.validators import PATH_SEPARATOR
 
 CATALOG_COLUMNS = (
-    "category_path", "category_description", "category_attributes",
-    "product_name", "product_description", "product_attributes",
-    "sku_code", "price", "attributes", "backorder_policy",
+    "category_path",
+    "category_description",
+    "category_attributes",
+    "product_name",
+    "product_description",
+    "product_attributes",
+    "sku_code",
+    "price",
+    "attributes",
+    "backorder_policy",
 )
 REQUIRED_COLUMNS = ("category_path", "product_name", "sku_code", "price")
 # Optional columns: absent means "leave as stored"; for the *_attributes ones and
 # backorder_policy an empty cell means the same (a new SKU then gets `deny`).
-OPTIONAL_COLUMNS = ("category_description", "category_attributes", "product_description", "product_attributes",
-                    "backorder_policy")
-
+OPTIONAL_COLUMNS = (
+    "category_description",
+    "category_attributes",
+    "product_description",
+    "product_attributes",
+    "backorder_policy",
+)
 
 
 class CatalogImportInvalid(InvalidInput):

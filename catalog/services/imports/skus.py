@@ -1,4 +1,5 @@
 """Import planning of SKUs: matched by code, case-insensitively, after their products."""
+
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
@@ -26,8 +27,9 @@ class SkuPlanning:
             query = SKU.all_objects.filter(
                 RawSQL('LOWER("catalog_sku"."sku_code") = ANY(%s)', (batch,), output_field=BooleanField())
             )
-            for values in query.values_list("id", "sku_code", "product_id", "price", "attributes", "is_deleted",
-                                            "backorder_policy"):
+            for values in query.values_list(
+                "id", "sku_code", "product_id", "price", "attributes", "is_deleted", "backorder_policy"
+            ):
                 stored[values[1].lower()] = values
         self.new_skus: list[tuple[CatalogRow, NewProduct | StoredRow]] = []
         # row, product, id, stored code, the policy to store (the row's, else the stored one)
@@ -43,12 +45,18 @@ class SkuPlanning:
                 continue
             sku_id, code, product_id, price, attributes, is_deleted, stored_policy = found
             if is_deleted:
-                self.error(row, f"sku_code {row.sku_code!r} belongs to a deleted SKU (id {sku_id}); "
-                                "restore or purge it first")
+                self.error(
+                    row, f"sku_code {row.sku_code!r} belongs to a deleted SKU (id {sku_id}); restore or purge it first"
+                )
                 continue
             policy = stored_policy if row.backorder_policy is None else row.backorder_policy
-            if price == row.price and attributes == row.attributes and product_id == product.pk \
-                    and product.pk is not None and policy == stored_policy:
+            if (
+                price == row.price
+                and attributes == row.attributes
+                and product_id == product.pk
+                and product.pk is not None
+                and policy == stored_policy
+            ):
                 counts.unchanged += 1
                 continue
             self.changed_skus.append((row, product, sku_id, code, policy))

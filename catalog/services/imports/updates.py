@@ -1,4 +1,5 @@
 """Writing changed values into existing rows in bulk, adding 1 to their version."""
+
 import json
 from collections.abc import Callable
 from typing import Any

@@ -1,4 +1,5 @@
 """`manage.py dev_env`: write a development `.env` beside `manage.py`, once."""
+
 import os
 import secrets
 
@@ -20,8 +21,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{path.name} exists; left as it is.")
             return
         given = os.environ.get("DATABASE_URL", "")
-        database = (f"DATABASE_URL={given}\n" if given else
-                    "# DATABASE_URL unset: the embedded PostgreSQL in .pgdata/ (docs/operations/embedded-postgres.md)\n")
+        database = (
+            f"DATABASE_URL={given}\n"
+            if given
+            else "# DATABASE_URL unset: the embedded PostgreSQL in .pgdata/ (docs/operations/embedded-postgres.md)\n"
+        )
         path.write_text(
             "# Written by `make run` (manage.py dev_env) for development on this machine only.\n"
             "# Delete it to get a fresh one; see .env.example for every setting.\n"

@@ -1,4 +1,5 @@
 """`manage.py ensure_admin`: make sure a superuser exists, for a first login (idempotent)."""
+
 import os
 import secrets
 import sys

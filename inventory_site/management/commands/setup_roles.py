@@ -1,4 +1,5 @@
 """`manage.py setup_roles`: create the staff groups and their permissions (idempotent)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory_site.roles import roles_setup

@@ -1,5 +1,6 @@
 """`manage.py check_integrity [--fix]`: every quantity state of every level, the category tree and
 the kept number of active SKUs."""
+
 from django.core.management.base import BaseCommand
 
 from catalog.models import Category
@@ -20,7 +21,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--fix", action="store_true", help="Rebuild the category tree and recount the active SKUs (never touches stock).")
+        parser.add_argument(
+            "--fix",
+            action="store_true",
+            help="Rebuild the category tree and recount the active SKUs (never touches stock).",
+        )
 
     def handle(self, *args, fix=False, **options):
         tree = category_tree_drifts()
@@ -39,4 +44,6 @@ class Command(BaseCommand):
         if drifts:
             self.stderr.write(f"{len(drifts)} drift(s) found.")
             raise SystemExit(1)
-        self.stdout.write("OK: ledger, quantity states, reserved, backordered and incoming quantities and category tree agree.")
+        self.stdout.write(
+            "OK: ledger, quantity states, reserved, backordered and incoming quantities and category tree agree."
+        )

@@ -1,4 +1,5 @@
 """`manage.py import_stock_count FILE [--warehouse W] [--dry-run]`: apply a cycle count sheet."""
+
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV count sheet: sku_code,counted[,warehouse].")
-        parser.add_argument("--warehouse", help="Warehouse code for lines without one (default: the default warehouse).")
+        parser.add_argument(
+            "--warehouse", help="Warehouse code for lines without one (default: the default warehouse)."
+        )
         parser.add_argument("--reference", default="", help="Reference stored on the movements, e.g. COUNT-2026-11.")
         parser.add_argument("--dry-run", action="store_true", help="Check and list the differences, change nothing.")
 
@@ -32,7 +35,10 @@ class Command(BaseCommand):
                     bar.update(1)
             with progress_bar(self, total=len(lines), desc="counting", unit="lines") as bar:
                 result = stock_count_apply(
-                    lines=lines, warehouse_code=warehouse, dry_run=dry_run, progress=bar.update,
+                    lines=lines,
+                    warehouse_code=warehouse,
+                    dry_run=dry_run,
+                    progress=bar.update,
                     reference=reference or f"COUNT-{time.strftime('%Y%m%d')}",
                 )
         except FileNotFoundError:
@@ -47,8 +53,10 @@ class Command(BaseCommand):
             for line_no, sku_code, warehouse_code, old, new in result.differences:
                 self.stdout.write(f"line {line_no}: {sku_code} in {warehouse_code}: {old} -> {new} ({new - old:+d})")
         prefix = "Dry run, nothing changed: would count" if dry_run else "Counted"
-        self.stdout.write(self.style.SUCCESS(
-            f"{prefix} {result.lines} lines: {result.changed} updated ({result.changed} count movements, "
-            f"+{result.units_added}/-{result.units_removed} units), {result.unchanged} unchanged "
-            f"in {time.monotonic() - started:.1f}s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{prefix} {result.lines} lines: {result.changed} updated ({result.changed} count movements, "
+                f"+{result.units_added}/-{result.units_removed} units), {result.unchanged} unchanged "
+                f"in {time.monotonic() - started:.1f}s."
+            )
+        )

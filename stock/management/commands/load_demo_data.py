@@ -1,4 +1,5 @@
 """`manage.py load_demo_data [--skus N] [--seed S]`: a realistic demo catalog with stock."""
+
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -39,11 +40,12 @@ class Command(BaseCommand):
             planner_statistics_refresh()
         seconds = time.monotonic() - started
         if result.skipped:
-            self.stdout.write("The demo catalog is already loaded; nothing to do "
-                              f"(0 created, {seconds:.1f}s).")
+            self.stdout.write(f"The demo catalog is already loaded; nothing to do (0 created, {seconds:.1f}s).")
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo catalog loaded in {seconds:.1f}s: {result.categories} categories, {result.products} products, "
-            f"{result.skus} SKUs, {result.levels} stock levels, {result.movements} receipt movements, "
-            f"{result.reservations} reservations created."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo catalog loaded in {seconds:.1f}s: {result.categories} categories, {result.products} products, "
+                f"{result.skus} SKUs, {result.levels} stock levels, {result.movements} receipt movements, "
+                f"{result.reservations} reservations created."
+            )
+        )

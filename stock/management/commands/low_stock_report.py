@@ -1,4 +1,5 @@
 """`manage.py low_stock_report [--format table|csv]`: levels at or below their threshold."""
+
 import csv
 import time
 
@@ -9,8 +10,21 @@ from inventory_site.management.output import discard_after_broken_pipe, raw_stre
 from stock.selectors import warehouse_by_code
 from stock.selectors_reports import low_stock_report_levels
 
-COLUMNS = ("warehouse", "sku_code", "product", "on_hand", "reserved", "damaged", "quality_control", "safety_stock",
-           "available", "incoming", "backordered", "threshold", "shortfall")
+COLUMNS = (
+    "warehouse",
+    "sku_code",
+    "product",
+    "on_hand",
+    "reserved",
+    "damaged",
+    "quality_control",
+    "safety_stock",
+    "available",
+    "incoming",
+    "backordered",
+    "threshold",
+    "shortfall",
+)
 
 
 class Command(BaseCommand):
@@ -31,9 +45,21 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from None
         rows = (
-            (level.warehouse.code, level.sku.sku_code, level.sku.product.name, level.on_hand,
-             level.effective_reserved, level.damaged, level.quality_control, level.safety_stock,
-             level.effective_available, level.incoming, level.backordered, level.low_stock_threshold, level.shortfall)
+            (
+                level.warehouse.code,
+                level.sku.sku_code,
+                level.sku.product.name,
+                level.on_hand,
+                level.effective_reserved,
+                level.damaged,
+                level.quality_control,
+                level.safety_stock,
+                level.effective_available,
+                level.incoming,
+                level.backordered,
+                level.low_stock_threshold,
+                level.shortfall,
+            )
             for level in low_stock_report_levels(warehouse=only).iterator(chunk_size=2000)
         )
         if format == "csv":
@@ -58,7 +84,7 @@ class Command(BaseCommand):
         def line(values) -> str:
             cells = []
             for i, value in enumerate(values):
-                text = str(value)[:widths[i]]
+                text = str(value)[: widths[i]]
                 cells.append(text.rjust(widths[i]) if i in numeric else text.ljust(widths[i]))
             return "  ".join(cells).rstrip()
 

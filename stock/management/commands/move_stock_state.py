@@ -1,4 +1,5 @@
 """`manage.py move_stock_state SKU WAREHOUSE FROM TO QUANTITY --reason R [--note N] [--reference REF]`."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import SKU
@@ -26,23 +27,42 @@ class Command(BaseCommand):
         parser.add_argument("--note", default="", help="Free text stored on the movement.")
         parser.add_argument("--reference", default="", help="Stored on the movement, e.g. an inspection number.")
 
-    def handle(self, *args, sku_code: str, warehouse: str, from_state: str, to_state: str, quantity: int,
-               reason: str, note: str, reference: str, **options):
+    def handle(
+        self,
+        *args,
+        sku_code: str,
+        warehouse: str,
+        from_state: str,
+        to_state: str,
+        quantity: int,
+        reason: str,
+        note: str,
+        reference: str,
+        **options,
+    ):
         sku = SKU.all_objects.with_code(sku_code).first()
         if sku is None:
             raise CommandError(f"Unknown SKU {sku_code!r}; nothing was moved.")
         try:
             movement, level = stock_state_move(
-                sku=sku, warehouse=warehouse_by_code(warehouse), quantity=quantity, from_state=from_state,
-                to_state=to_state, reason=reason, reference=reference, note=note,
+                sku=sku,
+                warehouse=warehouse_by_code(warehouse),
+                quantity=quantity,
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+                reference=reference,
+                note=note,
             )
         except DomainError as exc:
             for field, reasons in (exc.errors or {}).items():
                 self.stderr.write(f"{field}: {reasons}")
             raise CommandError(f"{exc.message} Nothing was moved.") from None
-        self.stdout.write(self.style.SUCCESS(
-            f"Moved {quantity} unit(s) of {sku.sku_code} in {level.warehouse.code} from {from_state} to {to_state} "
-            f"(movement {movement.pk}): on hand {level.on_hand}, sellable {level.sellable}, "
-            f"damaged {level.damaged}, "
-            f"quality control {level.quality_control}, available {level.available}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Moved {quantity} unit(s) of {sku.sku_code} in {level.warehouse.code} from {from_state} to {to_state} "
+                f"(movement {movement.pk}): on hand {level.on_hand}, sellable {level.sellable}, "
+                f"damaged {level.damaged}, "
+                f"quality control {level.quality_control}, available {level.available}."
+            )
+        )

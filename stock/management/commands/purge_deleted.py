@@ -1,4 +1,5 @@
 """`manage.py purge_deleted --older-than DAYS [--dry-run]`: hard-delete soft-deleted rows past retention."""
+
 import time
 from datetime import timedelta
 
@@ -24,8 +25,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--older-than", type=days, required=True, metavar="DAYS",
-                            help="Retention in days (0 purges everything already deleted).")
+        parser.add_argument(
+            "--older-than",
+            type=days,
+            required=True,
+            metavar="DAYS",
+            help="Retention in days (0 purges everything already deleted).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="List what would be deleted, delete nothing.")
 
     def handle(self, *args, older_than: int, dry_run: bool, **options):
@@ -42,6 +48,8 @@ class Command(BaseCommand):
         purged = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in result.purged.items())
         kept = ", ".join(f"{count} {name}" for name, count in result.kept.items() if count)
         verb = "Dry run, nothing deleted; would purge" if dry_run else "Purged"
-        self.stdout.write(self.style.SUCCESS(
-            f"{verb}: {purged}; kept for the ledger: {kept or 'none'} ({time.monotonic() - started:.1f}s)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb}: {purged}; kept for the ledger: {kept or 'none'} ({time.monotonic() - started:.1f}s)."
+            )
+        )

@@ -1,4 +1,5 @@
 """`manage.py release_expired_reservations`: record the expiry of overdue reservations (for cron)."""
+
 import sys
 
 from django.core.management.base import BaseCommand, CommandError

@@ -13,6 +13,7 @@ It lives in `stock`, the app that builds on the catalog, since the demo is a cat
 with stock; the catalog knows nothing of stock. `vocabulary` holds the words, `tree` the
 category tree, `generator` the products, SKUs and opening stock.
 """
+
 import math
 import random
 from collections.abc import Callable
@@ -46,7 +47,11 @@ from stock.services.reservations import ReservationRequestLine, reservation_crea
 from stock.services.warehouses import warehouse_create
 
 __all__ = [
-    "DEMO_SKU_PREFIX", "HISTORY_REASON", "DemoResult", "demo_catalog_exists", "demo_catalog_load",
+    "DEMO_SKU_PREFIX",
+    "HISTORY_REASON",
+    "DemoResult",
+    "demo_catalog_exists",
+    "demo_catalog_load",
     "planner_statistics_refresh",
 ]
 
@@ -92,9 +97,10 @@ def _reserve_a_few(sample: list[tuple[int, int, int]], rng: random.Random, count
         if not candidates:
             break
         picked = rng.sample(candidates, min(len(candidates), rng.randint(1, 3)))
-        lines = [ReservationRequestLine(sku=skus[sku_id], warehouse=warehouses[warehouse_id],
-                                        quantity=rng.randint(1, 2))
-                 for sku_id, warehouse_id, _ in picked]
+        lines = [
+            ReservationRequestLine(sku=skus[sku_id], warehouse=warehouses[warehouse_id], quantity=rng.randint(1, 2))
+            for sku_id, warehouse_id, _ in picked
+        ]
         reservation_create(reference=f"ORDER-DEMO-{number:04d}", lines=lines, ttl_seconds=7 * 24 * 3600, user=user)
         candidates = [level for level in candidates if level not in picked]
         made += 1
@@ -103,7 +109,11 @@ def _reserve_a_few(sample: list[tuple[int, int, int]], rng: random.Random, count
 
 @transaction.atomic
 def demo_catalog_load(
-    *, skus: int = 200, seed: int = 42, user=None, progress: Callable[[int], Any] | None = None,
+    *,
+    skus: int = 200,
+    seed: int = 42,
+    user=None,
+    progress: Callable[[int], Any] | None = None,
 ) -> DemoResult:
     """Write the demo catalog with `skus` SKUs, unless demo SKUs are already stored (then skip).
 
@@ -119,8 +129,10 @@ def demo_catalog_load(
     roots = build_tree(paths)
     taken = list(Category.objects.filter(parent=None, name__in=list(roots)).values_list("name", flat=True))
     if taken:
-        raise InvalidInput(f"The catalog already has top-level categories named {', '.join(taken)}; "
-                           "load the demo into a catalog without them.")
+        raise InvalidInput(
+            f"The catalog already has top-level categories named {', '.join(taken)}; "
+            "load the demo into a catalog without them."
+        )
     first_tree_id = (Category.all_objects.aggregate(top=Max("tree_id"))["top"] or 0) + 1
     result = DemoResult()
     now = timezone.now()
@@ -134,8 +146,7 @@ def demo_catalog_load(
         category_ids += [category.pk for category in depth_rows]
 
     main = Warehouse.objects.filter(is_default=True).first() or Warehouse.objects.get(code="MAIN")
-    generator = Generator(rng=rng, leaves=leaves(roots), main=main, second=_second_warehouse(user),
-                           now=now, user=user)
+    generator = Generator(rng=rng, leaves=leaves(roots), main=main, second=_second_warehouse(user), now=now, user=user)
     generator.generate(skus, progress)
     result.products = generator.products.written
     result.skus = generator.skus.written

@@ -1,4 +1,5 @@
 """The demo's products, SKUs and opening stock as plain rows, written in bulk batches."""
+
 import random
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -28,8 +29,7 @@ HISTORY_REASON = "Demo data (load_demo_data)"
 class Generator:
     """Products, SKUs and stock as plain rows, from one seeded random source."""
 
-    def __init__(self, *, rng: random.Random, leaves: list[Node], main: Warehouse, second: Warehouse, now,
-                 user=None):
+    def __init__(self, *, rng: random.Random, leaves: list[Node], main: Warehouse, second: Warehouse, now, user=None):
         self.rng = rng
         self.user = user
         self.leaves = leaves
@@ -41,10 +41,16 @@ class Generator:
         self.products = RowWriter(Product, stamps)
         self.skus = RowWriter(SKU, {**stamps, "deleted_with_product": False})
         self.levels = RowWriter(StockLevel, {"reserved": 0, "version": 1, "updated_at": now})
-        self.movements = RowWriter(StockMovement, {
-            "reason": MovementReason.RECEIPT.value, "note": "Opening stock (demo data)", "reservation_id": None,
-            "created_by_id": None, "created_at": now,
-        })
+        self.movements = RowWriter(
+            StockMovement,
+            {
+                "reason": MovementReason.RECEIPT.value,
+                "note": "Opening stock (demo data)",
+                "reservation_id": None,
+                "created_by_id": None,
+                "created_at": now,
+            },
+        )
         self.sample_levels: list[tuple[int, int, int]] = []  # (sku_id, warehouse_id, on_hand)
         self.batch_ids: dict[type, list[int]] = {Product: [], SKU: []}  # written since the last history rows
         self.product_ids: list[int] = []
@@ -87,14 +93,17 @@ class Generator:
         range_name = leaf.name if leaf.name in LINES else "core"
         self.product_ids.append(product_id)
         self.products.add(
-            id=product_id, name=name, slug=slugify(name, allow_unicode=True)[:170], category_id=leaf.obj.pk,
+            id=product_id,
+            name=name,
+            slug=slugify(name, allow_unicode=True)[:170],
+            category_id=leaf.obj.pk,
             description=f"{name}: a {noun.lower()} from the {brand} {range_name} range.",
             attributes={"brand": brand, "department": leaf.department},
         )
         self.batch_ids[Product].append(product_id)
         colors = rng.sample(COLORS, rng.randint(1, 3))
         start = rng.randrange(len(axis_values))
-        sizes = axis_values[start:start + rng.randint(1, 4)]
+        sizes = axis_values[start : start + rng.randint(1, 4)]
         made = 0
         for color in colors:
             for size in sizes:
@@ -104,8 +113,13 @@ class Generator:
                 self.sku_ids.append(sku_id)
                 sku_code = f"{DEMO_SKU_PREFIX}{code}-{self.product_number:07d}-{COLOR_CODES[color]}-{size.upper()}"
                 price = base_price + (Decimal(20 * axis_values.index(size)) if axis == "capacity" else 0)
-                self.skus.add(id=sku_id, sku_code=sku_code[:50], product_id=product_id, price=price,
-                              attributes={"color": color.lower(), axis: size})
+                self.skus.add(
+                    id=sku_id,
+                    sku_code=sku_code[:50],
+                    product_id=product_id,
+                    price=price,
+                    attributes={"color": color.lower(), axis: size},
+                )
                 self.batch_ids[SKU].append(sku_id)
                 self._stock(sku_id, product_id)
                 made += 1
@@ -122,11 +136,20 @@ class Generator:
             # reorder screen has suggestions on a fresh demo; no draw of `rng`, so a seed's
             # catalog and stock stay what they were.
             reorder = on_hand <= 2 * threshold
-            self.levels.add(sku_id=sku_id, warehouse_id=warehouse.pk, on_hand=on_hand, low_stock_threshold=threshold,
-                            reorder_point=threshold * 2 if reorder else None,
-                            reorder_quantity=max(most // 2, 10) if reorder else None)
-            self.movements.add(sku_id=sku_id, warehouse_id=warehouse.pk, delta=on_hand, balance_after=on_hand,
-                               reference=f"PO-DEMO-{product_id:07d}")
+            self.levels.add(
+                sku_id=sku_id,
+                warehouse_id=warehouse.pk,
+                on_hand=on_hand,
+                low_stock_threshold=threshold,
+                reorder_point=threshold * 2 if reorder else None,
+                reorder_quantity=max(most // 2, 10) if reorder else None,
+            )
+            self.movements.add(
+                sku_id=sku_id,
+                warehouse_id=warehouse.pk,
+                delta=on_hand,
+                balance_after=on_hand,
+                reference=f"PO-DEMO-{product_id:07d}",
+            )
             if len(self.sample_levels) < 200 and on_hand >= 3:
                 self.sample_levels.append((sku_id, warehouse.pk, on_hand))
-

@@ -1,4 +1,5 @@
 """The demo category tree: which paths, their nodes, and mptt numbers computed here."""
+
 import math
 import random
 from dataclasses import dataclass, field
@@ -63,9 +64,13 @@ def number_tree(roots: dict[str, Node], first_tree_id: int) -> list[list[Categor
 
     def visit(node: Node, parent: Category | None, depth: int, left: int, tree_id: int) -> int:
         category = Category(
-            name=node.name, slug=slugify(node.name, allow_unicode=True)[:120], parent=parent,
+            name=node.name,
+            slug=slugify(node.name, allow_unicode=True)[:120],
+            parent=parent,
             path=f"{parent.path}/{node.name}" if parent else node.name,
-            tree_id=tree_id, level=depth, lft=left,
+            tree_id=tree_id,
+            level=depth,
+            lft=left,
         )
         node.obj = category
         while len(levels) <= depth:
@@ -93,4 +98,3 @@ def leaves(roots: dict[str, Node]) -> list[Node]:
         else:
             found.append(node)
     return sorted(found, key=lambda n: n.obj.path)
-

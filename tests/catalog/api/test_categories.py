@@ -1,4 +1,5 @@
 """Category endpoints: CRUD, tree, ancestors, descendants, move, filters, query counts."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,8 +25,11 @@ def queries_of(call) -> int:
 
 def test_create_returns_envelope_and_computed_fields(api):
     root = CategoryFactory(name="Electronics")
-    response = api.post(URL, {"name": "Phones", "parent_id": root.pk, "attributes": {"k": "v"}, "slug": "ignored",
-                              "unknown": 1}, format="json")
+    response = api.post(
+        URL,
+        {"name": "Phones", "parent_id": root.pk, "attributes": {"k": "v"}, "slug": "ignored", "unknown": 1},
+        format="json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "success" and body["message"] == "Category created" and body["meta"] is None
@@ -36,24 +40,27 @@ def test_create_returns_envelope_and_computed_fields(api):
     assert response["ETag"] == '"1"'
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"name": ""}, "name"),
-    ({"name": "   "}, "name"),
-    ({"name": "a\x07b"}, "name"),
-    ({"name": "a/b"}, "name"),
-    ({"name": "x" * 101}, "name"),
-    ({"name": "ok", "description": "d" * 501}, "description"),
-    ({"name": "ok", "parent_id": True}, "parent_id"),
-    ({"name": "ok", "parent_id": 1.5}, "parent_id"),
-    ({"name": "ok", "parent_id": "1"}, "parent_id"),
-    ({"name": "ok", "parent_id": 2**31}, "parent_id"),
-    ({"name": "ok", "parent_id": 424242}, "parent_id"),
-    ({"name": "ok", "attributes": [1]}, "attributes"),
-    ({"name": "ok", "attributes": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}}, "attributes"),
-    ({"name": "ok", "attributes": {"big": "x" * 17000}}, "attributes"),
-    ({"name": 5}, "name"),
-    ({}, "name"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "a\x07b"}, "name"),
+        ({"name": "a/b"}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": "ok", "description": "d" * 501}, "description"),
+        ({"name": "ok", "parent_id": True}, "parent_id"),
+        ({"name": "ok", "parent_id": 1.5}, "parent_id"),
+        ({"name": "ok", "parent_id": "1"}, "parent_id"),
+        ({"name": "ok", "parent_id": 2**31}, "parent_id"),
+        ({"name": "ok", "parent_id": 424242}, "parent_id"),
+        ({"name": "ok", "attributes": [1]}, "attributes"),
+        ({"name": "ok", "attributes": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}}, "attributes"),
+        ({"name": "ok", "attributes": {"big": "x" * 17000}}, "attributes"),
+        ({"name": 5}, "name"),
+        ({}, "name"),
+    ],
+)
 def test_create_validation(api, payload, field):
     response = api.post(URL, payload, format="json")
     assert response.status_code == 400, response.json()
@@ -182,8 +189,14 @@ def test_filters_parent_level_search_and_ordering(api):
     assert names("?ordering=-name") == ["Beta", "Alpine", "Alpha"]
     assert names("?ordering=tree") == ["Alpha", "Beta", "Alpine"]
     assert names(f"?parent_id={a.pk}") == []
-    for bad in ("?parent_id=abc", "?parent_id=1.5", "?level=-1", "?include_deleted=maybe", "?ordering=secret",
-                f"?parent_id={2**31}"):
+    for bad in (
+        "?parent_id=abc",
+        "?parent_id=1.5",
+        "?level=-1",
+        "?include_deleted=maybe",
+        "?ordering=secret",
+        f"?parent_id={2**31}",
+    ):
         response = api.get(URL + bad)
         assert response.status_code == 400 and response.json()["code"] == "validation_error", bad
 

@@ -1,4 +1,5 @@
 """Product endpoints: CRUD, filters, cascade delete, restore, query counts."""
+
 import datetime
 
 import pytest
@@ -23,8 +24,11 @@ def names(api, query=""):
 
 def test_create_and_retrieve(api):
     category = CategoryFactory()
-    response = api.post(URL, {"name": "Blue Shirt", "category_id": category.pk, "description": "Soft\ncotton",
-                              "sku_count": 99}, format="json")
+    response = api.post(
+        URL,
+        {"name": "Blue Shirt", "category_id": category.pk, "description": "Soft\ncotton", "sku_count": 99},
+        format="json",
+    )
     assert response.status_code == 201
     data = response.json()["data"]
     assert data["slug"] == "blue-shirt" and data["sku_count"] == 0 and data["category_id"] == category.pk
@@ -33,17 +37,20 @@ def test_create_and_retrieve(api):
     assert response.status_code == 200 and response["ETag"] == '"1"'
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"name": "x"}, "category_id"),
-    ({"name": "x", "category_id": 999999}, "category_id"),
-    ({"name": "x", "category_id": True}, "category_id"),
-    ({"name": "\t", "category_id": 1}, "name"),
-    ({"name": "x" * 151, "category_id": 1}, "name"),
-    ({"name": "x", "category_id": 1, "description": "d" * 5001}, "description"),
-    ({"name": "x", "category_id": 1, "description": "bad\x00nul"}, "description"),
-    ({"name": "x", "category_id": 1, "attributes": "text"}, "attributes"),
-    ({"name": "x", "category_id": 1, "attributes": {"k": "a\u0000b"}}, "attributes"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": "x"}, "category_id"),
+        ({"name": "x", "category_id": 999999}, "category_id"),
+        ({"name": "x", "category_id": True}, "category_id"),
+        ({"name": "\t", "category_id": 1}, "name"),
+        ({"name": "x" * 151, "category_id": 1}, "name"),
+        ({"name": "x", "category_id": 1, "description": "d" * 5001}, "description"),
+        ({"name": "x", "category_id": 1, "description": "bad\x00nul"}, "description"),
+        ({"name": "x", "category_id": 1, "attributes": "text"}, "attributes"),
+        ({"name": "x", "category_id": 1, "attributes": {"k": "a\u0000b"}}, "attributes"),
+    ],
+)
 def test_create_validation(api, payload, field):
     CategoryFactory()  # id 1 in most runs; the field at fault is named either way
     response = api.post(URL, payload, format="json")
@@ -146,8 +153,15 @@ def test_permissions(client_with_perms, anon):
     assert editor.patch(f"{URL}{product.pk}/", {"name": "n"}, format="json").status_code == 200
 
 
-@pytest.mark.parametrize("query", ["created_before=9999-12-31", "created_after=0001-01-01",
-                                   "created_before=9999-12-31T23:59:59", "created_after=0001-01-01T00:00:00%2B05:00"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "created_before=9999-12-31",
+        "created_after=0001-01-01",
+        "created_before=9999-12-31T23:59:59",
+        "created_after=0001-01-01T00:00:00%2B05:00",
+    ],
+)
 def test_extreme_dates_are_not_500(api, query):
     ProductFactory()
     assert api.get(f"{URL}?{query}").status_code in (200, 400)

@@ -1,4 +1,5 @@
 """SKU endpoints: prices, codes, filters, ordering, soft delete, query counts."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,7 +17,9 @@ def codes(api, query=""):
     return [s["sku_code"] for s in response.json()["data"]]
 
 
-@pytest.mark.parametrize("price, stored", [("19.99", "19.99"), (19.5, "19.50"), (0, "0.00"), ("99999999.99", "99999999.99"), (7, "7.00")])
+@pytest.mark.parametrize(
+    "price, stored", [("19.99", "19.99"), (19.5, "19.50"), (0, "0.00"), ("99999999.99", "99999999.99"), (7, "7.00")]
+)
 def test_price_accepted_as_string_or_number(api, price, stored):
     product = ProductFactory()
     response = api.post(URL, {"sku_code": "A-1", "product_id": product.pk, "price": price}, format="json")
@@ -24,24 +27,27 @@ def test_price_accepted_as_string_or_number(api, price, stored):
     assert response.json()["data"]["price"] == stored and response.json()["message"] == "SKU created"
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"price": "19.999"}, "price"),
-    ({"price": 19.999}, "price"),
-    ({"price": "-0.01"}, "price"),
-    ({"price": "100000000.00"}, "price"),
-    ({"price": "NaN"}, "price"),
-    ({"price": True}, "price"),
-    ({"price": "abc"}, "price"),
-    ({"sku_code": "has space"}, "sku_code"),
-    ({"sku_code": ""}, "sku_code"),
-    ({"sku_code": "x" * 51}, "sku_code"),
-    ({"sku_code": 123}, "sku_code"),
-    ({"product_id": 1.5}, "product_id"),
-    ({"product_id": 999999}, "product_id"),
-    ({"inventory_count": -1}, "inventory_count"),
-    ({"inventory_count": 2**31}, "inventory_count"),
-    ({"attributes": None}, "attributes"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"price": "19.999"}, "price"),
+        ({"price": 19.999}, "price"),
+        ({"price": "-0.01"}, "price"),
+        ({"price": "100000000.00"}, "price"),
+        ({"price": "NaN"}, "price"),
+        ({"price": True}, "price"),
+        ({"price": "abc"}, "price"),
+        ({"sku_code": "has space"}, "sku_code"),
+        ({"sku_code": ""}, "sku_code"),
+        ({"sku_code": "x" * 51}, "sku_code"),
+        ({"sku_code": 123}, "sku_code"),
+        ({"product_id": 1.5}, "product_id"),
+        ({"product_id": 999999}, "product_id"),
+        ({"inventory_count": -1}, "inventory_count"),
+        ({"inventory_count": 2**31}, "inventory_count"),
+        ({"attributes": None}, "attributes"),
+    ],
+)
 def test_create_validation(api, payload, field):
     product = ProductFactory()
     body = {"sku_code": "OK-1", "product_id": product.pk, "price": "1.00", **payload}
@@ -60,7 +66,9 @@ def test_code_reserved_while_deleted_case_insensitive(api):
 
 def test_inventory_count_on_create_and_not_on_update(api):
     product = ProductFactory()
-    response = api.post(URL, {"sku_code": "S-1", "product_id": product.pk, "price": "1", "inventory_count": 0}, format="json")
+    response = api.post(
+        URL, {"sku_code": "S-1", "product_id": product.pk, "price": "1", "inventory_count": 0}, format="json"
+    )
     assert response.status_code == 201
     sku_id = response.json()["data"]["id"]
     response = api.patch(f"{URL}{sku_id}/", {"inventory_count": 5}, format="json")

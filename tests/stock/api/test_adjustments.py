@@ -1,4 +1,5 @@
 """POST /api/v1/stock/adjustments/ and bulk/, and /stock/transfers/."""
+
 import pytest
 
 from stock.models import StockLevel, StockMovement
@@ -20,10 +21,23 @@ def test_receipt_creates_level(api, sku, main):
     body = response.json()
     assert body["status"] == "success" and body["message"] == "Stock adjusted"
     assert body["data"]["movement"] | {"id": 0, "created_at": ""} == {
-        "id": 0, "sku_id": sku.pk, "sku_code": sku.sku_code, "warehouse": "MAIN", "delta": 40, "reason": "receipt",
-        "reference": "PO-1", "note": "", "reservation_id": None, "balance_after": 40,
-        "state_from": "", "state_to": "", "quantity": None, "inbound_id": None, "created_by": "admin",
-        "created_at": ""}
+        "id": 0,
+        "sku_id": sku.pk,
+        "sku_code": sku.sku_code,
+        "warehouse": "MAIN",
+        "delta": 40,
+        "reason": "receipt",
+        "reference": "PO-1",
+        "note": "",
+        "reservation_id": None,
+        "balance_after": 40,
+        "state_from": "",
+        "state_to": "",
+        "quantity": None,
+        "inbound_id": None,
+        "created_by": "admin",
+        "created_at": "",
+    }
     level = body["data"]["level"]
     assert (level["on_hand"], level["reserved"], level["available"], level["warehouse"]) == (40, 0, 40, "MAIN")
     assert on_hand(sku, main) == 40
@@ -52,19 +66,22 @@ def test_insufficient_stock(api, stocked, main):
     assert on_hand(stocked, main) == 10 and StockMovement.objects.count() == 1
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"delta": 0, "reason": "receipt"}, "delta"),
-    ({"delta": 1, "reason": "stolen"}, "reason"),
-    ({"delta": 1}, "reason"),
-    ({"delta": 1, "reason": "transfer_in"}, "reason"),
-    ({"reason": "receipt"}, "delta"),
-    ({"delta": 1, "quantity": 3, "reason": "receipt"}, "delta"),
-    ({"delta": True, "reason": "receipt"}, "delta"),
-    ({"delta": 1.5, "reason": "receipt"}, "delta"),
-    ({"delta": 2**31, "reason": "receipt"}, "delta"),
-    ({"quantity": -1, "reason": "count"}, "quantity"),
-    ({"delta": 1, "reason": "receipt", "warehouse": "NOPE"}, "warehouse"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"delta": 0, "reason": "receipt"}, "delta"),
+        ({"delta": 1, "reason": "stolen"}, "reason"),
+        ({"delta": 1}, "reason"),
+        ({"delta": 1, "reason": "transfer_in"}, "reason"),
+        ({"reason": "receipt"}, "delta"),
+        ({"delta": 1, "quantity": 3, "reason": "receipt"}, "delta"),
+        ({"delta": True, "reason": "receipt"}, "delta"),
+        ({"delta": 1.5, "reason": "receipt"}, "delta"),
+        ({"delta": 2**31, "reason": "receipt"}, "delta"),
+        ({"quantity": -1, "reason": "count"}, "quantity"),
+        ({"delta": 1, "reason": "receipt", "warehouse": "NOPE"}, "warehouse"),
+    ],
+)
 def test_bad_input(api, stocked, payload, field):
     response = api.post(URL, {"sku_code": stocked.sku_code, **payload})
     assert response.status_code == 400, response.json()
@@ -101,11 +118,16 @@ def test_get_not_allowed(api):
 
 
 def test_bulk(api, stocked, sku, main, other):
-    response = api.post(BULK, {"lines": [
-        {"sku_code": stocked.sku_code, "delta": -4, "reason": "sale"},
-        {"sku_code": stocked.sku_code, "warehouse": "EAST", "delta": 3, "reason": "receipt"},
-        {"sku_code": stocked.sku_code, "quantity": 1, "reason": "count"},
-    ]})
+    response = api.post(
+        BULK,
+        {
+            "lines": [
+                {"sku_code": stocked.sku_code, "delta": -4, "reason": "sale"},
+                {"sku_code": stocked.sku_code, "warehouse": "EAST", "delta": 3, "reason": "receipt"},
+                {"sku_code": stocked.sku_code, "quantity": 1, "reason": "count"},
+            ]
+        },
+    )
     assert response.status_code == 201, response.json()
     data = response.json()["data"]
     assert [m["delta"] for m in data["movements"]] == [-4, 3, -5]
@@ -113,10 +135,15 @@ def test_bulk(api, stocked, sku, main, other):
 
 
 def test_bulk_all_or_nothing(api, stocked, main):
-    response = api.post(BULK, {"lines": [
-        {"sku_code": stocked.sku_code, "delta": 5, "reason": "receipt"},
-        {"sku_code": stocked.sku_code, "delta": -16, "reason": "sale"},
-    ]})
+    response = api.post(
+        BULK,
+        {
+            "lines": [
+                {"sku_code": stocked.sku_code, "delta": 5, "reason": "receipt"},
+                {"sku_code": stocked.sku_code, "delta": -16, "reason": "sale"},
+            ]
+        },
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "insufficient_stock"
     assert response.json()["errors"] == {"lines": {"1": {"available": 15, "requested": 16}}}
@@ -124,11 +151,16 @@ def test_bulk_all_or_nothing(api, stocked, main):
 
 
 def test_bulk_validation_named_by_index(api, stocked):
-    response = api.post(BULK, {"lines": [
-        {"sku_code": stocked.sku_code, "delta": 5, "reason": "receipt"},
-        {"sku_code": "NOPE", "delta": 1, "reason": "receipt"},
-        "x",
-    ]})
+    response = api.post(
+        BULK,
+        {
+            "lines": [
+                {"sku_code": stocked.sku_code, "delta": 5, "reason": "receipt"},
+                {"sku_code": "NOPE", "delta": 1, "reason": "receipt"},
+                "x",
+            ]
+        },
+    )
     assert response.status_code == 400
     errors = response.json()["errors"]["lines"]
     assert set(errors) == {"1", "2"} and "sku_code" in errors["1"]
@@ -137,12 +169,17 @@ def test_bulk_validation_named_by_index(api, stocked):
 def test_bulk_names_every_failing_line_field_and_rule_errors_alike(api, stocked, main):
     """A line the service's rules refuse (delta 0) and a line missing a field (reason) are named in
     one answer; only the line missing `reason` was named before, and nothing is applied."""
-    response = api.post(BULK, {"lines": [
-        {"sku_code": stocked.sku_code, "delta": 0, "reason": "receipt"},
-        {"sku_code": stocked.sku_code, "delta": 2},
-        {"sku_code": stocked.sku_code, "delta": 3, "reason": "receipt"},
-        {"sku_code": stocked.sku_code, "delta": 1, "quantity": 4, "reason": "count"},
-    ]})
+    response = api.post(
+        BULK,
+        {
+            "lines": [
+                {"sku_code": stocked.sku_code, "delta": 0, "reason": "receipt"},
+                {"sku_code": stocked.sku_code, "delta": 2},
+                {"sku_code": stocked.sku_code, "delta": 3, "reason": "receipt"},
+                {"sku_code": stocked.sku_code, "delta": 1, "quantity": 4, "reason": "count"},
+            ]
+        },
+    )
     assert response.status_code == 400, response.json()
     body = response.json()
     assert body["code"] == "validation_error"
@@ -161,8 +198,16 @@ def test_bulk_size(api, lines):
 
 
 def test_transfer(api, stocked, main, other):
-    response = api.post(TRANSFERS, {"sku_code": stocked.sku_code, "from_warehouse": "MAIN", "to_warehouse": "EAST",
-                                    "quantity": 4, "reference": "T-1"})
+    response = api.post(
+        TRANSFERS,
+        {
+            "sku_code": stocked.sku_code,
+            "from_warehouse": "MAIN",
+            "to_warehouse": "EAST",
+            "quantity": 4,
+            "reference": "T-1",
+        },
+    )
     assert response.status_code == 201, response.json()
     data = response.json()["data"]
     assert [(m["reason"], m["delta"]) for m in data["movements"]] == [("transfer_out", -4), ("transfer_in", 4)]
@@ -170,20 +215,26 @@ def test_transfer(api, stocked, main, other):
 
 
 def test_transfer_not_more_than_available(api, stocked, main, other):
-    api.post("/api/v1/stock/reservations/", {"reference": "O", "lines": [{"sku_code": stocked.sku_code, "quantity": 8}]})
-    response = api.post(TRANSFERS, {"sku_code": stocked.sku_code, "from_warehouse": "MAIN", "to_warehouse": "EAST",
-                                    "quantity": 3})
+    api.post(
+        "/api/v1/stock/reservations/", {"reference": "O", "lines": [{"sku_code": stocked.sku_code, "quantity": 8}]}
+    )
+    response = api.post(
+        TRANSFERS, {"sku_code": stocked.sku_code, "from_warehouse": "MAIN", "to_warehouse": "EAST", "quantity": 3}
+    )
     assert response.status_code == 409
     assert response.json()["errors"] == {"available": 2, "requested": 3}
     assert on_hand(stocked, main) == 10
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"from_warehouse": "MAIN", "to_warehouse": "MAIN", "quantity": 1}, "to_warehouse"),
-    ({"from_warehouse": "MAIN", "to_warehouse": "EAST", "quantity": 0}, "quantity"),
-    ({"from_warehouse": "MAIN", "to_warehouse": "NOPE", "quantity": 1}, "to_warehouse"),
-    ({"to_warehouse": "EAST", "quantity": 1}, "from_warehouse"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"from_warehouse": "MAIN", "to_warehouse": "MAIN", "quantity": 1}, "to_warehouse"),
+        ({"from_warehouse": "MAIN", "to_warehouse": "EAST", "quantity": 0}, "quantity"),
+        ({"from_warehouse": "MAIN", "to_warehouse": "NOPE", "quantity": 1}, "to_warehouse"),
+        ({"to_warehouse": "EAST", "quantity": 1}, "from_warehouse"),
+    ],
+)
 def test_transfer_bad_input(api, stocked, other, payload, field):
     response = api.post(TRANSFERS, {"sku_code": stocked.sku_code, **payload})
     assert response.status_code == 400 and field in response.json()["errors"], response.json()

@@ -1,4 +1,5 @@
 """Idempotency-Key on the four stock POSTs."""
+
 import json
 
 import pytest
@@ -13,7 +14,9 @@ ADJUST = "/api/v1/stock/adjustments/"
 
 
 def adjust(client, sku, key, delta=1):
-    return client.post(ADJUST, {"sku_code": sku.sku_code, "delta": delta, "reason": "receipt"}, HTTP_IDEMPOTENCY_KEY=key)
+    return client.post(
+        ADJUST, {"sku_code": sku.sku_code, "delta": delta, "reason": "receipt"}, HTTP_IDEMPOTENCY_KEY=key
+    )
 
 
 def test_retried_ten_times_applies_once(api, stocked):
@@ -27,7 +30,9 @@ def test_retried_ten_times_applies_once(api, stocked):
 
 def test_key_order_does_not_matter(api, stocked):
     api.post(ADJUST, {"sku_code": stocked.sku_code, "delta": 1, "reason": "receipt"}, HTTP_IDEMPOTENCY_KEY="k")
-    response = api.post(ADJUST, {"reason": "receipt", "delta": 1, "sku_code": stocked.sku_code}, HTTP_IDEMPOTENCY_KEY="k")
+    response = api.post(
+        ADJUST, {"reason": "receipt", "delta": 1, "sku_code": stocked.sku_code}, HTTP_IDEMPOTENCY_KEY="k"
+    )
     assert response.status_code == 201 and response["Idempotent-Replayed"] == "true"
 
 
@@ -40,8 +45,11 @@ def test_other_body_is_422(api, stocked):
 
 def test_other_endpoint_same_key_is_422(api, stocked):
     adjust(api, stocked, "key-3")
-    response = api.post("/api/v1/stock/reservations/", {"reference": "O", "lines": [
-        {"sku_code": stocked.sku_code, "quantity": 1}]}, HTTP_IDEMPOTENCY_KEY="key-3")
+    response = api.post(
+        "/api/v1/stock/reservations/",
+        {"reference": "O", "lines": [{"sku_code": stocked.sku_code, "quantity": 1}]},
+        HTTP_IDEMPOTENCY_KEY="key-3",
+    )
     assert response.status_code == 422
 
 
@@ -49,9 +57,12 @@ def test_in_use_is_409(api, superuser, stocked):
     IdempotencyRecord.objects.create(user=superuser, key="busy", request_fingerprint="x")
     response = adjust(api, stocked, "busy")
     assert response.status_code == 422  # other fingerprint
-    body = json.dumps({"delta": 1, "reason": "receipt", "sku_code": stocked.sku_code}, sort_keys=True, separators=(",", ":"))
+    body = json.dumps(
+        {"delta": 1, "reason": "receipt", "sku_code": stocked.sku_code}, sort_keys=True, separators=(",", ":")
+    )
     IdempotencyRecord.objects.filter(key="busy").update(
-        request_fingerprint=request_fingerprint(method="POST", path=ADJUST, body=body.encode()))
+        request_fingerprint=request_fingerprint(method="POST", path=ADJUST, body=body.encode())
+    )
     response = adjust(api, stocked, "busy")
     assert response.status_code == 409 and response.json()["code"] == "idempotency_key_in_use"
     assert StockLevel.objects.get().on_hand == 10
@@ -97,8 +108,14 @@ def test_malformed_key(api, stocked, key):
 
 def test_all_four_endpoints(api, stocked, other):
     requests = [
-        ("/api/v1/stock/adjustments/bulk/", {"lines": [{"sku_code": stocked.sku_code, "delta": 1, "reason": "receipt"}]}),
-        ("/api/v1/stock/transfers/", {"sku_code": stocked.sku_code, "from_warehouse": "MAIN", "to_warehouse": "EAST", "quantity": 1}),
+        (
+            "/api/v1/stock/adjustments/bulk/",
+            {"lines": [{"sku_code": stocked.sku_code, "delta": 1, "reason": "receipt"}]},
+        ),
+        (
+            "/api/v1/stock/transfers/",
+            {"sku_code": stocked.sku_code, "from_warehouse": "MAIN", "to_warehouse": "EAST", "quantity": 1},
+        ),
         ("/api/v1/stock/reservations/", {"reference": "O", "lines": [{"sku_code": stocked.sku_code, "quantity": 1}]}),
     ]
     for n, (url, body) in enumerate(requests):
@@ -136,9 +153,13 @@ def _claim_left_by_a_dead_request(user, sku, key: str, age_seconds: int) -> Idem
 
     from django.utils import timezone
 
-    body = json.dumps({"delta": 1, "reason": "receipt", "sku_code": sku.sku_code}, sort_keys=True, separators=(",", ":"))
+    body = json.dumps(
+        {"delta": 1, "reason": "receipt", "sku_code": sku.sku_code}, sort_keys=True, separators=(",", ":")
+    )
     return IdempotencyRecord.objects.create(
-        user=user, key=key, created_at=timezone.now() - timedelta(seconds=age_seconds),
+        user=user,
+        key=key,
+        created_at=timezone.now() - timedelta(seconds=age_seconds),
         request_fingerprint=request_fingerprint(method="POST", path=ADJUST, body=body.encode()),
     )
 

@@ -1,4 +1,5 @@
 """`/stock/inbound/`, backordered reservations and `/stock/reorder-suggestions/` through the API."""
+
 import pytest
 
 from events.models import Event
@@ -16,8 +17,13 @@ def preorder(main):
 
 
 def _create(api, reference="PO-10", lines=None, **extra):
-    body = {"reference": reference, "supplier": "Acme", "warehouse": "main",
-            "lines": lines or [{"sku_code": "PRE-1", "quantity_expected": 5}], **extra}
+    body = {
+        "reference": reference,
+        "supplier": "Acme",
+        "warehouse": "main",
+        "lines": lines or [{"sku_code": "PRE-1", "quantity_expected": 5}],
+        **extra,
+    }
     return api.post(INBOUND, body, format="json")
 
 
@@ -34,8 +40,16 @@ def test_create_list_filter_and_retrieve(api, preorder):
     assert created.status_code == 201
     data = created.json()["data"]
     assert data["status"] == "draft" and data["warehouse"] == "MAIN" and data["version"] == 1
-    assert data["lines"] == [{"id": data["lines"][0]["id"], "sku_id": preorder.pk, "sku_code": "PRE-1",
-                              "quantity_expected": 5, "quantity_received": 0, "quantity_outstanding": 5}]
+    assert data["lines"] == [
+        {
+            "id": data["lines"][0]["id"],
+            "sku_id": preorder.pk,
+            "sku_code": "PRE-1",
+            "quantity_expected": 5,
+            "quantity_received": 0,
+            "quantity_outstanding": 5,
+        }
+    ]
     _create(api, reference="PO-11", supplier="Other")
     assert [s["reference"] for s in api.get(f"{INBOUND}?supplier=acm").json()["data"]] == ["PO-10"]
     assert [s["reference"] for s in api.get(f"{INBOUND}?reference=PO-11").json()["data"]] == ["PO-11"]
@@ -74,13 +88,18 @@ def test_receive_over_receipt_and_not_open(api, preorder):
     over = api.post(f"{INBOUND}{pk}/receive/", {"lines": [{"sku_code": "PRE-1", "quantity": 6}]}, format="json")
     assert over.status_code == 409 and over.json()["code"] == "over_receipt"
     assert not StockMovement.objects.exists()
-    received = api.post(f"{INBOUND}{pk}/receive/", {"lines": [
-        {"sku_code": "PRE-1", "quantity": 4}, {"sku_code": "PRE-1", "quantity": 1, "state": "damaged"}]}, format="json")
+    received = api.post(
+        f"{INBOUND}{pk}/receive/",
+        {"lines": [{"sku_code": "PRE-1", "quantity": 4}, {"sku_code": "PRE-1", "quantity": 1, "state": "damaged"}]},
+        format="json",
+    )
     assert received.status_code == 201
     data = received.json()["data"]
     assert data["shipment"]["status"] == "received"
     assert [(m["reason"], m["delta"], m["reference"]) for m in data["movements"]] == [
-        ("receipt", 4, "PO-10"), ("receipt", 1, "PO-10")]
+        ("receipt", 4, "PO-10"),
+        ("receipt", 1, "PO-10"),
+    ]
     assert data["levels"][0]["on_hand"] == 5
     assert StockLevel.objects.get(sku=preorder).damaged == 1
     again = api.post(f"{INBOUND}{pk}/receive/", {"lines": [{"sku_code": "PRE-1", "quantity": 1}]}, format="json")
@@ -115,8 +134,11 @@ def test_a_clerk_without_receive_permission_is_refused(client_with_perms, api, p
 
 def test_backordered_reservation_flow(api, preorder):
     pk = _opened(api)
-    made = api.post(RESERVATIONS, {"reference": "O-1", "ttl_seconds": 30 * 24 * 3600,
-                                   "lines": [{"sku_code": "PRE-1", "quantity": 3}]}, format="json")
+    made = api.post(
+        RESERVATIONS,
+        {"reference": "O-1", "ttl_seconds": 30 * 24 * 3600, "lines": [{"sku_code": "PRE-1", "quantity": 3}]},
+        format="json",
+    )
     assert made.status_code == 201, made.json()
     reservation = made.json()["data"]
     assert reservation["backordered"] is True
@@ -135,7 +157,9 @@ def test_backordered_reservation_flow(api, preorder):
 def test_deny_policy_sku_is_short_as_before(api, main):
     SKUFactory(sku_code="PLAIN-1")
     _opened(api, lines=[{"sku_code": "PLAIN-1", "quantity_expected": 5}])
-    refused = api.post(RESERVATIONS, {"reference": "O-1", "lines": [{"sku_code": "PLAIN-1", "quantity": 1}]}, format="json")
+    refused = api.post(
+        RESERVATIONS, {"reference": "O-1", "lines": [{"sku_code": "PLAIN-1", "quantity": 1}]}, format="json"
+    )
     assert refused.status_code == 409 and refused.json()["code"] == "insufficient_stock"
 
 
@@ -149,16 +173,20 @@ def test_sku_backorder_policy_through_the_catalog_api(api, main):
 
 def test_reorder_suggestions_and_drafts(api, preorder, main):
     level = StockLevel.objects.create(sku=preorder, warehouse=main, reorder_point=4)
-    other = StockLevel.objects.create(sku=SKUFactory(sku_code="PRE-2"), warehouse=main, reorder_point=2,
-                                      reorder_quantity=10)
+    other = StockLevel.objects.create(
+        sku=SKUFactory(sku_code="PRE-2"), warehouse=main, reorder_point=2, reorder_quantity=10
+    )
     StockLevel.objects.create(sku=SKUFactory(sku_code="OFF-1"), warehouse=main)  # reorder point off
     listed = api.get("/api/v1/stock/reorder-suggestions/?warehouse=main")
     assert listed.status_code == 200
     rows = {row["sku_code"]: row for row in listed.json()["data"]}
     assert set(rows) == {"PRE-1", "PRE-2"}
     assert rows["PRE-1"]["suggested_quantity"] == 8 and rows["PRE-2"]["suggested_quantity"] == 10
-    made = api.post("/api/v1/stock/reorder-suggestions/create-drafts/",
-                    {"supplier": "Acme", "warehouse": "MAIN", "level_ids": [level.pk]}, format="json")
+    made = api.post(
+        "/api/v1/stock/reorder-suggestions/create-drafts/",
+        {"supplier": "Acme", "warehouse": "MAIN", "level_ids": [level.pk]},
+        format="json",
+    )
     assert made.status_code == 201
     data = made.json()["data"]
     assert data["status"] == "draft" and data["supplier"] == "Acme"
@@ -166,8 +194,11 @@ def test_reorder_suggestions_and_drafts(api, preorder, main):
     api.post(f"{INBOUND}{data['id']}/open/")
     # 8 incoming: 0 + 8 > 4, no longer suggested.
     assert [row["sku_code"] for row in api.get("/api/v1/stock/reorder-suggestions/").json()["data"]] == ["PRE-2"]
-    wrong = api.post("/api/v1/stock/reorder-suggestions/create-drafts/",
-                     {"supplier": "Acme", "warehouse": "MAIN", "level_ids": [level.pk]}, format="json")
+    wrong = api.post(
+        "/api/v1/stock/reorder-suggestions/create-drafts/",
+        {"supplier": "Acme", "warehouse": "MAIN", "level_ids": [level.pk]},
+        format="json",
+    )
     assert wrong.status_code == 400
     assert other.pk
 

@@ -1,4 +1,5 @@
 """/api/v1/stock/levels/ and /api/v1/stock/movements/."""
+
 import pytest
 
 from stock.models import StockLevel
@@ -16,10 +17,26 @@ def test_level_fields(api, stocked):
     assert response.status_code == 200
     level = response.json()["data"][0]
     assert level | {"id": 0, "updated_at": ""} == {
-        "id": 0, "sku_id": stocked.pk, "sku_code": stocked.sku_code, "warehouse": "MAIN", "on_hand": 10,
-        "reserved": 3, "damaged": 0, "quality_control": 0, "sellable": 7, "safety_stock": 0, "available": 7,
-        "incoming": 0, "backordered": 0, "low_stock_threshold": 0, "is_low": False, "reorder_point": None,
-        "reorder_quantity": None, "version": 3, "updated_at": ""}
+        "id": 0,
+        "sku_id": stocked.pk,
+        "sku_code": stocked.sku_code,
+        "warehouse": "MAIN",
+        "on_hand": 10,
+        "reserved": 3,
+        "damaged": 0,
+        "quality_control": 0,
+        "sellable": 7,
+        "safety_stock": 0,
+        "available": 7,
+        "incoming": 0,
+        "backordered": 0,
+        "low_stock_threshold": 0,
+        "is_low": False,
+        "reorder_point": None,
+        "reorder_quantity": None,
+        "version": 3,
+        "updated_at": "",
+    }
 
 
 def test_level_filters(api, stocked, other):
@@ -48,7 +65,12 @@ def test_patch_threshold(api, stocked):
     response = api.patch(url, {"low_stock_threshold": 10, "on_hand": 999, "version": level["version"]})
     assert response.status_code == 200, response.json()
     data = response.json()["data"]
-    assert (data["low_stock_threshold"], data["is_low"], data["on_hand"], data["version"]) == (10, True, 10, level["version"] + 1)
+    assert (data["low_stock_threshold"], data["is_low"], data["on_hand"], data["version"]) == (
+        10,
+        True,
+        10,
+        level["version"] + 1,
+    )
     response = api.patch(url, {"low_stock_threshold": 1, "version": level["version"]})
     assert response.status_code == 409 and response.json()["code"] == "version_conflict"
     assert api.patch(url, {"low_stock_threshold": 1}, HTTP_IF_MATCH='"1"').status_code == 412

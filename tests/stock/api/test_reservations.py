@@ -1,4 +1,5 @@
 """/api/v1/stock/reservations/: create, commit, release, list and filters."""
+
 import pytest
 
 from stock.models import Reservation, StockLevel
@@ -8,7 +9,9 @@ URL = "/api/v1/stock/reservations/"
 
 
 def reserve(api, sku, quantity=2, **extra):
-    return api.post(URL, {"reference": "ORDER-1001", "lines": [{"sku_code": sku.sku_code, "quantity": quantity}], **extra})
+    return api.post(
+        URL, {"reference": "ORDER-1001", "lines": [{"sku_code": sku.sku_code, "quantity": quantity}], **extra}
+    )
 
 
 def test_create(api, stocked, main):
@@ -18,30 +21,52 @@ def test_create(api, stocked, main):
     assert body["message"] == "Reservation created"
     data = body["data"]
     assert data["status"] == "active" and data["reference"] == "ORDER-1001" and data["expires_at"]
-    assert data["lines"] == [{"id": data["lines"][0]["id"], "sku_id": stocked.pk, "sku_code": stocked.sku_code,
-                              "warehouse": "MAIN", "quantity": 2, "allocated": 2, "backordered": 0}]
+    assert data["lines"] == [
+        {
+            "id": data["lines"][0]["id"],
+            "sku_id": stocked.pk,
+            "sku_code": stocked.sku_code,
+            "warehouse": "MAIN",
+            "quantity": 2,
+            "allocated": 2,
+            "backordered": 0,
+        }
+    ]
     assert data["backordered"] is False
     assert StockLevel.objects.get().reserved == 2
 
 
 def test_insufficient_names_lines(api, stocked):
-    response = api.post(URL, {"reference": "O", "lines": [
-        {"sku_code": stocked.sku_code, "quantity": 1}, {"sku_code": stocked.sku_code, "quantity": 20}]})
+    response = api.post(
+        URL,
+        {
+            "reference": "O",
+            "lines": [{"sku_code": stocked.sku_code, "quantity": 1}, {"sku_code": stocked.sku_code, "quantity": 20}],
+        },
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "insufficient_stock"
-    assert response.json()["errors"] == {"lines": {"1": {"sku_code": stocked.sku_code, "available": 9, "requested": 20}}}
+    assert response.json()["errors"] == {
+        "lines": {"1": {"sku_code": stocked.sku_code, "available": 9, "requested": 20}}
+    }
     assert StockLevel.objects.get().reserved == 0 and not Reservation.objects.exists()
 
 
-@pytest.mark.parametrize("payload, where", [
-    ({"reference": "O", "lines": []}, "lines"),
-    ({"reference": "O", "lines": [{"sku_code": "NOPE", "quantity": 1}]}, "lines"),
-    ({"reference": "O", "lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 0}]}, "lines"),
-    ({"reference": "O", "lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 1, "warehouse": "NOPE"}]}, "lines"),
-    ({"reference": "O", "ttl_seconds": 0, "lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 1}]}, "ttl_seconds"),
-    ({"reference": "O", "ttl_seconds": 604801, "lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 1}]}, "ttl_seconds"),
-    ({"lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 1}]}, "reference"),
-])
+@pytest.mark.parametrize(
+    "payload, where",
+    [
+        ({"reference": "O", "lines": []}, "lines"),
+        ({"reference": "O", "lines": [{"sku_code": "NOPE", "quantity": 1}]}, "lines"),
+        ({"reference": "O", "lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 0}]}, "lines"),
+        ({"reference": "O", "lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 1, "warehouse": "NOPE"}]}, "lines"),
+        ({"reference": "O", "ttl_seconds": 0, "lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 1}]}, "ttl_seconds"),
+        (
+            {"reference": "O", "ttl_seconds": 604801, "lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 1}]},
+            "ttl_seconds",
+        ),
+        ({"lines": [{"sku_code": "TSHIRT-RED-M", "quantity": 1}]}, "reference"),
+    ],
+)
 def test_bad_input(api, stocked, payload, where):
     response = api.post(URL, payload)
     assert response.status_code == 400 and response.json()["code"] == "validation_error"
@@ -50,8 +75,13 @@ def test_bad_input(api, stocked, payload, where):
 
 
 def test_bad_line_named_by_index(api, stocked):
-    response = api.post(URL, {"reference": "O", "lines": [{"sku_code": stocked.sku_code, "quantity": 1},
-                                                          {"sku_code": "NOPE", "quantity": 1}]})
+    response = api.post(
+        URL,
+        {
+            "reference": "O",
+            "lines": [{"sku_code": stocked.sku_code, "quantity": 1}, {"sku_code": "NOPE", "quantity": 1}],
+        },
+    )
     assert response.status_code == 400 and "sku_code" in response.json()["errors"]["lines"]["1"]
 
 
@@ -139,5 +169,9 @@ def test_a_code_that_only_folds_into_a_skus_code_names_no_sku(api, main, lookali
     response = api.post(URL, {"reference": "LOOKALIKE", "lines": [{"sku_code": lookalike, "quantity": 1}]})
     assert 400 <= response.status_code < 500, response.json()
     assert StockLevel.objects.get(sku=target).reserved == 0 and not Reservation.objects.exists()
-    assert api.post(URL, {"reference": "SAME", "lines": [{"sku_code": target.sku_code.lower(), "quantity": 1}]}
-                    ).status_code == 201  # any ASCII case still names it
+    assert (
+        api.post(
+            URL, {"reference": "SAME", "lines": [{"sku_code": target.sku_code.lower(), "quantity": 1}]}
+        ).status_code
+        == 201
+    )  # any ASCII case still names it

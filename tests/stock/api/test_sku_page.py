@@ -1,5 +1,6 @@
 """/api/v1/skus/: every page and every single SKU goes through the one statement of
 `stock.selectors_sku_page` and the one presentation of `stock.api.sku_page`."""
+
 from datetime import UTC, datetime
 
 import pytest
@@ -19,8 +20,10 @@ URL = "/api/v1/skus/"
 def catalog(main, other, later):
     """S-0..S-6, each 10 + n units in MAIN; S-1 5 more in EAST and 3 reserved; S-2's reservation
     overdue (counted by no read); S-3 deleted; S-4 1 unit reserved; S-5 2 damaged and 3 safety stock."""
-    skus = [SKUFactory(sku_code=f"S-{n}", price=f"{n}.{n}0", attributes={"n": n, "tags": ["é", n], "f": 1.5})
-            for n in range(7)]
+    skus = [
+        SKUFactory(sku_code=f"S-{n}", price=f"{n}.{n}0", attributes={"n": n, "tags": ["é", n], "f": 1.5})
+        for n in range(7)
+    ]
     for n, sku in enumerate(skus):
         stock_receive(sku=sku, quantity=10 + n)
     stock_receive(sku=skus[1], quantity=5, warehouse=other)
@@ -31,7 +34,8 @@ def catalog(main, other, later):
     for n, sku in enumerate(skus):
         SKU.all_objects.filter(pk=sku.pk).update(
             created_at=datetime(2026, 1, 2, 3, 4, n, 1000 * n, tzinfo=UTC),
-            updated_at=datetime(2026, 2, 2, 3, 4, n, tzinfo=UTC))
+            updated_at=datetime(2026, 2, 2, 3, 4, n, tzinfo=UTC),
+        )
     SKU.all_objects.filter(pk=skus[3].pk).update(is_deleted=True, deleted_at=datetime(2026, 3, 1, tzinfo=UTC))
     later(61)  # P is overdue
     return skus
@@ -46,11 +50,21 @@ def test_a_row_as_the_contract_writes_it(api, catalog):
     assert body["status"] == "success" and body["message"] == "OK"
     assert body["meta"] == {"page": 1, "size": 2, "total": 6, "pages": 3}
     assert body["data"][1] == {
-        "id": catalog[1].pk, "sku_code": "S-1", "product_id": catalog[1].product_id, "price": "1.10",
-        "attributes": {"n": 1, "tags": ["é", 1], "f": 1.5}, "backorder_policy": "deny",
-        "inventory_count": 16, "on_hand": 16, "reserved": 3, "available": 13,
-        "created_at": "2026-01-02T03:04:01.001000Z", "updated_at": "2026-02-02T03:04:01Z",
-        "version": 1, "is_deleted": False, "deleted_at": None,
+        "id": catalog[1].pk,
+        "sku_code": "S-1",
+        "product_id": catalog[1].product_id,
+        "price": "1.10",
+        "attributes": {"n": 1, "tags": ["é", 1], "f": 1.5},
+        "backorder_policy": "deny",
+        "inventory_count": 16,
+        "on_hand": 16,
+        "reserved": 3,
+        "available": 13,
+        "created_at": "2026-01-02T03:04:01.001000Z",
+        "updated_at": "2026-02-02T03:04:01Z",
+        "version": 1,
+        "is_deleted": False,
+        "deleted_at": None,
     }
 
 
@@ -61,17 +75,20 @@ def test_stock_figures_leave_out_overdue_reservations_and_held_back_units(api, c
     assert (rows["S-5"]["on_hand"], rows["S-5"]["available"]) == (15, 10)  # 2 damaged, 3 safety stock
 
 
-@pytest.mark.parametrize("params, expected, total", [
-    ({}, ["S-0", "S-1", "S-2", "S-4", "S-5", "S-6"], 6),
-    ({"size": "2", "page": "2"}, ["S-2", "S-4"], 6),
-    ({"size": "4", "page": "3"}, [], 6),
-    ({"include_deleted": "true", "size": "2", "page": "2"}, ["S-2", "S-3"], 7),
-    ({"ordering": "-available", "size": "3"}, ["S-6", "S-1", "S-4"], 6),
-    ({"ordering": "-price", "size": "2", "page": "2"}, ["S-4", "S-2"], 6),
-    ({"price_min": "2", "price_max": "4.4"}, ["S-2", "S-4"], 2),
-    ({"sku_code": "s-5"}, ["S-5"], 1),
-    ({"in_stock": "false"}, [], 0),
-])
+@pytest.mark.parametrize(
+    "params, expected, total",
+    [
+        ({}, ["S-0", "S-1", "S-2", "S-4", "S-5", "S-6"], 6),
+        ({"size": "2", "page": "2"}, ["S-2", "S-4"], 6),
+        ({"size": "4", "page": "3"}, [], 6),
+        ({"include_deleted": "true", "size": "2", "page": "2"}, ["S-2", "S-3"], 7),
+        ({"ordering": "-available", "size": "3"}, ["S-6", "S-1", "S-4"], 6),
+        ({"ordering": "-price", "size": "2", "page": "2"}, ["S-4", "S-2"], 6),
+        ({"price_min": "2", "price_max": "4.4"}, ["S-2", "S-4"], 2),
+        ({"sku_code": "s-5"}, ["S-5"], 1),
+        ({"in_stock": "false"}, [], 0),
+    ],
+)
 def test_filters_ordering_and_paging_choose_the_rows_of_the_one_statement(api, catalog, params, expected, total):
     response = api.get(URL, params)
     assert response.status_code == 200
@@ -87,7 +104,10 @@ def test_timestamps_in_another_time_zone_are_written_as_every_endpoint_writes_th
     settings.TIME_ZONE = "Europe/Paris"
     row = api.get(URL, {"include_deleted": "true", "sku_code": "S-3"}).json()["data"][0]
     assert (row["created_at"], row["updated_at"], row["deleted_at"]) == (
-        "2026-01-02T04:04:03.003000+01:00", "2026-02-02T04:04:03+01:00", "2026-03-01T01:00:00+01:00")
+        "2026-01-02T04:04:03.003000+01:00",
+        "2026-02-02T04:04:03+01:00",
+        "2026-03-01T01:00:00+01:00",
+    )
     warehouse = api.get("/api/v1/warehouses/").json()["data"][0]
     assert warehouse["created_at"].endswith("+01:00")
 
@@ -124,11 +144,23 @@ def test_the_pages_without_filters_follow_the_catalog(api, catalog):
     SKUFactory(sku_code="S-7")
     SKU.all_objects.filter(pk=catalog[0].pk).update(is_deleted=True)
     body = api.get(URL).json()
-    assert body["meta"]["total"] == 6 and codes(api.get(URL, {"page": "1"}))[0] == "S-1" and "S-7" in codes(api.get(URL))
+    assert (
+        body["meta"]["total"] == 6 and codes(api.get(URL, {"page": "1"}))[0] == "S-1" and "S-7" in codes(api.get(URL))
+    )
 
 
-@pytest.mark.parametrize("params", [{"size": "0"}, {"size": "101"}, {"page": "x"}, {"page": "0"}, {"page": "-1"},
-                                    {"ordering": "nope"}, {"in_stock": "maybe"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"size": "0"},
+        {"size": "101"},
+        {"page": "x"},
+        {"page": "0"},
+        {"page": "-1"},
+        {"ordering": "nope"},
+        {"in_stock": "maybe"},
+    ],
+)
 def test_bad_paging_and_filters_are_400(api, catalog, params):
     response = api.get(URL, params)
     assert response.status_code == 400 and response.json()["code"] == "validation_error"

@@ -1,4 +1,5 @@
 """The stock figures and filters the stock app adds to /api/v1/skus/."""
+
 import pytest
 
 from stock.models import StockMovement
@@ -42,6 +43,7 @@ def test_in_stock_low_stock_and_ordering(api, main):
     stock_receive(sku=empty, quantity=1)
     stock_adjust(sku=empty, delta=-1, reason="loss")
     from stock.models import StockLevel
+
     StockLevel.objects.filter(sku=little).update(low_stock_threshold=5)
 
     def codes(**params):

@@ -1,5 +1,6 @@
 """The quantity states through the API: state moves, write-offs, level settings, and the one
 `available` in levels, SKU sums (every path), filters and ordering."""
+
 import pytest
 
 from events.models import Event
@@ -14,7 +15,9 @@ LEVELS = "/api/v1/stock/levels/"
 
 def move(api, sku, quantity, source="sellable", target="damaged", reason="damage", **extra):
     body = {"sku_code": sku.sku_code, "quantity": quantity, "from": source, "to": target, "reason": reason, **extra}
-    return api.post(MOVES, body, format="json", **({"HTTP_IDEMPOTENCY_KEY": extra.pop("key")} if "key" in extra else {}))
+    return api.post(
+        MOVES, body, format="json", **({"HTTP_IDEMPOTENCY_KEY": extra.pop("key")} if "key" in extra else {})
+    )
 
 
 def test_a_state_move_answers_201_with_the_movement_and_the_level(api, stocked):
@@ -23,7 +26,12 @@ def test_a_state_move_answers_201_with_the_movement_and_the_level(api, stocked):
     data = response.json()["data"]
     assert response.json()["message"] == "Stock state moved"
     movement, level = data["movement"], data["level"]
-    assert (movement["delta"], movement["state_from"], movement["state_to"], movement["quantity"]) == (0, "sellable", "damaged", 3)
+    assert (movement["delta"], movement["state_from"], movement["state_to"], movement["quantity"]) == (
+        0,
+        "sellable",
+        "damaged",
+        3,
+    )
     assert movement["reason"] == "damage" and movement["reference"] == "DMG-7" and movement["balance_after"] == 10
     assert (level["on_hand"], level["damaged"], level["sellable"], level["available"]) == (10, 3, 7, 7)
     assert Event.objects.filter(type="stock.level.changed", data__damaged=3).exists()
@@ -37,13 +45,26 @@ def test_moving_more_than_the_source_holds_is_409(api, stocked):
     assert StockLevel.objects.get(sku=stocked).quality_control == 2
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"from": "broken"}, "from"), ({"to": "sellable"}, "to"), ({"reason": "sale"}, "reason"),
-    ({"quantity": 0}, "quantity"), ({"quantity": "3"}, "quantity"), ({"sku_code": "NOPE"}, "sku_code"),
-    ({"warehouse": "NOPE"}, "warehouse"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"from": "broken"}, "from"),
+        ({"to": "sellable"}, "to"),
+        ({"reason": "sale"}, "reason"),
+        ({"quantity": 0}, "quantity"),
+        ({"quantity": "3"}, "quantity"),
+        ({"sku_code": "NOPE"}, "sku_code"),
+        ({"warehouse": "NOPE"}, "warehouse"),
+    ],
+)
 def test_bad_state_moves_are_400_naming_the_field(api, stocked, changes, field):
-    body = {"sku_code": stocked.sku_code, "quantity": 1, "from": "sellable", "to": "damaged", "reason": "damage"} | changes
+    body = {
+        "sku_code": stocked.sku_code,
+        "quantity": 1,
+        "from": "sellable",
+        "to": "damaged",
+        "reason": "damage",
+    } | changes
     response = api.post(MOVES, body, format="json")
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"]
@@ -85,15 +106,20 @@ def test_a_write_off_through_the_adjustment_endpoint(api, stocked):
 
 def test_level_settings_are_writable_and_checked(api, stocked):
     level = StockLevel.objects.get(sku=stocked)
-    response = api.patch(f"{LEVELS}{level.pk}/", {"safety_stock": 4, "reorder_point": 3, "reorder_quantity": 12},
-                         format="json")
+    response = api.patch(
+        f"{LEVELS}{level.pk}/", {"safety_stock": 4, "reorder_point": 3, "reorder_quantity": 12}, format="json"
+    )
     assert response.status_code == 200, response.json()
     data = response.json()["data"]
     assert (data["safety_stock"], data["available"], data["reorder_point"], data["reorder_quantity"]) == (4, 6, 3, 12)
     cleared = api.patch(f"{LEVELS}{level.pk}/", {"reorder_point": None}, format="json").json()["data"]
     assert cleared["reorder_point"] is None and cleared["reorder_quantity"] == 12 and cleared["safety_stock"] == 4
-    for body, field in (({"safety_stock": -1}, "safety_stock"), ({"reorder_quantity": 0}, "reorder_quantity"),
-                        ({"safety_stock": 2**31}, "safety_stock"), ({"reorder_point": "x"}, "reorder_point")):
+    for body, field in (
+        ({"safety_stock": -1}, "safety_stock"),
+        ({"reorder_quantity": 0}, "reorder_quantity"),
+        ({"safety_stock": 2**31}, "safety_stock"),
+        ({"reorder_point": "x"}, "reorder_point"),
+    ):
         refused = api.patch(f"{LEVELS}{level.pk}/", body, format="json")
         assert refused.status_code == 400 and field in refused.json()["errors"], refused.json()
     assert StockLevel.objects.get(pk=level.pk).safety_stock == 4
@@ -106,8 +132,9 @@ def test_one_available_in_levels_sku_sums_filters_and_ordering(api, main, other)
     stock_receive(sku=held, quantity=10)
     stock_receive(sku=held, warehouse=other, quantity=3)
     stock_state_move(sku=held, warehouse=main, quantity=2, from_state="sellable", to_state="damaged", reason="damage")
-    stock_state_move(sku=held, warehouse=main, quantity=1, from_state="sellable", to_state="quality_control",
-                     reason="inspection")
+    stock_state_move(
+        sku=held, warehouse=main, quantity=1, from_state="sellable", to_state="quality_control", reason="inspection"
+    )
     StockLevel.objects.filter(sku=held, warehouse=main).update(safety_stock=9, low_stock_threshold=1)  # 0, not -2
     StockLevel.objects.filter(sku=held, warehouse=other).update(safety_stock=1)  # 2
     plenty = SKUFactory(sku_code="B-PLENTY")
@@ -143,8 +170,14 @@ def test_reservations_do_not_take_safety_stock_on_either_path(api, stocked):
     assert refused.status_code == 409 and refused.json()["errors"]["lines"]["0"]["available"] == 5
     general = plain | {"ttl_seconds": 60, "lines": [{"sku_id": stocked.pk, "quantity": 6}]}
     assert api.post("/api/v1/stock/reservations/", general, format="json").status_code == 409
-    assert api.post("/api/v1/stock/reservations/", plain | {"lines": [{"sku_code": stocked.sku_code, "quantity": 5}]},
-                    format="json").status_code == 201
+    assert (
+        api.post(
+            "/api/v1/stock/reservations/",
+            plain | {"lines": [{"sku_code": stocked.sku_code, "quantity": 5}]},
+            format="json",
+        ).status_code
+        == 201
+    )
     assert StockLevel.objects.get(sku=stocked).reserved == 5
 
 
@@ -155,7 +188,10 @@ def test_allow_split_answers_one_line_per_warehouse(api, sku, main, other):
     assert api.post("/api/v1/stock/reservations/", body, format="json").status_code == 409
     response = api.post("/api/v1/stock/reservations/", body | {"allow_split": True}, format="json")
     assert response.status_code == 201, response.json()
-    assert [(line["warehouse"], line["quantity"]) for line in response.json()["data"]["lines"]] == [("MAIN", 4), ("EAST", 3)]
+    assert [(line["warehouse"], line["quantity"]) for line in response.json()["data"]["lines"]] == [
+        ("MAIN", 4),
+        ("EAST", 3),
+    ]
     bad = api.post("/api/v1/stock/reservations/", body | {"allow_split": "maybe"}, format="json")
     assert bad.status_code == 400 and "allow_split" in bad.json()["errors"]
 

@@ -1,4 +1,5 @@
 """/api/v1/warehouses/: codes, default switching, soft delete, restore, versions."""
+
 import pytest
 
 from stock.models import Warehouse

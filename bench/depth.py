@@ -54,14 +54,27 @@ PATH = "/api/v1/stock/reservations/"
 # lines come as today's statement takes them (one JSON record set instead of the arrays of
 # then, a change made for prepared statements), so that the two differ by the states alone.
 BASELINE_STATEMENT = (
-    "WITH request AS (SELECT * FROM json_to_recordset(%(lines)s::json) AS r(idx int, sku_code text, warehouse_code text, quantity bigint)),\n"
-    "target AS (SELECT r.idx, r.quantity, s.id AS sku_id, s.sku_code, w.id AS warehouse_id, w.code AS warehouse FROM request r JOIN catalog_sku s ON lower(s.sku_code) = lower(r.sku_code) AND NOT s.is_deleted JOIN stock_warehouse w ON NOT w.is_deleted AND (CASE WHEN r.warehouse_code IS NULL THEN w.is_default ELSE w.code = upper(r.warehouse_code) END)),\n"
-    "locked AS (SELECT l.id, t.idx, t.quantity FROM stock_stocklevel l JOIN target t ON l.sku_id = t.sku_id AND l.warehouse_id = t.warehouse_id ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l),\n"
-    "placed AS (UPDATE stock_stocklevel l SET reserved = l.reserved + k.quantity, version = l.version + 1, updated_at = %(now)s FROM locked k WHERE l.id = k.id AND l.on_hand::bigint - l.reserved >= k.quantity RETURNING k.idx, l.id AS level_id, l.sku_id, l.warehouse_id, k.quantity, l.on_hand, l.reserved, l.version),\n"
-    "reservation AS (INSERT INTO stock_reservation (created_at, updated_at, reference, status, expires_at, created_by_id) SELECT %(now)s, %(now)s, %(reference)s, %(status)s, %(expires_at)s, %(user_id)s WHERE (SELECT count(*) FROM placed) = %(n)s RETURNING id),\n"
-    "lines AS (INSERT INTO stock_reservationline (reservation_id, sku_id, warehouse_id, quantity) SELECT reservation.id, p.sku_id, p.warehouse_id, p.quantity FROM reservation, placed p ORDER BY p.idx RETURNING id, sku_id, warehouse_id, quantity)\n"
+    "WITH request AS (SELECT * FROM json_to_recordset(%(lines)s::json) AS r(idx int, sku_code text, warehouse_code"
+    " text, quantity bigint)),\n"
+    "target AS (SELECT r.idx, r.quantity, s.id AS sku_id, s.sku_code, w.id AS warehouse_id, w.code AS warehouse FROM"
+    " request r JOIN catalog_sku s ON lower(s.sku_code) = lower(r.sku_code) AND NOT s.is_deleted JOIN stock_warehouse w"
+    " ON NOT w.is_deleted AND (CASE WHEN r.warehouse_code IS NULL THEN w.is_default ELSE w.code ="
+    " upper(r.warehouse_code) END)),\n"
+    "locked AS (SELECT l.id, t.idx, t.quantity FROM stock_stocklevel l JOIN target t ON l.sku_id = t.sku_id AND"
+    " l.warehouse_id = t.warehouse_id ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l),\n"
+    "placed AS (UPDATE stock_stocklevel l SET reserved = l.reserved + k.quantity, version = l.version + 1, updated_at ="
+    " %(now)s FROM locked k WHERE l.id = k.id AND l.on_hand::bigint - l.reserved >= k.quantity RETURNING k.idx, l.id AS"
+    " level_id, l.sku_id, l.warehouse_id, k.quantity, l.on_hand, l.reserved, l.version),\n"
+    "reservation AS (INSERT INTO stock_reservation (created_at, updated_at, reference, status, expires_at,"
+    " created_by_id) SELECT %(now)s, %(now)s, %(reference)s, %(status)s, %(expires_at)s, %(user_id)s WHERE (SELECT"
+    " count(*) FROM placed) = %(n)s RETURNING id),\n"
+    "lines AS (INSERT INTO stock_reservationline (reservation_id, sku_id, warehouse_id, quantity) SELECT"
+    " reservation.id, p.sku_id, p.warehouse_id, p.quantity FROM reservation, placed p ORDER BY p.idx RETURNING id,"
+    " sku_id, warehouse_id, quantity)\n"
     "SELECT c.ok, reservation.id, t.idx, lines.id, t.sku_id, t.sku_code, t.warehouse_id, t.warehouse, t.quantity\n"
-    "FROM (SELECT CASE WHEN count(*) = %(n)s THEN 0 ELSE ('INCOMPLETE ' || count(*))::int END AS ok FROM placed) c LEFT JOIN reservation ON true LEFT JOIN lines ON true LEFT JOIN target t ON t.sku_id = lines.sku_id AND t.warehouse_id = lines.warehouse_id ORDER BY t.idx"
+    "FROM (SELECT CASE WHEN count(*) = %(n)s THEN 0 ELSE ('INCOMPLETE ' || count(*))::int END AS ok FROM placed) c LEFT"
+    " JOIN reservation ON true LEFT JOIN lines ON true LEFT JOIN target t ON t.sku_id = lines.sku_id AND t.warehouse_id"
+    " = lines.warehouse_id ORDER BY t.idx"
 )
 
 
@@ -197,7 +210,7 @@ def run(args: argparse.Namespace) -> dict:
         # Each round's two runs back to back: their ratio feels less of the box's drift over
         # the whole run (other work starting or stopping) than the ratio of the means does.
         statement["round_latency_ratios"] = [
-            _ratio(now["latency_ms"], before["latency_ms"]) for before, now in zip(pg["before"], pg["now"])
+            _ratio(now["latency_ms"], before["latency_ms"]) for before, now in zip(pg["before"], pg["now"], strict=True)
         ]
         statement["median_round_latency_ratio"] = round(statistics.median(statement["round_latency_ratios"]), 3)
         results["statement"] = statement

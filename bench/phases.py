@@ -129,7 +129,7 @@ def run_b2(
         requests=plan.oversell_requests,
         method="POST",
         keepalive=True,
-        body_template='{"reference": "B2-RACE-$seq", "lines": [{"sku_code": "SKU-%d", "quantity": 1}]}' % oversell,
+        body_template=f'{{"reference": "B2-RACE-$seq", "lines": [{{"sku_code": "SKU-{oversell}", "quantity": 1}}]}}',
     )
     log(f"B2 sell-out race on SKU-{oversell}: {race['statuses']}")
     setup_django(env)

@@ -112,7 +112,9 @@ def format_table(results: dict) -> str:
             ]
         )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     peer = format_peer_table(results)
     if peer:
@@ -199,7 +201,9 @@ def format_peer_table(results: dict) -> str:
         return f"peer: not run ({peer.get('dir')} not served); no side-by-side figures"
     rows = [PEER_HEADER, *_peer_rows(results)]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(PEER_HEADER))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -207,7 +211,8 @@ def format_peer_table(results: dict) -> str:
 def format_markdown(results: dict) -> str:
     """The same figures as a Markdown table (for docs/performance.md)."""
     rows = [
-        "| bench | what | figure | baseline | ratio | target | met | p50 / p99 ms | queries (size 10/100) | app CPU ms |",
+        "| bench | what | figure | baseline | ratio | target | met | p50 / p99 ms"
+        " | queries (size 10/100) | app CPU ms |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for e in results.get("benchmarks", []):

@@ -173,7 +173,7 @@ def versus_entry(load: Load, kept: dict[str, list[dict]], *, oversold: int | Non
     """One row of the side-by-side table: the ratio per round, p99 and 5xx of both, the targets."""
     ours = merged_measured(kept["service"])
     theirs = merged_measured(kept["peer"]) if kept["peer"] else None
-    ratio = spread([rate_ratio(o, t, load.success) for o, t in zip(kept["service"], kept["peer"])])
+    ratio = spread([rate_ratio(o, t, load.success) for o, t in zip(kept["service"], kept["peer"], strict=False)])
     errors, peer_errors = server_errors(kept["service"]), server_errors(kept["peer"]) if kept["peer"] else None
     statuses_ok = set(ours["statuses"]) == {load.success}
     p99_met = ours["p99_ms"] is not None and ours["p99_ms"] <= P99_TARGET_MS

@@ -345,7 +345,8 @@ def overdue_sql(alias: str, *, status: str = "%s", now: str = "%s") -> str:
     """A scalar subquery: units of the level aliased `alias` held by overdue active reservations,
     in bigint (`status`, `now`: the placeholders of the active status and of now)."""
     return (
-        f"(SELECT COALESCE(SUM(CAST(rl.quantity AS bigint) - rl.backordered), 0) FROM {ReservationLine._meta.db_table} rl"
+        "(SELECT COALESCE(SUM(CAST(rl.quantity AS bigint) - rl.backordered), 0)"
+        f" FROM {ReservationLine._meta.db_table} rl"
         f" JOIN {Reservation._meta.db_table} r ON r.id = rl.reservation_id"
         f" WHERE rl.sku_id = {alias}.sku_id AND rl.warehouse_id = {alias}.warehouse_id"
         f" AND r.status = {status} AND r.expires_at <= {now})"

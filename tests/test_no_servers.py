@@ -37,7 +37,8 @@ echo "READY $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8000/healt
 echo "LOGIN $(curl -s -w '%{http_code}' http://127.0.0.1:8000/admin/login/ | grep -c 'id="id_password"' || true)"
 kill -TERM -- -$run
 wait $run || true
-if (exec 3<>/dev/tcp/127.0.0.1/$(.venv/bin/python -c 'from inventory_site.embedded import postgres; print(postgres.port())')) 2>/dev/null
+port=$(.venv/bin/python -c 'from inventory_site.embedded import postgres; print(postgres.port())')
+if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null
 then echo "STILL RUNNING"; else echo "STOPPED"; fi
 .venv/bin/python -m inventory_site.embedded -- .venv/bin/python manage.py shell -c \
   "from catalog.models import SKU; print('KEPT', SKU.objects.count())"

@@ -86,7 +86,7 @@ class ChangeDiff(resources.Diff):
 
     def as_html(self):
         cells = []
-        for old, new in zip(self.left, self.right):
+        for old, new in zip(self.left, self.right, strict=True):
             old, new = force_str(old), force_str(new)
             if self.new or old == new:
                 cells.append(format_html("{}", new))

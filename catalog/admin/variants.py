@@ -132,7 +132,11 @@ class VariantGrid:
             row.changed = bool(row.code or row.price or any(a.strip() for a in row.attributes))
 
     def _posted_state(self, row: VariantRow) -> dict:
-        attributes = {key: cell_value(text) for key, text in zip(self.columns, row.attributes) if key and text.strip()}
+        attributes = {
+            key: cell_value(text)
+            for key, text in zip(self.columns, row.attributes, strict=True)
+            if key and text.strip()
+        }
         return _state(row.price, attributes, row.status, row.backorder_policy)
 
     # -- saving ----------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Writing many new rows fast, with `COPY`.
 
 Rows are plain dicts of column values (`attname`s), so no model instances are built; ids
-come from the table's sequence beforehand when other rows must point at them. Nothing here runs model `save()` or signals; `history_rows_insert` writes the
-django-simple-history rows that `save()` would have.
+come from the table's sequence beforehand when other rows must point at them. Nothing here
+runs model `save()` or signals; `history_rows_insert` writes the django-simple-history rows that `save()` would have.
 """
 
 import datetime

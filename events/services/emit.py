@@ -156,7 +156,8 @@ def events_emit_bulk(*, events: Iterable[EventDraft]) -> int:
     """Write many events in the caller's transaction, in order, for bulk writes (imports, loads).
 
     One `COPY` per BULK_BATCH events (ids follow the order given). `events` may be a
-    generator that reads the database: each batch is drawn before its COPY starts. Returns how many were written; a rollback writes none.
+    generator that reads the database: each batch is drawn before its COPY starts. Returns how
+    many were written; a rollback writes none.
     """
     now = timezone.now()
     encoder = DjangoJSONEncoder(separators=(",", ":"))

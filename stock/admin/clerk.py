@@ -362,7 +362,7 @@ class ClerkViewsMixin:
             for lvl in StockLevel.objects.filter(sku__in=[line["sku"] for line in lines])
         }
         rows = []
-        for number, line in zip(numbers, lines):
+        for number, line in zip(numbers, lines, strict=True):
             old = levels.get((line["sku"].pk, line["warehouse"].pk), 0)
             rows.append(
                 (
@@ -388,7 +388,10 @@ class ClerkViewsMixin:
                     errors={f"line {numbers[int(i)]}": detail for i, detail in refused.items()} or exc.errors,
                 ) from exc
             self._log_levels(
-                request, [(n, r[1], r[2], r[3], r[4]) for n, r in zip(numbers, rows)], data["reference"], "Adjusted"
+                request,
+                [(n, r[1], r[2], r[3], r[4]) for n, r in zip(numbers, rows, strict=True)],
+                data["reference"],
+                "Adjusted",
             )
         return {"kind": "adjust", "rows": rows, "summary": summary, "lines": len(lines)}
 

@@ -111,7 +111,10 @@ class SKUStockFilter(SKUFilter):
 
     in_stock = StrictBooleanFilter(
         method="filter_in_stock",
-        help_text="true: available > 0; false: available = 0 (available: on hand not reserved, damaged, in quality control or safety stock).",
+        help_text=(
+            "true: available > 0; false: available = 0"
+            " (available: on hand not reserved, damaged, in quality control or safety stock)."
+        ),
     )
     low_stock = StrictBooleanFilter(method="filter_low_stock", help_text="Some stock level at or below its threshold.")
 

@@ -72,7 +72,7 @@ def stock_count_file_lines(path: str | Path) -> Iterator[CountLine]:
             if missing:
                 raise InvalidInput(f"line 1: missing column(s) {', '.join(missing)}.")
             for line, values in enumerate(rows, start=2):
-                record = dict(zip(header, values))
+                record = dict(zip(header, values, strict=False))
                 if any(value.strip() for value in values):
                     yield CountLine(
                         line=line,

@@ -82,10 +82,12 @@ def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, Do
 @transaction.atomic
 def _adjust_lines(lines: list[AdjustmentLine], *, user=None) -> tuple[list, list, dict[int, DomainError]]:
     pairs = [(line.sku.pk, line.warehouse.pk) for line in lines]
-    create = [pair for pair, line in zip(pairs, lines) if line.quantity is not None or (line.delta or 0) > 0]
+    create = [
+        pair for pair, line in zip(pairs, lines, strict=True) if line.quantity is not None or (line.delta or 0) > 0
+    ]
     levels = lock_levels(pairs, create=create)
     movements, snapshots, errors = [], [], {}
-    for index, (pair, line) in enumerate(zip(pairs, lines)):
+    for index, (pair, line) in enumerate(zip(pairs, lines, strict=True)):
         level = levels.get(pair)
         delta, error = _line_error(line, level)
         if error is not None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -208,7 +209,7 @@ def _refusal(rows: list[tuple]) -> DomainError:
     if kind == "no_default":
         return InvalidInput(errors={"warehouse": ["There is no default warehouse; name one."]})
     errors: dict[int, DomainError] = {}
-    for kind, index, _r, _l, sku_id, sku_code, _w, _wc, quantity, _b, detail, _e in rows:
+    for kind, index, _r, _l, _sku_id, sku_code, _w, _wc, quantity, _b, detail, _e in rows:
         detail = json.loads(detail)  # (Django reads jsonb as text)
         if kind == "invalid":
             fields = {field: [message] for field, message in detail}
@@ -356,7 +357,7 @@ def reservations_expire(
     for pk in ids:
         if progress is not None:
             progress(0)
-        count += retry_on_deadlock(lambda: _expire_one(pk, now=now))
+        count += retry_on_deadlock(partial(_expire_one, pk, now=now))
     return count
 
 

@@ -65,7 +65,7 @@ def test_the_levels_list_sets_thresholds_and_reorder_settings_in_bulk(staff_clie
     )
     assert "Set reorder point 4, reorder quantity 1,200 on 2 stock levels." in text_of(done)
     thresholds = [lvl.low_stock_threshold for lvl in levels]
-    for level, threshold in zip(levels, thresholds):
+    for level, threshold in zip(levels, thresholds, strict=True):
         level.refresh_from_db()
         assert (level.reorder_point, level.reorder_quantity, level.low_stock_threshold) == (4, 1200, threshold)
 

@@ -67,12 +67,15 @@ def test_lists_fit_1280_px(page, url, name, one_line):
     assert clipped <= 0, (
         clipped,
         page.evaluate(
-            """() => Array.from(document.querySelectorAll("#result_list > tbody > tr")).map(r => [Math.round(r.scrollWidth), r.innerText.replace(/\\s+/g, " ")]).sort((a, b) => b[0] - a[0]).slice(0, 2)"""
+            """() => Array.from(document.querySelectorAll("#result_list > tbody > tr"))
+                .map(r => [Math.round(r.scrollWidth), r.innerText.replace(/\\s+/g, " ")])
+                .sort((a, b) => b[0] - a[0]).slice(0, 2)"""
         ),
     )  # no column cut off
     if one_line:
         assert one_line_rows(page), page.evaluate(
-            """() => Array.from(document.querySelectorAll("#result_list > tbody > tr")).map(r => Math.round(r.getBoundingClientRect().height))"""
+            """() => Array.from(document.querySelectorAll("#result_list > tbody > tr"))
+                .map(r => Math.round(r.getBoundingClientRect().height))"""
         )
 
 

@@ -480,9 +480,16 @@ CHECK_OUTCOMES = [
     "price '1.001' has more than 2 decimal places; attributes [1] must be a JSON object",
     "price is required with a sku_code",
     "price is given without a sku_code",
-    "category name '' must not be empty or whitespace only in category_path; product_name 'P\\x01' must not contain control characters; price 'x' is not a price like 19.90",
+    (
+        "category name '' must not be empty or whitespace only in category_path; product_name 'P\\x01' must not contain"
+        " control characters; price 'x' is not a price like 19.90"
+    ),
     "category_path is empty; price '-1' is not between 0 and 99999999.99; attributes: Must be valid JSON.",
-    "category_description 'ddddddddddddddddddddddddddddddddddddddd...' (501 characters) must have at most 500 characters (it has 501); product_name 'ppppppppppppppppppppppppppppppppppppppp...' (151 characters) must have at most 150 characters (it has 151)",
+    (
+        "category_description 'ddddddddddddddddddddddddddddddddddddddd...' (501 characters) must have at most 500"
+        " characters (it has 501); product_name 'ppppppppppppppppppppppppppppppppppppppp...' (151 characters) must have"
+        " at most 150 characters (it has 151)"
+    ),
     "category_attributes 'text' must be a JSON object; product_attributes: Must be valid JSON.",
     "has more cells than the header",
     {"category_path": ("A",), "product_name": "P", "sku_code": "S-11", "price": "1.25", "attributes": {"a": [1]}},
@@ -547,7 +554,7 @@ def test_every_row_fault_and_every_checked_value():
 
     assert len(CHECK_OUTCOMES) == len(CHECK_CASES)
     for _round in range(2):
-        for line, (record, expected) in enumerate(zip(CHECK_CASES, CHECK_OUTCOMES), start=2):
+        for line, (record, expected) in enumerate(zip(CHECK_CASES, CHECK_OUTCOMES, strict=True), start=2):
             assert outcome(line, record) == expected, record
 
 

@@ -80,7 +80,7 @@ def test_every_shape_at_once_never_oversells_nor_deadlocks(shop, settings, strat
     statuses = {status for status, _ in results}
     assert statuses <= {201, 400, 409}, results
     assert 201 in statuses and 409 in statuses and 400 in statuses
-    for (status, payload), i in zip(results, range(120)):
+    for (status, payload), i in zip(results, range(120), strict=True):
         if i % 7 == 6:
             assert status == 400 and payload["errors"] == {"lines": {"1": {"sku_code": ["No SKU with this code."]}}}
         if status == 409:

@@ -51,7 +51,7 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict]]:
             if not "".join(row[:width] if cells > width else row).strip():
                 start = reader.line_num + 1
                 continue
-            record = dict(zip(header, map(csv_cell_unescaped, row)))
+            record = dict(zip(header, map(csv_cell_unescaped, row), strict=False))
             if cells > width:
                 record["__extra__"] = True
             elif cells < width:
@@ -75,5 +75,4 @@ def _json_records(path: Path) -> Iterator[tuple[int, dict]]:
             raise InvalidInput("Not valid JSON: nested too deep.") from None
     if not isinstance(data, list):
         raise InvalidInput("The JSON file must hold a list of objects.")
-    for index, record in enumerate(data, start=1):
-        yield index, record
+    yield from enumerate(data, start=1)

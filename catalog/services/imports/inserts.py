@@ -92,11 +92,11 @@ def new_rows_copy(
     copy_text_rows(Product, stamps, ["id", "name", "slug", "category_id", "description", "attributes"], product_lines())
 
     def sku_lines() -> Iterator[list[str]]:
-        for batch, ids in zip(chunks(new_skus), chunks(new_sku_ids)):
+        for batch, ids in zip(chunks(new_skus), chunks(new_sku_ids), strict=True):
             yield [
                 f"{sku_id}\t{row.sku_code}\t{product.pk}\t{row.price}\t{json_cell(row.attributes)}\t"
                 f"{row.backorder_policy or DEFAULT_POLICY}\n"
-                for (row, product), sku_id in zip(batch, ids)
+                for (row, product), sku_id in zip(batch, ids, strict=True)
             ]
             if progress:
                 progress(len(batch))

@@ -30,7 +30,7 @@ def _update_from_values(model, batch: list, fields: list[str]) -> None:
     params = []
     for obj in batch:
         params.append(obj.pk)
-        for column, as_json in zip(columns, is_json):
+        for column, as_json in zip(columns, is_json, strict=True):
             value = getattr(obj, column.attname)
             params.append(json.dumps(value) if as_json else value)
     rows = [row_sql] * len(batch)

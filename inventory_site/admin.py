@@ -8,7 +8,6 @@ soft delete / restore are actions that call the app's services.
 
 import os
 import tempfile
-from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,13 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from inventory_site.exceptions import DomainError, VersionConflict
+from inventory_site.mixin_bases import ModelAdminMixinBase
 from inventory_site.refusals import refusal_text
-
-if TYPE_CHECKING:
-    # The mixins below are only ever mixed into a ModelAdmin: let the type checker see its methods.
-    _AdminBase = admin.ModelAdmin[Any]
-else:
-    _AdminBase = object
 
 admin.site.site_header = "Inventory"
 admin.site.site_title = "Inventory admin"
@@ -154,7 +148,7 @@ def run_service_per_row(modeladmin, request, queryset, service, verb: str, descr
         modeladmin.message_user(request, f"Not {verb.lower()}: {line}", messages.ERROR)
 
 
-class ServiceFormAdminMixin(_AdminBase):
+class ServiceFormAdminMixin(ModelAdminMixinBase):
     """Change forms saved through a service: a refused save shows the form again with the error.
 
     An add form leaves out what only a stored row has: the fieldsets named in
@@ -321,7 +315,7 @@ def _is_kept_upload(name: str) -> bool:
     return os.path.dirname(path) == folder and os.path.basename(path).startswith("tmp") and os.path.isfile(path)
 
 
-class ImportConfirmMixin(_AdminBase):
+class ImportConfirmMixin(ModelAdminMixinBase):
     """The confirm step of an import names the file the preview kept; a made-up, expired or
     already imported name sends the user back to the upload with a message (not a 500)."""
 
@@ -340,7 +334,7 @@ class ImportConfirmMixin(_AdminBase):
         return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import"))
 
 
-class ReadOnlyAdminMixin(_AdminBase):
+class ReadOnlyAdminMixin(ModelAdminMixinBase):
     """An admin that shows rows and never adds, changes or deletes them (ledgers, logs)."""
 
     def has_add_permission(self, request):

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path, reverse
 
+from inventory_site.mixin_bases import ImportExportAdminMixinBase
 from inventory_site.spreadsheets import IMPORT_LIMITS, MB, SheetRefused, xlsx_expanded_size
 
 CSV_FORMAT_INDEX = "0"  # every admin lists its formats CSV first
@@ -44,7 +45,7 @@ def bounded_import_form(form_class: type[forms.Form]) -> type[forms.Form]:
     return BoundedImportForm
 
 
-class ImportScreenMixin:
+class ImportScreenMixin(ImportExportAdminMixinBase):
     """For an `ImportExportMixin` admin whose first format is CSV."""
 
     def get_import_form_initial(self, request):

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from catalog import services
 from catalog.exceptions import BulkEditRefused
 from catalog.models import SKU, Category, Product
+from inventory_site.mixin_bases import ModelAdminMixinBase
 
 
 class MoveToCategoryForm(forms.Form):
@@ -94,7 +95,7 @@ def _choice(form) -> str:
     )
 
 
-class BulkEditActionsMixin:
+class BulkEditActionsMixin(ModelAdminMixinBase):
     """The bulk actions (each admin lists those it offers); `bulk_targets` says which rows an
     edit writes (the rows ticked, or for instance the SKUs of the products ticked)."""
 

@@ -8,9 +8,10 @@ as errors of this form.
 from catalog.models import SKU, Category, Product
 from inventory_site.admin import VersionedAdminForm
 from inventory_site.attributes_widget import AttributesField, AttributesWidget
+from inventory_site.mixin_bases import FormMixinBase
 
 
-class AttributesFormMixin:
+class AttributesFormMixin(FormMixinBase):
     """`attributes` left empty is `{}`. Uniqueness and the model's constraints are left to
     the service (and the database), which say what is taken in the shop's words."""
 

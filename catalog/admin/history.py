@@ -4,6 +4,7 @@ changed), newest first, under the product's records."""
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from catalog.models import SKU
+from inventory_site.mixin_bases import HistoryAdminMixinBase
 
 VARIANT_CHANGES_SHOWN = 100
 # Records read to find each shown record's previous one (the change it made).
@@ -28,7 +29,7 @@ def variant_changes(product_id: int, *, limit: int = VARIANT_CHANGES_SHOWN) -> l
     return records[:limit]
 
 
-class VariantHistoryMixin:
+class VariantHistoryMixin(HistoryAdminMixinBase):
     """For the product admin: the history page lists the SKUs' changes too."""
 
     def history_view(self, request, object_id, extra_context=None):

@@ -26,6 +26,7 @@ from catalog.models import SKU, BackorderPolicy
 from catalog.services.bulk_edits import price_after
 from inventory_site.attributes_widget import cell_text, cell_value
 from inventory_site.exceptions import DomainError, VersionConflict
+from inventory_site.mixin_bases import ModelAdminMixinBase
 from inventory_site.refusals import refusal_sentence
 from inventory_site.templatetags.backoffice import quantity
 
@@ -274,7 +275,7 @@ def _loads(text: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-class VariantGridMixin:
+class VariantGridMixin(ModelAdminMixinBase):
     """For the product admin: the grid in place of SKU inlines, saved through the services."""
 
     change_form_template = "admin/catalog/product/change_form.html"

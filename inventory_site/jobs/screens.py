@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from inventory_site.jobs.models import AdminJob
 from inventory_site.jobs.queue import send
 from inventory_site.jobs.runner import dataset_from_bytes, export_rows_count, finish
+from inventory_site.mixin_bases import ImportExportAdminMixinBase
 
 QUEUE_DOWN = (
     "The background queue could not be reached, so the {kind} was not started and nothing was "
@@ -54,7 +55,7 @@ def queued_response(model_admin, request, job: AdminJob, what: str):
     return HttpResponseRedirect(job_url(job))
 
 
-class BackgroundImportMixin:
+class BackgroundImportMixin(ImportExportAdminMixinBase):
     """For an `ImportMixin` admin: an upload of more than `ADMIN_SYNC_IMPORT_ROWS` rows is
     checked and imported (all or nothing) by the worker instead of the preview and confirm."""
 
@@ -97,7 +98,7 @@ class BackgroundImportMixin:
         return job
 
 
-class BackgroundExportMixin:
+class BackgroundExportMixin(ImportExportAdminMixinBase):
     """For an `ExportMixin` admin: an export of more than `ADMIN_SYNC_IMPORT_ROWS` rows is
     written by the worker; its page offers the file when it is ready."""
 

@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from catalog.models import SKU
 from catalog.rules import sku_code_key
 from inventory_site.exceptions import DomainError
+from inventory_site.mixin_bases import FormMixinBase, ModelAdminMixinBase
 from inventory_site.refusals import detail_text, refusal_text
 from inventory_site.spreadsheets import MB, SheetLimits, SheetRefused, csv_rows, xlsx_rows
 from stock import services
@@ -48,7 +49,7 @@ def sku_code_field() -> forms.CharField:
     )
 
 
-class SKUCodeFormMixin:
+class SKUCodeFormMixin(FormMixinBase):
     """A form whose `sku_code` (any case) names an active SKU; `cleaned_data["sku"]` is that SKU."""
 
     def clean_sku_code(self):
@@ -180,7 +181,7 @@ def records(rows: list[list[str]]) -> list[tuple[int, dict[str, str]]]:
     return found
 
 
-class ClerkViewsMixin:
+class ClerkViewsMixin(ModelAdminMixinBase):
     """Adds the transfer and the sheet upload screens to `StockLevelAdmin`."""
 
     def get_urls(self):

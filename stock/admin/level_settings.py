@@ -9,6 +9,7 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 
 from inventory_site.exceptions import DomainError
+from inventory_site.mixin_bases import ModelAdminMixinBase
 from inventory_site.refusals import refusal_sentence
 from stock import services
 
@@ -30,7 +31,7 @@ class LevelSettingsForm(forms.Form):
         return cleaned
 
 
-class LevelSettingsActionMixin:
+class LevelSettingsActionMixin(ModelAdminMixinBase):
     """Adds the "Set thresholds and reorder settings" action to `StockLevelAdmin`."""
 
     @admin.action(description="Set thresholds and reorder settings", permissions=["change"])

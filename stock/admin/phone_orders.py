@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import SKU
 from inventory_site.exceptions import DomainError
+from inventory_site.mixin_bases import ModelAdminMixinBase
 from inventory_site.refusals import detail_text, refusal_text
 from stock import services
 from stock.models import Reservation, Warehouse
@@ -97,7 +98,7 @@ def _without_code(detail):
     return {k: v for k, v in detail.items() if k != "sku_code"} if isinstance(detail, dict) else detail
 
 
-class PhoneOrderViewsMixin:
+class PhoneOrderViewsMixin(ModelAdminMixinBase):
     """Adds "New reservation (phone order)" and the commit/release buttons to `ReservationAdmin`."""
 
     def get_urls(self):

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from inventory_site.exceptions import DomainError
+from inventory_site.mixin_bases import ModelAdminMixinBase
 from inventory_site.refusals import refusal_text
 from stock import services
 from stock.admin.clerk import SKUCodeFormMixin, sku_code_field
@@ -69,7 +70,7 @@ def _units(count: int) -> str:
     return "unit is" if count == 1 else "units are"
 
 
-class StateMoveViewsMixin:
+class StateMoveViewsMixin(ModelAdminMixinBase):
     """Adds the "Move between states" screen (all levels, or one) to `StockLevelAdmin`."""
 
     def get_urls(self):

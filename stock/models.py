@@ -148,6 +148,11 @@ class StockLevel(models.Model):
     # `available` (what can be reserved: sellable minus the safety stock, never below 0) is the
     # database's `stock_available` function (migration 0006), not a property: levels read for
     # a write carry it from `lock_levels`; reads annotate it (`stock.selectors`).
+    # For the type checker only (no field, no class attribute): the figures those reads set.
+    available: int
+    effective_reserved: int
+    effective_available: int
+    effective_is_low: bool
 
 
 class MovementReason(models.TextChoices):

@@ -34,6 +34,7 @@ from catalog.services.imports.rows import (
     catalog_row_check,
     catalog_rows_check,
 )
+from inventory_site.types import Actor
 
 __all__ = [
     "CATALOG_COLUMNS",
@@ -53,7 +54,7 @@ def catalog_import(
     rows: list[CatalogRow],
     unit: str = "line",
     dry_run: bool = False,
-    user=None,
+    user: Actor = None,
     progress: Callable[[int], Any] | None = None,
 ) -> CatalogImportResult:
     """Upsert checked rows in one transaction; on any row error write nothing.
@@ -79,7 +80,7 @@ def _catalog_import(
     rows: list[CatalogRow],
     unit: str,
     dry_run: bool,
-    user,
+    user: Actor,
     progress: Callable[[int], Any] | None,
 ) -> CatalogImportResult:
     category_tree_lock()

@@ -1,5 +1,6 @@
 """Import planning of categories: matched by their lower-cased path, new ones numbered for mptt."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -10,6 +11,7 @@ from django.utils.text import slugify
 from catalog.models import Category
 from catalog.services.bulk_rows import allocate_ids
 from catalog.services.imports.inserts import categories_insert
+from catalog.services.imports.rows import CatalogImportResult, CatalogRow
 from inventory_site.validators import PATH_SEPARATOR
 
 
@@ -44,8 +46,18 @@ class NewCategory:
     )
 
 
+# A category of the plan: stored, or to be created.
+PlannedCategory = Category | NewCategory
+
+
 class CategoryPlanning:
     """`ImportPlan`'s categories, keyed by the lower-cased path tuple: matched, planned, then written."""
+
+    # Set by `ImportPlan`, whose planning this is.
+    rows: list[CatalogRow]
+    unit: str
+    result: CatalogImportResult
+    error: Callable[[CatalogRow, str], None]
 
     def _categories(self) -> None:
         by_parent_name: dict[tuple[int | None, str], Category] = {}
@@ -53,10 +65,10 @@ class CategoryPlanning:
         for category in Category.all_objects.filter(is_deleted=False):
             by_parent_name[(category.parent_id, category.name.lower())] = category
         self.max_tree_id = Category.all_objects.aggregate(top=Max("tree_id"))["top"] or 0
-        self.category_by_key: dict[tuple[str, ...], Category] = {}
-        self.new_categories: list[tuple[tuple[str, ...], Category]] = []
-        self.parent_of: dict[int, Category | None] = {}
-        self.changed_categories: dict[int, Category] = {}
+        self.category_by_key: dict[tuple[str, ...], PlannedCategory] = {}
+        self.new_categories: list[tuple[tuple[str, ...], NewCategory]] = []
+        self.parent_of: dict[int, PlannedCategory | None] = {}
+        self.changed_categories: dict[int, PlannedCategory] = {}
         given: dict[tuple[str, ...], dict[str, tuple[Any, int]]] = {}
         # Rows share a few thousand paths: each distinct path tuple is walked once.
         self.key_of_path: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -96,11 +108,11 @@ class CategoryPlanning:
         self, path: tuple[str, ...], by_parent_name: dict[tuple[int | None, str], Category]
     ) -> tuple[str, ...]:
         """Find or plan the categories along `path`; return its key (the lower-cased names)."""
-        parent: Category | None = None
+        parent: PlannedCategory | None = None
         key: tuple[str, ...] = ()
         for name in path:
             key = (*key, name.lower())
-            node = self.category_by_key.get(key)
+            node: PlannedCategory | None = self.category_by_key.get(key)
             if node is None:
                 node = (
                     None
@@ -127,7 +139,7 @@ class CategoryPlanning:
         numbers here; existing trees that gained nodes are renumbered by mptt once each."""
         if not self.new_categories:
             return
-        children: dict[int, list[Category]] = {}
+        children: dict[int, list[NewCategory]] = {}
         for _key, node in self.new_categories:
             children.setdefault(id(self.parent_of[id(node)]), []).append(node)
         next_tree_id = self.max_tree_id
@@ -135,7 +147,7 @@ class CategoryPlanning:
             next_tree_id += 1
             self._number(root, children, left=1, tree_id=next_tree_id)
         grown_trees: set[int] = set()
-        by_depth: dict[int, list[Category]] = {}
+        by_depth: dict[int, list[NewCategory]] = {}
         for key, node in self.new_categories:
             by_depth.setdefault(len(key), []).append(node)
         ids = allocate_ids(Category, len(self.new_categories))
@@ -153,7 +165,7 @@ class CategoryPlanning:
         for tree_id in sorted(grown_trees):
             Category.all_objects.partial_rebuild(tree_id)
 
-    def _number(self, node: Category, children: dict[int, list[Category]], *, left: int, tree_id: int) -> int:
+    def _number(self, node: NewCategory, children: dict[int, list[NewCategory]], *, left: int, tree_id: int) -> int:
         """Give `node` and its new descendants their mptt numbers (siblings by name); return its `rght`."""
         node.tree_id, node.lft = tree_id, left
         right = left + 1

@@ -4,8 +4,8 @@ The matching is done per kind of row (`categories`, `products`, `skus`), the ins
 new rows in `inserts`, the updating of changed ones in `updates`.
 """
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from catalog.services.imports.products import NewProduct, ProductPlanning, Store
 from catalog.services.imports.rows import CatalogImportResult, CatalogRow
 from catalog.services.imports.skus import SkuPlanning
 from catalog.services.imports.updates import rows_update
+from inventory_site.types import Actor
 
 HISTORY_REASON = "Catalog import"
 
@@ -46,7 +47,7 @@ class ImportPlan(CategoryPlanning, ProductPlanning, SkuPlanning):
 
     # --- writes, parents before children ---
 
-    def write(self, progress: Callable[[int], Any] | None, user=None) -> None:
+    def write(self, progress: Callable[[int], Any] | None, user: Actor = None) -> None:
         now = timezone.now()
         self._write_categories()
         rows_update(Category, list(self.changed_categories.values()), ["description", "attributes"])
@@ -78,13 +79,13 @@ class ImportPlan(CategoryPlanning, ProductPlanning, SkuPlanning):
         rows_update(SKU, changed, ["price", "attributes", "product", "backorder_policy"], progress=progress)
         self._write_history(new_products, changed, user)
 
-    def _write_history(self, new_products: list[NewProduct], changed_skus: list[StoredRow], user) -> None:
+    def _write_history(self, new_products: list[NewProduct], changed_skus: list[StoredRow], user: Actor) -> None:
         """The django-simple-history rows that `save()` would have written: "+" for each row
         created, "~" for each row changed, all with the reason "Catalog import"."""
         for model, history_type, ids in (
-            (Category, "+", [node.pk for _key, node in self.new_categories]),
+            (Category, "+", _written_ids(node.pk for _key, node in self.new_categories)),
             (Category, "~", list(self.changed_categories)),
-            (Product, "+", [product.pk for product in new_products]),
+            (Product, "+", _written_ids(product.pk for product in new_products)),
             (Product, "~", list(self.changed_products)),
             (SKU, "+", self.new_sku_ids),
             (SKU, "~", [sku.pk for sku in changed_skus]),
@@ -93,14 +94,14 @@ class ImportPlan(CategoryPlanning, ProductPlanning, SkuPlanning):
 
     def written(self) -> dict[str, list[tuple[int, str]]]:
         """After `write`: `(id, "created"|"updated")` of every category, product and SKU written, in order."""
-        new_codes = [row.sku_code for row, _product in self.new_skus]
+        new_codes = [_code(row) for row, _product in self.new_skus]
         ids_by_code: dict[str, int] = {}
         for codes in chunks(new_codes, BATCH_SIZE):
             ids_by_code.update(SKU._base_manager.filter(sku_code__in=codes).values_list("sku_code", "id"))
         return {
-            "categories": [(node.pk, "created") for _key, node in self.new_categories]
+            "categories": [(pk, "created") for pk in _written_ids(node.pk for _key, node in self.new_categories)]
             + [(pk, "updated") for pk in self.changed_categories],
-            "products": [(product.pk, "created") for product in self.new_products]
+            "products": [(pk, "created") for pk in _written_ids(product.pk for product in self.new_products)]
             + [(pk, "updated") for pk in self.changed_products],
             "skus": [(ids_by_code[code], "created") for code in new_codes]
             + [(sku_id, "updated") for _row, _product, sku_id, _code, _policy in self.changed_skus],
@@ -112,4 +113,14 @@ def _name_order(product: NewProduct) -> str:
 
 
 def _code_order(new_sku: tuple[CatalogRow, Any]) -> str:
-    return new_sku[0].sku_code.lower()
+    return _code(new_sku[0]).lower()
+
+
+def _code(row: CatalogRow) -> str:
+    """The code of a row planned as a SKU (rows without one are never)."""
+    return cast(str, row.sku_code)
+
+
+def _written_ids(pks: Iterable[int | None]) -> list[int]:
+    """The ids of new rows, which `write` gave them (they have none before)."""
+    return cast(list[int], list(pks))

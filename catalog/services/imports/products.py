@@ -1,5 +1,6 @@
 """Import planning of products: matched by name within their category, case-insensitively."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
@@ -7,8 +8,10 @@ from typing import Any
 
 from django.utils.text import slugify
 
-from catalog.models import Category, Product
+from catalog.models import Product
 from catalog.services.bulk_rows import chunks
+from catalog.services.imports.categories import PlannedCategory
+from catalog.services.imports.rows import CatalogImportResult, CatalogRow
 
 
 class StoredRow(SimpleNamespace):
@@ -20,7 +23,7 @@ class NewProduct:
     """A product to create (lighter than a model instance; 100k of them are common)."""
 
     name: str
-    category: Category
+    category: PlannedCategory
     description: str = ""
     attributes: dict = field(default_factory=dict)
     pk: int | None = None
@@ -28,6 +31,15 @@ class NewProduct:
 
 class ProductPlanning:
     """`ImportPlan`'s products, after its categories: which rows create, change or keep a product."""
+
+    # Set by `ImportPlan`, whose planning this is.
+    rows: list[CatalogRow]
+    unit: str
+    result: CatalogImportResult
+    error: Callable[[CatalogRow, str], None]
+    # Set by `CategoryPlanning`, which runs first.
+    category_by_key: dict[tuple[str, ...], PlannedCategory]
+    key_of_path: dict[tuple[str, ...], tuple[str, ...]]
 
     def _products(self) -> None:
         existing_ids = sorted({c.pk for c in self.category_by_key.values() if c.pk is not None})
@@ -63,7 +75,7 @@ class ProductPlanning:
             category_key = self.key_of_path[row.category_path]
             category = self.category_by_key[category_key]
             key = (category_key, row.product_name.lower())
-            product = self.product_by_key.get(key)
+            product: StoredRow | NewProduct | None = self.product_by_key.get(key)
             if product is None:
                 matches = stored.get((category.pk, row.product_name.lower()), []) if category.pk else []
                 if len(matches) > 1:

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from catalog.rules import (
     CATEGORY_DESCRIPTION_MAX_LENGTH,
@@ -183,7 +183,8 @@ def _price(cell: Any) -> Decimal:
 
 @_per_cell
 def _sku_attributes(cell: Any) -> dict:
-    return _attributes(cell, "attributes", empty_means_none=False)
+    # Never None: an empty cell is `{}` here.
+    return cast(dict, _attributes(cell, "attributes", empty_means_none=False))
 
 
 @_per_cell

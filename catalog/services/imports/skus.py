@@ -1,12 +1,15 @@
 """Import planning of SKUs: matched by code, case-insensitively, after their products."""
 
+from collections.abc import Callable
+from typing import cast
+
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
 from catalog.models import SKU, BackorderPolicy
 from catalog.services.bulk_rows import chunks
 from catalog.services.imports.products import NewProduct, StoredRow
-from catalog.services.imports.rows import CatalogRow
+from catalog.services.imports.rows import CatalogImportResult, CatalogRow
 
 DEFAULT_POLICY = BackorderPolicy.DENY.value  # a new SKU whose row leaves backorder_policy empty
 
@@ -14,12 +17,20 @@ DEFAULT_POLICY = BackorderPolicy.DENY.value  # a new SKU whose row leaves backor
 class SkuPlanning:
     """`ImportPlan`'s SKUs: which rows create or change a SKU, and which codes a deleted SKU holds."""
 
+    # Set by `ImportPlan`, whose planning this is.
+    rows: list[CatalogRow]
+    unit: str
+    result: CatalogImportResult
+    error: Callable[[CatalogRow, str], None]
+    # Set by `ProductPlanning`, which runs first.
+    product_of_row: dict[int, StoredRow | NewProduct]
+
     def _skus(self) -> None:
         sku_rows = [row for row in self.rows if row.sku_code]
         # Plain tuples, no locks: most rows of a re-import are unchanged. The rows to
         # update are locked (and their version read) just before writing.
         stored: dict[str, tuple] = {}
-        codes = [row.sku_code.lower() for row in sku_rows]
+        codes = [cast(str, row.sku_code).lower() for row in sku_rows]
         if not SKU.all_objects.exists():
             codes = []  # an empty catalog (a first load): nothing to match
         for batch in chunks(codes, 20000):
@@ -39,7 +50,7 @@ class SkuPlanning:
             product = self.product_of_row.get(row.line)
             if product is None:
                 continue  # the product row is already in error
-            found = stored.get(row.sku_code.lower())
+            found = stored.get(cast(str, row.sku_code).lower())
             if found is None:
                 self.new_skus.append((row, product))
                 continue

@@ -2,15 +2,18 @@
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from catalog.services.bulk_rows import chunks
 
 
-def rows_update(model, objs: list, fields: list[str], progress: Callable[[int], Any] | None = None) -> None:
+def rows_update(
+    model: type[Model], objs: list, fields: list[str], progress: Callable[[int], Any] | None = None
+) -> None:
     """Write these fields of existing rows (`objs` carry the new values), adding 1 to their version."""
     for batch in chunks(objs):
         _update_from_values(model, batch, fields)
@@ -18,11 +21,11 @@ def rows_update(model, objs: list, fields: list[str], progress: Callable[[int], 
             progress(len(batch))
 
 
-def _update_from_values(model, batch: list, fields: list[str]) -> None:
+def _update_from_values(model: type[Model], batch: list, fields: list[str]) -> None:
     """One `UPDATE .. FROM (VALUES ..)` per batch; the UPDATE takes the row locks
     and moves `version` itself, so concurrent writers are serialized by the database."""
     quote = connection.ops.quote_name
-    columns = [model._meta.get_field(name) for name in fields]
+    columns = [cast(Field, model._meta.get_field(name)) for name in fields]  # concrete columns, no relations
     names = ["id", *(f"v{i}" for i in range(len(columns)))]
     casts = ["bigint", *(column.db_type(connection) for column in columns)]
     is_json = [column.get_internal_type() == "JSONField" for column in columns]

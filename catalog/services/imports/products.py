@@ -48,10 +48,10 @@ class ProductPlanning:
             for pk, category_id, name, description, attributes in Product.objects.filter(
                 category_id__in=ids
             ).values_list("pk", "category_id", "name", "description", "attributes"):
-                product = StoredRow(
+                stored_row = StoredRow(
                     pk=pk, category_id=category_id, name=name, description=description, attributes=attributes
                 )
-                stored.setdefault((category_id, name.lower()), []).append(product)
+                stored.setdefault((category_id, name.lower()), []).append(stored_row)
         self.product_by_key: dict[tuple[tuple[str, ...], str], StoredRow | NewProduct] = {}
         self.product_of_row: dict[int, StoredRow | NewProduct] = {}
         self.new_products: list[NewProduct] = []
@@ -75,7 +75,7 @@ class ProductPlanning:
             category_key = self.key_of_path[row.category_path]
             category = self.category_by_key[category_key]
             key = (category_key, row.product_name.lower())
-            product: StoredRow | NewProduct | None = self.product_by_key.get(key)
+            product = self.product_by_key.get(key)
             if product is None:
                 matches = stored.get((category.pk, row.product_name.lower()), []) if category.pk else []
                 if len(matches) > 1:

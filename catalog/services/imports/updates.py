@@ -37,7 +37,7 @@ def _update_from_values(model: type[Model], batch: list, fields: list[str]) -> N
             value = getattr(obj, column.attname)
             params.append(json.dumps(value) if as_json else value)
     rows = [row_sql] * len(batch)
-    assignments = ", ".join(f"{quote(column.column)} = v.v{i}" for i, column in enumerate(columns))
+    assignments = ", ".join(f"{quote(cast(str, column.column))} = v.v{i}" for i, column in enumerate(columns))
     table = quote(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -10,10 +10,12 @@ Every read, filter, ordering, report, event and reservation calls it (`available
 `LevelAvailable`); Python never computes it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -28,7 +30,9 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Combinable, CombinedExpression
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from stock.exceptions import InvalidInput
@@ -71,18 +75,18 @@ def overdue_lines(*, now: datetime | None = None) -> QuerySet:
     )
 
 
-def allocated() -> Cast:
+def allocated() -> CombinedExpression:
     """A reservation line's units held in its level's `reserved` (`quantity - backordered`), as bigint."""
     return bigint("quantity") - bigint("backordered")
 
 
-def bigint(expression) -> Cast:
+def bigint(expression: str | Combinable) -> Cast:
     """A quantity column (int4) as bigint. Sums and comparisons of quantities go through it:
     `reserved + low_stock_threshold` of two values in range can leave int4's range."""
     return Cast(F(expression) if isinstance(expression, str) else expression, BigIntegerField())
 
 
-def _sum_of(rows: QuerySet, expression) -> Coalesce:
+def _sum_of(rows: QuerySet[Any], expression: str | Combinable) -> Coalesce:
     """`COALESCE((SELECT SUM(expression) FROM rows), 0)` for rows filtered on outer references (a bigint)."""
     total = (
         rows.order_by()
@@ -128,22 +132,26 @@ class LevelAvailable(Expression):
 
     output_field = BigIntegerField()
 
-    def __init__(self, *, reserved=None, prefix: str = ""):
+    def __init__(self, *, reserved: Combinable | None = None, prefix: str = "") -> None:
         super().__init__()
-        self.parts = [
+        # F() at first; resolved to column expressions before `as_sql` compiles them.
+        self.parts: list[Any] = [
             F(f"{prefix}{name}") for name in ("on_hand", "reserved", "damaged", "quality_control", "safety_stock")
         ]
         if reserved is not None:
             self.parts[1] = reserved
 
-    def get_source_expressions(self):
+    def get_source_expressions(self) -> list[Any]:
         return self.parts
 
-    def set_source_expressions(self, exprs):
+    def set_source_expressions(self, exprs: Sequence[Combinable]) -> None:
         self.parts = list(exprs)
 
-    def as_sql(self, compiler, connection):
-        sqls, params = [], []
+    def as_sql(  # type: ignore[override]  # params as a list, which Django takes as it takes a tuple
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, list[Any]]:
+        sqls: list[str] = []
+        params: list[Any] = []
         for part in self.parts:
             sql, part_params = compiler.compile(part)
             sqls.append(sql)
@@ -244,7 +252,7 @@ def reservations_with_status(reservations: QuerySet, status: str, *, now: dateti
 # --- SKU stock totals ---------------------------------------------------------------
 
 
-def _sku_level_sum(field) -> Coalesce:
+def _sku_level_sum(field: str | Combinable) -> Coalesce:
     return _sum_of(StockLevel.objects.filter(sku_id=OuterRef("pk")), field)
 
 

@@ -2,7 +2,7 @@
 
 import csv
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.http import HttpResponse
@@ -22,6 +22,7 @@ from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceA
 from inventory_site.import_screens import ImportScreenMixin
 from inventory_site.jobs.screens import BackgroundImportExportMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX, csv_cell_escaped
+from inventory_site.types import AdminFieldsets, AdminListFilters
 
 
 class CategoryTreeFilter(admin.SimpleListFilter):
@@ -78,16 +79,23 @@ class ProductAdmin(
     resource_classes = [ProductResource]
     # Export: the products' own columns (these import back here), or one row per SKU with prices.
     export_resource_classes = [ProductResource, ProductSKUExportResource]
-    list_display = ("name", "category_path", "sku_count", "is_deleted", "updated_at")
-    list_filter = (CategoryTreeFilter, DeletedListFilter)
+    list_display: tuple[str, ...] = ("name", "category_path", "sku_count", "is_deleted", "updated_at")
+    list_filter: ClassVar[AdminListFilters] = (CategoryTreeFilter, DeletedListFilter)
     list_select_related = ("category",)
     list_per_page = 100
     # Each word of a search goes through `selectors.product_search` (as the API's `search`):
     # name, description or an active SKU's code.
     search_fields = ("name", "description")
     autocomplete_fields = ("category",)
-    readonly_fields = ("slug", "version", "is_deleted", "deleted_at", "created_at", "updated_at")
-    fieldsets = (
+    readonly_fields: ClassVar[tuple[str, ...]] = (
+        "slug",
+        "version",
+        "is_deleted",
+        "deleted_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets: ClassVar[AdminFieldsets] = (
         (None, {"fields": ("name", "category", "description", "attributes", "expected_version")}),
         (
             "Record",

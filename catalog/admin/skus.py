@@ -1,5 +1,7 @@
 """SKUs: code, product, price and attributes. Writes through `catalog.services`."""
 
+from typing import ClassVar
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -16,6 +18,7 @@ from inventory_site.admin import DeletedListFilter, ImportConfirmMixin, ServiceA
 from inventory_site.import_screens import ImportScreenMixin
 from inventory_site.jobs.screens import BackgroundImportExportMixin
 from inventory_site.spreadsheets import SafeCSV, SafeXLSX
+from inventory_site.types import AdminFieldsets, AdminListFilters
 
 
 class SKUCategoryTreeFilter(CategoryTreeFilter):
@@ -38,14 +41,14 @@ class SKUAdmin(
     form = SKUAdminForm
     formats = [SafeCSV, SafeXLSX]
     resource_classes = [SKUResource]
-    list_display = ("sku_code", "product_link", "price", "backorder_policy", "is_deleted")
-    list_filter = (SKUCategoryTreeFilter, DeletedListFilter)
+    list_display: tuple[str, ...] = ("sku_code", "product_link", "price", "backorder_policy", "is_deleted")
+    list_filter: ClassVar[AdminListFilters] = (SKUCategoryTreeFilter, DeletedListFilter)
     list_select_related = ("product",)
     list_per_page = 100
     search_fields = ("sku_code", "product__name", "product__description")
     autocomplete_fields = ("product",)
-    readonly_fields = ("version", "is_deleted", "deleted_at", "created_at", "updated_at")
-    fieldsets = (
+    readonly_fields: ClassVar[tuple[str, ...]] = ("version", "is_deleted", "deleted_at", "created_at", "updated_at")
+    fieldsets: ClassVar[AdminFieldsets] = (
         (None, {"fields": ("sku_code", "product", "price", "attributes", "backorder_policy", "expected_version")}),
         (
             "Record",

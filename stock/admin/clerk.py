@@ -72,7 +72,8 @@ class TransferForm(SKUCodeFormMixin, forms.Form):
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("from_warehouse") and cleaned.get("from_warehouse") == cleaned.get("to_warehouse"):
             self.add_error("to_warehouse", "Choose a different warehouse than the one the units leave.")
         return cleaned
@@ -124,7 +125,8 @@ class SheetUploadForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         rows = cleaned.get("sheet")
         if rows is not None and cleaned.get("kind"):
             needed = {"count": COUNT_COLUMNS, "adjust": ADJUST_COLUMNS, "settings": SETTINGS_COLUMNS}[cleaned["kind"]]

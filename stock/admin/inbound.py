@@ -140,7 +140,8 @@ class ReceiveForm(forms.Form):
         return parsed
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         rows = [
             services.ReceiptLine(
                 sku=line.sku,

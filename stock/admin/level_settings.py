@@ -25,7 +25,8 @@ class LevelSettingsForm(forms.Form):
     reorder_quantity = forms.IntegerField(required=False, min_value=1, label="Reorder quantity")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.errors and all(cleaned.get(name) is None for name in SETTINGS):
             raise forms.ValidationError("Fill in at least one setting.")
         return cleaned

@@ -54,7 +54,8 @@ class PhoneOrderForm(forms.Form):
         return [(self[f"sku_{n}"], self[f"quantity_{n}"], self[f"warehouse_{n}"]) for n in range(PHONE_ORDER_LINES)]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         codes = [cleaned.get(f"sku_{n}", "").strip() for n in range(PHONE_ORDER_LINES)]
         found = {sku.sku_code.lower(): sku for sku in SKU.objects.filter(sku_code__in=[c.upper() for c in codes if c])}
         lines = []

@@ -39,7 +39,8 @@ class StateMoveForm(SKUCodeFormMixin, forms.Form):
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("from_state") and cleaned.get("from_state") == cleaned.get("to_state"):
             self.add_error("to_state", "Choose a state other than the one the units leave.")
         return cleaned

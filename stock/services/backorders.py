@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import BackorderPolicy
+from inventory_site.types import Actor
 from stock.events import emit_reservation_events
 from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel
 from stock.services.ledger import LevelChanges, lock_levels
@@ -70,7 +71,7 @@ def backorders_settle(
     levels: dict[tuple[int, int], StockLevel],
     reservations: dict[int, Reservation],
     incoming_changes: dict[tuple[int, int], int] | None = None,
-    user=None,
+    user: Actor = None,
     now: datetime | None = None,
 ) -> None:
     """On locked levels (and their locked waiting reservations): allocate waiting lines from

@@ -18,6 +18,7 @@ from catalog.models import SKU
 from catalog.rules import sku_code_key
 from inventory_site.exceptions import DomainError, InvalidInput
 from inventory_site.spreadsheets import MB, SheetLimits, SheetRefused, csv_rows
+from inventory_site.types import Actor
 from stock.models import MovementReason, StockLevel, Warehouse
 from stock.selectors import warehouse_by_code, warehouse_default, with_effective_quantities
 from stock.services.ledger import MAX_QUANTITY, quantity_check
@@ -109,7 +110,7 @@ def stock_count_apply(
     warehouse_code: str | None = None,
     reference: str = "",
     dry_run: bool = False,
-    user=None,
+    user: Actor = None,
     progress: Callable[[int], Any] | None = None,
 ) -> StockCountResult:
     """Set each line's level to its counted quantity: one `count` movement per difference, none

@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 
 from inventory_site import metrics
 from inventory_site.transactions import retry_on_deadlock
+from inventory_site.types import Actor
 from stock.exceptions import Duplicate, InboundNotOpen, InvalidInput, LinesRefused, OverReceipt
 from stock.models import (
     INBOUND_OPEN_STATUSES,
@@ -106,7 +107,7 @@ def _duplicate(reference: str) -> Duplicate:
     )
 
 
-def _save(shipment: InboundShipment, user=None, **kwargs) -> None:
+def _save(shipment: InboundShipment, user: Actor = None, **kwargs) -> None:
     shipment._history_user = user
     try:
         with transaction.atomic():
@@ -124,7 +125,7 @@ def inbound_create(
     supplier: str = "",
     expected_at: datetime | None = None,
     note: str = "",
-    user=None,
+    user: Actor = None,
 ) -> InboundShipment:
     """A new draft shipment; `Duplicate` when the reference is taken."""
     fields = _check_fields(
@@ -141,7 +142,7 @@ def inbound_create(
     return shipment
 
 
-def _lock(shipment: InboundShipment | int, **versions) -> InboundShipment:
+def _lock(shipment: InboundShipment | int, **versions: int | None) -> InboundShipment:
     pk = shipment.pk if isinstance(shipment, InboundShipment) else shipment
     return InboundShipment.lock_for_write(pk, **versions)
 
@@ -161,7 +162,7 @@ def inbound_update(
     expected_version: int | None = None,
     if_match: int | None = None,
     lines: list[InboundLineInput] | None = None,
-    user=None,
+    user: Actor = None,
     **changes,
 ) -> InboundShipment:
     """Change a draft: its fields, and its lines (replaced as a whole when given).
@@ -191,7 +192,9 @@ def inbound_update(
     return shipment
 
 
-def _move_incoming(levels: dict, changes: dict[tuple[int, int], int], *, shipment: InboundShipment, user=None) -> None:
+def _move_incoming(
+    levels: dict, changes: dict[tuple[int, int], int], *, shipment: InboundShipment, user: Actor = None
+) -> None:
     """Add `changes[pair]` (signed) to each locked level's `incoming`, and emit its event (a few statements for all)."""
     moved = LevelChanges(user=user)
     for pair in sorted(changes):
@@ -201,7 +204,11 @@ def _move_incoming(levels: dict, changes: dict[tuple[int, int], int], *, shipmen
 
 
 def inbound_open(
-    *, shipment: InboundShipment | int, expected_version: int | None = None, if_match: int | None = None, user=None
+    *,
+    shipment: InboundShipment | int,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+    user: Actor = None,
 ) -> InboundShipment:
     """A draft goes `open`: its lines count in their levels' `incoming`."""
 
@@ -227,7 +234,11 @@ def inbound_open(
 
 
 def inbound_cancel(
-    *, shipment: InboundShipment | int, expected_version: int | None = None, if_match: int | None = None, user=None
+    *,
+    shipment: InboundShipment | int,
+    expected_version: int | None = None,
+    if_match: int | None = None,
+    user: Actor = None,
 ) -> InboundShipment:
     """Cancel a draft or open shipment: its outstanding units leave `incoming`, and backordered
     units no other open shipment covers are dropped (the oldest reservation keeps its claim)."""
@@ -347,7 +358,7 @@ def inbound_receive(
     lines: list[ReceiptLine],
     allow_over_receipt: bool = False,
     note: str = "",
-    user=None,
+    user: Actor = None,
 ) -> tuple[InboundShipment, list[StockMovement], list[StockLevel]]:
     """Receive goods of an open shipment, all lines or none.
 

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from inventory_site.types import Actor
 from stock.events import LevelChange, emit_level_changed, emit_level_changes, level_figures
 from stock.exceptions import InvalidInput
 from stock.models import Reservation, StockLevel, StockMovement, StockState
@@ -82,7 +83,7 @@ def apply_change(
     reference: str = "",
     note: str = "",
     reservation: Reservation | None = None,
-    user=None,
+    user: Actor = None,
     backordered_delta: int = 0,
     incoming_delta: int = 0,
     state_from: str = "",
@@ -164,7 +165,7 @@ class LevelChanges:
     level's final figures, so the changes may pass through no state it would refuse.
     """
 
-    def __init__(self, *, user=None):
+    def __init__(self, *, user: Actor = None):
         self.user = user if user is not None and user.is_authenticated else None
         self.now = timezone.now()
         self.changes: list[tuple[dict, dict, StockMovement | None, int | None, str | None, str]] = []

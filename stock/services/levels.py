@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from inventory_site import metrics
 from inventory_site.exceptions import DomainError, PreconditionFailed, VersionConflict
+from inventory_site.types import Actor
 from stock.events import emit_level_changed, level_figures
 from stock.exceptions import InsufficientStock, InvalidInput, LinesRefused, OnHandConflict
 from stock.models import MovementReason, StockLevel, StockMovement, StockState, Warehouse
@@ -80,7 +81,7 @@ def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, Do
 
 
 @transaction.atomic
-def _adjust_lines(lines: list[AdjustmentLine], *, user=None) -> tuple[list, list, dict[int, DomainError]]:
+def _adjust_lines(lines: list[AdjustmentLine], *, user: Actor = None) -> tuple[list, list, dict[int, DomainError]]:
     pairs = [(line.sku.pk, line.warehouse.pk) for line in lines]
     create = [
         pair for pair, line in zip(pairs, lines, strict=True) if line.quantity is not None or (line.delta or 0) > 0
@@ -157,7 +158,7 @@ def stock_adjust(
     reference: str = "",
     note: str = "",
     from_state: str = "",
-    user=None,
+    user: Actor = None,
 ) -> tuple[StockMovement | None, StockLevel]:
     """Change one level's on-hand by `delta`, or set it to `quantity` (a count).
 
@@ -208,7 +209,7 @@ def adjustment_lines_refused(*, lines: dict[int, dict]) -> dict[int, DomainError
     return _prepared(lines)[1]
 
 
-def stock_adjust_bulk(*, lines: list[dict], user=None) -> tuple[list[StockMovement | None], list[StockLevel]]:
+def stock_adjust_bulk(*, lines: list[dict], user: Actor = None) -> tuple[list[StockMovement | None], list[StockLevel]]:
     """Apply every adjustment or none. Lines are dicts of `stock_adjust` arguments.
 
     A refused line is reported under its index: `errors: {"lines": {"2": {...}}}`; the
@@ -235,7 +236,7 @@ def stock_receive(
     reason: str = MovementReason.RECEIPT,
     reference: str = "",
     note: str = "",
-    user=None,
+    user: Actor = None,
 ) -> StockMovement | None:
     """Receive `quantity` units (a `receipt` movement by default); 0 writes nothing."""
     if quantity_check(quantity, field="quantity") == 0:
@@ -260,7 +261,7 @@ def stock_transfer(
     quantity: int,
     reference: str = "",
     note: str = "",
-    user=None,
+    user: Actor = None,
 ) -> tuple[list[StockMovement], list[StockLevel]]:
     """Move `quantity` available units between warehouses: `transfer_out` and `transfer_in` together.
 
@@ -312,7 +313,7 @@ def stock_level_update_settings(
     reorder_quantity=UNSET,
     expected_version: int | None = None,
     if_match: int | None = None,
-    user=None,
+    user: Actor = None,
 ) -> StockLevel:
     """Set a level's settings: `low_stock_threshold`, `safety_stock` (None: unchanged),
     `reorder_point`, `reorder_quantity` (None: off/default; not given: unchanged). A
@@ -342,6 +343,8 @@ def stock_level_update_settings(
     return StockLevel.objects.select_related("sku", "warehouse").get(pk=level.pk)
 
 
-def stock_level_update_threshold(*, level: StockLevel, low_stock_threshold: int | None = None, **kwargs) -> StockLevel:
+def stock_level_update_threshold(
+    *, level: StockLevel, low_stock_threshold: int | None = None, **kwargs: Any
+) -> StockLevel:
     """Set a level's `low_stock_threshold` (`stock_level_update_settings` with that one setting)."""
     return stock_level_update_settings(level=level, low_stock_threshold=low_stock_threshold, **kwargs)

@@ -26,6 +26,7 @@ from events.services import events_written
 from inventory_site import metrics
 from inventory_site.exceptions import DomainError
 from inventory_site.transactions import retry_on_deadlock
+from inventory_site.types import Actor
 from stock.events import emit_reservation
 from stock.exceptions import (
     Backordered,
@@ -155,7 +156,7 @@ def reservation_create(
     reference: str,
     lines: Sequence[ReservationRequestLine | CodedLine],
     ttl_seconds: int | None = None,
-    user=None,
+    user: Actor = None,
     allow_split: bool = False,
 ) -> Reservation:
     """Hold every line's quantity, or none: the one way a reservation is placed, whatever its shape.
@@ -257,7 +258,7 @@ def _lock_reservation(reservation: Reservation | int) -> Reservation:
     return Reservation.objects.select_for_update().get(pk=pk)
 
 
-def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> None:
+def _settle(reservation: Reservation, *, status: str, sale: bool, user: Actor = None) -> None:
     """Drop the held units of a locked reservation (and on-hand too for a sale) and its
     backordered ones, then set its status."""
     lines = list(reservation.lines.all())
@@ -280,13 +281,13 @@ def _settle(reservation: Reservation, *, status: str, sale: bool, user=None) -> 
     emit_reservation(reservation, status=status)
 
 
-def _finish(reservation: Reservation | int, *, status: str, user=None) -> Reservation:
+def _finish(reservation: Reservation | int, *, status: str, user: Actor = None) -> Reservation:
     # Retried: a receipt may lock a reservation that began waiting after the levels (see
     # stock.services.backorders.lock_waiting), the one place the lock order bends.
     return retry_on_deadlock(lambda: _finish_once(reservation, status=status, user=user))
 
 
-def _finish_once(reservation: Reservation | int, *, status: str, user=None) -> Reservation:
+def _finish_once(reservation: Reservation | int, *, status: str, user: Actor = None) -> Reservation:
     with transaction.atomic():
         reservation = _lock_reservation(reservation)
         if (
@@ -314,7 +315,7 @@ def _finish_once(reservation: Reservation | int, *, status: str, user=None) -> R
     raise ReservationNotActive(f"The reservation is {reservation.status}.", errors=details)
 
 
-def reservation_commit(*, reservation: Reservation | int, user=None) -> Reservation:
+def reservation_commit(*, reservation: Reservation | int, user: Actor = None) -> Reservation:
     """The goods left: each line becomes a `sale` movement; on-hand and reserved drop together.
 
     `ReservationNotActive` unless the reservation is active; `ReservationExpired` (after
@@ -324,7 +325,7 @@ def reservation_commit(*, reservation: Reservation | int, user=None) -> Reservat
     return _finish(reservation, status=ReservationStatus.COMMITTED, user=user)
 
 
-def reservation_release(*, reservation: Reservation | int, user=None) -> Reservation:
+def reservation_release(*, reservation: Reservation | int, user: Actor = None) -> Reservation:
     """Give the held units back (and drop backordered ones); `ReservationNotActive` unless the reservation is active."""
     return _finish(reservation, status=ReservationStatus.RELEASED, user=user)
 

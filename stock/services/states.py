@@ -11,6 +11,7 @@ import copy
 
 from django.db import transaction
 
+from inventory_site.types import Actor
 from stock.exceptions import InsufficientStock, InvalidInput
 from stock.models import MovementReason, StockLevel, StockMovement, StockState, Warehouse
 from stock.selectors import warehouse_default
@@ -65,7 +66,7 @@ def stock_state_move(
     reason: str,
     reference: str = "",
     note: str = "",
-    user=None,
+    user: Actor = None,
 ) -> tuple[StockMovement, StockLevel]:
     """Move `quantity` units of one level from `from_state` to `to_state`; the movement and the level after.
 

@@ -29,6 +29,7 @@ from catalog.models import SKU, Category, Product
 from catalog.services.bulk_rows import history_rows_insert
 from catalog.services.categories import category_tree_lock
 from inventory_site.exceptions import InvalidInput
+from inventory_site.types import Actor
 from stock.events import emit_loaded_levels
 from stock.models import (
     Reservation,
@@ -79,7 +80,7 @@ def demo_catalog_exists() -> bool:
     return SKU.all_objects.filter(sku_code__startswith=DEMO_SKU_PREFIX).exists()
 
 
-def _second_warehouse(user) -> Warehouse:
+def _second_warehouse(user: Actor) -> Warehouse:
     code, name = SECOND_WAREHOUSE
     existing = Warehouse.all_objects.filter(code=code).first()
     if existing is not None:
@@ -87,7 +88,7 @@ def _second_warehouse(user) -> Warehouse:
     return warehouse_create(code=code, name=name, user=user)
 
 
-def _reserve_a_few(sample: list[tuple[int, int, int]], rng: random.Random, count: int, user) -> int:
+def _reserve_a_few(sample: list[tuple[int, int, int]], rng: random.Random, count: int, user: Actor) -> int:
     """A few active reservations through the reservation service, on levels that have stock."""
     skus = SKU.objects.in_bulk([sku_id for sku_id, _, _ in sample])
     warehouses = Warehouse.objects.in_bulk([warehouse_id for _, warehouse_id, _ in sample])
@@ -112,7 +113,7 @@ def demo_catalog_load(
     *,
     skus: int = 200,
     seed: int = 42,
-    user=None,
+    user: Actor = None,
     progress: Callable[[int], Any] | None = None,
 ) -> DemoResult:
     """Write the demo catalog with `skus` SKUs, unless demo SKUs are already stored (then skip).

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 
 from catalog.models import SKU, Product
 from catalog.services.bulk_rows import RowWriter, allocate_ids, history_rows_insert
+from inventory_site.types import Actor
 from stock.models import MovementReason, StockLevel, StockMovement, Warehouse
 from stock.services.demo_data.tree import Node
 from stock.services.demo_data.vocabulary import (
@@ -29,7 +30,9 @@ HISTORY_REASON = "Demo data (load_demo_data)"
 class Generator:
     """Products, SKUs and stock as plain rows, from one seeded random source."""
 
-    def __init__(self, *, rng: random.Random, leaves: list[Node], main: Warehouse, second: Warehouse, now, user=None):
+    def __init__(
+        self, *, rng: random.Random, leaves: list[Node], main: Warehouse, second: Warehouse, now, user: Actor = None
+    ):
         self.rng = rng
         self.user = user
         self.leaves = leaves

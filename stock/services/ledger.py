@@ -7,6 +7,7 @@ the database, not Python, does the arithmetic.
 """
 
 from collections.abc import Iterable
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -15,7 +16,7 @@ from django.utils import timezone
 from inventory_site.types import Actor
 from stock.events import LevelChange, emit_level_changed, emit_level_changes, level_figures
 from stock.exceptions import InvalidInput
-from stock.models import Reservation, StockLevel, StockMovement, StockState
+from stock.models import InboundShipment, Reservation, StockLevel, StockMovement, StockState
 from stock.selectors import LevelAvailable, level_available_sql
 
 MAX_QUANTITY = 2**31 - 1
@@ -24,7 +25,7 @@ COUNTERS = ("on_hand", "reserved", "damaged", "quality_control", "backordered", 
 STATE_COUNTERS = (StockState.DAMAGED, StockState.QUALITY_CONTROL)
 
 
-def quantity_check(value, *, field: str, minimum: int = 0, maximum: int = MAX_QUANTITY) -> int:
+def quantity_check(value: object, *, field: str, minimum: int = 0, maximum: int = MAX_QUANTITY) -> int:
     """`value` if it is a whole number in `minimum..maximum` (the bounds of a quantity column),
     else `InvalidInput` naming `field`. Every quantity, count, delta and threshold a stock
     service takes is checked here, whichever face sent it."""
@@ -58,7 +59,8 @@ def lock_levels(
     locked = (
         StockLevel.objects.select_for_update()
         .filter(condition)
-        .annotate(available=LevelAvailable())
+        # (`available` is declared on StockLevel for the type checker: this is what sets it.)
+        .annotate(available=LevelAvailable())  # type: ignore[no-redef]
         .order_by("sku_id", "warehouse_id")
     )
     return {(lvl.sku_id, lvl.warehouse_id): lvl for lvl in locked}
@@ -89,7 +91,7 @@ def apply_change(
     state_from: str = "",
     state_to: str = "",
     quantity: int | None = None,
-    inbound=None,
+    inbound: InboundShipment | None = None,
 ) -> StockMovement | None:
     """Move a locked level's counters and write the ledger row for a non-zero `delta` or a move of
     `quantity` units between states (and its events).
@@ -108,7 +110,7 @@ def apply_change(
     }
     for state, sign in ((state_from, -1), (state_to, 1)):
         if state in STATE_COUNTERS:
-            counters[str(state)] = counters.get(str(state), 0) + sign * quantity
+            counters[str(state)] = counters.get(str(state), 0) + sign * cast(int, quantity)  # a move names it
     moved = [(field, change) for field, change in counters.items() if change or field == "on_hand"]
     table = StockLevel._meta.db_table
     with connection.cursor() as cursor:
@@ -125,7 +127,7 @@ def apply_change(
     level.version += 1
     level.updated_at = now
     movement = (
-        StockMovement.objects.create(
+        StockMovement.objects.create(  # type: ignore[misc]  # reason: a written row always has one; created_by: the project's User
             sku_id=level.sku_id,
             warehouse_id=level.warehouse_id,
             delta=delta,
@@ -187,7 +189,7 @@ class LevelChanges:
         state_from: str = "",
         state_to: str = "",
         quantity: int | None = None,
-        inbound=None,
+        inbound: InboundShipment | None = None,
     ) -> StockMovement | None:
         before = level_figures(level)
         counters = {
@@ -198,7 +200,7 @@ class LevelChanges:
         }
         for state, sign in ((state_from, -1), (state_to, 1)):
             if state in STATE_COUNTERS:
-                counters[str(state)] = counters.get(str(state), 0) + sign * quantity
+                counters[str(state)] = counters.get(str(state), 0) + sign * cast(int, quantity)  # a move names it
         self.levels[level.pk] = level
         total = self.totals.setdefault(level.pk, {name: 0 for name in (*COUNTERS, "changes")})
         for field, change in counters.items():
@@ -209,7 +211,7 @@ class LevelChanges:
         level.updated_at = self.now
         _forget_available(level)
         movement = (
-            StockMovement(
+            StockMovement(  # type: ignore[misc]  # reason: a written row always has one; created_by: the project's User
                 sku_id=level.sku_id,
                 warehouse_id=level.warehouse_id,
                 delta=delta,
@@ -264,7 +266,7 @@ class LevelChanges:
         table = StockLevel._meta.db_table
         assignments = ", ".join(f"{field} = l.{field} + v.{field}" for field in COUNTERS)
         rows = ", ".join(["(" + ", ".join(["%s::bigint"] * (len(COUNTERS) + 2)) + ")"] * len(self.totals))
-        params = [self.now]
+        params: list[Any] = [self.now]
         for pk, total in sorted(self.totals.items()):  # in id order, on rows the caller holds locked
             params += [pk, *(total[field] for field in COUNTERS), total["changes"]]
         with connection.cursor() as cursor:

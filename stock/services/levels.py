@@ -6,12 +6,13 @@ Every change of `on_hand` writes its ledger row in the same transaction, through
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from catalog.models import SKU
 from inventory_site import metrics
 from inventory_site.exceptions import DomainError, PreconditionFailed, VersionConflict
 from inventory_site.types import Actor
@@ -67,7 +68,7 @@ def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, Do
             return 0, OnHandConflict(on_hand)
         delta = line.quantity - on_hand
     else:
-        delta = line.delta
+        delta = cast(int, line.delta)  # `_prepare` let through one of delta and quantity
     result = on_hand + delta
     if line.from_state:  # a write-off: on_hand and the state's units drop together
         held_in_state = getattr(level, line.from_state) if level else 0
@@ -82,21 +83,25 @@ def _line_error(line: AdjustmentLine, level: StockLevel | None) -> tuple[int, Do
 
 @transaction.atomic
 def _adjust_lines(lines: list[AdjustmentLine], *, user: Actor = None) -> tuple[list, list, dict[int, DomainError]]:
-    pairs = [(line.sku.pk, line.warehouse.pk) for line in lines]
+    # (`_prepare` gave each line its warehouse.)
+    pairs = [(line.sku.pk, cast(Warehouse, line.warehouse).pk) for line in lines]
     create = [
         pair for pair, line in zip(pairs, lines, strict=True) if line.quantity is not None or (line.delta or 0) > 0
     ]
     levels = lock_levels(pairs, create=create)
-    movements, snapshots, errors = [], [], {}
+    movements: list[StockMovement | None] = []
+    snapshots: list[StockLevel] = []
+    errors: dict[int, DomainError] = {}
     for index, (pair, line) in enumerate(zip(pairs, lines, strict=True)):
         level = levels.get(pair)
         delta, error = _line_error(line, level)
         if error is not None:
             errors[index] = error
             continue
+        assert level is not None  # created for a count or a receipt; a missing one has nothing to take
         movement = None
         if delta:
-            write_off = {"state_from": line.from_state, "quantity": -delta} if line.from_state else {}
+            write_off: dict[str, Any] = {"state_from": line.from_state, "quantity": -delta} if line.from_state else {}
             movement = apply_change(
                 level,
                 delta=delta,
@@ -107,8 +112,9 @@ def _adjust_lines(lines: list[AdjustmentLine], *, user: Actor = None) -> tuple[l
                 **write_off,
             )
             metrics.stock_adjusted(reason=line.reason)
-            movement.sku, movement.warehouse = line.sku, line.warehouse
-        level.sku, level.warehouse = line.sku, line.warehouse
+            assert movement is not None  # a non-zero delta writes its row
+            movement.sku, movement.warehouse = line.sku, cast(Warehouse, line.warehouse)
+        level.sku, level.warehouse = line.sku, cast(Warehouse, line.warehouse)
         movements.append(movement)
         snapshots.append(copy.copy(level))
     if errors:
@@ -149,7 +155,7 @@ def _prepare(line: AdjustmentLine) -> AdjustmentLine:
 
 def stock_adjust(
     *,
-    sku,
+    sku: SKU,
     warehouse: Warehouse | None = None,
     delta: int | None = None,
     quantity: int | None = None,
@@ -183,7 +189,7 @@ def stock_adjust(
         )
     )
 
-    def run():
+    def run() -> tuple[StockMovement | None, StockLevel]:
         movements, levels, errors = _adjust_lines([line], user=user)
         if errors:
             raise errors[0]
@@ -219,7 +225,7 @@ def stock_adjust_bulk(*, lines: list[dict], user: Actor = None) -> tuple[list[St
     if invalid:
         raise LinesRefused(invalid)
 
-    def run():
+    def run() -> tuple[list[StockMovement | None], list[StockLevel]]:
         movements, levels, errors = _adjust_lines(prepared, user=user)
         if errors:
             raise LinesRefused(errors)
@@ -230,7 +236,7 @@ def stock_adjust_bulk(*, lines: list[dict], user: Actor = None) -> tuple[list[St
 
 def stock_receive(
     *,
-    sku,
+    sku: SKU,
     warehouse: Warehouse | None = None,
     quantity: int,
     reason: str = MovementReason.RECEIPT,
@@ -255,7 +261,7 @@ def stock_receive(
 
 def stock_transfer(
     *,
-    sku,
+    sku: SKU,
     from_warehouse: Warehouse,
     to_warehouse: Warehouse,
     quantity: int,
@@ -278,12 +284,13 @@ def stock_transfer(
     source, target = (sku.pk, from_warehouse.pk), (sku.pk, to_warehouse.pk)
 
     @transaction.atomic
-    def run():
+    def run() -> tuple[list[StockMovement], list[StockLevel]]:
         levels = lock_levels([source, target], create=[target])
         from_level, to_level = levels.get(source), levels[target]
         available = from_level.available if from_level else 0
         if available < quantity:
             raise InsufficientStock(errors={"available": available, "requested": quantity})
+        assert from_level is not None  # a missing level has 0 available, refused above
         if to_level.on_hand + quantity > MAX_QUANTITY:
             raise InvalidInput(errors={"quantity": [f"On hand at the target would exceed {MAX_QUANTITY}."]})
         out = apply_change(
@@ -292,6 +299,7 @@ def stock_transfer(
         into = apply_change(
             to_level, delta=quantity, reason=MovementReason.TRANSFER_IN, reference=reference, note=note, user=user
         )
+        assert out is not None and into is not None  # a non-zero delta writes its row
         from_level.sku = to_level.sku = out.sku = into.sku = sku
         from_level.warehouse, to_level.warehouse = from_warehouse, to_warehouse
         out.warehouse, into.warehouse = from_warehouse, to_warehouse
@@ -309,8 +317,8 @@ def stock_level_update_settings(
     level: StockLevel,
     low_stock_threshold: int | None = None,
     safety_stock: int | None = None,
-    reorder_point=UNSET,
-    reorder_quantity=UNSET,
+    reorder_point: object = UNSET,
+    reorder_quantity: object = UNSET,
     expected_version: int | None = None,
     if_match: int | None = None,
     user: Actor = None,
@@ -322,7 +330,8 @@ def stock_level_update_settings(
     Without a setting nothing changes (the preconditions are still checked): a write that
     names only read-only fields is not an error.
     """
-    changes = {}
+    changes: dict[str, int | None] = {}
+    value: object
     for field, value in (("low_stock_threshold", low_stock_threshold), ("safety_stock", safety_stock)):
         if value is not None:
             changes[field] = quantity_check(value, field=field)

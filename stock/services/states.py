@@ -11,6 +11,7 @@ import copy
 
 from django.db import transaction
 
+from catalog.models import SKU
 from inventory_site.types import Actor
 from stock.exceptions import InsufficientStock, InvalidInput
 from stock.models import MovementReason, StockLevel, StockMovement, StockState, Warehouse
@@ -33,7 +34,9 @@ def units_in_state(level: StockLevel | None, state: str) -> int:
     return level.sellable if state == StockState.SELLABLE else getattr(level, state)
 
 
-def _validate(*, sku, warehouse: Warehouse | None, quantity, from_state: str, to_state: str, reason: str) -> Warehouse:
+def _validate(
+    *, sku: SKU, warehouse: Warehouse | None, quantity: object, from_state: str, to_state: str, reason: str
+) -> Warehouse:
     errors = {}
     if getattr(sku, "is_deleted", False):
         errors["sku_code"] = ["This SKU is deleted."]
@@ -58,7 +61,7 @@ def _validate(*, sku, warehouse: Warehouse | None, quantity, from_state: str, to
 
 def stock_state_move(
     *,
-    sku,
+    sku: SKU,
     warehouse: Warehouse | None = None,
     quantity: int,
     from_state: str,
@@ -85,6 +88,7 @@ def stock_state_move(
                 f"Only {held} unit(s) are {from_state.replace('_', ' ')}.",
                 errors={"state": from_state, "in_state": held, "requested": quantity},
             )
+        assert level is not None  # a missing level holds 0, refused above
         movement = apply_change(
             level,
             reason=reason,
@@ -95,6 +99,7 @@ def stock_state_move(
             state_to=to_state,
             quantity=quantity,
         )
+        assert movement is not None  # a move of units writes its row
         level.sku = movement.sku = sku
         level.warehouse = movement.warehouse = warehouse
         return movement, copy.copy(level)

@@ -1,5 +1,7 @@
 """Domain errors of the stock app; `inventory_site.api.exceptions` maps their codes to HTTP."""
 
+from collections.abc import Mapping
+
 from inventory_site.exceptions import DomainError, Duplicate, HasDependents, InvalidInput, NotFound  # noqa: F401
 
 
@@ -60,7 +62,7 @@ class LinesRefused(DomainError):
     short lines.
     """
 
-    def __init__(self, errors: dict[int, DomainError], *, sku_ids: frozenset[int] = frozenset()):
+    def __init__(self, errors: Mapping[int, DomainError], *, sku_ids: frozenset[int] = frozenset()):
         first = errors[min(errors)]
         self.code = first.code
         self.sku_ids = sku_ids

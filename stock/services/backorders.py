@@ -11,13 +11,14 @@ reservation first (the oldest keeps its claim).
 Lock order, as everywhere: reservations (by pk), then levels (by sku_id, warehouse_id).
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from catalog.models import BackorderPolicy
+from catalog.models import SKU, BackorderPolicy
 from inventory_site.types import Actor
 from stock.events import emit_reservation_events
 from stock.models import Reservation, ReservationLine, ReservationStatus, StockLevel
@@ -29,19 +30,19 @@ MAX_BACKORDER_TTL_SECONDS = 90 * 24 * 3600
 ALLOCATED_TTL = timedelta(days=7)
 
 
-def backorders_allowed(sku) -> bool:
+def backorders_allowed(sku: SKU) -> bool:
     """Whether reservations of this SKU may take what is short from incoming stock."""
     return getattr(sku, "backorder_policy", BackorderPolicy.DENY) == BackorderPolicy.ALLOW_INCOMING
 
 
-def _pairs_condition(pairs) -> Q:
+def _pairs_condition(pairs: Iterable[tuple[int, int]]) -> Q:
     condition = Q(pk__in=[])
     for sku_id, warehouse_id in pairs:
         condition |= Q(sku_id=sku_id, warehouse_id=warehouse_id)
     return condition
 
 
-def _waiting_lines(pairs):
+def _waiting_lines(pairs: Iterable[tuple[int, int]]) -> QuerySet[ReservationLine]:
     return ReservationLine.objects.filter(
         _pairs_condition(pairs),
         backordered__gt=0,
@@ -49,7 +50,9 @@ def _waiting_lines(pairs):
     )
 
 
-def lock_waiting(pairs, *, create=()) -> tuple[dict[int, Reservation], dict[tuple[int, int], StockLevel]]:
+def lock_waiting(
+    pairs: Iterable[tuple[int, int]], *, create: Iterable[tuple[int, int]] = ()
+) -> tuple[dict[int, Reservation], dict[tuple[int, int], StockLevel]]:
     """Lock the active reservations with lines waiting on these levels, then the levels.
 
     A reservation that began waiting between the two reads (it committed meanwhile) is
@@ -173,7 +176,10 @@ def _after_changes(touched: list[Reservation], *, allocated: set[int], now: date
     by_reservation: dict[int, list[ReservationLine]] = {reservation.pk: [] for reservation in touched}
     for line in ReservationLine.objects.filter(reservation_id__in=list(by_reservation)).order_by("pk"):
         by_reservation[line.reservation_id].append(line)
-    released, capped, others, events = [], [], [], []
+    released: list[int] = []
+    capped: list[int] = []
+    others: list[int] = []
+    events: list[tuple[Reservation, str]] = []  # (reservation, action)
     for reservation in touched:
         lines = by_reservation[reservation.pk]
         reservation.updated_at = now

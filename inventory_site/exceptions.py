@@ -76,7 +76,8 @@ def is_timed_out(exc: BaseException | None) -> bool:
     while handling) a `RequestTimedOut`."""
     if threading.get_ident() in INTERRUPTED_THREADS:
         return True
-    pending, seen = [exc], set()
+    pending: list[BaseException | None] = [exc]
+    seen: set[int] = set()
     while pending and len(seen) < 50:
         current = pending.pop()
         if current is None or id(current) in seen:

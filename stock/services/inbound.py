@@ -12,13 +12,16 @@ Locks: the shipment row, then waiting reservations, then levels (see
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField
 
 from inventory_site import metrics
+from inventory_site.exceptions import DomainError
 from inventory_site.transactions import retry_on_deadlock
 from inventory_site.types import Actor
 from stock.exceptions import Duplicate, InboundNotOpen, InvalidInput, LinesRefused, OverReceipt
@@ -37,7 +40,10 @@ from stock.services.backorders import backorders_settle, lock_waiting
 from stock.services.ledger import MAX_QUANTITY, LevelChanges, lock_levels, quantity_check
 
 EDITABLE_FIELDS = ("reference", "supplier", "warehouse", "expected_at", "note")
-FIELD_LENGTHS = {name: InboundShipment._meta.get_field(name).max_length for name in ("reference", "supplier", "note")}
+FIELD_LENGTHS: dict[str, int] = {
+    name: cast(int, cast(CharField, InboundShipment._meta.get_field(name)).max_length)  # CharFields, with one
+    for name in ("reference", "supplier", "note")
+}
 
 
 @dataclass
@@ -84,7 +90,8 @@ def _check_fields(fields: dict) -> dict:
 def _check_lines(lines: list[InboundLineInput]) -> None:
     if not lines:
         raise InvalidInput(errors={"lines": ["Give at least one line."]})
-    refused, seen = {}, set()
+    refused: dict[int, DomainError] = {}
+    seen: set[int] = set()
     for index, line in enumerate(lines):
         try:
             quantity_check(line.quantity_expected, field="quantity_expected", minimum=1)
@@ -107,7 +114,7 @@ def _duplicate(reference: str) -> Duplicate:
     )
 
 
-def _save(shipment: InboundShipment, user: Actor = None, **kwargs) -> None:
+def _save(shipment: InboundShipment, user: Actor = None, **kwargs: Any) -> None:
     shipment._history_user = user
     try:
         with transaction.atomic():
@@ -134,7 +141,9 @@ def inbound_create(
     _check_lines(lines)
     if InboundShipment.objects.filter(reference=fields["reference"]).exists():
         raise _duplicate(fields["reference"])
-    shipment = InboundShipment(**fields, created_by=user if user is not None and user.is_authenticated else None)
+    shipment = InboundShipment(  # type: ignore[misc]  # created_by: the project's User
+        **fields, created_by=user if user is not None and user.is_authenticated else None
+    )
     _save(shipment, user)
     InboundLine.objects.bulk_create(
         [InboundLine(shipment=shipment, sku=line.sku, quantity_expected=line.quantity_expected) for line in lines]
@@ -142,12 +151,14 @@ def inbound_create(
     return shipment
 
 
-def _lock(shipment: InboundShipment | int, **versions: int | None) -> InboundShipment:
+def _lock(
+    shipment: InboundShipment | int, *, expected_version: int | None = None, if_match: int | None = None
+) -> InboundShipment:
     pk = shipment.pk if isinstance(shipment, InboundShipment) else shipment
-    return InboundShipment.lock_for_write(pk, **versions)
+    return InboundShipment.lock_for_write(pk, expected_version=expected_version, if_match=if_match)
 
 
-def _not_in(shipment: InboundShipment, allowed, action: str) -> InboundNotOpen:
+def _not_in(shipment: InboundShipment, allowed: Iterable[str], action: str) -> InboundNotOpen:
     status = shipment.get_status_display().lower()
     return InboundNotOpen(
         f"{'An' if status[0] in 'aeiou' else 'A'} {status} shipment cannot be {action}.",
@@ -163,7 +174,7 @@ def inbound_update(
     if_match: int | None = None,
     lines: list[InboundLineInput] | None = None,
     user: Actor = None,
-    **changes,
+    **changes: Any,
 ) -> InboundShipment:
     """Change a draft: its fields, and its lines (replaced as a whole when given).
 
@@ -222,7 +233,7 @@ def inbound_open(
             raise InvalidInput(errors={"lines": ["A shipment without lines cannot be opened."]})
         pairs = [(line.sku_id, locked.warehouse_id) for line in lines]
         levels = lock_levels(pairs, create=pairs)
-        changes = defaultdict(int)
+        changes: defaultdict[tuple[int, int], int] = defaultdict(int)
         for line in lines:
             changes[(line.sku_id, locked.warehouse_id)] += line.quantity_outstanding
         _move_incoming(levels, changes, shipment=locked, user=user)
@@ -253,7 +264,7 @@ def inbound_cancel(
             lines = list(locked.lines.all())
             pairs = [(line.sku_id, locked.warehouse_id) for line in lines]
             reservations, levels = lock_waiting(pairs)
-            changes = defaultdict(int)
+            changes: defaultdict[tuple[int, int], int] = defaultdict(int)
             for line in lines:
                 changes[(line.sku_id, locked.warehouse_id)] -= line.quantity_outstanding
             backorders_settle(levels=levels, reservations=reservations, incoming_changes=changes, user=user)
@@ -287,12 +298,12 @@ def _check_receipt_lines(lines: list[ReceiptLine]) -> None:
 def _check_receipt(shipment: InboundShipment, lines: list[ReceiptLine], *, allow_over_receipt: bool) -> dict:
     expected = {line.sku_id: line for line in shipment.lines.all()}
     # Every failing line in one refusal: the SKUs not on the shipment and the over-receipts.
-    over = {
+    over: dict[int, DomainError] = {
         index: InvalidInput(errors={"sku_code": ["This SKU is not on the shipment."]})
         for index, line in enumerate(lines)
         if line.sku.pk not in expected
     }
-    totals = defaultdict(int)
+    totals: defaultdict[int, int] = defaultdict(int)
     for line in lines:
         totals[line.sku.pk] += line.quantity
     for index, line in enumerate(lines):
@@ -333,6 +344,7 @@ def _receipt_movement(
         state_to=line.state if in_state else "",
         quantity=line.quantity if in_state else None,
     )
+    assert movement is not None  # a receipt of units writes its row
     movement.sku, movement.warehouse = line.sku, shipment.warehouse  # what the receipt's response shows
     metrics.stock_adjusted(reason=MovementReason.RECEIPT)
     return movement
@@ -372,7 +384,7 @@ def inbound_receive(
     _check_receipt_lines(lines)
 
     @transaction.atomic
-    def run():
+    def run() -> tuple[InboundShipment, list[StockMovement], list[StockLevel]]:
         locked = _lock(shipment)
         if locked.status not in INBOUND_OPEN_STATUSES:
             raise _not_in(locked, list(INBOUND_OPEN_STATUSES), "received")
@@ -382,7 +394,8 @@ def inbound_receive(
         # A constant number of statements per receipt, whatever its lines: the movements, the
         # levels and the events each in one statement, then the backorders and incoming likewise.
         receipts = LevelChanges(user=user)
-        movements, changes = [], defaultdict(int)
+        movements: list[StockMovement] = []
+        changes: defaultdict[tuple[int, int], int] = defaultdict(int)
         for line in lines:
             shipped = expected[line.sku.pk]
             outstanding_before = shipped.quantity_outstanding

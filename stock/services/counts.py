@@ -9,7 +9,7 @@ in order, re-checks them and writes nothing unless every line passes.
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -155,14 +155,15 @@ def stock_count_apply(
             faults.append(f"counted {line.counted!r} is not a whole number between 0 and {MAX_QUANTITY}")
             counted = None
         if not faults:
-            key = (sku.pk, warehouse.pk)
-            if key in seen:
-                faults.append(f"{sku.sku_code} in {warehouse.code} was already counted on line {seen[key]}")
-            seen[key] = line.line
+            assert sku is not None and warehouse is not None  # without a fault both were found
+            pair = (sku.pk, warehouse.pk)
+            if pair in seen:
+                faults.append(f"{sku.sku_code} in {warehouse.code} was already counted on line {seen[pair]}")
+            seen[pair] = line.line
         if faults:
             errors[f"line {line.line}"] = "; ".join(faults)
-        else:
-            planned.append((line, sku, warehouse, counted))
+        else:  # (found, and counted)
+            planned.append((line, cast(SKU, sku), cast(Warehouse, warehouse), cast(int, counted)))
 
     levels = _current_levels({(sku.pk, warehouse.pk) for _, sku, warehouse, _ in planned})
     result = StockCountResult(lines=len(lines), dry_run=dry_run)

@@ -248,8 +248,9 @@ def _placed(rows: list[tuple], *, reference: str, user_id: int | None, now: date
     ]
     # What prefetch_related stores: a queryset whose results are already known.
     cached = reservation.lines.all()
-    cached._result_cache, cached._prefetch_done = made, True
-    reservation._prefetched_objects_cache = {"lines": cached}
+    # (Django's private prefetch cache, which the stubs do not declare.)
+    cached._result_cache, cached._prefetch_done = made, True  # type: ignore[attr-defined]
+    reservation._prefetched_objects_cache = {"lines": cached}  # type: ignore[attr-defined]
     return reservation
 
 
@@ -348,10 +349,10 @@ def reservations_expire(
         overdue = overdue.filter(
             pk__in=ReservationLine.objects.filter(sku_id__in=list(sku_ids)).values("reservation_id")
         )
-    ids = overdue.order_by("pk").values_list("pk", flat=True)
+    query = overdue.order_by("pk").values_list("pk", flat=True)
     if limit is not None:
-        ids = ids[:limit]
-    ids = list(ids)
+        query = query[:limit]
+    ids = list(query)
     if progress is not None:
         progress(len(ids))
     count = 0

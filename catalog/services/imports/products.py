@@ -55,7 +55,7 @@ class ProductPlanning:
         self.product_by_key: dict[tuple[tuple[str, ...], str], StoredRow | NewProduct] = {}
         self.product_of_row: dict[int, StoredRow | NewProduct] = {}
         self.new_products: list[NewProduct] = []
-        self.changed_products: dict[int, StoredRow] = {}
+        self.changed_products: dict[int, StoredRow | NewProduct] = {}
         given: dict[tuple, dict[str, tuple[Any, int]]] = {}
         last: tuple | None = None  # as for categories: a row repeating the previous one's cells
         for row in self.rows:

@@ -2,12 +2,13 @@
 
 import random
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.utils.text import slugify
 
-from catalog.models import SKU, Product
+from catalog.models import SKU, Category, Product
 from catalog.services.bulk_rows import RowWriter, allocate_ids, history_rows_insert
 from inventory_site.types import Actor
 from stock.models import MovementReason, StockLevel, StockMovement, Warehouse
@@ -31,8 +32,15 @@ class Generator:
     """Products, SKUs and stock as plain rows, from one seeded random source."""
 
     def __init__(
-        self, *, rng: random.Random, leaves: list[Node], main: Warehouse, second: Warehouse, now, user: Actor = None
-    ):
+        self,
+        *,
+        rng: random.Random,
+        leaves: list[Node],
+        main: Warehouse,
+        second: Warehouse,
+        now: datetime,
+        user: Actor = None,
+    ) -> None:
         self.rng = rng
         self.user = user
         self.leaves = leaves
@@ -99,7 +107,7 @@ class Generator:
             id=product_id,
             name=name,
             slug=slugify(name, allow_unicode=True)[:170],
-            category_id=leaf.obj.pk,
+            category_id=cast(Category, leaf.obj).pk,  # the tree is saved before its products
             description=f"{name}: a {noun.lower()} from the {brand} {range_name} range.",
             attributes={"brand": brand, "department": leaf.department},
         )

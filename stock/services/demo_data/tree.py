@@ -3,6 +3,7 @@
 import math
 import random
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.utils.text import slugify
 
@@ -97,4 +98,4 @@ def leaves(roots: dict[str, Node]) -> list[Node]:
             stack.extend(node.children.values())
         else:
             found.append(node)
-    return sorted(found, key=lambda n: n.obj.path)
+    return sorted(found, key=lambda n: cast(Category, n.obj).path)  # numbered: each has its category

@@ -26,7 +26,7 @@ class Answer:
     error: str = ""
 
 
-def _open(address: str, port: int, timeout: float) -> socket.socket:
+def _open(address: str, port: int, timeout: float | None) -> socket.socket:
     sock = socket.create_connection((address, port), timeout)
     # Headers and body may leave in two segments: without this, Nagle's algorithm holds the
     # second until the receiver's delayed ACK (40 ms), on every request of a kept-alive socket.
@@ -43,7 +43,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self):
         sock = _open(self._address, self.port, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]  # http.client's own
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

@@ -96,7 +96,7 @@ def webhook_target(url: str) -> Target:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise UnsafeWebhookURL(f"the host {parts.hostname} does not resolve.") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
         refused = [a for a in addresses if not _is_public(a)]
         if refused:

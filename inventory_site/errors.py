@@ -32,7 +32,7 @@ def api_not_found(request, *args, **kwargs):
 def not_found(request, exception=None):
     if _is_api(request):
         return api_not_found(request)
-    return defaults.page_not_found.__wrapped__(request, exception)
+    return defaults.page_not_found.__wrapped__(request, exception)  # type: ignore[attr-defined]  # the view under its decorator
 
 
 # Django's own 400 and 500 views are `requires_csrf_token`: they run the CSRF check, which
@@ -45,13 +45,13 @@ def server_error(request):
         return HttpResponse("<h1>The request took too long and was stopped.</h1>", status=503)
     if _is_api(request):
         return JsonResponse(error("server_error", "Internal server error."), status=500)
-    return defaults.server_error.__wrapped__(request)
+    return defaults.server_error.__wrapped__(request)  # type: ignore[attr-defined]  # the view under its decorator
 
 
 def bad_request(request, exception=None):
     if _is_api(request):
         return JsonResponse(error("validation_error", "Bad request."), status=400)
-    return defaults.bad_request.__wrapped__(request, exception)
+    return defaults.bad_request.__wrapped__(request, exception)  # type: ignore[attr-defined]  # the view under its decorator
 
 
 def unsupported_charset(request):

@@ -21,7 +21,7 @@ def bounded_import_form(form_class: type[forms.Form]) -> type[forms.Form]:
     """The import form, refusing a file over `IMPORT_LIMITS` (size as sent, or a workbook's size
     once uncompressed) before any reader opens it; `expanded_size` is that size."""
 
-    class BoundedImportForm(form_class):
+    class BoundedImportForm(form_class):  # type: ignore[valid-type,misc]  # a subclass of the form given
         expanded_size: int | None = None
 
         def clean_import_file(self):
@@ -65,7 +65,7 @@ class ImportScreenMixin(ImportExportAdminMixinBase):
         """The export form with CSV chosen, as the import form has it (both list CSV first)."""
         form_class = super().get_export_form_class()
 
-        class CSVFirstExportForm(form_class):
+        class CSVFirstExportForm(form_class):  # type: ignore[valid-type,misc]  # of the form django-import-export uses
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
                 self.initial.setdefault("format", CSV_FORMAT_INDEX)

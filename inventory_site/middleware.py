@@ -13,6 +13,7 @@ from django.dispatch import receiver
 
 from inventory_site import errors
 from inventory_site.logging import request_id_var
+from inventory_site.mixin_bases import MiddlewareMixinBase
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -84,7 +85,7 @@ def is_token_api_request(request) -> bool:
     return request.path_info.startswith("/api/") and request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "token "
 
 
-class _BrowserOnly:
+class _BrowserOnly(MiddlewareMixinBase):
     """Runs the wrapped Django middleware for every request but token API requests, for
     which it would only cost CPU (a session store, a lazy user, a message store)."""
 

@@ -10,13 +10,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from django import forms
     from django.contrib import admin
+    from django.utils.deprecation import MiddlewareMixin
     from import_export.admin import ImportExportMixin
     from simple_history.admin import SimpleHistoryAdmin
 
     ModelAdminMixinBase = admin.ModelAdmin[Any]
     FormMixinBase = forms.BaseForm
+    MiddlewareMixinBase = MiddlewareMixin
     # django-import-export and django-simple-history ship no types: their admins are `Any`.
     ImportExportAdminMixinBase = ImportExportMixin
     HistoryAdminMixinBase = SimpleHistoryAdmin
 else:
-    ModelAdminMixinBase = FormMixinBase = ImportExportAdminMixinBase = HistoryAdminMixinBase = object
+    ModelAdminMixinBase = object
+    FormMixinBase = object
+    MiddlewareMixinBase = object
+    ImportExportAdminMixinBase = object
+    HistoryAdminMixinBase = object

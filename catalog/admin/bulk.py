@@ -7,6 +7,7 @@ changed in between is refused rather than overwritten.
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -75,7 +76,7 @@ class PriceChangeForm(forms.Form):
 
     def run(self, skus: list[int], **kwargs):
         value: Decimal = self.cleaned_data["value"]
-        by = {"amount": value} if self.cleaned_data["how"] == "amount" else {"percent": value}
+        by: dict[str, Any] = {"amount": value} if self.cleaned_data["how"] == "amount" else {"percent": value}
         return services.skus_reprice(sku_ids=skus, **by, **kwargs)
 
 

@@ -38,7 +38,7 @@ class TreeLevelFilter(admin.SimpleListFilter):
     parameter_name = "parent"
 
     def lookups(self, request, model_admin):
-        choices = [("all", "All levels")]
+        choices: list[tuple[str | None, str]] = [("all", "All levels")]
         value = self.value()
         if object_id(value) is not None:
             parent = Category.all_objects.filter(pk=object_id(value)).first()

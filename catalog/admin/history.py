@@ -1,6 +1,8 @@
 """A product's history page with its variants' changes: the SKUs' own records (who, when, what
 changed), newest first, under the product's records."""
 
+from typing import Any
+
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from catalog.models import SKU
@@ -19,7 +21,7 @@ def variant_changes(product_id: int, *, limit: int = VARIANT_CHANGES_SHOWN) -> l
         .select_related("history_user")
         .order_by("-history_date", "-history_id")[:VARIANT_RECORDS_READ]
     )
-    newer_of: dict[int, object] = {}
+    newer_of: dict[int, Any] = {}  # historical records (django-simple-history has no types)
     for record in records:  # newest first: each record is the previous one of the SKU's newer record
         newer = newer_of.get(record.id)
         if newer is not None:

@@ -317,7 +317,7 @@ class ProductSKUExportResource(resources.ModelResource):
         if queryset is None or queryset.model is Product:
             products = Product.objects.all() if queryset is None else queryset
             queryset = (
-                SKU.objects.filter(product__in=products.values("pk"))
+                SKU.objects.filter(product__in=products.values("pk"))  # type: ignore[misc]  # a subquery
                 .select_related("product__category")
                 .order_by("product__category__path", "product__name", "sku_code")
             )

@@ -12,7 +12,7 @@ the product has. A price change "by an amount or a percentage" is computed by th
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -168,7 +168,7 @@ class VariantGrid:
         if row.pk is None:
             sku = services.sku_create(
                 sku_code=row.code,
-                product_id=self.product_id,
+                product_id=cast(int, self.product_id),  # `save` set it
                 price=row.price,
                 attributes=state["attributes"],
                 backorder_policy=state["backorder_policy"],

@@ -162,7 +162,7 @@ class SKUSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
 
     class Meta:
         model = SKU
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "sku_code",
             "product_id",

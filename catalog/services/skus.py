@@ -58,7 +58,7 @@ def sku_create(
     *,
     sku_code: str,
     product_id: int,
-    price: Decimal,
+    price: Decimal | str,  # its text too: `price_checked` reads it
     attributes: dict | None = None,
     backorder_policy: str | None = None,
     user: Actor = None,

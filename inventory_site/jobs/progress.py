@@ -10,6 +10,7 @@ import's transaction never locks.
 import time
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from inventory_site.jobs.models import AdminJob
 
@@ -25,7 +26,7 @@ class ProgressWriter:
         self.written = job.rows_done
         self.last_write = time.monotonic()
         self.rows_done = job.rows_done
-        self._connection = None
+        self._connection: BaseDatabaseWrapper | None = None
 
     def advance(self, rows_done: int) -> None:
         self.rows_done = rows_done if self.job.rows_total is None else min(rows_done, self.job.rows_total)

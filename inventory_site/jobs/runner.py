@@ -103,7 +103,7 @@ WORKER_LOST = (
     "The worker stopped while running this {kind} ({attempts} times); nothing was written. "
     "{again} If it stops again, tell the administrator."
 )
-AGAIN = {AdminJob.Kind.IMPORT: "Upload the file again.", AdminJob.Kind.EXPORT: "Export again."}
+AGAIN: dict[str, str] = {AdminJob.Kind.IMPORT: "Upload the file again.", AdminJob.Kind.EXPORT: "Export again."}
 
 
 def claim(job_id: int) -> AdminJob | None:

@@ -89,7 +89,7 @@ class BreakdownChangeList(ChangeList):
 
 
 class ProductBreakdownChangeList(BreakdownChangeList):
-    breakdown_of = staticmethod(product_warehouse_stock)
+    breakdown_of = staticmethod(product_warehouse_stock)  # type: ignore[assignment]  # ids of products, not SKUs
 
 
 def warehouse_stock_of(obj, loader) -> list[WarehouseStock]:

@@ -48,8 +48,9 @@ class StockStatusFilter(admin.SimpleListFilter):
         return [("in", "In stock"), ("low", "Low"), ("out", "Out of stock")]
 
     def queryset(self, request, queryset):
-        if self.value() in ("out", "low", "in"):
-            return with_stock_status(queryset, self.value(), available_field=self.available_field)
+        value = self.value()
+        if value in ("out", "low", "in"):
+            return with_stock_status(queryset, value, available_field=self.available_field)
         return queryset
 
 

@@ -124,12 +124,13 @@ class ReceiveForm(forms.Form):
                     continue
                 quantity = int(parts[1])
             if len(parts) == 3:
-                state = RECEIPT_STATES.get(parts[2].lower())
-                if state is None:
+                named = RECEIPT_STATES.get(parts[2].lower())
+                if named is None:
                     errors.append(
                         f"Line {number}: {parts[2]!r} is not a state; write damaged, qc (quality control) or sellable."
                     )
                     continue
+                state = named
             sku = SKU.objects.filter(sku_code__iexact=parts[0]).first()
             if sku is None:
                 errors.append(f"Line {number}: no active SKU with code {parts[0]}.")

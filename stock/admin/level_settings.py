@@ -54,7 +54,9 @@ class LevelSettingsActionMixin(ModelAdminMixinBase):
             if not refused:
                 for level in levels:
                     self.log_change(request, level, f"Settings set in bulk: {given}.")
-                words = ", ".join(f"{LevelSettingsForm.base_fields[k].label.lower()} {v:,}" for k, v in given.items())
+                words = ", ".join(
+                    f"{str(LevelSettingsForm.base_fields[k].label).lower()} {v:,}" for k, v in given.items()
+                )
                 self.message_user(request, f"Set {words} on {len(levels)} stock levels.", messages.SUCCESS)
                 return None
         context = {
@@ -114,6 +116,7 @@ def settings_from_sheet(records, *, default_warehouse, user, dry_run: bool) -> d
             if problems:
                 faults[f"line {number}"] = "; ".join(problems)
                 continue
+            assert level is not None  # a missing level is a problem, above
             before = {name: getattr(level, name) for name in given}
             try:
                 with transaction.atomic():

@@ -23,8 +23,9 @@ class ReservationStatusFilter(admin.SimpleListFilter):
         return ReservationStatus.choices
 
     def queryset(self, request, queryset):
-        if self.value() in ReservationStatus.values:
-            return reservations_with_status(queryset, self.value())
+        value = self.value()
+        if value in ReservationStatus.values:
+            return reservations_with_status(queryset, value)
         return queryset
 
 

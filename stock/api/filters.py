@@ -33,7 +33,7 @@ class WarehouseFilter(SoftDeleteFilterSet):
 
     class Meta:
         model = Warehouse
-        fields = []
+        fields: list[str] = []
 
     def filter_code(self, queryset, name, value):
         return queryset.filter(code=value.upper()) if value else queryset
@@ -59,7 +59,7 @@ class StockLevelFilter(SkuAndWarehouseFilterSet):
 
     class Meta:
         model = StockLevel
-        fields = []
+        fields: list[str] = []
 
     def filter_low_stock(self, queryset, name, value):
         return queryset if value is None else stock_levels_low(queryset, value)
@@ -80,7 +80,7 @@ class MovementFilter(SkuAndWarehouseFilterSet):
 
     class Meta:
         model = StockMovement
-        fields = []
+        fields: list[str] = []
 
 
 class ReservationFilter(django_filters.FilterSet):
@@ -94,7 +94,7 @@ class ReservationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Reservation
-        fields = []
+        fields: list[str] = []
 
     def filter_status(self, queryset, name, value):
         return reservations_with_status(queryset, value) if value else queryset
@@ -146,7 +146,7 @@ class InboundFilter(SkuAndWarehouseFilterSet):
 
     class Meta:
         model = InboundShipment
-        fields = []
+        fields: list[str] = []
 
 
 class ReorderSuggestionFilter(SkuAndWarehouseFilterSet):
@@ -155,4 +155,4 @@ class ReorderSuggestionFilter(SkuAndWarehouseFilterSet):
 
     class Meta:
         model = StockLevel
-        fields = []
+        fields: list[str] = []

@@ -1,5 +1,7 @@
 """Shapes of the stock API: what clients send (validated here) and what they read."""
 
+from typing import Any
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -140,7 +142,9 @@ class MovementSerializer(FastReadSerializerMixin, serializers.ModelSerializer):
     )
     quantity = serializers.IntegerField(read_only=True, allow_null=True, help_text="Units moved between states.")
     inbound_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="The inbound shipment received.")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    created_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = StockMovement

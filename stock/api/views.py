@@ -211,7 +211,8 @@ class MovementViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def _levels_data(levels) -> list:
-    return StockLevelSerializer(selectors.attach_effective_reserved(levels), many=True).data
+    # many=True: a list serializer, whose data is a list.
+    return StockLevelSerializer(selectors.attach_effective_reserved(levels), many=True).data  # type: ignore[return-value]
 
 
 class AdjustmentViewSet(viewsets.GenericViewSet):

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cache
 from weakref import WeakKeyDictionary
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -116,7 +117,10 @@ def sku_page(skus: QuerySet, *, offset: int, limit: int, now: datetime) -> tuple
     reserved (without overdue reservations, as every read counts them) and available
     (each level's, summed).
     """
-    statement, params = _page_statement(skus)
+    try:
+        statement, params = _page_statement(skus)
+    except EmptyResultSet:  # a filter that can match nothing (`.none()`, e.g. a code no SKU can have)
+        return [], 0
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, limit, offset, ReservationStatus.ACTIVE, now])
         rows = cursor.fetchall()

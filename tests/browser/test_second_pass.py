@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.browser.conftest import PASSWORD, login, screenshot
+from tests.stock.conftest import stored_level
 
 pytestmark = [
     pytest.mark.browser,
@@ -95,7 +96,7 @@ def test_write_off_damaged_units_from_the_state_move_hint(page):
     stock_state_move(
         sku=level.sku, warehouse=level.warehouse, quantity=3, from_state="sellable", to_state="damaged", reason="damage"
     )
-    level.refresh_from_db()
+    level = stored_level(pk=level.pk)
     on_hand, available = level.on_hand, level.available
     page.goto(f"/admin/stock/stocklevel/{level.pk}/state-move/")
     page.click("#write-off-hint a")
@@ -106,7 +107,7 @@ def test_write_off_damaged_units_from_the_state_move_hint(page):
     page.click("input[name=_adjust]")
     page.wait_for_selector("ul.messagelist li.success")
     assert "Wrote off 3 damaged units" in page.inner_text("ul.messagelist")
-    level.refresh_from_db()
+    level = stored_level(pk=level.pk)
     assert (level.on_hand, level.damaged, level.available) == (on_hand - 3, 0, available)
 
 

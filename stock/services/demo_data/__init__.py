@@ -167,8 +167,6 @@ def planner_statistics_refresh() -> None:
     """ANALYZE the tables a bulk load filled. Without statistics PostgreSQL plans the admin's
     lists as if the tables were empty (about 90 s instead of 0.3 s for the products page at
     100k SKUs) until autovacuum gets round to them."""
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
         for model in (Category, Product, SKU, StockLevel, StockMovement, Reservation, ReservationLine):
             cursor.execute(f'ANALYZE "{model._meta.db_table}"')

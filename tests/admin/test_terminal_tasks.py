@@ -175,7 +175,9 @@ def test_level_settings_upload_previews_then_applies_all_or_nothing(staff_client
     red = StockLevel.objects.get(sku=catalog["red"])
     assert red.reorder_point is None  # the preview wrote nothing
     done = staff_client.post(
-        url, {"kind": "settings", "sheet_token": preview.context["preview"]["sheet_token"], "_confirm": "1"}, follow=True
+        url,
+        {"kind": "settings", "sheet_token": preview.context["preview"]["sheet_token"], "_confirm": "1"},
+        follow=True,
     )
     assert done.status_code == 200
     red.refresh_from_db()

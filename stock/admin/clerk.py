@@ -247,7 +247,7 @@ class ClerkViewsMixin(ModelAdminMixinBase):
             # The confirm step names the sheet it previewed, kept server-side since the preview.
             key = _preview_key(request, request.POST.get("sheet_token", ""))
             text = cache.get(key) if key else None
-            form = SheetUploadForm(request.POST, {"sheet": _UploadedText(text or "")})  # type: ignore[arg-type]  # files
+            form = SheetUploadForm(request.POST, {"sheet": _UploadedText(text or "")})  # type: ignore[arg-type]  # a dict of one file
             if text is None:
                 form.add_error(None, "This preview has expired or was applied already: upload the sheet again.")
         else:

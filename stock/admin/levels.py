@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from inventory_site.admin import ServiceFormAdminMixin, VersionedAdminForm
+from inventory_site.admin import DeletedListFilter, ServiceFormAdminMixin, VersionedAdminForm
 from inventory_site.exceptions import DomainError
 from inventory_site.refusals import refusal_text
 from inventory_site.templatetags.backoffice import quantity
@@ -66,7 +66,7 @@ class AvailableFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SKUDeletedFilter(admin.SimpleListFilter):
+class SKUDeletedFilter(DeletedListFilter):
     """Levels of active SKUs by default (as the dashboard counts them); of deleted ones on request."""
 
     title = "SKU deleted"
@@ -74,17 +74,6 @@ class SKUDeletedFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [("active", "Active SKUs"), ("deleted", "Deleted SKUs"), ("all", "All")]
-
-    def value(self):
-        return super().value() or "active"
-
-    def choices(self, changelist):
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "display": title,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-            }
 
     def queryset(self, request, queryset):
         if self.value() == "all":

@@ -1,7 +1,6 @@
 """Import planning of categories: matched by their lower-cased path, new ones numbered for mptt."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -11,43 +10,9 @@ from django.utils.text import slugify
 from catalog.models import Category
 from catalog.services.bulk_rows import allocate_ids
 from catalog.services.imports.inserts import categories_insert
+from catalog.services.imports.planned import NewCategory, PlannedCategory
 from catalog.services.imports.rows import CatalogImportResult, CatalogRow
 from inventory_site.validators import PATH_SEPARATOR
-
-
-@dataclass(eq=False)
-class NewCategory:
-    """A category to create: its columns, without a model instance (10k of them are common)."""
-
-    name: str
-    slug: str
-    path: str
-    level: int
-    description: str = ""
-    attributes: dict = field(default_factory=dict)
-    pk: int | None = None
-    parent_id: int | None = None
-    lft: int = 0
-    rght: int = 0
-    tree_id: int = 0
-
-    COLUMNS = (
-        "id",
-        "name",
-        "slug",
-        "description",
-        "parent_id",
-        "path",
-        "attributes",
-        "lft",
-        "rght",
-        "tree_id",
-        "level",
-    )
-
-
-# A category of the plan: stored, or to be created.
-PlannedCategory = Category | NewCategory
 
 
 class CategoryPlanning:

@@ -4,16 +4,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils.text import slugify
 
 from catalog.models import Product
 from catalog.services.bulk_rows import chunks
+from catalog.services.imports.planned import PlannedCategory
 from catalog.services.imports.rows import CatalogImportResult, CatalogRow
-
-if TYPE_CHECKING:  # (categories imports the inserts, which import this module)
-    from catalog.services.imports.categories import PlannedCategory
 
 
 class StoredRow(SimpleNamespace):
@@ -25,7 +23,7 @@ class NewProduct:
     """A product to create (lighter than a model instance; 100k of them are common)."""
 
     name: str
-    category: "PlannedCategory"
+    category: PlannedCategory
     description: str = ""
     attributes: dict = field(default_factory=dict)
     pk: int | None = None
@@ -40,7 +38,7 @@ class ProductPlanning:
     result: CatalogImportResult
     error: Callable[[CatalogRow, str], None]
     # Set by `CategoryPlanning`, which runs first.
-    category_by_key: "dict[tuple[str, ...], PlannedCategory]"
+    category_by_key: dict[tuple[str, ...], PlannedCategory]
     key_of_path: dict[tuple[str, ...], tuple[str, ...]]
 
     def _products(self) -> None:

@@ -59,6 +59,19 @@ def database_address() -> tuple[str, int]:
     return db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)
 
 
+def admin_session(server: "AppServer", *, username: str, password: str) -> httpx.Client:
+    """A browser-like client logged in to the server's admin (its session and CSRF cookies kept)."""
+    browser = httpx.Client(base_url=server.url, timeout=120)
+    browser.get("/admin/login/")
+    logged_in = browser.post(
+        "/admin/login/?next=/admin/",
+        data={"csrfmiddlewaretoken": browser.cookies["csrftoken"], "username": username, "password": password},
+        headers={"Referer": server.url + "/admin/login/"},
+    )
+    assert logged_in.status_code == 302, logged_in.text[:500]
+    return browser
+
+
 class AppServer:
     """`gunicorn inventory_site.wsgi` on a free port; its combined log is kept in a file."""
 

@@ -15,7 +15,6 @@ import time
 from html.parser import HTMLParser
 from pathlib import Path
 
-import httpx
 import pytest
 from django.contrib import admin
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -33,7 +32,7 @@ from tests.admin.test_background_jobs import media_root, small_threshold  # noqa
 from tests.admin.test_job_attempt_cap import prefork_worker  # noqa: F401 - a fixture
 from tests.factories import UserFactory
 from tests.reliability import hostile_files
-from tests.reliability.server import BASE_DIR, AppServer, database_url, production_env
+from tests.reliability.server import BASE_DIR, AppServer, admin_session, database_url, production_env
 from tests.reliability.world import fingerprint
 
 RSS_LIMIT_MB = 300
@@ -256,21 +255,9 @@ def upload_server(django_db_setup, django_db_blocker, tmp_path_factory):
         SESSION_COOKIE_SECURE="false",
         CSRF_COOKIE_SECURE="false",
     ) as server:
-        browser = httpx.Client(base_url=server.url, timeout=120)
-        browser.get("/admin/login/")
-        logged_in = browser.post(
-            "/admin/login/?next=/admin/",
-            data={
-                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
-                "username": "hostile-root",
-                "password": "pw-hostile-123",
-            },
-            headers={"Referer": server.url + "/admin/login/"},
-        )
-        assert logged_in.status_code == 302, logged_in.text[:500]
-        server.browser = browser
+        server.browser = admin_session(server, username="hostile-root", password="pw-hostile-123")
         yield server
-        browser.close()
+        server.browser.close()
     with django_db_blocker.unblock():
         user.delete()
 

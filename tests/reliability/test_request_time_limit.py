@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from inventory_site.gunicorn_workers import GRACE_SECONDS
 from tests.factories import UserFactory
-from tests.reliability.server import BASE_DIR, AppServer, database_url, production_env
+from tests.reliability.server import BASE_DIR, AppServer, admin_session, database_url, production_env
 
 TIMEOUT = 3
 ROWS = 20_000
@@ -65,18 +65,7 @@ def test_a_request_that_runs_too_long_is_ended(static_root, threads):
         SESSION_COOKIE_SECURE="false",
         CSRF_COOKIE_SECURE="false",
     ) as server:
-        browser = httpx.Client(base_url=server.url, timeout=120)
-        browser.get("/admin/login/")
-        login = browser.post(
-            "/admin/login/?next=/admin/",
-            data={
-                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
-                "username": "time-limit",
-                "password": "pw-time-limit-1",
-            },
-            headers={"Referer": server.url + "/admin/login/"},
-        )
-        assert login.status_code == 302, login.text[:300]
+        browser = admin_session(server, username="time-limit", password="pw-time-limit-1")
         path = reverse("admin:catalog_sku_import")
         started = time.monotonic()
         try:
